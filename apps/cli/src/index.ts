@@ -1,0 +1,3 @@
+export { main } from "./main.js";
+export type { Command, CommandIO } from "./command.js";
+export { UsageError } from "./command.js";

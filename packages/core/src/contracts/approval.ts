@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { FindingSchema, PvAccessSchema } from "./analysis.js";
+import { EXECUTION_MODES } from "./request.js";
+
+/** The payload `approve` hands to `interrupt()` (JSON only, unlike the original). */
+export const ApprovalRequestSchema = z.object({
+  approval_type: z.literal("python_executor"),
+  runId: z.string(),
+  threadId: z.string(),
+  attempt: z.number().int(),
+  codeHash: z.string().regex(/^[0-9a-f]{64}$/),
+  code: z.string(),
+  executionMode: z.enum(EXECUTION_MODES),
+  kernelName: z.string(),
+  task: z.string(),
+  userQuery: z.string(),
+  reasoning: z.string(),
+  findings: z.array(FindingSchema),
+  pvWrites: z.array(PvAccessSchema),
+  notebookPath: z.string().nullable(),
+  notebookLink: z.string().nullable(),
+  requester: z.string(),
+  expectedResults: z.record(z.string(), z.unknown()),
+  user_message: z.string(),
+});
+export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
+
+export const APPROVAL_STATUSES = ["pending", "approved", "rejected", "expired", "cancelled"] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/** A decision as sent to the approver API (HTTP body). */
+export const DecisionBodySchema = z
+  .object({
+    decision: z.enum(["approve", "reject"]),
+    codeHash: z.string().regex(/^[0-9a-f]{64}$/, "codeHash must be the 64-hex sha256 of the code shown"),
+    reason: z.string().min(1, "reason must say why").max(4000),
+    feedback: z.string().max(20000).optional(),
+    regenerate: z.boolean().optional(),
+  })
+  .strict();
+export type DecisionBody = z.infer<typeof DecisionBodySchema>;
+
+/**
+ * A signed decision: the value the approver passes to `Command({ resume })` and the
+ * write executor verifies before running (HMAC-SHA256 over the canonical fields).
+ */
+export const SignedDecisionSchema = z.object({
+  approvalId: z.string(),
+  runId: z.string(),
+  attempt: z.number().int(),
+  codeHash: z.string(),
+  mode: z.enum(EXECUTION_MODES),
+  decision: z.enum(["approve", "reject"]),
+  approvers: z.array(z.string()),
+  reason: z.string(),
+  feedback: z.string().optional(),
+  regenerate: z.boolean().optional(),
+  expiresAt: z.string(),
+  signedAt: z.string(),
+  keyId: z.string(),
+  signature: z.string(),
+});
+export type SignedDecision = z.infer<typeof SignedDecisionSchema>;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what pyfleet's demo and tests need, idempotently. Fast (<2 s) when all is present.
+#   npm dependencies (npm ci when node_modules is missing or older than package-lock.json)
+#   Debian packages: Python 3 with Jupyter, ipykernel, numpy, pandas, matplotlib, nbformat,
+#   nbconvert, pyepics; docker.io and debootstrap (docker backend); chromium (browser tests);
+#   redis-server only when no Redis answers.
+# As root it installs them; otherwise it prints the exact command to run and exits 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_docker=${PYFLEET_BOOTSTRAP_DOCKER:-1}
+want_browser=${PYFLEET_BOOTSTRAP_BROWSER:-1}
+
+# --- npm ---
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+# --- Debian packages ---
+missing=()
+need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
+for p in python3-jupyter-server python3-ipykernel python3-matplotlib python3-numpy python3-pandas \
+         python3-nbformat jupyter-nbconvert python3-nbclient python3-pyepics python3-jsonschema; do need_pkg "$p"; done
+if [ "$want_docker" = 1 ]; then need_pkg docker.io; need_pkg debootstrap; fi
+if [ "$want_browser" = 1 ]; then need_pkg chromium; fi
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && ! command -v redis-server >/dev/null; then missing+=(redis-server); fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then
+    echo "bootstrap: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086
+    $cmd >/tmp/pyfleet-apt.log 2>&1 || { tail -30 /tmp/pyfleet-apt.log; exit 1; }
+  else
+    echo "bootstrap: missing Debian packages. Run:"
+    echo "  sudo apt-get update && sudo $cmd"
+    exit 1
+  fi
+fi

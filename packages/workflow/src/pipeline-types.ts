@@ -1,0 +1,156 @@
+/**
+ * The public step-mode API of the pipeline (ARCHITECTURE §2). The fleet drives runs only
+ * through these types; the graph itself stays an implementation detail of this package.
+ */
+import type {
+  ApprovalRequest,
+  ApprovalVerifier,
+  ArtifactStore,
+  Attempt,
+  Clock,
+  CodeAnalyzer,
+  CodeGenerator,
+  ErrorChainEntry,
+  EventSink,
+  ExecutionGuard,
+  ExecutionMethod,
+  ExecutionMode,
+  ExecutorRegistry,
+  FinalResult,
+  Logger,
+  PythonExecutionRequest,
+  RunStatus,
+  SignedDecision,
+} from "@pyfleet/core";
+
+/** Graph node names, in pipeline order. */
+export const NODE_NAMES = ["generate", "analyze", "approve", "execute", "finalize"] as const;
+export type NodeName = (typeof NODE_NAMES)[number];
+
+/** Queues of the fleet (names before the prefix). */
+export type QueueName = "generate" | "analyze" | "execute.read_only" | "execute.write_access";
+
+/** Identifies one run's thread in the checkpointer. */
+export interface RunRef {
+  threadId: string;
+  checkpointNs: string;
+}
+
+export interface PipelineBudgets {
+  /** Generation + analysis failures allowed before `failed` (config default 3). */
+  maxGenerationRetries: number;
+  /** Runtime (code-category) errors that regenerate, before `failed` (config default 3). */
+  maxExecutionRetries: number;
+}
+
+/** Everything the nodes need, injected (the workflow package does no I/O of its own). */
+export interface PipelineDeps {
+  generator: CodeGenerator;
+  analyzer: CodeAnalyzer;
+  executors: ExecutorRegistry;
+  artifacts: ArtifactStore;
+  approvalVerifier: ApprovalVerifier;
+  executionGuard: ExecutionGuard;
+  events: EventSink;
+  clock: Clock;
+  logger: Logger;
+  budgets: PipelineBudgets;
+  /** Backend when the request names none. */
+  defaultExecutionMethod: ExecutionMethod;
+  /** Hard limit of one execution. */
+  executionTimeoutMs: number;
+}
+
+/** Input of a new run. `runId` is chosen by the producer. */
+export interface StartRunInput {
+  runId: string;
+  request: PythonExecutionRequest;
+  /** Overrides `request.thread_id` / a generated one. */
+  threadId?: string;
+  checkpointNs?: string;
+  /** Backend chosen per request (`configurable.execution_method`); wins over the request field. */
+  executionMethod?: ExecutionMethod;
+}
+
+export interface StepOptions {
+  /** The node the caller (a queue job) expects to be pending; a mismatch is refused. */
+  expected?: NodeName;
+  /** Aborts a running execution (cancellation). */
+  signal?: AbortSignal;
+}
+
+/** What one `step` / `resume` did. */
+export interface StepResult {
+  /** The node that ran (null when nothing was pending). */
+  ran: NodeName | null;
+  /** The node now pending, or null when the run is finished. */
+  next: NodeName | null;
+  /** Set when `approve` interrupted: the payload to store as an approval record. */
+  interrupt?: ApprovalRequest;
+  /** Status the run is in after this step (derived from `next` / the final result). */
+  status: RunStatus;
+  /** Mode of the current attempt, once analysed (decides the execute queue). */
+  mode: ExecutionMode | null;
+  /** Set once the run is finished. */
+  final?: FinalResult;
+}
+
+/** The JSON-serialisable state of one run (the LangGraph annotation's value type). */
+export interface RunStateValue {
+  runId: string;
+  request: PythonExecutionRequest;
+  executionMethod: ExecutionMethod;
+  folderPath: string | null;
+  attempts: Attempt[];
+  errorChain: ErrorChainEntry[];
+  generationFailures: number;
+  executionFailures: number;
+  /** Whether the current attempt passed analysis and needs a human. */
+  needsApproval: boolean;
+  approvalRequest: ApprovalRequest | null;
+  decision: SignedDecision | null;
+  final: FinalResult | null;
+}
+
+/** A run as read back from the checkpointer. */
+export interface RunView {
+  ref: RunRef;
+  next: NodeName | null;
+  state: RunStateValue;
+  status: RunStatus;
+  interrupt?: ApprovalRequest;
+}
+
+/** The step-mode pipeline every process compiles identically. */
+export interface Pipeline {
+  /** Stores the input and stops before the first node (`analyze` when code is provided). */
+  startRun(input: StartRunInput): Promise<{ ref: RunRef; next: NodeName; status: RunStatus }>;
+  /**
+   * Runs exactly the pending node.
+   * @throws PyfleetError `STEP_NOT_PENDING` (no side effects) when `expected` is not pending;
+   *   infrastructure errors from a node propagate and leave the thread at the same node.
+   */
+  step(ref: RunRef, opts?: StepOptions): Promise<StepResult>;
+  /** Resumes a run parked in `approve` with a (signed) decision. */
+  resume(ref: RunRef, decision: SignedDecision, opts?: StepOptions): Promise<StepResult>;
+  /** Reads a run; null when the thread has no checkpoint. */
+  getRun(ref: RunRef): Promise<RunView | null>;
+}
+
+/**
+ * Which queue owns a node. `approve` runs in the analyze stage (it only interrupts);
+ * `finalize` is cheap and always continues in the process that ran the node before it,
+ * or on the analyze queue when enqueued (e.g. after a rejection).
+ */
+export function queueFor(node: NodeName, mode: ExecutionMode | null): QueueName {
+  switch (node) {
+    case "generate":
+      return "generate";
+    case "analyze":
+    case "approve":
+    case "finalize":
+      return "analyze";
+    case "execute":
+      return mode === "write_access" ? "execute.write_access" : "execute.read_only";
+  }
+}

@@ -1,1 +1,2 @@
-export {};
+export * from "./approvals/index.js";
+export * from "./audit/audit-log.js";

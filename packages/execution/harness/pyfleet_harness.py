@@ -1,0 +1,700 @@
+"""pyfleet execution harness: runs one piece of user code and reports what happened.
+
+One file, Python 3.11 standard library only (numpy, pandas and matplotlib are used when present).
+Every backend runs user code through it, so results, figures and errors look the same everywhere.
+Call Debian's interpreter explicitly (``/usr/bin/python3``), never a ``python3`` from PATH.
+
+Script mode (local and docker backends)
+---------------------------------------
+::
+
+    /usr/bin/python3 pyfleet_harness.py --code CODE.py [--context context.json]
+        [--mode read_only|write_access] [--dry-run] [--report report.json]
+        [--rlimit-as-mb N] [--rlimit-cpu-s N] [--rlimit-nofile N]
+
+- The user code runs with cwd as given by the caller (it is put first on ``sys.path``);
+  ``__name__ == "__main__"``; globals ``context``, ``read_channel``, ``write_channel``,
+  ``write_channels``.
+- stdout/stderr of the user code go straight to the process's stdout/stderr (UTF-8, line
+  buffered), so the caller can stream them. The harness itself prints nothing.
+- The report (JSON, see below) is written atomically to ``--report`` (default
+  ``./pyfleet_report.json``); figures are embedded in it as base64 PNG.
+- Exit code 0 means the report was written, whether or not the user code failed. 2 means bad
+  arguments, 3 that the report could not be written. Any other exit (a signal, ``os._exit``)
+  means the process died before reporting.
+- Resource limits (``RLIMIT_AS`` / ``RLIMIT_CPU`` / ``RLIMIT_NOFILE``) are applied before the
+  user code runs; SIGINT interrupts the user code and still produces a report.
+
+Kernel mode (container backend)
+-------------------------------
+The harness module is loaded into a Jupyter kernel (imported from disk by the kernelspec
+launcher or executed from source by the client). Each run is one execute request::
+
+    __import__("pyfleet_harness").kernel_run("<base64 of JSON {code, context, mode, dry_run}>")
+
+stdout/stderr travel as ``stream`` messages, each figure as ``display_data`` with ``image/png``
+(metadata ``{"pyfleet": {"figure": name}}``), and the report as ``display_data`` of
+``RESULT_MIME`` (figures listed without their data). User code runs in a fresh namespace.
+
+Report (``PROTOCOL`` 1)
+-----------------------
+``{"protocol": 1, "status": "ok"|"error", "results": dict|null, "error": null|{ename, evalue,
+traceback, category, code}, "figures": [{name, data?}], "recorded_writes": [{pv, value, api,
+order}], "warnings": [str], "interrupted": bool, "duration_ms": float}``.
+``error.category`` is ``policy`` (code ``WRITE_IN_READ_ONLY``) for a refused control-system
+write, ``code`` otherwise (``SYNTAX_ERROR``, ``RUNTIME_ERROR``, ``EXECUTION_TIMEOUT`` when the
+run was interrupted). The traceback holds no harness frames.
+
+Read-only guard
+---------------
+``install_guard(mode)`` puts an import hook first on ``sys.meta_path`` and patches every known
+control-system write entry point (pyepics, caproto, p4p, pvaccess, Tango) when its module is
+imported (also later, also under an alias) or right away when it already is. In ``read_only``
+mode a write raises ``PermissionError`` (``ReadOnlyViolation``); with ``dry_run`` the write is
+recorded (pv, value, api, order from 1) and not performed. A module whose entry points cannot be
+patched cannot be imported in read-only mode (fail closed). A read-only kernel locks the guard:
+later calls cannot relax it.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import datetime as _dt
+import decimal
+import enum
+import hashlib
+import importlib.abc
+import io
+import json
+import linecache
+import math
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import PurePath
+from typing import Any, Callable
+
+PROTOCOL = 1
+RESULT_MIME = "application/vnd.pyfleet.result+json"
+CODE_FILENAME = "code.py"
+_THIS_FILE = globals().get("__file__") or "<pyfleet-harness>"
+_MODES = ("read_only", "write_access")
+
+
+def _own_sha256() -> str | None:
+    try:
+        with open(_THIS_FILE, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+#: sha256 of this file's bytes; the container client compares it with its copy.
+SOURCE_SHA256 = _own_sha256()
+
+
+# --------------------------------------------------------------------------- guard
+
+
+class ReadOnlyViolation(PermissionError):
+    """A control-system write attempted in read-only mode."""
+
+
+class GuardState:
+    """Mode of the guard and what it saw during the current run (plain data on purpose)."""
+
+    def __init__(self) -> None:
+        self.mode = "read_only"
+        self.locked_read_only = False
+        self.dry_run = False
+        self.writes: list[dict[str, Any]] = []
+        self.violations: list[str] = []
+
+    def configure(self, mode: str, dry_run: bool) -> None:
+        if mode not in _MODES:
+            raise ValueError(f"unknown execution mode {mode!r}")
+        self.mode = "read_only" if self.locked_read_only else mode
+        self.dry_run = bool(dry_run)
+        self.writes = []
+        self.violations = []
+
+    @property
+    def read_only(self) -> bool:
+        return self.locked_read_only or self.mode == "read_only"
+
+
+GUARD = GuardState()
+_installed = False
+
+
+def _admit_write(api: str, pairs: list[tuple[Any, Any]]) -> bool:
+    """True when the real write may go ahead; records it (dry run) or raises (read-only)."""
+    if GUARD.dry_run:
+        for pv, value in pairs:
+            GUARD.writes.append(
+                {"pv": str(pv), "value": _to_json(value, "write", []), "api": api, "order": len(GUARD.writes) + 1}
+            )
+        return False
+    if GUARD.read_only:
+        names = ", ".join(str(pv) for pv, _ in pairs) or "?"
+        message = f"{api}({names}) refused: control-system writes are not allowed in read_only mode"
+        GUARD.violations.append(message)
+        raise ReadOnlyViolation(message)
+    return True
+
+
+def _arg(args: tuple, kwargs: dict, index: int, name: str) -> Any:
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name)
+
+
+def _epics_chid_name(chid: Any) -> str:
+    try:
+        from epics import ca  # noqa: PLC0415  (only reached when epics is loaded)
+
+        return str(ca.name(chid))
+    except Exception:  # a bad chid must still be refused, so any name will do
+        return str(chid)
+
+
+def _pairs_of(mapping_or_names: Any, values: Any) -> list[tuple[Any, Any]]:
+    if isinstance(mapping_or_names, dict):
+        return list(mapping_or_names.items())
+    if isinstance(mapping_or_names, (list, tuple)):
+        vals = list(values) if isinstance(values, (list, tuple)) else [values] * len(mapping_or_names)
+        return list(zip(mapping_or_names, vals))
+    return [(mapping_or_names, values)]
+
+
+# extractor(args, kwargs) -> [(pv, value)]; args include self for methods
+_Extract = Callable[[tuple, dict], "list[tuple[Any, Any]]"]
+
+
+def _fn(pv_i: int, pv_n: str, v_i: int, v_n: str) -> _Extract:
+    return lambda a, k: [(_arg(a, k, pv_i, pv_n), _arg(a, k, v_i, v_n))]
+
+
+def _self_attr(attr: str, v_i: int, v_n: str) -> _Extract:
+    return lambda a, k: [(getattr(a[0], attr, "?") if a else "?", _arg(a, k, v_i, v_n))]
+
+
+def _many(pv_i: int, pv_n: str, v_i: int, v_n: str) -> _Extract:
+    return lambda a, k: _pairs_of(_arg(a, k, pv_i, pv_n), _arg(a, k, v_i, v_n))
+
+
+# module -> [(dotted attribute, api name, extractor, value returned in dry run)]
+_TARGETS: dict[str, list[tuple[str, str, _Extract, Any]]] = {
+    "epics": [
+        ("caput", "epics.caput", _fn(0, "pvname", 1, "value"), 1),
+        ("caput_many", "epics.caput_many", _many(0, "pvlist", 1, "values"), None),
+    ],
+    "epics.ca": [("put", "epics.ca.put", lambda a, k: [(_epics_chid_name(_arg(a, k, 0, "chid")), _arg(a, k, 1, "value"))], 1)],
+    "epics.pv": [("PV.put", "epics.PV.put", _self_attr("pvname", 1, "value"), 1)],
+    "caproto.sync.client": [("write", "caproto.sync.client.write", _fn(0, "pv_name", 1, "data"), None)],
+    "caproto.threading.client": [("PV.write", "caproto.threading.PV.write", _self_attr("name", 1, "data"), None)],
+    "caproto.asyncio.client": [("PV.write", "caproto.asyncio.PV.write", _self_attr("name", 1, "data"), None)],
+    "caproto.threading.pyepics_compat": [
+        ("PV.put", "caproto.pyepics_compat.PV.put", _self_attr("pvname", 1, "value"), 1),
+        ("caput", "caproto.pyepics_compat.caput", _fn(0, "pvname", 1, "value"), 1),
+    ],
+    "p4p.client.thread": [
+        ("Context.put", "p4p.Context.put", _many(1, "name", 2, "values"), None),
+        ("Context.rpc", "p4p.Context.rpc", _fn(1, "name", 2, "value"), None),
+    ],
+    "p4p.client.asyncio": [
+        ("Context.put", "p4p.asyncio.Context.put", _many(1, "name", 2, "values"), None),
+        ("Context.rpc", "p4p.asyncio.Context.rpc", _fn(1, "name", 2, "value"), None),
+    ],
+    "p4p.client.cothread": [
+        ("Context.put", "p4p.cothread.Context.put", _many(1, "name", 2, "values"), None),
+        ("Context.rpc", "p4p.cothread.Context.rpc", _fn(1, "name", 2, "value"), None),
+    ],
+    "pvaccess": [
+        (f"{cls}.{m}", f"pvaccess.{cls}.{m}", _self_attr("name", 1, "value"), None)
+        for cls in ("Channel", "MultiChannel")
+        for m in ("put", "putInt", "putDouble", "putFloat", "putString", "putScalarArray", "putBoolean", "putLong")
+    ],
+}
+for _tango in ("tango", "PyTango"):
+    _TARGETS[_tango] = [
+        (f"DeviceProxy.{m}", f"{_tango}.DeviceProxy.{m}", _fn(1, "attr_name", 2, "value"), None)
+        for m in ("write_attribute", "write_attributes", "write_attribute_asynch", "write_read_attribute", "command_inout")
+    ] + [(f"AttributeProxy.{m}", f"{_tango}.AttributeProxy.{m}", _self_attr("name", 1, "value"), None) for m in ("write", "write_read")]
+
+
+def _wrap(original: Callable, api: str, extract: _Extract, dry_result: Any) -> Callable:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _admit_write(api, extract(args, kwargs)):
+            return original(*args, **kwargs)
+        return dry_result
+
+    guarded.__name__ = getattr(original, "__name__", "guarded")
+    guarded.__doc__ = getattr(original, "__doc__", None)
+    guarded.__pyfleet_guard__ = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _guard_pv_value_property(module: Any) -> None:
+    """pyepics ``PV.value = x`` goes through a property; guard its setter under its own api name."""
+    cls = getattr(module, "PV", None)
+    prop = getattr(cls, "value", None) if cls is not None else None
+    if not isinstance(prop, property) or prop.fset is None or getattr(prop.fset, "__pyfleet_guard__", False):
+        return
+    fset = prop.fset
+
+    def guarded_set(self: Any, value: Any) -> None:
+        if _admit_write("epics.PV.value", [(getattr(self, "pvname", "?"), value)]):
+            fset(self, value)
+
+    guarded_set.__pyfleet_guard__ = True  # type: ignore[attr-defined]
+    cls.value = property(prop.fget, guarded_set, prop.fdel, prop.__doc__)
+
+
+def _patch_module(name: str, module: Any) -> None:
+    for dotted, api, extract, dry_result in _TARGETS.get(name, []):
+        owner_path, _, attr = dotted.rpartition(".")
+        owner = module
+        for part in owner_path.split(".") if owner_path else []:
+            owner = getattr(owner, part, None)
+            if owner is None:
+                break
+        original = getattr(owner, attr, None) if owner is not None else None
+        if original is None or getattr(original, "__pyfleet_guard__", False):
+            continue
+        try:
+            setattr(owner, attr, _wrap(original, api, extract, dry_result))
+        except (AttributeError, TypeError) as err:
+            if GUARD.read_only:
+                raise ImportError(f"pyfleet read-only guard cannot patch {name}.{dotted}; refusing the import") from err
+    if name == "epics.pv":
+        _guard_pv_value_property(module)
+
+
+class _GuardLoader(importlib.abc.Loader):
+    def __init__(self, inner: Any, name: str) -> None:
+        self._inner = inner
+        self._name = name
+
+    def create_module(self, spec: Any) -> Any:
+        return self._inner.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._inner.exec_module(module)
+        _patch_module(self._name, module)
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(self._inner, item)
+
+
+class _GuardFinder(importlib.abc.MetaPathFinder):
+    pyfleet_guard = True
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in _TARGETS:
+            return None
+        for finder in sys.meta_path:
+            if getattr(finder, "pyfleet_guard", False) or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _GuardLoader(spec.loader, fullname)
+                return spec
+        return None
+
+
+def install_guard(mode: str = "read_only", dry_run: bool = False, lock: bool = False) -> GuardState:
+    """Installs the import hook and patches loaded modules; ``lock`` pins read-only for good."""
+    global _installed
+    if lock and mode == "read_only":
+        GUARD.locked_read_only = True
+    GUARD.configure(mode, dry_run)
+    if not _installed:
+        sys.meta_path.insert(0, _GuardFinder())
+        _installed = True
+    for name in list(_TARGETS):
+        module = sys.modules.get(name)
+        if module is not None:
+            _patch_module(name, module)
+    return GUARD
+
+
+# --------------------------------------------------------------- runtime helpers
+
+
+def read_channel(pv: str, timeout: float = 5.0) -> Any:
+    """Reads a channel through pyepics (``epics.caget``)."""
+    import epics  # noqa: PLC0415
+
+    return epics.caget(pv, timeout=timeout)
+
+
+def write_channel(pv: str, value: Any, timeout: float = 5.0) -> Any:
+    """Writes a channel; refused in read-only mode, recorded in a dry run."""
+    if not _admit_write("write_channel", [(pv, value)]):
+        return None
+    import epics  # noqa: PLC0415
+
+    return epics.caput(pv, value, wait=True, timeout=timeout)
+
+
+def write_channels(values: dict[str, Any], timeout: float = 5.0) -> list[Any]:
+    """Writes several channels in order (same rules as :func:`write_channel`)."""
+    return [write_channel(pv, value, timeout) for pv, value in values.items()]
+
+
+class Context:
+    """Attribute access over the context data (``context.a.b``); also ``[]``, ``get``, ``to_dict``."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Any) -> None:
+        object.__setattr__(self, "_data", data if isinstance(data, dict) else {})
+
+    @staticmethod
+    def _wrap(value: Any) -> Any:
+        if isinstance(value, dict):
+            return Context(value)
+        if isinstance(value, list):
+            return [Context._wrap(v) for v in value]
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        data = object.__getattribute__(self, "_data")
+        if name in data:
+            return Context._wrap(data[name])
+        raise AttributeError(f"context has no key {name!r}; available: {sorted(data)}")
+
+    def __getitem__(self, key: str) -> Any:
+        return Context._wrap(self._data[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Any:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("context is read-only")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return Context._wrap(self._data.get(key, default))
+
+    def keys(self) -> Any:
+        return self._data.keys()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"Context({sorted(self._data)})"
+
+
+# ------------------------------------------------------------------ serialisation
+
+
+def _float(x: float) -> Any:
+    if math.isnan(x):
+        return None
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    return x
+
+
+def _key(k: Any) -> str:
+    if isinstance(k, str):
+        return k
+    if isinstance(k, (_dt.datetime, _dt.date, _dt.time)):
+        return k.isoformat()
+    return str(k)
+
+
+def _to_json(value: Any, where: str, warnings: list[str], _seen: frozenset = frozenset()) -> Any:  # noqa: C901, PLR0911, PLR0912
+    """JSON-safe copy of ``value``: NaN → null, ±inf → "Infinity"/"-Infinity", unknown → str()."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and not isinstance(value, enum.Enum):
+        return value
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, complex):
+        return {"real": _float(value.real), "imag": _float(value.imag)}
+    if id(value) in _seen:
+        warnings.append(f"{where}: circular reference replaced by null")
+        return None
+    seen = _seen | {id(value)}
+    np = sys.modules.get("numpy")
+    pd = sys.modules.get("pandas")
+    if pd is not None:
+        if value is pd.NaT:
+            return None
+        if isinstance(value, pd.DataFrame):
+            split = value.to_dict(orient="split")
+            return {
+                "columns": _to_json(list(split["columns"]), where, warnings, seen),
+                "index": _to_json(list(split["index"]), where, warnings, seen),
+                "data": _to_json(split["data"], where, warnings, seen),
+            }
+        if isinstance(value, pd.Series):
+            return {_key(k): _to_json(v, f"{where}[{k!r}]", warnings, seen) for k, v in value.items()}
+        if isinstance(value, pd.Timestamp):
+            return value.isoformat()
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            return _to_json(value.tolist(), where, warnings, seen)
+        if isinstance(value, np.datetime64):
+            return None if np.isnat(value) else str(value)
+        if isinstance(value, np.generic):
+            return _to_json(value.item(), where, warnings, seen)
+    if isinstance(value, dict):
+        return {_key(k): _to_json(v, f"{where}[{k!r}]", warnings, seen) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v, f"{where}[{i}]", warnings, seen) for i, v in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        items = [_to_json(v, where, warnings, seen) for v in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            return items
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, decimal.Decimal):
+        return _float(float(value))
+    if isinstance(value, enum.Enum):
+        return _to_json(value.value, where, warnings, seen)
+    if isinstance(value, (bytes, bytearray)):
+        warnings.append(f"{where}: bytes stored as text (utf-8, undecodable bytes replaced)")
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, Context):
+        return _to_json(value.to_dict(), where, warnings, seen)
+    text = str(value)
+    warnings.append(f"{where}: {type(value).__module__}.{type(value).__qualname__} is not JSON-serialisable; stored str()")
+    return text
+
+
+def serialise_results(results: Any, warnings: list[str]) -> dict[str, Any]:
+    """``results`` as a JSON object; a non-dict value is stored under the key ``"value"``."""
+    if not isinstance(results, dict):
+        warnings.append(f"results is a {type(results).__name__}, not a dict; stored under 'value'")
+        results = {"value": results}
+    out = _to_json(results, "results", warnings)
+    json.dumps(out, allow_nan=False)
+    return out
+
+
+# ----------------------------------------------------------------------- figures
+
+
+def _prepare_matplotlib() -> None:
+    os.environ["MPLBACKEND"] = "Agg"
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.switch_backend("Agg")
+        plt.close("all")
+
+
+def _collect_figures(warnings: list[str]) -> list[dict[str, str]]:
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is None:
+        return []
+    figures = []
+    for n, num in enumerate(plt.get_fignums(), start=1):
+        buf = io.BytesIO()
+        try:
+            plt.figure(num).savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")
+        except Exception as err:  # a broken figure must not hide the others or the results
+            warnings.append(f"figure {num} could not be saved: {type(err).__name__}: {err}")
+            continue
+        figures.append({"name": f"figure_{n:02d}.png", "data": base64.b64encode(buf.getvalue()).decode("ascii")})
+    plt.close("all")
+    return figures
+
+
+# -------------------------------------------------------------------------- runner
+
+
+def _strip_harness(te: traceback.TracebackException, depth: int = 0) -> None:
+    te.stack = traceback.StackSummary.from_list([f for f in te.stack if f.filename != _THIS_FILE])
+    if depth < 20:
+        for chained in (te.__cause__, te.__context__):
+            if chained is not None:
+                _strip_harness(chained, depth + 1)
+
+
+def _format_error(exc: BaseException) -> tuple[str, str, str]:
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    _strip_harness(te)
+    if isinstance(exc, ReadOnlyViolation):
+        ename = "PermissionError"
+    else:
+        ename = type(exc).__name__
+    return ename, str(exc), "".join(te.format())
+
+
+def run_code(source: str, context_data: Any, mode: str, dry_run: bool) -> dict[str, Any]:
+    """Runs ``source`` in a fresh namespace and returns the report (figures with data)."""
+    started = time.perf_counter()
+    install_guard(mode, dry_run)
+    _prepare_matplotlib()
+    warnings: list[str] = []
+    error: dict[str, Any] | None = None
+    interrupted = False
+    ns: dict[str, Any] = {
+        "__name__": "__main__",
+        "__builtins__": builtins,
+        "__file__": CODE_FILENAME,
+        "context": Context(context_data),
+        "read_channel": read_channel,
+        "write_channel": write_channel,
+        "write_channels": write_channels,
+    }
+    lines = source.splitlines(keepends=True)
+    linecache.cache[CODE_FILENAME] = (len(source), None, lines, CODE_FILENAME)
+    try:
+        exec(compile(source, CODE_FILENAME, "exec", dont_inherit=True), ns)  # noqa: S102  (running user code is the point)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            ename, evalue, tb = _format_error(exc)
+            error = {"ename": ename, "evalue": evalue, "traceback": tb, "category": "code", "code": "RUNTIME_ERROR"}
+    except BaseException as exc:  # noqa: BLE001  (every user failure becomes a report)
+        ename, evalue, tb = _format_error(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            interrupted = True
+            error = {"ename": ename, "evalue": "execution interrupted", "traceback": tb, "category": "code", "code": "EXECUTION_TIMEOUT"}
+        elif isinstance(exc, SyntaxError):
+            error = {"ename": ename, "evalue": evalue, "traceback": tb, "category": "code", "code": "SYNTAX_ERROR"}
+        elif isinstance(exc, ReadOnlyViolation) or GUARD.violations:
+            error = {"ename": "PermissionError", "evalue": evalue, "traceback": tb, "category": "policy", "code": "WRITE_IN_READ_ONLY"}
+        else:
+            error = {"ename": ename, "evalue": evalue, "traceback": tb, "category": "code", "code": "RUNTIME_ERROR"}
+    finally:
+        # a late interrupt must not cut the report short; restored before returning
+        quiet = threading.current_thread() is threading.main_thread()
+        previous_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if quiet else None
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001  (user code may have replaced or closed the stream)
+                pass
+    if error is None and GUARD.violations:
+        error = {
+            "ename": "PermissionError",
+            "evalue": f"{GUARD.violations[0]} (the code caught the error and went on)",
+            "traceback": "",
+            "category": "policy",
+            "code": "WRITE_IN_READ_ONLY",
+        }
+    results = None
+    if "results" in ns:
+        try:
+            results = serialise_results(ns["results"], warnings)
+        except Exception as err:  # noqa: BLE001  (never crash on odd results)
+            warnings.append(f"results could not be serialised: {type(err).__name__}: {err}")
+    figures = _collect_figures(warnings)
+    if previous_sigint is not None:
+        signal.signal(signal.SIGINT, previous_sigint)
+    return {
+        "protocol": PROTOCOL,
+        "status": "error" if error else "ok",
+        "results": results,
+        "error": error,
+        "figures": figures,
+        "recorded_writes": list(GUARD.writes),
+        "warnings": warnings,
+        "interrupted": interrupted,
+        "duration_ms": (time.perf_counter() - started) * 1000.0,
+    }
+
+
+def kernel_run(job_b64: str) -> None:
+    """Kernel mode: runs a job and publishes figures and the report as display_data."""
+    from IPython.display import publish_display_data  # noqa: PLC0415
+
+    job = json.loads(base64.b64decode(job_b64).decode("utf-8"))
+    report = run_code(job["code"], job.get("context"), job.get("mode", "read_only"), bool(job.get("dry_run")))
+    for fig in report["figures"]:
+        publish_display_data({"image/png": fig.pop("data")}, metadata={"pyfleet": {"figure": fig["name"]}})
+    publish_display_data({RESULT_MIME: json.loads(json.dumps(report, allow_nan=False))})
+
+
+# ---------------------------------------------------------------------- script mode
+
+
+def _parse_args(argv: list[str]) -> dict[str, Any]:
+    opts: dict[str, Any] = {"context": None, "mode": "read_only", "dry_run": False, "report": "pyfleet_report.json"}
+    valued = {"--code", "--context", "--mode", "--report", "--rlimit-as-mb", "--rlimit-cpu-s", "--rlimit-nofile"}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--dry-run":
+            opts["dry_run"] = True
+        elif arg in valued and i + 1 < len(argv):
+            opts[arg[2:].replace("-", "_")] = argv[i + 1]
+            i += 1
+        else:
+            raise ValueError(f"unknown or incomplete argument {arg!r}")
+        i += 1
+    if "code" not in opts:
+        raise ValueError("--code is required")
+    if opts["mode"] not in _MODES:
+        raise ValueError(f"--mode must be one of {_MODES}")
+    return opts
+
+
+def _apply_limits(opts: dict[str, Any]) -> None:
+    import resource  # noqa: PLC0415  (POSIX only; script mode runs on Linux)
+
+    if opts.get("rlimit_as_mb"):
+        size = int(opts["rlimit_as_mb"]) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
+    if opts.get("rlimit_cpu_s"):
+        secs = int(opts["rlimit_cpu_s"])
+        resource.setrlimit(resource.RLIMIT_CPU, (secs, secs + 5))
+    if opts.get("rlimit_nofile"):
+        n = int(opts["rlimit_nofile"])
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
+def main(argv: list[str]) -> int:
+    try:
+        opts = _parse_args(argv)
+    except ValueError as err:
+        sys.stderr.write(f"pyfleet_harness: {err}\n")
+        return 2
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace", line_buffering=True)
+    with open(opts["code"], encoding="utf-8") as fh:
+        source = fh.read()
+    context_data = None
+    if opts["context"]:
+        with open(opts["context"], encoding="utf-8") as fh:
+            context_data = json.load(fh)
+    sys.path[0] = os.getcwd()
+    sys.argv = [CODE_FILENAME]
+    _apply_limits(opts)
+    report = run_code(source, context_data, opts["mode"], opts["dry_run"])
+    tmp = f"{opts['report']}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, allow_nan=False)
+        os.replace(tmp, opts["report"])
+    except OSError as err:
+        sys.__stderr__.write(f"pyfleet_harness: cannot write the report: {err}\n")
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,110 @@
+/**
+ * The approver's web page: one server-rendered HTML document with a little JS. Signs in with a
+ * bearer token (kept in sessionStorage), lists pending approvals, shows one with highlighted
+ * code and findings beside their lines, and posts approve / reject quoting the code hash.
+ * Live updates come from /v1/approvals/events read with fetch (so the token stays in a header).
+ */
+export function approverPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pyfleet approver</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>${CSS}</style></head>
+<body>
+<header><h1>pyfleet approver</h1><span id="who"></span><button id="signout" hidden>Sign out</button></header>
+<main>
+<section id="signin">
+  <h2>Sign in</h2>
+  <form id="signin-form"><label>Token <input id="token" type="password" autocomplete="off" required></label>
+  <button type="submit">Sign in</button></form><p class="err" id="signin-err"></p>
+</section>
+<section id="app" hidden>
+  <div class="cols">
+    <div id="list-pane"><h2>Pending <span id="count"></span></h2>
+      <table id="pending"><thead><tr><th>Task</th><th>Mode</th><th>PV writes</th><th>Age</th><th>Expires</th></tr></thead><tbody></tbody></table>
+      <p id="empty" class="muted">Nothing waits for you.</p>
+    </div>
+    <div id="detail" hidden>
+      <h2 id="d-task"></h2>
+      <dl class="meta"><dt>Run</dt><dd id="d-run"></dd><dt>Mode</dt><dd id="d-mode"></dd><dt>Requester</dt><dd id="d-req"></dd>
+      <dt>Code hash</dt><dd><code id="d-hash"></code></dd><dt>Approvals</dt><dd id="d-votes"></dd><dt>Expires</dt><dd id="d-exp"></dd>
+      <dt>Notebook</dt><dd id="d-nb"></dd></dl>
+      <p id="d-reason" class="reason"></p>
+      <h3>PV writes</h3><ul id="d-pvs"></ul>
+      <h3>Code</h3><pre id="d-code" class="code"></pre>
+      <h3>History</h3><ul id="d-history"></ul>
+      <form id="decide"><label>Reason <input id="reason" required placeholder="why"></label>
+        <label>Feedback for regeneration <input id="feedback" placeholder="optional, for reject"></label>
+        <label><input type="checkbox" id="regenerate"> regenerate after reject</label>
+        <div class="buttons"><button type="button" id="approve" class="ok">Approve</button>
+        <button type="button" id="reject" class="no">Reject</button></div></form>
+      <p id="d-msg" class="msg"></p>
+    </div>
+  </div>
+</section>
+</main>
+<script>${JS}</script>
+</body></html>`;
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9}
+header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:#12263a;color:#fff}
+header h1{font-size:1.1rem;margin:0;flex:1}
+main{padding:1rem}.cols{display:grid;grid-template-columns:minmax(320px,1fr) 2fr;gap:1rem}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:.35rem .5rem;border-bottom:1px solid #dde;text-align:left}
+tbody tr{cursor:pointer}tbody tr:hover,tbody tr.sel{background:#e8f0fb}
+#detail{background:#fff;padding:1rem;border:1px solid #dde}
+.meta{display:grid;grid-template-columns:8rem 1fr;gap:.2rem .6rem}.meta dt{color:#667}
+pre.code{background:#0f1720;color:#e6edf3;padding:.5rem;overflow:auto;counter-reset:l}
+pre.code .ln{display:block}pre.code .ln::before{counter-increment:l;content:counter(l);display:inline-block;width:2.5em;color:#6b7785}
+pre.code .flag{background:#4a1d1d}.kw{color:#ff7b72}.str{color:#a5d6ff}.com{color:#8b949e}.num{color:#79c0ff}
+.finding{display:block;color:#ffb4a9;padding-left:2.5em;font-style:italic}
+.mode-write_access{color:#b42318;font-weight:600}.err{color:#b42318}.muted{color:#667}
+button{padding:.4rem .9rem;border-radius:4px;border:1px solid #99a;background:#fff;cursor:pointer}
+button.ok{background:#1a7f37;color:#fff;border-color:#1a7f37}button.no{background:#b42318;color:#fff;border-color:#b42318}
+form#decide label{display:block;margin:.4rem 0}form#decide input[type=text],form#decide input:not([type]){width:100%}
+.msg{font-weight:600}.reason{background:#fff8e1;padding:.4rem}`;
+
+const JS = `
+const $=(id)=>document.getElementById(id);
+let token=sessionStorage.getItem('pyfleet-token')||'';let current=null;let stream=null;
+const api=async(path,opts={})=>{const r=await fetch(path,{...opts,headers:{...(opts.headers||{}),authorization:'Bearer '+token,'content-type':'application/json'}});
+ const body=await r.json().catch(()=>({}));if(!r.ok)throw Object.assign(new Error(body.error?body.error.message:r.statusText),{status:r.status});return body;};
+const esc=(s)=>String(s??'').replace(/[&<>"']/g,(c)=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
+const age=(iso)=>{const s=Math.round((Date.now()-Date.parse(iso))/1000);return s<60?s+'s':s<3600?Math.round(s/60)+'m':Math.round(s/3600)+'h';};
+const KW=/\\b(import|from|as|def|return|if|elif|else|for|while|in|not|and|or|with|try|except|finally|raise|class|lambda|None|True|False|pass|break|continue|yield|global)\\b/g;
+function hl(line){let out='';const re=/(#.*$)|('(?:[^'\\\\]|\\\\.)*'|"(?:[^"\\\\]|\\\\.)*")|(\\b\\d+(?:\\.\\d+)?\\b)/g;let last=0,m;
+ while((m=re.exec(line))){out+=esc(line.slice(last,m.index)).replace(KW,'<span class="kw">$1</span>');
+  out+=m[1]?'<span class="com">'+esc(m[1])+'</span>':m[2]?'<span class="str">'+esc(m[2])+'</span>':'<span class="num">'+esc(m[3])+'</span>';last=re.lastIndex;}
+ return out+esc(line.slice(last)).replace(KW,'<span class="kw">$1</span>');}
+async function signin(t){token=t;try{const r=await api('/v1/approvals?status=pending');sessionStorage.setItem('pyfleet-token',t);
+ $('signin').hidden=true;$('app').hidden=false;$('signout').hidden=false;render(r.approvals);listen();}catch(e){$('signin-err').textContent=e.message;token='';}}
+function render(list){const tb=document.querySelector('#pending tbody');tb.innerHTML='';$('count').textContent='('+list.length+')';$('empty').hidden=list.length>0;
+ for(const a of list){const tr=document.createElement('tr');tr.dataset.id=a.id;if(current&&current.id===a.id)tr.className='sel';
+  tr.innerHTML='<td>'+esc(a.task)+'</td><td class="mode-'+a.executionMode+'">'+esc(a.executionMode)+'</td><td>'+esc(a.pvWrites.map(p=>p.pv||'(dynamic)').join(', '))+'</td><td>'+age(a.createdAt)+'</td><td>'+new Date(a.expiresAt).toLocaleTimeString()+'</td>';
+  tr.onclick=()=>open(a.id);tb.appendChild(tr);}}
+async function refresh(){render((await api('/v1/approvals?status=pending')).approvals);}
+async function open(id){const {approval:a}=await api('/v1/approvals/'+encodeURIComponent(id));current=a;$('detail').hidden=false;$('d-msg').textContent='';
+ $('d-task').textContent=a.task;$('d-run').textContent=a.runId+' (attempt '+a.attempt+')';$('d-mode').textContent=a.executionMode+' on '+a.kernelName;$('d-mode').className='mode-'+a.executionMode;
+ $('d-req').textContent=a.requester;$('d-hash').textContent=a.codeHash;$('d-votes').textContent=a.votes.filter(v=>v.decision==='approve').length+' of '+a.requiredApprovals+' - status '+a.status;
+ $('d-exp').textContent=new Date(a.expiresAt).toLocaleString();$('d-nb').innerHTML=a.notebookLink?'<a target="_blank" href="'+esc(a.notebookLink)+'">open notebook</a>':esc(a.notebookPath||'none');
+ $('d-reason').textContent=a.reasoning;$('d-pvs').innerHTML=a.pvWrites.map(p=>'<li><code>'+esc(p.pv||'(not a literal)')+'</code> line '+p.line+' via '+esc(p.api)+(p.dynamic?' (dynamic, assumed write)':'')+'</li>').join('')||'<li>none</li>';
+ const byLine={};for(const f of a.findings)(byLine[f.line]=byLine[f.line]||[]).push(f);for(const p of a.pvWrites)(byLine[p.line]=byLine[p.line]||[]).push({level:'write',rule:'pv-write',message:'writes '+(p.pv||'a PV')});
+ $('d-code').innerHTML=a.code.split('\\n').map((l,i)=>{const fs=byLine[i+1]||[];return '<span class="ln'+(fs.length?' flag':'')+'">'+hl(l)+'</span>'+fs.map(f=>'<span class="finding">'+esc(f.level+' '+f.rule+': '+f.message)+'</span>').join('');}).join('');
+ $('d-history').innerHTML=['<li>requested by '+esc(a.requester)+' at '+new Date(a.createdAt).toLocaleString()+'</li>'].concat(a.votes.map(v=>'<li>'+esc(v.identity)+' '+esc(v.decision)+': '+esc(v.reason)+' ('+new Date(v.at).toLocaleTimeString()+')</li>')).join('');
+ const closed=a.status!=='pending';$('approve').disabled=closed;$('reject').disabled=closed;
+ for(const tr of document.querySelectorAll('#pending tbody tr'))tr.className=tr.dataset.id===id?'sel':'';}
+async function decide(decision){if(!current)return;const reason=$('reason').value.trim();if(!reason){$('d-msg').textContent='Give a reason.';return;}
+ const body={decision,codeHash:current.codeHash,reason};const fb=$('feedback').value.trim();if(decision==='reject'&&fb){body.feedback=fb;body.regenerate=$('regenerate').checked;}
+ try{const r=await api('/v1/approvals/'+encodeURIComponent(current.id)+'/decision',{method:'POST',body:JSON.stringify(body)});
+  $('d-msg').textContent=r.released?(decision==='approve'?'Approved: the run continues.':'Rejected.'):'Vote recorded: waiting for another approver.';$('reason').value='';await open(current.id);await refresh();}
+ catch(e){$('d-msg').textContent='Refused: '+e.message;}}
+async function listen(){if(stream)return;stream=new AbortController();
+ try{const r=await fetch('/v1/approvals/events',{headers:{authorization:'Bearer '+token},signal:stream.signal});const rd=r.body.getReader();const dec=new TextDecoder();let buf='';
+  for(;;){const {value,done}=await rd.read();if(done)break;buf+=dec.decode(value,{stream:true});let i;while((i=buf.indexOf('\\n\\n'))>=0){const chunk=buf.slice(0,i);buf=buf.slice(i+2);
+   if(/^event: /m.test(chunk)){await refresh();if(current)await open(current.id).catch(()=>{});}}}}catch(e){}
+ stream=null;if(token)setTimeout(listen,2000);}
+$('signin-form').onsubmit=(e)=>{e.preventDefault();signin($('token').value.trim());};
+$('signout').onclick=()=>{sessionStorage.removeItem('pyfleet-token');token='';if(stream)stream.abort();location.reload();};
+$('approve').onclick=()=>decide('approve');$('reject').onclick=()=>decide('reject');
+if(token)signin(token);`;

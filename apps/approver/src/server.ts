@@ -1,0 +1,113 @@
+import { DecisionBodySchema, PyfleetError, parseOrThrow, type RunStatus, type SignedDecision } from "@pyfleet/core";
+import type { ApprovalRecord, ApprovalStore, ApproverIdentity, AuditLog } from "@pyfleet/fleet";
+import { approvalSummary } from "@pyfleet/fleet";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { z } from "zod";
+import type { ApprovalEvents } from "./approval-events.js";
+import { hasRole, type Role, type TokenAuthenticator } from "./auth.js";
+import { installErrorHandler } from "./http-errors.js";
+import { openApiDocument } from "./openapi.js";
+import { approverPage } from "./page.js";
+
+/** What the approver needs from the rest of the fleet. */
+export interface ApproverDeps {
+  store: ApprovalStore;
+  audit: AuditLog;
+  auth: TokenAuthenticator;
+  events: ApprovalEvents;
+  /** Resumes the run with a final (signed) decision and dispatches its next node. */
+  release(record: ApprovalRecord, decision: SignedDecision): Promise<void>;
+  /** Settles a run in `outcome_unknown` after a human checked the machine. */
+  reconcile(
+    runId: string,
+    input: { outcome: "succeeded" | "failed"; note: string },
+    who: ApproverIdentity,
+  ): Promise<{ status: RunStatus }>;
+  metrics: Registry;
+  logger: Logger;
+  bodyLimit: number;
+}
+
+const ListQuery = z.object({
+  status: z.enum(["pending", "approved", "rejected", "expired", "cancelled"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+const ReconcileBody = z
+  .object({
+    outcome: z.enum(["succeeded", "failed"]),
+    note: z.string().min(1, "note must say what was checked on the machine").max(4000),
+  })
+  .strict();
+
+/** Builds the approver's HTTP app (API, SSE, web page). Call `listen` on the result. */
+export function createApproverServer(deps: ApproverDeps): FastifyInstance {
+  const app = Fastify({ loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: deps.bodyLimit, disableRequestLogging: true });
+  installErrorHandler(app);
+
+  const require = (req: FastifyRequest, role: Role): ApproverIdentity => {
+    const who = deps.auth.authenticate(req.headers.authorization);
+    if (!who) throw new PyfleetError("UNAUTHORIZED", "missing or unknown bearer token: send Authorization: Bearer <token>");
+    if (!hasRole(who, role)) throw new PyfleetError("APPROVAL_FORBIDDEN", `${who.id} lacks the ${role} role`);
+    return who;
+  };
+
+  app.get("/", async (_req, reply) => reply.type("text/html; charset=utf-8").send(approverPage()));
+  app.get("/healthz", async () => ({ ok: true }));
+  app.get("/metrics", async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+  app.get("/openapi.json", async () => openApiDocument());
+
+  app.get("/v1/approvals", async (req) => {
+    require(req, "viewer");
+    const q = parseOrThrow(ListQuery, req.query, "query");
+    const recs = await deps.store.list({ ...(q.status ? { status: q.status } : {}), ...(q.limit ? { limit: q.limit } : {}) });
+    return { approvals: recs.map(approvalSummary) };
+  });
+
+  app.get("/v1/approvals/events", async (req, reply) => {
+    require(req, "viewer");
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    res.write(": connected\n\n");
+    let n = 0;
+    const off = deps.events.subscribe((e) => {
+      res.write(`id: ${++n}\nevent: ${e.kind}\ndata: ${JSON.stringify(e.approval)}\n\n`);
+    });
+    const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
+    req.raw.on("close", () => {
+      clearInterval(ping);
+      off();
+    });
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/approvals/:id", async (req) => {
+    require(req, "viewer");
+    const rec = await deps.store.get(req.params.id);
+    if (!rec) throw new PyfleetError("APPROVAL_NOT_FOUND", `approval ${req.params.id} does not exist`);
+    const { signedDecision, ...rest } = rec;
+    return { approval: { ...rest, decision: signedDecision ? { decision: signedDecision.decision, approvers: signedDecision.approvers, keyId: signedDecision.keyId, signedAt: signedDecision.signedAt } : null } };
+  });
+
+  app.post<{ Params: { id: string } }>("/v1/approvals/:id/decision", async (req) => {
+    const who = require(req, "approver");
+    const body = parseOrThrow(DecisionBodySchema, req.body ?? undefined, "decision");
+    const { record, released } = await deps.store.decide(req.params.id, who, body);
+    if (released) {
+      await deps.release(record, released);
+      await deps.store.markResumed(record.id);
+    }
+    return { approval: approvalSummary(record), released: released !== null };
+  });
+
+  app.post<{ Params: { id: string } }>("/v1/runs/:id/reconcile", async (req) => {
+    const who = require(req, "admin");
+    const body = parseOrThrow(ReconcileBody, req.body ?? undefined, "reconcile");
+    const res = await deps.reconcile(req.params.id, body, who);
+    await deps.audit.append("run.reconciled", { runId: req.params.id, outcome: body.outcome, note: body.note, identity: who.id });
+    return { runId: req.params.id, status: res.status };
+  });
+
+  return app;
+}

@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   APPROVAL_ALREADY_DECIDED: "approval",
   APPROVAL_FORBIDDEN: "approval",
   APPROVAL_NOT_FOUND: "approval",
+  APPROVAL_REJECTED: "approval",
   // validation
   VALIDATION_FAILED: "validation",
   NOT_FOUND: "validation",
@@ -58,6 +59,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: "validation",
   UNAUTHORIZED: "validation",
   CANCELLED: "validation",
+  THREAD_HAS_RUN: "validation",
 } as const satisfies Record<string, ErrorCategory>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

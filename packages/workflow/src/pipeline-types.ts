@@ -95,9 +95,19 @@ export interface StepResult {
   final?: FinalResult;
 }
 
+/** How a run is about to end: set by the node that routes to `finalize`. */
+export interface RunEnding {
+  status: RunStatus;
+  /** Why (the last error or the rejection reason); null for a completed run. */
+  reason: string | null;
+}
+
 /** The JSON-serialisable state of one run (the LangGraph annotation's value type). */
 export interface RunStateValue {
   runId: string;
+  /** The run's {@link RunRef} parts, as given to `startRun`. */
+  threadId: string;
+  checkpointNs: string;
   request: PythonExecutionRequest;
   executionMethod: ExecutionMethod;
   folderPath: string | null;
@@ -109,6 +119,10 @@ export interface RunStateValue {
   needsApproval: boolean;
   approvalRequest: ApprovalRequest | null;
   decision: SignedDecision | null;
+  /** Node the last node routed to (read by the graph's conditional edges). */
+  route: NodeName | null;
+  /** Set when the route is `finalize`: the status and reason it will write. */
+  ending: RunEnding | null;
   final: FinalResult | null;
 }
 

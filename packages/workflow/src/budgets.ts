@@ -1,0 +1,22 @@
+import type { PythonExecutionRequest } from "@pyfleet/core";
+import type { PipelineBudgets } from "./pipeline-types.js";
+
+/**
+ * Budgets of one run: the configured ones, each capped by the request's `retries` when given
+ * (a caller may ask for fewer retries than the fleet allows, never for more).
+ */
+export function effectiveBudgets(config: PipelineBudgets, request: PythonExecutionRequest): PipelineBudgets {
+  if (request.retries === undefined) return config;
+  return {
+    maxGenerationRetries: Math.min(config.maxGenerationRetries, request.retries),
+    maxExecutionRetries: Math.min(config.maxExecutionRetries, request.retries),
+  };
+}
+
+/**
+ * True while a budget still allows another generation after `failures` failures: a budget of
+ * N retries lets the N-th failure regenerate and ends the run on failure N+1.
+ */
+export function withinBudget(failures: number, maxRetries: number): boolean {
+  return failures <= maxRetries;
+}

@@ -1,0 +1,197 @@
+/**
+ * `execute`: runs the current attempt on the executor of its mode. Write-mode code (and any
+ * code a human had to approve) runs only with a verified signed decision and, in write mode,
+ * at most once (ARCHITECTURE §6). A user-code error is data that routes back to `generate`; a
+ * policy violation ends the run; infrastructure failures are thrown so that the stage job retries
+ * this node on the same code.
+ */
+import {
+  type Attempt,
+  type ErrorCode,
+  type ExecutionErrorInfo,
+  type ExecutionMode,
+  type ExecutionOutcome,
+  isPyfleetError,
+  type Logger,
+  PyfleetError,
+  type RunFolder,
+} from "@pyfleet/core";
+import { effectiveBudgets, withinBudget } from "../budgets.js";
+import { errorEntry } from "../error-chain.js";
+import type { PipelineDeps } from "../pipeline-types.js";
+import { currentAttempt, patchCurrentAttempt, type RunState, type RunUpdate } from "../state.js";
+import { emitDetached, emitEvent, ensureFolder, nodeLogger, type RunNode } from "./context.js";
+
+export function createExecuteNode(deps: PipelineDeps): RunNode {
+  return async (state, config) => {
+    const attempt = currentAttempt(state);
+    if (!attempt?.analysis || attempt.code === "") {
+      throw new PyfleetError("INTERNAL", `run ${state.runId} reached execute without analysed code`);
+    }
+    const mode = attempt.analysis.execution_mode;
+    const log = nodeLogger(deps, state, "execute", attempt.number);
+    const refused = await checkApproval(deps, state, attempt, mode);
+    if (refused) return refused;
+    if (mode === "write_access") {
+      const marker = await deps.executionGuard.begin({ runId: state.runId, attempt: attempt.number, codeHash: attempt.codeHash });
+      if (marker === "already_started") return outcomeUnknown(deps, state, attempt);
+    }
+    const folder = await ensureFolder(deps, state);
+    const workDir = await deps.artifacts.attemptDir(folder, attempt.number);
+    let outcome: ExecutionOutcome;
+    try {
+      outcome = await deps.executors.get(state.executionMethod, mode).execute({
+        runId: state.runId,
+        attempt: attempt.number,
+        code: attempt.code,
+        mode,
+        context: state.request.capability_context_data ?? null,
+        workDir,
+        timeoutMs: deps.executionTimeoutMs,
+        dryRun: state.request.dry_run ?? false,
+        ...(config.signal ? { signal: config.signal } : {}),
+        onOutput: (stream, text) =>
+          emitDetached(deps, log, state, { type: stream, stage: "execute", attempt: attempt.number, data: { text } }),
+      });
+    } catch (err) {
+      if (!isPyfleetError(err) || (err.category !== "code" && err.category !== "policy")) throw err;
+      outcome = thrownAsOutcome(err, state.executionMethod);
+    }
+    if (mode === "write_access") {
+      const result = outcome.error ? "failed" : "succeeded";
+      await deps.executionGuard.end({ runId: state.runId, attempt: attempt.number, outcome: result });
+    }
+    const attempts = patchCurrentAttempt(state, { outcome });
+    const base: RunUpdate = { folderPath: folder.folderPath, attempts };
+    if (!outcome.error) {
+      log.info({ durationMs: outcome.durationMs }, "executed");
+      return { ...base, route: "finalize", ending: { status: "completed", reason: null } };
+    }
+    return { ...base, ...(await executionFailed(deps, state, folder, { ...attempt, outcome }, outcome.error, log)) };
+  };
+}
+
+/**
+ * Verifies the signed decision when the attempt needed a human or runs in write mode. A bad
+ * decision ends the run (never retried, never regenerated) instead of throwing, so the refusal
+ * is recorded in the run rather than retried by the stage job.
+ */
+async function checkApproval(
+  deps: PipelineDeps,
+  state: RunState,
+  attempt: Attempt,
+  mode: ExecutionMode,
+): Promise<RunUpdate | null> {
+  if (!state.needsApproval && mode !== "write_access") return null;
+  try {
+    await deps.approvalVerifier.verify(state.decision, {
+      runId: state.runId,
+      attempt: attempt.number,
+      codeHash: attempt.codeHash,
+      mode,
+    });
+    return null;
+  } catch (err) {
+    if (!isPyfleetError(err) || err.category !== "approval") throw err;
+    const entry = errorEntry({
+      stage: "execute",
+      category: "approval",
+      code: err.code,
+      message: err.message,
+      attempt: attempt.number,
+      at: deps.clock.now(),
+    });
+    await emitEvent(deps, state, { type: "error", stage: "execute", attempt: attempt.number, data: { ...entry } });
+    return {
+      errorChain: [...state.errorChain, entry],
+      route: "finalize",
+      ending: { status: "failed", reason: `approval not valid for this code: ${err.message}` },
+    };
+  }
+}
+
+/** A write attempt whose marker was already set: it may have run, so it must never run again. */
+async function outcomeUnknown(deps: PipelineDeps, state: RunState, attempt: Attempt): Promise<RunUpdate> {
+  const entry = errorEntry({
+    stage: "execute",
+    category: "policy",
+    code: "OUTCOME_UNKNOWN",
+    message: `write execution of attempt ${attempt.number} was already started by an earlier delivery; its outcome is unknown`,
+    attempt: attempt.number,
+    at: deps.clock.now(),
+  });
+  await emitEvent(deps, state, { type: "error", stage: "execute", attempt: attempt.number, data: { ...entry } });
+  return { errorChain: [...state.errorChain, entry], route: "finalize", ending: { status: "outcome_unknown", reason: entry.message } };
+}
+
+/** A code- or policy-category error thrown by a backend, as the outcome the harness would report. */
+function thrownAsOutcome(err: PyfleetError, backend: string): ExecutionOutcome {
+  return {
+    results: null,
+    stdout: "",
+    stderr: "",
+    error: { ename: err.code, evalue: err.message, traceback: "", category: err.category },
+    figures: [],
+    durationMs: 0,
+    recordedWrites: [],
+    warnings: [],
+    backend,
+    stdoutTruncated: false,
+  };
+}
+
+/** Error code of a reported user-code error; the category was decided by the harness. */
+function errorCodeOf(error: ExecutionErrorInfo): ErrorCode {
+  if (error.category === "policy") {
+    if (error.ename === "MemoryError" || error.ename === "MEMORY_LIMIT") return "MEMORY_LIMIT";
+    return "WRITE_IN_READ_ONLY";
+  }
+  return error.ename === "EXECUTION_TIMEOUT" ? "EXECUTION_TIMEOUT" : "RUNTIME_ERROR";
+}
+
+/** Feedback, the failed-attempt notebook and the route after a reported error. */
+async function executionFailed(
+  deps: PipelineDeps,
+  state: RunState,
+  folder: RunFolder,
+  attempt: Attempt,
+  error: ExecutionErrorInfo,
+  log: Logger,
+): Promise<RunUpdate> {
+  if (error.category !== "code" && error.category !== "policy") {
+    throw new PyfleetError("INTERNAL", `executor reported a ${error.category} error as a result: ${error.ename}: ${error.evalue}`);
+  }
+  const entry = errorEntry({
+    stage: "execute",
+    category: error.category,
+    code: errorCodeOf(error),
+    message: `${error.ename}: ${error.evalue}`,
+    attempt: attempt.number,
+    at: deps.clock.now(),
+    traceback: error.traceback,
+    failedCode: attempt.code,
+  });
+  const saved = await deps.artifacts.saveAttempt({
+    folder,
+    request: state.request,
+    attempt,
+    stage: "execution_failed",
+    error: entry,
+  });
+  await emitEvent(deps, state, { type: "error", stage: "execute", attempt: attempt.number, data: { ...entry } });
+  log.warn({ code: entry.code, category: error.category }, "execution failed");
+  const attempts = patchCurrentAttempt(state, { outcome: attempt.outcome, notebookPath: saved.notebookPath });
+  const errorChain = [...state.errorChain, entry];
+  if (error.category === "policy") {
+    return { attempts, errorChain, route: "finalize", ending: { status: "failed", reason: `policy violation: ${entry.message}` } };
+  }
+  const failures = state.executionFailures + 1;
+  const retry = withinBudget(failures, effectiveBudgets(deps.budgets, state.request).maxExecutionRetries);
+  return {
+    attempts,
+    errorChain,
+    executionFailures: failures,
+    route: retry ? "generate" : "finalize",
+    ending: retry ? null : { status: "failed", reason: `execution failed after ${failures} attempt(s): ${entry.message}` },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * `generate`: asks the code generator for a new attempt. A code-category failure (the reply had
+ * no usable code) is feedback: it adds an attempt WITHOUT code, so nothing downstream can pick
+ * up the previous attempt's code again (the original re-analysed stale code here).
+ */
+import { type Attempt, codeHash, isPyfleetError, type PyfleetError } from "@pyfleet/core";
+import { effectiveBudgets, withinBudget } from "../budgets.js";
+import { errorEntry } from "../error-chain.js";
+import type { PipelineDeps } from "../pipeline-types.js";
+import type { RunState, RunUpdate } from "../state.js";
+import { emitDetached, emitEvent, ensureFolder, nodeLogger, type RunNode } from "./context.js";
+
+export function createGenerateNode(deps: PipelineDeps): RunNode {
+  return async (state, config) => {
+    const number = state.attempts.length + 1;
+    const log = nodeLogger(deps, state, "generate", number);
+    const folder = await ensureFolder(deps, state);
+    const attemptDir = await deps.artifacts.attemptDir(folder, number);
+    const source: Attempt["source"] = state.errorChain.length > 0 ? "regenerated-after-feedback" : "generated";
+    try {
+      const generated = await deps.generator.generate({
+        runId: state.runId,
+        request: state.request,
+        attempt: number,
+        errorChain: state.errorChain,
+        attemptDir,
+        onChunk: (text) =>
+          emitDetached(deps, log, state, { type: "code_chunk", stage: "generate", attempt: number, data: { text } }),
+        ...(config.signal ? { signal: config.signal } : {}),
+      });
+      const attempt: Attempt = {
+        number,
+        code: generated.code,
+        codeHash: codeHash(generated.code),
+        source,
+        createdAt: deps.clock.now().toISOString(),
+        ...(generated.usage ? { usage: generated.usage } : {}),
+      };
+      await emitEvent(deps, state, {
+        type: "code",
+        stage: "generate",
+        attempt: number,
+        data: { code: attempt.code, codeHash: attempt.codeHash, source },
+      });
+      log.info({ codeHash: attempt.codeHash, source }, "code generated");
+      return {
+        folderPath: folder.folderPath,
+        attempts: [...state.attempts, attempt],
+        needsApproval: false,
+        approvalRequest: null,
+        decision: null,
+        route: "analyze",
+      };
+    } catch (err) {
+      if (!isPyfleetError(err) || err.category !== "code") throw err;
+      log.warn({ code: err.code, err: err.message }, "generation produced no usable code");
+      return { folderPath: folder.folderPath, ...generationFailed(deps, state, number, source, err) };
+    }
+  };
+}
+
+/** The update for a failed generation: an empty attempt, feedback, and the next route. */
+function generationFailed(
+  deps: PipelineDeps,
+  state: RunState,
+  number: number,
+  source: Attempt["source"],
+  err: PyfleetError,
+): RunUpdate {
+  const now = deps.clock.now();
+  const entry = errorEntry({
+    stage: "generate",
+    category: "code",
+    code: err.code,
+    message: err.message,
+    attempt: number,
+    at: now,
+  });
+  const failures = state.generationFailures + 1;
+  const budget = effectiveBudgets(deps.budgets, state.request).maxGenerationRetries;
+  const empty: Attempt = { number, code: "", codeHash: "", source, createdAt: now.toISOString() };
+  const retry = withinBudget(failures, budget);
+  return {
+    attempts: [...state.attempts, empty],
+    errorChain: [...state.errorChain, entry],
+    generationFailures: failures,
+    needsApproval: false,
+    approvalRequest: null,
+    decision: null,
+    route: retry ? "generate" : "finalize",
+    ending: retry ? null : { status: "failed", reason: `code generation failed after ${failures} attempt(s): ${err.message}` },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * How a run's {@link RunRef} maps onto LangGraph's config.
+ *
+ * LangGraph treats a non-empty `checkpoint_ns` as the address of a subgraph: at the root graph
+ * `invoke` silently resets it to "" (pregel/loop.js) while `getState` reads the namespace it was
+ * given, so a root run with a namespace would write to one place and read from another. The
+ * root graph therefore always runs with `checkpoint_ns: ""`, and the pyfleet namespace is folded
+ * into LangGraph's `thread_id` as `<threadId>/<namespace>` (thread ids cannot contain "/", so
+ * the mapping is unambiguous and two namespaces of one thread never share checkpoints).
+ */
+import { PyfleetError, type PythonExecutionRequest } from "@pyfleet/core";
+import type { RunRef, StartRunInput } from "./pipeline-types.js";
+
+const THREAD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+/** The ref of a new run: `input.threadId ?? request.thread_id ?? runId`, and the namespace. */
+export function refForInput(input: Pick<StartRunInput, "runId" | "threadId" | "checkpointNs">, request: PythonExecutionRequest): RunRef {
+  const threadId = input.threadId ?? request.thread_id ?? input.runId;
+  if (!THREAD_ID_PATTERN.test(threadId)) {
+    throw new PyfleetError("VALIDATION_FAILED", `thread id "${threadId}" must match [A-Za-z0-9][A-Za-z0-9_.:-]{0,127}`, {
+      issues: [{ path: "thread_id", message: "must match [A-Za-z0-9][A-Za-z0-9_.:-]{0,127}" }],
+    });
+  }
+  return { threadId, checkpointNs: input.checkpointNs ?? request.checkpoint_ns ?? "" };
+}
+
+/** The `thread_id` LangGraph (and so the checkpointer) stores this run under. */
+export function graphThreadId(ref: RunRef): string {
+  return ref.checkpointNs === "" ? ref.threadId : `${ref.threadId}/${ref.checkpointNs}`;
+}
+
+/** The LangGraph config addressing a run's thread. */
+export function graphConfig(ref: RunRef): { configurable: { thread_id: string; checkpoint_ns: string } } {
+  return { configurable: { thread_id: graphThreadId(ref), checkpoint_ns: "" } };
+}

@@ -4,3 +4,4 @@ export * from "./http-errors.js";
 export { openApiDocument } from "./openapi.js";
 export { approverPage } from "./page.js";
 export * from "./server.js";
+export * from "./webhook-notifier.js";

@@ -1,3 +1,4 @@
+export * from "./config/index.js";
 export * from "./contracts/index.js";
 export * from "./errors.js";
 export * from "./hash.js";

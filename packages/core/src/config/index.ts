@@ -1,0 +1,19 @@
+export { type ConfigIssue, formatPath } from "./issues.js";
+export { type LoadConfigOptions, loadConfig, loadConfigFromString, resolveConfigPath } from "./load.js";
+export { maskUrl, redactedConfig, requestLimitsFrom } from "./redact.js";
+export {
+  APPROVER_ROLES,
+  CHECKPOINTER_TYPES,
+  CONTROL_SYSTEM_TYPES,
+  RULE_LEVELS,
+  WEBHOOK_EVENTS,
+} from "./schema-fleet.js";
+export {
+  APPROVAL_GLOBAL_MODES,
+  type ApprovalGlobalMode,
+  PYTHON_APPROVAL_MODES,
+  type PythonApprovalMode,
+} from "./schema-original.js";
+export { configSchema, type PyfleetConfig } from "./schema.js";
+export { readSecret, requireSecret, SECRET_NAMES, type SecretName, secretEnvVar, signingKeys, webhookSecret } from "./secrets.js";
+export { type Env, substituteString } from "./substitute.js";

@@ -1,0 +1,35 @@
+import type { RequestLimits } from "../contracts/request.js";
+import type { PyfleetConfig } from "./schema.js";
+
+/** Replaces the password (and a user-only credential) of a URL with `***`; other strings pass unchanged. */
+export function maskUrl(text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return text;
+  }
+  if (!u.password && !u.username) return text;
+  if (u.password) u.password = "***";
+  else u.username = "***";
+  return u.toString();
+}
+
+/**
+ * A deep copy of `config` safe to log, snapshot or store with artifacts: credentials inside URLs
+ * are masked (the Redis URL often carries a password from `${REDIS_URL}`). Secrets themselves are
+ * never in a config (only the names of their environment variables).
+ */
+export function redactedConfig(config: PyfleetConfig): PyfleetConfig {
+  const copy = structuredClone(config);
+  copy.redis.url = maskUrl(copy.redis.url);
+  copy.models.python_code_generator.base_url = maskUrl(copy.models.python_code_generator.base_url);
+  copy.artifacts.notebook_base_url = maskUrl(copy.artifacts.notebook_base_url);
+  copy.approver.webhooks = copy.approver.webhooks.map((h) => ({ ...h, url: maskUrl(h.url) }));
+  return copy;
+}
+
+/** The request size limits of `config.limits`, for `makeRequestSchema`. */
+export function requestLimitsFrom(config: PyfleetConfig): RequestLimits {
+  return { maxCodeBytes: config.limits.max_code_bytes, maxContextBytes: config.limits.max_context_bytes };
+}

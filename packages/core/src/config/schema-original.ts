@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { EXECUTION_METHODS } from "../contracts/request.js";
+import { envName } from "./checks.js";
+import { bool, int, oneOf, port, section, str } from "./values.js";
+
+/**
+ * The default of a key that config.yml writes as `${VAR:-fallback}`: the variable when it is
+ * set and non-empty, else the fallback (so an omitted key behaves like the committed file).
+ */
+export type EnvDefault = (variable: string, fallback: string) => string;
+
+export const APPROVAL_GLOBAL_MODES = ["disabled", "selective", "all_capabilities"] as const;
+export type ApprovalGlobalMode = (typeof APPROVAL_GLOBAL_MODES)[number];
+/** Accepted spellings; `control_writes` (the original's newer name) is read as `epics_writes`. */
+export const PYTHON_APPROVAL_MODES_ACCEPTED = ["disabled", "all_code", "epics_writes", "control_writes"] as const;
+export const PYTHON_APPROVAL_MODES = ["disabled", "all_code", "epics_writes"] as const;
+export type PythonApprovalMode = (typeof PYTHON_APPROVAL_MODES)[number];
+export const KERNEL_RESET_MODES = ["restart", "reset"] as const;
+
+const KERNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const kernelName = (def: string) =>
+  z
+    .string()
+    .refine((s) => KERNEL_NAME.test(s), "is not a kernelspec name (letters, digits, _ . -)")
+    .default(def);
+
+const mode = (kernel: string, allowsWrites: boolean, requiresApproval: boolean) =>
+  section({
+    kernel_name: kernelName(kernel),
+    allows_writes: bool(allowsWrites),
+    requires_approval: bool(requiresApproval),
+  });
+
+/** `framework.python_executor`: the retry budgets and the hard execution time limit. */
+export const pythonExecutorSchema = section({
+  max_generation_retries: int(3, 0, 20),
+  max_execution_retries: int(3, 0, 20),
+  execution_timeout_seconds: int(600, 1, 86_400),
+});
+
+/** `framework.execution`: backend choice, kernels per mode, and backend settings. */
+export function executionSchema(d: EnvDefault) {
+  return section({
+    execution_method: z.enum(EXECUTION_METHODS).prefault(d("PYFLEET_EXECUTION_METHOD", "local") as never),
+    modes: section({
+      read_only: mode("python3-epics-readonly", false, false),
+      write_access: mode("python3-epics-write", true, true),
+    }),
+    container: section({
+      jupyter_host: z.string().min(1).prefault(d("JUPYTER_HOST", "127.0.0.1")),
+      jupyter_port: port(d("JUPYTER_PORT", "8888")),
+      jupyter_token_env: envName("JUPYTER_TOKEN"),
+      use_https: bool(false),
+      pool_min_idle: int(1, 0, 64),
+      pool_max_size: int(4, 1, 64),
+      reset: oneOf(KERNEL_RESET_MODES, "restart"),
+      interrupt_grace_seconds: int(3, 0, 600),
+      idle_cull_seconds: int(600, 0, 86_400),
+    }),
+    local: section({
+      python_env_path: str("/usr/bin/python3"),
+      memory_limit_mb: int(2048, 16, 1_048_576),
+      cpu_seconds: int(900, 1, 86_400),
+      max_open_files: int(256, 16, 1_048_576),
+      env_allowlist: z
+        .array(z.string().refine((s) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s), "is not an environment variable name"))
+        .default([
+          "PATH",
+          "LANG",
+          "LC_ALL",
+          "TZ",
+          "HOME",
+          "MPLBACKEND",
+          "EPICS_CA_ADDR_LIST",
+          "EPICS_CA_AUTO_ADDR_LIST",
+          "EPICS_CA_SERVER_PORT",
+        ]),
+    }),
+  });
+}
+
+/** `framework.approval`: when a human must approve (ARCHITECTURE §5). */
+export const approvalSchema = section({
+  global_mode: oneOf(APPROVAL_GLOBAL_MODES, "selective"),
+  capabilities: section({
+    python_execution: section({
+      enabled: bool(true),
+      mode: z
+        .enum(PYTHON_APPROVAL_MODES_ACCEPTED)
+        .default("epics_writes")
+        .transform((m): PythonApprovalMode => (m === "control_writes" ? "epics_writes" : m)),
+    }),
+  }),
+});

@@ -137,15 +137,26 @@ export interface RunView {
 
 /** The step-mode pipeline every process compiles identically. */
 export interface Pipeline {
-  /** Stores the input and stops before the first node (`analyze` when code is provided). */
+  /**
+   * Stores the input and stops before the first node (`analyze` when code is provided).
+   * Repeating it for the same run id while the run is unfinished returns the pending node.
+   * @throws PyfleetError `THREAD_HAS_RUN` (`details.runId`) when another run owns the thread.
+   */
   startRun(input: StartRunInput): Promise<{ ref: RunRef; next: NodeName; status: RunStatus }>;
   /**
    * Runs exactly the pending node.
-   * @throws PyfleetError `STEP_NOT_PENDING` (no side effects) when `expected` is not pending;
+   * @throws PyfleetError `STEP_NOT_PENDING` (no side effects) when `expected` is not pending or
+   *   the run is parked in `approve` waiting for a decision (only `resume` moves it on);
+   *   `NOT_FOUND` when the thread has no run;
    *   infrastructure errors from a node propagate and leave the thread at the same node.
    */
   step(ref: RunRef, opts?: StepOptions): Promise<StepResult>;
-  /** Resumes a run parked in `approve` with a (signed) decision. */
+  /**
+   * Resumes a run parked in `approve` with a (signed) decision.
+   * @throws PyfleetError `STEP_NOT_PENDING` when the run is not parked, `VALIDATION_FAILED` for
+   *   a value that is not a signed decision, `APPROVAL_HASH_MISMATCH` when the decision names
+   *   another run, attempt or code hash than the parked one (all without side effects).
+   */
   resume(ref: RunRef, decision: SignedDecision, opts?: StepOptions): Promise<StepResult>;
   /** Reads a run; null when the thread has no checkpoint. */
   getRun(ref: RunRef): Promise<RunView | null>;

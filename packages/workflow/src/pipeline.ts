@@ -93,8 +93,8 @@ async function startRun(graph: RunGraph, deps: PipelineDeps, input: StartRunInpu
     if (existing.state.runId === input.runId && existing.next !== null) {
       return { ref, next: existing.next, status: existing.status };
     }
-    throw new PyfleetError("VALIDATION_FAILED", `thread ${ref.threadId} already belongs to run ${existing.state.runId}`, {
-      issues: [{ path: "thread_id", message: "already used by another run" }],
+    throw new PyfleetError("THREAD_HAS_RUN", `thread ${ref.threadId} already has run ${existing.state.runId}`, {
+      details: { runId: existing.state.runId, threadId: ref.threadId, checkpointNs: ref.checkpointNs },
     });
   }
   const attempts: Attempt[] = [];

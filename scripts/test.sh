@@ -7,3 +7,4 @@ bash scripts/bootstrap.sh
 echo "== typecheck"; npx tsc -p tsconfig.json
 echo "== lint"; npm run -s lint
 echo "== tests"; npx vitest run
+echo "== checkpointer conformance"; npm run -s test:conformance

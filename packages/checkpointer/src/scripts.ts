@@ -1,0 +1,144 @@
+import { createHash } from "node:crypto";
+import type { RedisClient } from "./redis-client.js";
+
+/**
+ * Lua scripts of the plain saver. Each receives the thread's five keys (see `keys.ts`, in
+ * `THREAD_KEY_NAMES` order) and runs atomically in one round trip. They touch only declared
+ * keys, all in one hash slot, so they run unchanged on Redis Cluster and Valkey.
+ */
+
+/** Shared Lua helpers: TTL inheritance and chunked HMGET (unpack has a C-stack limit). */
+const HELPERS = `
+local function inherited_ttl()
+  for i = 1, #KEYS do
+    local t = redis.call('PTTL', KEYS[i])
+    if t > 0 then return t end
+  end
+  return 0
+end
+local function apply_ttl(ttl)
+  if ttl > 0 then
+    for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
+end
+local function hmget_all(key, fields)
+  local out = {}
+  for i = 1, #fields, 500 do
+    local chunk = {}
+    for j = i, math.min(i + 499, #fields) do chunk[#chunk + 1] = fields[j] end
+    local vals = redis.call('HMGET', key, unpack(chunk))
+    for j = 1, #vals do out[#out + 1] = vals[j] end
+  end
+  return out
+end
+`;
+
+/**
+ * put: stores one checkpoint record, the blobs of its new channel versions, and its blob
+ * references: new versions point at blobs written here, unchanged ones inherit the parent's
+ * reference. Blob fields carry the writing checkpoint's id, so two checkpoints that reach the
+ * same version number on different branches (a fork, a duplicate step) never overwrite
+ * each other's values.
+ *
+ * ARGV: ttlMs (0 = keep the thread's current TTL), ns, member, parent member or '',
+ * record, n, n carried `channel|version` keys, then (ref line, blob) pairs.
+ */
+const PUT = `${HELPERS}
+local ttl = tonumber(ARGV[1])
+if ttl <= 0 then ttl = inherited_ttl() end
+local ns, member, parent = ARGV[2], ARGV[3], ARGV[4]
+local n = tonumber(ARGV[6])
+local refs = {}
+if n > 0 and parent ~= '' then
+  local parent_refs = redis.call('HGET', KEYS[1], 'r|' .. parent)
+  if parent_refs then
+    local by_key = {}
+    for line in string.gmatch(parent_refs, '[^\\n]+') do
+      by_key[string.match(line, '^(.*)|[^|]*$')] = line
+    end
+    for i = 7, 6 + n do
+      local line = by_key[ARGV[i]]
+      if line then refs[#refs + 1] = line end
+    end
+  end
+end
+for i = 7 + n, #ARGV, 2 do
+  refs[#refs + 1] = ARGV[i]
+  redis.call('HSET', KEYS[3], ns .. '|' .. ARGV[i], ARGV[i + 1])
+end
+redis.call('HSET', KEYS[1], 'c|' .. member, ARGV[5], 'r|' .. member, table.concat(refs, '\\n'))
+redis.call('ZADD', KEYS[2], 0, member)
+apply_ttl(ttl)
+return 1
+`;
+
+/**
+ * putWrites: ARGV: ttlMs, then (mode, field, value) triples. Mode `o` overwrites (special
+ * channels such as errors and interrupts, which have fixed negative indices), mode `k` keeps
+ * an existing write (a retried task must not replace what the first attempt recorded).
+ */
+const PUT_WRITES = `${HELPERS}
+local ttl = tonumber(ARGV[1])
+if ttl <= 0 then ttl = inherited_ttl() end
+for i = 2, #ARGV, 3 do
+  local field = ARGV[i + 1]
+  if ARGV[i] == 'o' then
+    redis.call('HSET', KEYS[4], field, ARGV[i + 2])
+    redis.call('ZADD', KEYS[5], 0, field)
+  elseif redis.call('HSETNX', KEYS[4], field, ARGV[i + 2]) == 1 then
+    redis.call('ZADD', KEYS[5], 0, field)
+  end
+end
+apply_ttl(ttl)
+return 1
+`;
+
+/**
+ * load: ARGV[1] = 'latest' with ARGV[2] = encoded ns, or 'members' with ARGV[2..] = members.
+ * Returns, per found checkpoint, { member, record, blobs[], writes[] }.
+ */
+const LOAD = `${HELPERS}
+local members = {}
+if ARGV[1] == 'latest' then
+  members = redis.call('ZRANGE', KEYS[2], '(' .. ARGV[2] .. '}', '[' .. ARGV[2] .. '|', 'BYLEX', 'REV', 'LIMIT', 0, 1)
+else
+  for i = 2, #ARGV do members[#members + 1] = ARGV[i] end
+end
+local out = {}
+for _, member in ipairs(members) do
+  local rec = redis.call('HMGET', KEYS[1], 'c|' .. member, 'r|' .. member)
+  if rec[1] then
+    local ns = string.match(member, '^([^|]*)|')
+    local fields = {}
+    if rec[2] then
+      for line in string.gmatch(rec[2], '[^\\n]+') do fields[#fields + 1] = ns .. '|' .. line end
+    end
+    local wfields = redis.call('ZRANGE', KEYS[5], '[' .. member .. '|', '(' .. member .. '}', 'BYLEX')
+    out[#out + 1] = { member, rec[1], hmget_all(KEYS[3], fields), hmget_all(KEYS[4], wfields) }
+  end
+end
+return out
+`;
+
+/** A Lua script run by EVALSHA, loaded with EVAL on the first NOSCRIPT. */
+export class LuaScript {
+  readonly sha: string;
+  constructor(readonly source: string) {
+    this.sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  /** Runs the script and returns the raw reply with bulk strings as Buffers. */
+  async run(redis: RedisClient, keys: string[], args: ReadonlyArray<string | Buffer>): Promise<unknown> {
+    const tail = [keys.length, ...keys, ...args];
+    try {
+      return await redis.callBuffer("EVALSHA", [this.sha, ...tail]);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
+      return redis.callBuffer("EVAL", [this.source, ...tail]);
+    }
+  }
+}
+
+export const putScript = new LuaScript(PUT);
+export const putWritesScript = new LuaScript(PUT_WRITES);
+export const loadScript = new LuaScript(LOAD);

@@ -4,4 +4,9 @@ import type { Command } from "../command.js";
  * Every subcommand, loaded lazily so `pyfleet --help` stays fast.
  * Add one line per command module (each module default-exports a Command).
  */
-export const COMMANDS: Array<{ name: string[]; load: () => Promise<{ default: Command }> }> = [];
+export const COMMANDS: Array<{ name: string[]; load: () => Promise<{ default: Command }> }> = [
+  { name: ["approvals"], load: () => import("./approvals.js") },
+  { name: ["approval"], load: () => import("./approval.js") },
+  { name: ["approve"], load: () => import("./approve.js") },
+  { name: ["reject"], load: () => import("./reject.js") },
+];

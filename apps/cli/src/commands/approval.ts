@@ -1,0 +1,56 @@
+import { parseArgs } from "node:util";
+import { type Command, UsageError } from "../command.js";
+import { approverCall, approverTarget } from "../approver-client.js";
+
+interface Detail {
+  id: string;
+  runId: string;
+  attempt: number;
+  status: string;
+  executionMode: string;
+  kernelName: string;
+  task: string;
+  requester: string;
+  codeHash: string;
+  code: string;
+  reasoning: string;
+  findings: Array<{ line: number; level: string; rule: string; message: string }>;
+  pvWrites: Array<{ pv: string | null; line: number; api: string }>;
+  votes: Array<{ identity: string; decision: string; reason: string }>;
+  requiredApprovals: number;
+  notebookLink: string | null;
+  notebookPath: string | null;
+  expiresAt: string;
+}
+
+const command: Command = {
+  name: ["approval"],
+  summary: "Show one approval: code with line numbers, findings, PV writes, votes.",
+  usage: "pyfleet approval ID [--json] [--url URL] [--token TOKEN]",
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, url: { type: "string" }, token: { type: "string" } } });
+    const id = positionals[0];
+    if (!id) throw new UsageError("missing approval ID");
+    const { approval: a } = await approverCall<{ approval: Detail }>(approverTarget(values, io.env), "GET", `/v1/approvals/${encodeURIComponent(id)}`);
+    if (values.json) {
+      io.out(JSON.stringify(a, null, 2));
+      return 0;
+    }
+    io.out(`approval ${a.id} — ${a.status} (${a.votes.filter((v) => v.decision === "approve").length}/${a.requiredApprovals} approvals)`);
+    io.out(`run ${a.runId} attempt ${a.attempt}, ${a.executionMode} on ${a.kernelName}, requested by ${a.requester}, expires ${a.expiresAt}`);
+    io.out(`task: ${a.task}`);
+    io.out(`why: ${a.reasoning}`);
+    io.out(`code hash: ${a.codeHash}`);
+    if (a.notebookLink ?? a.notebookPath) io.out(`notebook: ${a.notebookLink ?? a.notebookPath}`);
+    for (const p of a.pvWrites) io.out(`writes ${p.pv ?? "(not a literal)"} at line ${p.line} via ${p.api}`);
+    const byLine = new Map<number, string[]>();
+    for (const f of a.findings) byLine.set(f.line, [...(byLine.get(f.line) ?? []), `${f.level} ${f.rule}: ${f.message}`]);
+    a.code.split("\n").forEach((l, i) => {
+      io.out(`${String(i + 1).padStart(4)} | ${l}`);
+      for (const f of byLine.get(i + 1) ?? []) io.out(`     ^ ${f}`);
+    });
+    for (const v of a.votes) io.out(`vote: ${v.identity} ${v.decision}: ${v.reason}`);
+    return 0;
+  },
+};
+export default command;

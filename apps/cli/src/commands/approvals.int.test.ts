@@ -1,0 +1,116 @@
+import { hashToken, TokenAuthenticator, ApprovalEvents, createApproverServer } from "@pyfleet/approver";
+import { codeHash, RedisKeys, silentLogger } from "@pyfleet/core";
+import { ApprovalStore, AuditLog, DecisionSigner, parseSigningKeys } from "@pyfleet/fleet";
+import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import type { FastifyInstance } from "fastify";
+import { Registry } from "prom-client";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { main } from "../main.js";
+
+const CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {}\n";
+
+describe("pyfleet approvals / approval / approve / reject", () => {
+  let fx: RedisFixture;
+  let app: FastifyInstance;
+  let store: ApprovalStore;
+  let events: ApprovalEvents;
+  let env: NodeJS.ProcessEnv;
+  const released: string[] = [];
+
+  beforeEach(async () => {
+    fx = await createRedisFixture("cliappr");
+    const keys = new RedisKeys(fx.prefix);
+    const audit = new AuditLog(fx.redis, keys);
+    store = new ApprovalStore(fx.redis, keys, new DecisionSigner(parseSigningKeys("k1:0123456789abcdef0123"), "k1"), audit, {
+      expirySeconds: 600,
+      requiredApprovals: { read_only: 1, write_access: 1 },
+      allowSelfApproval: false,
+      retentionSeconds: 600,
+    });
+    events = new ApprovalEvents(fx.connect(), keys);
+    released.length = 0;
+    app = createApproverServer({
+      store,
+      audit,
+      events,
+      auth: new TokenAuthenticator([{ sha256: hashToken("tok-alice-123"), identity: "alice", roles: ["approver"] }]),
+      release: async (rec, d) => {
+        released.push(`${rec.id}:${d.decision}:${d.feedback ?? ""}`);
+      },
+      reconcile: async () => ({ status: "completed" }),
+      metrics: new Registry(),
+      logger: silentLogger(),
+      bodyLimit: 100_000,
+    });
+    const url = await app.listen({ host: "127.0.0.1", port: 0 });
+    env = { PYFLEET_APPROVER_URL: url, PYFLEET_TOKEN: "tok-alice-123" };
+  });
+  afterEach(async () => {
+    await app.close();
+    await events.close();
+    await fx.cleanup();
+  });
+
+  const run = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env, cwd: process.cwd() });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  };
+
+  const create = (runId: string) =>
+    store.create(
+      {
+        approval_type: "python_executor",
+        runId,
+        threadId: runId,
+        attempt: 1,
+        codeHash: codeHash(CODE),
+        code: CODE,
+        executionMode: "write_access",
+        kernelName: "python3-epics-write",
+        task: `task of ${runId}`,
+        userQuery: "q",
+        reasoning: "writes X:Y",
+        findings: [{ rule: "epics-write", level: "info", line: 2, column: 1, snippet: "", message: "writes X:Y" }],
+        pvWrites: [{ pv: "X:Y", line: 2, column: 1, api: "epics.caput", dynamic: false }],
+        notebookPath: null,
+        notebookLink: null,
+        requester: "carol",
+        expectedResults: {},
+        user_message: "",
+      },
+      { checkpointNs: "" },
+    );
+
+  it("lists, shows, approves and rejects with feedback", async () => {
+    const a = await create("run-1");
+    const b = await create("run-2");
+    const list = await run("approvals");
+    expect(list.code).toBe(0);
+    expect(list.out).toContain(a.id);
+    expect(list.out).toContain("X:Y");
+    const show = await run("approval", a.id);
+    expect(show.out).toContain("   2 | epics.caput('X:Y', 1)");
+    expect(show.out).toContain("^ info epics-write: writes X:Y");
+    expect((await run("approve", a.id)).code).toBe(2);
+    const ok = await run("approve", a.id, "--reason", "reviewed");
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain("approved; the run continues");
+    const stale = await run("approve", b.id, "--reason", "x", "--code-hash", "0".repeat(64));
+    expect(stale.code).toBe(1);
+    expect(stale.err).toContain("409 APPROVAL_HASH_MISMATCH");
+    expect((await run("reject", b.id, "--reason", "no", "--regenerate")).code).toBe(2);
+    const rej = await run("reject", b.id, "--reason", "wrong PV", "--feedback", "use X:Z", "--regenerate");
+    expect(rej.code).toBe(0);
+    expect(released).toEqual([`${a.id}:approve:`, `${b.id}:reject:use X:Z`]);
+    expect((await run("approvals")).out).toContain("no pending approvals");
+  });
+
+  it("fails clearly without a token", async () => {
+    env = { PYFLEET_APPROVER_URL: env.PYFLEET_APPROVER_URL };
+    const r = await run("approvals");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("no token");
+  });
+});

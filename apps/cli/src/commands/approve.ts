@@ -1,0 +1,3 @@
+import { approve } from "./decide.js";
+
+export default approve;

@@ -1,0 +1,3 @@
+import { reject } from "./decide.js";
+
+export default reject;

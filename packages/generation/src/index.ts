@@ -1,1 +1,9 @@
-export {};
+export * from "./classify-error.js";
+export * from "./client.js";
+export * from "./extract-code.js";
+export * from "./openai-code-generator.js";
+export * from "./options.js";
+export * from "./prompt/build-prompt.js";
+export * from "./prompt/context-summary.js";
+export * from "./prompt/feedback.js";
+export * from "./prompt/templates.js";

@@ -1,2 +1,3 @@
 export * from "./redis-fixture.js";
 export * from "./fake-openai-server.js";
+export * from "./jupyter-fixture.js";

@@ -9,4 +9,5 @@ export const COMMANDS: Array<{ name: string[]; load: () => Promise<{ default: Co
   { name: ["approval"], load: () => import("./approval.js") },
   { name: ["approve"], load: () => import("./approve.js") },
   { name: ["reject"], load: () => import("./reject.js") },
+  { name: ["audit"], load: () => import("./audit.js") },
 ];

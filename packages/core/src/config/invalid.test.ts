@@ -56,7 +56,7 @@ const CASES: Array<{ name: string; yaml: string; env?: Record<string, string>; i
     name: "key prefix with a space",
     yaml: "redis:\n  prefix: my fleet",
     issue:
-      'framework.redis.prefix: "my fleet" is not a key prefix (1-64 of letters, digits, _ . - and { } for a Redis Cluster hash tag)',
+      'framework.redis.prefix: "my fleet" is not a key prefix (1-64 of letters, digits, _ . : - and { } for a Redis Cluster hash tag)',
   },
   {
     name: "unknown checkpointer",

@@ -31,8 +31,8 @@ export function redisSchema(d: EnvDefault) {
     url: url(d("REDIS_URL", "redis://127.0.0.1:6379"), ["redis:", "rediss:"]),
     prefix: matching(
       d("PYFLEET_PREFIX", "pyfleet"),
-      /^[A-Za-z0-9_.{}-]{1,64}$/,
-      "is not a key prefix (1-64 of letters, digits, _ . - and { } for a Redis Cluster hash tag)",
+      /^[A-Za-z0-9_.:{}-]{1,64}$/,
+      "is not a key prefix (1-64 of letters, digits, _ . : - and { } for a Redis Cluster hash tag)",
     ),
   });
 }

@@ -158,5 +158,37 @@ describe("step mode", () => {
     });
     expect(fakes.events.ofType("many-7", "finished")).toHaveLength(1);
     expect(fakes.artifacts.finals).toHaveLength(200);
+  }, 60_000);
+});
+
+describe("execute inputs", () => {
+  it("passes context, dry run, timeout and work dir to the executor", async () => {
+    const { pipeline, fakes, runId } = setup();
+    const request = makeRequest({ code: "x = 1", capability_context_data: { pv: "BEAM:I" }, dry_run: true });
+    const { ref } = await pipeline.startRun({ runId, request });
+    await drive(pipeline, ref);
+    expect(fakes.executors.executor.calls[0]).toMatchObject({
+      runId,
+      attempt: 1,
+      mode: "read_only",
+      context: { pv: "BEAM:I" },
+      dryRun: true,
+      timeoutMs: 5000,
+      workDir: `/runs/${runId}/attempts/01`,
+    });
+  });
+
+  it("aborts a running execution through the step's signal and stays at execute", async () => {
+    const { pipeline, fakes, runId } = setup();
+    const { ref } = await pipeline.startRun({ runId, request: makeRequest({ code: "while True: pass # HANG" }) });
+    await pipeline.step(ref, { expected: "analyze" });
+    const controller = new AbortController();
+    const running = pipeline.step(ref, { expected: "execute", signal: controller.signal });
+    await expect.poll(() => fakes.executors.executor.calls.length).toBe(1);
+    expect(fakes.executors.executor.calls[0]?.signal).toBeInstanceOf(AbortSignal);
+    controller.abort();
+    await expect(running).rejects.toThrow();
+    expect(await pipeline.getRun(ref)).toMatchObject({ next: "execute", status: "executing" });
+    expect(fakes.generator.calls).toHaveLength(0);
   });
 });

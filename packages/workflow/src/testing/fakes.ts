@@ -2,7 +2,8 @@
  * In-memory fakes of every port the workflow consumes (test-only; not exported from index.ts).
  * Behaviour is driven by markers in the code so a test reads like the route it checks:
  * `# BLOCK` / `# SYNTAX` fail analysis, `# WRITE` needs write access, `# APPROVE` needs a human,
- * `# RAISE` is a runtime error, `# POLICY` a read-only violation, `# INFRA` a dead kernel.
+ * `# RAISE` is a runtime error, `# POLICY` a read-only violation, `# INFRA` a dead kernel,
+ * `# HANG` runs until the step's signal aborts.
  */
 import {
   type AnalysisResult,
@@ -79,6 +80,7 @@ export class FakeExecutor implements Executor {
       this.infraFailures = Math.max(0, this.infraFailures - 1);
       throw new PyfleetError("KERNEL_DIED", "fake kernel died");
     }
+    if (input.code.includes("# HANG")) await abortOf(input.signal);
     input.onOutput?.("stdout", "hello\n");
     const base = { stdout: "hello\n", stderr: "", figures: [], durationMs: 1500, recordedWrites: [], warnings: [], backend: this.method, stdoutTruncated: false };
     if (input.code.includes("# RAISE")) {
@@ -91,6 +93,13 @@ export class FakeExecutor implements Executor {
     return { ...base, results: { value: input.attempt } };
   }
   async close(): Promise<void> {}
+}
+
+/** Resolves never; rejects with CANCELLED once `signal` aborts (a long execution being stopped). */
+function abortOf(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    signal?.addEventListener("abort", () => reject(new PyfleetError("CANCELLED", "execution aborted")), { once: true });
+  });
 }
 
 export class FakeExecutors implements ExecutorRegistry {

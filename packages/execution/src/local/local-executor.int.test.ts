@@ -1,0 +1,139 @@
+import { mkdir, mkdtemp, readdir, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecuteInput } from "@pyfleet/core";
+import { isPyfleetError } from "@pyfleet/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_EXECUTION_OPTIONS } from "../options.js";
+import { resolveInterpreter } from "./interpreter.js";
+import { LocalExecutor } from "./local-executor.js";
+
+let root: string;
+let executor: LocalExecutor;
+const MAX = 64 * 1024;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "pyfleet-local-test-"));
+  executor = new LocalExecutor({
+    local: { ...DEFAULT_EXECUTION_OPTIONS.execution.local, env_allowlist: ["PATH", "LANG", "OPENAI_API_KEY", "HOME"] },
+    maxStdoutBytes: MAX,
+    env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", OPENAI_API_KEY: "sk-must-not-leak", JUPYTER_TOKEN: "t", HOME: root },
+  });
+});
+afterAll(async () => {
+  await executor.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+let n = 0;
+function input(code: string, extra: Partial<ExecuteInput> = {}): ExecuteInput {
+  return { runId: "r1", attempt: 1, code, mode: "read_only", context: null, workDir: join(root, `w${n++}`), timeoutMs: 20_000, dryRun: false, ...extra };
+}
+
+describe("LocalExecutor (Debian /usr/bin/python3)", () => {
+  it("runs in the attempt folder with context, unicode stdout, results and a figure, leaving no harness files", async () => {
+    const streamed: string[] = [];
+    const inp = input(
+      "import os, matplotlib.pyplot as plt\nprint('µA ✓ 日本')\nplt.plot([1, 2])\nopen('out.txt', 'w').write('x')\nresults = {'cwd': os.getcwd(), 'v': context.v}",
+      { context: { v: [1, 2] }, onOutput: (_s, t) => streamed.push(t) },
+    );
+    const outcome = await executor.execute(inp);
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.stdout).toBe("µA ✓ 日本\n");
+    expect(streamed.join("")).toBe("µA ✓ 日本\n");
+    expect(outcome.results).toEqual({ cwd: inp.workDir, v: [1, 2] });
+    expect(outcome.figures).toHaveLength(1);
+    expect(outcome.backend).toBe("local");
+    expect(await readdir(inp.workDir)).toEqual(["out.txt"]);
+  });
+
+  it("returns a user error as a value with a clean traceback", async () => {
+    const outcome = await executor.execute(input("x = {}\nx['missing']"));
+    expect(outcome.error).toMatchObject({ ename: "KeyError", category: "code" });
+    expect(outcome.error?.traceback).toContain('File "code.py", line 2');
+    expect(outcome.error?.traceback).not.toContain("harness");
+  });
+
+  it("keeps API keys and tokens away from user code even when allow-listed", async () => {
+    const outcome = await executor.execute(input("import os\nresults = {'env': sorted(os.environ)}"));
+    const env = outcome.results?.env as string[];
+    expect(env).not.toContain("OPENAI_API_KEY");
+    expect(env).not.toContain("JUPYTER_TOKEN");
+    expect(env).toContain("PATH");
+  });
+
+  it("applies the rlimits from config", async () => {
+    const outcome = await executor.execute(
+      input("import resource as r\nresults = {'nofile': r.getrlimit(r.RLIMIT_NOFILE)[0], 'as': r.getrlimit(r.RLIMIT_AS)[0] // 2**20, 'cpu': r.getrlimit(r.RLIMIT_CPU)[0]}"),
+    );
+    expect(outcome.results).toEqual({ nofile: 256, as: 2048, cpu: 900 });
+  });
+
+  it("truncates 20 MB of stdout with a marker and streams no more than the cap", async () => {
+    let streamedBytes = 0;
+    const outcome = await executor.execute(
+      input("import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(20 * 1024):\n    sys.stdout.write(line)\nresults = {'done': True}", {
+        onOutput: (_s, t) => {
+          streamedBytes += Buffer.byteLength(t);
+        },
+      }),
+    );
+    expect(outcome.results).toEqual({ done: true });
+    expect(outcome.stdoutTruncated).toBe(true);
+    expect(outcome.stdout.length).toBeLessThan(MAX + 200);
+    expect(outcome.stdout).toMatch(/\[pyfleet: output truncated at 65536 bytes .*; 2090\d{4} more bytes dropped\]/);
+    expect(streamedBytes).toBe(MAX);
+  });
+
+  it("stops time.sleep(60) at a 2 s timeout within 4 s and kills the process group", async () => {
+    const started = Date.now();
+    const outcome = await executor.execute(
+      input("import subprocess, time\nbg = subprocess.Popen(['sleep', '60'])\nprint(bg.pid, flush=True)\ntime.sleep(60)", { timeoutMs: 2000 }),
+    );
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(outcome.error?.ename).toBe("ExecutionTimeout");
+    expect(outcome.error?.evalue).toContain("EXECUTION_TIMEOUT");
+    expect(outcome.error?.category).toBe("code");
+    expect(outcome.error?.traceback).toContain("time.sleep(60)");
+    const pid = Number(outcome.stdout.trim());
+    await new Promise((r) => setTimeout(r, 100));
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it("kills code that ignores SIGINT after the grace period", async () => {
+    const started = Date.now();
+    const outcome = await executor.execute(
+      input("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)", { timeoutMs: 1000 }),
+    );
+    expect(Date.now() - started).toBeLessThan(3500);
+    expect(outcome.error?.ename).toBe("ExecutionTimeout");
+  });
+
+  it("throws an infrastructure error when the interpreter dies before reporting", async () => {
+    const err = await executor.execute(input("import os\nos._exit(7)")).catch((e: unknown) => e);
+    expect(isPyfleetError(err) && err.code === "KERNEL_DIED" && err.category === "infrastructure").toBe(true);
+  });
+
+  it("refuses epics writes in read-only mode and records them in a dry run", async () => {
+    const ro = await executor.execute(input("import epics as e\ne.PV('X:Y').put(1)"));
+    expect(ro.error).toMatchObject({ ename: "PermissionError", category: "policy" });
+    const dry = await executor.execute(input("import epics\nepics.caput('A', 1)\nepics.caput('B', 2)", { dryRun: true }));
+    expect(dry.error).toBeUndefined();
+    expect(dry.recordedWrites.map((w) => [w.pv, w.order])).toEqual([
+      ["A", 1],
+      ["B", 2],
+    ]);
+  });
+});
+
+describe("resolveInterpreter", () => {
+  it("accepts a venv folder (bin/python) or an interpreter, and names a bad path", async () => {
+    const venv = join(root, "venv");
+    await mkdir(join(venv, "bin"), { recursive: true });
+    await symlink("/usr/bin/python3", join(venv, "bin", "python"));
+    expect(await resolveInterpreter(venv)).toBe(join(venv, "bin", "python"));
+    expect(await resolveInterpreter("/usr/bin/python3")).toBe("/usr/bin/python3");
+    await expect(resolveInterpreter(join(root, "nope"))).rejects.toMatchObject({ code: "BACKEND_MISCONFIGURED" });
+    await expect(resolveInterpreter(root)).rejects.toMatchObject({ code: "BACKEND_MISCONFIGURED" });
+  });
+});

@@ -1,0 +1,172 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecuteInput, ExecutionOutcome, Executor, Logger } from "@pyfleet/core";
+import { PyfleetError, silentLogger } from "@pyfleet/core";
+import { HARNESS_PATH, parseHarnessReport, reportToOutcome, timeoutErrorInfo } from "../harness.js";
+import type { LocalOptions } from "../options.js";
+import { OutputCollector } from "../output-collector.js";
+import { buildChildEnv } from "../safe-env.js";
+import { resolveInterpreter } from "./interpreter.js";
+
+/** Time between SIGINT (the harness reports where the code stopped) and SIGKILL of the group. */
+export const LOCAL_KILL_GRACE_MS = 1000;
+
+export interface LocalExecutorOptions {
+  local: LocalOptions;
+  maxStdoutBytes: number;
+  /** Where allow-listed variables are read from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+/**
+ * Runs each execution as a fresh interpreter on the harness: its own process group, cwd in the
+ * attempt folder, allow-listed environment, rlimits, and a hard timeout (SIGINT, then SIGKILL of
+ * the whole group). Harness files live in a private temp folder, never in the attempt folder.
+ */
+export class LocalExecutor implements Executor {
+  readonly method = "local" as const;
+  private interpreter: Promise<string> | undefined;
+  private readonly running = new Set<ChildProcess>();
+  private closed = false;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: LocalExecutorOptions) {
+    this.logger = options.logger ?? silentLogger();
+  }
+
+  /** Runs the code; user-code errors and timeouts come back in `outcome.error`. */
+  async execute(input: ExecuteInput): Promise<ExecutionOutcome> {
+    if (this.closed) throw new PyfleetError("BACKEND_UNAVAILABLE", "the local executor is closed");
+    this.interpreter ??= resolveInterpreter(this.options.local.python_env_path);
+    const python = await this.interpreter.catch((err: unknown) => {
+      this.interpreter = undefined;
+      throw err;
+    });
+    await mkdir(input.workDir, { recursive: true });
+    const scratch = await mkdtemp(join(tmpdir(), "pyfleet-local-"));
+    try {
+      return await this.run(python, scratch, input);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  private async run(python: string, scratch: string, input: ExecuteInput): Promise<ExecutionOutcome> {
+    const { local, maxStdoutBytes } = this.options;
+    const files = { code: join(scratch, "code.py"), context: join(scratch, "context.json"), report: join(scratch, "report.json") };
+    await writeFile(files.code, input.code, "utf8");
+    await writeFile(files.context, JSON.stringify(input.context ?? {}), "utf8");
+    const args = [HARNESS_PATH, "--code", files.code, "--context", files.context, "--mode", input.mode, "--report", files.report];
+    if (input.dryRun) args.push("--dry-run");
+    args.push("--rlimit-as-mb", String(local.memory_limit_mb), "--rlimit-cpu-s", String(local.cpu_seconds));
+    args.push("--rlimit-nofile", String(local.max_open_files));
+    const env = buildChildEnv(local.env_allowlist, this.options.env ?? process.env, {
+      MPLBACKEND: "Agg",
+      PYTHONDONTWRITEBYTECODE: "1",
+      PYTHONNOUSERSITE: "1",
+    });
+    const started = performance.now();
+    const child = spawn(python, args, { cwd: input.workDir, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    this.running.add(child);
+    const stdout = new OutputCollector(maxStdoutBytes, (t) => input.onOutput?.("stdout", t));
+    const stderr = new OutputCollector(maxStdoutBytes, (t) => input.onOutput?.("stderr", t));
+    child.stdout?.on("data", (b: Buffer) => stdout.pushBytes(b));
+    child.stderr?.on("data", (b: Buffer) => stderr.pushBytes(b));
+
+    let timedOut = false;
+    let cancelled = false;
+    const timers: NodeJS.Timeout[] = [];
+    const stop = () => {
+      signalGroup(child, "SIGINT");
+      timers.push(setTimeout(() => signalGroup(child, "SIGKILL"), LOCAL_KILL_GRACE_MS));
+    };
+    timers.push(
+      setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, input.timeoutMs),
+    );
+    const onAbort = () => {
+      cancelled = true;
+      signalGroup(child, "SIGKILL");
+    };
+    input.signal?.addEventListener("abort", onAbort, { once: true });
+
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
+      child.once("error", (err) => resolve({ code: null, signal: null, spawnError: err }));
+      child.once("exit", (code, signal) => resolve({ code, signal }));
+    });
+    // whatever the code left behind in its group (background children) goes with it
+    signalGroup(child, "SIGKILL");
+    await drained(child);
+    for (const t of timers) clearTimeout(t);
+    input.signal?.removeEventListener("abort", onAbort);
+    this.running.delete(child);
+    const durationMs = performance.now() - started;
+
+    if (exit.spawnError) {
+      throw new PyfleetError("BACKEND_UNAVAILABLE", `cannot start ${python}: ${exit.spawnError.message}`, { cause: exit.spawnError });
+    }
+    if (cancelled) throw new PyfleetError("CANCELLED", "the execution was cancelled");
+    const extras = {
+      backend: "local",
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      stdoutTruncated: stdout.truncated || stderr.truncated,
+      durationMs,
+      ...(timedOut ? { timedOutAfterMs: input.timeoutMs } : {}),
+    };
+    const raw = await readFile(files.report, "utf8").catch(() => null);
+    if (raw !== null && exit.code === 0) return reportToOutcome(parseHarnessReport(JSON.parse(raw)), extras);
+    if (timedOut) {
+      return { results: null, figures: [], recordedWrites: [], warnings: [], ...extras, error: timeoutErrorInfo(input.timeoutMs) };
+    }
+    this.logger.warn({ exitCode: exit.code, signal: exit.signal, runId: input.runId }, "local python died before reporting");
+    throw new PyfleetError(
+      exit.code === 2 || exit.code === 3 ? "INTERNAL" : "KERNEL_DIED",
+      `the Python process exited (${exit.signal ?? `code ${exit.code}`}) before reporting: ${tail(extras.stderr)}`,
+      { details: { exitCode: exit.code, signal: exit.signal, backend: "local" } },
+    );
+  }
+
+  /** Kills every running interpreter group. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const child of this.running) signalGroup(child, "SIGKILL");
+    this.running.clear();
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+/** Waits for the pipes to close; a process that escaped the group may hold them, so at most 2 s. */
+async function drained(child: ChildProcess): Promise<void> {
+  if (child.stdout?.readableEnded !== false && child.stderr?.readableEnded !== false) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise<void>((resolve) => child.once("close", () => resolve())),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        resolve();
+      }, 2000);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+function tail(text: string): string {
+  const t = text.trim();
+  return t.length > 500 ? `…${t.slice(-500)}` : t || "(no stderr)";
+}

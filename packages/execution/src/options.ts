@@ -1,0 +1,101 @@
+/**
+ * Settings of the execution backends, snake_case as in config.yml (`framework.*`): a loaded
+ * config can be passed as is. Every key is optional; {@link resolveExecutionOptions} fills the
+ * documented defaults.
+ */
+import type { ExecutionMethod, ExecutionMode } from "@pyfleet/core";
+
+export interface ContainerOptions {
+  jupyter_host: string;
+  jupyter_port: number;
+  /** Env var holding the Jupyter token. */
+  jupyter_token_env: string;
+  use_https: boolean;
+  pool_min_idle: number;
+  pool_max_size: number;
+  /** How a kernel is cleaned after a run: a full restart, or an in-process reset. */
+  reset: "restart" | "reset";
+  interrupt_grace_seconds: number;
+  idle_cull_seconds: number;
+}
+
+export interface LocalOptions {
+  /** A venv folder (its `bin/python` is used) or an interpreter. */
+  python_env_path: string;
+  memory_limit_mb: number;
+  cpu_seconds: number;
+  max_open_files: number;
+  /** The only environment variables user code gets (secret-looking names are dropped anyway). */
+  env_allowlist: string[];
+}
+
+export interface DockerOptions {
+  image: string;
+  socket: string;
+  memory_mb: number;
+  cpus: number;
+  pids_limit: number;
+  user: string;
+}
+
+export interface ResolvedExecutionOptions {
+  python_executor: { execution_timeout_seconds: number };
+  execution: {
+    execution_method: ExecutionMethod;
+    modes: Record<ExecutionMode, { kernel_name: string }>;
+    container: ContainerOptions;
+    local: LocalOptions;
+  };
+  limits: { max_stdout_bytes: number };
+  docker: DockerOptions;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** What callers pass: any subset of the config sections the backends read. */
+export type ExecutionOptions = DeepPartial<ResolvedExecutionOptions>;
+
+export const DEFAULT_EXECUTION_OPTIONS: ResolvedExecutionOptions = {
+  python_executor: { execution_timeout_seconds: 600 },
+  execution: {
+    execution_method: "local",
+    modes: { read_only: { kernel_name: "python3-epics-readonly" }, write_access: { kernel_name: "python3-epics-write" } },
+    container: {
+      jupyter_host: "127.0.0.1",
+      jupyter_port: 8888,
+      jupyter_token_env: "JUPYTER_TOKEN",
+      use_https: false,
+      pool_min_idle: 1,
+      pool_max_size: 4,
+      reset: "restart",
+      interrupt_grace_seconds: 3,
+      idle_cull_seconds: 600,
+    },
+    local: {
+      python_env_path: "/usr/bin/python3",
+      memory_limit_mb: 2048,
+      cpu_seconds: 900,
+      max_open_files: 256,
+      env_allowlist: ["PATH", "LANG", "LC_ALL", "TZ", "HOME", "MPLBACKEND", "EPICS_CA_ADDR_LIST", "EPICS_CA_AUTO_ADDR_LIST", "EPICS_CA_SERVER_PORT"],
+    },
+  },
+  limits: { max_stdout_bytes: 1_048_576 },
+  docker: { image: "pyfleet-sandbox:latest", socket: "/var/run/docker.sock", memory_mb: 512, cpus: 1, pids_limit: 128, user: "65534:65534" },
+};
+
+/** Fills every missing key with its default (objects merged, arrays replaced). */
+export function resolveExecutionOptions(options: ExecutionOptions = {}): ResolvedExecutionOptions {
+  return merge(DEFAULT_EXECUTION_OPTIONS, options) as ResolvedExecutionOptions;
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isObject(base) || !isObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

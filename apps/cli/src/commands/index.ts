@@ -5,6 +5,7 @@ import type { Command } from "../command.js";
  * Add one line per command module (each module default-exports a Command).
  */
 export const COMMANDS: Array<{ name: string[]; load: () => Promise<{ default: Command }> }> = [
+  { name: ["config", "check"], load: () => import("./config-check.js") },
   { name: ["approvals"], load: () => import("./approvals.js") },
   { name: ["approval"], load: () => import("./approval.js") },
   { name: ["approve"], load: () => import("./approve.js") },

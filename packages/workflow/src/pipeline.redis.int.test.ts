@@ -1,0 +1,107 @@
+/**
+ * Step mode across two "processes": two separately compiled pipelines, each with its own
+ * PlainRedisSaver on its own Redis connection, advance one run alternately through every stage.
+ */
+import { PlainRedisSaver } from "@pyfleet/checkpointer";
+import { codeHash } from "@pyfleet/core";
+import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createPipeline } from "./pipeline.js";
+import type { RunRef } from "./pipeline-types.js";
+import { graphConfig } from "./run-ref.js";
+import { fakeDeps, makeDecision, makeRequest } from "./testing/fakes.js";
+
+let fx: RedisFixture;
+beforeEach(async () => {
+  fx = await createRedisFixture("wf");
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+
+/** One process: its own connection, saver, fakes and compiled graph. */
+function fleetProcess(script: string[] = []) {
+  const saver = new PlainRedisSaver(fx.connect(), { prefix: fx.prefix });
+  const { deps, fakes } = fakeDeps({ script });
+  return { saver, fakes, pipeline: createPipeline(deps, saver) };
+}
+
+async function checkpointCount(saver: PlainRedisSaver, ref: RunRef): Promise<number> {
+  let n = 0;
+  for await (const _ of saver.list(graphConfig(ref))) n++;
+  return n;
+}
+
+describe("step mode on Redis across two processes", () => {
+  it("advances one run alternately through generate → analyze → approve → resume → execute → finalize", async () => {
+    const code = "epics.caput('BEAM:SET', 1) # WRITE";
+    const a = fleetProcess([code]);
+    const b = fleetProcess();
+
+    const started = await a.pipeline.startRun({ runId: "r-1", request: makeRequest({ checkpoint_ns: "fleet" }) });
+    expect(started).toMatchObject({ next: "generate", ref: { threadId: "r-1", checkpointNs: "fleet" } });
+    expect(await b.pipeline.getRun(started.ref)).toMatchObject({ next: "generate", status: "generating" });
+
+    expect(await a.pipeline.step(started.ref, { expected: "generate" })).toMatchObject({ ran: "generate", next: "analyze" });
+    expect(await b.pipeline.step(started.ref, { expected: "analyze" })).toMatchObject({
+      ran: "analyze",
+      next: "approve",
+      status: "analyzing",
+      mode: "write_access",
+    });
+    expect(b.fakes.analyzer.calls.map((c) => c.code)).toEqual([code]);
+
+    const parked = await a.pipeline.step(started.ref, { expected: "approve" });
+    expect(parked).toMatchObject({ ran: "approve", next: "approve", status: "awaiting_approval" });
+    expect(parked.interrupt).toMatchObject({ runId: "r-1", attempt: 1, codeHash: codeHash(code), executionMode: "write_access" });
+    const seenByB = await b.pipeline.getRun(started.ref);
+    expect(seenByB?.status).toBe("awaiting_approval");
+    expect(seenByB?.interrupt?.codeHash).toBe(codeHash(code));
+
+    const resumed = await b.pipeline.resume(started.ref, makeDecision(parked.interrupt!));
+    expect(resumed).toMatchObject({ ran: "approve", next: "execute", status: "executing", mode: "write_access" });
+
+    expect(await a.pipeline.step(started.ref, { expected: "execute" })).toMatchObject({ ran: "execute", next: "finalize", status: "completed" });
+    expect(a.fakes.verifier.calls).toHaveLength(1);
+    expect(a.fakes.executors.executor.calls.map((c) => c.code)).toEqual([code]);
+
+    const done = await b.pipeline.step(started.ref, { expected: "finalize" });
+    expect(done).toMatchObject({ ran: "finalize", next: null, status: "completed" });
+    expect(done.final).toMatchObject({ status: "completed", attempts: 1, code });
+    expect(done.final?.result?.results).toEqual({ value: 1 });
+    expect((await a.pipeline.getRun(started.ref))?.state.final?.status).toBe("completed");
+
+    const keys = await fx.redis.keys(`${fx.prefix}:cp:*`);
+    expect(keys.length).toBeGreaterThan(0);
+  });
+
+  it("refuses a duplicate step for a node the other process already ran, without side effects", async () => {
+    const a = fleetProcess();
+    const b = fleetProcess();
+    const { ref } = await a.pipeline.startRun({ runId: "r-2", request: makeRequest() });
+    await a.pipeline.step(ref, { expected: "generate" });
+    const before = await b.pipeline.getRun(ref);
+    const count = await checkpointCount(b.saver, ref);
+
+    await expect(b.pipeline.step(ref, { expected: "generate" })).rejects.toMatchObject({ code: "STEP_NOT_PENDING" });
+    expect(b.fakes.generator.calls).toHaveLength(0);
+    expect(b.fakes.events.events).toHaveLength(0);
+    expect(await checkpointCount(b.saver, ref)).toBe(count);
+    expect(await a.pipeline.getRun(ref)).toEqual(before);
+
+    expect(await b.pipeline.step(ref, { expected: "analyze" })).toMatchObject({ ran: "analyze", next: "execute" });
+  });
+
+  it("re-runs only execute in the other process after an infrastructure error", async () => {
+    const a = fleetProcess();
+    const b = fleetProcess();
+    const { ref } = await a.pipeline.startRun({ runId: "r-3", request: makeRequest({ code: "x = 1" }) });
+    await a.pipeline.step(ref, { expected: "analyze" });
+    a.fakes.executors.executor.infraFailures = 1;
+    await expect(a.pipeline.step(ref, { expected: "execute" })).rejects.toMatchObject({ code: "KERNEL_DIED" });
+    expect(await b.pipeline.step(ref, { expected: "execute" })).toMatchObject({ ran: "execute", next: "finalize" });
+    expect(a.fakes.analyzer.calls).toHaveLength(1);
+    expect(b.fakes.analyzer.calls).toHaveLength(0);
+    expect(b.fakes.executors.executor.calls).toHaveLength(1);
+  });
+});

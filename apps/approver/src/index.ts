@@ -5,3 +5,4 @@ export { openApiDocument } from "./openapi.js";
 export { approverPage } from "./page.js";
 export * from "./server.js";
 export * from "./webhook-notifier.js";
+export * from "./approver-sweeper.js";

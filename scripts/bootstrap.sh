@@ -3,7 +3,7 @@
 #   npm dependencies (npm ci when node_modules is missing or older than package-lock.json)
 #   Debian packages: Python 3 with Jupyter, ipykernel, numpy, pandas, matplotlib, nbformat,
 #   nbconvert, pyepics; docker.io and debootstrap (docker backend); chromium (browser tests);
-#   redis-server only when no Redis answers.
+#   redis-server only when no Redis answers (and then a throw-away one is started on 6379).
 # As root it installs them; otherwise it prints the exact command to run and exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,13 @@ for p in python3-jupyter-server python3-ipykernel python3-matplotlib python3-num
          python3-nbformat jupyter-nbconvert python3-nbclient python3-pyepics python3-jsonschema; do need_pkg "$p"; done
 if [ "$want_docker" = 1 ]; then need_pkg docker.io; need_pkg debootstrap; fi
 if [ "$want_browser" = 1 ]; then need_pkg chromium; fi
-if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && ! command -v redis-server >/dev/null; then missing+=(redis-server); fi
+redis_answers() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
+# Only the default Redis is managed here; with REDIS_URL set, that Redis is the caller's business.
+manage_redis=0
+if [ -z "${REDIS_URL:-}" ] && ! redis_answers; then
+  manage_redis=1
+  command -v redis-server >/dev/null || missing+=(redis-server)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   cmd="apt-get install -y --no-install-recommends ${missing[*]}"
@@ -39,4 +45,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "  sudo apt-get update && sudo $cmd"
     exit 1
   fi
+fi
+
+# --- Redis: start a throw-away one (no persistence) when none answers on the default port ---
+if [ "$manage_redis" = 1 ]; then
+  echo "bootstrap: no Redis on 127.0.0.1:6379; starting redis-server (no persistence)"
+  redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no --daemonize yes \
+    --logfile /tmp/pyfleet-redis.log >/dev/null
+  for _ in $(seq 50); do redis_answers && break; sleep 0.1; done
+  redis_answers || { echo "bootstrap: redis-server did not start (see /tmp/pyfleet-redis.log)"; exit 1; }
 fi

@@ -47,7 +47,8 @@ export function classifyError(err: unknown, ctx: AttemptContext): Classified {
     };
   }
   if (err instanceof PyfleetError) return { transient: false, error: err };
-  // Connection errors (refused, reset before or during the stream) and SSE errors without status.
+  // Connection errors (refused, reset before or during the stream), streams that ended without a
+  // finish_reason, and SSE errors without status.
   const message = err instanceof Error ? describe(err) : String(err);
   return { transient: true, reason: `connection failed: ${message}`, status: null, retryAfterMs: null };
 }

@@ -113,18 +113,19 @@ describe("OpenAICodeGenerator against a real HTTP server", () => {
     expect(server.chatRequests).toHaveLength(2);
   });
 
-  it("retries a dropped connection, a reset mid-stream and a hang past the timeout", async () => {
-    const { server, gen } = await setup({ timeout_seconds: 0.3 });
+  it("retries a dropped connection, a reset mid-stream, a stream cut without finish_reason and a hang past the timeout", async () => {
+    const { server, gen } = await setup({ timeout_seconds: 0.3, max_retries: 4 });
     server.enqueue(
       { fail: "drop" },
       { reply: `${F}python\n${GOOD}\n${F}`, chunkSize: 4, dropAfterChunks: 3 },
+      { reply: `${F}python\n${GOOD}\n${F}`, chunkSize: 4, endAfterChunks: 5 },
       { fail: "hang", ms: 3_000 },
       { reply: `${F}python\n${GOOD}\n${F}` },
     );
     const t0 = Date.now();
     const out = await run(gen);
     expect(out.code).toBe(`${GOOD}\n`);
-    expect(server.chatRequests).toHaveLength(4);
+    expect(server.chatRequests).toHaveLength(5);
     expect(Date.now() - t0).toBeLessThan(2_000);
   });
 

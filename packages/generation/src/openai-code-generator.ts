@@ -61,6 +61,7 @@ export class OpenAICodeGenerator implements CodeGenerator {
       writesEnabled: o.writes_enabled,
       controlSystem: o.control_system,
       contextSummaryChars: o.context_summary_chars,
+      analysisRules: o.analysis_rules,
       templates: o.templates,
     });
     const messages: Message[] = [

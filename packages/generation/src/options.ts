@@ -29,6 +29,8 @@ export interface GeneratorOptions {
   writes_enabled?: boolean;
   /** `control_system.type`, named in the rules (default `epics`). */
   control_system?: "epics" | "tango" | "none";
+  /** `analysis.rules` (rule id → block | warn | allow): rules set to `allow` are not forbidden in the prompt. */
+  analysis_rules?: Record<string, "block" | "warn" | "allow">;
   /** First retry delay; doubles each retry up to `retry_backoff_max_ms` (defaults 500 / 8000). */
   retry_backoff_ms?: number;
   retry_backoff_max_ms?: number;
@@ -60,6 +62,7 @@ export const DEFAULT_OPTIONS = {
   feedback_errors: 2,
   writes_enabled: true,
   control_system: "epics",
+  analysis_rules: {},
   retry_backoff_ms: 500,
   retry_backoff_max_ms: 8000,
   stream_batch_ms: 200,

@@ -1,6 +1,11 @@
 import type OpenAI from "openai";
 import { ChunkBatcher } from "./chunk-batcher.js";
 
+/** The server closed the stream before the model finished (a proxy cut it, the server crashed). */
+export class IncompleteStreamError extends Error {
+  override readonly name = "IncompleteStreamError";
+}
+
 /** The outcome of one streamed chat completion. */
 export interface CompletionResult {
   text: string;
@@ -27,7 +32,8 @@ export interface StreamRequest {
 
 /**
  * Makes one streamed request and collects the reply. Text reaches `onText` in batches; a stream
- * that breaks off throws (the caller retries), after the text already batched was emitted.
+ * that breaks off, or ends without a finish_reason, throws (the caller retries) after the text
+ * already batched was emitted.
  */
 export async function streamCompletion(req: StreamRequest): Promise<CompletionResult> {
   const batcher = req.onText ? new ChunkBatcher(req.onText, req.batchMs, req.batchChars, req.onEmitError) : null;
@@ -67,6 +73,9 @@ export async function streamCompletion(req: StreamRequest): Promise<CompletionRe
       if (choice.finish_reason) result.finishReason = choice.finish_reason;
     }
     batcher?.flush();
+    if (result.finishReason === null) {
+      throw new IncompleteStreamError(`the stream ended after ${parts.join("").length} characters without a finish_reason`);
+    }
   } catch (err) {
     batcher?.flush();
     throw err;

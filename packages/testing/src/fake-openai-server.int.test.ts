@@ -56,6 +56,17 @@ describe("FakeOpenAIServer with the real openai client", () => {
     expect(parts.length).toBe(Math.ceil(reply.length / 7));
     expect(finish).toBe("length");
     expect(usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 9 });
+
+    s.enqueue({ reply: "abcdefghij", chunkSize: 2, endAfterChunks: 2 });
+    const cut = await client(s).chat.completions.create({ model: "m2", messages: [], stream: true });
+    const got: string[] = [];
+    const finishes: unknown[] = [];
+    for await (const chunk of cut) {
+      if (chunk.choices[0]?.delta.content) got.push(chunk.choices[0].delta.content);
+      if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
+    }
+    expect(got).toEqual(["ab", "cd"]);
+    expect(finishes).toEqual([]);
   });
 
   it("lists models and scripts failures: status with body, dropped connection, hang past the timeout", async () => {

@@ -22,6 +22,8 @@ export interface FakeReplyStep {
   chunkDelayMs?: number;
   /** Streaming: destroy the socket after this many content chunks (a reset mid-stream). */
   dropAfterChunks?: number;
+  /** Streaming: end the response cleanly after this many content chunks, with no finish_reason and no [DONE]. */
+  endAfterChunks?: number;
 }
 
 /** A scripted failure. */
@@ -198,6 +200,10 @@ export class FakeOpenAIServer {
     for (let i = 0; i < step.reply.length; i += size) {
       if (step.dropAfterChunks !== undefined && sent >= step.dropAfterChunks) {
         res.socket?.destroy();
+        return;
+      }
+      if (step.endAfterChunks !== undefined && sent >= step.endAfterChunks) {
+        res.end();
         return;
       }
       if (step.chunkDelayMs) await new Promise((r) => setTimeout(r, step.chunkDelayMs));

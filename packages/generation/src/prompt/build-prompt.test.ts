@@ -44,10 +44,17 @@ describe("buildPrompt", () => {
     expect(system).toContain("global `context` object, already loaded from context.json");
     expect(system).toMatch(/read-only runs any write raises PermissionError/);
     expect(system).toContain("Control system (epics)");
-    expect(system).toMatch(/No network access/);
-    expect(system).toMatch(/no subprocesses or shell \(os\.system, subprocess/);
-    expect(system).toMatch(/no file writes outside the current working folder/);
+    expect(system).toContain("5. No network access (sockets, requests, urllib, http); no subprocesses or shell (os.system, subprocess");
+    expect(system).toContain("no eval/exec/compile");
+    expect(system).toContain("no file writes outside the current working folder.");
     expect(system).not.toContain("{{");
+  });
+
+  it("lifts only the restrictions analysis.rules allows", () => {
+    const { system } = buildPrompt(request, [], { ...settings, analysisRules: { network: "allow", "process-spawn": "warn" } });
+    expect(system).not.toContain("No network access");
+    expect(system).toContain("5. No subprocesses or shell");
+    expect(system).toContain("Allowed in this deployment when the task needs it: network access (sockets, requests, urllib, http).");
   });
 
   it("forbids every write when writes are disabled", () => {

@@ -1,5 +1,6 @@
 import type { ErrorChainEntry, PythonExecutionRequest } from "@pyfleet/core";
 import { summarizeContext } from "./context-summary.js";
+import { sandboxRule } from "./sandbox-rule.js";
 import { DEFAULT_FEEDBACK_LIMITS, type FeedbackLimits, lastErrors, renderErrorEntry } from "./feedback.js";
 import { DEFAULT_TEMPLATES, type PromptTemplates, render } from "./templates.js";
 
@@ -10,6 +11,8 @@ export interface PromptSettings {
   writesEnabled: boolean;
   controlSystem: string;
   contextSummaryChars: number;
+  /** `analysis.rules` levels; `allow` lifts the matching restriction in the rules. */
+  analysisRules?: Readonly<Record<string, string>>;
   templates?: Partial<PromptTemplates>;
   feedbackLimits?: Partial<FeedbackLimits>;
 }
@@ -43,6 +46,7 @@ export function buildPrompt(
   });
   const system = render(t.system, {
     control_system_rule: controlRule,
+    sandbox_rule: sandboxRule(settings.analysisRules),
     results_keys:
       keys.length > 0 ? keys.map((k) => JSON.stringify(k)).join(", ") : "none are prescribed; add one key per requested value",
   });

@@ -3,7 +3,7 @@
  * whole-line placeholders that vanish when empty, so they leave no empty headings behind.
  */
 export interface PromptTemplates {
-  /** System message: the rules. Placeholders: `control_system_rule`, `results_keys`. */
+  /** System message: the rules. Placeholders: `control_system_rule`, `results_keys`, `sandbox_rule`. */
   system: string;
   /** Control-system rule when writes are enabled (placeholder `control_system`). */
   writesAllowedRule: string;
@@ -29,7 +29,7 @@ Rules (code that breaks them is rejected by static analysis and sent back to you
 2. Make figures with matplotlib (import matplotlib.pyplot as plt); leave them open. Never call plt.show(), plt.savefig() or set a GUI backend; the runtime collects open figures.
 3. Read every input from the global \`context\` object, already loaded from context.json; use the paths listed in the context summary. Do not open context.json yourself and do not invent data.
 4. {{control_system_rule}}
-5. No network access (sockets, requests, urllib, http), no subprocesses or shell (os.system, subprocess, os.popen, os.exec*), no eval/exec, and no file writes outside the current working folder.
+5. {{sandbox_rule}}
 6. Keep it self-contained: the standard library, numpy, pandas, scipy and matplotlib are available; install nothing.`,
   writesAllowedRule:
     "Control system ({{control_system}}): reading is fine. Write (e.g. epics.caput, PV.put) only when the task explicitly asks to change a setting; code that writes runs only after human approval. In read-only runs any write raises PermissionError, so a task that only reads or analyses must contain no control-system writes.",

@@ -1,5 +1,5 @@
 import { MemorySaver } from "@langchain/langgraph";
-import { codeHash } from "@pyfleet/core";
+import { ApprovalRequestSchema, codeHash, FinalResultSchema } from "@pyfleet/core";
 import { describe, expect, it } from "vitest";
 import { createPipeline } from "./pipeline.js";
 import type { PipelineBudgets, RunRef } from "./pipeline-types.js";
@@ -37,6 +37,7 @@ describe("approval routes", () => {
       requester: "bob",
       notebookLink: "http://jupyter/awaiting_approval",
     });
+    expect(ApprovalRequestSchema.parse(payload)).toEqual(payload);
     expect(payload?.user_message).toContain("HUMAN APPROVAL REQUIRED");
     expect(payload?.user_message).toContain("Python code requires human approval for read_only mode");
     expect(fakes.artifacts.attemptSaves.map((s) => s.stage)).toEqual(["awaiting_approval"]);
@@ -51,6 +52,7 @@ describe("approval routes", () => {
     const done = await drive(pipeline, ref);
     expect(done.ran).toEqual(["execute", "finalize"]);
     expect(done.last.final?.status).toBe("completed");
+    expect(FinalResultSchema.parse(done.last.final)).toEqual(done.last.final);
     expect(fakes.verifier.calls).toHaveLength(1);
   });
 

@@ -24,8 +24,14 @@ export function refForInput(input: Pick<StartRunInput, "runId" | "threadId" | "c
   return { threadId, checkpointNs: input.checkpointNs ?? request.checkpoint_ns ?? "" };
 }
 
-/** The `thread_id` LangGraph (and so the checkpointer) stores this run under. */
+/**
+ * The `thread_id` LangGraph (and so the checkpointer) stores this run under.
+ * @throws PyfleetError `VALIDATION_FAILED` for a thread id with "/" (it could alias a namespace).
+ */
 export function graphThreadId(ref: RunRef): string {
+  if (ref.threadId.includes("/")) {
+    throw new PyfleetError("VALIDATION_FAILED", `thread id "${ref.threadId}" must not contain "/"`);
+  }
   return ref.checkpointNs === "" ? ref.threadId : `${ref.threadId}/${ref.checkpointNs}`;
 }
 

@@ -182,7 +182,9 @@ export class PlainRedisSaver extends BaseCheckpointSaver {
         ...carried,
         ...blobArgs,
       ]),
-      this.indexThread(threadId),
+      // A put with a parent extends a thread that its first put already indexed; only a TTL
+      // refresh needs the index again. Saves one command per graph step.
+      parentId === undefined || this.ttlMs > 0 ? this.indexThread(threadId) : undefined,
     ]);
     return configFor(threadId, checkpointNs, checkpoint.id);
   }

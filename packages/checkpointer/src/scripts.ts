@@ -7,13 +7,15 @@ import type { RedisClient } from "./redis-client.js";
  * keys, all in one hash slot, so they run unchanged on Redis Cluster and Valkey.
  */
 
-/** Shared Lua helpers: TTL inheritance and chunked HMGET (unpack has a C-stack limit). */
+/**
+ * Shared Lua helpers: TTL inheritance and chunked HMGET (unpack has a C-stack limit). The
+ * `order` key (KEYS[2]) stands for the thread's TTL: every put creates it, and every TTL
+ * change (a write with a TTL, expireThread) sets all five keys at once.
+ */
 const HELPERS = `
 local function inherited_ttl()
-  for i = 1, #KEYS do
-    local t = redis.call('PTTL', KEYS[i])
-    if t > 0 then return t end
-  end
+  local t = redis.call('PTTL', KEYS[2])
+  if t > 0 then return t end
   return 0
 end
 local function apply_ttl(ttl)

@@ -1,0 +1,165 @@
+import type { AnalysisResult, AnalyzeInput, CodeAnalyzer, Finding, PvAccess } from "@pyfleet/core";
+import { type Access, detect } from "./detect.js";
+import { type AnalyzerOptions, type ResolvedPolicy, resolvePolicy } from "./options.js";
+import { PythonParser } from "./parser.js";
+import { decideApproval } from "./policy.js";
+import type { PyNode } from "./py-node.js";
+import { Resolver } from "./resolver.js";
+import { analyzeResults } from "./results-structure.js";
+import { type RuleLevels, resolveRuleLevels } from "./rules.js";
+import { SecurityChecks } from "./security.js";
+import { lineOf, syntaxFindings } from "./syntax.js";
+
+/** Version stamped on every result; bump when verdicts can change for the same code. */
+export const ANALYZER_VERSION = "pyfleet-analysis 0.1.0 (tree-sitter-python 0.25)";
+
+/** How deep literal strings given to exec/eval are analysed as code. */
+const MAX_NESTING = 3;
+
+/** Settings the analysis runs with, resolved once from {@link AnalyzerOptions}. */
+export interface AnalysisSettings {
+  policy: ResolvedPolicy;
+  levels: RuleLevels;
+}
+
+/** Validates options (throws `CONFIG_INVALID`) and resolves defaults. */
+export function resolveSettings(options: AnalyzerOptions = {}): AnalysisSettings {
+  return { policy: resolvePolicy(options), levels: resolveRuleLevels(options.analysis?.rules) };
+}
+
+/**
+ * Creates the analyzer the workflow uses. Options are validated here, so a bad config fails at
+ * start-up; the grammar is loaded on the first `analyze` and shared by the process.
+ */
+export function createAnalyzer(options: AnalyzerOptions = {}): CodeAnalyzer {
+  const settings = resolveSettings(options);
+  return {
+    async analyze(input: AnalyzeInput): Promise<AnalysisResult> {
+      const parser = await PythonParser.create();
+      return analyzeWith(parser, input, settings);
+    },
+  };
+}
+
+function finding(src: string, node: PyNode, rule: string, level: Finding["level"], message: string): Finding {
+  return { rule, level, line: node.row + 1, column: node.column + 1, snippet: lineOf(src, node.row), message };
+}
+
+/** Control-system accesses of a code string (used for literal code given to exec/eval). */
+function accessesOf(parser: PythonParser, code: string, depth: number): Access[] {
+  const { root } = parser.parse(code);
+  const r = new Resolver(code, root);
+  r.solve();
+  const security = new SecurityChecks(r, () => {});
+  return detect(r, security, (inner) => (depth < MAX_NESTING ? accessesOf(parser, inner, depth + 1) : [dynamicAccess(root)]));
+}
+
+function dynamicAccess(node: PyNode): Access {
+  return { kind: "write", pv: null, node, api: "dynamic", dynamic: true, reason: "code nested too deeply in exec/eval strings" };
+}
+
+function toPvAccess(a: Access): PvAccess {
+  return { pv: a.pv, line: a.node.row + 1, column: a.node.column + 1, api: a.api, dynamic: a.dynamic };
+}
+
+function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((t) => {
+    const k = key(t);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The whole analysis, synchronous once the parser exists (the bench calls it directly). */
+export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings: AnalysisSettings): AnalysisResult {
+  const started = performance.now();
+  const src = input.code;
+  const { root } = parser.parse(src);
+  const findings: Finding[] = syntaxFindings(src, root);
+  const r = new Resolver(src, root);
+  r.solve();
+  const security = new SecurityChecks(r, (rule, node, message) => {
+    const level = settings.levels[rule];
+    if (level !== "allow") findings.push(finding(src, node, rule, level, message));
+  });
+  const accesses = detect(r, security, (code, at) =>
+    accessesOf(parser, code, 1).map((a) => ({ ...a, node: at, api: `${a.api} (in exec/eval string)` })),
+  );
+  const key = (a: Access) => `${a.kind}|${a.pv}|${a.node.id}|${a.api}`;
+  const writes = uniqueBy(accesses.filter((a) => a.kind === "write"), key);
+  const reads = uniqueBy(accesses.filter((a) => a.kind === "read"), key);
+  for (const w of writes) {
+    if (w.dynamic)
+      findings.push(finding(src, w.node, "dynamic-control-access", "warn", `${w.reason}; counted as a possible control-system write (fail safe)`));
+    else findings.push(finding(src, w.node, "control-write", "info", `writes ${w.pv ?? "a PV whose name is not a literal"} via ${w.api}`));
+  }
+  for (const a of reads) findings.push(finding(src, a.node, "control-read", "info", `reads ${a.pv ?? "a PV whose name is not a literal"} via ${a.api}`));
+
+  const results = analyzeResults(r);
+  const expected = Object.keys(input.expectedResults ?? {});
+  if (results.built === "none")
+    findings.push({
+      rule: "results-missing",
+      level: "warn",
+      line: 0,
+      column: 0,
+      snippet: "",
+      message: "no module-level `results` dict is assigned; the run will return no structured results",
+    });
+  else if (results.built === "dict" || results.keys.size > 0)
+    for (const k of expected)
+      if (!results.keys.has(k))
+        findings.push({
+          rule: "result-key-missing",
+          level: "warn",
+          line: results.line ?? 0,
+          column: 1,
+          snippet: results.line ? lineOf(src, results.line - 1) : "",
+          message: results.dynamicKeys
+            ? `expected result "${k}" is not set with a literal key (some keys are computed)`
+            : `expected result "${k}" is never set in results`,
+        });
+
+  const mode = writes.length > 0 ? "write_access" : "read_only";
+  const first = writes[0];
+  if (first && !settings.policy.writesEnabled)
+    findings.push(
+      finding(
+        src,
+        first.node,
+        "writes-disabled",
+        "block",
+        `control-system writes are disabled (control_system.writes_enabled: false) but the code writes at line${writes.length > 1 ? "s" : ""} ${[...new Set(writes.map((w) => w.node.row + 1))].join(", ")}; generate read-only code: read PVs only, never caput/put/set/write`,
+      ),
+    );
+  const decision = decideApproval(settings.policy, mode, writes.length);
+  const unique = uniqueBy(findings, (f) => `${f.rule}|${f.line}|${f.column}|${f.message}`).sort((a, b) => a.line - b.line || a.column - b.column);
+  const blocking = unique.filter((f) => f.level === "block");
+  const passed = blocking.length === 0;
+  const reasoning = passed
+    ? decision.reasoning
+    : `Analysis failed: ${blocking.map((f) => `${f.rule} at line ${f.line}`).join("; ")}. ${decision.reasoning}`;
+  return {
+    passed,
+    severity: blocking.length > 0 ? "error" : unique.some((f) => f.level === "warn") ? "warning" : "info",
+    findings: unique,
+    pv_writes: writes.map(toPvAccess),
+    pv_reads: reads.map(toPvAccess),
+    execution_mode: mode,
+    needs_approval: decision.needsApproval,
+    reasoning,
+    results_keys: expected.filter((k) => results.keys.has(k)),
+    analyzer_version: ANALYZER_VERSION,
+    duration_ms: performance.now() - started,
+  };
+}
+
+/** Feedback for regeneration: every blocking and warning finding, one per line. */
+export function formatFeedback(result: AnalysisResult): string {
+  return result.findings
+    .filter((f) => f.level === "block" || f.level === "warn")
+    .map((f) => `line ${f.line}: [${f.rule}] ${f.message}`)
+    .join("\n");
+}

@@ -1,0 +1,234 @@
+/**
+ * What the analyzer knows about control-system client libraries: which qualified functions
+ * read or write, which classes create PV / device objects, and what their methods do.
+ * Qualified names are the import paths (`epics.caput`, `tango.DeviceProxy`), after aliases
+ * are resolved, so `from epics import caput as c; c(...)` lands on `epics.caput`.
+ */
+
+export type AccessKind = "write" | "read";
+
+/** Where the PV / channel name of an access comes from. */
+export type PvSource = "arg0" | "self" | "self+arg0" | "none";
+
+export interface AccessSpec {
+  kind: AccessKind;
+  pv: PvSource;
+}
+
+/** Top-level functions that access the control system directly. */
+export const FUNCTIONS: Record<string, AccessSpec> = {
+  "epics.caput": { kind: "write", pv: "arg0" },
+  "epics.ca.caput": { kind: "write", pv: "arg0" },
+  "epics.ca.put": { kind: "write", pv: "none" },
+  "epics.caput_many": { kind: "write", pv: "arg0" },
+  "epics.caget": { kind: "read", pv: "arg0" },
+  "epics.ca.caget": { kind: "read", pv: "arg0" },
+  "epics.ca.get": { kind: "read", pv: "none" },
+  "epics.caget_many": { kind: "read", pv: "arg0" },
+  "epics.cainfo": { kind: "read", pv: "arg0" },
+  "epics.camonitor": { kind: "read", pv: "arg0" },
+  "caproto.sync.client.write": { kind: "write", pv: "arg0" },
+  "caproto.sync.client.read": { kind: "read", pv: "arg0" },
+  "bluesky.plan_stubs.mv": { kind: "write", pv: "none" },
+  "bluesky.plan_stubs.mvr": { kind: "write", pv: "none" },
+  "bluesky.plan_stubs.abs_set": { kind: "write", pv: "none" },
+  "bluesky.plan_stubs.rel_set": { kind: "write", pv: "none" },
+};
+
+/** The original system's helpers, matched on the last name segment wherever they come from. */
+export const HELPERS: Record<string, AccessSpec> = {
+  write_channel: { kind: "write", pv: "arg0" },
+  write_channels: { kind: "write", pv: "arg0" },
+  read_channel: { kind: "read", pv: "arg0" },
+  read_channels: { kind: "read", pv: "arg0" },
+};
+
+/** Qualified constructor / factory → family of the object it returns. */
+const CONSTRUCTORS: Record<string, string> = {
+  "epics.PV": "epics.PV",
+  "epics.pv.PV": "epics.PV",
+  "epics.get_pv": "epics.PV",
+  "epics.pv.get_pv": "epics.PV",
+  "epics.Device": "epics.Device",
+  "epics.device.Device": "epics.Device",
+  "epics.Motor": "epics.Motor",
+  "epics.motor.Motor": "epics.Motor",
+  "caproto.threading.client.Context": "caproto.Context",
+  "caproto.asyncio.client.Context": "caproto.Context",
+  "caproto.threading.pyepics_compat.PV": "epics.PV",
+  "p4p.client.thread.Context": "p4p.Context",
+  "p4p.client.asyncio.Context": "p4p.Context",
+  "p4p.client.cothread.Context": "p4p.Context",
+  "tango.DeviceProxy": "tango.DeviceProxy",
+  "PyTango.DeviceProxy": "tango.DeviceProxy",
+  "tango.AttributeProxy": "tango.AttributeProxy",
+  "PyTango.AttributeProxy": "tango.AttributeProxy",
+  "pvaccess.Channel": "pvaccess.Channel",
+};
+
+/** Families whose constructor argument is not a PV name (client contexts take a provider name). */
+export const UNNAMED_FAMILIES: ReadonlySet<string> = new Set(["caproto.Context", "p4p.Context"]);
+
+/** Family of the object a qualified constructor creates, or null when it is not one. */
+export function constructorFamily(q: string): string | null {
+  const known = CONSTRUCTORS[q];
+  if (known) return known;
+  const last = q.slice(q.lastIndexOf(".") + 1);
+  if (q.startsWith("ophyd.") && /^[A-Z]/.test(last)) return "ophyd";
+  return null;
+}
+
+/** Behaviour of one object family. */
+export interface FamilySpec {
+  writes: ReadonlySet<string>;
+  reads: ReadonlySet<string>;
+  /** Methods returning new control objects: method → family of the returned objects (one per name argument). */
+  factories?: Record<string, string>;
+  /** What calling an unlisted method means (Tango exposes device commands as methods). */
+  otherMethods?: AccessKind;
+  /** Attribute names whose assignment writes (`*` = any public attribute). */
+  attrWrites: ReadonlySet<string>;
+  /** Attribute names whose plain read is a control-system read (`*` = any public attribute). */
+  attrReads: ReadonlySet<string>;
+  /** Attribute access yields a sub-object of the same family (ophyd components). */
+  components?: boolean;
+  /** How the PV name of an attribute access is formed from the object's name. */
+  attrPv: "self" | "self+attr";
+}
+
+const set = (...names: string[]): ReadonlySet<string> => new Set(names);
+
+export const FAMILIES: Record<string, FamilySpec> = {
+  "epics.PV": {
+    writes: set("put"),
+    reads: set("get", "get_with_metadata", "get_ctrlvars", "get_timevars", "get_info"),
+    attrWrites: set("value"),
+    attrReads: set("value", "char_value"),
+    attrPv: "self",
+  },
+  "epics.Device": {
+    writes: set("put", "restore_state"),
+    reads: set("get", "get_all", "save_state"),
+    attrWrites: set("*"),
+    attrReads: set(),
+    attrPv: "self+attr",
+  },
+  "epics.Motor": {
+    writes: set("move", "put", "tweak", "set_position", "stop", "set_field"),
+    reads: set("get", "get_position", "get_field"),
+    attrWrites: set("*"),
+    attrReads: set(),
+    attrPv: "self+attr",
+  },
+  "caproto.Context": {
+    writes: set(),
+    reads: set(),
+    factories: { get_pvs: "caproto.PV" },
+    attrWrites: set(),
+    attrReads: set(),
+    attrPv: "self",
+  },
+  "caproto.PV": {
+    writes: set("write"),
+    reads: set("read", "subscribe"),
+    attrWrites: set(),
+    attrReads: set(),
+    attrPv: "self",
+  },
+  "p4p.Context": {
+    writes: set("put", "rpc"),
+    reads: set("get", "monitor"),
+    attrWrites: set(),
+    attrReads: set(),
+    attrPv: "self",
+  },
+  "tango.DeviceProxy": {
+    writes: set(
+      "write_attribute",
+      "write_attributes",
+      "write_attribute_asynch",
+      "write_attributes_asynch",
+      "write_read_attribute",
+      "write_read_attributes",
+      "command_inout",
+      "command_inout_asynch",
+      "put_property",
+      "write_pipe",
+    ),
+    reads: set(
+      "read_attribute",
+      "read_attributes",
+      "read_attribute_asynch",
+      "read_attributes_asynch",
+      "read_pipe",
+      "state",
+      "status",
+      "ping",
+      "info",
+      "name",
+      "dev_name",
+      "description",
+      "attribute_query",
+      "command_query",
+      "get_property",
+      "get_attribute_list",
+      "get_command_list",
+    ),
+    otherMethods: "write",
+    attrWrites: set("*"),
+    attrReads: set("*"),
+    attrPv: "self+attr",
+  },
+  "tango.AttributeProxy": {
+    writes: set("write", "write_asynch", "write_read"),
+    reads: set("read", "read_asynch", "history"),
+    attrWrites: set(),
+    attrReads: set(),
+    attrPv: "self",
+  },
+  "pvaccess.Channel": {
+    writes: set("put", "putInt", "putFloat", "putDouble", "putString", "putBoolean", "putLong"),
+    reads: set("get", "monitor", "subscribe"),
+    attrWrites: set(),
+    attrReads: set(),
+    attrPv: "self",
+  },
+  ophyd: {
+    writes: set("set", "put", "move", "trigger", "stage", "unstage", "kickoff", "stop", "set_current_position", "configure"),
+    reads: set("get", "read", "describe", "read_configuration"),
+    attrWrites: set("value"),
+    attrReads: set(),
+    components: true,
+    attrPv: "self",
+  },
+};
+
+/** Method names that mean a control-system access even on an object the analyzer cannot type. */
+export const UNMISTAKABLE_METHODS: Record<string, AccessSpec> = {
+  ...HELPERS,
+  caput: { kind: "write", pv: "arg0" },
+  caget: { kind: "read", pv: "arg0" },
+  write_attribute: { kind: "write", pv: "arg0" },
+  write_attributes: { kind: "write", pv: "arg0" },
+  write_attribute_asynch: { kind: "write", pv: "arg0" },
+  write_read_attribute: { kind: "write", pv: "arg0" },
+  command_inout: { kind: "write", pv: "arg0" },
+};
+
+/** Top-level modules of control-system clients (imports of these are control-system use). */
+export const CONTROL_MODULES: ReadonlySet<string> = new Set([
+  "epics",
+  "caproto",
+  "p4p",
+  "tango",
+  "PyTango",
+  "ophyd",
+  "pvaccess",
+  "bluesky",
+]);
+
+/** True when a qualified name lies inside a control-system client module. */
+export function isControlQual(q: string): boolean {
+  const top = q.split(".", 1)[0] ?? q;
+  return CONTROL_MODULES.has(top);
+}

@@ -1,0 +1,6 @@
+# writes: AL:10
+# reads:
+# mode: write_access
+# rules: dynamic-code
+ep = __import__("epics")
+ep.caput("AL:10", 1)

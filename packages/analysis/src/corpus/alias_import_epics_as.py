@@ -1,0 +1,6 @@
+# writes: AL:2
+# reads:
+# mode: write_access
+# rules:
+import epics as ep
+ep.caput("AL:2", 5)

@@ -1,0 +1,7 @@
+# writes: ?
+# reads:
+# mode: write_access
+# rules:
+import epics as e
+op = "put"
+getattr(e.ca, op + "")(chid, 1)

@@ -1,0 +1,7 @@
+# writes: *
+# reads:
+# mode: write_access
+# rules: dynamic-control-access
+import importlib
+mod = importlib.import_module("ep" + suffix)
+mod.caput("DY:3", 1)

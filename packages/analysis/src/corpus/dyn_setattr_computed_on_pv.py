@@ -1,0 +1,8 @@
+# writes: DY:7
+# reads:
+# mode: write_access
+# rules:
+from epics import PV
+p = PV("DY:7")
+attr = pick()
+setattr(p, attr, 5)

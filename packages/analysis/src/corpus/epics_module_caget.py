@@ -1,0 +1,6 @@
+# writes:
+# reads: LI:GUN:HV
+# mode: read_only
+# rules:
+import epics
+v = epics.caget("LI:GUN:HV")

@@ -1,0 +1,8 @@
+# writes: MTR:1
+# reads: MTR:1
+# mode: write_access
+# rules:
+from epics import Motor
+m = Motor("MTR:1")
+pos = m.get_position()
+m.move(pos + 1.0)

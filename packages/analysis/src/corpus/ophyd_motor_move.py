@@ -1,0 +1,7 @@
+# writes: OP:MTR
+# reads:
+# mode: write_access
+# rules:
+import ophyd
+m = ophyd.EpicsMotor("OP:MTR", name="m")
+m.move(3.0)

@@ -1,0 +1,7 @@
+# writes:
+# reads: OP:RO
+# mode: read_only
+# rules:
+from ophyd import EpicsSignalRO
+ro = EpicsSignalRO("OP:RO", name="ro")
+print(ro.get())

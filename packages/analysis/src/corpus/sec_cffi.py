@@ -1,0 +1,6 @@
+# writes:
+# reads:
+# mode: read_only
+# rules: native-code
+from cffi import FFI
+ffi = FFI()

@@ -1,0 +1,6 @@
+# writes:
+# reads:
+# mode: read_only
+# rules: syntax
+def f(:
+    pass

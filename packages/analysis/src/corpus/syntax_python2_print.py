@@ -1,0 +1,5 @@
+# writes:
+# reads:
+# mode: read_only
+# rules: syntax
+print "hello"

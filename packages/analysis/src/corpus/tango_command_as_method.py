@@ -1,0 +1,7 @@
+# writes: sr/ps/q2
+# reads:
+# mode: write_access
+# rules:
+import tango
+ps = tango.DeviceProxy("sr/ps/q2")
+ps.Reset()

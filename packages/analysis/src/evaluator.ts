@@ -1,0 +1,415 @@
+import { constructorFamily, FAMILIES, isControlQual, UNNAMED_FAMILIES } from "./catalog.js";
+import { type CallArgs, callArgs, literal } from "./literals.js";
+import { type PyNode, field, namedChildren, text } from "./py-node.js";
+import { buildScopes, type Param, paramsOf, type Scope } from "./scopes.js";
+import { addAll, single, type ValueSet } from "./values.js";
+
+const MAX_DEPTH = 64;
+const PV_KEYWORDS = new Set(["pvname", "pv", "read_pv", "prefix", "channel", "device_name"]);
+const PASS_THROUGH = new Set(["list", "tuple", "set", "sorted", "reversed", "iter", "enumerate", "zip", "filter", "frozenset"]);
+
+/**
+ * Expression evaluation over abstract values (see {@link Value}): names, attributes, calls,
+ * literals and collections. The binding side (assignments, imports, the fixpoint) lives in
+ * {@link Resolver}, which extends this class.
+ */
+export abstract class Evaluator {
+  readonly scopes: Map<number, Scope>;
+  protected readonly fieldsByName = new Map<string, ValueSet>();
+  protected readonly returns = new Map<number, ValueSet>();
+  protected readonly items = new Map<number, ValueSet>();
+  /** Per-position values of tuple / list literals and factory results, for precise unpacking. */
+  protected readonly positional = new Map<number, ValueSet[]>();
+  private readonly params = new Map<number, Param[]>();
+  protected changed = false;
+  /** True when the module imports any control-system client (makes `globals()` lookups dynamic). */
+  usesControl = false;
+
+  constructor(
+    readonly src: string,
+    readonly root: PyNode,
+  ) {
+    this.scopes = buildScopes(src, root);
+  }
+
+  /** Plain string value of a literal without interpolation, else null. */
+  literal(node: PyNode): string | null {
+    return literal(this.src, node);
+  }
+
+  /** The scope a node is evaluated in is supplied by {@link walkScoped}; this evaluates an expression. */
+  eval(node: PyNode, scope: Scope, depth = 0): ValueSet {
+    if (depth > MAX_DEPTH) return new Map();
+    const d = depth + 1;
+    switch (node.type) {
+      case "identifier":
+        return this.lookup(text(this.src, node), scope);
+      case "attribute": {
+        const obj = field(node, "object");
+        const attr = field(node, "attribute");
+        if (!obj || !attr) return new Map();
+        return this.getAttr(this.eval(obj, scope, d), text(this.src, attr));
+      }
+      case "call":
+        return this.evalCall(node, scope, d);
+      case "string":
+      case "concatenated_string": {
+        const s = literal(this.src, node);
+        return s === null ? new Map() : single({ k: "str", s });
+      }
+      case "binary_operator": {
+        const op = node.children[1];
+        const l = field(node, "left");
+        const r = field(node, "right");
+        if (op?.type !== "+" || !l || !r) return new Map();
+        const out: ValueSet = new Map();
+        for (const a of this.eval(l, scope, d).values())
+          for (const b of this.eval(r, scope, d).values())
+            if (a.k === "str" && b.k === "str") addAll(out, single({ k: "str", s: a.s + b.s }));
+        return out;
+      }
+      case "parenthesized_expression":
+      case "await":
+      case "assignment":
+      case "named_expression":
+      case "starred":
+      case "list_splat":
+      case "expression_statement": {
+        const inner = field(node, "right") ?? field(node, "value") ?? namedChildren(node)[0];
+        return inner ? this.eval(inner, scope, d) : new Map();
+      }
+      case "conditional_expression": {
+        const [a, , b] = namedChildren(node);
+        const out: ValueSet = new Map();
+        if (a) addAll(out, this.eval(a, scope, d));
+        if (b) addAll(out, this.eval(b, scope, d));
+        return out;
+      }
+      case "boolean_operator": {
+        const out: ValueSet = new Map();
+        for (const c of namedChildren(node)) addAll(out, this.eval(c, scope, d));
+        return out;
+      }
+      case "list":
+      case "tuple":
+      case "set":
+      case "expression_list":
+      case "dictionary":
+      case "list_comprehension":
+      case "set_comprehension":
+      case "generator_expression":
+      case "dictionary_comprehension":
+        this.fillCollection(node, scope, d);
+        return single({ k: "coll", id: node.id });
+      case "subscript": {
+        const value = field(node, "value");
+        return value ? this.elements(this.eval(value, scope, d)) : new Map();
+      }
+      case "lambda":
+        return single({ k: "func", node, bound: false });
+      default:
+        return new Map();
+    }
+  }
+
+  /** String values an expression may have (literals and simple constants). */
+  strings(node: PyNode | undefined, scope: Scope): string[] {
+    if (!node) return [];
+    const out: string[] = [];
+    for (const v of this.eval(node, scope).values()) {
+      if (v.k === "str") out.push(v.s);
+      if (v.k === "coll") for (const e of this.items.get(v.id)?.values() ?? []) if (e.k === "str") out.push(e.s);
+    }
+    return out;
+  }
+
+  /** PV names given to a call: its first positional argument or a PV-ish keyword. */
+  pvNames(call: PyNode, scope: Scope): string[] {
+    const args = callArgs(this.src, call);
+    let node = args.positional[0];
+    if (!node) for (const [k, v] of args.keywords) if (PV_KEYWORDS.has(k)) node = v;
+    return [...new Set(this.strings(node, scope))];
+  }
+
+  /** Values obtained by iterating or indexing the given values. */
+  elements(vs: ValueSet): ValueSet {
+    const out: ValueSet = new Map();
+    for (const v of vs.values()) {
+      if (v.k === "coll") addAll(out, this.items.get(v.id) ?? new Map());
+      if (v.k === "dyn") addAll(out, single(v));
+    }
+    return out;
+  }
+
+  lookup(name: string, scope: Scope): ValueSet {
+    const owner = this.owner(name, scope);
+    if (owner) return owner.vars.get(name) ?? new Map();
+    const out: ValueSet = new Map();
+    const module = this.moduleScope(scope);
+    for (const m of module.stars) addAll(out, single({ k: "qual", q: `${m}.${name}` }));
+    addAll(out, single({ k: "qual", q: `builtins.${name}` }));
+    return out;
+  }
+
+  getAttr(vs: ValueSet, attr: string): ValueSet {
+    const out: ValueSet = new Map();
+    let typed = false;
+    for (const v of vs.values()) {
+      switch (v.k) {
+        case "qual":
+          typed = true;
+          addAll(out, single({ k: "qual", q: `${v.q}.${attr}` }));
+          break;
+        case "inst": {
+          typed = true;
+          addAll(out, single({ k: "meth", fam: v.fam, name: attr, pv: v.pv }));
+          if (FAMILIES[v.fam]?.components) addAll(out, single({ k: "inst", fam: v.fam, pv: null }));
+          break;
+        }
+        case "dyn":
+          typed = true;
+          addAll(out, single(v));
+          break;
+        case "coll":
+          typed = true;
+          addAll(out, single({ k: "collmeth", id: v.id }));
+          break;
+        case "obj":
+          addAll(out, this.classMember(v.cls, attr, v.cls));
+          break;
+        case "class":
+          typed = true;
+          addAll(out, this.classMember(v.node, attr, null));
+          break;
+        default:
+          break;
+      }
+    }
+    if (!typed) addAll(out, this.fieldsByName.get(attr) ?? new Map());
+    return out;
+  }
+
+  /** A member of a user class; `self` is the instance's class when accessed through an instance. */
+  private classMember(cls: PyNode, attr: string, self: PyNode | null): ValueSet {
+    const out: ValueSet = new Map();
+    const body = field(cls, "body");
+    for (const stmt of body ? namedChildren(body) : []) {
+      const def = stmt.type === "decorated_definition" ? field(stmt, "definition") : stmt;
+      const name = def && field(def, "name");
+      if (def?.type === "function_definition" && name && text(this.src, name) === attr)
+        addAll(out, single(self ? { k: "func", node: def, bound: true, self } : { k: "func", node: def, bound: false }));
+    }
+    addAll(out, this.scopes.get(cls.id)?.vars.get(attr) ?? new Map());
+    addAll(out, this.fieldsByName.get(attr) ?? new Map());
+    return out;
+  }
+
+  private evalCall(call: PyNode, scope: Scope, depth: number): ValueSet {
+    const fn = field(call, "function");
+    const out: ValueSet = new Map();
+    if (!fn) return out;
+    const args = callArgs(this.src, call);
+    for (const v of this.eval(fn, scope, depth).values()) {
+      switch (v.k) {
+        case "qual":
+          addAll(out, this.callQual(v.q, call, args, scope, depth));
+          break;
+        case "meth": {
+          const family = FAMILIES[v.fam]?.factories?.[v.name];
+          if (!family) break;
+          this.touch(call.id);
+          const perArg = args.positional.map((a) => {
+            const names = this.strings(a, scope);
+            const vs: ValueSet = new Map();
+            for (const pv of names.length > 0 ? names : [null]) addAll(vs, single({ k: "inst", fam: family, pv }));
+            this.add(this.items.get(call.id)!, vs);
+            return vs;
+          });
+          this.positional.set(call.id, perArg);
+          addAll(out, single({ k: "coll", id: call.id }));
+          break;
+        }
+        case "dyn":
+          addAll(out, single(v));
+          break;
+        case "func":
+          this.bindArgs(v.node, v.bound, args, scope, depth, v.self);
+          addAll(out, this.returns.get(v.node.id) ?? new Map());
+          if (v.node.type === "lambda") {
+            const body = field(v.node, "body");
+            const inner = this.scopes.get(v.node.id);
+            if (body && inner) addAll(out, this.eval(body, inner, depth));
+          }
+          break;
+        case "class": {
+          if (v.base) {
+            for (const pv of this.pvOrNull(call, scope)) addAll(out, single({ k: "inst", fam: v.base, pv }));
+            break;
+          }
+          addAll(out, single({ k: "obj", cls: v.node }));
+          for (const init of this.classMember(v.node, "__init__", v.node).values())
+            if (init.k === "func") this.bindArgs(init.node, true, args, scope, depth, v.node);
+          break;
+        }
+        case "collmeth":
+          addAll(out, this.items.get(v.id) ?? new Map());
+          addAll(out, single({ k: "coll", id: v.id }));
+          break;
+        default:
+          break;
+      }
+    }
+    return out;
+  }
+
+  private pvOrNull(call: PyNode, scope: Scope): Array<string | null> {
+    const names = this.pvNames(call, scope);
+    return names.length > 0 ? names : [null];
+  }
+
+  private callQual(q: string, call: PyNode, args: CallArgs, scope: Scope, depth: number): ValueSet {
+    const out: ValueSet = new Map();
+    const fam = constructorFamily(q);
+    if (fam) {
+      for (const pv of UNNAMED_FAMILIES.has(fam) ? [null] : this.pvOrNull(call, scope)) addAll(out, single({ k: "inst", fam, pv }));
+      return out;
+    }
+    const first = args.positional[0];
+    if (q === "importlib.import_module" || q === "builtins.__import__") {
+      const names = this.strings(first, scope);
+      if (names.length === 0) return single({ k: "dyn", reason: `module imported by a computed name (${q.replace("builtins.", "")})` });
+      for (const n of names) addAll(out, single({ k: "qual", q: q === "builtins.__import__" ? (n.split(".")[0] ?? n) : n }));
+      return out;
+    }
+    if (q === "builtins.getattr" && first) {
+      const target = this.eval(first, scope, depth);
+      const names = this.strings(args.positional[1], scope);
+      if (names.length > 0) for (const n of names) addAll(out, this.getAttr(target, n));
+      else if (this.isControlish(target))
+        addAll(out, single({ k: "dyn", reason: `getattr(${text(this.src, first)}, ...) with a computed attribute name` }));
+      const fallback = args.positional[2];
+      if (fallback) addAll(out, this.eval(fallback, scope, depth));
+      return out;
+    }
+    if ((q === "builtins.vars" || q === "builtins.globals" || q === "builtins.locals") && this.usesControl)
+      return single({ k: "dyn", reason: `lookup of names through ${q.replace("builtins.", "")}()` });
+    if (q.startsWith("builtins.") && PASS_THROUGH.has(q.slice(9))) {
+      for (const a of args.positional) addAll(out, this.eval(a, scope, depth));
+      return out;
+    }
+    if (q === "builtins.next" && first) return this.elements(this.eval(first, scope, depth));
+    if (q === "builtins.dict") {
+      this.touch(call.id);
+      for (const a of [...args.positional, ...args.keywords.values()]) this.add(this.items.get(call.id)!, this.eval(a, scope, depth));
+      return single({ k: "coll", id: call.id });
+    }
+    return out;
+  }
+
+  /** True when values come from a control-system module or object (or are already dynamic). */
+  isControlish(vs: ValueSet): boolean {
+    for (const v of vs.values()) {
+      if (v.k === "qual" && isControlQual(v.q)) return true;
+      if (v.k === "inst" || v.k === "dyn") return true;
+    }
+    return false;
+  }
+
+  private bindArgs(fn: PyNode, bound: boolean, args: CallArgs, scope: Scope, depth: number, self?: PyNode): void {
+    const inner = this.scopes.get(fn.id);
+    if (!inner) return;
+    let params = this.params.get(fn.id);
+    if (!params) {
+      params = paramsOf(this.src, fn);
+      this.params.set(fn.id, params);
+    }
+    const all = params.filter((p) => p.kind === "pos");
+    if (bound && self && all[0]) this.setVar(inner, all[0].name, single({ k: "obj", cls: self }));
+    const positional = all.slice(bound ? 1 : 0);
+    const star = params.find((p) => p.kind === "star");
+    args.positional.forEach((a, i) => {
+      const values = this.eval(a, scope, depth);
+      const target = positional[i];
+      if (target) this.setVar(inner, target.name, values);
+      else if (star) {
+        this.touch(star.node.id);
+        this.add(this.items.get(star.node.id)!, values);
+        this.setVar(inner, star.name, single({ k: "coll", id: star.node.id }));
+      }
+    });
+    for (const [name, node] of args.keywords) {
+      if (params.some((p) => p.kind === "pos" && p.name === name)) this.setVar(inner, name, this.eval(node, scope, depth));
+    }
+  }
+
+  private fillCollection(node: PyNode, scope: Scope, depth: number): void {
+    this.touch(node.id);
+    const into = this.items.get(node.id)!;
+    const body = field(node, "body");
+    if (body) {
+      const parts = body.type === "pair" ? namedChildren(body) : [body];
+      for (const p of parts) this.add(into, this.eval(p, scope, depth));
+      return;
+    }
+    const perPosition: ValueSet[] = [];
+    let exact = node.type !== "dictionary" && node.type !== "set";
+    for (const c of namedChildren(node)) {
+      const parts = c.type === "pair" ? namedChildren(c) : [c];
+      for (const p of parts) {
+        const values = this.eval(p, scope, depth);
+        const splat = p.type === "list_splat" || p.type === "dictionary_splat";
+        if (splat) exact = false;
+        this.add(into, splat ? this.elements(values) : values);
+        perPosition.push(values);
+      }
+    }
+    if (exact) this.positional.set(node.id, perPosition);
+  }
+
+  /** Values per position when every value is a collection of exactly `n` known positions. */
+  protected byPosition(values: ValueSet, n: number): ValueSet[] | null {
+    if (values.size === 0) return null;
+    const out: ValueSet[] = Array.from({ length: n }, () => new Map());
+    for (const v of values.values()) {
+      const per = v.k === "coll" ? this.positional.get(v.id) : undefined;
+      if (!per || per.length !== n) return null;
+      for (const [i, vs] of per.entries()) addAll(out[i]!, vs);
+    }
+    return out;
+  }
+
+  protected touch(id: number): void {
+    if (!this.items.has(id)) this.items.set(id, new Map());
+  }
+
+  protected add(into: ValueSet, from: ValueSet): void {
+    if (addAll(into, from)) this.changed = true;
+  }
+
+  protected owner(name: string, scope: Scope): Scope | null {
+    if (scope.globals.has(name)) return this.moduleScope(scope);
+    if (scope.declared.has(name)) return scope;
+    for (let s = scope.parent; s; s = s.parent) {
+      if (s.kind === "class") continue;
+      if (s.globals.has(name)) return this.moduleScope(s);
+      if (s.declared.has(name)) return s;
+    }
+    return null;
+  }
+
+  protected moduleScope(scope: Scope): Scope {
+    let s = scope;
+    while (s.parent) s = s.parent;
+    return s;
+  }
+
+  protected setVar(scope: Scope, name: string, values: ValueSet): void {
+    const owner = this.owner(name, scope) ?? this.moduleScope(scope);
+    let slot = owner.vars.get(name);
+    if (!slot) {
+      slot = new Map();
+      owner.vars.set(name, slot);
+    }
+    this.add(slot, values);
+  }
+}

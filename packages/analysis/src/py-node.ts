@@ -1,0 +1,51 @@
+/**
+ * A plain-JS copy of the tree-sitter syntax tree. Walking web-tree-sitter nodes crosses into
+ * WebAssembly on every property access; the analyzer walks the tree several times (scope
+ * collection, a fixpoint over bindings, detection), so it converts once and walks plain objects.
+ */
+export interface PyNode {
+  /** Unique per tree, in document order; used as a map key. */
+  id: number;
+  type: string;
+  /** Field name in the parent (`function`, `arguments`, `left`, ...), or null. */
+  field: string | null;
+  named: boolean;
+  missing: boolean;
+  startIndex: number;
+  endIndex: number;
+  /** 0-based row and column (UTF-16 code units, like the source string). */
+  row: number;
+  column: number;
+  parent: PyNode | null;
+  children: PyNode[];
+}
+
+/** First child with the given field name. */
+export function field(node: PyNode, name: string): PyNode | undefined {
+  return node.children.find((c) => c.field === name);
+}
+
+/** All children with the given field name. */
+export function fields(node: PyNode, name: string): PyNode[] {
+  return node.children.filter((c) => c.field === name);
+}
+
+/** Named children (skips punctuation and keywords). */
+export function namedChildren(node: PyNode): PyNode[] {
+  return node.children.filter((c) => c.named);
+}
+
+/** Source text of a node. */
+export function text(src: string, node: PyNode): string {
+  return src.slice(node.startIndex, node.endIndex);
+}
+
+/** Calls `visit` on every node of the subtree in document order. */
+export function walk(node: PyNode, visit: (n: PyNode) => void): void {
+  const stack: PyNode[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    visit(n);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
+}

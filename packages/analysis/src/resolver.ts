@@ -1,0 +1,167 @@
+import { constructorFamily, isControlQual } from "./catalog.js";
+import { Evaluator } from "./evaluator.js";
+import { type PyNode, field, fields, namedChildren, text } from "./py-node.js";
+import { importedName, paramsOf, type Scope, walkScoped } from "./scopes.js";
+import { single, type ValueSet } from "./values.js";
+
+const MAX_ITERATIONS = 12;
+
+/**
+ * A small flow-insensitive resolver: every name in every scope gets the union of the values
+ * assigned to it anywhere, function parameters get the union of their call-site arguments,
+ * calls get the union of the function's returns, attributes stored on objects get a shared
+ * per-attribute slot. It iterates to a fixpoint, so values flow through variables, functions,
+ * containers and `self.x` in any order. Over-approximating is the safe direction here.
+ */
+export class Resolver extends Evaluator {
+  /** Propagates values until nothing changes (bounded). */
+  solve(): void {
+    for (let i = 0; i < MAX_ITERATIONS; i++) {
+      this.changed = false;
+      walkScoped(this.root, this.scopes, (n, s) => this.bindNode(n, s));
+      if (!this.changed) return;
+    }
+  }
+
+  /** Binds a target pattern to values (attributes go to the per-name field slot). */
+  bind(target: PyNode, values: ValueSet, scope: Scope): void {
+    switch (target.type) {
+      case "identifier":
+        this.setVar(scope, text(this.src, target), values);
+        return;
+      case "attribute": {
+        const attr = field(target, "attribute");
+        if (!attr) return;
+        const name = text(this.src, attr);
+        let slot = this.fieldsByName.get(name);
+        if (!slot) {
+          slot = new Map();
+          this.fieldsByName.set(name, slot);
+        }
+        this.add(slot, values);
+        return;
+      }
+      case "subscript": {
+        const value = field(target, "value");
+        if (!value) return;
+        for (const v of this.eval(value, scope).values())
+          if (v.k === "coll") {
+            this.touch(v.id);
+            this.add(this.items.get(v.id)!, values);
+          }
+        return;
+      }
+      case "pattern_list":
+      case "tuple_pattern":
+      case "list_pattern":
+      case "tuple":
+      case "list":
+      case "parenthesized_expression":
+      case "list_splat_pattern":
+      case "as_pattern_target": {
+        const kids = namedChildren(target);
+        if (target.type === "as_pattern_target" || target.type === "parenthesized_expression") {
+          for (const c of kids) this.bind(c, values, scope);
+          return;
+        }
+        const exact = kids.some((c) => c.type === "list_splat_pattern" || c.type === "list_splat") ? null : this.byPosition(values, kids.length);
+        for (const [i, c] of kids.entries()) this.bind(c, exact ? exact[i]! : this.elements(values), scope);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private bindNode(n: PyNode, s: Scope): void {
+    switch (n.type) {
+      case "assignment":
+      case "augmented_assignment": {
+        const left = field(n, "left");
+        const right = field(n, "right");
+        if (left && right) this.bind(left, this.eval(right, s), s);
+        return;
+      }
+      case "for_statement":
+      case "for_in_clause": {
+        const left = field(n, "left");
+        const right = field(n, "right");
+        if (left && right) this.bind(left, this.elements(this.eval(right, s)), s);
+        return;
+      }
+      case "as_pattern": {
+        const alias = field(n, "alias");
+        const value = namedChildren(n)[0];
+        if (alias && value && n.parent?.type === "with_item") this.bind(alias, this.eval(value, s), s);
+        return;
+      }
+      case "named_expression": {
+        const name = field(n, "name");
+        const value = field(n, "value");
+        if (name && value) this.bind(name, this.eval(value, s), s);
+        return;
+      }
+      case "return_statement": {
+        const value = namedChildren(n)[0];
+        const fn = s.kind === "function" ? s.node : null;
+        if (!value || !fn) return;
+        this.touchReturn(fn.id);
+        this.add(this.returns.get(fn.id)!, this.eval(value, s));
+        return;
+      }
+      case "call":
+        this.eval(n, s);
+        return;
+      case "import_statement":
+      case "import_from_statement":
+        this.bindImport(n, s);
+        return;
+      case "function_definition":
+      case "class_definition":
+        this.bindDefinition(n, s);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private touchReturn(id: number): void {
+    if (!this.returns.has(id)) this.returns.set(id, new Map());
+  }
+
+  private bindImport(n: PyNode, s: Scope): void {
+    const from = n.type === "import_from_statement" ? field(n, "module_name") : undefined;
+    const base = from ? text(this.src, from) : null;
+    if (base !== null && namedChildren(n).some((c) => c.type === "wildcard_import")) {
+      if (!s.stars.includes(base)) s.stars.push(base);
+      if (isControlQual(base)) this.usesControl = true;
+    }
+    for (const c of fields(n, "name")) {
+      const dotted = c.type === "aliased_import" ? text(this.src, field(c, "name")!) : text(this.src, c);
+      const q = base !== null ? `${base}.${dotted}` : c.type === "aliased_import" ? dotted : (dotted.split(".")[0] ?? dotted);
+      if (isControlQual(q)) this.usesControl = true;
+      this.setVar(s, importedName(this.src, c, base === null), single({ k: "qual", q }));
+    }
+  }
+
+  private bindDefinition(n: PyNode, s: Scope): void {
+    const name = field(n, "name");
+    if (!name) return;
+    if (n.type === "function_definition") {
+      this.setVar(s, text(this.src, name), single({ k: "func", node: n, bound: false }));
+      const inner = this.scopes.get(n.id);
+      for (const p of paramsOf(this.src, n))
+        if (p.defaultValue && inner) this.setVar(inner, p.name, this.eval(p.defaultValue, s));
+      return;
+    }
+    let base: string | null = null;
+    const supers = field(n, "superclasses");
+    const bases = supers ? namedChildren(supers).filter((c) => c.type !== "keyword_argument") : [];
+    for (const b of bases)
+      for (const v of this.eval(b, s).values()) {
+        if (v.k === "qual") base = constructorFamily(v.q) ?? base;
+        if (v.k === "class" && v.base) base = v.base;
+      }
+    this.setVar(s, text(this.src, name), single({ k: "class", node: n, base }));
+  }
+}

@@ -1,0 +1,160 @@
+import { type PyNode, field, fields, namedChildren, text } from "./py-node.js";
+import type { ValueSet } from "./values.js";
+
+/** One Python scope (module, function / lambda, class body) with its bound names. */
+export interface Scope {
+  node: PyNode;
+  kind: "module" | "function" | "class";
+  parent: Scope | null;
+  /** Names bound anywhere in this scope (Python's rule: bound anywhere → local). */
+  declared: Set<string>;
+  /** Names declared `global` here (bound in the module scope). */
+  globals: Set<string>;
+  /** Names declared `nonlocal` here (bound in an enclosing function). */
+  nonlocals: Set<string>;
+  vars: Map<string, ValueSet>;
+  /** Modules star-imported here (`from epics import *`). */
+  stars: string[];
+}
+
+/** A parameter of a function, in declaration order. */
+export interface Param {
+  name: string;
+  kind: "pos" | "star" | "dstar";
+  node: PyNode;
+  defaultValue: PyNode | undefined;
+}
+
+/** Names a binding target introduces (`a`, `a, (b, *c)`; attributes and subscripts bind none). */
+export function targetNames(src: string, node: PyNode): string[] {
+  switch (node.type) {
+    case "identifier":
+      return [text(src, node)];
+    case "pattern_list":
+    case "tuple_pattern":
+    case "list_pattern":
+    case "tuple":
+    case "list":
+    case "parenthesized_expression":
+    case "list_splat_pattern":
+    case "list_splat":
+    case "as_pattern_target":
+      return namedChildren(node).flatMap((c) => targetNames(src, c));
+    default:
+      return [];
+  }
+}
+
+/** Parameters of a `function_definition` or `lambda`. */
+export function paramsOf(src: string, fn: PyNode): Param[] {
+  const list = field(fn, "parameters");
+  if (!list) return [];
+  const out: Param[] = [];
+  for (const p of namedChildren(list)) {
+    const nameNode = p.type === "identifier" ? p : (field(p, "name") ?? namedChildren(p).find((c) => c.type === "identifier"));
+    if (!nameNode) continue;
+    const kind = p.type === "list_splat_pattern" ? "star" : p.type === "dictionary_splat_pattern" ? "dstar" : "pos";
+    out.push({ name: text(src, nameNode), kind, node: p, defaultValue: field(p, "value") });
+  }
+  return out;
+}
+
+const SCOPE_KINDS: Record<string, Scope["kind"]> = {
+  function_definition: "function",
+  lambda: "function",
+  class_definition: "class",
+};
+
+function newScope(node: PyNode, kind: Scope["kind"], parent: Scope | null): Scope {
+  return { node, kind, parent, declared: new Set(), globals: new Set(), nonlocals: new Set(), vars: new Map(), stars: [] };
+}
+
+/** True when `child` of a scope-creating node is evaluated inside the new scope. */
+function inInnerScope(owner: PyNode, child: PyNode): boolean {
+  if (owner.type === "class_definition") return child.field === "body";
+  return child.field === "body" || child.field === "parameters";
+}
+
+/**
+ * Calls `visit(node, scope)` for every node, with the scope the node is evaluated in.
+ * Iterative so deeply nested generated code cannot overflow the stack.
+ */
+export function walkScoped(root: PyNode, scopes: Map<number, Scope>, visit: (n: PyNode, s: Scope) => void): void {
+  const top = scopes.get(root.id)!;
+  const stack: Array<[PyNode, Scope]> = [[root, top]];
+  while (stack.length > 0) {
+    const [n, s] = stack.pop()!;
+    visit(n, s);
+    const inner = SCOPE_KINDS[n.type] ? scopes.get(n.id) : undefined;
+    for (let i = n.children.length - 1; i >= 0; i--) {
+      const c = n.children[i]!;
+      stack.push([c, inner && inInnerScope(n, c) ? inner : s]);
+    }
+  }
+}
+
+/** Builds every scope of the module and records which names each one binds. */
+export function buildScopes(src: string, root: PyNode): Map<number, Scope> {
+  const scopes = new Map<number, Scope>();
+  scopes.set(root.id, newScope(root, "module", null));
+  const stack: Array<[PyNode, Scope]> = [[root, scopes.get(root.id)!]];
+  while (stack.length > 0) {
+    const [n, s] = stack.pop()!;
+    const kind = SCOPE_KINDS[n.type];
+    let inner: Scope | undefined;
+    if (kind) {
+      inner = newScope(n, kind, s);
+      scopes.set(n.id, inner);
+      const name = field(n, "name");
+      if (name) s.declared.add(text(src, name));
+      if (kind === "function") for (const p of paramsOf(src, n)) inner.declared.add(p.name);
+    }
+    declare(src, n, s);
+    for (const c of n.children) stack.push([c, inner && inInnerScope(n, c) ? inner : s]);
+  }
+  for (const s of scopes.values()) for (const g of [...s.globals, ...s.nonlocals]) s.declared.delete(g);
+  return scopes;
+}
+
+function declare(src: string, n: PyNode, s: Scope): void {
+  const add = (names: string[]) => {
+    for (const name of names) s.declared.add(name);
+  };
+  switch (n.type) {
+    case "assignment":
+    case "augmented_assignment":
+    case "for_statement":
+    case "for_in_clause": {
+      const left = field(n, "left");
+      if (left) add(targetNames(src, left));
+      break;
+    }
+    case "as_pattern_target":
+      add(targetNames(src, n));
+      break;
+    case "named_expression": {
+      const name = field(n, "name");
+      if (name) add([text(src, name)]);
+      break;
+    }
+    case "import_statement":
+      for (const c of fields(n, "name")) add([importedName(src, c, true)]);
+      break;
+    case "import_from_statement":
+      for (const c of fields(n, "name")) add([importedName(src, c, false)]);
+      break;
+    case "global_statement":
+      for (const c of namedChildren(n)) s.globals.add(text(src, c));
+      break;
+    case "nonlocal_statement":
+      for (const c of namedChildren(n)) s.nonlocals.add(text(src, c));
+      break;
+  }
+}
+
+/** The local name an import binds: the alias, else the first (`import a.b`) or last segment. */
+export function importedName(src: string, nameNode: PyNode, topLevel: boolean): string {
+  if (nameNode.type === "aliased_import") return text(src, field(nameNode, "alias")!);
+  const parts = text(src, nameNode).split(".");
+  return (topLevel ? parts[0] : parts[parts.length - 1]) ?? "";
+}

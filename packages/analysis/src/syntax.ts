@@ -1,0 +1,46 @@
+import type { Finding } from "@pyfleet/core";
+import { type PyNode, text, walk } from "./py-node.js";
+
+/** Python 2 forms the grammar accepts but Python 3 rejects. */
+const PY2_NODES: Record<string, string> = {
+  print_statement: "print is a function in Python 3: use print(...)",
+  exec_statement: "exec is a function in Python 3: use exec(...)",
+};
+
+/** Source line of a 0-based row, trimmed, for finding snippets. */
+export function lineOf(src: string, row: number): string {
+  let start = 0;
+  for (let i = 0; i < row; i++) {
+    const next = src.indexOf("\n", start);
+    if (next < 0) return "";
+    start = next + 1;
+  }
+  const end = src.indexOf("\n", start);
+  return src.slice(start, end < 0 ? undefined : end).trim().slice(0, 200);
+}
+
+/**
+ * Syntax errors as findings (rule `syntax`, level block). tree-sitter recovers from errors, so
+ * one mistake yields an ERROR node or a MISSING token; each becomes one readable finding.
+ */
+export function syntaxFindings(src: string, root: PyNode): Finding[] {
+  const out: Finding[] = [];
+  walk(root, (n) => {
+    let message: string | null = null;
+    if (n.missing) message = `missing "${n.type}"`;
+    else if (n.type === "ERROR") {
+      const bad = text(src, n).trim().split("\n")[0]?.slice(0, 40) ?? "";
+      message = bad ? `invalid syntax at "${bad}"` : "invalid syntax";
+    } else if (PY2_NODES[n.type]) message = PY2_NODES[n.type]!;
+    if (message === null) return;
+    out.push({
+      rule: "syntax",
+      level: "block",
+      line: n.row + 1,
+      column: n.column + 1,
+      snippet: lineOf(src, n.row),
+      message: `Syntax error at line ${n.row + 1}, column ${n.column + 1}: ${message}`,
+    });
+  });
+  return out;
+}

@@ -1,0 +1,75 @@
+import type { PyNode } from "./py-node.js";
+
+/**
+ * Abstract values the resolver tracks per name. Anything it cannot type is simply absent
+ * (an empty set means "unknown": it never produces a control-system access on its own).
+ */
+export type Value =
+  /** An imported module or a name inside one, as its dotted import path. */
+  | { k: "qual"; q: string }
+  /** An object made by a control-system constructor (PV, DeviceProxy, Context, ophyd signal). */
+  | { k: "inst"; fam: string; pv: string | null }
+  /** A method of such an object, not yet called. */
+  | { k: "meth"; fam: string; name: string; pv: string | null }
+  /** Something obtained dynamically from a control module (getattr with a computed name, ...). */
+  | { k: "dyn"; reason: string }
+  | { k: "str"; s: string }
+  /** A function or lambda defined in the code; `bound` skips `self`. */
+  | { k: "func"; node: PyNode; bound: boolean; self?: PyNode }
+  /** A class defined in the code; `base` is the control-system family it extends, if any. */
+  | { k: "class"; node: PyNode; base: string | null }
+  /** An instance of a class defined in the code. */
+  | { k: "obj"; cls: PyNode }
+  /** A list / tuple / dict / set, identified by the node that creates it. */
+  | { k: "coll"; id: number }
+  /** A method of such a collection (`.values()`, `.get()`, ...). */
+  | { k: "collmeth"; id: number };
+
+/** A set of possible values, keyed for de-duplication. */
+export type ValueSet = Map<string, Value>;
+
+/** Largest number of values kept per name (more would only slow the fixpoint down). */
+export const MAX_VALUES = 48;
+
+/** Stable identity of a value inside a {@link ValueSet}. */
+export function valueKey(v: Value): string {
+  switch (v.k) {
+    case "qual":
+      return `q:${v.q}`;
+    case "inst":
+      return `i:${v.fam}:${v.pv ?? ""}`;
+    case "meth":
+      return `m:${v.fam}:${v.name}:${v.pv ?? ""}`;
+    case "dyn":
+      return `d:${v.reason}`;
+    case "str":
+      return `s:${v.s}`;
+    case "func":
+      return `f:${v.node.id}:${v.bound ? 1 : 0}:${v.self?.id ?? ""}`;
+    case "class":
+      return `c:${v.node.id}`;
+    case "obj":
+      return `o:${v.cls.id}`;
+    case "coll":
+      return `l:${v.id}`;
+    case "collmeth":
+      return `lm:${v.id}`;
+  }
+}
+
+export function single(v: Value): ValueSet {
+  return new Map([[valueKey(v), v]]);
+}
+
+/** Adds `from` into `into`; returns true when `into` grew. */
+export function addAll(into: ValueSet, from: ValueSet): boolean {
+  let grew = false;
+  for (const [key, v] of from) {
+    if (into.size >= MAX_VALUES) break;
+    if (!into.has(key)) {
+      into.set(key, v);
+      grew = true;
+    }
+  }
+  return grew;
+}

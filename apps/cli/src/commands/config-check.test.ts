@@ -53,7 +53,7 @@ describe("pyfleet config check", () => {
     const c = capture();
     expect(await main(["config", "check", file], c.io)).toBe(0);
     expect(c.err).toEqual([
-      'warning: warn.yml:3:17 framework.approval.global_mod: unknown key (ignored); did you mean "global_mode"?',
+      'warning: warn.yml:3:5 framework.approval.global_mod: unknown key (ignored); did you mean "global_mode"?',
     ]);
     expect(c.out[0]).toMatch(/^OK warn\.yml: execution local, .* approval selective/);
   });

@@ -1,6 +1,7 @@
 export { type ConfigIssue, formatPath } from "./issues.js";
 export { type LoadConfigOptions, loadConfig, loadConfigFromString, resolveConfigPath } from "./load.js";
-export { maskUrl, redactedConfig, requestLimitsFrom } from "./redact.js";
+export { maskUrl, redactedConfig } from "./redact.js";
+export { requestLimitsFrom } from "./request-limits.js";
 export {
   APPROVER_ROLES,
   CHECKPOINTER_TYPES,

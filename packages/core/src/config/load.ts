@@ -70,6 +70,16 @@ export function loadConfigFromString(
     }
     return {};
   };
+  /** Where the key itself is written (unknown keys point at their name, not their value). */
+  const locateKey = (segments: (string | number)[]): Pick<ConfigIssue, "line" | "column"> => {
+    const parent = doc.getIn(segments.slice(0, -1), true) as { items?: Array<{ key?: unknown }> } | undefined;
+    const name = segments[segments.length - 1];
+    const pair = parent?.items?.find((p) => (p.key as { value?: unknown } | undefined)?.value === name);
+    const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+    if (!range) return locate(segments);
+    const pos = lineCounter.linePos(range[0]);
+    return { line: pos.line, column: pos.col };
+  };
   const issues: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
   const framework = topLevel(doc.toJS({ maxAliasCount: 100 }), issues, warnings);
@@ -80,7 +90,7 @@ export function loadConfigFromString(
 
   const schema = configSchema(env);
   for (const u of findUnknownKeys(data, schema, ["framework"])) {
-    const at = { path: formatPath(u.path), ...locate(u.path) };
+    const at = { path: formatPath(u.path), ...locateKey(u.path) };
     if (SECRET_KEY.test(u.key)) {
       const where = u.closest?.endsWith("_env") ? ` and name that variable in "${u.closest}"` : "";
       issues.push({ ...at, message: `secrets are not read from the config file: put the value in an environment variable${where}` });

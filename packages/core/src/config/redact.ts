@@ -1,4 +1,3 @@
-import type { RequestLimits } from "../contracts/request.js";
 import type { PyfleetConfig } from "./schema.js";
 
 /** Replaces the password (and a user-only credential) of a URL with `***`; other strings pass unchanged. */
@@ -27,9 +26,4 @@ export function redactedConfig(config: PyfleetConfig): PyfleetConfig {
   copy.artifacts.notebook_base_url = maskUrl(copy.artifacts.notebook_base_url);
   copy.approver.webhooks = copy.approver.webhooks.map((h) => ({ ...h, url: maskUrl(h.url) }));
   return copy;
-}
-
-/** The request size limits of `config.limits`, for `makeRequestSchema`. */
-export function requestLimitsFrom(config: PyfleetConfig): RequestLimits {
-  return { maxCodeBytes: config.limits.max_code_bytes, maxContextBytes: config.limits.max_context_bytes };
 }

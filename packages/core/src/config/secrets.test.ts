@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { makeRequestSchema } from "../contracts/request.js";
 import { PyfleetError } from "../errors.js";
 import { loadConfigFromString } from "./load.js";
-import { maskUrl, redactedConfig, requestLimitsFrom } from "./redact.js";
+import { maskUrl, redactedConfig } from "./redact.js";
+import { requestLimitsFrom } from "./request-limits.js";
 import { readSecret, requireSecret, signingKeys, webhookSecret } from "./secrets.js";
 
 const config = loadConfigFromString(

@@ -20,6 +20,11 @@ export interface GenerateInput {
   attemptDir?: string;
   /** Receives generated text in batches while the model streams. */
   onChunk?: (text: string) => void;
+  /**
+   * Called when the reply starts streaming again from its beginning (a retried request): text
+   * received through `onChunk` so far is void. Only called after some text was delivered.
+   */
+  onRestart?: () => void;
   signal?: AbortSignal;
 }
 

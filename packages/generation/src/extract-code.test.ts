@@ -121,6 +121,8 @@ describe("extractCode", () => {
       expect(e.code).toBe("NO_CODE_IN_REPLY");
       expect(e.category).toBe("code");
       expect(e.details?.excerpt).toBe(row.reply);
+      // the message is what reaches the model as feedback, so it quotes the reply too
+      expect(e.message).toContain(row.reply.trim() ? `the reply began: "${row.reply.trim().slice(0, 30)}` : "the reply was empty");
     });
   }
 

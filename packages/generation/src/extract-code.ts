@@ -11,6 +11,8 @@ export interface ExtractedCode {
 const PYTHON_LABELS = new Set(["python", "py", "python3", "ipython", "ipython3"]);
 const OPEN_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*([^\s`]*)[^`]*$/;
 const EXCERPT_CHARS = 600;
+/** The message is fed back to the model, so it quotes a shorter excerpt than `details`. */
+const MESSAGE_EXCERPT_CHARS = 200;
 
 /**
  * Takes the Python out of a model reply.
@@ -37,7 +39,9 @@ export function extractCode(reply: string): ExtractedCode {
   if (blocks.length === 0 && looksLikePlainPython(text)) {
     return { code: `${trimBlankEdges(text)}\n`, source: "plain", blocks: 0 };
   }
-  throw new PyfleetError("NO_CODE_IN_REPLY", "the model's reply holds no Python code block", {
+  const short = text.trim().slice(0, MESSAGE_EXCERPT_CHARS);
+  const quoted = short ? `; the reply began: "${short}${text.trim().length > short.length ? "..." : ""}"` : "; the reply was empty";
+  throw new PyfleetError("NO_CODE_IN_REPLY", `the reply held no \`\`\`python code block${quoted}`, {
     details: {
       excerpt: text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}...` : text,
       replyChars: text.length,

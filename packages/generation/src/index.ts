@@ -1,6 +1,7 @@
 export * from "./classify-error.js";
 export * from "./client.js";
 export * from "./extract-code.js";
+export * from "./from-config.js";
 export * from "./openai-code-generator.js";
 export * from "./options.js";
 export * from "./prompt/build-prompt.js";

@@ -105,6 +105,19 @@ describe("OpenAICodeGenerator against a real HTTP server", () => {
     expect(chunks.join("")).toContain(out.code.trimEnd());
   });
 
+  it("signals a restart when a retried request streams the reply again", async () => {
+    const { server, gen } = await setup({ stream_batch_chars: 4, stream_batch_ms: 60_000 });
+    const reply = `${F}python\n${GOOD}\n${F}`;
+    server.enqueue({ reply, chunkSize: 4, dropAfterChunks: 5 }, { reply, chunkSize: 4 });
+    const events: string[] = [];
+    const out = await run(gen, { onChunk: (t) => events.push(t), onRestart: () => events.push("<restart>") });
+    expect(events.filter((e) => e === "<restart>")).toHaveLength(1);
+    const restartAt = events.indexOf("<restart>");
+    expect(events.slice(0, restartAt).join("")).toBe(reply.slice(0, 20));
+    expect(events.slice(restartAt + 1).join("")).toBe(reply);
+    expect(out.code).toBe(`${GOOD}\n`);
+  });
+
   it("retries 429 and then succeeds", async () => {
     const { server, gen } = await setup();
     server.enqueue({ fail: "status", status: 429, message: "slow down" }, { reply: `${F}python\n${GOOD}\n${F}` });

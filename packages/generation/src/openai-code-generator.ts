@@ -70,13 +70,14 @@ export class OpenAICodeGenerator implements CodeGenerator {
     ];
     const started = Date.now();
     const limits: number[] = [];
+    const sink = new RestartableSink(input, log);
     let reply = "";
     let usage: TokenUsage | undefined;
     try {
       for (;;) {
         const limit = limits.length === 0 ? o.max_tokens : o.max_tokens * 2;
         limits.push(limit);
-        const result = await this.requestWithRetries(messages, limit, input, log);
+        const result = await this.requestWithRetries(messages, limit, input, sink, log);
         reply = result.text;
         usage = addUsage(usage, result, started);
         if (result.finishReason !== "length") break;
@@ -119,6 +120,7 @@ export class OpenAICodeGenerator implements CodeGenerator {
     messages: Message[],
     maxTokens: number,
     input: GenerateInput,
+    sink: RestartableSink,
     log: Logger,
   ): Promise<CompletionResult> {
     const o = this.options;
@@ -137,6 +139,7 @@ export class OpenAICodeGenerator implements CodeGenerator {
       const onAbort = () => controller.abort();
       input.signal?.addEventListener("abort", onAbort, { once: true });
       try {
+        sink.beginRequest();
         return await streamCompletion({
           client: this.client,
           model: o.model,
@@ -144,7 +147,7 @@ export class OpenAICodeGenerator implements CodeGenerator {
           temperature: o.temperature,
           maxTokens,
           signal: controller.signal,
-          ...(input.onChunk ? { onText: input.onChunk } : {}),
+          ...(sink.onText ? { onText: sink.onText } : {}),
           batchMs: o.stream_batch_ms,
           batchChars: o.stream_batch_chars,
           onEmitError: (e) => log.warn({ err: e }, "onChunk listener threw; generation goes on"),
@@ -183,6 +186,38 @@ export class OpenAICodeGenerator implements CodeGenerator {
     if (retryAfterMs !== null) return Math.min(retryAfterMs, max);
     const base = Math.min(this.options.retry_backoff_ms * 2 ** retry, max);
     return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+}
+
+/**
+ * Forwards streamed text to `onChunk` and tells the listener through `onRestart` when a new
+ * request starts after text of an earlier one was delivered (a retry streams from the start).
+ */
+class RestartableSink {
+  readonly onText: ((text: string) => void) | undefined;
+  private delivered = false;
+
+  constructor(
+    private readonly input: GenerateInput,
+    private readonly log: Logger,
+  ) {
+    const onChunk = input.onChunk;
+    this.onText = onChunk
+      ? (text) => {
+          this.delivered = true;
+          onChunk(text);
+        }
+      : undefined;
+  }
+
+  beginRequest(): void {
+    if (!this.delivered) return;
+    this.delivered = false;
+    try {
+      this.input.onRestart?.();
+    } catch (err) {
+      this.log.warn({ err }, "onRestart listener threw; generation goes on");
+    }
   }
 }
 

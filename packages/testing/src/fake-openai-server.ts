@@ -199,6 +199,9 @@ export class FakeOpenAIServer {
     let sent = 0;
     for (let i = 0; i < step.reply.length; i += size) {
       if (step.dropAfterChunks !== undefined && sent >= step.dropAfterChunks) {
+        // Let the chunks already written reach the client first, as a real mid-stream reset does.
+        await new Promise<void>((resolve) => res.write("", () => resolve()));
+        await new Promise((r) => setTimeout(r, 20));
         res.socket?.destroy();
         return;
       }

@@ -24,3 +24,5 @@ export {
   resolveExecutionOptions,
 } from "./options.js";
 export { buildChildEnv, isSecretName } from "./safe-env.js";
+export * from "./artifacts/index.js";
+export * from "./docker/index.js";

@@ -1,0 +1,92 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { ExecuteInput } from "@pyfleet/core";
+import type Docker from "dockerode";
+import { harnessSource } from "../harness.js";
+import type { DockerOptions } from "../options.js";
+import { buildTar } from "./tar.js";
+
+/** Folder in the container holding the run's inputs (an anonymous volume, root-owned, read-only to the user). */
+export const INPUT_DIR = "/pyfleet";
+/** The user's working directory: a size-limited tmpfs. */
+export const WORK_DIR = "/work";
+const ENTRY = `${INPUT_DIR}/pyfleet_docker_entry.py`;
+const REPORT_PATH = "/tmp/.pyfleet_report.json";
+
+let entrySource: string | undefined;
+function entryScript(): string {
+  entrySource ??= readFileSync(new URL("./pyfleet_docker_entry.py", import.meta.url), "utf8");
+  return entrySource;
+}
+
+/** Settings of one sandbox container beyond `docker.*` of config. */
+export interface SandboxLimits {
+  /** Size of the tmpfs work dir in MiB. */
+  workDirMb: number;
+  /** Size of the tmpfs /tmp in MiB. */
+  tmpMb: number;
+}
+
+/** A random marker the entry script writes before the report on stdout. */
+export function newReportMarker(): Buffer {
+  return Buffer.from(`\u0000PYFLEET-REPORT-${randomBytes(12).toString("hex")}\u0000`, "utf8");
+}
+
+/** The tar of inputs put into {@link INPUT_DIR}: harness, entry script, code and context (read-only, root). */
+export function inputArchive(input: Pick<ExecuteInput, "code" | "context">): Buffer {
+  const ro = { mode: 0o444, uid: 0, gid: 0 };
+  const entries = [
+    { name: "pyfleet_harness.py", content: harnessSource(), ...ro },
+    { name: "pyfleet_docker_entry.py", content: entryScript(), ...ro },
+    // not `code.py`: that name would shadow the stdlib module `code` on sys.path
+    { name: "user_code.py", content: input.code, ...ro },
+  ];
+  if (input.context) entries.push({ name: "context.json", content: JSON.stringify(input.context), ...ro });
+  return buildTar(entries);
+}
+
+/** The hardened `docker create` body for one run (ARCHITECTURE §4, issue 6 item 4). */
+export function containerSpec(
+  input: Pick<ExecuteInput, "runId" | "attempt" | "mode" | "dryRun" | "context">,
+  docker: DockerOptions,
+  limits: SandboxLimits,
+  marker: Buffer,
+  instanceId: string,
+): Docker.ContainerCreateOptions {
+  const [uid, gid] = docker.user.split(":");
+  const cmd = ["/usr/bin/python3", ENTRY, marker.toString("hex"), "--code", `${INPUT_DIR}/user_code.py`];
+  if (input.context) cmd.push("--context", `${INPUT_DIR}/context.json`);
+  cmd.push("--mode", input.mode, "--report", REPORT_PATH);
+  if (input.dryRun) cmd.push("--dry-run");
+  const memory = docker.memory_mb * 1024 * 1024;
+  const tmpfsOwner = uid ? `,uid=${uid}${gid ? `,gid=${gid}` : ""}` : "";
+  return {
+    Image: docker.image,
+    Cmd: cmd,
+    User: docker.user,
+    WorkingDir: WORK_DIR,
+    // Only what Python needs; nothing of the worker's environment (API keys) reaches the sandbox.
+    Env: ["HOME=/work", "MPLBACKEND=Agg", "MPLCONFIGDIR=/tmp/matplotlib", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"],
+    Labels: { "org.pyfleet.run_id": input.runId, "org.pyfleet.attempt": String(input.attempt), "org.pyfleet.executor": instanceId },
+    AttachStdout: true,
+    AttachStderr: true,
+    NetworkDisabled: true,
+    Volumes: { [INPUT_DIR]: {} },
+    HostConfig: {
+      NetworkMode: "none",
+      ReadonlyRootfs: true,
+      Tmpfs: {
+        [WORK_DIR]: `rw,nosuid,nodev,size=${limits.workDirMb}m,mode=0700${tmpfsOwner}`,
+        "/tmp": `rw,nosuid,nodev,size=${limits.tmpMb}m,mode=1777`,
+      },
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(docker.cpus * 1e9),
+      PidsLimit: docker.pids_limit,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      IpcMode: "private",
+      Privileged: false,
+    },
+  };
+}

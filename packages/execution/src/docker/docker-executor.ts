@@ -1,0 +1,184 @@
+import { randomBytes } from "node:crypto";
+import type { ExecuteInput, ExecutionOutcome, Executor } from "@pyfleet/core";
+import { type Logger, PyfleetError, silentLogger } from "@pyfleet/core";
+import type Docker from "dockerode";
+import { parseHarnessReport, reportToOutcome, timeoutErrorInfo } from "../harness.js";
+import { type ExecutionOptions, type ResolvedExecutionOptions, resolveExecutionOptions } from "../options.js";
+import { OutputCollector } from "../output-collector.js";
+import { type DockerEndpoint, describeEndpoint, dockerClient, dockerError } from "./client.js";
+import { containerSpec, INPUT_DIR, inputArchive, newReportMarker, type SandboxLimits } from "./container-spec.js";
+import { DockerStreamDemuxer, ReportSplitter } from "./demux.js";
+
+export interface DockerExecutorOptions extends Partial<SandboxLimits> {
+  /** Config sections the backend reads (`docker.*`, `limits.max_stdout_bytes`). */
+  options?: ExecutionOptions;
+  /** Where the engine is; used in messages (the client is passed in separately). */
+  endpoint?: DockerEndpoint;
+  /** Time between SIGINT (the harness still reports) and SIGKILL on timeout. */
+  interruptGraceMs?: number;
+  /** Largest report (results + base64 figures) accepted from a container. */
+  maxReportBytes?: number;
+  logger?: Logger;
+}
+
+/** Exit code of a process killed by SIGKILL (the OOM killer's signal). */
+const SIGKILL_EXIT = 137;
+
+/**
+ * The `docker` backend: one hardened, one-shot container per run (no network, read-only root,
+ * tmpfs work dir, memory/CPU/pids limits, no capabilities, non-root, no-new-privileges). Inputs
+ * go in with `putArchive`; the shared harness runs the code; its report comes back on the
+ * demuxed stdout stream after a per-run marker.
+ */
+export class DockerExecutor implements Executor {
+  readonly method = "docker" as const;
+  private readonly cfg: ResolvedExecutionOptions;
+  private readonly limits: SandboxLimits;
+  private readonly graceMs: number;
+  private readonly maxReportBytes: number;
+  private readonly log: Logger;
+  private readonly endpoint: string;
+  private readonly instanceId = randomBytes(6).toString("hex");
+  private readonly live = new Set<Docker.Container>();
+  private closed = false;
+
+  constructor(
+    private readonly docker: Docker,
+    opts: DockerExecutorOptions = {},
+  ) {
+    this.cfg = resolveExecutionOptions(opts.options);
+    this.limits = { workDirMb: opts.workDirMb ?? 256, tmpMb: opts.tmpMb ?? 64 };
+    this.graceMs = opts.interruptGraceMs ?? 1000;
+    this.maxReportBytes = opts.maxReportBytes ?? 128 * 1024 * 1024;
+    this.log = opts.logger ?? silentLogger();
+    this.endpoint = describeEndpoint(opts.endpoint ?? { socket: this.cfg.docker.socket });
+  }
+
+  /**
+   * Connects (DOCKER_HOST wins over `docker.socket`), checks the engine answers and the image exists.
+   * @throws PyfleetError BACKEND_UNAVAILABLE (infrastructure) or IMAGE_MISSING (configuration).
+   */
+  static async create(opts: DockerExecutorOptions & { dockerHost?: string } = {}): Promise<DockerExecutor> {
+    const cfg = resolveExecutionOptions(opts.options);
+    const endpoint: DockerEndpoint = { socket: cfg.docker.socket };
+    const host = opts.dockerHost ?? process.env.DOCKER_HOST;
+    if (host) endpoint.dockerHost = host;
+    const client = dockerClient(endpoint);
+    const ctx = { endpoint: describeEndpoint(endpoint), image: cfg.docker.image };
+    await client.ping().catch((err: unknown) => {
+      throw dockerError(err, "ping", ctx);
+    });
+    await client
+      .getImage(cfg.docker.image)
+      .inspect()
+      .catch((err: unknown) => {
+        throw dockerError(err, "inspect image", ctx);
+      });
+    return new DockerExecutor(client, { ...opts, endpoint });
+  }
+
+  async execute(input: ExecuteInput): Promise<ExecutionOutcome> {
+    if (this.closed) throw new PyfleetError("BACKEND_UNAVAILABLE", "the docker executor is closed");
+    const log = this.log.child({ runId: input.runId, attempt: input.attempt, backend: "docker" });
+    const ctx = { endpoint: this.endpoint, image: this.cfg.docker.image };
+    const step = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw dockerError(err, operation, ctx);
+      }
+    };
+    const marker = newReportMarker();
+    const started = performance.now();
+    const spec = containerSpec(input, this.cfg.docker, this.limits, marker, this.instanceId);
+    const container = await step("create container", () => this.docker.createContainer(spec));
+    this.live.add(container);
+    try {
+      await step("put archive", () => container.putArchive(inputArchive(input), { path: INPUT_DIR }));
+      const maxOut = this.cfg.limits.max_stdout_bytes;
+      const stdout = new OutputCollector(maxOut, (t) => input.onOutput?.("stdout", t));
+      const stderr = new OutputCollector(maxOut, (t) => input.onOutput?.("stderr", t));
+      const splitter = new ReportSplitter(marker, (b) => stdout.pushBytes(b), this.maxReportBytes);
+      const demux = new DockerStreamDemuxer(
+        (b) => splitter.push(b),
+        (b) => stderr.pushBytes(b),
+      );
+      const stream = await step("attach", () => container.attach({ stream: true, stdout: true, stderr: true }));
+      const ended = new Promise<void>((resolve) => {
+        stream.on("data", (chunk: Buffer) => demux.push(chunk));
+        stream.on("end", () => resolve());
+        stream.on("close", () => resolve());
+        stream.on("error", () => resolve());
+      });
+      await step("start", () => container.start());
+      const t = this.watch(container, input, log);
+      const waited = await step("wait", () => container.wait() as Promise<{ StatusCode: number }>).finally(() => t.clear());
+      await ended;
+      splitter.end();
+      const state = (await step("inspect", () => container.inspect())).State;
+      const durationMs = performance.now() - started;
+      log.debug({ exitCode: waited.StatusCode, oomKilled: state.OOMKilled, durationMs }, "docker run ended");
+      if (t.cancelled()) throw new PyfleetError("CANCELLED", `run ${input.runId} attempt ${input.attempt} was cancelled`);
+      const out = { backend: "docker", stdout: stdout.text(), stderr: stderr.text(), stdoutTruncated: stdout.truncated, durationMs };
+      const timedOut = t.timedOut();
+      if (state.OOMKilled || (waited.StatusCode === SIGKILL_EXIT && !timedOut)) {
+        throw new PyfleetError(
+          "MEMORY_LIMIT",
+          `the code hit the sandbox memory limit of ${this.cfg.docker.memory_mb} MB (docker.memory_mb) and was killed`,
+          { details: { memoryMb: this.cfg.docker.memory_mb, exitCode: waited.StatusCode, stderr: out.stderr.slice(-2000) } },
+        );
+      }
+      const text = splitter.report();
+      if (text === null) {
+        if (timedOut) return { ...out, results: null, figures: [], recordedWrites: [], warnings: [], error: timeoutErrorInfo(input.timeoutMs) };
+        const why = splitter.reportTooLarge ? `its report exceeded ${this.maxReportBytes} bytes` : `it exited with ${waited.StatusCode} before reporting`;
+        throw new PyfleetError("BACKEND_UNAVAILABLE", `the sandbox process died: ${why}`, {
+          details: { exitCode: waited.StatusCode, stderr: out.stderr.slice(-2000) },
+        });
+      }
+      const report = parseHarnessReport(JSON.parse(text));
+      return reportToOutcome(report, timedOut ? { ...out, timedOutAfterMs: input.timeoutMs } : out);
+    } finally {
+      this.live.delete(container);
+      await container.remove({ force: true, v: true }).catch((err: unknown) => log.warn({ err }, "could not remove sandbox container"));
+    }
+  }
+
+  /** Timeout (SIGINT, then SIGKILL after the grace period) and cancellation for one container. */
+  private watch(container: Docker.Container, input: ExecuteInput, log: Logger) {
+    let timedOut = false;
+    let cancelled = false;
+    const kill = (signal: string) =>
+      container.kill({ signal }).catch((err: unknown) => log.debug({ err, signal }, "kill of a finished container"));
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      log.info({ timeoutMs: input.timeoutMs }, "execution timeout: interrupting the sandbox");
+      void kill("SIGINT");
+      killTimer = setTimeout(() => void kill("SIGKILL"), this.graceMs);
+    }, input.timeoutMs);
+    const onAbort = () => {
+      cancelled = true;
+      void kill("SIGKILL");
+    };
+    input.signal?.addEventListener("abort", onAbort, { once: true });
+    if (input.signal?.aborted) onAbort();
+    return {
+      timedOut: () => timedOut,
+      cancelled: () => cancelled,
+      clear: () => {
+        clearTimeout(timer);
+        clearTimeout(killTimer);
+        input.signal?.removeEventListener("abort", onAbort);
+      },
+    };
+  }
+
+  /** Removes containers still running (a close during a run). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.live].map((c) => c.remove({ force: true, v: true }).catch(() => undefined)));
+    this.live.clear();
+  }
+}

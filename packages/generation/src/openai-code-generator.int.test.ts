@@ -118,6 +118,23 @@ describe("OpenAICodeGenerator against a real HTTP server", () => {
     expect(out.code).toBe(`${GOOD}\n`);
   });
 
+  it("talks to Azure OpenAI deployments when azure_api_version is set", async () => {
+    const server = await FakeOpenAIServer.start();
+    cleanups.push(() => server.close());
+    const gen = OpenAICodeGenerator.create(
+      { base_url: server.url.replace(/\/v1$/, ""), model: "gpt4o-deploy", azure_api_version: "2024-10-21", save_prompts: false },
+      { OPENAI_API_KEY: "azure-key" },
+    );
+    expect(gen.describe()).toMatchObject({ model: "gpt4o-deploy", azure: true });
+    server.enqueue({ reply: `${F}python\n${GOOD}\n${F}` });
+    const out = await run(gen);
+    expect(out.code).toBe(`${GOOD}\n`);
+    const sent = server.chatRequests[0];
+    expect(sent?.path).toBe("/openai/deployments/gpt4o-deploy/chat/completions");
+    expect(sent?.query).toBe("api-version=2024-10-21");
+    expect(sent?.headers["api-key"]).toBe("azure-key");
+  });
+
   it("retries 429 and then succeeds", async () => {
     const { server, gen } = await setup();
     server.enqueue({ fail: "status", status: 429, message: "slow down" }, { reply: `${F}python\n${GOOD}\n${F}` });

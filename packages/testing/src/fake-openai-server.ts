@@ -41,6 +41,8 @@ export type FakeStep = FakeReplyStep | FakeFailureStep;
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** Query string without the `?` ("" when none), e.g. Azure's `api-version=...`. */
+  query: string;
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body (`null` for an empty or non-JSON body). */
   body: unknown;
@@ -135,14 +137,14 @@ export class FakeOpenAIServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const [path = "/", query = ""] = (req.url ?? "/").split("?", 2);
     let body: unknown = null;
     try {
       body = raw.length > 0 ? JSON.parse(raw) : null;
     } catch {
       body = null;
     }
-    this.requests.push({ method: req.method ?? "GET", path, headers: { ...req.headers }, body, at: Date.now() });
+    this.requests.push({ method: req.method ?? "GET", path, query, headers: { ...req.headers }, body, at: Date.now() });
 
     if (req.method === "GET" && /\/models$/.test(path)) {
       sendJson(res, 200, {

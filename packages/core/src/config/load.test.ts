@@ -123,10 +123,10 @@ describe("loadConfig", () => {
     expect(err.message).toContain(missing);
   });
 
-  it("reports every problem at once, sorted by line, in the message and in issues", () => {
+  it("reports every problem at once (cross-key rules too), sorted by line, in the message and in issues", () => {
     const err = captureError(() =>
       loadConfigFromString(
-        "framework:\n  redis:\n    url: http://x\n  execution:\n    execution_method: kontainer\n  queues:\n    generate: { concurrency: 0 }\n",
+        "framework:\n  redis:\n    url: http://x\n  execution:\n    execution_method: kontainer\n    container: { pool_min_idle: 5, pool_max_size: 2 }\n  queues:\n    generate: { concurrency: 0 }\n",
         { env: {}, source: "site.yml" },
       ),
     );
@@ -134,9 +134,10 @@ describe("loadConfig", () => {
     expect(err.issues?.map((i) => `${(i as ConfigIssue).line} ${i.path}`)).toEqual([
       "3 framework.redis.url",
       "5 framework.execution.execution_method",
-      "7 framework.queues.generate.concurrency",
+      "6 framework.execution.container.pool_min_idle",
+      "8 framework.queues.generate.concurrency",
     ]);
-    expect(err.message).toContain("invalid config site.yml: 3 problems");
+    expect(err.message).toContain("invalid config site.yml: 4 problems");
     expect(err.message).toContain(
       'framework.execution.execution_method: "kontainer" is not one of container | local | docker (line 5)',
     );

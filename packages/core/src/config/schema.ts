@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { crossChecks } from "./cross-checks.js";
 import type { Env } from "./substitute.js";
 import {
   analysisSchema,
@@ -48,27 +49,7 @@ export function configSchema(env: Env) {
       approver_http: approverHttpSchema,
       worker: workerSchema,
     })
-    .superRefine((c, ctx) => {
-      const problem = (path: (string | number)[], input: unknown, message: string) =>
-        ctx.addIssue({ code: "custom", path, input, message });
-      if (c.execution.modes.read_only.allows_writes) {
-        problem(["execution", "modes", "read_only", "allows_writes"], true, "is not allowed: read-only runs never write");
-      }
-      const { pool_min_idle: minIdle, pool_max_size: maxSize } = c.execution.container;
-      if (minIdle > maxSize) {
-        problem(["execution", "container", "pool_min_idle"], minIdle, `exceeds pool_max_size (${maxSize})`);
-      }
-      if (c.producer.port === c.approver_http.port && c.producer.host === c.approver_http.host) {
-        problem(["approver_http", "port"], c.approver_http.port, `is already used by producer.port on ${c.producer.host}`);
-      }
-      if (c.limits.max_code_bytes > c.producer.body_limit_bytes) {
-        problem(
-          ["limits", "max_code_bytes"],
-          c.limits.max_code_bytes,
-          `exceeds producer.body_limit_bytes (${c.producer.body_limit_bytes}): such code could never be submitted`,
-        );
-      }
-    });
+    .superRefine(crossChecks, { when: () => true });
 }
 
 /** The validated config: everything under `framework:`, snake_case as in config.yml, all defaults applied. */

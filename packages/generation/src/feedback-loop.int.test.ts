@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createAnalyzer } from "@pyfleet/analysis";
 import { type ErrorChainEntry, type Finding, PythonExecutionRequestSchema } from "@pyfleet/core";
 import { FakeOpenAIServer } from "@pyfleet/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -111,5 +112,40 @@ describe("feedback loop: generate → check → feed back", () => {
     expect(third).toContain('### Attempt 2 failed at stage "analyze": ANALYSIS_BLOCKED (category: code)');
     expect(third).toContain('- line 2, column 4 [block] shell: os.system runs a shell command | code: n = os.system("ls | wc -l")');
     expect(third.indexOf("Attempt 1 failed")).toBeLessThan(third.indexOf("Attempt 2 failed"));
+  });
+
+  it("drives the same loop with the real @pyfleet/analysis analyzer", async () => {
+    server = await FakeOpenAIServer.start();
+    server.enqueue(...REPLIES.map((reply) => ({ reply })));
+    const gen = OpenAICodeGenerator.create({ base_url: server.url, model: "coder", save_prompts: false }, {});
+    const analyzer = createAnalyzer();
+
+    const chain: ErrorChainEntry[] = [];
+    let passedAt = 0;
+    for (let attempt = 1; attempt <= 5 && passedAt === 0; attempt++) {
+      const { code } = await gen.generate({ runId: "loop-2", request, attempt, errorChain: chain });
+      const analysis = await analyzer.analyze({ code, expectedResults: request.expected_results });
+      if (analysis.passed) {
+        passedAt = attempt;
+        break;
+      }
+      chain.push({
+        stage: "analyze",
+        category: "code",
+        code: analysis.findings.some((f) => f.rule === "syntax") ? "SYNTAX_ERROR" : "ANALYSIS_BLOCKED",
+        message: analysis.reasoning,
+        findings: analysis.findings.filter((f) => f.level === "block" || f.level === "warn"),
+        failedCode: code,
+        attempt,
+        at: new Date().toISOString(),
+      });
+    }
+
+    expect(passedAt).toBe(3);
+    expect(chain.map((e) => e.code)).toEqual(["SYNTAX_ERROR", "ANALYSIS_BLOCKED"]);
+    const user = (n: number) => server?.messagesOf(n).find((m) => m.role === "user")?.content ?? "";
+    expect(user(1)).toMatch(/- line 2, column \d+ \[block\] syntax: /);
+    expect(user(2)).toMatch(/- line 2, column \d+ \[block\] process-spawn: .*\| code: n = os\.system\("ls \| wc -l"\)/);
+    expect(user(2)).toContain('### Attempt 1 failed at stage "analyze": SYNTAX_ERROR');
   });
 });

@@ -41,7 +41,7 @@ describe("createCheckpointer on the machine's Redis 7 (no modules)", () => {
       { x: 1 },
     );
     await cp.expireThread("run-auto", 300);
-    const ttl = await fx.redis.ttl(`${fx.prefix}:cp:{run-auto}:order`);
+    const ttl = await fx.redis.ttl(`${fx.prefix}:{run-auto}:order`);
     expect(ttl).toBeGreaterThan(290);
     expect((await cp.saver.getTuple(saved))?.checkpoint.channel_values).toEqual({ x: 1 });
     await cp.close();

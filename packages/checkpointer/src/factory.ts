@@ -16,7 +16,7 @@ export interface CreateCheckpointerOptions {
   redis: RedisClient;
   /** Redis URL; the official saver opens its own node-redis connection to it. */
   url: string;
-  /** Fleet key prefix. The official saver has fixed key names and ignores it. */
+  /** Checkpoint key prefix (`RedisKeys.checkpointPrefix`). The official saver has fixed key names and ignores it. */
   prefix: string;
   /** TTL refreshed on each write (optional; retention is normally applied per thread). */
   ttlSeconds?: number;

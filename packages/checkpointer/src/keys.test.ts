@@ -3,9 +3,9 @@ import { checkpointMember, parseCheckpointMember, threadKeyList, threadKeys, thr
 
 describe("checkpoint key layout", () => {
   it("tags every key of a thread with the encoded thread id", () => {
-    const keys = threadKeys("pyfleet", "run-1");
+    const keys = threadKeys("pyfleet:cp", "run-1");
     expect(keys.order).toBe("pyfleet:cp:{run-1}:order");
-    expect(threadKeyList("pyfleet", "run-1")).toEqual([
+    expect(threadKeyList("pyfleet:cp", "run-1")).toEqual([
       "pyfleet:cp:{run-1}:checkpoints",
       "pyfleet:cp:{run-1}:order",
       "pyfleet:cp:{run-1}:blobs",
@@ -15,12 +15,12 @@ describe("checkpoint key layout", () => {
   });
 
   it("escapes braces and colons so a thread id cannot break the hash tag or the layout", () => {
-    expect(threadKeys("p", "a}b:{c").order).toBe("p:cp:{a%7Db%3A%7Bc}:order");
+    expect(threadKeys("p", "a}b:{c").order).toBe("p:{a%7Db%3A%7Bc}:order");
   });
 
   it("escapes glob characters in the thread pattern", () => {
-    expect(threadKeysPattern("p", "x*y")).toBe("p:cp:{x\\*y}:*");
-    expect(threadKeysPattern("p[1]", "t?")).toBe("p\\[1\\]:cp:{t%3F}:*");
+    expect(threadKeysPattern("p", "x*y")).toBe("p:{x\\*y}:*");
+    expect(threadKeysPattern("p[1]", "t?")).toBe("p\\[1\\]:{t%3F}:*");
   });
 
   it("round-trips namespace and id through a member, keeping '|' unambiguous", () => {

@@ -1,7 +1,8 @@
 /**
  * Redis key layout of the plain checkpointer.
  *
- * Every key of one thread lives under `<prefix>:cp:{<thread>}:` so that Redis Cluster puts the
+ * `prefix` is the checkpoint key prefix, i.e. `RedisKeys.checkpointPrefix` (`<fleet prefix>:cp`).
+ * Every key of one thread lives under `<prefix>:{<thread>}:` so that Redis Cluster puts the
  * whole thread in one hash slot (the `{...}` hash tag) and a Lua script may touch all of them.
  * A thread owns a fixed set of five keys, whatever its number of checkpoints, so scripts can
  * declare every key they touch and retention is five EXPIRE calls:
@@ -14,7 +15,7 @@
  * | `writes`     | hash | `<ns>|<id>|<task>|<idx>` → packed pending write                 |
  * | `windex`     | zset | same members as `writes` fields, to range over one checkpoint   |
  *
- * Outside the thread's slot, `<prefix>:cp:threads` (zset, score = expiry in ms or +inf)
+ * Outside the thread's slot, `<prefix>:threads` (zset, score = expiry in ms or +inf)
  * indexes threads for `list()` without a thread id.
  */
 
@@ -38,18 +39,13 @@ export function decodeComponent(value: string): string {
   return decodeURIComponent(value);
 }
 
-/** `<prefix>:cp`, the root of every checkpoint key. */
-export function checkpointRoot(prefix: string): string {
-  return `${prefix}:cp`;
-}
-
 /** The zset indexing threads for `list()` across threads. */
 export function threadsIndexKey(prefix: string): string {
-  return `${checkpointRoot(prefix)}:threads`;
+  return `${prefix}:threads`;
 }
 
 function threadBase(prefix: string, threadId: string): string {
-  return `${checkpointRoot(prefix)}:{${encodeComponent(threadId)}}`;
+  return `${prefix}:{${encodeComponent(threadId)}}`;
 }
 
 /** Every key one thread can own (all in one cluster hash slot). */

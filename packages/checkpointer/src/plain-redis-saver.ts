@@ -40,7 +40,10 @@ import type { RedisClient } from "./redis-client.js";
 import { loadScript, putScript, putWritesScript } from "./scripts.js";
 
 export interface PlainRedisSaverOptions {
-  /** The fleet's key prefix; checkpoint keys live under `<prefix>:cp:`. */
+  /**
+   * Checkpoint key prefix: pass `RedisKeys.checkpointPrefix` (`<fleet prefix>:cp`); a thread's
+   * keys are `<prefix>:{<thread id>}:<name>`.
+   */
   prefix: string;
   /**
    * TTL refreshed on every key of a thread at each write. Unset: keys live until
@@ -78,7 +81,7 @@ function requirePositiveSeconds(ttlSeconds: number, what: string): void {
  * Every write is one atomic Lua script on the thread's keys (one hash slot); reads of one
  * checkpoint, its channel blobs and its pending writes are one script call as well.
  * @example
- * const saver = new PlainRedisSaver(redis, { prefix: "pyfleet" });
+ * const saver = new PlainRedisSaver(redis, { prefix: new RedisKeys("pyfleet").checkpointPrefix });
  * const graph = builder.compile({ checkpointer: saver, interruptBefore: [...] });
  */
 export class PlainRedisSaver extends BaseCheckpointSaver {
@@ -127,8 +130,11 @@ export class PlainRedisSaver extends BaseCheckpointSaver {
         const { checkpointId } = parseCheckpointMember(member);
         return (exactId === undefined || checkpointId === exactId) && (beforeId === undefined || checkpointId < beforeId);
       });
-      for (let i = 0; i < members.length; i += LIST_BATCH) {
-        const batch = members.slice(i, i + LIST_BATCH);
+      for (let i = 0; i < members.length; ) {
+        // Without a filter every loaded checkpoint is yielded: load no more than the limit needs.
+        const size = filter ? LIST_BATCH : Math.min(LIST_BATCH, remaining);
+        const batch = members.slice(i, i + size);
+        i += size;
         for (const raw of await this.load(threadId, ["members", ...batch])) {
           const header = readHeader(raw);
           const metadata = await loadMetadata(this.serde, header);

@@ -11,4 +11,5 @@ export const COMMANDS: Array<{ name: string[]; load: () => Promise<{ default: Co
   { name: ["approve"], load: () => import("./approve.js") },
   { name: ["reject"], load: () => import("./reject.js") },
   { name: ["audit"], load: () => import("./audit.js") },
+  { name: ["analyze"], load: () => import("./analyze.js") },
 ];

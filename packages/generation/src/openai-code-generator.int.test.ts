@@ -227,6 +227,18 @@ describe("OpenAICodeGenerator against a real HTTP server", () => {
     expect(server.chatRequests).toHaveLength(4);
   });
 
+  it("a server that refuses the doubled max_tokens with 400 yields REPLY_TRUNCATED, not a config error", async () => {
+    const { server, gen } = await setup({ max_tokens: 100 });
+    server.enqueue(
+      { reply: `${F}python\nx = 1\n`, finishReason: "length" },
+      { fail: "status", status: 400, message: "max_tokens exceeds the context window" },
+    );
+    const e = await failure(run(gen));
+    expect(e.code).toBe("REPLY_TRUNCATED");
+    expect(e.message).toContain("refused max_tokens=200 (max_tokens exceeds the context window)");
+    expect(e.details).toMatchObject({ maxTokens: [100, 200] });
+  });
+
   it("a reply without code → NO_CODE_IN_REPLY with the reply excerpt", async () => {
     const { server, gen } = await setup();
     server.enqueue({ reply: "I am unable to help with accelerator operations." });

@@ -77,16 +77,14 @@ export class OpenAICodeGenerator implements CodeGenerator {
       for (;;) {
         const limit = limits.length === 0 ? o.max_tokens : o.max_tokens * 2;
         limits.push(limit);
-        const result = await this.requestWithRetries(messages, limit, input, sink, log);
+        const result = await this.requestWithRetries(messages, limit, input, sink, log).catch((err: unknown) => {
+          throw limits.length > 1 ? refusedLargerLimit(err, limits, reply, usage) : err;
+        });
         reply = result.text;
         usage = addUsage(usage, result, started);
         if (result.finishReason !== "length") break;
         if (limits.length >= 2) {
-          throw new PyfleetError(
-            "REPLY_TRUNCATED",
-            `the reply was cut off at max_tokens=${limit} (after one retry with a doubled limit); write shorter code: fewer comments, no repeated blocks, loops instead of unrolled statements`,
-            { details: { maxTokens: limits, replyChars: reply.length, tail: reply.slice(-400), usage } },
-          );
+          throw truncated(`the reply was cut off at max_tokens=${limit} (after one retry with a doubled limit)`, limits, reply, usage);
         }
         log.warn({ maxTokens: limit }, "reply cut off by max_tokens; retrying once with a doubled limit");
       }
@@ -219,6 +217,29 @@ class RestartableSink {
       this.log.warn({ err }, "onRestart listener threw; generation goes on");
     }
   }
+}
+
+function truncated(why: string, limits: number[], reply: string, usage: TokenUsage | undefined): PyfleetError {
+  return new PyfleetError(
+    "REPLY_TRUNCATED",
+    `${why}; write shorter code: fewer comments, no repeated blocks, loops instead of unrolled statements`,
+    { details: { maxTokens: limits, replyChars: reply.length, tail: reply.slice(-400), usage } },
+  );
+}
+
+/**
+ * The retry with a doubled limit may exceed what the server accepts (a small context window
+ * answers 400). That is still a cut-off reply to feed back, not a broken configuration.
+ */
+function refusedLargerLimit(err: unknown, limits: number[], reply: string, usage: TokenUsage | undefined): unknown {
+  if (!(err instanceof PyfleetError) || err.code !== "LLM_CONFIG" || err.details?.status !== 400) return err;
+  const limit = limits[limits.length - 1];
+  return truncated(
+    `the reply was cut off at max_tokens=${limits[0]} and the server refused max_tokens=${limit} (${String(err.details?.serverMessage)})`,
+    limits,
+    reply,
+    usage,
+  );
 }
 
 function addUsage(prev: TokenUsage | undefined, r: CompletionResult, started: number): TokenUsage {

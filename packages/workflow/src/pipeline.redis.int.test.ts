@@ -2,13 +2,13 @@
  * Step mode across two "processes": two separately compiled pipelines, each with its own
  * PlainRedisSaver on its own Redis connection, advance one run alternately through every stage.
  */
-import { PlainRedisSaver } from "@pyfleet/checkpointer";
-import { codeHash } from "@pyfleet/core";
+import { PlainRedisSaver, threadKeyList } from "@pyfleet/checkpointer";
+import { codeHash, RedisKeys } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createPipeline } from "./pipeline.js";
 import type { RunRef } from "./pipeline-types.js";
-import { graphConfig } from "./run-ref.js";
+import { graphConfig, graphThreadId } from "./run-ref.js";
 import { fakeDeps, makeDecision, makeRequest } from "./testing/fakes.js";
 
 let fx: RedisFixture;
@@ -21,7 +21,7 @@ afterEach(async () => {
 
 /** One process: its own connection, saver, fakes and compiled graph. */
 function fleetProcess(script: string[] = []) {
-  const saver = new PlainRedisSaver(fx.connect(), { prefix: fx.prefix });
+  const saver = new PlainRedisSaver(fx.connect(), { prefix: new RedisKeys(fx.prefix).checkpointPrefix });
   const { deps, fakes } = fakeDeps({ script });
   return { saver, fakes, pipeline: createPipeline(deps, saver) };
 }
@@ -71,8 +71,8 @@ describe("step mode on Redis across two processes", () => {
     expect(done.final?.result?.results).toEqual({ value: 1 });
     expect((await a.pipeline.getRun(started.ref))?.state.final?.status).toBe("completed");
 
-    const keys = await fx.redis.keys(`${fx.prefix}:cp:*`);
-    expect(keys.length).toBeGreaterThan(0);
+    const threadKeys = threadKeyList(new RedisKeys(fx.prefix).checkpointPrefix, graphThreadId(started.ref));
+    expect(await fx.redis.exists(...threadKeys)).toBe(threadKeys.length);
   });
 
   it("refuses a duplicate step for a node the other process already ran, without side effects", async () => {

@@ -144,6 +144,7 @@ describe("generation failures", () => {
     expect(ran).toEqual(["generate", "generate", "finalize"]);
     expect(last.final).toMatchObject({ status: "failed", code: null, attempts: 2, result: null });
     expect(fakes.analyzer.calls).toHaveLength(0);
+    expect(fakes.events.ofType(runId, "error").map((e) => e.data.code)).toEqual(["REPLY_TRUNCATED", "REPLY_TRUNCATED"]);
   });
 
   it("throws infrastructure errors out of generate and stays at generate", async () => {

@@ -67,6 +67,14 @@ async function readExisting(graph: RunGraph, ref: RunRef): Promise<RunView> {
   return run;
 }
 
+/**
+ * Config of one invoke. `durability: "sync"` persists every checkpoint before the invoke returns
+ * and before the next task starts, so no node runs ahead of a state another process cannot see.
+ */
+function invokeConfig(ref: RunRef, opts: StepOptions) {
+  return { ...graphConfig(ref), durability: "sync" as const, ...(opts.signal ? { signal: opts.signal } : {}) };
+}
+
 function stepResult(ran: NodeName | null, run: RunView): StepResult {
   const result: StepResult = {
     ran,
@@ -115,7 +123,7 @@ async function startRun(graph: RunGraph, deps: PipelineDeps, input: StartRunInpu
     executionMethod: input.executionMethod ?? input.request.execution_method ?? deps.defaultExecutionMethod,
     attempts,
   };
-  await graph.invoke(initial, graphConfig(ref));
+  await graph.invoke(initial, invokeConfig(ref, {}));
   const next = firstNode({ request: input.request });
   return { ref, next, status: next === "analyze" ? ("analyzing" as const) : ("generating" as const) };
 }
@@ -127,7 +135,7 @@ async function step(graph: RunGraph, ref: RunRef, opts: StepOptions): Promise<St
   }
   if (before.interrupt) throw notPending(ref, "a step", before);
   if (before.next === null) return stepResult(null, before);
-  await graph.invoke(null, { ...graphConfig(ref), ...(opts.signal ? { signal: opts.signal } : {}) });
+  await graph.invoke(null, invokeConfig(ref, opts));
   return stepResult(before.next, await readExisting(graph, ref));
 }
 
@@ -144,9 +152,6 @@ async function resume(graph: RunGraph, ref: RunRef, decision: SignedDecision, op
       `decision for run ${parsed.data.runId} attempt ${parsed.data.attempt} does not match the parked attempt ${parked.attempt} of run ${parked.runId}`,
     );
   }
-  await graph.invoke(new Command({ resume: parsed.data }), {
-    ...graphConfig(ref),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  await graph.invoke(new Command({ resume: parsed.data }), invokeConfig(ref, opts));
   return stepResult("approve", await readExisting(graph, ref));
 }

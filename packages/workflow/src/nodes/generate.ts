@@ -3,7 +3,7 @@
  * no usable code) is feedback: it adds an attempt WITHOUT code, so nothing downstream can pick
  * up the previous attempt's code again (the original re-analysed stale code here).
  */
-import { type Attempt, codeHash, isPyfleetError, type PyfleetError } from "@pyfleet/core";
+import { type Attempt, codeHash, type ErrorChainEntry, isPyfleetError } from "@pyfleet/core";
 import { effectiveBudgets, withinBudget } from "../budgets.js";
 import { errorEntry } from "../error-chain.js";
 import type { PipelineDeps } from "../pipeline-types.js";
@@ -54,7 +54,9 @@ export function createGenerateNode(deps: PipelineDeps): RunNode {
     } catch (err) {
       if (!isPyfleetError(err) || err.category !== "code") throw err;
       log.warn({ code: err.code, err: err.message }, "generation produced no usable code");
-      return { folderPath: folder.folderPath, ...generationFailed(deps, state, number, source, err) };
+      const entry = errorEntry({ stage: "generate", category: "code", code: err.code, message: err.message, attempt: number, at: deps.clock.now() });
+      await emitEvent(deps, state, { type: "error", stage: "generate", attempt: number, data: { ...entry } });
+      return { folderPath: folder.folderPath, ...generationFailed(deps, state, number, source, entry) };
     }
   };
 }
@@ -65,20 +67,11 @@ function generationFailed(
   state: RunState,
   number: number,
   source: Attempt["source"],
-  err: PyfleetError,
+  entry: ErrorChainEntry,
 ): RunUpdate {
-  const now = deps.clock.now();
-  const entry = errorEntry({
-    stage: "generate",
-    category: "code",
-    code: err.code,
-    message: err.message,
-    attempt: number,
-    at: now,
-  });
   const failures = state.generationFailures + 1;
   const budget = effectiveBudgets(deps.budgets, state.request).maxGenerationRetries;
-  const empty: Attempt = { number, code: "", codeHash: "", source, createdAt: now.toISOString() };
+  const empty: Attempt = { number, code: "", codeHash: "", source, createdAt: entry.at };
   const retry = withinBudget(failures, budget);
   return {
     attempts: [...state.attempts, empty],
@@ -88,6 +81,6 @@ function generationFailed(
     approvalRequest: null,
     decision: null,
     route: retry ? "generate" : "finalize",
-    ending: retry ? null : { status: "failed", reason: `code generation failed after ${failures} attempt(s): ${err.message}` },
+    ending: retry ? null : { status: "failed", reason: `code generation failed after ${failures} attempt(s): ${entry.message}` },
   };
 }

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   LLM_UNAVAILABLE: "infrastructure",
   STAGE_RETRIES_EXHAUSTED: "infrastructure",
   INTERNAL: "infrastructure",
+  WAIT_TIMEOUT: "infrastructure",
   // policy: safety violations; never retried
   WRITE_IN_READ_ONLY: "policy",
   WRITES_DISABLED: "policy",

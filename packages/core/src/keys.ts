@@ -25,6 +25,10 @@ export class RedisKeys {
   runsIndex(): string {
     return `${this.prefix}:runs`;
   }
+  /** Run id that owns a thread (one run per `thread_id`). */
+  threadRun(threadId: string): string {
+    return `${this.prefix}:thread:${threadId}`;
+  }
   /** Flag set when a run is cancelled; checked by workers before and during work. */
   runCancel(runId: string): string {
     return `${this.prefix}:run:${runId}:cancel`;

@@ -1,2 +1,13 @@
 export * from "./approvals/index.js";
 export * from "./audit/audit-log.js";
+export type { FleetConfig, QueueTuning } from "./config.js";
+export type { ApprovalRecorder, FleetContext, StageObserver } from "./context.js";
+export * from "./create-fleet.js";
+export * from "./fleet.js";
+export * from "./queues/catalog.js";
+export * from "./queues/dispatcher.js";
+export * from "./queues/job.js";
+export * from "./runs/event-log.js";
+export * from "./runs/event-sink.js";
+export * from "./runs/run-store.js";
+export type { AdvanceOutcome } from "./worker/run-driver.js";

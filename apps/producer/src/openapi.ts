@@ -1,0 +1,77 @@
+import { makeRequestSchema, RUN_STATUSES } from "@pyfleet/core";
+import { z } from "zod";
+
+const errorRef = { $ref: "#/components/schemas/Error" };
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: "error", content: { "application/json": { schema: errorRef } } }]));
+const runIdParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
+
+/** The producer API as OpenAPI 3.1 (request schema generated from the zod contract). */
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: { title: "pyfleet producer API", version: "1" },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        PythonExecutionRequest: z.toJSONSchema(makeRequestSchema(), { io: "input", unrepresentable: "any" }),
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message", "issues"],
+              properties: {
+                code: { type: "string" },
+                message: { type: "string" },
+                issues: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+              },
+            },
+          },
+        },
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      "/v1/runs": {
+        post: {
+          summary: "Submit a run",
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/PythonExecutionRequest" } } } },
+          responses: {
+            "202": { description: "accepted: { runId, threadId, status }" },
+            ...errors(400, 401, 409, 413, 415),
+          },
+        },
+        get: {
+          summary: "List runs, newest first",
+          parameters: [
+            { name: "status", in: "query", schema: { type: "string", enum: [...RUN_STATUSES] } },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
+            { name: "cursor", in: "query", schema: { type: "string" } },
+          ],
+          responses: { "200": { description: "{ runs, nextCursor }" }, ...errors(400, 401) },
+        },
+      },
+      "/v1/runs/{id}": { get: { summary: "A run with its final result", parameters: [runIdParam], responses: { "200": { description: "run" }, ...errors(401, 404) } } },
+      "/v1/runs/{id}/events": {
+        get: {
+          summary: "Run events as Server-Sent Events; resumable with Last-Event-ID",
+          parameters: [runIdParam, { name: "Last-Event-ID", in: "header", schema: { type: "string" } }],
+          responses: { "200": { description: "text/event-stream" }, ...errors(401, 404) },
+        },
+      },
+      "/v1/runs/{id}/notebook": { get: { summary: "The run's final notebook (.ipynb)", parameters: [runIdParam], responses: { "200": { description: "notebook" }, ...errors(401, 404) } } },
+      "/v1/runs/{id}/artifacts/{path}": {
+        get: {
+          summary: "A file of the run folder (figures, results.json)",
+          parameters: [runIdParam, { name: "path", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": { description: "file" }, ...errors(400, 401, 404) },
+        },
+      },
+      "/v1/runs/{id}/cancel": { post: { summary: "Cancel a run", parameters: [runIdParam], responses: { "202": { description: "{ runId, status }" }, ...errors(401, 404) } } },
+      "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "ok" } } } },
+      "/metrics": { get: { summary: "Prometheus metrics", security: [], responses: { "200": { description: "text" } } } },
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import { createReadStream } from "node:fs";
+import { EXECUTION_METHODS, PyfleetError, RUN_STATUSES } from "@pyfleet/core";
+import type { Fleet } from "@pyfleet/fleet";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { Counter, collectDefaultMetrics, Registry } from "prom-client";
+import { z } from "zod";
+import { contentTypeOf, resolveArtifact } from "./artifacts.js";
+import { ProducerAuth, type ProducerToken } from "./auth.js";
+import { installErrorHandler, runNotFound } from "./http-errors.js";
+import { openApiDocument } from "./openapi.js";
+import { streamRunEvents } from "./sse.js";
+
+export interface ProducerDeps {
+  fleet: Fleet;
+  logger: Logger;
+  /** `producer.tokens`; empty = no auth (dev). */
+  tokens: readonly ProducerToken[];
+  /** `producer.body_limit_bytes`. */
+  bodyLimit: number;
+  /** `limits.max_code_bytes` / `limits.max_context_bytes`: over them is a 413 naming the field. */
+  maxCodeBytes: number;
+  maxContextBytes: number;
+}
+
+const ListQuery = z
+  .object({
+    status: z.enum(RUN_STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+const SubmitQuery = z.object({ execution_method: z.enum(EXECUTION_METHODS).optional() }).strict();
+const OPEN_PATHS = new Set(["/healthz", "/metrics", "/openapi.json"]);
+
+declare module "fastify" {
+  interface FastifyRequest {
+    identity: string;
+  }
+}
+
+/** Builds the producer HTTP API (see `/openapi.json`). Call `listen` on the result. */
+export function createProducerServer(deps: ProducerDeps): FastifyInstance {
+  const { fleet } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimit,
+    disableRequestLogging: true,
+  });
+  installErrorHandler(app);
+  const auth = new ProducerAuth(deps.tokens);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const submitted = new Counter({ name: "pyfleet_runs_submitted_total", help: "Runs accepted by this producer", registers: [registry] });
+  const responses = new Counter({
+    name: "pyfleet_http_responses_total",
+    help: "HTTP responses by route and status",
+    labelNames: ["route", "status"],
+    registers: [registry],
+  });
+
+  app.decorateRequest("identity", "anonymous");
+  app.addHook("onRequest", async (req) => {
+    if (OPEN_PATHS.has(req.url.split("?")[0] ?? "")) return;
+    const who = auth.authenticate(req.headers.authorization);
+    if (who === null) throw new PyfleetError("UNAUTHORIZED", "missing or unknown bearer token: send Authorization: Bearer <token>");
+    req.identity = who;
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    responses.inc({ route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) });
+  });
+
+  app.get("/healthz", async () => ({ ok: true }));
+  app.get("/metrics", async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get("/openapi.json", async () => openApiDocument());
+
+  app.post("/v1/runs", async (req, reply) => {
+    const q = SubmitQuery.safeParse(req.query);
+    checkSizes(req.body, deps);
+    const run = await fleet.submit(req.body, {
+      requester: req.identity,
+      ...(q.success && q.data.execution_method ? { executionMethod: q.data.execution_method } : {}),
+    });
+    submitted.inc();
+    return reply.status(202).send(run);
+  });
+
+  app.get("/v1/runs", async (req) => {
+    const r = ListQuery.safeParse(req.query);
+    if (!r.success) throw new PyfleetError("VALIDATION_FAILED", "invalid query", { issues: r.error.issues.map((i) => ({ path: i.path.join(".") || "(query)", message: i.message })) });
+    return fleet.list({ limit: r.data.limit, ...(r.data.status ? { status: r.data.status } : {}), cursor: r.data.cursor ?? null });
+  });
+
+  app.get("/v1/runs/:id", async (req) => {
+    const id = runIdOf(req);
+    const run = await fleet.details(id);
+    if (!run) throw runNotFound(id);
+    return run;
+  });
+
+  app.get("/v1/runs/:id/events", async (req, reply) => {
+    const id = runIdOf(req);
+    if (!(await fleet.get(id))) throw runNotFound(id);
+    await streamRunEvents(fleet, id, req, reply);
+  });
+
+  app.get("/v1/runs/:id/notebook", async (req, reply) => {
+    const id = runIdOf(req);
+    const run = await fleet.details(id);
+    if (!run) throw runNotFound(id);
+    const path = run.final?.result?.notebook_path ?? run.resultSummary?.notebookPath ?? null;
+    if (!path || !run.folderPath) throw new PyfleetError("NOT_FOUND", `run ${id} has no notebook (yet)`);
+    const file = await resolveArtifact(run.folderPath, relativeTo(run.folderPath, path));
+    return reply.type("application/x-ipynb+json").send(createReadStream(file));
+  });
+
+  app.get("/v1/runs/:id/artifacts/*", async (req, reply) => {
+    const id = runIdOf(req);
+    const rest = (req.params as { "*": string })["*"];
+    const run = await fleet.details(id);
+    if (!run) throw runNotFound(id);
+    if (!run.folderPath) throw new PyfleetError("NOT_FOUND", `run ${id} has no artifact folder (yet)`);
+    const file = await resolveArtifact(run.folderPath, rest);
+    return reply.type(contentTypeOf(file)).send(createReadStream(file));
+  });
+
+  app.post("/v1/runs/:id/cancel", async (req, reply) => {
+    const rec = await fleet.cancel(runIdOf(req));
+    return reply.status(202).send({ runId: rec.runId, status: rec.status });
+  });
+
+  return app;
+}
+
+function runIdOf(req: FastifyRequest): string {
+  const id = (req.params as { id: string }).id;
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw runNotFound(id);
+  return id;
+}
+
+function relativeTo(folder: string, path: string): string {
+  const f = folder.endsWith("/") ? folder : `${folder}/`;
+  return path.startsWith(f) ? path.slice(f.length) : path;
+}
+
+/** Oversized code or context is a 413 naming the field (before schema validation). */
+function checkSizes(body: unknown, deps: ProducerDeps): void {
+  if (typeof body !== "object" || body === null) return;
+  const b = body as { code?: unknown; capability_context_data?: unknown };
+  if (typeof b.code === "string" && Buffer.byteLength(b.code, "utf8") > deps.maxCodeBytes) {
+    throw new PyfleetError("PAYLOAD_TOO_LARGE", `code is larger than limits.max_code_bytes (${deps.maxCodeBytes} bytes)`, {
+      issues: [{ path: "code", message: `larger than ${deps.maxCodeBytes} bytes` }],
+    });
+  }
+  if (b.capability_context_data != null && Buffer.byteLength(JSON.stringify(b.capability_context_data), "utf8") > deps.maxContextBytes) {
+    throw new PyfleetError("PAYLOAD_TOO_LARGE", `capability_context_data is larger than limits.max_context_bytes (${deps.maxContextBytes} bytes)`, {
+      issues: [{ path: "capability_context_data", message: `larger than ${deps.maxContextBytes} bytes` }],
+    });
+  }
+}

@@ -1,0 +1,40 @@
+import type { ApprovalRequest, Clock, Logger, RedisKeys } from "@pyfleet/core";
+import type { Pipeline } from "@pyfleet/workflow";
+import type { Redis } from "ioredis";
+import type { FleetConfig } from "./config.js";
+import type { Dispatcher } from "./queues/dispatcher.js";
+import type { BatchingEventSink } from "./runs/event-sink.js";
+import type { RunEventLog } from "./runs/event-log.js";
+import type { RunStore } from "./runs/run-store.js";
+
+/** What the fleet needs from the approval store (`ApprovalStore` fits): record and cancel. */
+export interface ApprovalRecorder {
+  /** Stores the approval record of an `approve` interrupt; returns it with its id. */
+  create(request: ApprovalRequest, ref: { checkpointNs: string }): Promise<{ id: string }>;
+  /** Cancels a pending approval (its run was cancelled); false when it was not pending. */
+  cancel(id: string, reason: string): Promise<boolean>;
+}
+
+/** Observes stage work (the worker app turns these into Prometheus metrics). */
+export interface StageObserver {
+  nodeFinished(node: string, queue: string, seconds: number, outcome: "ok" | "error"): void;
+  jobFinished(queue: string, outcome: "completed" | "failed"): void;
+}
+
+/** Everything a fleet process shares: one Redis connection, the stores, the pipeline. */
+export interface FleetContext {
+  config: FleetConfig;
+  keys: RedisKeys;
+  redis: Redis;
+  pipeline: Pipeline;
+  runs: RunStore;
+  events: RunEventLog;
+  sink: BatchingEventSink;
+  dispatcher: Dispatcher;
+  approvals: ApprovalRecorder | null;
+  /** Sets the retention TTL on a finished run's checkpoints (null when the saver cannot). */
+  expireThread: ((threadId: string, seconds: number) => Promise<void>) | null;
+  clock: Clock;
+  logger: Logger;
+  observer: StageObserver | null;
+}

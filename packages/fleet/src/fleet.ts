@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import {
+  type ExecutionMethod,
+  makeRequestSchema,
+  parseOrThrow,
+  PyfleetError,
+  type PythonExecutionRequest,
+  type RunRecord,
+  type RunStatus,
+  type SignedDecision,
+  isTerminalStatus,
+  toPyfleetError,
+} from "@pyfleet/core";
+import type { ApprovalRequest, FinalResult } from "@pyfleet/core";
+import type { QueueName } from "@pyfleet/workflow";
+import type { FleetContext } from "./context.js";
+import type { RunListPage } from "./runs/run-store.js";
+import type { AdvanceOutcome, RunDriver } from "./worker/run-driver.js";
+import type { StageWorkers } from "./worker/stage-workers.js";
+
+/** Reply to a submitted run. */
+export interface SubmittedRun {
+  runId: string;
+  threadId: string;
+  status: RunStatus;
+}
+
+export interface SubmitOptions {
+  /** Identity of the caller (from the producer's token); wins over `request.requester`. */
+  requester?: string;
+  /** Per-request backend (`configurable.execution_method`). */
+  executionMethod?: ExecutionMethod;
+}
+
+/** A run record plus, once finished, the final result read from the run's checkpoint. */
+export type RunDetails = RunRecord & { final: FinalResult | null; folderPath: string | null; approval: ApprovalRequest | null };
+
+/**
+ * One fleet process: submit runs, read and cancel them, resume approvals, and (when started
+ * with stages) serve the stage queues. Built by {@link createFleet}; `close()` is idempotent.
+ */
+export class Fleet {
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    readonly ctx: FleetContext,
+    private readonly driver: RunDriver,
+    private readonly workers: StageWorkers | null,
+    private readonly servedQueues: readonly QueueName[],
+    private readonly closers: Array<() => Promise<void>>,
+  ) {}
+
+  /** Queues this process consumes. */
+  get queues(): readonly QueueName[] {
+    return this.servedQueues;
+  }
+
+  /** Jobs running in this process now. */
+  get activeJobs(): number {
+    return this.workers?.active ?? 0;
+  }
+
+  /**
+   * Validates and stores a new run, stores its input in the checkpointer and enqueues its first node.
+   * @throws PyfleetError `VALIDATION_FAILED` (issues with paths), `THREAD_HAS_RUN` (details.runId).
+   */
+  async submit(input: unknown, opts: SubmitOptions = {}): Promise<SubmittedRun> {
+    const { limits } = this.ctx.config;
+    const schema = makeRequestSchema({ maxCodeBytes: limits.max_code_bytes, maxContextBytes: limits.max_context_bytes });
+    const request: PythonExecutionRequest = parseOrThrow(schema, input, "request");
+    const runId = randomUUID();
+    const threadId = request.thread_id ?? `run-${runId}`;
+    const checkpointNs = request.checkpoint_ns ?? "";
+    const now = this.ctx.clock.now().toISOString();
+    await this.ctx.runs.create({
+      runId,
+      threadId,
+      checkpointNs,
+      status: "queued",
+      stage: null,
+      mode: null,
+      attempts: 0,
+      requester: opts.requester ?? request.requester ?? "anonymous",
+      task: request.task_objective,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+      approvalId: null,
+      resultSummary: null,
+      error: null,
+    });
+    try {
+      const started = await this.ctx.pipeline.startRun({
+        runId,
+        request: { ...request, requester: opts.requester ?? request.requester },
+        threadId,
+        checkpointNs,
+        ...(opts.executionMethod ? { executionMethod: opts.executionMethod } : {}),
+      });
+      await this.ctx.sink.emit({ runId, type: "status", stage: null, data: { status: "queued", next: started.next } });
+      await this.driver.dispatch(
+        { runId, threadId: started.ref.threadId, checkpointNs: started.ref.checkpointNs, node: started.next, step: 0, mode: null },
+        "queued",
+      );
+    } catch (err) {
+      await this.driver.finishFailed(runId, err);
+      throw toPyfleetError(err);
+    }
+    return { runId, threadId, status: "queued" };
+  }
+
+  /** The run record, or null. */
+  get(runId: string): Promise<RunRecord | null> {
+    return this.ctx.runs.get(runId);
+  }
+
+  /** The run record with the final result once terminal and the approval payload while parked. */
+  async details(runId: string): Promise<RunDetails | null> {
+    const rec = await this.ctx.runs.get(runId);
+    if (!rec) return null;
+    const view = await this.ctx.pipeline.getRun({ threadId: rec.threadId, checkpointNs: rec.checkpointNs });
+    return { ...rec, final: view?.state.final ?? null, folderPath: view?.state.folderPath ?? null, approval: view?.interrupt ?? null };
+  }
+
+  list(opts: { status?: RunStatus; limit: number; cursor?: string | null }): Promise<RunListPage> {
+    return this.ctx.runs.list(opts);
+  }
+
+  /**
+   * Cancels a run: sets the flag workers watch, drops its queued job, cancels its pending
+   * approval. A run being worked on ends `cancelled` when its worker sees the flag.
+   * @throws PyfleetError `NOT_FOUND` for an unknown run.
+   */
+  async cancel(runId: string): Promise<RunRecord> {
+    const found = await this.ctx.runs.getWithInternals(runId);
+    if (!found) throw new PyfleetError("NOT_FOUND", `run ${runId} not found`);
+    const { record, internals } = found;
+    if (isTerminalStatus(record.status)) return record;
+    await this.ctx.redis.set(this.ctx.keys.runCancel(runId), this.ctx.clock.now().toISOString());
+    if (record.status === "awaiting_approval") {
+      if (record.approvalId && this.ctx.approvals) await this.ctx.approvals.cancel(record.approvalId, "run cancelled");
+      await this.driver.finishCancelled(runId);
+    } else if (internals.pendingJob && (await this.ctx.dispatcher.removeQueued(internals.pendingJob))) {
+      await this.driver.finishCancelled(runId);
+    }
+    return (await this.ctx.runs.get(runId)) ?? record;
+  }
+
+  /**
+   * Resumes a run parked at `approve` with a signed decision (called by the approver), then
+   * dispatches the next node.
+   */
+  resumeRun(runId: string, decision: SignedDecision): Promise<AdvanceOutcome> {
+    return this.driver.resumeRun(runId, decision);
+  }
+
+  /** Job counts of every queue by state (for metrics and `/readyz`). */
+  async queueCounts(): Promise<Record<QueueName, Record<string, number>>> {
+    const out = {} as Record<QueueName, Record<string, number>>;
+    for (const [name, q] of this.ctx.dispatcher.queues) {
+      out[name] = await q.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children", "failed", "completed");
+    }
+    return out;
+  }
+
+  /** Pings Redis; throws when it does not answer. */
+  async ping(): Promise<void> {
+    await this.ctx.redis.ping();
+  }
+
+  /**
+   * Stops taking jobs, waits up to `queues.drain_seconds` for in-flight work, then closes every
+   * connection. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    await this.workers?.close(this.ctx.config.queues.drain_seconds * 1000);
+    await this.ctx.sink.flush();
+    await this.ctx.dispatcher.close();
+    for (const c of this.closers) {
+      await c().catch((err: unknown) => this.ctx.logger.warn({ err }, "close step failed"));
+    }
+    await this.ctx.redis.quit().catch(() => this.ctx.redis.disconnect());
+  }
+}

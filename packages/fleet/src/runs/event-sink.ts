@@ -1,0 +1,63 @@
+import type { Clock, EventSink, Logger } from "@pyfleet/core";
+import type { NewRunEvent, RunEventLog } from "./event-log.js";
+
+/**
+ * The EventSink handed to the pipeline. Events of one run are written in emission order (one
+ * promise chain per run); `code_chunk` events are merged for `batchMs` so streaming a reply does
+ * not cost one XADD per token.
+ */
+export class BatchingEventSink implements EventSink {
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly pending = new Map<string, { event: NewRunEvent; text: string; timer: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly log: RunEventLog,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly batchMs = 100,
+  ) {}
+
+  emit(event: NewRunEvent): Promise<void> {
+    if (event.type === "code_chunk") {
+      const text = typeof event.data.text === "string" ? event.data.text : "";
+      const p = this.pending.get(event.runId);
+      if (p) p.text += text;
+      else {
+        const timer = setTimeout(() => void this.flushChunks(event.runId), this.batchMs);
+        this.pending.set(event.runId, { event, text, timer });
+      }
+      return Promise.resolve();
+    }
+    this.flushChunks(event.runId);
+    return this.enqueue(event);
+  }
+
+  /** Writes buffered chunks of every run and waits until all queued writes are done. */
+  async flush(): Promise<void> {
+    for (const runId of [...this.pending.keys()]) this.flushChunks(runId);
+    await Promise.all(this.chains.values());
+  }
+
+  private flushChunks(runId: string): void {
+    const p = this.pending.get(runId);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(runId);
+    void this.enqueue({ ...p.event, data: { ...p.event.data, text: p.text } });
+  }
+
+  private enqueue(event: NewRunEvent): Promise<void> {
+    const prev = this.chains.get(event.runId) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.log.append(event, this.clock.now()))
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger.warn({ err, runId: event.runId, type: event.type }, "run event not written"),
+      );
+    this.chains.set(event.runId, next);
+    void next.then(() => {
+      if (this.chains.get(event.runId) === next) this.chains.delete(event.runId);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,234 @@
+import { performance } from "node:perf_hooks";
+import {
+  type ErrorCategory,
+  PyfleetError,
+  type RunRecord,
+  type RunStatus,
+  type SignedDecision,
+  toPyfleetError,
+} from "@pyfleet/core";
+import { graphThreadId, type NodeName, type QueueName, queueFor, type RunRef, type StepResult } from "@pyfleet/workflow";
+import type { FleetContext } from "../context.js";
+import type { StageJob } from "../queues/job.js";
+
+/** Status a run shows while a node runs. */
+export const RUNNING_STATUS: Record<NodeName, RunStatus> = {
+  generate: "generating",
+  analyze: "analyzing",
+  approve: "analyzing",
+  execute: "executing",
+  finalize: "executing",
+};
+
+/** What became of a job's hop (and the hops continued after it in-process). */
+export type AdvanceOutcome = "dispatched" | "parked" | "finished" | "duplicate" | "cancelled" | "forwarded";
+
+export interface AdvanceOptions {
+  /** Queues this process serves: a next node owned by one of them runs here without a hop. */
+  served: ReadonlySet<QueueName>;
+  signal?: AbortSignal;
+  /** Called before a node continues in-process, so a retry of the job resumes at that node. */
+  onContinue?: (job: StageJob) => Promise<void>;
+}
+
+const refOf = (j: { threadId: string; checkpointNs: string }): RunRef => ({ threadId: j.threadId, checkpointNs: j.checkpointNs });
+
+/**
+ * Drives one run through the step-mode pipeline (ARCHITECTURE §2): runs the pending node,
+ * continues in-process or dispatches the next one, parks at `approve`, finishes terminal runs.
+ */
+export class RunDriver {
+  constructor(private readonly ctx: FleetContext) {}
+
+  /** Runs the job's node and what follows it locally. Infrastructure errors propagate (job retry). */
+  async advance(job: StageJob, opts: AdvanceOptions): Promise<AdvanceOutcome> {
+    let cur = job;
+    let first = true;
+    for (;;) {
+      if (await this.isCancelled(cur.runId)) {
+        await this.finishCancelled(cur.runId);
+        return "cancelled";
+      }
+      if (first && cur.node !== "finalize" && !opts.served.has(queueFor(cur.node, cur.mode ?? null))) {
+        await this.dispatch(cur, "queued");
+        return "forwarded";
+      }
+      first = false;
+      if (!(await this.isPending(cur))) return "duplicate";
+      const result = await this.runNode(cur, opts.signal);
+      if (result === "duplicate" || result === "cancelled") return result;
+      const next = await this.afterStep(cur, result, opts.served);
+      if (typeof next === "string") return next;
+      await opts.onContinue?.(next);
+      cur = next;
+    }
+  }
+
+  /**
+   * Resumes a run parked at `approve` with a signed decision, then dispatches what follows
+   * (`finalize` after a rejection runs here).
+   * @throws PyfleetError `NOT_FOUND` for an unknown run, `STEP_NOT_PENDING` when it is not parked.
+   */
+  async resumeRun(runId: string, decision: SignedDecision): Promise<AdvanceOutcome> {
+    const found = await this.ctx.runs.getWithInternals(runId);
+    if (!found) throw new PyfleetError("NOT_FOUND", `run ${runId} not found`);
+    const { record, internals } = found;
+    if (record.status !== "awaiting_approval") {
+      throw new PyfleetError("STEP_NOT_PENDING", `run ${runId} is ${record.status}, not awaiting approval`);
+    }
+    if (await this.isCancelled(runId)) {
+      await this.finishCancelled(runId);
+      return "cancelled";
+    }
+    const cur: StageJob = { ...refOf(record), runId, node: "approve", step: internals.step, mode: record.mode };
+    const result = await this.ctx.pipeline.resume(refOf(record), decision);
+    await this.emitStatus(runId, result.status, result.next, { decision: decision.decision, approvalId: decision.approvalId });
+    const next = await this.afterStep(cur, result, new Set());
+    if (typeof next === "string") return next;
+    return this.advance(next, { served: new Set() });
+  }
+
+  /** Enqueues a hop after recording it on the run (so a cancel can find and drop the job). */
+  async dispatch(job: StageJob, status: RunStatus): Promise<void> {
+    const queue = queueFor(job.node, job.mode ?? null);
+    const pendingJob = { queue, jobId: `${job.runId}.${job.step}.${job.node}` };
+    await this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob, mode: job.mode ?? null }, this.now());
+    await this.ctx.dispatcher.dispatch(job);
+  }
+
+  async isCancelled(runId: string): Promise<boolean> {
+    return (await this.ctx.redis.exists(this.ctx.keys.runCancel(runId))) === 1;
+  }
+
+  /** Ends a run as `cancelled` (no-op when it already ended). */
+  async finishCancelled(runId: string): Promise<void> {
+    const error = { code: "CANCELLED", category: "validation" as const, message: "run cancelled on request" };
+    await this.finishWith(runId, "cancelled", { error }, null);
+  }
+
+  /** Ends a run as `failed` (or `outcome_unknown`) with the cause. */
+  async finishFailed(runId: string, err: unknown, status: RunStatus = "failed"): Promise<void> {
+    const e = toPyfleetError(err);
+    await this.finishWith(runId, status, { error: { code: e.code, category: e.category, message: e.message } }, null);
+  }
+
+  private async isPending(job: StageJob): Promise<boolean> {
+    const view = await this.ctx.pipeline.getRun(refOf(job));
+    const log = this.ctx.logger.child({ runId: job.runId, stage: job.node, step: job.step });
+    if (!view || view.next !== job.node) {
+      log.info({ pending: view?.next ?? null }, "duplicate or late job dropped");
+      return false;
+    }
+    if (job.node === "approve" && view.interrupt) {
+      log.info("approve already parked; duplicate job dropped");
+      return false;
+    }
+    return true;
+  }
+
+  private async runNode(job: StageJob, signal?: AbortSignal): Promise<StepResult | "duplicate" | "cancelled"> {
+    const status = RUNNING_STATUS[job.node];
+    await this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob: null }, this.now());
+    await this.emitStatus(job.runId, status, job.node);
+    const queue = queueFor(job.node, job.mode ?? null);
+    const t0 = performance.now();
+    try {
+      const result = await this.ctx.pipeline.step(refOf(job), signal ? { expected: job.node, signal } : { expected: job.node });
+      this.ctx.observer?.nodeFinished(job.node, queue, (performance.now() - t0) / 1000, "ok");
+      return result;
+    } catch (err) {
+      this.ctx.observer?.nodeFinished(job.node, queue, (performance.now() - t0) / 1000, "error");
+      const e = toPyfleetError(err);
+      if (e.code === "STEP_NOT_PENDING") return "duplicate";
+      if (signal?.aborted || (await this.isCancelled(job.runId))) {
+        await this.finishCancelled(job.runId);
+        return "cancelled";
+      }
+      throw e;
+    }
+  }
+
+  /** Routes a step's result: park, finish, dispatch, or hand back the next hop to run here. */
+  private async afterStep(cur: StageJob, result: StepResult, served: ReadonlySet<QueueName>): Promise<AdvanceOutcome | StageJob> {
+    if (result.interrupt) {
+      await this.park(cur, result);
+      return "parked";
+    }
+    if (result.next === null) {
+      await this.finish(cur, result);
+      return "finished";
+    }
+    const next: StageJob = { ...cur, node: result.next, step: cur.step + 1, mode: result.mode };
+    if (next.node === "finalize" || served.has(queueFor(next.node, next.mode ?? null))) return next;
+    await this.dispatch(next, result.status);
+    await this.emitStatus(cur.runId, result.status, next.node);
+    return "dispatched";
+  }
+
+  private async park(cur: StageJob, result: StepResult): Promise<void> {
+    const req = result.interrupt!;
+    const approval = this.ctx.approvals ? await this.ctx.approvals.create(req, { checkpointNs: cur.checkpointNs }) : null;
+    const step = result.next === cur.node ? cur.step : cur.step + 1;
+    await this.ctx.runs.update(
+      cur.runId,
+      { status: "awaiting_approval", stage: "approve", step, mode: result.mode, attempts: req.attempt, approvalId: approval?.id ?? null, pendingJob: null },
+      this.now(),
+    );
+    await this.ctx.sink.emit({
+      runId: cur.runId,
+      type: "approval",
+      stage: "approve",
+      attempt: req.attempt,
+      data: { approvalId: approval?.id ?? null, codeHash: req.codeHash, executionMode: req.executionMode, kernelName: req.kernelName },
+    });
+    await this.emitStatus(cur.runId, "awaiting_approval", "approve");
+  }
+
+  private async finish(cur: StageJob, result: StepResult): Promise<void> {
+    const final = result.final;
+    let error: RunRecord["error"] = null;
+    if (result.status !== "completed") {
+      const view = await this.ctx.pipeline.getRun(refOf(cur));
+      const last = view?.state.errorChain.at(-1);
+      error = last
+        ? { code: last.code, category: last.category, message: final?.reason ?? last.message }
+        : { code: result.status.toUpperCase(), category: categoryOf(result.status), message: final?.reason ?? result.status };
+    }
+    const r = final?.result ?? null;
+    const resultSummary = r
+      ? { resultKeys: Object.keys(r.results), figureCount: r.figure_paths.length, notebookPath: r.notebook_path, notebookLink: r.notebook_link }
+      : null;
+    await this.finishWith(cur.runId, result.status, { error, resultSummary, attempts: final?.attempts ?? 0, mode: result.mode }, cur);
+  }
+
+  private async finishWith(runId: string, status: RunStatus, patch: Partial<RunRecord>, job: StageJob | null): Promise<void> {
+    const ok = await this.ctx.runs.finish(runId, status, { ...patch, stage: null }, this.now());
+    if (!ok) return;
+    const rec = await this.ctx.runs.get(runId);
+    await this.ctx.sink.emit({
+      runId,
+      type: "finished",
+      stage: null,
+      data: { status, resultSummary: rec?.resultSummary ?? null, error: rec?.error ?? null },
+    });
+    await this.ctx.sink.flush();
+    const ttl = this.ctx.config.runs.retention_seconds;
+    await this.ctx.events.expire(runId, ttl);
+    const ref = job ?? rec;
+    if (ref && this.ctx.expireThread) await this.ctx.expireThread(graphThreadId(refOf(ref)), this.ctx.config.checkpointer.retention_seconds);
+  }
+
+  private async emitStatus(runId: string, status: RunStatus, node: NodeName | null, extra: Record<string, unknown> = {}): Promise<void> {
+    await this.ctx.sink.emit({ runId, type: "status", stage: node, data: { status, ...extra } });
+  }
+
+  private now(): Date {
+    return this.ctx.clock.now();
+  }
+}
+
+function categoryOf(status: RunStatus): ErrorCategory {
+  if (status === "rejected" || status === "approval_expired") return "approval";
+  if (status === "outcome_unknown") return "policy";
+  return "infrastructure";
+}

@@ -1,3 +1,4 @@
+export { ENV_DEFAULTS } from "./env-defaults.js";
 export { type ConfigIssue, formatPath } from "./issues.js";
 export { type LoadConfigOptions, loadConfig, loadConfigFromString, resolveConfigPath } from "./load.js";
 export { maskUrl, redactedConfig } from "./redact.js";

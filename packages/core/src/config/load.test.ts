@@ -1,10 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about literal ${VAR} text in YAML
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { PyfleetError } from "../errors.js";
+import { ENV_DEFAULTS } from "./env-defaults.js";
 import type { ConfigIssue } from "./issues.js";
 import { loadConfig, loadConfigFromString, resolveConfigPath } from "./load.js";
 
@@ -203,6 +204,21 @@ framework:
     expect(config.execution.execution_method).toBe("docker");
   });
 
+  it("names the variable when an env-supplied default is invalid", () => {
+    const err = captureError(() => loadConfigFromString("", { env: { PYFLEET_EXECUTION_METHOD: "kontainer" } }));
+    expect(err.issues?.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'framework.execution.execution_method: "kontainer" is not one of container | local | docker (the default from $PYFLEET_EXECUTION_METHOD)',
+    ]);
+  });
+
+  it("keeps ENV_DEFAULTS and the committed config.yml in step", () => {
+    const text = readFileSync(COMMITTED, "utf8");
+    for (const [key, [variable, fallback]] of Object.entries(ENV_DEFAULTS)) {
+      const leaf = key.split(".").at(-1);
+      expect(text, key).toMatch(new RegExp(`\\b${leaf}: \\$\\{${variable}:-${escapeRe(fallback)}\\}`));
+    }
+  });
+
   it("reports unset variables without a default, one issue per reference", () => {
     const err = captureError(() => loadConfigFromString(TEXT, { env: {} }));
     expect(err.issues?.map((i) => `${i.path}: ${i.message}`)).toEqual([
@@ -220,4 +236,8 @@ function captureError(fn: () => unknown): PyfleetError {
     throw err;
   }
   throw new Error("expected a PyfleetError");
+}
+
+function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { PyfleetError } from "../errors.js";
+import { envDefaultSource } from "./env-defaults.js";
 import { type ConfigIssue, configIssues, formatPath } from "./issues.js";
 import { configSchema, type PyfleetConfig } from "./schema.js";
 import { type Env, isPlainObject, type SubstitutionProblem, substituteTree } from "./substitute.js";
@@ -104,7 +105,10 @@ export function loadConfigFromString(
     // A value whose substitution failed is reported once, by the substitution problem.
     const substituted = new Set(problems.map((p) => formatPath(p.path)));
     for (const i of configIssues(parsed.error, ["framework"])) {
-      if (!substituted.has(i.path)) issues.push({ path: i.path, message: i.message, ...locate(i.segments) });
+      if (substituted.has(i.path)) continue;
+      const fromEnv = doc.hasIn(i.segments) ? undefined : envDefaultSource(i.segments.slice(1).join("."), env);
+      const message = fromEnv ? `${i.message} (the default from $${fromEnv})` : i.message;
+      issues.push({ path: i.path, message, ...locate(i.segments) });
     }
   }
   for (const w of warnings) onWarning(w);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { envName, envVarName, identity, matching, sha256Hex, url, urlOf } from "./checks.js";
-import type { EnvDefault } from "./schema-original.js";
+import type { EnvDefault } from "./env-defaults.js";
 import { bool, int, num, oneOf, port, section, str } from "./values.js";
 
 export const CHECKPOINTER_TYPES = ["auto", "redis", "redis-stack"] as const;
@@ -28,9 +28,9 @@ const httpServer = (portDefault: number, bodyLimit: number) => ({
 /** `framework.redis`: the one Redis of queues, checkpoints and records. */
 export function redisSchema(d: EnvDefault) {
   return section({
-    url: url(d("REDIS_URL", "redis://127.0.0.1:6379"), ["redis:", "rediss:"]),
+    url: url(d("redis.url"), ["redis:", "rediss:"]),
     prefix: matching(
-      d("PYFLEET_PREFIX", "pyfleet"),
+      d("redis.prefix"),
       /^[A-Za-z0-9_.:{}-]{1,64}$/,
       "is not a key prefix (1-64 of letters, digits, _ . : - and { } for a Redis Cluster hash tag)",
     ),
@@ -67,8 +67,8 @@ export const limitsSchema = section({
 
 export function artifactsSchema(d: EnvDefault) {
   return section({
-    root: z.string().min(1).prefault(d("PYFLEET_ARTIFACTS", "./.pyfleet/artifacts")),
-    notebook_base_url: url(d("PYFLEET_NOTEBOOK_BASE_URL", ""), HTTP, true),
+    root: z.string().min(1).prefault(d("artifacts.root")),
+    notebook_base_url: url(d("artifacts.notebook_base_url"), HTTP, true),
     retention_days: int(30, 1, 36_500),
   });
 }
@@ -76,8 +76,8 @@ export function artifactsSchema(d: EnvDefault) {
 export function modelsSchema(d: EnvDefault) {
   return section({
     python_code_generator: section({
-      base_url: url(d("OPENAI_BASE_URL", ""), HTTP, true),
-      model: z.string().min(1).prefault(d("PYFLEET_MODEL", "gpt-4o-mini")),
+      base_url: url(d("models.python_code_generator.base_url"), HTTP, true),
+      model: z.string().min(1).prefault(d("models.python_code_generator.model")),
       api_key_env: envName("OPENAI_API_KEY"),
       temperature: num(0.2, 0, 2),
       max_tokens: int(4096, 1, 1_000_000),
@@ -116,7 +116,7 @@ export function approverSchema(d: EnvDefault) {
     expiry_seconds: int(3600, 10, 30 * DAY),
     required_approvals: section({ read_only: int(1, 1, 10), write_access: int(1, 1, 10) }),
     allow_self_approval: bool(false),
-    signing_key_id: matching(d("PYFLEET_SIGNING_KEY_ID", "k1"), /^[A-Za-z0-9_.-]{1,32}$/, "is not a key id (1-32 of letters, digits, _ . -)"),
+    signing_key_id: matching(d("approver.signing_key_id"), /^[A-Za-z0-9_.-]{1,32}$/, "is not a key id (1-32 of letters, digits, _ . -)"),
     signing_keys_env: envName("PYFLEET_SIGNING_KEYS"),
     tokens: z.array(approverToken).default([]),
     webhooks: z.array(webhook).default([]),

@@ -1,13 +1,9 @@
 import { z } from "zod";
 import { EXECUTION_METHODS } from "../contracts/request.js";
 import { envName } from "./checks.js";
+import type { EnvDefault } from "./env-defaults.js";
 import { bool, int, oneOf, port, section, str } from "./values.js";
 
-/**
- * The default of a key that config.yml writes as `${VAR:-fallback}`: the variable when it is
- * set and non-empty, else the fallback (so an omitted key behaves like the committed file).
- */
-export type EnvDefault = (variable: string, fallback: string) => string;
 
 export const APPROVAL_GLOBAL_MODES = ["disabled", "selective", "all_capabilities"] as const;
 export type ApprovalGlobalMode = (typeof APPROVAL_GLOBAL_MODES)[number];
@@ -41,14 +37,14 @@ export const pythonExecutorSchema = section({
 /** `framework.execution`: backend choice, kernels per mode, and backend settings. */
 export function executionSchema(d: EnvDefault) {
   return section({
-    execution_method: z.enum(EXECUTION_METHODS).prefault(d("PYFLEET_EXECUTION_METHOD", "local") as never),
+    execution_method: z.enum(EXECUTION_METHODS).prefault(d("execution.execution_method") as never),
     modes: section({
       read_only: mode("python3-epics-readonly", false, false),
       write_access: mode("python3-epics-write", true, true),
     }),
     container: section({
-      jupyter_host: z.string().min(1).prefault(d("JUPYTER_HOST", "127.0.0.1")),
-      jupyter_port: port(d("JUPYTER_PORT", "8888")),
+      jupyter_host: z.string().min(1).prefault(d("execution.container.jupyter_host")),
+      jupyter_port: port(d("execution.container.jupyter_port")),
       jupyter_token_env: envName("JUPYTER_TOKEN"),
       use_https: bool(false),
       pool_min_idle: int(1, 0, 64),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { crossChecks } from "./cross-checks.js";
+import { envDefaults } from "./env-defaults.js";
 import type { Env } from "./substitute.js";
 import {
   analysisSchema,
@@ -20,15 +21,12 @@ import {
 import { approvalSchema, executionSchema, pythonExecutorSchema } from "./schema-original.js";
 
 /**
- * Builds the schema of everything under `framework:`. Defaults written as `${VAR:-default}`
- * in config.yml are resolved against `env`, so a file that omits a key behaves exactly like
- * the committed config.yml.
+ * Builds the schema of everything under `framework:`. Defaults that config.yml writes as
+ * `${VAR:-default}` (`ENV_DEFAULTS`) are resolved against `env`, so a file that omits a
+ * key behaves exactly like the committed config.yml.
  */
 export function configSchema(env: Env) {
-  const d = (variable: string, fallback: string) => {
-    const value = env[variable];
-    return value === undefined || value === "" ? fallback : value;
-  };
+  const d = envDefaults(env);
   return z
     .object({
       python_executor: pythonExecutorSchema,

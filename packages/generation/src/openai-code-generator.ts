@@ -9,13 +9,14 @@ import {
   type TokenUsage,
 } from "@pyfleet/core";
 import type OpenAI from "openai";
-import { classifyError } from "./classify-error.js";
 import { createClient, effectiveBaseUrl } from "./client.js";
 import { extractCode } from "./extract-code.js";
 import { type GeneratorOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { buildPrompt } from "./prompt/build-prompt.js";
 import { savePromptRecord } from "./prompt-record.js";
+import { RestartableSink } from "./restartable-sink.js";
 import { type CompletionResult, streamCompletion } from "./stream-completion.js";
+import { withRetries } from "./with-retries.js";
 
 type Message = { role: "system" | "user"; content: string };
 
@@ -77,7 +78,7 @@ export class OpenAICodeGenerator implements CodeGenerator {
       for (;;) {
         const limit = limits.length === 0 ? o.max_tokens : o.max_tokens * 2;
         limits.push(limit);
-        const result = await this.requestWithRetries(messages, limit, input, sink, log).catch((err: unknown) => {
+        const result = await this.request(messages, limit, input, sink, log).catch((err: unknown) => {
           throw limits.length > 1 ? refusedLargerLimit(err, limits, reply, usage) : err;
         });
         reply = result.text;
@@ -113,8 +114,8 @@ export class OpenAICodeGenerator implements CodeGenerator {
     }
   }
 
-  /** One completion with transient failures retried; past the budget LLM_UNAVAILABLE. */
-  private async requestWithRetries(
+  /** One streamed completion with transient failures retried (see `withRetries`). */
+  private request(
     messages: Message[],
     maxTokens: number,
     input: GenerateInput,
@@ -122,100 +123,35 @@ export class OpenAICodeGenerator implements CodeGenerator {
     log: Logger,
   ): Promise<CompletionResult> {
     const o = this.options;
-    const total = o.max_retries + 1;
-    const timeoutMs = Math.ceil(o.timeout_seconds * 1000);
-    let lastReason = "";
-    let lastStatus: number | null = null;
-    for (let i = 0; i < total; i++) {
-      throwIfCancelled(input.signal);
-      const controller = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, timeoutMs);
-      const onAbort = () => controller.abort();
-      input.signal?.addEventListener("abort", onAbort, { once: true });
-      try {
+    return withRetries(
+      (signal) => {
         sink.beginRequest();
-        return await streamCompletion({
+        return streamCompletion({
           client: this.client,
           model: o.model,
           messages,
           temperature: o.temperature,
           maxTokens,
-          signal: controller.signal,
+          signal,
           ...(sink.onText ? { onText: sink.onText } : {}),
           batchMs: o.stream_batch_ms,
           batchChars: o.stream_batch_chars,
           onEmitError: (e) => log.warn({ err: e }, "onChunk listener threw; generation goes on"),
         });
-      } catch (err) {
-        const c = classifyError(err, {
-          baseUrl: this.baseUrl,
-          model: o.model,
-          timedOut,
-          timeoutMs,
-          cancelled: input.signal?.aborted === true,
-        });
-        if (!c.transient) throw c.error;
-        lastReason = c.reason;
-        lastStatus = c.status;
-        if (i + 1 < total) {
-          const delay = this.backoff(i, c.retryAfterMs);
-          log.warn({ reason: c.reason, retryInMs: delay, try: i + 1, of: total }, "model request failed; retrying");
-          await sleep(delay, input.signal);
-        }
-      } finally {
-        clearTimeout(timer);
-        input.signal?.removeEventListener("abort", onAbort);
-      }
-    }
-    throw new PyfleetError(
-      "LLM_UNAVAILABLE",
-      `model "${o.model}" at ${this.baseUrl} gave no reply after ${total} tries; last: ${lastReason}`,
-      { details: { baseUrl: this.baseUrl, model: o.model, tries: total, lastStatus, lastReason } },
+      },
+      {
+        policy: {
+          maxRetries: o.max_retries,
+          backoffMs: o.retry_backoff_ms,
+          backoffMaxMs: o.retry_backoff_max_ms,
+          timeoutMs: Math.ceil(o.timeout_seconds * 1000),
+        },
+        baseUrl: this.baseUrl,
+        model: o.model,
+        signal: input.signal,
+        log,
+      },
     );
-  }
-
-  /** Exponential backoff with ±25 % jitter; a server's Retry-After wins, capped at the maximum. */
-  private backoff(retry: number, retryAfterMs: number | null): number {
-    const max = this.options.retry_backoff_max_ms;
-    if (retryAfterMs !== null) return Math.min(retryAfterMs, max);
-    const base = Math.min(this.options.retry_backoff_ms * 2 ** retry, max);
-    return Math.round(base * (0.75 + Math.random() * 0.5));
-  }
-}
-
-/**
- * Forwards streamed text to `onChunk` and tells the listener through `onRestart` when a new
- * request starts after text of an earlier one was delivered (a retry streams from the start).
- */
-class RestartableSink {
-  readonly onText: ((text: string) => void) | undefined;
-  private delivered = false;
-
-  constructor(
-    private readonly input: GenerateInput,
-    private readonly log: Logger,
-  ) {
-    const onChunk = input.onChunk;
-    this.onText = onChunk
-      ? (text) => {
-          this.delivered = true;
-          onChunk(text);
-        }
-      : undefined;
-  }
-
-  beginRequest(): void {
-    if (!this.delivered) return;
-    this.delivered = false;
-    try {
-      this.input.onRestart?.();
-    } catch (err) {
-      this.log.warn({ err }, "onRestart listener threw; generation goes on");
-    }
   }
 }
 
@@ -250,23 +186,4 @@ function addUsage(prev: TokenUsage | undefined, r: CompletionResult, started: nu
     latencyMs: Date.now() - started,
     finishReason: r.finishReason,
   };
-}
-
-function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new PyfleetError("CANCELLED", "code generation was cancelled");
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new PyfleetError("CANCELLED", "code generation was cancelled"));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new PyfleetError("CANCELLED", "code generation was cancelled"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -34,6 +34,7 @@ import {
   packWrite,
   parseLoadReply,
   type RawCheckpoint,
+  type RecordHeader,
   readHeader,
 } from "./records.js";
 import type { RedisClient } from "./redis-client.js";
@@ -243,7 +244,7 @@ export class PlainRedisSaver extends BaseCheckpointSaver {
   private async toTuple(
     threadId: string,
     raw: RawCheckpoint,
-    header: ReturnType<typeof readHeader>,
+    header: RecordHeader,
     metadata: CheckpointMetadata,
   ): Promise<CheckpointTuple> {
     const tuple = await assembleTuple(this.serde, threadId, raw, header, metadata);

@@ -36,6 +36,7 @@ interface StoredWrite {
   bytes: Buffer;
 }
 
+/** Frames a checkpoint record (checkpoint without channel values, metadata, parent id). */
 export function packCheckpointRecord(
   checkpointId: string,
   parentId: string | undefined,
@@ -45,10 +46,12 @@ export function packCheckpointRecord(
   return pack([checkpointId, parentId ?? "", checkpoint[0], checkpoint[1], metadata[0], metadata[1]]);
 }
 
+/** Frames one channel value; the channel name travels with it so reads need no field names. */
 export function packBlob(channel: string, typed: [string, Uint8Array]): Buffer {
   return pack([channel, typed[0], typed[1]]);
 }
 
+/** Frames one pending write with everything its sort key needs. */
 export function packWrite(
   taskId: string,
   channel: string,
@@ -117,6 +120,7 @@ export interface RecordHeader {
   parts: Buffer[];
 }
 
+/** Unframes a checkpoint record; the checkpoint and metadata stay serialized until needed. */
 export function readHeader(raw: RawCheckpoint): RecordHeader {
   const parts = unpackExactly(raw.record, 6, "checkpoint");
   const parent = parts[1]!.toString("utf8");
@@ -128,6 +132,7 @@ export function readHeader(raw: RawCheckpoint): RecordHeader {
   };
 }
 
+/** Deserialises the metadata of a record (list filters run on it before anything else loads). */
 export async function loadMetadata(serde: SerializerProtocol, header: RecordHeader): Promise<CheckpointMetadata> {
   return serde.loadsTyped(header.parts[4]!.toString("utf8"), header.parts[5]!);
 }

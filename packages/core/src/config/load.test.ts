@@ -95,8 +95,8 @@ describe("loadConfig", () => {
     );
     expect(config.execution.execution_method).toBe("local");
     expect(warnings.map((w) => [w.path, w.message, w.line])).toEqual([
-      ["execution", 'unknown key (ignored): pyfleet reads this section under "framework:"', undefined],
-      ["project_name", 'unknown key (ignored); the closest known key here is "framework"', undefined],
+      ["execution", 'unknown key (ignored): pyfleet reads this section under "framework:"', 7],
+      ["project_name", 'unknown key (ignored); the closest known key here is "framework"', 8],
       ["framework.execution.exection_method", 'unknown key (ignored); did you mean "execution_method"?', 3],
       ["framework.redis.prefx", 'unknown key (ignored); did you mean "prefix"?', 5],
       ["framework.redis.zzzzzzzzzzzz", 'unknown key (ignored); the closest known key here is "url"', 6],

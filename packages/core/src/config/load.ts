@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
 import { PyfleetError } from "../errors.js";
 import { envDefaultSource } from "./env-defaults.js";
 import { type ConfigIssue, configIssues, formatPath } from "./issues.js";
 import { configSchema, type PyfleetConfig } from "./schema.js";
 import { type Env, isPlainObject, type SubstitutionProblem, substituteTree } from "./substitute.js";
 import { findUnknownKeys, levenshtein } from "./unknown-keys.js";
+import { parseYamlSource, type YamlSource } from "./yaml-source.js";
 
 export interface LoadConfigOptions {
   /** Config file; defaults to `env.PYFLEET_CONFIG`, then `./config.yml` (relative to `cwd`). */
@@ -48,50 +48,19 @@ export function loadConfigFromString(
   const env = opts.env ?? process.env;
   const source = opts.source ?? "config";
   const onWarning = opts.onWarning ?? ((w) => process.emitWarning(`${source}: ${w.path}: ${w.message}`, "PyfleetConfigWarning"));
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    fail(
-      source,
-      doc.errors.map((e) => ({
-        path: "(yaml)",
-        message: e.message.split("\n")[0] ?? e.message,
-        line: lineCounter.linePos(e.pos[0]).line,
-        column: lineCounter.linePos(e.pos[0]).col,
-      })),
-    );
-  }
-  const locate = (segments: (string | number)[]): Pick<ConfigIssue, "line" | "column"> => {
-    for (let n = segments.length; n > 0; n--) {
-      const node = doc.getIn(segments.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-      if (node?.range) {
-        const pos = lineCounter.linePos(node.range[0]);
-        return { line: pos.line, column: pos.col };
-      }
-    }
-    return {};
-  };
-  /** Where the key itself is written (unknown keys point at their name, not their value). */
-  const locateKey = (segments: (string | number)[]): Pick<ConfigIssue, "line" | "column"> => {
-    const parent = doc.getIn(segments.slice(0, -1), true) as { items?: Array<{ key?: unknown }> } | undefined;
-    const name = segments[segments.length - 1];
-    const pair = parent?.items?.find((p) => (p.key as { value?: unknown } | undefined)?.value === name);
-    const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-    if (!range) return locate(segments);
-    const pos = lineCounter.linePos(range[0]);
-    return { line: pos.line, column: pos.col };
-  };
+  const yaml = parseYamlSource(text);
+  if (yaml.errors.length > 0) fail(source, yaml.errors);
   const issues: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
-  const framework = topLevel(doc.toJS({ maxAliasCount: 100 }), issues, warnings);
+  const framework = topLevel(yaml, issues, warnings);
 
   const problems: SubstitutionProblem[] = [];
   const data = substituteTree(applyAliases(dropNulls(framework), warnings), env, problems, ["framework"]);
-  for (const p of problems) issues.push({ path: formatPath(p.path), message: p.message, ...locate(p.path) });
+  for (const p of problems) issues.push({ path: formatPath(p.path), message: p.message, ...yaml.locate(p.path) });
 
   const schema = configSchema(env);
   for (const u of findUnknownKeys(data, schema, ["framework"])) {
-    const at = { path: formatPath(u.path), ...locateKey(u.path) };
+    const at = { path: formatPath(u.path), ...yaml.locateKey(u.path) };
     if (SECRET_KEY.test(u.key)) {
       const where = u.closest?.endsWith("_env") ? ` and name that variable in "${u.closest}"` : "";
       issues.push({ ...at, message: `secrets are not read from the config file: put the value in an environment variable${where}` });
@@ -106,9 +75,9 @@ export function loadConfigFromString(
     const substituted = new Set(problems.map((p) => formatPath(p.path)));
     for (const i of configIssues(parsed.error, ["framework"])) {
       if (substituted.has(i.path)) continue;
-      const fromEnv = doc.hasIn(i.segments) ? undefined : envDefaultSource(i.segments.slice(1).join("."), env);
+      const fromEnv = yaml.has(i.segments) ? undefined : envDefaultSource(i.segments.slice(1).join("."), env);
       const message = fromEnv ? `${i.message} (the default from $${fromEnv})` : i.message;
-      issues.push({ path: i.path, message, ...locate(i.segments) });
+      issues.push({ path: i.path, message, ...yaml.locate(i.segments) });
     }
   }
   for (const w of warnings) onWarning(w);
@@ -119,10 +88,12 @@ export function loadConfigFromString(
 const FRAMEWORK_SECTIONS = new Set(["python_executor", "execution", "approval"]);
 const SECRET_KEY = /(^|_)(api_?key|password|passwd|secret|token|signing_keys?)$/i;
 
-function topLevel(root: unknown, issues: ConfigIssue[], warnings: ConfigIssue[]): Record<string, unknown> {
+/** The `framework:` mapping of the file; other top-level keys are warnings. */
+function topLevel(yaml: YamlSource, issues: ConfigIssue[], warnings: ConfigIssue[]): Record<string, unknown> {
+  const root = yaml.value;
   if (root === null || root === undefined) return {};
   if (!isPlainObject(root)) {
-    issues.push({ path: "(root)", message: 'must be a mapping with the key "framework:"' });
+    issues.push({ path: "(root)", message: 'must be a mapping with the key "framework:"', ...yaml.locate([]) });
     return {};
   }
   for (const key of Object.keys(root)) {
@@ -130,12 +101,12 @@ function topLevel(root: unknown, issues: ConfigIssue[], warnings: ConfigIssue[])
     const message = FRAMEWORK_SECTIONS.has(key)
       ? 'unknown key (ignored): pyfleet reads this section under "framework:"'
       : unknownKeyMessage(key, "framework");
-    warnings.push({ path: key, message });
+    warnings.push({ path: key, message, ...yaml.locateKey([key]) });
   }
   const fw = root.framework;
   if (fw === null || fw === undefined) return {};
   if (!isPlainObject(fw)) {
-    issues.push({ path: "framework", message: `${JSON.stringify(fw)} is not a mapping` });
+    issues.push({ path: "framework", message: `${JSON.stringify(fw)} is not a mapping`, ...yaml.locate(["framework"]) });
     return {};
   }
   return fw;

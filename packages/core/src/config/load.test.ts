@@ -47,6 +47,13 @@ describe("loadConfig", () => {
     expect(config.approval.capabilities.python_execution.mode).toBe("epics_writes");
   });
 
+  it("documents every key with a value in the committed config.yml with a comment on its line", () => {
+    const undocumented = readFileSync(COMMITTED, "utf8")
+      .split("\n")
+      .filter((line) => /^\s*[a-z_]+:\s*[^\s#]/.test(line) && !line.includes(" # "));
+    expect(undocumented).toEqual([]);
+  });
+
   it("gives an empty file exactly the values of the committed config.yml (they document the defaults)", () => {
     const env = { REDIS_URL: "redis://10.0.0.5:6380", JUPYTER_PORT: "9999", PYFLEET_MODEL: "llama3" };
     expect(loadConfigFromString("", { env })).toEqual(loadConfig({ file: COMMITTED, env }));

@@ -41,6 +41,8 @@ describe("buildPrompt", () => {
     expect(system).toContain('"mean_current", "drops"');
     expect(system).toContain("matplotlib");
     expect(system).toContain("Never call plt.show()");
+    expect(system).toContain("the runtime collects every open figure");
+    expect(system).toContain("read with the provided read_channel(name)");
     expect(system).toContain("global `context` object, already loaded from context.json");
     expect(system).toMatch(/read-only runs any write raises PermissionError/);
     expect(system).toContain("Control system (epics)");
@@ -60,6 +62,7 @@ describe("buildPrompt", () => {
   it("forbids every write when writes are disabled", () => {
     const { system } = buildPrompt(request, [], { ...settings, writesEnabled: false, controlSystem: "tango" });
     expect(system).toContain("Control system (tango): writes are disabled");
+    expect(system).toContain("never call write_channel, epics.caput");
     expect(system).not.toContain("explicitly asks to change a setting");
   });
 

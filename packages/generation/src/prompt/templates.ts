@@ -26,15 +26,15 @@ Reply with exactly one fenced \`\`\`python code block holding the complete progr
 
 Rules (code that breaks them is rejected by static analysis and sent back to you):
 1. Assign a module-level dict named \`results\` (e.g. \`results = {}\` at top level, then fill it) holding the expected keys: {{results_keys}}. Values must be JSON-serialisable (convert numpy types with float()/int()/.tolist()).
-2. Make figures with matplotlib (import matplotlib.pyplot as plt); leave them open. Never call plt.show(), plt.savefig() or set a GUI backend; the runtime collects open figures.
+2. Make figures with matplotlib (import matplotlib.pyplot as plt) and leave them open: the runtime collects every open figure. Never call plt.show() and do not change the backend.
 3. Read every input from the global \`context\` object, already loaded from context.json; use the paths listed in the context summary. Do not open context.json yourself and do not invent data.
 4. {{control_system_rule}}
 5. {{sandbox_rule}}
-6. Keep it self-contained: the standard library, numpy, pandas, scipy and matplotlib are available; install nothing.`,
+6. Keep it self-contained: the standard library, numpy, pandas and matplotlib are available; install nothing.`,
   writesAllowedRule:
-    "Control system ({{control_system}}): reading is fine. Write (e.g. epics.caput, PV.put) only when the task explicitly asks to change a setting; code that writes runs only after human approval. In read-only runs any write raises PermissionError, so a task that only reads or analyses must contain no control-system writes.",
+    "Control system ({{control_system}}): read with the provided read_channel(name). Write (write_channel(name, value), epics.caput, PV.put) only when the task explicitly asks to change a setting; code that writes runs only after human approval. In read-only runs any write raises PermissionError, so a task that only reads or analyses must contain no control-system writes.",
   writesDisabledRule:
-    "Control system ({{control_system}}): writes are disabled in this deployment. Never call epics.caput, PV.put or any other write entry point; read only.",
+    "Control system ({{control_system}}): writes are disabled in this deployment. Read with the provided read_channel(name); never call write_channel, epics.caput, PV.put or any other write entry point.",
   user: `{{capability_prompts}}
 
 ## User request

@@ -13,8 +13,10 @@ const config = loadConfigFromString(
     "    python_code_generator: { api_key_env: SITE_LLM_KEY, base_url: 'https://user:pw@llm.local/v1' }",
     "  approver:",
     "    signing_key_id: k2",
+    `    tokens: [{ sha256: ${"d".repeat(64)}, identity: alice, roles: [approver] }]`,
     "    webhooks: [{ url: 'https://hooks.local/x', secret_env: HOOK_SECRET }]",
     "  limits: { max_code_bytes: 2048, max_context_bytes: 4096 }",
+    `  producer: { tokens: [{ sha256: ${"c".repeat(64)}, identity: backend-a }] }`,
   ].join("\n"),
   { env: { REDIS_URL: "redis://:hunter2@redis.local:6379/2" } },
 );
@@ -63,13 +65,18 @@ describe("secrets", () => {
 });
 
 describe("redactedConfig", () => {
-  it("masks credentials in URLs and leaves the original untouched", () => {
+  it("masks credentials in URLs and token hashes, and leaves the original untouched", () => {
     const red = redactedConfig(config);
     expect(red.redis.url).toBe("redis://:***@redis.local:6379/2");
     expect(red.models.python_code_generator.base_url).toBe("https://user:***@llm.local/v1");
     expect(red.approver.webhooks[0]?.url).toBe("https://hooks.local/x");
     expect(config.redis.url).toBe("redis://:hunter2@redis.local:6379/2");
-    expect(JSON.stringify(red)).not.toContain("hunter2");
+    expect(red.approver.tokens).toEqual([{ sha256: "***", identity: "alice", roles: ["approver"] }]);
+    expect(red.producer.tokens).toEqual([{ sha256: "***", identity: "backend-a" }]);
+    expect(config.producer.tokens[0]?.sha256).toBe("c".repeat(64));
+    for (const secretish of ["hunter2", ":pw@", "c".repeat(64), "d".repeat(64)]) {
+      expect(JSON.stringify(red)).not.toContain(secretish);
+    }
   });
 
   it("maskUrl hides a user-only credential and ignores non-URLs", () => {

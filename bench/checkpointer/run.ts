@@ -6,6 +6,7 @@
  *   npx tsx bench/checkpointer/run.ts 500    (iterations per operation; default 2000)
  */
 import { randomBytes } from "node:crypto";
+import { loadavg } from "node:os";
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import {
   type BaseCheckpointSaver,
@@ -150,7 +151,12 @@ async function main() {
       `${(a.p50 / b.p50).toFixed(1)}x`,
       `${(a.p99 / b.p99).toFixed(1)}x`,
     ];
-    console.log(`checkpointer bench: ${url}, N=${N}, graph runs=${GRAPH_RUNS}, node ${process.version}\n`);
+    const load = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
+    console.log(
+      `checkpointer bench: ${url}, N=${N}, graph runs=${GRAPH_RUNS}, node ${process.version}, load average ${load}\n`,
+    );
     console.log(
       table(
         ["operation (ms)", "plain p50", "plain p99", "memory p50", "memory p99", "ratio p50", "ratio p99"],

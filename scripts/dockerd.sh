@@ -37,10 +37,11 @@ start() {
     echo "dockerd: pid $(cat "$pidfile") exists but does not answer yet; waiting"
   else
     rm -f "$pidfile" "$sock"
-    # setsid: the engine must outlive the shell (and test runner) that started it.
+    # setsid: the engine must outlive the shell (and test runner) that started it;
+    # 9>&-: it must not inherit (and hold forever) this script's lock.
     setsid dockerd --data-root "$data_root" --exec-root "$exec_root" --pidfile "$pidfile" \
       -H "$own_host" --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
-      >"$logfile" 2>&1 </dev/null &
+      >"$logfile" 2>&1 </dev/null 9>&- &
   fi
   local i
   for i in $(seq 1 150); do
@@ -73,8 +74,8 @@ status() {
 }
 
 case "${1:-}" in
-  start) exec 9>"$lockfile"; flock 9; start ;;
-  stop) exec 9>"$lockfile"; flock 9; stop ;;
+  start) exec 9>"$lockfile"; flock -w 60 9; start ;;
+  stop) exec 9>"$lockfile"; flock -w 60 9; stop ;;
   status) status ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

@@ -18,9 +18,10 @@ const projectJupyter = join(repoRoot, "jupyter");
 const projectKernel = join(projectJupyter, "kernels", "python3-epics-readonly", "kernel.json");
 /** The project's read-only kernelspec when the repo ships it, else Debian's python3 kernel. */
 const useProjectKernel = existsSync(projectKernel);
+const debianKernel: KernelSpecInfo = { name: "python3", display_name: "Python 3", language: "python" };
 const kernel: KernelSpecInfo = useProjectKernel
   ? { name: "python3-epics-readonly", display_name: "Python 3 (EPICS read-only)", language: "python" }
-  : { name: "python3", display_name: "Python 3", language: "python" };
+  : debianKernel;
 
 let dir: string;
 const env = () => ({
@@ -75,7 +76,7 @@ describe("notebooks against real nbformat and nbconvert", () => {
     );
     const ok = outcome({ results: { mean: 1.25 }, figures: [{ name: "figure_01.png", mime: "image/png", data: TINY_PNG }] });
     const finalPath = join(dir, "notebook.ipynb");
-    const code = "results = {'mean': context.beam.current.mean}\nprint(results)";
+    const code = "results = {'mean': context.beam.current.mean, 'has': 'beam' in context}\nprint(results)";
     await writeNotebook(
       finalPath,
       buildFinalNotebook({
@@ -86,7 +87,7 @@ describe("notebooks against real nbformat and nbconvert", () => {
         createdAt: "t",
         errorChain: [],
         figurePaths: ["figures/figure_01.png"],
-        kernel,
+        kernel: debianKernel,
       }),
     );
     const neverRan = join(dir, "attempts", "02", "notebook.ipynb");
@@ -107,6 +108,6 @@ describe("notebooks against real nbformat and nbconvert", () => {
     expect(attemptOutputs.some((o) => o.output_type === "error" && o.ename === "ZeroDivisionError")).toBe(true);
     const finalCode = executedFinal.cells.find((c) => c.id === "code");
     const finalOutputs = finalCode?.cell_type === "code" ? finalCode.outputs : [];
-    expect(finalOutputs).toEqual([expect.objectContaining({ output_type: "stream", text: ["{'mean': 1.25}\n"] })]);
+    expect(finalOutputs).toEqual([expect.objectContaining({ output_type: "stream", text: ["{'mean': 1.25, 'has': True}\n"] })]);
   });
 });

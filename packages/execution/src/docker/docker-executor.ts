@@ -119,7 +119,13 @@ export class DockerExecutor implements Executor {
       const durationMs = performance.now() - started;
       log.debug({ exitCode: waited.StatusCode, oomKilled: state.OOMKilled, durationMs }, "docker run ended");
       if (t.cancelled()) throw new PyfleetError("CANCELLED", `run ${input.runId} attempt ${input.attempt} was cancelled`);
-      const out = { backend: "docker", stdout: stdout.text(), stderr: stderr.text(), stdoutTruncated: stdout.truncated, durationMs };
+      const out = {
+        backend: "docker",
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        stdoutTruncated: stdout.truncated || stderr.truncated,
+        durationMs,
+      };
       const timedOut = t.timedOut();
       if (state.OOMKilled || (waited.StatusCode === SIGKILL_EXIT && !timedOut)) {
         throw new PyfleetError(
@@ -131,9 +137,10 @@ export class DockerExecutor implements Executor {
       const text = splitter.report();
       if (text === null) {
         if (timedOut) return { ...out, results: null, figures: [], recordedWrites: [], warnings: [], error: timeoutErrorInfo(input.timeoutMs) };
+        const code = splitter.reportTooLarge || waited.StatusCode === 2 || waited.StatusCode === 3 ? "INTERNAL" : "KERNEL_DIED";
         const why = splitter.reportTooLarge ? `its report exceeded ${this.maxReportBytes} bytes` : `it exited with ${waited.StatusCode} before reporting`;
-        throw new PyfleetError("BACKEND_UNAVAILABLE", `the sandbox process died: ${why}`, {
-          details: { exitCode: waited.StatusCode, stderr: out.stderr.slice(-2000) },
+        throw new PyfleetError(code, `the sandbox Python process died: ${why}`, {
+          details: { exitCode: waited.StatusCode, backend: "docker", stderr: out.stderr.slice(-2000) },
         });
       }
       const report = parseHarnessReport(JSON.parse(text));

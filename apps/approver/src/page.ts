@@ -84,7 +84,7 @@ function render(list){const tb=document.querySelector('#pending tbody');tb.inner
   tr.innerHTML='<td>'+esc(a.task)+'</td><td class="mode-'+a.executionMode+'">'+esc(a.executionMode)+'</td><td>'+esc(a.pvWrites.map(p=>p.pv||'(dynamic)').join(', '))+'</td><td>'+age(a.createdAt)+'</td><td>'+new Date(a.expiresAt).toLocaleTimeString()+'</td>';
   tr.onclick=()=>open(a.id);tb.appendChild(tr);}}
 async function refresh(){render((await api('/v1/approvals?status=pending')).approvals);}
-async function open(id){const {approval:a}=await api('/v1/approvals/'+encodeURIComponent(id));current=a;$('detail').hidden=false;$('d-msg').textContent='';
+async function open(id){const {approval:a}=await api('/v1/approvals/'+encodeURIComponent(id));if(!current||current.id!==id)$('d-msg').textContent='';current=a;$('detail').hidden=false;
  $('d-task').textContent=a.task;$('d-run').textContent=a.runId+' (attempt '+a.attempt+')';$('d-mode').textContent=a.executionMode+' on '+a.kernelName;$('d-mode').className='mode-'+a.executionMode;
  $('d-req').textContent=a.requester;$('d-hash').textContent=a.codeHash;$('d-votes').textContent=a.votes.filter(v=>v.decision==='approve').length+' of '+a.requiredApprovals+' - status '+a.status;
  $('d-exp').textContent=new Date(a.expiresAt).toLocaleString();$('d-nb').innerHTML=a.notebookLink?'<a target="_blank" href="'+esc(a.notebookLink)+'">open notebook</a>':esc(a.notebookPath||'none');
@@ -97,7 +97,8 @@ async function open(id){const {approval:a}=await api('/v1/approvals/'+encodeURIC
 async function decide(decision){if(!current)return;const reason=$('reason').value.trim();if(!reason){$('d-msg').textContent='Give a reason.';return;}
  const body={decision,codeHash:current.codeHash,reason};const fb=$('feedback').value.trim();if(decision==='reject'&&fb){body.feedback=fb;body.regenerate=$('regenerate').checked;}
  try{const r=await api('/v1/approvals/'+encodeURIComponent(current.id)+'/decision',{method:'POST',body:JSON.stringify(body)});
-  $('d-msg').textContent=r.released?(decision==='approve'?'Approved: the run continues.':'Rejected.'):'Vote recorded: waiting for another approver.';$('reason').value='';await open(current.id);await refresh();}
+  $('reason').value='';await open(current.id);await refresh();
+  $('d-msg').textContent=r.released?(decision==='approve'?'Approved: the run continues.':'Rejected.'):'Vote recorded: waiting for another approver.';}
  catch(e){$('d-msg').textContent='Refused: '+e.message;}}
 async function listen(){if(stream)return;stream=new AbortController();
  try{const r=await fetch('/v1/approvals/events',{headers:{authorization:'Bearer '+token},signal:stream.signal});const rd=r.body.getReader();const dec=new TextDecoder();let buf='';

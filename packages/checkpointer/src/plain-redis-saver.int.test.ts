@@ -168,6 +168,19 @@ describe("PlainRedisSaver on real Redis", () => {
     expect(await list({ thread_id: "run-list", checkpoint_ns: "sub:1" })).toHaveLength(1);
   });
 
+  it("lists across live threads only, and expireThread prunes index entries past their retention", async () => {
+    await seedThread(saver, "run-live");
+    await seedThread(saver, "run-past");
+    const index = threadsIndexKey(fx.prefix);
+    await fx.redis.zadd(index, Date.now() - 1000, "run-past");
+    const threads = new Set<string>();
+    for await (const t of saver.list({ configurable: {} })) threads.add(t.config.configurable?.thread_id);
+    expect([...threads]).toEqual(["run-live"]);
+
+    await saver.expireThread("run-live", 60);
+    expect(await fx.redis.zrange(index, "0", "-1")).toEqual(["run-live"]);
+  });
+
   it("deleteThread removes every key of the thread and its index entry, nothing else", async () => {
     await seedThread(saver, "run-del");
     await seedThread(saver, "run-keep");

@@ -61,6 +61,7 @@ export const ERROR_CODES = {
   UNAUTHORIZED: "validation",
   CANCELLED: "validation",
   THREAD_HAS_RUN: "validation",
+  RUN_NOT_RECONCILABLE: "validation",
 } as const satisfies Record<string, ErrorCategory>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

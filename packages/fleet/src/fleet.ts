@@ -154,6 +154,11 @@ export class Fleet {
     return this.driver.resumeRun(runId, decision);
   }
 
+  /** Ends a run parked at `approve` whose approval expired (status `approval_expired`). */
+  async expireRun(runId: string, reason: string): Promise<void> {
+    await this.driver.finishFailed(runId, new PyfleetError("APPROVAL_EXPIRED", reason), "approval_expired");
+  }
+
   /** Job counts of every queue by state (for metrics and `/readyz`). */
   async queueCounts(): Promise<Record<QueueName, Record<string, number>>> {
     const out = {} as Record<QueueName, Record<string, number>>;

@@ -96,6 +96,11 @@ export const RunRecordSchema = z.object({
   error: z
     .object({ code: z.string(), category: z.enum(ERROR_CATEGORIES), message: z.string() })
     .nullable(),
+  /** Set when an admin settled an `outcome_unknown` run (what was checked on the machine). */
+  reconciliation: z
+    .object({ outcome: z.enum(["succeeded", "failed"]), note: z.string(), by: z.string(), at: z.string() })
+    .nullable()
+    .optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 

@@ -3,3 +3,4 @@ export * from "./approval-store.js";
 export * from "./decision-signer.js";
 export * from "./hmac-approval-verifier.js";
 export * from "./redis-execution-guard.js";
+export * from "./run-reconciler.js";

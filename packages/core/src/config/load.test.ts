@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, expectTypeOf, it } from "vitest";
 import { PyfleetError } from "../errors.js";
 import { ENV_DEFAULTS } from "./env-defaults.js";
 import type { ConfigIssue } from "./issues.js";
 import { loadConfig, loadConfigFromString, resolveConfigPath } from "./load.js";
+import type { PyfleetConfig } from "./schema.js";
 
 const COMMITTED = fileURLToPath(new URL("../../../../config.yml", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "pyfleet-config-"));
@@ -77,6 +78,16 @@ describe("loadConfig", () => {
     expect(config.queues.execute_write_access).toEqual({ concurrency: 1, attempts: 1, backoff_ms: 1000 });
     expect(config.limits.max_code_bytes).toBe(262_144);
     expect(config.approver.required_approvals).toEqual({ read_only: 1, write_access: 1 });
+  });
+
+  it("types enums as literal unions and coerced values as numbers (checked by tsc)", () => {
+    expectTypeOf<PyfleetConfig["execution"]["execution_method"]>().toEqualTypeOf<"container" | "local" | "docker">();
+    expectTypeOf<PyfleetConfig["approval"]["global_mode"]>().toEqualTypeOf<"disabled" | "selective" | "all_capabilities">();
+    expectTypeOf<PyfleetConfig["approval"]["capabilities"]["python_execution"]["mode"]>().toEqualTypeOf<
+      "disabled" | "all_code" | "epics_writes"
+    >();
+    expectTypeOf<PyfleetConfig["execution"]["container"]["jupyter_port"]>().toEqualTypeOf<number>();
+    expectTypeOf<PyfleetConfig["execution"]["modes"]["write_access"]["allows_writes"]>().toEqualTypeOf<boolean>();
   });
 
   it("treats an empty value (key:) as the default", () => {

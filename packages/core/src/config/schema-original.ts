@@ -4,13 +4,15 @@ import { envName } from "./checks.js";
 import type { EnvDefault } from "./env-defaults.js";
 import { bool, int, oneOf, port, section, str } from "./values.js";
 
-
+/** `approval.global_mode`: approval off, per capability, or for everything. */
 export const APPROVAL_GLOBAL_MODES = ["disabled", "selective", "all_capabilities"] as const;
 export type ApprovalGlobalMode = (typeof APPROVAL_GLOBAL_MODES)[number];
 /** Accepted spellings; `control_writes` (the original's newer name) is read as `epics_writes`. */
 export const PYTHON_APPROVAL_MODES_ACCEPTED = ["disabled", "all_code", "epics_writes", "control_writes"] as const;
+/** `approval.capabilities.python_execution.mode` after reading `control_writes` as `epics_writes`. */
 export const PYTHON_APPROVAL_MODES = ["disabled", "all_code", "epics_writes"] as const;
 export type PythonApprovalMode = (typeof PYTHON_APPROVAL_MODES)[number];
+/** `execution.container.reset`: how a kernel is cleaned between runs. */
 export const KERNEL_RESET_MODES = ["restart", "reset"] as const;
 
 const KERNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -37,7 +39,10 @@ export const pythonExecutorSchema = section({
 /** `framework.execution`: backend choice, kernels per mode, and backend settings. */
 export function executionSchema(d: EnvDefault) {
   return section({
-    execution_method: z.enum(EXECUTION_METHODS).prefault(d("execution.execution_method") as never),
+    // The env-supplied default is any string; the enum itself reports a wrong one.
+    execution_method: z
+      .enum(EXECUTION_METHODS)
+      .prefault(d("execution.execution_method") as (typeof EXECUTION_METHODS)[number]),
     modes: section({
       read_only: mode("python3-epics-readonly", false, false),
       write_access: mode("python3-epics-write", true, true),

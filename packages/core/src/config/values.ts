@@ -48,7 +48,7 @@ export function str(def: string, nonEmpty = true) {
 
 /** One of `values`, with a default. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, def: T[number]) {
-  return z.enum(values).default(def as never);
+  return z.enum(values).default(def as z.output<z.ZodEnum<{ [K in T[number]]: K }>>);
 }
 
 /** A TCP port. */

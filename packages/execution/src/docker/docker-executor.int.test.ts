@@ -98,6 +98,7 @@ describe("DockerExecutor against a real Docker engine", () => {
     expect(performance.now() - started).toBeLessThan(4000);
     expect(out.error).toMatchObject({ ename: "ExecutionTimeout", category: "code" });
     expect(out.stdout).toBe("start\n");
+    await docker.settled();
     const client = new Docker({ socketPath: dockerHost.replace("unix://", "") });
     const left = await client.listContainers({ all: true, filters: { label: ["org.pyfleet.run_id=docker-int"] } });
     expect(left).toEqual([]);

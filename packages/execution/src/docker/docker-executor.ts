@@ -21,6 +21,16 @@ export interface DockerExecutorOptions extends Partial<SandboxLimits> {
   logger?: Logger;
 }
 
+/** Longest wait for the output stream to end once the container has exited. */
+const STREAM_DRAIN_MS = 5000;
+
+/** Resolves when `p` does or after `ms`, whichever comes first (the timer is cleared). */
+async function atMost(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /** Exit code of a process killed by SIGKILL (the OOM killer's signal). */
 const SIGKILL_EXIT = 137;
 
@@ -40,6 +50,7 @@ export class DockerExecutor implements Executor {
   private readonly endpoint: string;
   private readonly instanceId = randomBytes(6).toString("hex");
   private readonly live = new Set<Docker.Container>();
+  private readonly removals = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -113,7 +124,9 @@ export class DockerExecutor implements Executor {
       await step("start", () => container.start());
       const t = this.watch(container, input, log);
       const waited = await step("wait", () => container.wait() as Promise<{ StatusCode: number }>).finally(() => t.clear());
-      await ended;
+      // the attach stream ends right after the exit; do not hang on an engine that never closes it
+      await atMost(ended, STREAM_DRAIN_MS);
+      stream.removeAllListeners("data");
       splitter.end();
       const state = (await step("inspect", () => container.inspect())).State;
       const durationMs = performance.now() - started;
@@ -147,8 +160,21 @@ export class DockerExecutor implements Executor {
       return reportToOutcome(report, timedOut ? { ...out, timedOutAfterMs: input.timeoutMs } : out);
     } finally {
       this.live.delete(container);
-      await container.remove({ force: true, v: true }).catch((err: unknown) => log.warn({ err }, "could not remove sandbox container"));
+      // removal (~100 ms) happens after the outcome is returned; settled() and close() await it
+      const removal: Promise<void> = container
+        .remove({ force: true, v: true })
+        .then(
+          () => undefined,
+          (err: unknown) => log.warn({ err }, "could not remove sandbox container"),
+        )
+        .finally(() => this.removals.delete(removal));
+      this.removals.add(removal);
     }
+  }
+
+  /** Resolves once every finished run's container (and its input volume) is removed. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.removals]);
   }
 
   /** Timeout (SIGINT, then SIGKILL after the grace period) and cancellation for one container. */
@@ -181,11 +207,12 @@ export class DockerExecutor implements Executor {
     };
   }
 
-  /** Removes containers still running (a close during a run). Idempotent. */
+  /** Removes containers still running (a close during a run) and waits for pending removals. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.live].map((c) => c.remove({ force: true, v: true }).catch(() => undefined)));
     this.live.clear();
+    await this.settled();
   }
 }

@@ -134,12 +134,15 @@ describe("loadConfig", () => {
     expect(resolveConfigPath({ env: {}, cwd: dir })).toBe(join(dir, "config.yml"));
   });
 
-  it("throws CONFIG_NOT_FOUND naming the missing file", () => {
+  it("throws CONFIG_NOT_FOUND naming a missing or unreadable file", () => {
     const missing = join(dir, "nope.yml");
     const err = captureError(() => loadConfig({ file: missing, env: {} }));
     expect(err.code).toBe("CONFIG_NOT_FOUND");
     expect(err.category).toBe("configuration");
     expect(err.message).toContain(missing);
+    const folder = captureError(() => loadConfig({ file: dir, env: {} }));
+    expect(folder.code).toBe("CONFIG_NOT_FOUND");
+    expect(folder.message).toContain(`cannot read config file ${dir}: EISDIR`);
   });
 
   it("reports every problem at once (cross-key rules too), sorted by line, in the message and in issues", () => {

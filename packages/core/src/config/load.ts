@@ -27,7 +27,7 @@ export function resolveConfigPath(opts: Pick<LoadConfigOptions, "file" | "env" |
 
 /**
  * Reads, substitutes and validates a config file.
- * @throws PyfleetError `CONFIG_NOT_FOUND` when the file is missing; `CONFIG_INVALID` with every
+ * @throws PyfleetError `CONFIG_NOT_FOUND` when the file is missing or unreadable; `CONFIG_INVALID` with every
  *   problem in `issues` (YAML path, bad value, what is allowed).
  */
 export function loadConfig(opts: LoadConfigOptions = {}): PyfleetConfig {
@@ -37,7 +37,16 @@ export function loadConfig(opts: LoadConfigOptions = {}): PyfleetConfig {
       details: { file },
     });
   }
-  return loadConfigFromString(readFileSync(file, "utf8"), { ...opts, source: file });
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new PyfleetError("CONFIG_NOT_FOUND", `cannot read config file ${file}: ${(err as Error).message}`, {
+      cause: err,
+      details: { file },
+    });
+  }
+  return loadConfigFromString(text, { ...opts, source: file });
 }
 
 /** Like {@link loadConfig} on text already in memory; `source` names it in messages. */

@@ -6,3 +6,5 @@ export { approverPage } from "./page.js";
 export * from "./server.js";
 export * from "./webhook-notifier.js";
 export * from "./approver-sweeper.js";
+export { main } from "./main.js";
+export * from "./start-approver.js";

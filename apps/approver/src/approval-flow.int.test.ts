@@ -1,0 +1,160 @@
+import { codeHash, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
+import { AuditLog, createFleet, DecisionSigner, type Fleet, parseSigningKeys, realPipelineBuilder } from "@pyfleet/fleet";
+import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashToken } from "./auth.js";
+import { type RunningApprover, startApprover } from "./start-approver.js";
+
+const KEYS = "k1:approval-flow-test-secret-0123456789";
+const WRITE = (v: number) => `import epics\nepics.caput('SR:C01:HCM', ${v})\nresults = {'set': ${v}}\n`;
+
+describe("approval flow through the fleet (real Redis, analyzer, local Python)", () => {
+  let fx: RedisFixture;
+  let llm: FakeOpenAIServer;
+  let fleet: Fleet;
+  let approver: RunningApprover;
+  let config: PyfleetConfig;
+  let keys: RedisKeys;
+
+  beforeAll(async () => {
+    fx = await createRedisFixture("flow");
+    llm = await FakeOpenAIServer.start();
+    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS, OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" });
+    config = testConfig(env);
+    keys = new RedisKeys(fx.prefix);
+    ({ fleet } = await createFleet(config, {
+      stages: ["generate", "analyze", "execute"],
+      modes: ["read_only", "write_access"],
+      logger: silentLogger(),
+      build: realPipelineBuilder(env),
+    }));
+    approver = await startApprover({
+      config,
+      fleet,
+      env,
+      logger: silentLogger(),
+      host: "127.0.0.1",
+      port: 0,
+      extraTokens: [
+        { sha256: hashToken("alice-token-0001"), identity: "alice", roles: ["approver"] },
+        { sha256: hashToken("bob-token-00001"), identity: "bob", roles: ["approver", "admin"] },
+      ],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await approver?.close();
+    await fleet?.close();
+    await llm?.close();
+    await fx?.cleanup();
+  });
+
+  const submit = (code: string) =>
+    fleet.submit({ user_query: "set the corrector", task_objective: "Set SR:C01:HCM", code, dry_run: true }, { requester: "carol" });
+  const parked = async (code: string) => {
+    const { runId } = await submit(code);
+    const rec = await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval");
+    expect(rec.approvalId).toBeTruthy();
+    return { runId, approvalId: rec.approvalId as string };
+  };
+  const decide = async (approvalId: string, token: string, body: Record<string, unknown>) => {
+    const r = await fetch(`${approver.url}/v1/approvals/${approvalId}/decision`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+
+  it("approve: the write runs once on the write executor (dry-run recorder) and everything is audited", async () => {
+    const { runId, approvalId } = await parked(WRITE(0.5));
+    const res = await decide(approvalId, "alice-token-0001", { decision: "approve", codeHash: codeHash(WRITE(0.5)), reason: "limits checked" });
+    expect(res.status).toBe(200);
+    const done = await waitForStatus((id) => fleet.get(id), runId, ["completed", "failed"]);
+    expect(done.status).toBe("completed");
+    expect(done.mode).toBe("write_access");
+    const details = await fleet.details(runId);
+    expect(details?.final?.result?.recorded_writes).toMatchObject([{ pv: "SR:C01:HCM", value: 0.5 }]);
+    expect(details?.final?.result?.results).toEqual({ set: 0.5 });
+    const types = (await new AuditLog(fx.redis, keys).tail(50)).filter((e) => e.data.runId === runId).map((e) => e.type);
+    expect(types).toEqual(["approval.requested", "approval.decision", "signature.checked", "write.started", "write.finished"]);
+    expect(await new AuditLog(fx.redis, keys).verify()).toMatchObject({ ok: true });
+  });
+
+  it("reject ends the run rejected without running anything", async () => {
+    const { runId, approvalId } = await parked(WRITE(1));
+    expect((await decide(approvalId, "bob-token-00001", { decision: "reject", codeHash: codeHash(WRITE(1)), reason: "not now" })).status).toBe(200);
+    const done = await waitForStatus((id) => fleet.get(id), runId, ["rejected", "failed", "completed"]);
+    expect(done.status).toBe("rejected");
+    expect(await fx.redis.get(keys.execMarker(runId, 1))).toBeNull();
+  });
+
+  it("reject with feedback regenerates the code, which parks again under a new hash", async () => {
+    llm.enqueue({ reply: `Here is the fix:\n\`\`\`python\n${WRITE(0.25)}\`\`\`` });
+    const { runId, approvalId } = await parked(WRITE(2));
+    const r = await decide(approvalId, "bob-token-00001", {
+      decision: "reject",
+      codeHash: codeHash(WRITE(2)),
+      reason: "too strong",
+      feedback: "use 0.25 instead of 2",
+      regenerate: true,
+    });
+    expect(r.status).toBe(200);
+    const again = await waitForStatus(
+      async (id) => {
+        const rec = await fleet.get(id);
+        return rec && rec.approvalId !== approvalId ? rec : null;
+      },
+      runId,
+      "awaiting_approval",
+    );
+    const second = await approver.store.get(again.approvalId as string);
+    expect(second?.attempt).toBe(2);
+    expect(second?.codeHash).toBe(codeHash(WRITE(0.25)));
+    expect(llm.chatRequests.at(-1)?.body.messages.map((m: { content: string }) => m.content).join("\n")).toContain("use 0.25 instead of 2");
+    await fleet.cancel(runId);
+  });
+
+  it("forged or stale decisions sent straight into resume never run the code", async () => {
+    const signer = new DecisionSigner(parseSigningKeys(KEYS), "k1");
+    const forger = new DecisionSigner(parseSigningKeys("k1:not-the-real-secret-000000"), "k1");
+    const decisionFor = (runId: string, approvalId: string, code: string, over: Record<string, unknown> = {}) => ({
+      approvalId,
+      runId,
+      attempt: 1,
+      codeHash: codeHash(code),
+      mode: "write_access" as const,
+      decision: "approve" as const,
+      approvers: ["mallory"],
+      reason: "trust me",
+      expiresAt: new Date(Date.now() + 600_000).toISOString(),
+      signedAt: new Date().toISOString(),
+      ...over,
+    });
+
+    // wrong key: passes the shape check, refused by the executor's signature check
+    const a = await parked(WRITE(3));
+    await fleet.resumeRun(a.runId, forger.sign(decisionFor(a.runId, a.approvalId, WRITE(3))));
+    const ra = await waitForStatus((id) => fleet.get(id), a.runId, ["failed", "completed"]);
+    expect(ra.status).toBe("failed");
+    expect(ra.error?.code).toBe("APPROVAL_SIGNATURE_INVALID");
+
+    // expired, properly signed: refused by the executor
+    const b = await parked(WRITE(4));
+    await fleet.resumeRun(b.runId, signer.sign(decisionFor(b.runId, b.approvalId, WRITE(4), { expiresAt: new Date(Date.now() - 1000).toISOString() })));
+    const rb = await waitForStatus((id) => fleet.get(id), b.runId, ["failed", "completed"]);
+    expect(rb.error?.code).toBe("APPROVAL_EXPIRED");
+
+    // another code hash, or no signature at all: refused before anything runs; the run stays parked
+    const c = await parked(WRITE(5));
+    await expect(fleet.resumeRun(c.runId, signer.sign(decisionFor(c.runId, c.approvalId, WRITE(6))))).rejects.toMatchObject({ category: expect.stringMatching(/approval|validation/) });
+    const { signature: _s, ...unsigned } = signer.sign(decisionFor(c.runId, c.approvalId, WRITE(5)));
+    await expect(fleet.resumeRun(c.runId, unsigned as never)).rejects.toMatchObject({ category: expect.stringMatching(/approval|validation/) });
+    expect((await fleet.get(c.runId))?.status).toBe("awaiting_approval");
+
+    for (const runId of [a.runId, b.runId, c.runId]) expect(await fx.redis.get(keys.execMarker(runId, 1))).toBeNull();
+    const checks = (await new AuditLog(fx.redis, keys).tail(200)).filter((e) => e.type === "signature.checked" && [a.runId, b.runId].includes(e.data.runId as string));
+    expect(checks.map((e) => e.data.ok)).toEqual([false, false]);
+    await fleet.cancel(c.runId);
+  });
+});

@@ -1,0 +1,120 @@
+import { type Env, type Logger, type PyfleetConfig, RedisKeys, signingKeys, webhookSecret } from "@pyfleet/core";
+import { ApprovalStore, AuditLog, DecisionSigner, type Fleet, RunReconciler } from "@pyfleet/fleet";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { ApprovalEvents } from "./approval-events.js";
+import { ApproverSweeper } from "./approver-sweeper.js";
+import { type TokenEntry, TokenAuthenticator } from "./auth.js";
+import { createApproverServer } from "./server.js";
+import { WebhookNotifier } from "./webhook-notifier.js";
+
+export interface StartApproverOptions {
+  config: PyfleetConfig;
+  /** The fleet this approver resumes runs on (a producer-only fleet, or the dev process's). */
+  fleet: Fleet;
+  logger: Logger;
+  env?: Env;
+  host?: string;
+  port?: number;
+  /** Extra identities (the dev identity of `pyfleet dev`). */
+  extraTokens?: TokenEntry[];
+  /** Sweep interval for expiry and undelivered decisions (default 5 s). */
+  sweepIntervalMs?: number;
+}
+
+/** A running approver (also mounted by `pyfleet dev`). */
+export interface RunningApprover {
+  url: string;
+  port: number;
+  store: ApprovalStore;
+  sweeper: ApproverSweeper;
+  /** Stops HTTP, sweeps and webhooks. The fleet is the caller's to close. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the approver API and page on `approver_http` (or `host`/`port`), wired to the fleet:
+ * decisions are signed with the keys from `approver.signing_keys_env` and resume the run.
+ * @throws PyfleetError CONFIG_INVALID when the signing keys are missing or malformed.
+ */
+export async function startApprover(opts: StartApproverOptions): Promise<RunningApprover> {
+  const { config, fleet, logger } = opts;
+  const env = opts.env ?? process.env;
+  const keys = new RedisKeys(config.redis.prefix);
+  const redis = fleet.ctx.redis;
+  const signer = new DecisionSigner(signingKeys(config, env), config.approver.signing_key_id);
+  const audit = new AuditLog(redis, keys, fleet.ctx.clock);
+  const store = new ApprovalStore(
+    redis,
+    keys,
+    signer,
+    audit,
+    {
+      expirySeconds: config.approver.expiry_seconds,
+      requiredApprovals: config.approver.required_approvals,
+      allowSelfApproval: config.approver.allow_self_approval,
+      retentionSeconds: config.runs.retention_seconds,
+    },
+    fleet.ctx.clock,
+  );
+  const events = new ApprovalEvents(redis.duplicate(), keys);
+  await events.start();
+  const webhooks = new WebhookNotifier(
+    config.approver.webhooks.map((h) => {
+      const secret = webhookSecret(h, env);
+      return { url: h.url, events: h.events, ...(secret ? { secret } : {}) };
+    }),
+    logger,
+  );
+  webhooks.attach(events);
+  const sweeper = new ApproverSweeper(store, fleet, logger, opts.sweepIntervalMs);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  new Gauge({
+    name: "pyfleet_approvals_pending",
+    help: "Approvals waiting for a decision",
+    registers: [metrics],
+    async collect() {
+      this.set(await redis.zcard(keys.approvalsPending()));
+    },
+  });
+  const reconciler = new RunReconciler(redis, keys, fleet.ctx.clock);
+  const app = createApproverServer({
+    store,
+    audit,
+    events,
+    auth: new TokenAuthenticator([...config.approver.tokens, ...(opts.extraTokens ?? [])]),
+    release: async (rec, decision) => {
+      await fleet.resumeRun(rec.runId, decision);
+    },
+    reconcile: (runId, input, who) => reconciler.reconcile(runId, input, who.id),
+    metrics,
+    logger,
+    bodyLimit: config.approver_http.body_limit_bytes,
+  });
+  const host = opts.host ?? config.approver_http.host;
+  try {
+    await app.listen({ host, port: opts.port ?? config.approver_http.port });
+  } catch (err) {
+    await Promise.allSettled([events.close(), webhooks.close()]);
+    throw err;
+  }
+  sweeper.start();
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : (opts.port ?? config.approver_http.port);
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    store,
+    sweeper,
+    close() {
+      closing ??= (async () => {
+        await sweeper.close();
+        await app.close();
+        await webhooks.close();
+        await events.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -8,7 +8,7 @@ import { Resolver } from "./resolver.js";
 import { analyzeResults } from "./results-structure.js";
 import { type RuleLevels, resolveRuleLevels } from "./rules.js";
 import { SecurityChecks } from "./security.js";
-import { lineOf, syntaxFindings } from "./syntax.js";
+import { SourceLines, syntaxFindings } from "./syntax.js";
 
 /** Version stamped on every result; bump when verdicts can change for the same code. */
 export const ANALYZER_VERSION = "pyfleet-analysis 0.1.0 (tree-sitter-python 0.25)";
@@ -41,8 +41,8 @@ export function createAnalyzer(options: AnalyzerOptions = {}): CodeAnalyzer {
   };
 }
 
-function finding(src: string, node: PyNode, rule: string, level: Finding["level"], message: string): Finding {
-  return { rule, level, line: node.row + 1, column: node.column + 1, snippet: lineOf(src, node.row), message };
+function finding(lines: SourceLines, node: PyNode, rule: string, level: Finding["level"], message: string): Finding {
+  return { rule, level, line: node.row + 1, column: node.column + 1, snippet: lines.at(node.row), message };
 }
 
 /** Control-system accesses of a code string (used for literal code given to exec/eval). */
@@ -77,12 +77,13 @@ export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings:
   const started = performance.now();
   const src = input.code;
   const { root } = parser.parse(src);
-  const findings: Finding[] = syntaxFindings(src, root);
+  const lines = new SourceLines(src);
+  const findings: Finding[] = syntaxFindings(src, root, lines);
   const r = new Resolver(src, root);
   r.solve();
   const security = new SecurityChecks(r, (rule, node, message) => {
     const level = settings.levels[rule];
-    if (level !== "allow") findings.push(finding(src, node, rule, level, message));
+    if (level !== "allow") findings.push(finding(lines, node, rule, level, message));
   });
   const accesses = detect(r, security, (code, at) =>
     accessesOf(parser, code, 1).map((a) => ({ ...a, node: at, api: `${a.api} (in exec/eval string)` })),
@@ -92,10 +93,10 @@ export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings:
   const reads = uniqueBy(accesses.filter((a) => a.kind === "read"), key);
   for (const w of writes) {
     if (w.dynamic)
-      findings.push(finding(src, w.node, "dynamic-control-access", "warn", `${w.reason}; counted as a possible control-system write (fail safe)`));
-    else findings.push(finding(src, w.node, "control-write", "info", `writes ${w.pv ?? "a PV whose name is not a literal"} via ${w.api}`));
+      findings.push(finding(lines, w.node, "dynamic-control-access", "warn", `${w.reason}; counted as a possible control-system write (fail safe)`));
+    else findings.push(finding(lines, w.node, "control-write", "info", `writes ${w.pv ?? "a PV whose name is not a literal"} via ${w.api}`));
   }
-  for (const a of reads) findings.push(finding(src, a.node, "control-read", "info", `reads ${a.pv ?? "a PV whose name is not a literal"} via ${a.api}`));
+  for (const a of reads) findings.push(finding(lines, a.node, "control-read", "info", `reads ${a.pv ?? "a PV whose name is not a literal"} via ${a.api}`));
 
   const results = analyzeResults(r);
   const expected = Object.keys(input.expectedResults ?? {});
@@ -116,7 +117,7 @@ export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings:
           level: "warn",
           line: results.line ?? 0,
           column: 1,
-          snippet: results.line ? lineOf(src, results.line - 1) : "",
+          snippet: results.line ? lines.at(results.line - 1) : "",
           message: results.dynamicKeys
             ? `expected result "${k}" is not set with a literal key (some keys are computed)`
             : `expected result "${k}" is never set in results`,
@@ -127,7 +128,7 @@ export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings:
   if (first && !settings.policy.writesEnabled)
     findings.push(
       finding(
-        src,
+        lines,
         first.node,
         "writes-disabled",
         "block",

@@ -15,13 +15,26 @@ const PASS_THROUGH = new Set(["list", "tuple", "set", "sorted", "reversed", "ite
  */
 export abstract class Evaluator {
   readonly scopes: Map<number, Scope>;
-  protected readonly fieldsByName = new Map<string, ValueSet>();
+  /**
+   * Attribute slots: `all` holds every value stored under an attribute name (read through
+   * receivers of unknown type), `byClass` what was stored on instances of one class (key
+   * `classId:name`), `untyped` what was stored through receivers of unknown type (instances
+   * read it too, since the receiver may have been one of them).
+   */
+  protected readonly attrs = {
+    all: new Map<string, ValueSet>(),
+    byClass: new Map<string, ValueSet>(),
+    untyped: new Map<string, ValueSet>(),
+  };
   protected readonly returns = new Map<number, ValueSet>();
   protected readonly items = new Map<number, ValueSet>();
   /** Per-position values of tuple / list literals and factory results, for precise unpacking. */
   protected readonly positional = new Map<number, ValueSet[]>();
   private readonly params = new Map<number, Param[]>();
   protected changed = false;
+  /** Results of `eval` per node within one fixpoint round (cleared each round; exact afterwards). */
+  protected readonly memo = new Map<number, ValueSet>();
+  private readonly families = new Map<number, PyNode[]>();
   /** True when the module imports any control-system client (makes `globals()` lookups dynamic). */
   usesControl = false;
 
@@ -39,6 +52,14 @@ export abstract class Evaluator {
 
   /** The scope a node is evaluated in is supplied by {@link walkScoped}; this evaluates an expression. */
   eval(node: PyNode, scope: Scope, depth = 0): ValueSet {
+    const hit = this.memo.get(node.id);
+    if (hit) return hit;
+    const values = this.evalUncached(node, scope, depth);
+    this.memo.set(node.id, values);
+    return values;
+  }
+
+  private evalUncached(node: PyNode, scope: Scope, depth: number): ValueSet {
     if (depth > MAX_DEPTH) return new Map();
     const d = depth + 1;
     switch (node.type) {
@@ -175,6 +196,7 @@ export abstract class Evaluator {
           addAll(out, single({ k: "collmeth", id: v.id }));
           break;
         case "obj":
+          typed = true;
           addAll(out, this.classMember(v.cls, attr, v.cls));
           break;
         case "class":
@@ -185,23 +207,44 @@ export abstract class Evaluator {
           break;
       }
     }
-    if (!typed) addAll(out, this.fieldsByName.get(attr) ?? new Map());
+    if (!typed) addAll(out, this.attrs.all.get(attr) ?? new Map());
     return out;
   }
 
   /** A member of a user class; `self` is the instance's class when accessed through an instance. */
   private classMember(cls: PyNode, attr: string, self: PyNode | null): ValueSet {
     const out: ValueSet = new Map();
-    const body = field(cls, "body");
-    for (const stmt of body ? namedChildren(body) : []) {
-      const def = stmt.type === "decorated_definition" ? field(stmt, "definition") : stmt;
-      const name = def && field(def, "name");
-      if (def?.type === "function_definition" && name && text(this.src, name) === attr)
-        addAll(out, single(self ? { k: "func", node: def, bound: true, self } : { k: "func", node: def, bound: false }));
+    for (const member of this.family(cls)) {
+      const body = field(member, "body");
+      for (const stmt of body ? namedChildren(body) : []) {
+        const def = stmt.type === "decorated_definition" ? field(stmt, "definition") : stmt;
+        const name = def && field(def, "name");
+        if (def?.type === "function_definition" && name && text(this.src, name) === attr)
+          addAll(out, single(self ? { k: "func", node: def, bound: true, self } : { k: "func", node: def, bound: false }));
+      }
+      addAll(out, this.scopes.get(member.id)?.vars.get(attr) ?? new Map());
+      addAll(out, this.attrs.byClass.get(`${member.id}:${attr}`) ?? new Map());
     }
-    addAll(out, this.scopes.get(cls.id)?.vars.get(attr) ?? new Map());
-    addAll(out, this.fieldsByName.get(attr) ?? new Map());
+    addAll(out, this.attrs.untyped.get(attr) ?? new Map());
     return out;
+  }
+
+  /**
+   * A user class with every user class it is related to by inheritance (bases and subclasses):
+   * a method of a base reads `self.x` that a subclass set, and the other way round.
+   */
+  protected family(cls: PyNode): PyNode[] {
+    return this.families.get(cls.id) ?? [cls];
+  }
+
+  /** Records that `sub` inherits from `base` (both user classes); merges their families. */
+  protected relate(base: PyNode, sub: PyNode): void {
+    const a = this.family(base);
+    const b = this.family(sub);
+    if (a === b || a.includes(sub)) return;
+    const merged = [...new Set([...a, ...b])];
+    for (const c of merged) this.families.set(c.id, merged);
+    this.changed = true;
   }
 
   private evalCall(call: PyNode, scope: Scope, depth: number): ValueSet {

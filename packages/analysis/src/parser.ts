@@ -30,7 +30,10 @@ let shared: Promise<PythonParser> | null = null;
 
 /** Python parser on web-tree-sitter. Create it with {@link PythonParser.create}. */
 export class PythonParser {
-  private constructor(private readonly parser: Parser) {}
+  private constructor(
+    private readonly parser: Parser,
+    private readonly tables: Tables,
+  ) {}
 
   /** Returns the process-wide parser, loading the WebAssembly grammar on first use. */
   static create(): Promise<PythonParser> {
@@ -38,7 +41,7 @@ export class PythonParser {
       shared = loadLanguage().then((lang) => {
         const parser = new Parser();
         parser.setLanguage(lang);
-        return new PythonParser(parser);
+        return new PythonParser(parser, tablesOf(lang));
       });
       shared.catch(() => {
         shared = null;
@@ -52,7 +55,7 @@ export class PythonParser {
     const tree = this.parser.parse(source);
     if (!tree) throw new Error("tree-sitter returned no tree");
     try {
-      return { source, root: convert(tree.walk()) };
+      return { source, root: convert(tree.walk(), this.tables, source, tree.rootNode.hasError) };
     } finally {
       tree.delete();
     }
@@ -61,22 +64,75 @@ export class PythonParser {
 
 type Cursor = ReturnType<NonNullable<ReturnType<Parser["parse"]>>["walk"]>;
 
-/** Copies the tree with a cursor (the cheapest way to visit every node from JS). */
-function convert(cursor: Cursor): PyNode {
+/** Type names, field names and named-ness per id, read once from the grammar. */
+interface Tables {
+  types: string[];
+  fields: Array<string | null>;
+  named: boolean[];
+}
+
+const tablesByLanguage = new WeakMap<Language, Tables>();
+
+function tablesOf(lang: Language): Tables {
+  let t = tablesByLanguage.get(lang);
+  if (!t) {
+    const types: string[] = [];
+    const named: boolean[] = [];
+    for (let id = 0; id < lang.nodeTypeCount; id++) {
+      types.push(lang.nodeTypeForId(id) ?? "");
+      named.push(lang.nodeTypeIsNamed(id));
+    }
+    const fields: Array<string | null> = [null];
+    for (let id = 1; id <= lang.fieldCount; id++) fields.push(lang.fieldNameForId(id));
+    t = { types, fields, named };
+    tablesByLanguage.set(lang, t);
+  }
+  return t;
+}
+
+/** Start offsets of every line, for turning offsets into rows and columns. */
+function lineStarts(source: string): number[] {
+  const starts = [0];
+  for (let i = source.indexOf("\n"); i >= 0; i = source.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/**
+ * Copies the tree with a cursor, the cheapest way to visit every node from JS: numeric ids are
+ * mapped through tables, rows and columns come from the line table rather than from WebAssembly,
+ * and MISSING tokens are only asked for when the tree has errors.
+ */
+function convert(cursor: Cursor, tables: Tables, source: string, hasError: boolean): PyNode {
+  const starts = lineStarts(source);
+  let row = 0;
   let id = 0;
-  const make = (parent: PyNode | null): PyNode => ({
-    id: id++,
-    type: cursor.nodeType,
-    field: cursor.currentFieldName,
-    named: cursor.nodeIsNamed,
-    missing: cursor.nodeIsMissing,
-    startIndex: cursor.startIndex,
-    endIndex: cursor.endIndex,
-    row: cursor.startPosition.row,
-    column: cursor.startPosition.column,
-    parent,
-    children: [],
-  });
+  const make = (parent: PyNode | null): PyNode => {
+    const typeId = cursor.nodeTypeId;
+    const startIndex = cursor.startIndex;
+    if (startIndex < (starts[row] ?? 0) || startIndex >= (starts[row + 1] ?? Number.POSITIVE_INFINITY)) {
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= startIndex) lo = mid;
+        else hi = mid - 1;
+      }
+      row = lo;
+    }
+    return {
+      id: id++,
+      type: tables.types[typeId] ?? "ERROR",
+      field: tables.fields[cursor.currentFieldId] ?? null,
+      named: tables.named[typeId] ?? false,
+      missing: hasError && cursor.nodeIsMissing,
+      startIndex,
+      endIndex: cursor.endIndex,
+      row,
+      column: startIndex - starts[row]!,
+      parent,
+      children: [],
+    };
+  };
   const root = make(null);
   let current = root;
   if (!cursor.gotoFirstChild()) return root;

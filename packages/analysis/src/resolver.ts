@@ -5,6 +5,21 @@ import { importedName, paramsOf, type Scope, walkScoped } from "./scopes.js";
 import { single, type ValueSet } from "./values.js";
 
 const MAX_ITERATIONS = 12;
+/** Node types {@link Resolver.bindNode} acts on; everything else is skipped in the fixpoint. */
+const BINDING_NODES = new Set([
+  "assignment",
+  "augmented_assignment",
+  "for_statement",
+  "for_in_clause",
+  "as_pattern",
+  "named_expression",
+  "return_statement",
+  "call",
+  "import_statement",
+  "import_from_statement",
+  "function_definition",
+  "class_definition",
+]);
 
 /**
  * A small flow-insensitive resolver: every name in every scope gets the union of the values
@@ -16,11 +31,17 @@ const MAX_ITERATIONS = 12;
 export class Resolver extends Evaluator {
   /** Propagates values until nothing changes (bounded). */
   solve(): void {
+    const work: Array<[PyNode, Scope]> = [];
+    walkScoped(this.root, this.scopes, (n, s) => {
+      if (BINDING_NODES.has(n.type)) work.push([n, s]);
+    });
     for (let i = 0; i < MAX_ITERATIONS; i++) {
       this.changed = false;
-      walkScoped(this.root, this.scopes, (n, s) => this.bindNode(n, s));
-      if (!this.changed) return;
+      this.memo.clear();
+      for (const [n, s] of work) this.bindNode(n, s);
+      if (!this.changed) break;
     }
+    this.memo.clear();
   }
 
   /** Binds a target pattern to values (attributes go to the per-name field slot). */
@@ -31,14 +52,17 @@ export class Resolver extends Evaluator {
         return;
       case "attribute": {
         const attr = field(target, "attribute");
-        if (!attr) return;
+        const obj = field(target, "object");
+        if (!attr || !obj) return;
         const name = text(this.src, attr);
-        let slot = this.fieldsByName.get(name);
-        if (!slot) {
-          slot = new Map();
-          this.fieldsByName.set(name, slot);
-        }
-        this.add(slot, values);
+        this.addToSlot(this.attrs.all, name, values);
+        let typed = false;
+        for (const v of this.eval(obj, scope).values())
+          if (v.k === "obj") {
+            typed = true;
+            this.addToSlot(this.attrs.byClass, `${v.cls.id}:${name}`, values);
+          }
+        if (!typed) this.addToSlot(this.attrs.untyped, name, values);
         return;
       }
       case "subscript": {
@@ -71,6 +95,15 @@ export class Resolver extends Evaluator {
       default:
         return;
     }
+  }
+
+  private addToSlot(slots: Map<string, ValueSet>, key: string, values: ValueSet): void {
+    let slot = slots.get(key);
+    if (!slot) {
+      slot = new Map();
+      slots.set(key, slot);
+    }
+    this.add(slot, values);
   }
 
   private bindNode(n: PyNode, s: Scope): void {
@@ -150,6 +183,9 @@ export class Resolver extends Evaluator {
     if (n.type === "function_definition") {
       this.setVar(s, text(this.src, name), single({ k: "func", node: n, bound: false }));
       const inner = this.scopes.get(n.id);
+      const self = paramsOf(this.src, n)[0];
+      if (s.kind === "class" && inner && self?.kind === "pos" && !isStatic(this.src, n))
+        this.setVar(inner, self.name, single({ k: "obj", cls: s.node }));
       for (const p of paramsOf(this.src, n))
         if (p.defaultValue && inner) this.setVar(inner, p.name, this.eval(p.defaultValue, s));
       return;
@@ -161,7 +197,14 @@ export class Resolver extends Evaluator {
       for (const v of this.eval(b, s).values()) {
         if (v.k === "qual") base = constructorFamily(v.q) ?? base;
         if (v.k === "class" && v.base) base = v.base;
+        if (v.k === "class") this.relate(v.node, n);
       }
     this.setVar(s, text(this.src, name), single({ k: "class", node: n, base }));
   }
+}
+
+/** True for `@staticmethod` / `@classmethod` functions (their first parameter is not an instance). */
+function isStatic(src: string, fn: PyNode): boolean {
+  const decorated = fn.parent?.type === "decorated_definition" ? fn.parent : null;
+  return !!decorated && namedChildren(decorated).some((d) => d.type === "decorator" && /staticmethod|classmethod/.test(text(src, d)));
 }

@@ -117,31 +117,26 @@ export function buildScopes(src: string, root: PyNode): Map<number, Scope> {
 }
 
 function declare(src: string, n: PyNode, s: Scope): void {
-  const add = (names: string[]) => {
-    for (const name of names) s.declared.add(name);
-  };
   switch (n.type) {
     case "assignment":
     case "augmented_assignment":
     case "for_statement":
     case "for_in_clause": {
       const left = field(n, "left");
-      if (left) add(targetNames(src, left));
+      if (left) for (const name of targetNames(src, left)) s.declared.add(name);
       break;
     }
     case "as_pattern_target":
-      add(targetNames(src, n));
+      for (const name of targetNames(src, n)) s.declared.add(name);
       break;
     case "named_expression": {
       const name = field(n, "name");
-      if (name) add([text(src, name)]);
+      if (name) s.declared.add(text(src, name));
       break;
     }
     case "import_statement":
-      for (const c of fields(n, "name")) add([importedName(src, c, true)]);
-      break;
     case "import_from_statement":
-      for (const c of fields(n, "name")) add([importedName(src, c, false)]);
+      for (const c of fields(n, "name")) s.declared.add(importedName(src, c, n.type === "import_statement"));
       break;
     case "global_statement":
       for (const c of namedChildren(n)) s.globals.add(text(src, c));

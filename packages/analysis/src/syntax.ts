@@ -7,23 +7,25 @@ const PY2_NODES: Record<string, string> = {
   exec_statement: "exec is a function in Python 3: use exec(...)",
 };
 
-/** Source line of a 0-based row, trimmed, for finding snippets. */
-export function lineOf(src: string, row: number): string {
-  let start = 0;
-  for (let i = 0; i < row; i++) {
-    const next = src.indexOf("\n", start);
-    if (next < 0) return "";
-    start = next + 1;
+/** Source lines, split once per analysis, for finding snippets. */
+export class SourceLines {
+  private readonly lines: string[];
+
+  constructor(src: string) {
+    this.lines = src.split("\n");
   }
-  const end = src.indexOf("\n", start);
-  return src.slice(start, end < 0 ? undefined : end).trim().slice(0, 200);
+
+  /** The line of a 0-based row, trimmed and capped at 200 characters. */
+  at(row: number): string {
+    return (this.lines[row] ?? "").trim().slice(0, 200);
+  }
 }
 
 /**
  * Syntax errors as findings (rule `syntax`, level block). tree-sitter recovers from errors, so
  * one mistake yields an ERROR node or a MISSING token; each becomes one readable finding.
  */
-export function syntaxFindings(src: string, root: PyNode): Finding[] {
+export function syntaxFindings(src: string, root: PyNode, lines: SourceLines): Finding[] {
   const out: Finding[] = [];
   walk(root, (n) => {
     let message: string | null = null;
@@ -38,7 +40,7 @@ export function syntaxFindings(src: string, root: PyNode): Finding[] {
       level: "block",
       line: n.row + 1,
       column: n.column + 1,
-      snippet: lineOf(src, n.row),
+      snippet: lines.at(n.row),
       message: `Syntax error at line ${n.row + 1}, column ${n.column + 1}: ${message}`,
     });
   });

@@ -104,6 +104,15 @@ describe("DockerExecutor against a real Docker engine", () => {
     expect(left).toEqual([]);
   });
 
+  it("kills the container when the run is cancelled", async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 500);
+    const started = performance.now();
+    const err = await errorOf(docker.execute(input("import time\ntime.sleep(30)", { signal: ac.signal })));
+    expect(err.code).toBe("CANCELLED");
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it("turns a memory bomb into a MEMORY_LIMIT policy error naming the limit", async () => {
     const err = await errorOf(docker.execute(input("blocks = []\nwhile True:\n    blocks.append(bytearray(64 * 1024 * 1024))")));
     expect(err.code).toBe("MEMORY_LIMIT");

@@ -132,6 +132,8 @@ export class DockerExecutor implements Executor {
       const durationMs = performance.now() - started;
       log.debug({ exitCode: waited.StatusCode, oomKilled: state.OOMKilled, durationMs }, "docker run ended");
       if (t.cancelled()) throw new PyfleetError("CANCELLED", `run ${input.runId} attempt ${input.attempt} was cancelled`);
+      // close() force-removes running containers: their exit 137 is not the code's doing
+      if (this.closed) throw new PyfleetError("BACKEND_UNAVAILABLE", "the docker executor was closed during the run");
       const out = {
         backend: "docker",
         stdout: stdout.text(),

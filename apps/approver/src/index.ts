@@ -8,3 +8,4 @@ export * from "./webhook-notifier.js";
 export * from "./approver-sweeper.js";
 export { main } from "./main.js";
 export * from "./start-approver.js";
+export * from "./dev-approver.js";

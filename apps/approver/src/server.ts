@@ -1,7 +1,7 @@
 import { DecisionBodySchema, PyfleetError, parseOrThrow, type RunStatus, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord, ApprovalStore, ApproverIdentity, AuditLog } from "@pyfleet/fleet";
 import { approvalSummary } from "@pyfleet/fleet";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { z } from "zod";
@@ -43,7 +43,7 @@ const ReconcileBody = z
 
 /** Builds the approver's HTTP app (API, SSE, web page). Call `listen` on the result. */
 export function createApproverServer(deps: ApproverDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: deps.bodyLimit, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: deps.bodyLimit, logController: new LogController({ disableRequestLogging: true }) });
   installErrorHandler(app);
 
   const require = (req: FastifyRequest, role: Role): ApproverIdentity => {

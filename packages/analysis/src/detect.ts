@@ -22,6 +22,7 @@ export interface Access {
 export type NestedAnalysis = (code: string, at: PyNode) => Access[];
 
 const EXEC_LIKE = new Set(["builtins.exec", "builtins.eval", "builtins.compile"]);
+const RUNNERS = new Set(["runpy.run_path", "runpy.run_module"]);
 const PATHLIB = new Set(["pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"]);
 
 /**
@@ -49,9 +50,11 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
       case "attribute":
         if (!(n.field === "function" && n.parent?.type === "call")) onAttribute(n, s);
         if (text(r.src, field(n, "attribute") ?? n) === "environ") onEnviron(n, s);
+        if (isArgument(n)) onCallableArgument(n, s);
         return;
       case "identifier":
         if (text(r.src, n) === "environ" && n.field !== "attribute" && n.parent?.type !== "dotted_name" && n.parent?.type !== "aliased_import") onEnviron(n, s);
+        if (isArgument(n)) onCallableArgument(n, s);
         return;
       case "import_statement":
       case "import_from_statement":
@@ -98,6 +101,7 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
         if (spec) add(spec.kind, pvFor(spec, call, s, null, ""), call, v.q.replace(/^builtins\./, ""));
         if (v.q === "builtins.setattr") onSetattr(call, s);
         if (EXEC_LIKE.has(v.q)) onExec(call, s, v.q.slice(9));
+        if (RUNNERS.has(v.q)) add("write", [], call, "dynamic", `${v.q}() runs Python code the analyzer cannot see`);
         typed = true;
       } else if (v.k === "meth") {
         typed = true;
@@ -117,6 +121,18 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
       add(spec.kind, pvFor(spec, call, s, null, ""), call, `.${method}`);
     }
     if (method && fn.type === "attribute") onPathCall(method, fn, call, s);
+  }
+
+  /**
+   * A write function or method handed to other code as a value (`map(caput, ...)`,
+   * `Thread(target=pv.put)`, `partial(caput, name)`): whoever receives it may call it.
+   */
+  function onCallableArgument(n: PyNode, s: Scope): void {
+    for (const v of r.eval(n, s).values()) {
+      const spec = v.k === "qual" ? (FUNCTIONS[v.q] ?? HELPERS[v.q.slice(v.q.lastIndexOf(".") + 1)]) : undefined;
+      if (spec?.kind === "write" && v.k === "qual") add("write", [], n, `${v.q} passed as a callable`);
+      if (v.k === "meth" && FAMILIES[v.fam]?.writes.has(v.name)) add("write", [v.pv], n, `${v.fam}.${v.name} passed as a callable`);
+    }
   }
 
   function onPathCall(method: string, fn: PyNode, call: PyNode, s: Scope): void {
@@ -182,6 +198,14 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
 function withoutShadowedNulls(accesses: Access[]): Access[] {
   const named = new Set(accesses.filter((a) => a.pv !== null).map((a) => `${a.kind}|${a.node.id}`));
   return accesses.filter((a) => a.pv !== null || a.dynamic || !named.has(`${a.kind}|${a.node.id}`));
+}
+
+/** True when the node is passed to a call (positionally, by keyword, or inside a literal list / tuple there). */
+function isArgument(n: PyNode): boolean {
+  let cur = n;
+  while (cur.parent && (cur.parent.type === "list" || cur.parent.type === "tuple")) cur = cur.parent;
+  const p = cur.parent;
+  return !!p && (p.type === "argument_list" || (p.type === "keyword_argument" && cur.field === "value"));
 }
 
 /** True when the node is (part of) the left side of an assignment. */

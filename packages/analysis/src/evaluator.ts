@@ -124,7 +124,16 @@ export abstract class Evaluator {
         return single({ k: "coll", id: node.id });
       case "subscript": {
         const value = field(node, "value");
-        return value ? this.elements(this.eval(value, scope, d)) : new Map();
+        if (!value) return new Map();
+        const container = this.eval(value, scope, d);
+        const out = this.elements(container);
+        for (const v of container.values())
+          if (v.k === "qual" && v.q === "sys.modules") {
+            const names = this.strings(field(node, "subscript"), scope);
+            for (const n of names) addAll(out, single({ k: "qual", q: n }));
+            if (names.length === 0) addAll(out, single({ k: "dyn", reason: "module looked up in sys.modules by a computed name" }));
+          }
+        return out;
       }
       case "lambda":
         return single({ k: "func", node, bound: false });
@@ -179,7 +188,12 @@ export abstract class Evaluator {
       switch (v.k) {
         case "qual":
           typed = true;
-          addAll(out, single({ k: "qual", q: `${v.q}.${attr}` }));
+          addAll(
+            out,
+            attr === "__dict__" && isControlQual(v.q)
+              ? single({ k: "dyn", reason: `names looked up in ${v.q}.__dict__` })
+              : single({ k: "qual", q: `${v.q}.${attr}` }),
+          );
           break;
         case "inst": {
           typed = true;
@@ -341,12 +355,28 @@ export abstract class Evaluator {
       return out;
     }
     if (q === "builtins.next" && first) return this.elements(this.eval(first, scope, depth));
+    if (q === "builtins.map" && first) return this.mapCall(first, args.positional.slice(1), call, scope, depth);
     if (q === "builtins.dict") {
       this.touch(call.id);
       for (const a of [...args.positional, ...args.keywords.values()]) this.add(this.items.get(call.id)!, this.eval(a, scope, depth));
       return single({ k: "coll", id: call.id });
     }
     return out;
+  }
+
+  /** `map(F, xs)`: a collection of what calling F on the elements of xs gives (constructors and functions). */
+  private mapCall(fn: PyNode, iterables: PyNode[], call: PyNode, scope: Scope, depth: number): ValueSet {
+    this.touch(call.id);
+    const into = this.items.get(call.id)!;
+    const names: string[] = [];
+    for (const it of iterables) for (const e of this.elements(this.eval(it, scope, depth)).values()) if (e.k === "str") names.push(e.s);
+    for (const v of this.eval(fn, scope, depth).values()) {
+      const fam = v.k === "qual" ? constructorFamily(v.q) : null;
+      if (fam) for (const pv of names.length > 0 && !UNNAMED_FAMILIES.has(fam) ? names : [null]) this.add(into, single({ k: "inst", fam, pv }));
+      if (v.k === "func") this.add(into, this.returns.get(v.node.id) ?? new Map());
+      if (v.k === "dyn") this.add(into, single(v));
+    }
+    return single({ k: "coll", id: call.id });
   }
 
   /** True when values come from a control-system module or object (or are already dynamic). */

@@ -7,7 +7,7 @@ import type { PyNode } from "./py-node.js";
 import { Resolver } from "./resolver.js";
 import { analyzeResults } from "./results-structure.js";
 import { type RuleLevels, resolveRuleLevels } from "./rules.js";
-import { SecurityChecks } from "./security.js";
+import { type Emit, SecurityChecks } from "./security.js";
 import { SourceLines, syntaxFindings } from "./syntax.js";
 
 /** Version stamped on every result; bump when verdicts can change for the same code. */
@@ -45,13 +45,16 @@ function finding(lines: SourceLines, node: PyNode, rule: string, level: Finding[
   return { rule, level, line: node.row + 1, column: node.column + 1, snippet: lines.at(node.row), message };
 }
 
-/** Control-system accesses of a code string (used for literal code given to exec/eval). */
-function accessesOf(parser: PythonParser, code: string, depth: number): Access[] {
+/**
+ * Control-system accesses of a code string (literal code given to exec/eval); its security
+ * findings go to `emit` so the caller can report them at the exec/eval call.
+ */
+function accessesOf(parser: PythonParser, code: string, depth: number, emit: Emit): Access[] {
   const { root } = parser.parse(code);
   const r = new Resolver(code, root);
   r.solve();
-  const security = new SecurityChecks(r, () => {});
-  return detect(r, security, (inner) => (depth < MAX_NESTING ? accessesOf(parser, inner, depth + 1) : [dynamicAccess(root)]));
+  const security = new SecurityChecks(r, emit);
+  return detect(r, security, (inner) => (depth < MAX_NESTING ? accessesOf(parser, inner, depth + 1, emit) : [dynamicAccess(root)]));
 }
 
 function dynamicAccess(node: PyNode): Access {
@@ -81,12 +84,17 @@ export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings:
   const findings: Finding[] = syntaxFindings(src, root, lines);
   const r = new Resolver(src, root);
   r.solve();
-  const security = new SecurityChecks(r, (rule, node, message) => {
+  const emit: Emit = (rule, node, message) => {
     const level = settings.levels[rule];
     if (level !== "allow") findings.push(finding(lines, node, rule, level, message));
-  });
+  };
+  const security = new SecurityChecks(r, emit);
   const accesses = detect(r, security, (code, at) =>
-    accessesOf(parser, code, 1).map((a) => ({ ...a, node: at, api: `${a.api} (in exec/eval string)` })),
+    accessesOf(parser, code, 1, (rule, _node, message) => emit(rule, at, `${message} (in an exec/eval string)`)).map((a) => ({
+      ...a,
+      node: at,
+      api: `${a.api} (in exec/eval string)`,
+    })),
   );
   const key = (a: Access) => `${a.kind}|${a.pv}|${a.node.id}|${a.api}`;
   const writes = uniqueBy(accesses.filter((a) => a.kind === "write"), key);

@@ -15,6 +15,19 @@ export interface ResultsInfo {
 
 const DICT_BUILDERS = new Set(["dictionary", "dictionary_comprehension"]);
 
+/** Assignments that run in the module scope (also inside if / try / with / for at top level). */
+function moduleLevelAssignments(root: PyNode): PyNode[] {
+  const out: PyNode[] = [];
+  const stack = [...root.children].reverse();
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === "function_definition" || n.type === "class_definition" || n.type === "lambda") continue;
+    if (n.type === "assignment") out.push(n);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
+  return out;
+}
+
 /** Finds `results = {...}` at module level and every key set into it anywhere in the code. */
 export function analyzeResults(r: Resolver): ResultsInfo {
   const src = r.src;
@@ -30,9 +43,8 @@ export function analyzeResults(r: Resolver): ResultsInfo {
     if (d.type === "dictionary_comprehension") info.dynamicKeys = true;
     if (d.type === "call") for (const kw of namedChildren(field(d, "arguments") ?? d)) if (kw.type === "keyword_argument") info.keys.add(text(src, field(kw, "name")!));
   };
-  for (const stmt of namedChildren(r.root)) {
-    const a = stmt.type === "expression_statement" ? namedChildren(stmt)[0] : undefined;
-    if (a?.type !== "assignment" || !isResults(field(a, "left"))) continue;
+  for (const a of moduleLevelAssignments(r.root)) {
+    if (!isResults(field(a, "left"))) continue;
     const right = field(a, "right");
     if (!right) continue;
     const isDict = DICT_BUILDERS.has(right.type) || (right.type === "call" && text(src, field(right, "function") ?? right) === "dict");

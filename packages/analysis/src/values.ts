@@ -28,8 +28,11 @@ export type Value =
 /** A set of possible values, keyed for de-duplication. */
 export type ValueSet = Map<string, Value>;
 
-/** Largest number of values kept per name (more would only slow the fixpoint down). */
-export const MAX_VALUES = 48;
+/**
+ * Most string values kept per set. Strings only label PVs, so dropping some never hides an
+ * access; every other kind of value is kept (their number is bounded by the code's size).
+ */
+export const MAX_STRINGS = 48;
 
 /** Stable identity of a value inside a {@link ValueSet}. */
 export function valueKey(v: Value): string {
@@ -65,7 +68,7 @@ export function single(v: Value): ValueSet {
 export function addAll(into: ValueSet, from: ValueSet): boolean {
   let grew = false;
   for (const [key, v] of from) {
-    if (into.size >= MAX_VALUES) break;
+    if (v.k === "str" && into.size >= MAX_STRINGS) continue;
     if (!into.has(key)) {
       into.set(key, v);
       grew = true;

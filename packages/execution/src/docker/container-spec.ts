@@ -86,6 +86,8 @@ export function containerSpec(
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],
       IpcMode: "private",
+      // output is read from the attach stream; a json-file log would put a stdout flood on disk
+      LogConfig: { Type: "none", Config: {} },
       Privileged: false,
     },
   };

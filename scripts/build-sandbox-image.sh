@@ -4,7 +4,8 @@
 # 1. debootstrap a minimal bookworm with python3, numpy, matplotlib, pandas and the EPICS CA
 #    libraries; pyepics goes in as files only (Debian's package hard-depends on wxgtk, which a
 #    sandbox does not need); matplotlib's font cache is built once so runs do not rebuild it.
-# 2. the rootfs is cached as a tarball (keyed on this script's content), so a rebuild is one import.
+# 2. the rootfs is cached as a tarball (keyed on the package list and recipe version), so a
+#    rebuild is one import.
 # 3. `docker import` with the runtime settings: non-root user, /work, Agg backend.
 # Env: PYFLEET_SANDBOX_IMAGE (default pyfleet-sandbox:latest), PYFLEET_CACHE_DIR,
 #      DEBIAN_MIRROR (default http://deb.debian.org/debian), DOCKER_HOST (else scripts/dockerd.sh start).
@@ -23,6 +24,8 @@ if [ -z "${DOCKER_HOST:-}" ]; then
   DOCKER_HOST=$(bash "$repo/scripts/dockerd.sh" start | sed -n 's/^DOCKER_HOST=//p' | tail -1)
   export DOCKER_HOST
 fi
+docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
+  || { echo "no Docker engine answers at ${DOCKER_HOST:-the default socket}; start one with: bash scripts/dockerd.sh start" >&2; exit 1; }
 
 # One build at a time (parallel test files call this script in their setup).
 mkdir -p "$cache_dir"

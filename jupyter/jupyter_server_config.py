@@ -23,4 +23,8 @@ c.ServerApp.open_browser = False
 c.ServerApp.port_retries = 0
 # kernels are pooled and culled by pyfleet itself; the server must not second-guess it
 c.MappingKernelManager.cull_idle_timeout = 0
+# the harness caps output itself (limits.max_stdout_bytes); the server's rate limiter would
+# silently drop output instead
+c.ServerApp.iopub_data_rate_limit = 0
+c.ServerApp.iopub_msg_rate_limit = 0
 c.KernelManager.shutdown_wait_time = 2.0

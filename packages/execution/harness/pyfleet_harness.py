@@ -30,17 +30,20 @@ Kernel mode (container backend)
 The harness module is loaded into a Jupyter kernel (imported from disk by the kernelspec
 launcher or executed from source by the client). Each run is one execute request::
 
-    __import__("pyfleet_harness").kernel_run("<base64 of JSON {code, context, mode, dry_run}>")
+    __import__("pyfleet_harness").kernel_run("<base64 of JSON {code, context, mode, dry_run, max_output_bytes}>")
 
 stdout/stderr travel as ``stream`` messages, each figure as ``display_data`` with ``image/png``
 (metadata ``{"pyfleet": {"figure": name}}``), and the report as ``display_data`` of
 ``RESULT_MIME`` (figures listed without their data). User code runs in a fresh namespace.
+stdout/stderr are capped in the kernel at ``max_output_bytes`` each; the report's
+``output_dropped`` says how many bytes were dropped per stream.
 
 Report (``PROTOCOL`` 1)
 -----------------------
 ``{"protocol": 1, "status": "ok"|"error", "results": dict|null, "error": null|{ename, evalue,
 traceback, category, code}, "figures": [{name, data?}], "recorded_writes": [{pv, value, api,
-order}], "warnings": [str], "interrupted": bool, "duration_ms": float}``.
+order}], "warnings": [str], "interrupted": bool, "duration_ms": float, "output_dropped":
+{stdout?: int, stderr?: int}}``.
 ``error.category`` is ``policy`` (code ``WRITE_IN_READ_ONLY``) for a refused control-system
 write, ``code`` otherwise (``SYNTAX_ERROR``, ``RUNTIME_ERROR``, ``EXECUTION_TIMEOUT`` when the
 run was interrupted). The traceback holds no harness frames.
@@ -543,9 +546,45 @@ def _format_error(exc: BaseException) -> tuple[str, str, str]:
     return ename, str(exc), "".join(te.format())
 
 
-def run_code(source: str, context_data: Any, mode: str, dry_run: bool) -> dict[str, Any]:
-    """Runs ``source`` in a fresh namespace and returns the report (figures with data)."""
+class _CappedStream:
+    """Passes at most ``limit`` bytes to ``inner`` and counts the rest (kernel mode: keeps 20 MB of
+    prints off the websocket)."""
+
+    def __init__(self, inner: Any, limit: int) -> None:
+        self._inner = inner
+        self._left = limit
+        self.dropped = 0
+
+    def write(self, text: str) -> int:
+        if self._left <= 0:
+            self.dropped += len(text.encode("utf-8", "backslashreplace"))
+            return len(text)
+        data = text.encode("utf-8", "backslashreplace")
+        if len(data) <= self._left:
+            self._left -= len(data)
+            self._inner.write(text)
+            return len(text)
+        head = data[: self._left].decode("utf-8", "ignore")
+        self._inner.write(head)
+        self.dropped += len(data) - len(head.encode("utf-8"))
+        self._left = 0
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def run_code(source: str, context_data: Any, mode: str, dry_run: bool, max_output_bytes: int | None = None) -> dict[str, Any]:
+    """Runs ``source`` in a fresh namespace and returns the report (figures with data).
+
+    ``max_output_bytes`` caps stdout and stderr each inside the process (kernel mode); the
+    dropped byte counts are reported as ``output_dropped``.
+    """
     started = time.perf_counter()
+    capped: dict[str, _CappedStream] = {}
+    if max_output_bytes is not None:
+        capped = {"stdout": _CappedStream(sys.stdout, max_output_bytes), "stderr": _CappedStream(sys.stderr, max_output_bytes)}
+        sys.stdout, sys.stderr = capped["stdout"], capped["stderr"]
     install_guard(mode, dry_run)
     _prepare_matplotlib()
     warnings: list[str] = []
@@ -588,6 +627,8 @@ def run_code(source: str, context_data: Any, mode: str, dry_run: bool) -> dict[s
                 stream.flush()
             except Exception:  # noqa: BLE001  (user code may have replaced or closed the stream)
                 pass
+        if capped:
+            sys.stdout, sys.stderr = capped["stdout"]._inner, capped["stderr"]._inner
     if error is None and GUARD.violations:
         error = {
             "ename": "PermissionError",
@@ -615,6 +656,7 @@ def run_code(source: str, context_data: Any, mode: str, dry_run: bool) -> dict[s
         "warnings": warnings,
         "interrupted": interrupted,
         "duration_ms": (time.perf_counter() - started) * 1000.0,
+        "output_dropped": {name: stream.dropped for name, stream in capped.items()},
     }
 
 
@@ -623,7 +665,7 @@ def kernel_run(job_b64: str) -> None:
     from IPython.display import publish_display_data  # noqa: PLC0415
 
     job = json.loads(base64.b64decode(job_b64).decode("utf-8"))
-    report = run_code(job["code"], job.get("context"), job.get("mode", "read_only"), bool(job.get("dry_run")))
+    report = run_code(job["code"], job.get("context"), job.get("mode", "read_only"), bool(job.get("dry_run")), job.get("max_output_bytes"))
     for fig in report["figures"]:
         publish_display_data({"image/png": fig.pop("data")}, metadata={"pyfleet": {"figure": fig["name"]}})
     publish_display_data({RESULT_MIME: json.loads(json.dumps(report, allow_nan=False))})

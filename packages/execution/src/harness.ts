@@ -74,6 +74,8 @@ export const HarnessReportSchema = z.object({
   warnings: z.array(z.string()),
   interrupted: z.boolean(),
   duration_ms: z.number(),
+  /** Kernel mode: bytes the harness dropped per stream after `max_output_bytes`. */
+  output_dropped: z.object({ stdout: z.number().optional(), stderr: z.number().optional() }).default({}),
 });
 export type HarnessReport = z.infer<typeof HarnessReportSchema>;
 
@@ -140,4 +142,20 @@ export function reportToOutcome(report: HarnessReport, extras: OutcomeExtras): E
   };
   if (error) outcome.error = error;
   return outcome;
+}
+
+/** The outcome of a run stopped on timeout before the harness could report (nothing but output). */
+export function timeoutOutcome(extras: OutcomeExtras & { timedOutAfterMs: number }, traceback = ""): ExecutionOutcome {
+  return {
+    results: null,
+    stdout: extras.stdout,
+    stderr: extras.stderr,
+    error: timeoutErrorInfo(extras.timedOutAfterMs, traceback),
+    figures: extras.figures ?? [],
+    durationMs: extras.durationMs ?? extras.timedOutAfterMs,
+    recordedWrites: [],
+    warnings: [],
+    backend: extras.backend,
+    stdoutTruncated: extras.stdoutTruncated ?? false,
+  };
 }

@@ -10,6 +10,7 @@ export {
   RESULT_MIME,
   reportToOutcome,
   timeoutErrorInfo,
+  timeoutOutcome,
 } from "./harness.js";
 export { OutputCollector } from "./output-collector.js";
 export { resolveInterpreter } from "./local/interpreter.js";
@@ -26,3 +27,12 @@ export {
 export { buildChildEnv, isSecretName } from "./safe-env.js";
 export * from "./artifacts/index.js";
 export * from "./docker/index.js";
+export { ContainerExecutor, type ContainerExecutorOptions } from "./container/container-executor.js";
+export { endpointFromOptions, type JupyterEndpoint, makeServerSettings } from "./container/jupyter-settings.js";
+export { KernelPool, type KernelPoolOptions, type PooledKernel } from "./container/kernel-pool.js";
+export {
+  createExecutorRegistry,
+  type ExecutorRegistryDeps,
+  type ManagedExecutorRegistry,
+  selectExecutionMethod,
+} from "./registry.js";

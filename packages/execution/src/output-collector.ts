@@ -42,6 +42,11 @@ export class OutputCollector {
     }
   }
 
+  /** Counts bytes dropped before they got here (the kernel-side cap of the harness). */
+  noteDropped(bytes: number): void {
+    this.dropped += bytes;
+  }
+
   get truncated(): boolean {
     return this.dropped > 0;
   }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecuteInput, ExecutionOutcome, Executor, Logger } from "@pyfleet/core";
 import { PyfleetError, silentLogger } from "@pyfleet/core";
-import { HARNESS_PATH, parseHarnessReport, reportToOutcome, timeoutErrorInfo } from "../harness.js";
+import { HARNESS_PATH, parseHarnessReport, reportToOutcome, timeoutOutcome } from "../harness.js";
 import type { LocalOptions } from "../options.js";
 import { OutputCollector } from "../output-collector.js";
 import { buildChildEnv } from "../safe-env.js";
@@ -122,7 +122,7 @@ export class LocalExecutor implements Executor {
     const raw = await readFile(files.report, "utf8").catch(() => null);
     if (raw !== null && exit.code === 0) return reportToOutcome(parseHarnessReport(JSON.parse(raw)), extras);
     if (timedOut) {
-      return { results: null, figures: [], recordedWrites: [], warnings: [], ...extras, error: timeoutErrorInfo(input.timeoutMs) };
+      return timeoutOutcome({ ...extras, timedOutAfterMs: input.timeoutMs });
     }
     this.logger.warn({ exitCode: exit.code, signal: exit.signal, runId: input.runId }, "local python died before reporting");
     throw new PyfleetError(

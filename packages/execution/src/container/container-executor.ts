@@ -1,0 +1,98 @@
+import type { ServerConnection } from "@jupyterlab/services";
+import type { ExecuteInput, ExecutionMode, ExecutionOutcome, Executor, Logger } from "@pyfleet/core";
+import { PyfleetError, silentLogger } from "@pyfleet/core";
+import { reportToOutcome, timeoutOutcome } from "../harness.js";
+import type { ContainerOptions } from "../options.js";
+import { runCode } from "./bootstrap.js";
+import { KernelPool } from "./kernel-pool.js";
+import { runInKernel } from "./run-in-kernel.js";
+
+export interface ContainerExecutorOptions {
+  /** Kernelspec of the mode this executor serves (`python3-epics-readonly` / `-write`). */
+  kernelName: string;
+  /** The mode the kernel is for; a request for another mode is refused. */
+  mode: ExecutionMode;
+  settings: ServerConnection.ISettings;
+  container: ContainerOptions;
+  maxStdoutBytes: number;
+  logger?: Logger;
+}
+
+/**
+ * Runs code on pooled Jupyter kernels of one kernelspec. Results, figures and errors come back
+ * over the Jupyter protocol. A kernel that died, lost its websocket or ignored an interrupt is
+ * thrown away (infrastructure error) and the pool starts a replacement.
+ */
+export class ContainerExecutor implements Executor {
+  readonly method = "container" as const;
+  readonly pool: KernelPool;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ContainerExecutorOptions) {
+    this.logger = options.logger ?? silentLogger();
+    const c = options.container;
+    this.pool = new KernelPool({
+      kernelName: options.kernelName,
+      settings: options.settings,
+      minIdle: c.pool_min_idle,
+      maxSize: c.pool_max_size,
+      reset: c.reset,
+      idleCullMs: c.idle_cull_seconds * 1000,
+      logger: this.logger,
+    });
+    this.pool.warm();
+  }
+
+  /** Runs the code on a warm kernel; user-code errors and interrupted timeouts are values. */
+  async execute(input: ExecuteInput): Promise<ExecutionOutcome> {
+    if (input.mode !== this.options.mode) {
+      throw new PyfleetError("BACKEND_MISCONFIGURED", `the ${this.options.kernelName} executor serves ${this.options.mode}, not ${input.mode}`);
+    }
+    const started = performance.now();
+    const kernel = await this.pool.acquire();
+    let healthy = false;
+    try {
+      const run = await runInKernel(
+        kernel.conn,
+        runCode({
+          code: input.code,
+          context: input.context,
+          mode: input.mode,
+          dry_run: input.dryRun,
+          max_output_bytes: this.options.maxStdoutBytes,
+        }),
+        {
+          timeoutMs: input.timeoutMs,
+          interruptGraceMs: this.options.container.interrupt_grace_seconds * 1000,
+          maxStdoutBytes: this.options.maxStdoutBytes,
+          ...(input.onOutput ? { onOutput: input.onOutput } : {}),
+          ...(input.signal ? { signal: input.signal } : {}),
+        },
+      );
+      healthy = true;
+      const extras = {
+        backend: "container",
+        stdout: run.stdout,
+        stderr: run.stderr,
+        stdoutTruncated: run.stdoutTruncated,
+        durationMs: performance.now() - started,
+        figures: run.figures,
+        ...(run.timedOut ? { timedOutAfterMs: input.timeoutMs } : {}),
+      };
+      if (run.report) return reportToOutcome(run.report, extras);
+      if (run.timedOut) return timeoutOutcome({ ...extras, timedOutAfterMs: input.timeoutMs }, run.kernelError?.traceback ?? "");
+      healthy = false;
+      const why = run.kernelError ? `${run.kernelError.ename}: ${run.kernelError.evalue}` : "no report";
+      throw new PyfleetError("INTERNAL", `kernel ${this.options.kernelName} finished without a harness report (${why})`, {
+        details: { traceback: run.kernelError?.traceback ?? "" },
+      });
+    } finally {
+      this.pool.release(kernel, healthy);
+    }
+  }
+
+  /** Shuts every pooled kernel down. Idempotent. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { createExecutorRegistry, selectExecutionMethod } from "./registry.js";
+
+describe("createExecutorRegistry", () => {
+  it("creates executors lazily, once per method (and per mode for kernels), and names kernels per mode", async () => {
+    const registry = createExecutorRegistry(
+      { execution: { container: { pool_min_idle: 0, jupyter_port: 1 }, modes: { write_access: { kernel_name: "custom-write" } } } },
+      { env: {} },
+    );
+    const local = registry.get("local", "read_only");
+    expect(local.method).toBe("local");
+    expect(registry.get("local", "write_access")).toBe(local);
+    const ro = registry.get("container", "read_only");
+    expect(registry.get("container", "write_access")).not.toBe(ro);
+    expect(registry.get("docker", "read_only").method).toBe("docker");
+    expect(registry.kernelName("read_only")).toBe("python3-epics-readonly");
+    expect(registry.kernelName("write_access")).toBe("custom-write");
+    expect(registry.timeoutMs).toBe(600_000);
+    await registry.close();
+    await registry.close();
+    expect(() => registry.get("local", "read_only")).toThrow(/closed/);
+  });
+
+  it("rejects an unknown method as a configuration error", async () => {
+    const registry = createExecutorRegistry({}, { env: {} });
+    expect(() => registry.get("ssh" as never, "read_only")).toThrow(expect.objectContaining({ code: "BACKEND_MISCONFIGURED" }));
+    await registry.close();
+  });
+});
+
+describe("selectExecutionMethod", () => {
+  it("prefers the request, then configurable, then config", () => {
+    expect(selectExecutionMethod("local", { execution_method: "docker" }, { execution_method: "container" })).toBe("docker");
+    expect(selectExecutionMethod("local", {}, { execution_method: "container" })).toBe("container");
+    expect(selectExecutionMethod("local", null, null)).toBe("local");
+  });
+
+  it("refuses a method that does not exist", () => {
+    expect(() => selectExecutionMethod("local", null, { execution_method: "ssh" })).toThrow(expect.objectContaining({ code: "VALIDATION_FAILED" }));
+  });
+});

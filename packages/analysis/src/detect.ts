@@ -1,6 +1,5 @@
 import { type AccessKind, type AccessSpec, FAMILIES, FUNCTIONS, HELPERS, UNMISTAKABLE_METHODS } from "./catalog.js";
 import { type PyNode, field, fields, text } from "./py-node.js";
-import { callArgs } from "./literals.js";
 import type { Resolver } from "./resolver.js";
 import type { Scope } from "./scopes.js";
 import { walkScoped } from "./scopes.js";
@@ -141,11 +140,11 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
     const ctor = field(obj, "function");
     if (!ctor) return;
     for (const v of r.eval(ctor, s).values())
-      if (v.k === "qual" && PATHLIB.has(v.q)) security.onPathMethod(method, callArgs(r.src, obj).positional[0], call, s);
+      if (v.k === "qual" && PATHLIB.has(v.q)) security.onPathMethod(method, r.args(obj).positional[0], call, s);
   }
 
   function onSetattr(call: PyNode, s: Scope): void {
-    const [target, name] = callArgs(r.src, call).positional;
+    const [target, name] = r.args(call).positional;
     if (!target) return;
     for (const v of r.eval(target, s).values()) {
       if (v.k === "dyn") add("write", [], call, "dynamic", v.reason);
@@ -156,7 +155,7 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
   }
 
   function onExec(call: PyNode, s: Scope, name: string): void {
-    const arg = callArgs(r.src, call).positional[0];
+    const arg = r.args(call).positional[0];
     const literal = arg ? r.literal(arg) : null;
     if (literal !== null) {
       out.push(...nested(literal, call));

@@ -35,6 +35,7 @@ export abstract class Evaluator {
   /** Results of `eval` per node within one fixpoint round (cleared each round; exact afterwards). */
   protected readonly memo = new Map<number, ValueSet>();
   private readonly families = new Map<number, PyNode[]>();
+  private readonly argsByCall = new Map<number, CallArgs>();
   /** True when the module imports any control-system client (makes `globals()` lookups dynamic). */
   usesControl = false;
 
@@ -43,6 +44,16 @@ export abstract class Evaluator {
     readonly root: PyNode,
   ) {
     this.scopes = buildScopes(src, root);
+  }
+
+  /** Arguments of a call node (computed once per node: the tree does not change). */
+  args(call: PyNode): CallArgs {
+    let a = this.argsByCall.get(call.id);
+    if (!a) {
+      a = callArgs(this.src, call);
+      this.argsByCall.set(call.id, a);
+    }
+    return a;
   }
 
   /** Plain string value of a literal without interpolation, else null. */
@@ -155,7 +166,7 @@ export abstract class Evaluator {
 
   /** PV names given to a call: its first positional argument or a PV-ish keyword. */
   pvNames(call: PyNode, scope: Scope): string[] {
-    const args = callArgs(this.src, call);
+    const args = this.args(call);
     let node = args.positional[0];
     if (!node) for (const [k, v] of args.keywords) if (PV_KEYWORDS.has(k)) node = v;
     return [...new Set(this.strings(node, scope))];
@@ -265,7 +276,7 @@ export abstract class Evaluator {
     const fn = field(call, "function");
     const out: ValueSet = new Map();
     if (!fn) return out;
-    const args = callArgs(this.src, call);
+    const args = this.args(call);
     for (const v of this.eval(fn, scope, depth).values()) {
       switch (v.k) {
         case "qual":

@@ -1,5 +1,4 @@
 import { type PyNode, field, namedChildren, text, walk } from "./py-node.js";
-import { callArgs } from "./literals.js";
 import type { Resolver } from "./resolver.js";
 import type { SecurityRuleId } from "./rules.js";
 import type { Scope } from "./scopes.js";
@@ -45,7 +44,7 @@ export class SecurityChecks {
 
   /** A call whose callee resolved to the qualified name `q`. */
   onCall(q: string, call: PyNode, scope: Scope): void {
-    const args = callArgs(this.r.src, call);
+    const args = this.r.args(call);
     const name = q.replace(/^builtins\./, "");
     if (DYNAMIC_CODE.has(q)) this.emit("dynamic-code", call, `${name}() runs code built at run time, which static analysis cannot check`);
     if (OS_SPAWN.test(q)) this.emit("process-spawn", call, `${q}() starts a process`);
@@ -57,7 +56,7 @@ export class SecurityChecks {
 
   /** Any call, resolved or not: `shell=True` runs a shell whatever the callee is. */
   onAnyCall(call: PyNode): void {
-    const shell = callArgs(this.r.src, call).keywords.get("shell");
+    const shell = this.r.args(call).keywords.get("shell");
     if (shell && text(this.r.src, shell) === "True") this.emit("process-spawn", call, "shell=True runs a shell command");
   }
 

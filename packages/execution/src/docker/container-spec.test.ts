@@ -9,7 +9,7 @@ const run = { runId: "r-1", attempt: 2, mode: "read_only" as const, dryRun: true
 describe("containerSpec", () => {
   it("hardens the container: no network, read-only root, limits, no capabilities, non-root, no log on disk", () => {
     const marker = newReportMarker();
-    const spec = containerSpec(run, docker, { workDirMb: 100, tmpMb: 10 }, marker, "inst");
+    const spec = containerSpec(run, docker, { workDirMb: 100, tmpMb: 10, copyOutBytes: 1000 }, marker, "inst");
     const hc = spec.HostConfig!;
     expect(hc.NetworkMode).toBe("none");
     expect(spec.NetworkDisabled).toBe(true);
@@ -30,6 +30,7 @@ describe("containerSpec", () => {
       "/usr/bin/python3",
       "/pyfleet/pyfleet_docker_entry.py",
       marker.toString("hex"),
+      "1000",
       "--code",
       "/pyfleet/user_code.py",
       "--context",

@@ -25,6 +25,8 @@ export interface SandboxLimits {
   workDirMb: number;
   /** Size of the tmpfs /tmp in MiB. */
   tmpMb: number;
+  /** Most bytes of files left in the work dir that are copied back to the attempt folder. */
+  copyOutBytes: number;
 }
 
 /** A random marker the entry script writes before the report on stdout. */
@@ -54,7 +56,7 @@ export function containerSpec(
   instanceId: string,
 ): Docker.ContainerCreateOptions {
   const [uid, gid] = docker.user.split(":");
-  const cmd = ["/usr/bin/python3", ENTRY, marker.toString("hex"), "--code", `${INPUT_DIR}/user_code.py`];
+  const cmd = ["/usr/bin/python3", ENTRY, marker.toString("hex"), String(limits.copyOutBytes), "--code", `${INPUT_DIR}/user_code.py`];
   if (input.context) cmd.push("--context", `${INPUT_DIR}/context.json`);
   cmd.push("--mode", input.mode, "--report", REPORT_PATH);
   if (input.dryRun) cmd.push("--dry-run");

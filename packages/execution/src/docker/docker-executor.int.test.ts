@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ExecuteInput, isPyfleetError } from "@pyfleet/core";
@@ -90,6 +90,24 @@ describe("DockerExecutor against a real Docker engine", () => {
     expect(d.error).toMatchObject({ ename: "ZeroDivisionError", category: "code" });
     expect(d.error?.traceback).toContain('File "code.py", line 2, in f');
     expect(d.error?.traceback).not.toContain("pyfleet_harness");
+  });
+
+  it("copies the files the code leaves in its work dir to the attempt folder, like local", async () => {
+    const attemptDir = join(workDir, "attempt-files");
+    const code = [
+      "import os",
+      "open('data.csv', 'w').write('a,b\\n1,2\\n')",
+      "os.makedirs('sub', exist_ok=True)",
+      "open('sub/note.txt', 'w').write('ünï')",
+      "os.symlink('/etc/passwd', 'link')",
+      "results = {'cwd': os.getcwd()}",
+    ].join("\n");
+    const out = await docker.execute(input(code, { workDir: attemptDir }));
+    expect(out.results).toEqual({ cwd: "/work" });
+    expect(await readFile(join(attemptDir, "data.csv"), "utf8")).toBe("a,b\n1,2\n");
+    expect(await readFile(join(attemptDir, "sub", "note.txt"), "utf8")).toBe("ünï");
+    expect((await readdir(attemptDir)).sort()).toEqual(["data.csv", "sub"]);
+    expect(out.warnings).toEqual([]);
   });
 
   it("stops code at the timeout and removes the container", async () => {

@@ -2,12 +2,13 @@ import { randomBytes } from "node:crypto";
 import type { ExecuteInput, ExecutionOutcome, Executor } from "@pyfleet/core";
 import { type Logger, PyfleetError, silentLogger } from "@pyfleet/core";
 import type Docker from "dockerode";
-import { parseHarnessReport, reportToOutcome, timeoutErrorInfo } from "../harness.js";
+import { reportToOutcome, timeoutErrorInfo } from "../harness.js";
 import { type ExecutionOptions, type ResolvedExecutionOptions, resolveExecutionOptions } from "../options.js";
 import { OutputCollector } from "../output-collector.js";
 import { type DockerEndpoint, describeEndpoint, dockerClient, dockerError } from "./client.js";
 import { containerSpec, INPUT_DIR, inputArchive, newReportMarker, type SandboxLimits } from "./container-spec.js";
 import { DockerStreamDemuxer, ReportSplitter } from "./demux.js";
+import { copyOut, parseEnvelope } from "./envelope.js";
 
 export interface DockerExecutorOptions extends Partial<SandboxLimits> {
   /** Config sections the backend reads (`docker.*`, `limits.max_stdout_bytes`). */
@@ -37,8 +38,9 @@ const SIGKILL_EXIT = 137;
 /**
  * The `docker` backend: one hardened, one-shot container per run (no network, read-only root,
  * tmpfs work dir, memory/CPU/pids limits, no capabilities, non-root, no-new-privileges). Inputs
- * go in with `putArchive`; the shared harness runs the code; its report comes back on the
- * demuxed stdout stream after a per-run marker.
+ * go in with `putArchive`; the shared harness runs the code; its report, and the files the code
+ * left in the work dir (copied to `workDir`), come back on the demuxed stdout stream after a
+ * per-run marker.
  */
 export class DockerExecutor implements Executor {
   readonly method = "docker" as const;
@@ -58,7 +60,7 @@ export class DockerExecutor implements Executor {
     opts: DockerExecutorOptions = {},
   ) {
     this.cfg = resolveExecutionOptions(opts.options);
-    this.limits = { workDirMb: opts.workDirMb ?? 256, tmpMb: opts.tmpMb ?? 64 };
+    this.limits = { workDirMb: opts.workDirMb ?? 256, tmpMb: opts.tmpMb ?? 64, copyOutBytes: opts.copyOutBytes ?? 16 * 1024 * 1024 };
     this.graceMs = opts.interruptGraceMs ?? 1000;
     this.maxReportBytes = opts.maxReportBytes ?? 128 * 1024 * 1024;
     this.log = opts.logger ?? silentLogger();
@@ -158,8 +160,10 @@ export class DockerExecutor implements Executor {
           details: { exitCode: waited.StatusCode, backend: "docker", stderr: out.stderr.slice(-2000) },
         });
       }
-      const report = parseHarnessReport(JSON.parse(text));
-      return reportToOutcome(report, timedOut ? { ...out, timedOutAfterMs: input.timeoutMs } : out);
+      const result = parseEnvelope(text);
+      const copyWarnings = await copyOut(input.workDir, result, this.limits.copyOutBytes);
+      const outcome = reportToOutcome(result.report, timedOut ? { ...out, timedOutAfterMs: input.timeoutMs } : out);
+      return copyWarnings.length > 0 ? { ...outcome, warnings: [...outcome.warnings, ...copyWarnings] } : outcome;
     } finally {
       this.live.delete(container);
       // removal (~100 ms) happens after the outcome is returned; settled() and close() await it

@@ -107,6 +107,11 @@ class ReadOnlyViolation(PermissionError):
     """A control-system write attempted in read-only mode."""
 
 
+# tracebacks show it as the PermissionError it is, the same in script and kernel mode
+ReadOnlyViolation.__module__ = "builtins"
+ReadOnlyViolation.__qualname__ = "PermissionError"
+
+
 class GuardState:
     """Mode of the guard and what it saw during the current run (plain data on purpose)."""
 

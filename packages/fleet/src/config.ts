@@ -25,6 +25,8 @@ export interface FleetConfig {
     keep_completed: number;
     keep_failed: number;
     drain_seconds: number;
+    lock_seconds: number;
+    stalled_check_seconds: number;
   };
   checkpointer: { type: "auto" | "redis" | "redis-stack"; retention_seconds: number };
   runs: { retention_seconds: number; events_maxlen: number };

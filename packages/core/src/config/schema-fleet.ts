@@ -47,6 +47,8 @@ export const queuesSchema = section({
   keep_completed: int(1000, 0),
   keep_failed: int(5000, 0),
   drain_seconds: int(30, 0, 3600),
+  lock_seconds: int(30, 1, 3600),
+  stalled_check_seconds: int(30, 1, 3600),
 });
 
 export const checkpointerSchema = section({

@@ -45,6 +45,8 @@ export class StageWorkers {
         prefix: this.ctx.keys.bullPrefix,
         concurrency: this.opts.concurrency ?? Math.max(1, tuningFor(this.ctx.config, queue).concurrency),
         maxStalledCount: isWriteQueue(queue) ? 0 : 1,
+        lockDuration: this.ctx.config.queues.lock_seconds * 1000,
+        stalledInterval: this.ctx.config.queues.stalled_check_seconds * 1000,
         autorun: false,
       });
       w.on("failed", (job, err) => void this.onFailed(queue, job, err));

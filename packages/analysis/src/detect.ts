@@ -106,7 +106,15 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
         typed = true;
         const fam = FAMILIES[v.fam];
         if (!fam) continue;
-        const kind: AccessKind | undefined = fam.writes.has(v.name) ? "write" : fam.reads.has(v.name) ? "read" : fam.factories?.[v.name] || v.name.startsWith("_") ? undefined : fam.otherMethods;
+        const setter = v.name === "__setattr__" && fam.attrWrites.size > 0;
+        const kind: AccessKind | undefined =
+          fam.writes.has(v.name) || setter
+            ? "write"
+            : fam.reads.has(v.name)
+              ? "read"
+              : fam.factories?.[v.name] || v.name.startsWith("_")
+                ? undefined
+                : fam.otherMethods;
         const sep = v.fam === "tango.DeviceProxy" ? "/" : "";
         const source = v.pv === null ? "arg0" : v.fam === "tango.DeviceProxy" || v.fam === "epics.Device" ? "self+arg0" : "self";
         if (kind) add(kind, pvFor({ pv: source }, call, s, v.pv, sep), call, `${v.fam}.${v.name}`);

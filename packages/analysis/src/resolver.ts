@@ -14,6 +14,7 @@ const BINDING_NODES = new Set([
   "as_pattern",
   "named_expression",
   "return_statement",
+  "yield",
   "call",
   "import_statement",
   "import_from_statement",
@@ -140,6 +141,17 @@ export class Resolver extends Evaluator {
         if (!value || !fn) return;
         this.touchReturn(fn.id);
         this.add(this.returns.get(fn.id)!, this.eval(value, s));
+        return;
+      }
+      case "yield": {
+        const value = namedChildren(n)[0];
+        const fn = s.kind === "function" ? s.node : null;
+        if (!value || !fn) return;
+        const yielded = text(this.src, n).startsWith("yield from") ? this.elements(this.eval(value, s)) : this.eval(value, s);
+        this.touch(n.id);
+        this.add(this.items.get(n.id)!, yielded);
+        this.touchReturn(fn.id);
+        this.add(this.returns.get(fn.id)!, single({ k: "coll", id: n.id }));
         return;
       }
       case "call":

@@ -1,1 +1,3 @@
-export {};
+export { main, type RunningProducer, type StartProducerOptions, startProducer } from "./main.js";
+export { createProducerServer, type ProducerDeps } from "./server.js";
+export { ProducerAuth, type ProducerToken } from "./auth.js";

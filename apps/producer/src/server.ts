@@ -2,12 +2,12 @@ import { createReadStream } from "node:fs";
 import { EXECUTION_METHODS, PyfleetError, RUN_STATUSES } from "@pyfleet/core";
 import type { Fleet } from "@pyfleet/fleet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
-import type { Logger } from "pino";
+import type { Logger } from "@pyfleet/core";
 import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
 import { contentTypeOf, resolveArtifact } from "./artifacts.js";
 import { ProducerAuth, type ProducerToken } from "./auth.js";
-import { installErrorHandler, runNotFound } from "./http-errors.js";
+import { errorBody, installErrorHandler, runNotFound } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
 import { streamRunEvents } from "./sse.js";
 
@@ -75,6 +75,11 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   app.get("/openapi.json", async () => openApiDocument());
 
   app.post("/v1/runs", async (req, reply) => {
+    if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
+      return reply
+        .status(415)
+        .send(errorBody("VALIDATION_FAILED", "send the run as application/json", [{ path: "(content-type)", message: `got ${req.headers["content-type"] ?? "none"}` }]));
+    }
     const q = SubmitQuery.safeParse(req.query);
     checkSizes(req.body, deps);
     const run = await fleet.submit(req.body, {

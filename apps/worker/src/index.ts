@@ -1,1 +1,4 @@
-export {};
+export { parseWorkerArgs, WORKER_USAGE, type WorkerArgs, WorkerUsageError } from "./args.js";
+export { startHealthServer } from "./health-server.js";
+export { main, type MainIO, type RunningWorker, type StartWorkerOptions, startWorker } from "./main.js";
+export { createWorkerMetrics, type WorkerMetrics } from "./metrics.js";

@@ -18,6 +18,11 @@ export class BatchingEventSink implements EventSink {
   ) {}
 
   emit(event: NewRunEvent): Promise<void> {
+    if (event.type === "finished" && event.stage === "finalize") {
+      // The fleet emits the run's `finished` event itself, after the run record is final, so
+      // a client that sees `finished` can read the final record; finalize's summary is a `result`.
+      return this.emit({ ...event, type: "result" });
+    }
     if (event.type === "code_chunk") {
       const text = typeof event.data.text === "string" ? event.data.text : "";
       const p = this.pending.get(event.runId);

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import {
   type ErrorCategory,
+  isTerminalStatus,
   PyfleetError,
   type RunRecord,
   type RunStatus,
@@ -53,8 +54,8 @@ export class RunDriver {
         await this.dispatch(cur, "queued");
         return "forwarded";
       }
+      if (first && !(await this.isPending(cur))) return "duplicate";
       first = false;
-      if (!(await this.isPending(cur))) return "duplicate";
       const result = await this.runNode(cur, opts.signal);
       if (result === "duplicate" || result === "cancelled") return result;
       const next = await this.afterStep(cur, result, opts.served);
@@ -112,18 +113,25 @@ export class RunDriver {
     await this.finishWith(runId, status, { error: { code: e.code, category: e.category, message: e.message } }, null);
   }
 
+  /**
+   * Whether the job's hop is the one the run is at, read from the run record (cheap): a stale
+   * job (an older hop, a finished or parked run) is dropped without touching anything. The
+   * pipeline's own `expected` check stays the final word.
+   */
   private async isPending(job: StageJob): Promise<boolean> {
-    const view = await this.ctx.pipeline.getRun(refOf(job));
-    const log = this.ctx.logger.child({ runId: job.runId, stage: job.node, step: job.step });
-    if (!view || view.next !== job.node) {
-      log.info({ pending: view?.next ?? null }, "duplicate or late job dropped");
-      return false;
+    const found = await this.ctx.runs.getWithInternals(job.runId);
+    const current =
+      found !== null &&
+      !isTerminalStatus(found.record.status) &&
+      found.record.status !== "awaiting_approval" &&
+      found.internals.step === job.step;
+    if (!current) {
+      this.ctx.logger.info(
+        { runId: job.runId, stage: job.node, step: job.step, runStep: found?.internals.step ?? null, status: found?.record.status ?? null },
+        "duplicate or late job dropped",
+      );
     }
-    if (job.node === "approve" && view.interrupt) {
-      log.info("approve already parked; duplicate job dropped");
-      return false;
-    }
-    return true;
+    return current;
   }
 
   private async runNode(job: StageJob, signal?: AbortSignal): Promise<StepResult | "duplicate" | "cancelled"> {
@@ -160,8 +168,8 @@ export class RunDriver {
     }
     const next: StageJob = { ...cur, node: result.next, step: cur.step + 1, mode: result.mode };
     if (next.node === "finalize" || served.has(queueFor(next.node, next.mode ?? null))) return next;
-    await this.dispatch(next, result.status);
-    await this.emitStatus(cur.runId, result.status, next.node);
+    await this.emitStatus(cur.runId, "queued", next.node);
+    await this.dispatch(next, "queued");
     return "dispatched";
   }
 
@@ -205,6 +213,7 @@ export class RunDriver {
     const ok = await this.ctx.runs.finish(runId, status, { ...patch, stage: null }, this.now());
     if (!ok) return;
     const rec = await this.ctx.runs.get(runId);
+    await this.emitStatus(runId, status, null);
     await this.ctx.sink.emit({
       runId,
       type: "finished",

@@ -1,0 +1,172 @@
+import { createHash } from "node:crypto";
+import { PyfleetClient } from "@pyfleet/client";
+import { type PyfleetConfig, type RunEvent, silentLogger } from "@pyfleet/core";
+import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
+import { testConfig, testEnv } from "@pyfleet/fleet/testing";
+import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProducerServer } from "./server.js";
+
+const TOKEN = "producer-test-token";
+const body = (extra: Record<string, unknown> = {}) => ({ user_query: "q", task_objective: "t", code: "results = {'v': 1}", ...extra });
+
+describe("producer API", () => {
+  let fx: RedisFixture;
+  let fleet: Fleet;
+  let config: PyfleetConfig;
+  let open: FastifyInstance;
+  let authed: FastifyInstance;
+  let url: string;
+  let client: PyfleetClient;
+
+  beforeAll(async () => {
+    fx = await createRedisFixture("api");
+    const env = testEnv(fx.prefix);
+    config = testConfig(env);
+    config.limits.max_code_bytes = 2000;
+    ({ fleet } = await createFleet(config, {
+      stages: ["generate", "analyze", "execute"],
+      modes: ["read_only"],
+      logger: silentLogger(),
+      build: realPipelineBuilder(env),
+    }));
+    const deps = { fleet, logger: silentLogger(), bodyLimit: 8192, maxCodeBytes: 2000, maxContextBytes: 4000 };
+    open = createProducerServer({ ...deps, tokens: [] });
+    authed = createProducerServer({ ...deps, tokens: [{ sha256: createHash("sha256").update(TOKEN).digest("hex"), identity: "backend-a" }] });
+    await open.listen({ host: "127.0.0.1", port: 0 });
+    const addr = open.server.address();
+    url = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+    client = new PyfleetClient({ baseUrl: url });
+  });
+  afterAll(async () => {
+    await open?.close();
+    await authed?.close();
+    await fleet?.close();
+    await fx?.cleanup();
+  });
+
+  const post = (payload: string, headers: Record<string, string> = { "content-type": "application/json" }) =>
+    open.inject({ method: "POST", url: "/v1/runs", payload, headers });
+
+  it.each([
+    ["malformed JSON", '{"user_query": ', 400, ["(body)"]],
+    ["missing fields", "{}", 400, ["user_query", "task_objective"]],
+    ["wrong types", JSON.stringify({ user_query: 1, task_objective: "t", retries: "3", execution_method: "gpu" }), 400, ["user_query", "retries", "execution_method"]],
+    ["unknown field", JSON.stringify(body({ approved_code: "x" })), 400, ["(root)"]],
+    ["oversized code", JSON.stringify(body({ code: "x".repeat(3000) })), 413, ["code"]],
+    ["body over the limit", JSON.stringify(body({ capability_context_data: { blob: "y".repeat(9000) } })), 413, ["(body)"]],
+    ["a JSON array", "[1,2]", 400, ["(root)"]],
+  ])("answers %s with its status and the error paths", async (_name, payload, status, paths) => {
+    const res = await post(payload);
+    expect(res.statusCode).toBe(status);
+    const err = res.json().error;
+    expect(typeof err.code).toBe("string");
+    expect(typeof err.message).toBe("string");
+    const got = err.issues.map((i: { path: string }) => i.path);
+    for (const p of paths) expect(got).toContain(p);
+  });
+
+  it("answers a non-JSON content type with 415, never 500", async () => {
+    const res = await post("user_query=x", { "content-type": "text/plain" });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe("VALIDATION_FAILED");
+  });
+
+  it("404s unknown runs and routes; refuses artifact paths that leave the run folder", async () => {
+    for (const u of ["/v1/runs/nope", "/v1/runs/nope/events", "/v1/runs/nope/notebook", "/v1/nothing"]) {
+      const res = await open.inject({ method: "GET", url: u });
+      expect(res.statusCode, u).toBe(404);
+      expect(res.json().error.code).toBe("NOT_FOUND");
+    }
+    expect((await open.inject({ method: "POST", url: "/v1/runs/nope/cancel" })).statusCode).toBe(404);
+    const run = await client.submit(body({ code: "results = {'v': 2}" }));
+    await client.wait(run.runId, { timeoutMs: 30_000 });
+    for (const p of ["..%2F..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "a%2F..%2F..%2Fx"]) {
+      const res = await open.inject({ method: "GET", url: `/v1/runs/${run.runId}/artifacts/${p}` });
+      expect(res.statusCode, p).toBe(400);
+      expect(res.json().error.issues[0].path).toBe("path");
+    }
+    expect((await open.inject({ method: "GET", url: `/v1/runs/${run.runId}/artifacts/results.json` })).statusCode).toBe(200);
+    const nb = await open.inject({ method: "GET", url: `/v1/runs/${run.runId}/notebook` });
+    expect(nb.statusCode).toBe(200);
+    expect(nb.json().nbformat).toBe(4);
+  });
+
+  it("requires a valid bearer token when tokens are configured", async () => {
+    const call = (headers: Record<string, string>) =>
+      authed.inject({ method: "POST", url: "/v1/runs", payload: body(), headers: { "content-type": "application/json", ...headers } });
+    expect((await call({})).statusCode).toBe(401);
+    expect((await call({ authorization: "Bearer wrong" })).json().error.code).toBe("UNAUTHORIZED");
+    const ok = await call({ authorization: `Bearer ${TOKEN}` });
+    expect(ok.statusCode).toBe(202);
+    expect((await fleet.get(ok.json().runId))?.requester).toBe("backend-a");
+    expect((await authed.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+  });
+
+  it("accepts a run with 202, refuses its thread twice with 409, lists and filters runs", async () => {
+    const thread = `thr-${Date.now()}`;
+    const first = await post(JSON.stringify(body({ thread_id: thread })));
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toMatchObject({ threadId: thread, status: "queued" });
+    const again = await post(JSON.stringify(body({ thread_id: thread })));
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.details.runId).toBe(first.json().runId);
+    await client.wait(first.json().runId, { timeoutMs: 30_000 });
+    const page = await client.list({ status: "completed", limit: 1 });
+    expect(page.runs).toHaveLength(1);
+    expect(page.nextCursor).not.toBeNull();
+    const next = await client.list({ status: "completed", limit: 50, cursor: page.nextCursor! });
+    expect(next.runs.map((r) => r.runId)).not.toContain(page.runs[0]!.runId);
+    expect((await open.inject({ method: "GET", url: "/v1/runs?status=bogus" })).statusCode).toBe(400);
+  });
+
+  it("streams every event in order over SSE and resumes after a disconnect with Last-Event-ID", async () => {
+    const run = await client.submit(body({ code: "for i in range(3):\n    print('line', i)\nresults = {'n': 3}" }));
+    const all: RunEvent[] = [];
+    for await (const e of client.events(run.runId)) all.push(e);
+    expect(all[0]?.data.status).toBe("queued");
+    expect(all.at(-1)?.type).toBe("finished");
+    const ids = all.map((e) => e.id!);
+    expect([...ids].sort(compareIds)).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Disconnect after three events, then resume from the third id: nothing lost, nothing repeated.
+    const ac = new AbortController();
+    const head: RunEvent[] = [];
+    const res = await fetch(`${url}/v1/runs/${run.runId}/events`, { signal: ac.signal });
+    const reader = res.body!.getReader();
+    let buf = "";
+    while (head.length < 3) {
+      const { value } = await reader.read();
+      buf += new TextDecoder().decode(value);
+      const blocks = buf.split("\n\n");
+      buf = blocks.pop() ?? "";
+      for (const b of blocks) {
+        const data = b.split("\n").find((l) => l.startsWith("data: "));
+        if (data && head.length < 3) head.push(JSON.parse(data.slice(6)));
+      }
+    }
+    ac.abort();
+    const tail: RunEvent[] = [];
+    for await (const e of client.events(run.runId, { lastEventId: head[2]!.id! })) tail.push(e);
+    expect([...head, ...tail].map((e) => e.id)).toEqual(ids);
+  });
+
+  it("SDK: wait resolves with results, rejects typed errors for unknown runs and timeouts", async () => {
+    const run = await client.submit(body({ code: "results = {'sum': sum(range(10))}" }));
+    const done = await client.wait(run.runId, { timeoutMs: 30_000 });
+    expect(done.status).toBe("completed");
+    expect(done.final?.result?.results.sum).toBe(45);
+    await expect(client.get("nope")).rejects.toMatchObject({ name: "PyfleetError", code: "NOT_FOUND" });
+    const slow = await client.submit(body({ code: "import time\ntime.sleep(5)\nresults = {}" }));
+    await expect(client.wait(slow.runId, { timeoutMs: 300 })).rejects.toMatchObject({ code: "WAIT_TIMEOUT" });
+    expect((await client.cancel(slow.runId)).runId).toBe(slow.runId);
+    await expect.poll(async () => (await client.get(slow.runId)).status, { timeout: 10_000 }).toBe("cancelled");
+  });
+});
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
+  return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
+}

@@ -1,0 +1,132 @@
+import { pathToFileURL } from "node:url";
+import { createLogger, isPyfleetError, type Logger, loadConfig, type PyfleetConfig } from "@pyfleet/core";
+import { type BuiltPipeline, createFleet, type Fleet, type PipelineBuilder, realPipelineBuilder } from "@pyfleet/fleet";
+import { parseWorkerArgs, WORKER_USAGE, type WorkerArgs, WorkerUsageError } from "./args.js";
+import { startHealthServer } from "./health-server.js";
+import { createWorkerMetrics } from "./metrics.js";
+
+/** A running worker process (also embedded by `pyfleet dev`). */
+export interface RunningWorker {
+  fleet: Fleet;
+  built: BuiltPipeline;
+  /** Port of `/healthz`, `/readyz`, `/metrics`. */
+  metricsPort: number;
+  /** Drains in-flight jobs (up to `queues.drain_seconds`), then closes everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StartWorkerOptions {
+  config: PyfleetConfig;
+  logger: Logger;
+  env?: Record<string, string | undefined>;
+  build?: PipelineBuilder<PyfleetConfig>;
+  /** Host of the health server (default all interfaces). */
+  metricsHost?: string;
+}
+
+/** Starts the queue workers of `args` and their health/metrics server. */
+export async function startWorker(args: WorkerArgs, opts: StartWorkerOptions): Promise<RunningWorker> {
+  const metrics = createWorkerMetrics();
+  const { fleet, built } = await createFleet(opts.config, {
+    stages: args.stages,
+    modes: args.modes,
+    ...(args.concurrency ? { concurrency: args.concurrency } : {}),
+    logger: opts.logger,
+    observer: metrics.observer,
+    build: opts.build ?? realPipelineBuilder(opts.env ?? process.env),
+  });
+  metrics.bind(fleet, built);
+  let http: Awaited<ReturnType<typeof startHealthServer>>;
+  try {
+    http = await startHealthServer(
+      {
+        registry: metrics.registry,
+        ready: async () => {
+          await fleet.ping();
+          await built.backendReady();
+        },
+      },
+      args.metricsPort ?? opts.config.worker.metrics_port,
+      opts.metricsHost,
+    );
+  } catch (err) {
+    await fleet.close();
+    throw err;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    fleet,
+    built,
+    metricsPort: http.port,
+    close() {
+      closing ??= (async () => {
+        await fleet.close();
+        await new Promise<void>((r) => http.server.close(() => r()));
+      })();
+      return closing;
+    },
+  };
+}
+
+export interface MainIO {
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+}
+
+const defaultIO: MainIO = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+  env: process.env,
+};
+
+/**
+ * `pyfleet-worker`: serves its queues until SIGTERM/SIGINT, then stops taking jobs, lets
+ * in-flight ones finish (up to `queues.drain_seconds`) and exits. Returns the exit code
+ * (0 after a clean stop, 1 on a start-up failure, 2 on bad usage or config).
+ */
+export async function main(argv: readonly string[], io: MainIO = defaultIO): Promise<number> {
+  let args: WorkerArgs;
+  let config: PyfleetConfig;
+  try {
+    args = parseWorkerArgs(argv);
+    config = loadConfig({ ...(args.config ? { file: args.config } : {}), env: io.env });
+  } catch (err) {
+    if (err instanceof WorkerUsageError) {
+      io.err(`pyfleet-worker: ${err.message}\nUsage: ${WORKER_USAGE}`);
+      return 2;
+    }
+    if (isPyfleetError(err)) {
+      io.err(`pyfleet-worker: ${err.message}${(err.issues ?? []).map((i) => `\n  ${i.path}: ${i.message}`).join("")}`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger({ service: "worker", destination: process.stderr });
+  let worker: RunningWorker;
+  try {
+    worker = await startWorker(args, { config, logger, env: io.env });
+  } catch (err) {
+    io.err(`pyfleet-worker: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    return isPyfleetError(err) && err.category === "configuration" ? 2 : 1;
+  }
+  io.out(`pyfleet-worker ready pid=${process.pid} queues=${worker.fleet.queues.join(",")} metrics=http://127.0.0.1:${worker.metricsPort}/metrics`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  io.out(`pyfleet-worker: ${signal}: finishing ${worker.fleet.activeJobs} in-flight job(s), then exiting`);
+  await worker.close();
+  io.out("pyfleet-worker stopped");
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`pyfleet-worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,146 @@
+import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { DecisionSigner } from "./approvals/decision-signer.js";
+import { createFleet } from "./create-fleet.js";
+import { stageJobId } from "./queues/job.js";
+import { testConfig, testEnv } from "./testing/test-config.js";
+import { waitForStatus } from "./testing/wait-for.js";
+import { realPipelineBuilder } from "./wire/real-pipeline.js";
+
+const KEYS = "k1:fleet-test-secret";
+const request = (code: string, extra: Record<string, unknown> = {}) => ({
+  user_query: "test",
+  task_objective: "test run",
+  expected_results: {},
+  code,
+  ...extra,
+});
+
+describe("fleet (in-process, real Redis and local Python)", () => {
+  const open: Array<{ close(): Promise<void> }> = [];
+  let fx: RedisFixture;
+  afterEach(async () => {
+    for (const o of open.splice(0).reverse()) await o.close();
+    await fx?.cleanup();
+  });
+
+  async function start(stages: Array<"generate" | "analyze" | "execute">, tweak: (c: PyfleetConfig) => void = () => {}) {
+    fx ??= await createRedisFixture("fleet");
+    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS });
+    const config = testConfig(env);
+    tweak(config);
+    const { fleet } = await createFleet(config, {
+      stages,
+      modes: stages.includes("execute") ? ["read_only", "write_access"] : [],
+      logger: silentLogger(),
+      build: realPipelineBuilder(env),
+    });
+    open.push(fleet);
+    return { fleet, config };
+  }
+
+  it("runs a provided-code run to completed, with record, ordered events and retention TTLs", async () => {
+    fx = await createRedisFixture("fleet");
+    const { fleet } = await start(["generate", "analyze", "execute"]);
+    const run = await fleet.submit(request("results = {'answer': 6 * 7}", { expected_results: { answer: "int" } }));
+    const rec = await waitForStatus((id) => fleet.get(id), run.runId, "completed");
+    expect(rec).toMatchObject({ threadId: `run-${run.runId}`, mode: "read_only", stage: null, error: null });
+    expect(rec.resultSummary?.resultKeys).toContain("answer");
+    const details = await fleet.details(run.runId);
+    expect(details?.final?.result?.results.answer).toBe(42);
+    const events = await fleet.ctx.events.read(run.runId);
+    const statuses = events.filter((e) => e.type === "status").map((e) => e.data.status);
+    expect(statuses[0]).toBe("queued");
+    expect(statuses).toContain("analyzing");
+    expect(statuses).toContain("executing");
+    expect(events.at(-1)?.type).toBe("finished");
+    expect(await fx.redis.ttl(fleet.ctx.keys.run(run.runId))).toBeGreaterThan(0);
+    expect(await fx.redis.ttl(fleet.ctx.keys.runEvents(run.runId))).toBeGreaterThan(0);
+  });
+
+  it("treats a second enqueue of the same hop as a no-op and drops a stale job", async () => {
+    fx = await createRedisFixture("fleet");
+    const { fleet: producer } = await start([]);
+    const run = await producer.submit(request("results = {'x': 1}"));
+    const job = { runId: run.runId, threadId: run.threadId, checkpointNs: "", node: "analyze" as const, step: 0, mode: null };
+    await producer.ctx.dispatcher.dispatch(job);
+    await producer.ctx.dispatcher.dispatch(job);
+    expect(await producer.ctx.dispatcher.queue("analyze").getJobCounts("waiting")).toEqual({ waiting: 1 });
+    const { fleet: worker } = await start(["analyze", "execute"]);
+    await waitForStatus((id) => worker.get(id), run.runId, "completed");
+    // A late duplicate of an old hop (different id after retention) is dropped, the run stays completed.
+    await producer.ctx.dispatcher.dispatch({ ...job, step: 7 });
+    const late = await producer.ctx.dispatcher.queue("analyze").getJob(stageJobId(run.runId, 7, "analyze"));
+    await expect.poll(async () => late?.getState(), { timeout: 10_000 }).toBe("completed");
+    expect(await late?.getState()).toBe("completed");
+    expect((await worker.get(run.runId))?.status).toBe("completed");
+  });
+
+  it("cancels a queued run: its job is dropped and it ends cancelled", async () => {
+    fx = await createRedisFixture("fleet");
+    const { fleet } = await start([]);
+    const run = await fleet.submit(request("results = {}"));
+    const rec = await fleet.cancel(run.runId);
+    expect(rec.status).toBe("cancelled");
+    expect(await fleet.ctx.dispatcher.queue("analyze").getJobCounts("waiting")).toEqual({ waiting: 0 });
+    expect((await fleet.ctx.events.read(run.runId)).at(-1)?.data.status).toBe("cancelled");
+    await expect(fleet.cancel("no-such-run")).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("interrupts a running execution on cancel", async () => {
+    fx = await createRedisFixture("fleet");
+    const { fleet } = await start(["analyze", "execute"]);
+    const run = await fleet.submit(request("import time\ntime.sleep(30)\nresults = {}"));
+    await waitForStatus((id) => fleet.get(id), run.runId, "executing");
+    const t0 = Date.now();
+    await fleet.cancel(run.runId);
+    const rec = await waitForStatus((id) => fleet.get(id), run.runId, "cancelled", 10_000);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(rec.error?.code).toBe("CANCELLED");
+  });
+
+  it("parks an EPICS write at awaiting_approval and finishes it after a signed approval", async () => {
+    fx = await createRedisFixture("fleet");
+    const { fleet } = await start(["analyze", "execute"]);
+    const code = "import epics\nepics.caput('DEMO:SETPOINT', 1.5)\nresults = {'written': True}";
+    const run = await fleet.submit(request(code, { dry_run: true }));
+    const parked = await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval");
+    expect(parked.mode).toBe("write_access");
+    expect(parked.approvalId).toBeTruthy();
+    const details = await fleet.details(run.runId);
+    const req = details!.approval!;
+    const signer = new DecisionSigner(new Map([["k1", "fleet-test-secret"]]), "k1");
+    const now = new Date();
+    const decision = signer.sign({
+      approvalId: parked.approvalId!,
+      runId: run.runId,
+      attempt: req.attempt,
+      codeHash: req.codeHash,
+      mode: "write_access",
+      decision: "approve",
+      approvers: ["alice"],
+      reason: "checked",
+      expiresAt: new Date(now.getTime() + 60_000).toISOString(),
+      signedAt: now.toISOString(),
+    });
+    expect(await fleet.resumeRun(run.runId, decision)).toBe("dispatched");
+    const done = await waitForStatus((id) => fleet.get(id), run.runId, ["completed", "failed"]);
+    expect(done.status).toBe("completed");
+    const final = await fleet.details(run.runId);
+    expect(final?.final?.result?.recorded_writes.map((w) => w.pv)).toEqual(["DEMO:SETPOINT"]);
+    await expect(fleet.resumeRun(run.runId, decision)).rejects.toMatchObject({ code: "STEP_NOT_PENDING" });
+  });
+
+  it("fails a run with the cause after the last infrastructure retry", async () => {
+    fx = await createRedisFixture("fleet");
+    const { fleet } = await start(["analyze", "execute"], (c) => {
+      c.queues.execute_read_only.attempts = 2;
+      c.queues.analyze.attempts = 2; // execute continues in-process inside the analyze job here
+    });
+    const run = await fleet.submit(request("results = {}", { execution_method: "container" }));
+    const rec = await waitForStatus((id) => fleet.get(id), run.runId, "failed", 30_000);
+    expect(rec.error?.code).toBe("STAGE_RETRIES_EXHAUSTED");
+    expect(rec.error?.message).toMatch(/after 2 attempt/);
+  });
+});

@@ -1,0 +1,4 @@
+/** Test helpers for fleets (imported as `@pyfleet/fleet/testing`; never used by production code). */
+export { REPO_CONFIG, testConfig, testEnv } from "./test-config.js";
+export { spawnWorker, type SpawnedWorker } from "./spawn-worker.js";
+export { waitForStatus } from "./wait-for.js";

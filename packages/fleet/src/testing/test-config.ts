@@ -1,0 +1,34 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadConfig, type PyfleetConfig } from "@pyfleet/core";
+
+/** The repository's config.yml (the documented defaults). */
+export const REPO_CONFIG = fileURLToPath(new URL("../../../../config.yml", import.meta.url));
+
+/** Environment of a test fleet: its own Redis prefix and artifact folder, the local backend. */
+export function testEnv(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return {
+    ...env,
+    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    PYFLEET_PREFIX: prefix,
+    PYFLEET_ARTIFACTS: mkdtempSync(join(tmpdir(), "pyfleet-artifacts-")),
+    PYFLEET_EXECUTION_METHOD: "local",
+    PYFLEET_LOG_LEVEL: "warn",
+    PYFLEET_CONFIG: REPO_CONFIG,
+    ...extra,
+  };
+}
+
+/** Loads config.yml against a test environment (fast retries so failure paths stay quick). */
+export function testConfig(env: Record<string, string>): PyfleetConfig {
+  const config = structuredClone(loadConfig({ file: REPO_CONFIG, env, onWarning: () => {} }));
+  for (const q of [config.queues.generate, config.queues.analyze, config.queues.execute_read_only, config.queues.execute_write_access]) {
+    q.backoff_ms = 50;
+  }
+  config.queues.drain_seconds = 10;
+  return config;
+}

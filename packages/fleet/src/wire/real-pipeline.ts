@@ -1,0 +1,97 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { createAnalyzer } from "@pyfleet/analysis";
+import { createCheckpointer } from "@pyfleet/checkpointer";
+import {
+  type ApprovalVerifier,
+  type Env,
+  PyfleetError,
+  type PyfleetConfig,
+  redactedConfig,
+  signingKeys,
+} from "@pyfleet/core";
+import { createExecutorRegistry, FileArtifactStore } from "@pyfleet/execution";
+import { OpenAICodeGenerator } from "@pyfleet/generation";
+import { createPipeline, type PipelineDeps } from "@pyfleet/workflow";
+import { ApprovalStore } from "../approvals/approval-store.js";
+import { DecisionSigner } from "../approvals/decision-signer.js";
+import { HmacApprovalVerifier } from "../approvals/hmac-approval-verifier.js";
+import { RedisExecutionGuard } from "../approvals/redis-execution-guard.js";
+import { AuditLog } from "../audit/audit-log.js";
+import type { BuiltPipeline, PipelineBuilder } from "../create-fleet.js";
+import { checkBackend } from "./backend-ready.js";
+import { LazyGenerator } from "./lazy-generator.js";
+
+/** Refuses every decision: a process without signing keys can never run write-mode code. */
+const noKeysVerifier: ApprovalVerifier = {
+  async verify() {
+    throw new PyfleetError("APPROVAL_SIGNATURE_INVALID", "this executor has no signing keys (set PYFLEET_SIGNING_KEYS) and cannot verify approvals");
+  },
+};
+
+/**
+ * The production wiring: plain-Redis (or official) checkpointer, tree-sitter analyzer, OpenAI
+ * generator (built lazily), executors of the configured backends, file artifact store, and the
+ * approval store, verifier and write guard on the same Redis.
+ */
+export function realPipelineBuilder(env: Env = process.env): PipelineBuilder<PyfleetConfig> {
+  return async ({ config, redis, keys, events, logger, clock }): Promise<BuiltPipeline> => {
+    const checkpointer = await createCheckpointer({ type: config.checkpointer.type, redis, url: config.redis.url, prefix: keys.checkpointPrefix });
+    const audit = new AuditLog(redis, keys, clock);
+    const hasKeys = Boolean(env[config.approver.signing_keys_env]);
+    const signer = hasKeys ? new DecisionSigner(signingKeys(config, env), config.approver.signing_key_id) : null;
+    // Creating and cancelling approval records never signs; deciding happens in the approver.
+    const storeSigner = signer ?? new DecisionSigner(new Map([["unused", randomBytes(32).toString("hex")]]), "unused");
+    const approvals = new ApprovalStore(
+      redis,
+      keys,
+      storeSigner,
+      audit,
+      {
+        expirySeconds: config.approver.expiry_seconds,
+        requiredApprovals: config.approver.required_approvals,
+        allowSelfApproval: config.approver.allow_self_approval,
+        retentionSeconds: config.runs.retention_seconds,
+      },
+      clock,
+    );
+    const executors = createExecutorRegistry(config, { env, logger });
+    const deps: PipelineDeps = {
+      generator: new LazyGenerator(() =>
+        OpenAICodeGenerator.create(
+          { ...config.models.python_code_generator, writes_enabled: config.control_system.writes_enabled, control_system: config.control_system.type },
+          env,
+          { logger },
+        ),
+      ),
+      analyzer: createAnalyzer(config),
+      executors,
+      artifacts: new FileArtifactStore({
+        root: config.artifacts.root,
+        notebookBaseUrl: config.artifacts.notebook_base_url,
+        configSnapshot: redactedConfig(config) as unknown as Record<string, unknown>,
+      }),
+      approvalVerifier: signer ? new HmacApprovalVerifier(signer, audit, clock) : noKeysVerifier,
+      executionGuard: new RedisExecutionGuard(redis, keys, audit, `${hostname()}:${process.pid}`),
+      events,
+      clock,
+      logger,
+      budgets: {
+        maxGenerationRetries: config.python_executor.max_generation_retries,
+        maxExecutionRetries: config.python_executor.max_execution_retries,
+      },
+      defaultExecutionMethod: config.execution.execution_method,
+      executionTimeoutMs: config.python_executor.execution_timeout_seconds * 1000,
+    };
+    return {
+      pipeline: createPipeline(deps, checkpointer.saver),
+      expireThread: (threadId, seconds) => checkpointer.expireThread(threadId, seconds),
+      approvals,
+      backendReady: () => checkBackend(config, env),
+      close: async () => {
+        await executors.close();
+        await checkpointer.close();
+      },
+    };
+  };
+}

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_EXECUTION_OPTIONS } from "../options.js";
-import { containerSpec, inputArchive, newReportMarker } from "./container-spec.js";
+import { checkSandboxUser, containerSpec, inputArchive, newReportMarker } from "./container-spec.js";
 
 const docker = { ...DEFAULT_EXECUTION_OPTIONS.docker, memory_mb: 300, cpus: 1.5, pids_limit: 42, user: "1234:5678" };
 const run = { runId: "r-1", attempt: 2, mode: "read_only" as const, dryRun: true, context: { a: 1 } };
@@ -41,6 +41,12 @@ describe("containerSpec", () => {
       "/tmp/.pyfleet_report.json",
       "--dry-run",
     ]);
+  });
+
+  it("accepts only a numeric non-root user", () => {
+    expect(checkSandboxUser("65534:65534")).toBe("65534:65534");
+    expect(checkSandboxUser("1000")).toBe("1000");
+    for (const bad of ["0", "0:0", "root", "1000:0", "nobody", "", "65534:"]) expect(() => checkSandboxUser(bad), bad).toThrow(/non-root/);
   });
 
   it("uses a fresh marker per run", () => {

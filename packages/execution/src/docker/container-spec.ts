@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { ExecuteInput } from "@pyfleet/core";
+import { type ExecuteInput, PyfleetError } from "@pyfleet/core";
 import type Docker from "dockerode";
 import { harnessSource } from "../harness.js";
 import type { DockerOptions } from "../options.js";
@@ -27,6 +27,19 @@ export interface SandboxLimits {
   tmpMb: number;
   /** Most bytes of files left in the work dir that are copied back to the attempt folder. */
   copyOutBytes: number;
+}
+
+/**
+ * Checks `docker.user` is a numeric non-root `uid[:gid]` (numeric: the image needs no passwd
+ * entry, and a name could map to root inside the image).
+ * @throws PyfleetError BACKEND_MISCONFIGURED otherwise.
+ */
+export function checkSandboxUser(user: string): string {
+  const m = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (!m || Number(m[1]) === 0 || m[2] === "0") {
+    throw new PyfleetError("BACKEND_MISCONFIGURED", `docker.user must be a numeric non-root uid[:gid] (e.g. 65534:65534), not ${JSON.stringify(user)}`);
+  }
+  return user;
 }
 
 /** A random marker the entry script writes before the report on stdout. */

@@ -6,7 +6,7 @@ import { reportToOutcome, timeoutErrorInfo } from "../harness.js";
 import { type ExecutionOptions, type ResolvedExecutionOptions, resolveExecutionOptions } from "../options.js";
 import { OutputCollector } from "../output-collector.js";
 import { type DockerEndpoint, describeEndpoint, dockerClient, dockerError } from "./client.js";
-import { containerSpec, INPUT_DIR, inputArchive, newReportMarker, type SandboxLimits } from "./container-spec.js";
+import { checkSandboxUser, containerSpec, INPUT_DIR, inputArchive, newReportMarker, type SandboxLimits } from "./container-spec.js";
 import { DockerStreamDemuxer, ReportSplitter } from "./demux.js";
 import { copyOut, parseEnvelope } from "./envelope.js";
 
@@ -60,6 +60,7 @@ export class DockerExecutor implements Executor {
     opts: DockerExecutorOptions = {},
   ) {
     this.cfg = resolveExecutionOptions(opts.options);
+    checkSandboxUser(this.cfg.docker.user);
     this.limits = { workDirMb: opts.workDirMb ?? 256, tmpMb: opts.tmpMb ?? 64, copyOutBytes: opts.copyOutBytes ?? 16 * 1024 * 1024 };
     this.graceMs = opts.interruptGraceMs ?? 1000;
     this.maxReportBytes = opts.maxReportBytes ?? 128 * 1024 * 1024;
@@ -69,7 +70,8 @@ export class DockerExecutor implements Executor {
 
   /**
    * Connects (DOCKER_HOST wins over `docker.socket`), checks the engine answers and the image exists.
-   * @throws PyfleetError BACKEND_UNAVAILABLE (infrastructure) or IMAGE_MISSING (configuration).
+   * @throws PyfleetError BACKEND_UNAVAILABLE (infrastructure), IMAGE_MISSING or
+   *   BACKEND_MISCONFIGURED (configuration: a root `docker.user`).
    */
   static async create(opts: DockerExecutorOptions & { dockerHost?: string } = {}): Promise<DockerExecutor> {
     const cfg = resolveExecutionOptions(opts.options);

@@ -86,6 +86,8 @@ export interface FamilySpec {
   factories?: Record<string, string>;
   /** What calling an unlisted method means (Tango exposes device commands as methods). */
   otherMethods?: AccessKind;
+  /** Unlisted methods with these prefixes read (checked before `otherMethods`). */
+  readPrefixes?: readonly string[];
   /** Attribute names whose assignment writes (`*` = any public attribute). */
   attrWrites: ReadonlySet<string>;
   /** Attribute names whose plain read is a control-system read (`*` = any public attribute). */
@@ -175,6 +177,7 @@ export const FAMILIES: Record<string, FamilySpec> = {
       "get_command_list",
     ),
     otherMethods: "write",
+    readPrefixes: ["get_", "read_", "is_", "subscribe_", "unsubscribe_", "attribute_", "command_list", "State", "Status"],
     attrWrites: set("*"),
     attrReads: set("*"),
     attrPv: "self+attr",

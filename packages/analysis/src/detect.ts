@@ -110,14 +110,15 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
         const kind: AccessKind | undefined =
           fam.writes.has(v.name) || setter
             ? "write"
-            : fam.reads.has(v.name)
+            : fam.reads.has(v.name) || fam.readPrefixes?.some((p) => v.name.startsWith(p))
               ? "read"
               : fam.factories?.[v.name] || v.name.startsWith("_")
                 ? undefined
                 : fam.otherMethods;
         const sep = v.fam === "tango.DeviceProxy" ? "/" : "";
         const source = v.pv === null ? "arg0" : v.fam === "tango.DeviceProxy" || v.fam === "epics.Device" ? "self+arg0" : "self";
-        if (kind) add(kind, pvFor({ pv: source }, call, s, v.pv, sep), call, `${v.fam}.${v.name}`);
+        const command = v.fam === "tango.DeviceProxy" && v.pv !== null && /^[A-Z]/.test(v.name);
+        if (kind) add(kind, command ? [`${v.pv}/${v.name}`] : pvFor({ pv: source }, call, s, v.pv, sep), call, `${v.fam}.${v.name}`);
       } else if (v.k === "dyn") {
         typed = true;
         add("write", [], call, "dynamic", v.reason);

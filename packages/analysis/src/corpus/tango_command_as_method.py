@@ -1,4 +1,4 @@
-# writes: sr/ps/q2
+# writes: sr/ps/q2/Reset
 # reads:
 # mode: write_access
 # rules:

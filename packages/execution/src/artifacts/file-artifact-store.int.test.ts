@@ -176,6 +176,7 @@ describe("resolveArtifact and findRunFolder", () => {
     expect(await codeOf(resolveArtifact(run, "/etc/passwd"))).toBe("VALIDATION_FAILED");
     expect(await codeOf(resolveArtifact(run, "link"))).toBe("VALIDATION_FAILED");
     expect(await codeOf(resolveArtifact(run, "missing.json"))).toBe("NOT_FOUND");
+    expect(await codeOf(resolveArtifact(run, "figures"))).toBe("NOT_FOUND");
   });
 
   it("matches the run id exactly (abc never finds abc_def's folder)", async () => {

@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, realpath } from "node:fs/promises";
+import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { PyfleetError } from "@pyfleet/core";
 
@@ -65,7 +65,8 @@ export function inside(baseDir: string, relPath: string): string {
 /**
  * Resolves a file of a run folder for reading (the producer API serves artifacts with it).
  * Symlinks are followed only when their target stays inside the run folder.
- * @throws PyfleetError VALIDATION_FAILED for traversal attempts, NOT_FOUND when missing.
+ * @throws PyfleetError VALIDATION_FAILED for traversal attempts, NOT_FOUND when missing or not a
+ *   regular file (a folder).
  */
 export async function resolveArtifact(runFolder: string, relPath: string): Promise<string> {
   const candidate = inside(runFolder, relPath);
@@ -80,6 +81,7 @@ export async function resolveArtifact(runFolder: string, relPath: string): Promi
       issues: [{ path: "path", message: "resolves outside the run folder" }],
     });
   }
+  if (!(await stat(real)).isFile()) throw new PyfleetError("NOT_FOUND", `artifact ${relPath} is not a file`);
   return real;
 }
 

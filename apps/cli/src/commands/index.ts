@@ -12,4 +12,5 @@ export const COMMANDS: Array<{ name: string[]; load: () => Promise<{ default: Co
   { name: ["reject"], load: () => import("./reject.js") },
   { name: ["audit"], load: () => import("./audit.js") },
   { name: ["analyze"], load: () => import("./analyze.js") },
+  { name: ["exec"], load: () => import("./exec.js") },
 ];

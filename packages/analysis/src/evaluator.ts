@@ -90,7 +90,7 @@ export abstract class Evaluator {
         return s === null ? new Map() : single({ k: "str", s });
       }
       case "binary_operator": {
-        const op = node.children[1];
+        const op = field(node, "operator");
         const l = field(node, "left");
         const r = field(node, "right");
         if (op?.type !== "+" || !l || !r) return new Map();

@@ -99,15 +99,15 @@ function lineStarts(source: string): number[] {
 
 /**
  * Copies the tree with a cursor, the cheapest way to visit every node from JS: numeric ids are
- * mapped through tables, rows and columns come from the line table rather than from WebAssembly,
- * and MISSING tokens are only asked for when the tree has errors.
+ * mapped through tables, rows and columns come from the line table rather than from WebAssembly.
+ * Anonymous tokens (punctuation, keywords) are left out unless they carry a field name (operators)
+ * or the tree has errors (then MISSING tokens are needed for the syntax findings).
  */
 function convert(cursor: Cursor, tables: Tables, source: string, hasError: boolean): PyNode {
   const starts = lineStarts(source);
   let row = 0;
   let id = 0;
-  const make = (parent: PyNode | null): PyNode => {
-    const typeId = cursor.nodeTypeId;
+  const make = (parent: PyNode | null, typeId: number): PyNode => {
     const startIndex = cursor.startIndex;
     if (startIndex < (starts[row] ?? 0) || startIndex >= (starts[row + 1] ?? Number.POSITIVE_INFINITY)) {
       let lo = 0;
@@ -133,15 +133,19 @@ function convert(cursor: Cursor, tables: Tables, source: string, hasError: boole
       children: [],
     };
   };
-  const root = make(null);
+  const root = make(null, cursor.nodeTypeId);
   let current = root;
   if (!cursor.gotoFirstChild()) return root;
   for (;;) {
-    const node = make(current);
-    current.children.push(node);
-    if (cursor.gotoFirstChild()) {
-      current = node;
-      continue;
+    const typeId = cursor.nodeTypeId;
+    const skip = !hasError && !tables.named[typeId] && cursor.currentFieldId === 0;
+    if (!skip) {
+      const node = make(current, typeId);
+      current.children.push(node);
+      if (cursor.gotoFirstChild()) {
+        current = node;
+        continue;
+      }
     }
     while (!cursor.gotoNextSibling()) {
       if (!cursor.gotoParent() || current.parent === null) {

@@ -9,7 +9,7 @@ const run = { runId: "r-1", attempt: 2, mode: "read_only" as const, dryRun: true
 describe("containerSpec", () => {
   it("hardens the container: no network, read-only root, limits, no capabilities, non-root, no log on disk", () => {
     const marker = newReportMarker();
-    const spec = containerSpec(run, docker, { workDirMb: 100, tmpMb: 10, copyOutBytes: 1000 }, marker, "inst");
+    const spec = containerSpec(run, docker, { workDirMb: 100, tmpMb: 10, copyOutBytes: 1000, reportMb: 20 }, marker, "inst");
     const hc = spec.HostConfig!;
     expect(hc.NetworkMode).toBe("none");
     expect(spec.NetworkDisabled).toBe(true);
@@ -23,6 +23,7 @@ describe("containerSpec", () => {
     expect(hc.Privileged).toBe(false);
     expect(hc.LogConfig?.Type).toBe("none");
     expect(hc.Tmpfs?.["/work"]).toBe("rw,nosuid,nodev,size=100m,mode=0700,uid=1234,gid=5678");
+    expect(hc.Tmpfs?.["/pyfleet-out"]).toBe("rw,nosuid,nodev,noexec,size=20m,mode=0700,uid=1234,gid=5678");
     expect(spec.User).toBe("1234:5678");
     expect(spec.Env?.some((e) => /KEY|TOKEN|SECRET/i.test(e))).toBe(false);
     expect(spec.Labels).toMatchObject({ "org.pyfleet.run_id": "r-1", "org.pyfleet.attempt": "2" });
@@ -38,7 +39,7 @@ describe("containerSpec", () => {
       "--mode",
       "read_only",
       "--report",
-      "/tmp/.pyfleet_report.json",
+      "/pyfleet-out/report.json",
       "--dry-run",
     ]);
   });

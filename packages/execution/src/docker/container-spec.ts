@@ -11,7 +11,9 @@ export const INPUT_DIR = "/pyfleet";
 /** The user's working directory: a size-limited tmpfs. */
 export const WORK_DIR = "/work";
 const ENTRY = `${INPUT_DIR}/pyfleet_docker_entry.py`;
-const REPORT_PATH = "/tmp/.pyfleet_report.json";
+/** A tmpfs of its own for the report, so code that fills /tmp or /work cannot make it unwritable. */
+const REPORT_DIR = "/pyfleet-out";
+const REPORT_PATH = `${REPORT_DIR}/report.json`;
 
 let entrySource: string | undefined;
 function entryScript(): string {
@@ -19,7 +21,10 @@ function entryScript(): string {
   return entrySource;
 }
 
-/** Settings of one sandbox container beyond `docker.*` of config. */
+/**
+ * Settings of one sandbox container beyond `docker.*` of config. The tmpfs sizes are caps, not
+ * reservations, but what the code writes there counts against `docker.memory_mb`.
+ */
 export interface SandboxLimits {
   /** Size of the tmpfs work dir in MiB. */
   workDirMb: number;
@@ -27,6 +32,8 @@ export interface SandboxLimits {
   tmpMb: number;
   /** Most bytes of files left in the work dir that are copied back to the attempt folder. */
   copyOutBytes: number;
+  /** Size of the tmpfs holding the harness report (results and base64 figures) in MiB. */
+  reportMb: number;
 }
 
 /**
@@ -93,6 +100,7 @@ export function containerSpec(
       Tmpfs: {
         [WORK_DIR]: `rw,nosuid,nodev,size=${limits.workDirMb}m,mode=0700${tmpfsOwner}`,
         "/tmp": `rw,nosuid,nodev,size=${limits.tmpMb}m,mode=1777`,
+        [REPORT_DIR]: `rw,nosuid,nodev,noexec,size=${limits.reportMb}m,mode=0700${tmpfsOwner}`,
       },
       Memory: memory,
       MemorySwap: memory,

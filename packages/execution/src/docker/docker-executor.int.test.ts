@@ -110,6 +110,16 @@ describe("DockerExecutor against a real Docker engine", () => {
     expect(out.warnings).toEqual([]);
   });
 
+  it("still reports when the code fills /tmp and its work dir", async () => {
+    const fill = "def fill(d):\n    try:\n        with open(d + '/big', 'wb') as f:\n            while True:\n                f.write(b'x' * 1048576)\n    except OSError as e:\n        return e.errno\n";
+    // tmpfs pages count against the memory limit: small folders keep this a disk-full test
+    const small = await DockerExecutor.create({ dockerHost, options, workDirMb: 24, tmpMb: 16, copyOutBytes: 1024 * 1024 });
+    const out = await small.execute(input(`${fill}results = {'tmp': fill('/tmp'), 'work': fill('.')}`, { workDir: join(workDir, "fill") }));
+    await small.close();
+    expect(out.results).toEqual({ tmp: 28, work: 28 });
+    expect(out.warnings.join(" ")).toMatch(/not copied out/);
+  });
+
   it("stops code at the timeout and removes the container", async () => {
     const started = performance.now();
     const out = await docker.execute(input("import time\nprint('start', flush=True)\ntime.sleep(60)", { timeoutMs: 2000 }));

@@ -61,7 +61,12 @@ export class DockerExecutor implements Executor {
   ) {
     this.cfg = resolveExecutionOptions(opts.options);
     checkSandboxUser(this.cfg.docker.user);
-    this.limits = { workDirMb: opts.workDirMb ?? 256, tmpMb: opts.tmpMb ?? 64, copyOutBytes: opts.copyOutBytes ?? 16 * 1024 * 1024 };
+    this.limits = {
+      workDirMb: opts.workDirMb ?? 256,
+      tmpMb: opts.tmpMb ?? 64,
+      copyOutBytes: opts.copyOutBytes ?? 16 * 1024 * 1024,
+      reportMb: opts.reportMb ?? 128,
+    };
     this.graceMs = opts.interruptGraceMs ?? 1000;
     this.maxReportBytes = opts.maxReportBytes ?? 128 * 1024 * 1024;
     this.log = opts.logger ?? silentLogger();

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds pyfleet's images on a machine without registry access (kind or a plain engine).
+#   bash deploy/build-images.sh [node|jupyter|all]      (default all)
+# 1. pyfleet-node-base:20  - a debootstrap'ed bookworm (minbase + python3-minimal) with this
+#    machine's node binary and npm copied in, then `docker import` (no registry pull).
+# 2. pyfleet-node:latest   - deploy/node/Dockerfile FROM that base; the context is streamed from
+#    `git ls-files` (tracked + untracked-not-ignored files), so node_modules never enters it.
+#    `npm ci` in the build talks to the npm registry (--network host).
+# 3. pyfleet-sandbox:latest via scripts/build-sandbox-image.sh, then pyfleet-jupyter:latest
+#    (deploy/jupyter/Dockerfile; apt in the build, --network host).
+# With a registry, skip the base: docker build -f deploy/node/Dockerfile . uses node:20-bookworm-slim.
+# Env: DOCKER_HOST (else scripts/dockerd.sh start), PYFLEET_CACHE_DIR, DEBIAN_MIRROR,
+#      PYFLEET_IMAGE_TAG (default latest), KIND_CLUSTER (set: `kind load docker-image` the results).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+what=${1:-all}
+tag=${PYFLEET_IMAGE_TAG:-latest}
+cache_dir=${PYFLEET_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pyfleet}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+if [ -z "${DOCKER_HOST:-}" ]; then
+  DOCKER_HOST=$(bash "$repo/scripts/dockerd.sh" start | sed -n 's/^DOCKER_HOST=//p' | tail -1)
+  export DOCKER_HOST
+fi
+
+# Streams the build context: the repository's files without node_modules, .git or local state.
+context_tar() {
+  (cd "$repo" && git ls-files -z --cached --others --exclude-standard \
+    | grep -zv -e '^bench/' -e '^examples/' -e '\.test\.ts$' \
+    | xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh \
+    | tar --null -T - -cf -)
+}
+
+node_base() {
+  docker image inspect pyfleet-node-base:20 >/dev/null 2>&1 && return 0
+  [ "$(id -u)" = 0 ] || { echo "building the node base needs root (debootstrap); run: sudo bash $0" >&2; exit 1; }
+  command -v debootstrap >/dev/null || { echo "debootstrap missing: apt-get install -y debootstrap" >&2; exit 1; }
+  local node npm_dir work
+  node=$(command -v node); npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+  "$node" -e 'process.exit(process.versions.node.split(".")[0] === "20" ? 0 : 1)' || { echo "node 20 needed on this machine" >&2; exit 1; }
+  mkdir -p "$cache_dir"
+  work=$(mktemp -d "$cache_dir/node-base.XXXXXX")
+  trap 'rm -rf "$work"' RETURN
+  debootstrap --variant=minbase --include=python3-minimal,ca-certificates bookworm "$work/root" "$mirror" >"$work/log" 2>&1 \
+    || { tail -20 "$work/log" >&2; exit 1; }
+  cp "$node" "$work/root/usr/local/bin/node"
+  mkdir -p "$work/root/usr/local/lib/node_modules"
+  cp -a "$npm_dir" "$work/root/usr/local/lib/node_modules/npm"
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$work/root/usr/local/bin/npm"
+  rm -rf "$work/root"/var/cache/apt/archives/*.deb "$work/root"/var/lib/apt/lists/* "$work/root"/usr/share/doc/* "$work/root"/usr/share/man/*
+  tar -C "$work/root" -cf - . | docker import \
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8' --change 'CMD ["node"]' - pyfleet-node-base:20 >/dev/null
+  echo "pyfleet-node-base:20 imported"
+}
+
+build_node() {
+  node_base
+  context_tar | docker build --network host --build-arg BASE_IMAGE=pyfleet-node-base:20 \
+    -f deploy/node/Dockerfile -t "pyfleet-node:$tag" -
+  echo "pyfleet-node:$tag built"
+}
+
+build_jupyter() {
+  bash "$repo/scripts/build-sandbox-image.sh"
+  context_tar | docker build --network host --build-arg BASE_IMAGE=pyfleet-sandbox:latest \
+    -f deploy/jupyter/Dockerfile -t "pyfleet-jupyter:$tag" -
+  echo "pyfleet-jupyter:$tag built"
+}
+
+case "$what" in
+  node) build_node ;;
+  jupyter) build_jupyter ;;
+  all) build_node; build_jupyter ;;
+  *) echo "usage: $0 [node|jupyter|all]" >&2; exit 2 ;;
+esac
+
+if [ -n "${KIND_CLUSTER:-}" ]; then
+  for image in "pyfleet-node:$tag" "pyfleet-jupyter:$tag"; do
+    docker image inspect "$image" >/dev/null 2>&1 && kind load docker-image --name "$KIND_CLUSTER" "$image"
+  done
+fi

@@ -61,6 +61,9 @@ export function openApiDocument() {
         },
       },
       "/v1/approvals/events": { get: { summary: "Server-sent events: pending and decided approvals (viewer)", responses: { "200": { description: "text/event-stream" } } } },
+      "/v1/runs/{id}": {
+        get: { summary: "The run record of an approval's run: status, error, result summary (viewer)", responses: { "200": { description: "the run" }, ...errors(401, 403, 404) } },
+      },
       "/v1/runs/{id}/reconcile": {
         post: {
           summary: "Settle an outcome_unknown run (admin)",

@@ -27,7 +27,7 @@ export function approverPage(): string {
       <h2 id="d-task"></h2>
       <dl class="meta"><dt>Run</dt><dd id="d-run"></dd><dt>Mode</dt><dd id="d-mode"></dd><dt>Requester</dt><dd id="d-req"></dd>
       <dt>Code hash</dt><dd><code id="d-hash"></code></dd><dt>Approvals</dt><dd id="d-votes"></dd><dt>Expires</dt><dd id="d-exp"></dd>
-      <dt>Notebook</dt><dd id="d-nb"></dd></dl>
+      <dt>Notebook</dt><dd id="d-nb"></dd><dt>Run status</dt><dd id="d-runstatus"></dd></dl>
       <p id="d-reason" class="reason"></p>
       <h3>PV writes</h3><ul id="d-pvs"></ul>
       <h3>Code</h3><pre id="d-code" class="code"></pre>
@@ -92,8 +92,10 @@ async function open(id){const {approval:a}=await api('/v1/approvals/'+encodeURIC
  const byLine={};for(const f of a.findings)(byLine[f.line]=byLine[f.line]||[]).push(f);for(const p of a.pvWrites)(byLine[p.line]=byLine[p.line]||[]).push({level:'write',rule:'pv-write',message:'writes '+(p.pv||'a PV')});
  $('d-code').innerHTML=a.code.split('\\n').map((l,i)=>{const fs=byLine[i+1]||[];return '<span class="ln'+(fs.length?' flag':'')+'">'+hl(l)+'</span>'+fs.map(f=>'<span class="finding">'+esc(f.level+' '+f.rule+': '+f.message)+'</span>').join('');}).join('');
  $('d-history').innerHTML=['<li>requested by '+esc(a.requester)+' at '+new Date(a.createdAt).toLocaleString()+'</li>'].concat(a.votes.map(v=>'<li>'+esc(v.identity)+' '+esc(v.decision)+': '+esc(v.reason)+' ('+new Date(v.at).toLocaleTimeString()+')</li>')).join('');
- const closed=a.status!=='pending';$('approve').disabled=closed;$('reject').disabled=closed;
+ const closed=a.status!=='pending';$('approve').disabled=closed;$('reject').disabled=closed;runStatus(a.runId);
  for(const tr of document.querySelectorAll('#pending tbody tr'))tr.className=tr.dataset.id===id?'sel':'';}
+async function runStatus(runId){try{const {run}=await api('/v1/runs/'+encodeURIComponent(runId));if(current&&current.runId===runId)$('d-runstatus').textContent=run.status+(run.error?' - '+run.error.message:'');}catch(e){$('d-runstatus').textContent='unknown';}}
+setInterval(()=>{if(current&&token)runStatus(current.runId);},1000);
 async function decide(decision){if(!current)return;const reason=$('reason').value.trim();if(!reason){$('d-msg').textContent='Give a reason.';return;}
  const body={decision,codeHash:current.codeHash,reason};const fb=$('feedback').value.trim();if(decision==='reject'&&fb){body.feedback=fb;body.regenerate=$('regenerate').checked;}
  try{const r=await api('/v1/approvals/'+encodeURIComponent(current.id)+'/decision',{method:'POST',body:JSON.stringify(body)});

@@ -80,6 +80,26 @@ describe("approver HTTP API", () => {
       release: async (rec, d) => {
         released.push({ rec, d });
       },
+      getRun: async (runId) =>
+        runId === "run-b"
+          ? {
+              runId,
+              threadId: runId,
+              checkpointNs: "",
+              status: "awaiting_approval",
+              stage: "approve",
+              mode: "write_access",
+              attempts: 1,
+              requester: "carol",
+              task: "t",
+              createdAt: "2026-01-01T00:00:00.000Z",
+              updatedAt: "2026-01-01T00:00:00.000Z",
+              finishedAt: null,
+              approvalId: null,
+              resultSummary: null,
+              error: null,
+            }
+          : null,
       reconcile: async (runId) => {
         if (runId === "unknown-run") throw new PyfleetError("NOT_FOUND", "run unknown-run does not exist");
         reconciled.push(runId);
@@ -168,6 +188,9 @@ describe("approver HTTP API", () => {
     const one = await call("GET", `/v1/approvals/${rec.id}`, tokens.viewer);
     expect(one.body.approval.code).toBe(CODE);
     expect(one.body.approval.pvWrites[0].pv).toBe("X:Y");
+    expect((await call("GET", "/v1/runs/run-b")).status).toBe(401);
+    expect((await call("GET", "/v1/runs/run-b", tokens.viewer)).body.run.status).toBe("awaiting_approval");
+    expect((await call("GET", "/v1/runs/run-zzz", tokens.viewer)).status).toBe(404);
     expect((await call("POST", "/v1/runs/run-b/reconcile", tokens.alice, { outcome: "succeeded", note: "checked" })).status).toBe(403);
     expect((await call("POST", "/v1/runs/run-b/reconcile", tokens.admin, { outcome: "maybe" })).status).toBe(400);
     expect((await call("POST", "/v1/runs/unknown-run/reconcile", tokens.admin, { outcome: "failed", note: "n" })).status).toBe(404);

@@ -1,4 +1,4 @@
-import { DecisionBodySchema, PyfleetError, parseOrThrow, type RunStatus, type SignedDecision } from "@pyfleet/core";
+import { DecisionBodySchema, PyfleetError, parseOrThrow, type RunRecord, type RunStatus, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord, ApprovalStore, ApproverIdentity, AuditLog } from "@pyfleet/fleet";
 import { approvalSummary } from "@pyfleet/fleet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from "fastify";
@@ -19,6 +19,8 @@ export interface ApproverDeps {
   events: ApprovalEvents;
   /** Resumes the run with a final (signed) decision and dispatches its next node. */
   release(record: ApprovalRecord, decision: SignedDecision): Promise<void>;
+  /** The run record (status, error, result summary) of a run, or null. */
+  getRun(runId: string): Promise<RunRecord | null>;
   /** Settles a run in `outcome_unknown` after a human checked the machine. */
   reconcile(
     runId: string,
@@ -99,6 +101,13 @@ export function createApproverServer(deps: ApproverDeps): FastifyInstance {
       await deps.store.markResumed(record.id);
     }
     return { approval: approvalSummary(record), released: released !== null };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/runs/:id", async (req) => {
+    require(req, "viewer");
+    const run = await deps.getRun(req.params.id);
+    if (!run) throw new PyfleetError("NOT_FOUND", `run ${req.params.id} does not exist`);
+    return { run };
   });
 
   app.post<{ Params: { id: string } }>("/v1/runs/:id/reconcile", async (req) => {

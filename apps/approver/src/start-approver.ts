@@ -86,6 +86,7 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
     release: async (rec, decision) => {
       await fleet.resumeRun(rec.runId, decision);
     },
+    getRun: (runId) => fleet.get(runId),
     reconcile: (runId, input, who) => reconciler.reconcile(runId, input, who.id),
     metrics,
     logger,

@@ -37,6 +37,7 @@ describe("pyfleet approvals / approval / approve / reject", () => {
       release: async (rec, d) => {
         released.push(`${rec.id}:${d.decision}:${d.feedback ?? ""}`);
       },
+      getRun: async () => null,
       reconcile: async () => ({ status: "completed" }),
       metrics: new Registry(),
       logger: silentLogger(),

@@ -86,6 +86,9 @@ export class RunDriver {
     await this.emitStatus(runId, result.status, result.next, { decision: decision.decision, approvalId: decision.approvalId });
     const next = await this.afterStep(cur, result, new Set());
     if (typeof next === "string") return next;
+    // The resume itself moved the run on: record that, so the in-process continuation
+    // (finalize after a rejection) is not mistaken for a late duplicate of the parked step.
+    await this.ctx.runs.update(runId, { status: RUNNING_STATUS[next.node], stage: next.node, step: next.step, pendingJob: null }, this.now());
     return this.advance(next, { served: new Set() });
   }
 

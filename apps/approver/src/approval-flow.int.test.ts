@@ -111,7 +111,7 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
     const second = await approver.store.get(again.approvalId as string);
     expect(second?.attempt).toBe(2);
     expect(second?.codeHash).toBe(codeHash(WRITE(0.25)));
-    expect((llm.chatRequests.at(-1)?.body as any).messages.map((m: { content: string }) => m.content).join("\n")).toContain("use 0.25 instead of 2");
+    expect(((llm.chatRequests.at(-1)?.body ?? { messages: [] }) as any).messages.map((m: { content: string }) => m.content).join("\n")).toContain("use 0.25 instead of 2");
     await fleet.cancel(runId);
   });
 

@@ -115,6 +115,28 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
     await fleet.cancel(runId);
   });
 
+  it("an expired approval ends its run approval_expired; cancelling a parked run cancels its approval", async () => {
+    const a = await parked(WRITE(7));
+    // Let time pass for this record only: move its expiry into the past, as the clock would.
+    const raw = JSON.parse((await fx.redis.get(keys.approval(a.approvalId))) as string);
+    raw.expiresAt = new Date(Date.now() - 1000).toISOString();
+    await fx.redis.set(keys.approval(a.approvalId), JSON.stringify(raw));
+    await fx.redis.zadd(keys.approvalsPending(), Date.now() - 1000, a.approvalId);
+    const swept = await approver.sweeper.sweep();
+    expect(swept.expired.map((r) => r.id)).toEqual([a.approvalId]);
+    const ra = await waitForStatus((id) => fleet.get(id), a.runId, ["approval_expired"]);
+    expect(ra.error?.code).toBe("APPROVAL_EXPIRED");
+    const late = await decide(a.approvalId, "alice-token-0001", { decision: "approve", codeHash: codeHash(WRITE(7)), reason: "too late" });
+    expect(late.status).toBe(410);
+
+    const b = await parked(WRITE(8));
+    await fleet.cancel(b.runId);
+    expect((await fleet.get(b.runId))?.status).toBe("cancelled");
+    expect((await approver.store.get(b.approvalId))?.status).toBe("cancelled");
+    const after = await decide(b.approvalId, "alice-token-0001", { decision: "approve", codeHash: codeHash(WRITE(8)), reason: "x" });
+    expect(after.status).toBe(409);
+  });
+
   it("forged or stale decisions sent straight into resume never run the code", async () => {
     const signer = new DecisionSigner(parseSigningKeys(KEYS), "k1");
     const forger = new DecisionSigner(parseSigningKeys("k1:not-the-real-secret-000000"), "k1");

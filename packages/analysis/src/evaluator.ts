@@ -142,7 +142,7 @@ export abstract class Evaluator {
           if (v.k === "qual" && v.q === "sys.modules") {
             const names = this.strings(field(node, "subscript"), scope);
             for (const n of names) addAll(out, single({ k: "qual", q: n }));
-            if (names.length === 0) addAll(out, single({ k: "dyn", reason: "module looked up in sys.modules by a computed name" }));
+            if (names.length === 0) addAll(out, single({ k: "dyn", reason: `module looked up in sys.modules by a computed name at line ${node.row + 1}` }));
           }
         return out;
       }
@@ -345,7 +345,7 @@ export abstract class Evaluator {
     const first = args.positional[0];
     if (q === "importlib.import_module" || q === "builtins.__import__") {
       const names = this.strings(first, scope);
-      if (names.length === 0) return single({ k: "dyn", reason: `module imported by a computed name (${q.replace("builtins.", "")})` });
+      if (names.length === 0) return single({ k: "dyn", reason: `${q.replace("builtins.", "")}() at line ${call.row + 1} imports a module by a computed name` });
       for (const n of names) addAll(out, single({ k: "qual", q: q === "builtins.__import__" ? (n.split(".")[0] ?? n) : n }));
       return out;
     }
@@ -354,13 +354,13 @@ export abstract class Evaluator {
       const names = this.strings(args.positional[1], scope);
       if (names.length > 0) for (const n of names) addAll(out, this.getAttr(target, n));
       else if (this.isControlish(target))
-        addAll(out, single({ k: "dyn", reason: `getattr(${text(this.src, first)}, ...) with a computed attribute name` }));
+        addAll(out, single({ k: "dyn", reason: `getattr(${text(this.src, first)}, ...) at line ${call.row + 1} uses a computed attribute name` }));
       const fallback = args.positional[2];
       if (fallback) addAll(out, this.eval(fallback, scope, depth));
       return out;
     }
     if ((q === "builtins.vars" || q === "builtins.globals" || q === "builtins.locals") && this.usesControl)
-      return single({ k: "dyn", reason: `lookup of names through ${q.replace("builtins.", "")}()` });
+      return single({ k: "dyn", reason: `${q.replace("builtins.", "")}() at line ${call.row + 1} looks names up dynamically` });
     if (q.startsWith("builtins.") && PASS_THROUGH.has(q.slice(9))) {
       for (const a of args.positional) addAll(out, this.eval(a, scope, depth));
       return out;

@@ -28,7 +28,7 @@ describe("routes without approval", () => {
     expect(last.final?.result).toMatchObject({ results: { value: 1 }, execution_time: 1.5, folder_path: `/runs/${runId}` });
     expect(fakes.artifacts.inits).toEqual([runId]);
     expect(fakes.generator.calls[0]?.attemptDir).toBe(`/runs/${runId}/attempts/01`);
-    expect(fakes.events.ofType(runId, "code_chunk")).toHaveLength(1);
+    expect(fakes.events.ofType(runId, "code_chunk").map((e) => e.data)).toEqual([{ text: "resu" }, { text: "", restart: true }, { text: "results = " }]);
     expect(fakes.events.ofType(runId, "stdout")).toHaveLength(1);
     expect(fakes.events.ofType(runId, "finished")[0]?.data).toMatchObject({ status: "completed" });
     const run = await pipeline.getRun(started.ref);

@@ -26,6 +26,9 @@ export function createGenerateNode(deps: PipelineDeps): RunNode {
         attemptDir,
         onChunk: (text) =>
           emitDetached(deps, log, state, { type: "code_chunk", stage: "generate", attempt: number, data: { text } }),
+        // A retried request streams the reply again: followers drop what they had so far.
+        onRestart: () =>
+          emitDetached(deps, log, state, { type: "code_chunk", stage: "generate", attempt: number, data: { text: "", restart: true } }),
         ...(config.signal ? { signal: config.signal } : {}),
       });
       const attempt: Attempt = {

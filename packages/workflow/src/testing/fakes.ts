@@ -37,6 +37,9 @@ export class FakeGenerator {
   constructor(private readonly script: Array<string | Error> = []) {}
   async generate(input: GenerateInput): Promise<GeneratedCode> {
     this.calls.push(input);
+    // Streams, then restarts once as a retried request would, then streams again.
+    input.onChunk?.("resu");
+    input.onRestart?.();
     input.onChunk?.("results = ");
     const next = this.script.shift();
     if (next instanceof Error) throw next;

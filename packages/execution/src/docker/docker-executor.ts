@@ -128,7 +128,10 @@ export class DockerExecutor implements Executor {
         stream.on("data", (chunk: Buffer) => demux.push(chunk));
         stream.on("end", () => resolve());
         stream.on("close", () => resolve());
-        stream.on("error", () => resolve());
+        stream.on("error", (err: unknown) => {
+          log.warn({ err }, "sandbox output stream failed");
+          resolve();
+        });
       });
       await step("start", () => container.start());
       const t = this.watch(container, input, log);
@@ -136,6 +139,7 @@ export class DockerExecutor implements Executor {
       // the attach stream ends right after the exit; do not hang on an engine that never closes it
       await atMost(ended, STREAM_DRAIN_MS);
       stream.removeAllListeners("data");
+      if (demux.pendingBytes > 0) log.warn({ bytes: demux.pendingBytes }, "sandbox output ended inside a frame");
       splitter.end();
       const state = (await step("inspect", () => container.inspect())).State;
       const durationMs = performance.now() - started;

@@ -665,6 +665,17 @@ def run_code(source: str, context_data: Any, mode: str, dry_run: bool, max_outpu
     }
 
 
+def preload() -> None:
+    """Kernel mode: imports numpy and matplotlib (Agg) while the kernel waits in the pool, so a
+    run does not pay for them. Missing packages are fine."""
+    os.environ["MPLBACKEND"] = "Agg"
+    for name in ("numpy", "matplotlib.pyplot"):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+
 def kernel_run(job_b64: str) -> None:
     """Kernel mode: runs a job and publishes figures and the report as display_data."""
     from IPython.display import publish_display_data  # noqa: PLC0415

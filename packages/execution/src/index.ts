@@ -36,3 +36,5 @@ export {
   type ManagedExecutorRegistry,
   selectExecutionMethod,
 } from "./registry.js";
+export { bootstrapCode, RESET_CODE, runCode } from "./container/bootstrap.js";
+export { type KernelRunOptions, type KernelRunResult, runInKernel } from "./container/run-in-kernel.js";

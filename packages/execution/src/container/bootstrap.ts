@@ -6,7 +6,8 @@ let cached: { code: string; sha: string } | undefined;
 /**
  * Code run once on every fresh (or restarted) kernel: keeps the harness the kernelspec launcher
  * imported when it is the same file (same sha256), otherwise loads this package's copy from
- * source as module `pyfleet_harness`. Prints nothing; raises if the harness cannot load.
+ * source as module `pyfleet_harness`; then preloads numpy and matplotlib so runs do not pay for
+ * the imports. Prints nothing; raises if the harness cannot load.
  */
 export function bootstrapCode(): string {
   if (cached) return cached.code;
@@ -24,6 +25,7 @@ export function bootstrapCode(): string {
     `    exec(compile(base64.b64decode('${b64}').decode('utf-8'), '<pyfleet-harness>', 'exec'), m.__dict__)`,
     `    m.SOURCE_SHA256 = '${sha}'`,
     "__pyfleet_bootstrap()",
+    "__import__('pyfleet_harness').preload()",
     "del __pyfleet_bootstrap",
   ].join("\n");
   cached = { code, sha };

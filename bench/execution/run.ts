@@ -1,0 +1,156 @@
+/**
+ * Execution bench: runs per second and p50 / p99 latency of one execution, for a trivial snippet
+ * and a numpy + matplotlib snippet, on
+ * - the warm kernel pool (container backend, restart after each run: the default),
+ * - the warm kernel pool with `reset: reset` (clean in place, no new process),
+ * - a fresh kernel per run (what the original system did: start, run, and here also shut down),
+ * - a local interpreter spawned per run,
+ * - a docker one-shot container (when an engine answers and the sandbox image exists).
+ * One table, with throughput and p50 ratios against the fresh-kernel baseline.
+ *
+ * Run: npx tsx bench/execution/run.ts [--runs N] [--no-docker]
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecuteInput, Executor } from "@pyfleet/core";
+import {
+  ContainerExecutor,
+  DEFAULT_EXECUTION_OPTIONS,
+  DockerExecutor,
+  type KernelPool,
+  LocalExecutor,
+  makeServerSettings,
+} from "@pyfleet/execution";
+import { startJupyterFixture } from "@pyfleet/testing";
+import { freshKernelExecutor } from "./fresh-kernel.js";
+
+const arg = (name: string) => process.argv.indexOf(name);
+const RUNS = arg("--runs") > 0 ? Number(process.argv[arg("--runs") + 1]) : 20;
+const WITH_DOCKER = arg("--no-docker") < 0;
+
+const SNIPPETS = {
+  trivial: "results = {'x': 1}",
+  "numpy+mpl": [
+    "import numpy as np",
+    "import matplotlib.pyplot as plt",
+    "x = np.random.default_rng(1).normal(size=10_000)",
+    "plt.hist(x, bins=50)",
+    "results = {'mean': float(x.mean()), 'std': float(x.std())}",
+  ].join("\n"),
+};
+
+interface Row {
+  backend: string;
+  snippet: string;
+  runs: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function measure(backend: string, executor: Executor, snippet: keyof typeof SNIPPETS, workDir: string, settle?: () => Promise<void>): Promise<Row> {
+  const input: ExecuteInput = {
+    runId: "bench",
+    attempt: 1,
+    code: SNIPPETS[snippet],
+    mode: "read_only",
+    context: null,
+    workDir,
+    timeoutMs: 60_000,
+    dryRun: false,
+  };
+  await settle?.();
+  const first = await executor.execute(input);
+  if (first.error) throw new Error(`${backend}: ${first.error.ename}: ${first.error.evalue}`);
+  await settle?.();
+  const times: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await executor.execute(input);
+    times.push(performance.now() - t);
+  }
+  const total = performance.now() - started;
+  times.sort((a, b) => a - b);
+  return { backend, snippet, runs: RUNS, perSecond: (RUNS * 1000) / total, p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+/** Waits until the pool has all its idle kernels, so each measurement starts from a warm pool. */
+function warmPool(pool: KernelPool, idle: number): () => Promise<void> {
+  return async () => {
+    const deadline = Date.now() + 60_000;
+    while (pool.stats().idle < idle && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  };
+}
+
+async function main(): Promise<void> {
+  const jupyter = await startJupyterFixture();
+  const workDir = await mkdtemp(join(tmpdir(), "pyfleet-bench-exec-"));
+  const settings = makeServerSettings(jupyter);
+  const container = { ...DEFAULT_EXECUTION_OPTIONS.execution.container, pool_min_idle: 2, pool_max_size: 4 };
+  const maxStdoutBytes = DEFAULT_EXECUTION_OPTIONS.limits.max_stdout_bytes;
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const pooled = (reset: "restart" | "reset") => {
+    const executor = new ContainerExecutor({ kernelName: "python3-epics-readonly", mode: "read_only", settings, container: { ...container, reset }, maxStdoutBytes });
+    return { executor, settle: warmPool(executor.pool, container.pool_min_idle) };
+  };
+  // each backend is created when its turn comes and closed after, so no pool's background
+  // kernel starts compete with another backend's measurement
+  const plan: Array<[string, () => Promise<{ executor: Executor; settle?: () => Promise<void> }>]> = [
+    ["fresh kernel per run (original)", async () => ({ executor: freshKernelExecutor("python3-epics-readonly", settings, maxStdoutBytes) })],
+    ["warm pool, restart after run", async () => pooled("restart")],
+    ["warm pool, reset in place", async () => pooled("reset")],
+    ["local spawn", async () => ({ executor: new LocalExecutor({ local: DEFAULT_EXECUTION_OPTIONS.execution.local, maxStdoutBytes }) })],
+  ];
+  if (WITH_DOCKER) plan.push(["docker one-shot", async () => ({ executor: await DockerExecutor.create({ options: {} }) })]);
+  try {
+    for (const [name, make] of plan) {
+      let made: { executor: Executor; settle?: () => Promise<void> };
+      try {
+        made = await make();
+      } catch (err) {
+        notes.push(`${name} skipped: ${(err as Error).message.split("\n")[0]}`);
+        continue;
+      }
+      try {
+        for (const snippet of Object.keys(SNIPPETS) as Array<keyof typeof SNIPPETS>) {
+          rows.push(await measure(name, made.executor, snippet, workDir, made.settle));
+          process.stderr.write(`done: ${name} / ${snippet}\n`);
+        }
+      } finally {
+        await made.executor.close();
+      }
+    }
+  } finally {
+    await jupyter.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+  printTable(rows, notes);
+}
+
+function printTable(rows: Row[], notes: string[]): void {
+  const base = new Map(rows.filter((r) => r.backend.startsWith("fresh kernel")).map((r) => [r.snippet, r]));
+  const f = (n: number, d = 1) => n.toFixed(d);
+  const out = [
+    `Execution bench: ${RUNS} sequential runs per row after one warm-up run; 2 cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" / ")}.`,
+    "",
+    "| backend | snippet | runs/s | p50 ms | p99 ms | runs/s vs fresh kernel | p50 vs fresh kernel |",
+    "|---|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of rows) {
+    const b = base.get(r.snippet);
+    const thr = b ? `${f(r.perSecond / b.perSecond, 2)}x` : "-";
+    const lat = b ? `${f(b.p50 / r.p50, 2)}x faster` : "-";
+    out.push(`| ${r.backend} | ${r.snippet} | ${f(r.perSecond, 2)} | ${f(r.p50)} | ${f(r.p99)} | ${thr} | ${lat} |`);
+  }
+  for (const n of notes) out.push("", `note: ${n}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+await main();

@@ -19,7 +19,8 @@ export interface BenchFleet {
   fleet: Fleet;
   client: PyfleetClient;
   workers: Set<SpawnedWorker>;
-  spawn(args: string[]): Promise<SpawnedWorker>;
+  /** Starts a worker process (generous ready timeout: a loaded machine boots tsx slowly). */
+  spawn(args: string[], readyTimeoutMs?: number): Promise<SpawnedWorker>;
   cleanup(): Promise<void>;
 }
 
@@ -49,8 +50,8 @@ export async function startBenchFleet(label: string, extraEnv: Record<string, st
       fleet: producer.fleet,
       client: new PyfleetClient({ baseUrl: producer.url }),
       workers,
-      async spawn(args) {
-        const w = await spawnWorker(args, env);
+      async spawn(args, readyTimeoutMs = 120_000) {
+        const w = await spawnWorker(args, env, readyTimeoutMs);
         workers.add(w);
         void w.exited.then(() => workers.delete(w));
         return w;

@@ -2,3 +2,4 @@ export { FileArtifactStore, type FileArtifactStoreOptions } from "./file-artifac
 export { attemptFolderName, checkFolderName, checkRunId, findRunFolder, METADATA_FILE, resolveArtifact } from "./paths.js";
 export { RunFolderWriter } from "./safe-write.js";
 export { isSecretKey, scrubSecrets } from "./secrets.js";
+export { type PruneResult, pruneRunFolders } from "./prune.js";

@@ -1,0 +1,216 @@
+/**
+ * Chaos check of the fleet: submits M provided-code read-only runs while SIGKILLing and restarting
+ * read-only executor processes and SIGTERMing (and replacing) analyze workers, then checks:
+ *   - every run reached a terminal status;
+ *   - no run executed twice except where an execution died with a SIGKILLed executor (read-only
+ *     runs are at-least-once by design: a killed executor's job is redelivered and runs again);
+ *   - every completed run returned its own result.
+ * Each run's code appends "<run index> <executor pid>" to a log file when it starts, so executions
+ * are counted outside the fleet. Exit code 1 on any violation.
+ *
+ *   npx tsx bench/chaos/run.ts                          (120 runs, 30 s of chaos, seed 1)
+ *   npx tsx bench/chaos/run.ts --runs 200 --seconds 60 --seed 7
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
+import type { SpawnedWorker } from "@pyfleet/fleet/testing";
+import { parse, stringify } from "yaml";
+import { type BenchFleet, startBenchFleet, waitAllTerminal } from "../e2e/harness.js";
+import { loadAverage } from "../e2e/stats.js";
+
+const RUNS = argInt("--runs", 120);
+const CHAOS_SECONDS = argInt("--seconds", 30);
+const SEED = argInt("--seed", 1);
+const EXECUTORS = 3;
+const ANALYZERS = 2;
+
+function argInt(flag: string, fallback: number): number {
+  const i = process.argv.indexOf(flag);
+  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer`);
+  return n;
+}
+
+/** mulberry32, so a failing schedule can be replayed with --seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rng = prng(SEED);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * config.yml with short stall detection (a killed executor's job comes back in seconds, not 30 s),
+ * a short drain, and the runs' log file allowed as a write target.
+ */
+function chaosConfigFile(dir: string): string {
+  const repo = fileURLToPath(new URL("../../config.yml", import.meta.url));
+  const doc = parse(readFileSync(repo, "utf8")) as { framework: Record<string, Record<string, unknown>> };
+  const fw = doc.framework;
+  fw.queues = { ...fw.queues, lock_seconds: 4, stalled_check_seconds: 2, drain_seconds: 10 };
+  fw.analysis = { ...fw.analysis, rules: { "file-write-outside": "allow" } };
+  const file = join(dir, "config.yml");
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+const code = (i: number, log: string) =>
+  [
+    "import os, time",
+    `with open(${JSON.stringify(log)}, "a") as f:`,
+    `    f.write("${i} " + str(os.getppid()) + "\\n")`,
+    `time.sleep(${(0.1 + (i % 5) * 0.1).toFixed(1)})`,
+    `results = {"i": ${i}}`,
+  ].join("\n");
+
+interface Pools {
+  executors: SpawnedWorker[];
+  analyzers: SpawnedWorker[];
+  killed: Set<number>;
+  actions: { sigkill: number; sigterm: number; spawnFailures: number };
+}
+
+async function spawnInto(bench: BenchFleet, pool: SpawnedWorker[], args: string[], pools: Pools): Promise<void> {
+  try {
+    pool.push(await bench.spawn(args));
+  } catch (err) {
+    pools.actions.spawnFailures++;
+    process.stderr.write(`spawn ${args.join(" ")} failed: ${(err as Error).message.split("\n")[0]}\n`);
+  }
+}
+
+/** Brings both pools back to their size, one process at a time (boots compete for the CPU). */
+async function topUp(bench: BenchFleet, pools: Pools): Promise<void> {
+  for (let tries = 0; tries < 10 && (pools.executors.length < EXECUTORS || pools.analyzers.length < ANALYZERS); tries++) {
+    if (pools.executors.length < EXECUTORS) await spawnInto(bench, pools.executors, ["--stage", "execute", "--mode", "read_only"], pools);
+    if (pools.analyzers.length < ANALYZERS) await spawnInto(bench, pools.analyzers, ["--stage", "analyze"], pools);
+  }
+  if (pools.executors.length === 0 || pools.analyzers.length === 0) throw new Error("could not start the worker processes");
+}
+
+/** One chaos step: SIGKILL an executor (replaced after a pause) or SIGTERM an analyzer (replaced now). */
+async function chaosStep(bench: BenchFleet, pools: Pools, pending: Promise<void>[]): Promise<void> {
+  const execArgs = ["--stage", "execute", "--mode", "read_only"];
+  if (rng() < 0.65 && pools.executors.length > 0) {
+    const victim = pools.executors.splice(Math.floor(rng() * pools.executors.length), 1)[0] as SpawnedWorker;
+    pools.killed.add(victim.pid);
+    pools.actions.sigkill++;
+    victim.child.kill("SIGKILL");
+    const pause = 300 + rng() * 2000;
+    pending.push(sleep(pause).then(() => spawnInto(bench, pools.executors, execArgs, pools)));
+  } else if (pools.analyzers.length > 0) {
+    const victim = pools.analyzers.splice(Math.floor(rng() * pools.analyzers.length), 1)[0] as SpawnedWorker;
+    pools.actions.sigterm++;
+    victim.child.kill("SIGTERM");
+    pending.push(spawnInto(bench, pools.analyzers, ["--stage", "analyze"], pools));
+  }
+}
+
+async function main(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "pyfleet-chaos-"));
+  const log = join(dir, "executions.log");
+  writeFileSync(log, "");
+  const bench = await startBenchFleet("bench-chaos", { PYFLEET_CONFIG: chaosConfigFile(dir) });
+  const stop = () => {
+    void bench.cleanup().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const pools: Pools = { executors: [], analyzers: [], killed: new Set(), actions: { sigkill: 0, sigterm: 0, spawnFailures: 0 } };
+  try {
+    process.stdout.write(`chaos: ${RUNS} runs, ${CHAOS_SECONDS} s of chaos, seed ${SEED}, prefix ${bench.fx.prefix}\n`);
+    await topUp(bench, pools);
+    const ids: string[] = [];
+    const t0 = Date.now();
+    const chaosEnd = t0 + CHAOS_SECONDS * 1000;
+    const pending: Promise<void>[] = [];
+    const submitting = (async () => {
+      for (let i = 0; i < RUNS; i++) {
+        ids.push((await bench.client.submit({ user_query: "chaos", task_objective: `chaos run ${i}`, code: code(i, log) })).runId);
+        await sleep((CHAOS_SECONDS * 1000 * 0.7) / RUNS);
+      }
+    })();
+    while (Date.now() < chaosEnd) {
+      await sleep(800 + rng() * 1700);
+      await chaosStep(bench, pools, pending);
+    }
+    await submitting;
+    await Promise.all(pending);
+    await topUp(bench, pools);
+    process.stdout.write(`chaos over after ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for the runs (load ${loadAverage()})\n`);
+    const done = await waitAllTerminal(bench.fleet, ids, 180_000);
+    return await verdict(bench, ids, done, log, pools, Date.now() - t0);
+  } finally {
+    await bench.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function verdict(
+  bench: BenchFleet,
+  ids: string[],
+  done: Map<string, RunRecord>,
+  log: string,
+  pools: Pools,
+  elapsedMs: number,
+): Promise<number> {
+  const violations: string[] = [];
+  const executions = new Map<number, number[]>();
+  for (const line of readFileSync(log, "utf8").split("\n")) {
+    const [i, pid] = line.split(" ").map(Number);
+    if (i === undefined || pid === undefined || Number.isNaN(i) || Number.isNaN(pid)) continue;
+    executions.set(i, [...(executions.get(i) ?? []), pid]);
+  }
+  const byStatus = new Map<string, number>();
+  let explainedRepeats = 0;
+  for (const [i, id] of ids.entries()) {
+    const rec = done.get(id) ?? (await bench.fleet.get(id));
+    const status = rec?.status ?? "missing";
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    if (!rec || !isTerminalStatus(rec.status)) violations.push(`run ${i} (${id}) is not terminal: ${status}`);
+    const pids = executions.get(i) ?? [];
+    // An execution whose executor was SIGKILLed (or that was orphaned: ppid 1) may be repeated.
+    const onLive = pids.filter((p) => p !== 1 && !pools.killed.has(p));
+    if (onLive.length > 1) violations.push(`run ${i} (${id}) executed ${onLive.length} times on live executors (pids ${pids.join(", ")})`);
+    else if (pids.length > 1) explainedRepeats++;
+    if (rec?.status === "completed") {
+      if (pids.length === 0) violations.push(`run ${i} (${id}) completed without executing`);
+      const got = (await bench.fleet.details(id))?.final?.result?.results.i;
+      if (got !== i) violations.push(`run ${i} (${id}) completed with results.i = ${JSON.stringify(got)}`);
+    } else if (rec?.status === "failed") {
+      process.stdout.write(`  run ${i} failed: ${rec.error?.code ?? "?"} ${rec.error?.message?.slice(0, 160) ?? ""}\n`);
+    }
+  }
+  const counts = [...executions.values()].map((p) => p.length);
+  process.stdout.write(
+    [
+      "",
+      `runs submitted        ${ids.length} in ${(elapsedMs / 1000).toFixed(1)} s`,
+      `terminal statuses     ${[...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")}`,
+      `executions logged     ${counts.reduce((a, b) => a + b, 0)} (runs executed once ${counts.filter((n) => n === 1).length}, more than once ${counts.filter((n) => n > 1).length}, of which after a SIGKILL ${explainedRepeats})`,
+      `chaos actions         SIGKILL executor ${pools.actions.sigkill}, SIGTERM analyzer ${pools.actions.sigterm}, failed restarts ${pools.actions.spawnFailures}`,
+      `load average          ${loadAverage()}`,
+      `violations            ${violations.length}`,
+      ...violations.map((v) => `  - ${v}`),
+      "",
+    ].join("\n"),
+  );
+  return violations.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (c) => process.exit(c),
+  (err: unknown) => {
+    process.stderr.write(`chaos run failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

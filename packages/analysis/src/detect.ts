@@ -21,6 +21,8 @@ export interface Access {
 export type NestedAnalysis = (code: string, at: PyNode) => Access[];
 
 const EXEC_LIKE = new Set(["builtins.exec", "builtins.eval", "builtins.compile"]);
+/** Method names that write on PV-like objects of every supported library. */
+const WRITE_LIKE = new Set(["put", "set", "write", "move"]);
 const RUNNERS = new Set(["runpy.run_path", "runpy.run_module"]);
 const PATHLIB = new Set(["pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"]);
 
@@ -128,6 +130,7 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
       const spec = UNMISTAKABLE_METHODS[method]!;
       add(spec.kind, pvFor(spec, call, s, null, ""), call, `.${method}`);
     }
+    if (!typed && method && !UNMISTAKABLE_METHODS[method] && WRITE_LIKE.has(method) && r.usesControl) onUntypedWrite(fn, method, call, s);
     if (method && fn.type === "attribute") onPathCall(method, fn, call, s);
   }
 
@@ -141,6 +144,18 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
       if (spec?.kind === "write" && v.k === "qual") add("write", [], n, `${v.q} passed as a callable`);
       if (v.k === "meth" && FAMILIES[v.fam]?.writes.has(v.name)) add("write", [v.pv], n, `${v.fam}.${v.name} passed as a callable`);
     }
+  }
+
+  /**
+   * `x.put(...)` / `x.set(...)` on an object the resolver knows nothing about (no value at all,
+   * e.g. a parameter nobody passes anything to), in code that uses a control-system client: it
+   * may be a PV, so it counts as a possible write. Objects known to be plain (literals, results
+   * of non-control libraries, dicts, queues) never get here.
+   */
+  function onUntypedWrite(fn: PyNode, method: string, call: PyNode, s: Scope): void {
+    const obj = field(fn, "object");
+    if (!obj || r.eval(obj, s).size > 0) return;
+    add("write", [], call, "dynamic", `.${method}() on "${text(r.src, obj)}", an object of unknown type in code that uses a control-system client`);
   }
 
   function onPathCall(method: string, fn: PyNode, call: PyNode, s: Scope): void {
@@ -185,7 +200,10 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
     const attr = text(r.src, attrNode);
     const isTarget = isAssignTarget(n);
     const augmented = n.parent?.type === "augmented_assignment";
-    for (const v of r.eval(obj, s).values()) {
+    const receiver = r.eval(obj, s);
+    if (isTarget && attr === "value" && receiver.size === 0 && r.usesControl)
+      add("write", [], n, "dynamic", `.value = on "${text(r.src, obj)}", an object of unknown type in code that uses a control-system client`);
+    for (const v of receiver.values()) {
       if (v.k === "dyn" && isTarget) add("write", [], n, "dynamic", v.reason);
       if (v.k !== "inst" || attr.startsWith("_")) continue;
       const fam = FAMILIES[v.fam];

@@ -6,6 +6,10 @@ import { addAll, single, type ValueSet } from "./values.js";
 
 const MAX_DEPTH = 64;
 const PV_KEYWORDS = new Set(["pvname", "pv", "read_pv", "prefix", "channel", "device_name"]);
+/** Python builtins whose results are plain values (an undeclared name that is not one of them may be an injected helper). */
+const PLAIN_BUILTINS = new Set(
+  "abs all any ascii bin bool bytearray bytes chr complex divmod float format hash hex id input int isinstance issubclass len max min oct open ord pow print range repr round slice str sum type object super property staticmethod classmethod".split(" "),
+);
 const PASS_THROUGH = new Set(["list", "tuple", "set", "sorted", "reversed", "iter", "enumerate", "zip", "filter", "frozenset"]);
 
 /**
@@ -146,6 +150,12 @@ export abstract class Evaluator {
           }
         return out;
       }
+      case "integer":
+      case "float":
+      case "true":
+      case "false":
+      case "none":
+        return single({ k: "ext", q: "builtins.literal" });
       case "lambda":
         return single({ k: "func", node, bound: false });
       default:
@@ -177,7 +187,7 @@ export abstract class Evaluator {
     const out: ValueSet = new Map();
     for (const v of vs.values()) {
       if (v.k === "coll") addAll(out, this.items.get(v.id) ?? new Map());
-      if (v.k === "dyn") addAll(out, single(v));
+      if (v.k === "dyn" || v.k === "ext") addAll(out, single(v));
     }
     return out;
   }
@@ -219,6 +229,10 @@ export abstract class Evaluator {
         case "coll":
           typed = true;
           addAll(out, single({ k: "collmeth", id: v.id }));
+          break;
+        case "ext":
+          typed = true;
+          addAll(out, single(v));
           break;
         case "obj":
           typed = true;
@@ -319,6 +333,9 @@ export abstract class Evaluator {
             if (init.k === "func") this.bindArgs(init.node, true, args, scope, depth, v.node);
           break;
         }
+        case "ext":
+          addAll(out, single(v));
+          break;
         case "collmeth":
           addAll(out, this.items.get(v.id) ?? new Map());
           addAll(out, single({ k: "coll", id: v.id }));
@@ -372,7 +389,7 @@ export abstract class Evaluator {
       for (const a of [...args.positional, ...args.keywords.values()]) this.add(this.items.get(call.id)!, this.eval(a, scope, depth));
       return single({ k: "coll", id: call.id });
     }
-    return out;
+    return isControlQual(q) || (q.startsWith("builtins.") && !PLAIN_BUILTINS.has(q.slice(9))) ? out : single({ k: "ext", q });
   }
 
   /** `map(F, xs)`: a collection of what calling F on the elements of xs gives (constructors and functions). */

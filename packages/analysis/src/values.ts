@@ -23,7 +23,9 @@ export type Value =
   /** A list / tuple / dict / set, identified by the node that creates it. */
   | { k: "coll"; id: number }
   /** A method of such a collection (`.values()`, `.get()`, ...). */
-  | { k: "collmeth"; id: number };
+  | { k: "collmeth"; id: number }
+  /** An object known NOT to be a control-system object: a plain literal or what a non-control library returned. */
+  | { k: "ext"; q: string };
 
 /** A set of possible values, keyed for de-duplication. */
 export type ValueSet = Map<string, Value>;
@@ -57,6 +59,8 @@ export function valueKey(v: Value): string {
       return `l:${v.id}`;
     case "collmeth":
       return `lm:${v.id}`;
+    case "ext":
+      return `x:${v.q}`;
   }
 }
 

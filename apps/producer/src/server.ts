@@ -43,9 +43,9 @@ declare module "fastify" {
 export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   const { fleet } = deps;
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger,
+    // Request lines are info level; the producer logs only warnings and errors of its own.
+    loggerInstance: deps.logger.child({ component: "http" }, { level: "warn" }) as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit,
-    disableRequestLogging: true,
   });
   installErrorHandler(app);
   const auth = new ProducerAuth(deps.tokens);

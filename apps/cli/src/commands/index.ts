@@ -12,5 +12,12 @@ export const COMMANDS: Array<{ name: string[]; load: () => Promise<{ default: Co
   { name: ["reject"], load: () => import("./reject.js") },
   { name: ["audit"], load: () => import("./audit.js") },
   { name: ["analyze"], load: () => import("./analyze.js") },
+  { name: ["submit"], load: () => import("./submit.js") },
+  { name: ["status"], load: () => import("./status.js") },
+  { name: ["logs"], load: () => import("./logs.js") },
+  { name: ["cancel"], load: () => import("./cancel.js") },
+  { name: ["runs"], load: () => import("./runs.js") },
+  { name: ["worker"], load: () => import("./worker.js") },
+  { name: ["dev"], load: () => import("./dev.js") },
   { name: ["exec"], load: () => import("./exec.js") },
 ];

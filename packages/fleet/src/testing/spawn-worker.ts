@@ -19,7 +19,7 @@ export interface SpawnedWorker {
  * Starts `node --import tsx apps/worker/src/main.ts <args>` and resolves once it printed its
  * ready line (metrics port parsed from it).
  */
-export function spawnWorker(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<SpawnedWorker> {
+export function spawnWorker(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<SpawnedWorker> {
   const child = spawn(process.execPath, ["--import", "tsx", WORKER_MAIN, "--metrics-port", "0", ...args], {
     env,
     stdio: ["ignore", "pipe", "pipe"],

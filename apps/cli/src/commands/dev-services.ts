@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import { Redis } from "ioredis";
+
+/** A process `pyfleet dev` started and must stop. */
+export interface StartedService {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when a Redis answers PING at `url` within a second. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  try {
+    await r.connect();
+    await r.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+export const hasCommand = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stopChild(child);
+  throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
+}
+
+/** Starts a private, memory-only redis-server on a free port. */
+export async function startPrivateRedis(): Promise<StartedService> {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"], {
+    stdio: "ignore",
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  await waitFor("redis-server", () => redisAnswers(url), child, 10_000);
+  return { url, stop: () => stopChild(child) };
+}
+
+/** True when Debian's Jupyter server is installed. */
+export const jupyterInstalled = (): boolean =>
+  spawnSync("/usr/bin/python3", ["-c", "import jupyter_server, ipykernel"], { stdio: "ignore" }).status === 0;
+
+/** Starts `scripts/jupyter.sh` (pyfleet's kernelspecs) on a free port with a random token. */
+export async function startJupyter(repoRoot: string): Promise<StartedService & { port: number; token: string }> {
+  const port = await freePort();
+  const token = randomBytes(16).toString("hex");
+  const child = spawn("bash", [`${repoRoot}/scripts/jupyter.sh`], {
+    env: { ...process.env, JUPYTER_HOST: "127.0.0.1", JUPYTER_PORT: String(port), JUPYTER_TOKEN: token },
+    stdio: "ignore",
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const probe = async () => {
+    try {
+      return (await fetch(`${url}/api/status`, { headers: { authorization: `token ${token}` } })).ok;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor("jupyter server", probe, child, 30_000);
+  return { url, port, token, stop: () => stopChild(child) };
+}

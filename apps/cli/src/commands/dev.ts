@@ -1,0 +1,119 @@
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createLogger, type Logger, loadConfig, type PyfleetConfig } from "@pyfleet/core";
+import type { Fleet } from "@pyfleet/fleet";
+import { startProducer } from "@pyfleet/producer";
+import { startWorker } from "@pyfleet/worker";
+import { type Command, UsageError } from "../command.js";
+import { hasCommand, jupyterInstalled, redisAnswers, type StartedService, startJupyter, startPrivateRedis } from "./dev-services.js";
+
+/**
+ * How `pyfleet dev` mounts the approver: when `@pyfleet/approver` exports a function
+ * `startDevApprover` of this shape, dev mode calls it with the shared fleet.
+ */
+export type DevApproverHook = (input: {
+  config: PyfleetConfig;
+  fleet: Fleet;
+  logger: Logger;
+  env: Record<string, string | undefined>;
+  port: number;
+  /** Bearer token with every approver role, printed for the user. */
+  devToken: string;
+}) => Promise<{ url: string; close(): Promise<void> }>;
+
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
+
+const command: Command = {
+  name: ["dev"],
+  summary: "Run the whole fleet in one process: producer, every stage (both execute modes) and the approver.",
+  usage:
+    "pyfleet dev [--config FILE] [--producer-port N] [--approver-port N] [--prefix P] [--kernels auto|jupyter|local] [--artifacts DIR]",
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        config: { type: "string" },
+        "producer-port": { type: "string" },
+        "approver-port": { type: "string" },
+        prefix: { type: "string" },
+        kernels: { type: "string", default: "auto" },
+        artifacts: { type: "string" },
+      },
+    });
+    const kernels = values.kernels as string;
+    if (!["auto", "jupyter", "local"].includes(kernels)) throw new UsageError("--kernels must be auto, jupyter or local");
+    const env: Record<string, string | undefined> = { ...io.env };
+    const config = structuredClone(loadConfig({ ...(values.config ? { file: values.config } : {}), env, cwd: io.cwd }));
+    if (values.prefix) config.redis.prefix = values.prefix;
+    if (values.artifacts) config.artifacts.root = values.artifacts;
+    if (values["producer-port"]) config.producer.port = port(values["producer-port"], "--producer-port");
+    if (values["approver-port"]) config.approver_http.port = port(values["approver-port"], "--approver-port");
+    const started: StartedService[] = [];
+    const stopAll = async () => {
+      for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    };
+    try {
+      if (!(await redisAnswers(config.redis.url))) {
+        if (!hasCommand("redis-server")) throw new Error(`no Redis answers at ${config.redis.url} and redis-server is not installed (run bash scripts/bootstrap.sh)`);
+        const redis = await startPrivateRedis();
+        started.push(redis);
+        io.out(`dev: no Redis at ${config.redis.url}; started a private redis-server at ${redis.url} (memory only, stopped on exit)`);
+        config.redis.url = redis.url;
+      }
+      if (kernels !== "local" && jupyterInstalled()) {
+        const jup = await startJupyter(repoRoot);
+        started.push(jup);
+        config.execution.execution_method = "container";
+        config.execution.container.jupyter_host = "127.0.0.1";
+        config.execution.container.jupyter_port = jup.port;
+        env[config.execution.container.jupyter_token_env] = jup.token;
+        io.out(`dev: kernels from a Jupyter server started at ${jup.url} (python3-epics-readonly / python3-epics-write)`);
+      } else {
+        if (kernels === "jupyter") throw new Error("--kernels jupyter: Jupyter is not installed (run bash scripts/bootstrap.sh)");
+        config.execution.execution_method = "local";
+        io.out(`dev: ${kernels === "local" ? "--kernels local" : "Jupyter is not installed"}: code runs on the local backend (${config.execution.local.python_env_path})`);
+      }
+      const signingVar = config.approver.signing_keys_env;
+      if (!env[signingVar]) {
+        env[signingVar] = `${config.approver.signing_key_id}:${randomBytes(32).toString("hex")}`;
+        io.out(`dev: ${signingVar} not set; using a throw-away signing key for this session`);
+      }
+      const devToken = env.PYFLEET_DEV_TOKEN ?? randomBytes(16).toString("hex");
+      env.PYFLEET_DEV_TOKEN = devToken;
+      const logger = createLogger({ service: "dev", destination: process.stderr, level: env.PYFLEET_LOG_LEVEL ?? "warn" });
+      const worker = await startWorker({ stages: ["generate", "analyze", "execute"], modes: ["read_only", "write_access"], metricsPort: 0 }, { config, logger, env, metricsHost: "127.0.0.1" });
+      started.push({ url: "", stop: () => worker.close() });
+      const producer = await startProducer({ config, logger, env, fleet: worker.fleet });
+      started.push({ url: producer.url, stop: () => producer.close() });
+      io.out(`dev: producer ${producer.url}  (export PYFLEET_URL=${producer.url})`);
+      const approver = await import("@pyfleet/approver").catch(() => ({}) as Record<string, unknown>);
+      const hook = (approver as { startDevApprover?: DevApproverHook }).startDevApprover;
+      if (hook) {
+        const a = await hook({ config, fleet: worker.fleet, logger, env, port: config.approver_http.port, devToken });
+        started.push({ url: a.url, stop: () => a.close() });
+        io.out(`dev: approver ${a.url}  (export PYFLEET_APPROVER_URL=${a.url} PYFLEET_TOKEN=${devToken})`);
+      } else io.out("dev: approver API not available in this build; approvals stay pending");
+      io.out(`dev: worker metrics http://127.0.0.1:${worker.metricsPort}/metrics; Redis ${config.redis.url} prefix ${config.redis.prefix}; artifacts ${config.artifacts.root}`);
+      io.out("dev: ready (Ctrl-C stops everything)");
+      const sig = await new Promise<string>((resolve) => {
+        process.once("SIGINT", () => resolve("SIGINT"));
+        process.once("SIGTERM", () => resolve("SIGTERM"));
+      });
+      io.out(`dev: ${sig}: stopping`);
+      await stopAll();
+      io.out("dev: stopped");
+      return 0;
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
+  },
+};
+export default command;
+
+function port(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number (0 = any free port)`);
+  return n;
+}

@@ -74,7 +74,12 @@ export function constructorFamily(q: string): string | null {
   const known = CONSTRUCTORS[q];
   if (known) return known;
   const last = q.slice(q.lastIndexOf(".") + 1);
-  if (q.startsWith("ophyd.") && /^[A-Z]/.test(last)) return "ophyd";
+  if (!/^[A-Z]/.test(last)) return null;
+  if (q.startsWith("ophyd.")) return "ophyd";
+  // Other classes of these clients (epics.devices.Scaler, tango.Group, ...) are treated like their
+  // most permissive known relative, so their methods and attribute writes are not missed.
+  if (q.startsWith("epics.")) return "epics.Device";
+  if (q.startsWith("tango.") || q.startsWith("PyTango.")) return "tango.DeviceProxy";
   return null;
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds pyfleet's images on a machine without registry access (kind or a plain engine).
 #   bash deploy/build-images.sh [node|jupyter|all]      (default all)
-# 1. pyfleet-node-base:20  - a debootstrap'ed bookworm (minbase + python3-minimal) with this
-#    machine's node binary and npm copied in, then `docker import` (no registry pull).
+# 1. pyfleet-node-base:20  - a debootstrap'ed bookworm (minbase + python3-minimal, tini) with this
+#    machine's node binary and npm copied in, `docker import`ed (no registry pull), plus this
+#    machine's CA bundle (PYFLEET_CA_BUNDLE) so npm in the build trusts what the host trusts.
 # 2. pyfleet-node:latest   - deploy/node/Dockerfile FROM that base; the context is streamed from
 #    `git ls-files` (tracked + untracked-not-ignored files), so node_modules never enters it.
 #    `npm ci` in the build talks to the npm registry (--network host).
@@ -31,8 +32,9 @@ context_tar() {
     | tar --null -T - -cf -)
 }
 
-node_base() {
-  docker image inspect pyfleet-node-base:20 >/dev/null 2>&1 && return 0
+# The debootstrap'ed rootfs with node and npm, imported once (cached as pyfleet-node-rootfs:20).
+node_rootfs() {
+  docker image inspect pyfleet-node-rootfs:20 >/dev/null 2>&1 && return 0
   [ "$(id -u)" = 0 ] || { echo "building the node base needs root (debootstrap); run: sudo bash $0" >&2; exit 1; }
   command -v debootstrap >/dev/null || { echo "debootstrap missing: apt-get install -y debootstrap" >&2; exit 1; }
   local node npm_dir work
@@ -40,8 +42,8 @@ node_base() {
   "$node" -e 'process.exit(process.versions.node.split(".")[0] === "20" ? 0 : 1)' || { echo "node 20 needed on this machine" >&2; exit 1; }
   mkdir -p "$cache_dir"
   work=$(mktemp -d "$cache_dir/node-base.XXXXXX")
-  trap 'rm -rf "$work"' RETURN
-  debootstrap --variant=minbase --include=python3-minimal,ca-certificates bookworm "$work/root" "$mirror" >"$work/log" 2>&1 \
+  trap 'rm -rf "$work"; trap - RETURN' RETURN
+  debootstrap --variant=minbase --include=python3-minimal,ca-certificates,tini bookworm "$work/root" "$mirror" >"$work/log" 2>&1 \
     || { tail -20 "$work/log" >&2; exit 1; }
   cp "$node" "$work/root/usr/local/bin/node"
   mkdir -p "$work/root/usr/local/lib/node_modules"
@@ -49,8 +51,23 @@ node_base() {
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$work/root/usr/local/bin/npm"
   rm -rf "$work/root"/var/cache/apt/archives/*.deb "$work/root"/var/lib/apt/lists/* "$work/root"/usr/share/doc/* "$work/root"/usr/share/man/*
   tar -C "$work/root" -cf - . | docker import \
-    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8' --change 'CMD ["node"]' - pyfleet-node-base:20 >/dev/null
-  echo "pyfleet-node-base:20 imported"
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8' --change 'CMD ["node"]' - pyfleet-node-rootfs:20 >/dev/null
+  echo "pyfleet-node-rootfs:20 imported"
+}
+
+# The base adds this machine's CA bundle: npm and apt in the build reach their registries
+# through the same (possibly TLS-intercepting) path as the host does.
+node_base() {
+  node_rootfs
+  local ca=${PYFLEET_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt} work
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"; trap - RETURN' RETURN
+  cp "$ca" "$work/ca-certificates.crt"
+  printf '%s\n' 'FROM pyfleet-node-rootfs:20' \
+    'COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt' \
+    'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' >"$work/Dockerfile"
+  docker build -q -t pyfleet-node-base:20 "$work" >/dev/null
+  echo "pyfleet-node-base:20 built"
 }
 
 build_node() {

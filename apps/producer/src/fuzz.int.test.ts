@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "@pyfleet/core";
@@ -5,7 +6,7 @@ import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
 import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createProducerServer } from "./server.js";
 
 /**
@@ -126,6 +127,9 @@ describe("producer API under fuzzing", () => {
     app = createProducerServer({ fleet, logger: silentLogger(), tokens: [], bodyLimit: BODY_LIMIT, maxCodeBytes: MAX_CODE, maxContextBytes: 1024 * 1024 });
     await app.ready();
   });
+  beforeEach(() => {
+    violations.length = 0;
+  });
   afterAll(async () => {
     await app?.close();
     await fleet?.close();
@@ -234,6 +238,34 @@ describe("producer API under fuzzing", () => {
         ...LIST_FIELDS,
         "execution_method",
       ]);
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("auth: random Authorization headers get a JSON 401, only the exact bearer token passes", async () => {
+    const rng = prng(SEED + 3);
+    const token = "fuzz-token-0123456789";
+    const authed = createProducerServer({
+      fleet,
+      logger: silentLogger(),
+      tokens: [{ sha256: createHash("sha256").update(token).digest("hex"), identity: "fuzzer" }],
+      bodyLimit: BODY_LIMIT,
+      maxCodeBytes: MAX_CODE,
+      maxContextBytes: 1024,
+    });
+    try {
+      const headers = ["", "Bearer", "Bearer ", `bearer${token}`, `Bearer ${token}x`, `Bearer ${token.slice(1)}`, `Basic ${token}`, `Bearer ${"a".repeat(8000)}`, `Bearer ${token.toUpperCase()}`];
+      for (let i = 0; i < 20; i++) headers.push(`${pick(rng, ["Bearer ", "", "Token "])}${randomString(rng).replace(/[^\x20-\x7e]/g, "")}`);
+      for (const authorization of headers) {
+        const opts: InjectOptions = { method: "POST", url: "/v1/runs", payload: JSON.stringify(baseBody()), headers: { "content-type": "application/json", authorization } };
+        cases++;
+        const res = await authed.inject(opts);
+        if (res.statusCode !== 401 || res.json().error?.code !== "UNAUTHORIZED") violations.push(`auth ${JSON.stringify(authorization.slice(0, 40))}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+      }
+      const ok = await authed.inject({ method: "POST", url: "/v1/runs", payload: JSON.stringify(baseBody()), headers: { "content-type": "application/json", authorization: `Bearer ${token}` } });
+      expect(ok.statusCode).toBe(202);
+    } finally {
+      await authed.close();
     }
     expect(violations).toEqual([]);
   });

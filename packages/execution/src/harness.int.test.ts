@@ -178,6 +178,9 @@ describe("pyfleet_harness.py (script mode, Debian python)", () => {
       setTimeout(() => process.kill(pid, "SIGINT"), 700);
     });
     expect(report.interrupted).toBe(true);
+    expect(() => reportToOutcome(report, { backend: "t", stdout: "", stderr: "" })).toThrow(expect.objectContaining({ code: "KERNEL_DIED" }));
+    const timedOut = reportToOutcome(report, { backend: "t", stdout: "", stderr: "", timedOutAfterMs: 700 });
+    expect(timedOut.error).toMatchObject({ ename: "ExecutionTimeout", category: "code" });
     expect(report.error?.code).toBe("EXECUTION_TIMEOUT");
     expect(report.error?.traceback).toContain("time.sleep(30)");
     expect(report.results).toEqual({ before: 1 });

@@ -31,6 +31,7 @@ import {
   type Figure,
   PyfleetError,
   type RecordedWrite,
+  TIMEOUT_ENAME,
 } from "@pyfleet/core";
 import { z } from "zod";
 
@@ -110,20 +111,29 @@ export interface OutcomeExtras {
 /** Error info for a run the backend stopped on timeout (a `code` error: fed back to generation). */
 export function timeoutErrorInfo(timeoutMs: number, traceback = ""): ExecutionErrorInfo {
   return {
-    ename: "ExecutionTimeout",
+    ename: TIMEOUT_ENAME,
     evalue: `EXECUTION_TIMEOUT: the code ran longer than ${Math.round(timeoutMs / 100) / 10} s (execution_timeout_seconds) and was stopped`,
     traceback,
     category: "code" satisfies ErrorCategory,
   };
 }
 
-/** Turns a harness report into the outcome every backend returns. */
+/**
+ * Turns a harness report into the outcome every backend returns.
+ * @throws PyfleetError `KERNEL_DIED` (infrastructure) when the code was interrupted although the
+ *   backend did not time it out (a kernel or server shutting down): not the code's fault.
+ */
 export function reportToOutcome(report: HarnessReport, extras: OutcomeExtras): ExecutionOutcome {
+  if (report.interrupted && extras.timedOutAfterMs === undefined) {
+    throw new PyfleetError("KERNEL_DIED", `the ${extras.backend} run was interrupted from outside (kernel or server shutting down)`, {
+      details: { backend: extras.backend },
+    });
+  }
   const figures: Figure[] =
     extras.figures ??
     report.figures.flatMap((f) => (f.data === undefined ? [] : [{ name: f.name, mime: "image/png" as const, data: f.data }]));
   let error: ExecutionErrorInfo | undefined;
-  if (extras.timedOutAfterMs !== undefined || (report.interrupted && report.error?.code === "EXECUTION_TIMEOUT")) {
+  if (extras.timedOutAfterMs !== undefined) {
     error = timeoutErrorInfo(extras.timedOutAfterMs ?? report.duration_ms, report.error?.traceback ?? "");
   } else if (report.error) {
     const { ename, evalue, traceback, category } = report.error;

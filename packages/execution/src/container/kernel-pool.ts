@@ -86,7 +86,10 @@ export class KernelPool {
       starts.push(this.startInto());
     }
     await Promise.all(starts);
-    if (this.idle.length < Math.min(this.opts.minIdle, this.opts.maxSize) && this.lastStartError) throw this.lastStartError;
+    // kernels started earlier (by warm() or a release) may still be on their way
+    const target = Math.min(this.opts.minIdle, this.opts.maxSize);
+    while (!this.closed && this.idle.length < target && this.pending > 0) await new Promise((r) => setTimeout(r, 20));
+    if (this.idle.length < target && this.lastStartError) throw this.lastStartError;
   }
 
   /**
@@ -263,7 +266,9 @@ export class KernelPool {
         }),
       ]);
       clearTimeout(timer);
-      if (conn.isDisposed) throw new PyfleetError("KERNEL_UNAVAILABLE", `kernel ${this.opts.kernelName} went away while starting`);
+      if (conn.isDisposed || conn.connectionStatus === "disconnected") {
+        throw new PyfleetError("KERNEL_UNAVAILABLE", `kernel ${this.opts.kernelName} went away while starting`);
+      }
     }
     await this.executeQuiet(conn, bootstrapCode());
   }

@@ -40,6 +40,14 @@ describe("execution routes", () => {
     expect(fakes.generator.calls).toHaveLength(2);
   });
 
+  it("feeds a timeout back to generation as EXECUTION_TIMEOUT", async () => {
+    const { pipeline, fakes, runId } = setup({ script: ["while True: pass  # TIMEOUT"] });
+    const { ref } = await pipeline.startRun({ runId, request: makeRequest() });
+    const { last } = await drive(pipeline, ref);
+    expect(last.final?.status).toBe("completed");
+    expect(fakes.generator.calls[1]?.errorChain[0]).toMatchObject({ stage: "execute", category: "code", code: "EXECUTION_TIMEOUT" });
+  });
+
   it("fails a policy violation without regenerating", async () => {
     const { pipeline, fakes, runId } = setup({ script: ["caput('X', 1) # POLICY"] });
     const { ref } = await pipeline.startRun({ runId, request: makeRequest() });

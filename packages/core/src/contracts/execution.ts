@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { ERROR_CATEGORIES } from "../errors.js";
 
+/** `ename` of a run the backend stopped at its timeout (a code error: fed back to generation). */
+export const TIMEOUT_ENAME = "ExecutionTimeout";
+
 /** A user-code error reported by the harness (a value, not an exception). */
 export const ExecutionErrorInfoSchema = z.object({
   ename: z.string(),

@@ -15,6 +15,7 @@ import {
   type Logger,
   PyfleetError,
   type RunFolder,
+  TIMEOUT_ENAME,
 } from "@pyfleet/core";
 import { effectiveBudgets, withinBudget } from "../budgets.js";
 import { errorEntry } from "../error-chain.js";
@@ -146,7 +147,7 @@ function errorCodeOf(error: ExecutionErrorInfo): ErrorCode {
     if (error.ename === "MemoryError" || error.ename === "MEMORY_LIMIT") return "MEMORY_LIMIT";
     return "WRITE_IN_READ_ONLY";
   }
-  return error.ename === "EXECUTION_TIMEOUT" ? "EXECUTION_TIMEOUT" : "RUNTIME_ERROR";
+  return error.ename === TIMEOUT_ENAME ? "EXECUTION_TIMEOUT" : "RUNTIME_ERROR";
 }
 
 /** Feedback, the failed-attempt notebook and the route after a reported error. */

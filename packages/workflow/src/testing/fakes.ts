@@ -28,6 +28,7 @@ import {
   type RunEvent,
   type SignedDecision,
   silentLogger,
+  TIMEOUT_ENAME,
 } from "@pyfleet/core";
 import type { PipelineBudgets, PipelineDeps } from "../pipeline-types.js";
 
@@ -89,6 +90,9 @@ export class FakeExecutor implements Executor {
     if (input.code.includes("# RAISE")) {
       const traceback = `Traceback (most recent call last):\n${"  frame\n".repeat(400)}ZeroDivisionError: division by zero`;
       return { ...base, results: null, error: { ename: "ZeroDivisionError", evalue: "division by zero", traceback, category: "code" } };
+    }
+    if (input.code.includes("# TIMEOUT")) {
+      return { ...base, results: null, error: { ename: TIMEOUT_ENAME, evalue: "EXECUTION_TIMEOUT: stopped after 2 s", traceback: "", category: "code" } };
     }
     if (input.code.includes("# POLICY")) {
       return { ...base, results: null, error: { ename: "PermissionError", evalue: "caput is not allowed in read_only mode", traceback: "", category: "policy" } };

@@ -1,0 +1,154 @@
+import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { createFleet, DecisionSigner, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
+import { type SpawnedWorker, spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const KEYS = "k1:distribution-secret";
+const req = (code: string | undefined, extra: Record<string, unknown> = {}) => ({
+  user_query: "q",
+  task_objective: "distribution test",
+  ...(code === undefined ? {} : { code }),
+  ...extra,
+});
+
+/** Jobs a worker finished on a queue, read from its /metrics. */
+async function jobsDone(w: SpawnedWorker, queue: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text();
+  const m = new RegExp(`pyfleet_jobs_total\\{queue="${queue.replace(".", "\\.")}",outcome="completed"\\} (\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+describe("a fleet of worker processes on one Redis", () => {
+  let fx: RedisFixture;
+  let env: Record<string, string>;
+  let config: PyfleetConfig;
+  let fleet: Fleet;
+  let fake: FakeOpenAIServer;
+  const workers: SpawnedWorker[] = [];
+  let generate: SpawnedWorker;
+  let analyze: SpawnedWorker;
+  let executors: SpawnedWorker[];
+
+  beforeAll(async () => {
+    fx = await createRedisFixture("dist");
+    fake = await FakeOpenAIServer.start();
+    env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS, OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "test-key" });
+    config = testConfig(env);
+    ({ fleet } = await createFleet(config, { logger: silentLogger(), build: realPipelineBuilder(env) }));
+    [generate, analyze, ...executors] = await Promise.all([
+      spawnWorker(["--stage", "generate"], env),
+      spawnWorker(["--stage", "analyze"], env),
+      spawnWorker(["--stage", "execute", "--mode", "read_only"], env),
+      spawnWorker(["--stage", "execute", "--mode", "read_only"], env),
+      spawnWorker(["--stage", "execute", "--mode", "read_only"], env),
+    ]);
+    workers.push(generate, analyze, ...executors);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop("SIGTERM")));
+    await fleet?.close();
+    await fake?.close();
+    await fx?.cleanup();
+  });
+
+  it("runs generate → analyze → execute → finalize with one process per stage", async () => {
+    fake.enqueue({ reply: "Here you go:\n```python\nimport statistics\nresults = {'mean': statistics.mean([1, 2, 3])}\n```" });
+    const run = await fleet.submit(req(undefined, { expected_results: { mean: "float" } }));
+    const rec = await waitForStatus((id) => fleet.get(id), run.runId, ["completed", "failed"], 60_000);
+    expect(rec.status).toBe("completed");
+    expect((await fleet.details(run.runId))?.final?.result?.results.mean).toBe(2);
+    expect(fake.chatRequests).toHaveLength(1);
+    expect(await jobsDone(generate, "generate")).toBe(1);
+    expect(await jobsDone(analyze, "analyze")).toBeGreaterThanOrEqual(1);
+    const stages = (await fleet.ctx.events.read(run.runId)).filter((e) => e.type === "status").map((e) => e.data.status);
+    expect(stages).toEqual(expect.arrayContaining(["generating", "analyzing", "executing", "completed"]));
+  });
+
+  it("spreads 300 provided-code runs over three executors, each run executed exactly once", async () => {
+    const before = await Promise.all(executors.map((w) => jobsDone(w, "execute.read_only")));
+    const t0 = Date.now();
+    const ids: string[] = [];
+    for (let batch = 0; batch < 300; batch += 50) {
+      const runs = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => fleet.submit(req(`print("exec-${batch + i}")\nresults = {"i": ${batch + i}}`))),
+      );
+      ids.push(...runs.map((r) => r.runId));
+    }
+    for (const id of ids) expect((await waitForStatus((x) => fleet.get(x), id, ["completed", "failed"], 120_000)).status).toBe("completed");
+    const elapsed = Date.now() - t0;
+    // Every execution prints its marker once: a second execution of a run would print it again.
+    const markers: string[] = [];
+    for (const id of ids) {
+      const events = await fleet.ctx.events.read(id, "0", 1000);
+      const printed = events.filter((e) => e.type === "stdout").map((e) => String(e.data.text));
+      markers.push(...printed.join("").split("\n").filter((l) => l.startsWith("exec-")));
+      expect(events.filter((e) => e.type === "status" && e.stage === "execute" && e.data.status === "executing")).toHaveLength(1);
+    }
+    expect(markers).toHaveLength(300);
+    expect(new Set(markers).size).toBe(300);
+    // A job is counted when BullMQ marks it completed, just after the run record: poll briefly.
+    const shares = async () => (await Promise.all(executors.map((w) => jobsDone(w, "execute.read_only")))).map((n, i) => n - before[i]!);
+    await expect.poll(async () => (await shares()).reduce((a, b) => a + b, 0), { timeout: 5000 }).toBe(300);
+    const share = await shares();
+    for (const n of share) expect(n).toBeGreaterThan(0);
+    console.info(`300 runs in ${elapsed} ms; executions per executor: ${share.join(", ")}`);
+  }, 300_000);
+
+  it("never lets a read-only executor take a write-mode run", async () => {
+    const code = "import epics\nepics.caput('DEMO:SETPOINT', 2.0)\nresults = {'ok': True}";
+    const run = await fleet.submit(req(code, { dry_run: true }));
+    const parked = await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval", 30_000);
+    const approval = (await fleet.details(run.runId))!.approval!;
+    const now = Date.now();
+    const decision = new DecisionSigner(new Map([["k1", "distribution-secret"]]), "k1").sign({
+      approvalId: parked.approvalId!,
+      runId: run.runId,
+      attempt: approval.attempt,
+      codeHash: approval.codeHash,
+      mode: "write_access",
+      decision: "approve",
+      approvers: ["alice"],
+      reason: "test",
+      expiresAt: new Date(now + 60_000).toISOString(),
+      signedAt: new Date(now).toISOString(),
+    });
+    await fleet.resumeRun(run.runId, decision);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await fleet.get(run.runId))?.status).toBe("queued");
+    expect(await fleet.ctx.dispatcher.queue("execute.write_access").getJobCounts("waiting")).toEqual({ waiting: 1 });
+    const writer = await spawnWorker(["--stage", "execute", "--mode", "write_access"], env);
+    workers.push(writer);
+    expect((await waitForStatus((id) => fleet.get(id), run.runId, ["completed", "failed"], 30_000)).status).toBe("completed");
+    await expect.poll(() => jobsDone(writer, "execute.write_access"), { timeout: 5000 }).toBe(1);
+  });
+});
+
+describe("graceful shutdown of a worker process", () => {
+  it("finishes the in-flight run on SIGTERM, exits, and leaves queued work for the next worker", async () => {
+    const fx = await createRedisFixture("drain");
+    const env = testEnv(fx.prefix);
+    const { fleet } = await createFleet(testConfig(env), { logger: silentLogger(), build: realPipelineBuilder(env) });
+    try {
+      const w = await spawnWorker(["--stage", "all", "--mode", "read_only", "--concurrency", "1"], env);
+      const slow = await fleet.submit(req("import time\ntime.sleep(1.5)\nresults = {'slept': True}"));
+      await waitForStatus((id) => fleet.get(id), slow.runId, "executing", 30_000);
+      const exited = w.stop("SIGTERM");
+      await expect.poll(() => w.output(), { timeout: 5000 }).toMatch(/SIGTERM/);
+      const queued = await fleet.submit(req("results = {'second': True}"));
+      expect(await exited).toBe(0);
+      expect(w.output()).toMatch(/finishing 1 in-flight job/);
+      expect((await fleet.get(slow.runId))?.status).toBe("completed");
+      expect((await fleet.get(queued.runId))?.status).toBe("queued");
+      const next = await spawnWorker(["--stage", "all", "--mode", "read_only"], env);
+      try {
+        expect((await waitForStatus((id) => fleet.get(id), queued.runId, ["completed", "failed"], 30_000)).status).toBe("completed");
+      } finally {
+        await next.stop();
+      }
+    } finally {
+      await fleet.close();
+      await fx.cleanup();
+    }
+  });
+});

@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { Command, MemorySaver } from "@langchain/langgraph";
+import { startDevApprover } from "@pyfleet/approver";
+import { getRegistry } from "@pyfleet/client";
+import { silentLogger } from "@pyfleet/core";
+import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
+import { testConfig, testEnv } from "@pyfleet/fleet/testing";
+import { startProducer } from "@pyfleet/producer";
+import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildDataAnalysisGraph } from "./data-analysis-capability.js";
+import { buildTwoStagePipeline } from "./two-stage-pipeline.js";
+
+const STATS_CODE = [
+  "```python",
+  "import statistics",
+  "import matplotlib",
+  "matplotlib.use('Agg')",
+  "import matplotlib.pyplot as plt",
+  "stats = {}",
+  "for pv, series in context['ARCHIVER_DATA'].to_dict().items():",
+  "    v = series['values']",
+  "    stats[pv] = {'mean': statistics.mean(v), 'min': min(v), 'max': max(v), 'std': statistics.pstdev(v)}",
+  "    plt.plot(v, label=pv)",
+  "plt.legend()",
+  "results = {'statistics': stats}",
+  "```",
+].join("\n");
+const WRITE_CODE = "```python\nimport epics\nepics.caput('SR:BEAM:SETPOINT', 500)\nresults = {'statistics': {'written': True}}\n```";
+
+describe("examples against a running fleet", () => {
+  let fx: RedisFixture;
+  let fake: FakeOpenAIServer;
+  let fleet: Fleet;
+  const closers: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    fx = await createRedisFixture("examples");
+    fake = await FakeOpenAIServer.start();
+    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: `k1:${randomBytes(16).toString("hex")}`, OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "k" });
+    const config = testConfig(env);
+    ({ fleet } = await createFleet(config, {
+      stages: ["generate", "analyze", "execute"],
+      modes: ["read_only", "write_access"],
+      logger: silentLogger(),
+      build: realPipelineBuilder(env),
+    }));
+    closers.push(() => fleet.close());
+    const producer = await startProducer({ config, logger: silentLogger(), env, fleet, port: 0 });
+    closers.push(() => producer.close());
+    const devToken = randomBytes(16).toString("hex");
+    const approver = await startDevApprover({ config, fleet, logger: silentLogger(), env, port: 0, devToken });
+    closers.push(() => approver.close());
+    getRegistry({ url: producer.url, approverUrl: approver.url, approverToken: devToken, waitTimeoutMs: 60_000 });
+  });
+  afterAll(async () => {
+    for (const c of closers.reverse()) await c();
+    await fake?.close();
+    await fx?.cleanup();
+  });
+
+  it("DataAnalysisCapability: the LLM's code analyses the archiver data and the results land in the agent state", async () => {
+    fake.enqueue({ reply: STATS_CODE });
+    const graph = buildDataAnalysisGraph(new MemorySaver());
+    const archiverData = { "SR:DCCT": { timestamps: ["t0", "t1", "t2", "t3"], values: [500, 502, 498, 500] } };
+    const out = await graph.invoke(
+      { userQuery: "How stable was the beam current?", archiverData, contextKey: `stats-${Date.now()}` },
+      { configurable: { thread_id: "agent-session-1" } },
+    );
+    const stats = out.analysis?.results.statistics as Record<string, { mean: number; max: number }>;
+    expect(stats["SR:DCCT"]).toMatchObject({ mean: 500, max: 502 });
+    expect(out.analysis?.figure_paths).toHaveLength(1);
+    expect(out.analysis?.notebook_path).toMatch(/notebook\.ipynb$/);
+    const prompt = fake.messagesOf(0).map((m) => m.content).join("\n");
+    expect(prompt).toContain("ARCHIVER_DATA");
+  });
+
+  it("DataAnalysisCapability: an EPICS write interrupts the caller's graph; resuming with yes approves and finishes the run", async () => {
+    fake.enqueue({ reply: WRITE_CODE });
+    const graph = buildDataAnalysisGraph(new MemorySaver());
+    const cfg = { configurable: { thread_id: "agent-session-2" } };
+    const input = { userQuery: "set the beam", archiverData: {}, contextKey: `write-${Date.now()}`, dryRun: true };
+    const paused = await graph.invoke(input, cfg);
+    expect(paused.analysis).toBeNull();
+    const state = await graph.getState(cfg);
+    const value = state.tasks[0]?.interrupts[0]?.value as { user_message: string; resume_payload: Record<string, unknown> };
+    expect(value.user_message).toContain("HUMAN APPROVAL REQUIRED");
+    expect(value.resume_payload).toMatchObject({ approval_type: "python_executor", execution_mode: "write_access" });
+    const runId = value.resume_payload.runId as string;
+    expect((await fleet.get(runId))?.status).toBe("awaiting_approval");
+    const done = await graph.invoke(new Command({ resume: "yes" }), cfg);
+    expect(done.analysis?.results.statistics).toEqual({ written: true });
+    expect(done.analysis?.recorded_writes.map((w) => w.pv)).toEqual(["SR:BEAM:SETPOINT"]);
+    expect((await fleet.get(runId))?.status).toBe("completed");
+  });
+
+  it("two-stage pipeline: preprocessing output feeds the analysis stage", async () => {
+    const graph = buildTwoStagePipeline(new MemorySaver());
+    const samples = [10, 11, 9, 10, 12, 10, 250, 11, 9, 10, -300];
+    const out = await graph.invoke({ samples, sessionId: `session-${Date.now()}` }, { configurable: { thread_id: "pipeline-1" } });
+    expect(out.cleaned).toEqual([10, 11, 9, 10, 12, 10, 11, 9, 10]);
+    expect(out.statistics).toMatchObject({ n: 9 });
+    expect(out.statistics?.mean as number).toBeCloseTo(10.222, 2);
+    expect(out.figures).toHaveLength(1);
+  });
+});

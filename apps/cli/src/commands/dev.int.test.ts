@@ -6,7 +6,7 @@ const repo = fileURLToPath(new URL("../../../../", import.meta.url));
 
 describe("npm run demo (scripts/demo.sh)", () => {
   it("starts pyfleet dev, shows a completed read-only run and a run parked for approval, and exits 0", async () => {
-    const env = { ...process.env, PYFLEET_DEMO_KERNELS: "local", PYFLEET_BOOTSTRAP_DOCKER: "0", PYFLEET_BOOTSTRAP_BROWSER: "0" };
+    const env: NodeJS.ProcessEnv = { ...process.env, PYFLEET_DEMO_KERNELS: "local", PYFLEET_BOOTSTRAP_DOCKER: "0", PYFLEET_BOOTSTRAP_BROWSER: "0" };
     delete env.OPENAI_API_KEY;
     delete env.OPENAI_BASE_URL;
     const child = spawn("bash", ["scripts/demo.sh"], { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] });

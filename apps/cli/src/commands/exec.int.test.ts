@@ -55,7 +55,7 @@ describe("pyfleet exec", () => {
     const env = { PATH: "/usr/bin:/bin", JUPYTER_HOST: jupyter.host, JUPYTER_PORT: String(jupyter.port), JUPYTER_TOKEN: jupyter.token };
     const r = await cli(["plot.py", "--method", "container", "--context", "ctx.json", "--json"], env);
     expect(r.code).toBe(0);
-    const outcome = JSON.parse(r.out.slice(r.out.indexOf("{"))) as ExecutionOutcome;
+    const outcome = JSON.parse(r.out) as ExecutionOutcome;
     expect(outcome).toMatchObject({ backend: "container", results: { c: 3 }, stdout: "hi µ\n" });
     expect(outcome.figures).toHaveLength(1);
     const kernels = (await (await fetch(`${jupyter.baseUrl}api/kernels`, { headers: { Authorization: `token ${jupyter.token}` } })).json()) as unknown[];

@@ -1,21 +1,16 @@
-import { constructorFamily, FAMILIES, isControlQual, UNNAMED_FAMILIES } from "./catalog.js";
+import { FAMILIES, isControlQual } from "./catalog.js";
 import { type CallArgs, callArgs, literal } from "./literals.js";
 import { type PyNode, field, namedChildren, text } from "./py-node.js";
-import { buildScopes, type Param, paramsOf, type Scope } from "./scopes.js";
+import { buildScopes, type Scope } from "./scopes.js";
 import { addAll, single, type ValueSet } from "./values.js";
 
 const MAX_DEPTH = 64;
 const PV_KEYWORDS = new Set(["pvname", "pv", "read_pv", "prefix", "channel", "device_name"]);
-/** Python builtins whose results are plain values (an undeclared name that is not one of them may be an injected helper). */
-const PLAIN_BUILTINS = new Set(
-  "abs all any ascii bin bool bytearray bytes chr complex divmod float format hash hex id input int isinstance issubclass len max min oct open ord pow print range repr round slice str sum type object super property staticmethod classmethod".split(" "),
-);
-const PASS_THROUGH = new Set(["list", "tuple", "set", "sorted", "reversed", "iter", "enumerate", "zip", "filter", "frozenset"]);
 
 /**
  * Expression evaluation over abstract values (see {@link Value}): names, attributes, calls,
- * literals and collections. The binding side (assignments, imports, the fixpoint) lives in
- * {@link Resolver}, which extends this class.
+ * literals and collections. Calls are evaluated by {@link CallEvaluator}; the binding side
+ * (assignments, imports, the fixpoint) lives in {@link Resolver}, which extends both.
  */
 export abstract class Evaluator {
   readonly scopes: Map<number, Scope>;
@@ -34,7 +29,6 @@ export abstract class Evaluator {
   protected readonly items = new Map<number, ValueSet>();
   /** Per-position values of tuple / list literals and factory results, for precise unpacking. */
   protected readonly positional = new Map<number, ValueSet[]>();
-  private readonly params = new Map<number, Param[]>();
   protected changed = false;
   /** Results of `eval` per node within one fixpoint round (cleared each round; exact afterwards). */
   protected readonly memo = new Map<number, ValueSet>();
@@ -73,6 +67,9 @@ export abstract class Evaluator {
     this.memo.set(node.id, values);
     return values;
   }
+
+  /** Values of a call expression (implemented by {@link CallEvaluator}). */
+  protected abstract evalCall(call: PyNode, scope: Scope, depth: number): ValueSet;
 
   private evalUncached(node: PyNode, scope: Scope, depth: number): ValueSet {
     if (depth > MAX_DEPTH) return new Map();
@@ -251,7 +248,7 @@ export abstract class Evaluator {
   }
 
   /** A member of a user class; `self` is the instance's class when accessed through an instance. */
-  private classMember(cls: PyNode, attr: string, self: PyNode | null): ValueSet {
+  protected classMember(cls: PyNode, attr: string, self: PyNode | null): ValueSet {
     const out: ValueSet = new Map();
     for (const member of this.family(cls)) {
       const body = field(member, "body");
@@ -286,127 +283,6 @@ export abstract class Evaluator {
     this.changed = true;
   }
 
-  private evalCall(call: PyNode, scope: Scope, depth: number): ValueSet {
-    const fn = field(call, "function");
-    const out: ValueSet = new Map();
-    if (!fn) return out;
-    const args = this.args(call);
-    for (const v of this.eval(fn, scope, depth).values()) {
-      switch (v.k) {
-        case "qual":
-          addAll(out, this.callQual(v.q, call, args, scope, depth));
-          break;
-        case "meth": {
-          const family = FAMILIES[v.fam]?.factories?.[v.name];
-          if (!family) break;
-          this.touch(call.id);
-          const perArg = args.positional.map((a) => {
-            const names = this.strings(a, scope);
-            const vs: ValueSet = new Map();
-            for (const pv of names.length > 0 ? names : [null]) addAll(vs, single({ k: "inst", fam: family, pv }));
-            this.add(this.items.get(call.id)!, vs);
-            return vs;
-          });
-          this.positional.set(call.id, perArg);
-          addAll(out, single({ k: "coll", id: call.id }));
-          break;
-        }
-        case "dyn":
-          addAll(out, single(v));
-          break;
-        case "func":
-          this.bindArgs(v.node, v.bound, args, scope, depth, v.self);
-          addAll(out, this.returns.get(v.node.id) ?? new Map());
-          if (v.node.type === "lambda") {
-            const body = field(v.node, "body");
-            const inner = this.scopes.get(v.node.id);
-            if (body && inner) addAll(out, this.eval(body, inner, depth));
-          }
-          break;
-        case "class": {
-          if (v.base) {
-            for (const pv of this.pvOrNull(call, scope)) addAll(out, single({ k: "inst", fam: v.base, pv }));
-            break;
-          }
-          addAll(out, single({ k: "obj", cls: v.node }));
-          for (const init of this.classMember(v.node, "__init__", v.node).values())
-            if (init.k === "func") this.bindArgs(init.node, true, args, scope, depth, v.node);
-          break;
-        }
-        case "ext":
-          addAll(out, single(v));
-          break;
-        case "collmeth":
-          addAll(out, this.items.get(v.id) ?? new Map());
-          addAll(out, single({ k: "coll", id: v.id }));
-          break;
-        default:
-          break;
-      }
-    }
-    return out;
-  }
-
-  private pvOrNull(call: PyNode, scope: Scope): Array<string | null> {
-    const names = this.pvNames(call, scope);
-    return names.length > 0 ? names : [null];
-  }
-
-  private callQual(q: string, call: PyNode, args: CallArgs, scope: Scope, depth: number): ValueSet {
-    const out: ValueSet = new Map();
-    const fam = constructorFamily(q);
-    if (fam) {
-      for (const pv of UNNAMED_FAMILIES.has(fam) ? [null] : this.pvOrNull(call, scope)) addAll(out, single({ k: "inst", fam, pv }));
-      return out;
-    }
-    const first = args.positional[0];
-    if (q === "importlib.import_module" || q === "builtins.__import__") {
-      const names = this.strings(first, scope);
-      if (names.length === 0) return single({ k: "dyn", reason: `${q.replace("builtins.", "")}() at line ${call.row + 1} imports a module by a computed name` });
-      for (const n of names) addAll(out, single({ k: "qual", q: q === "builtins.__import__" ? (n.split(".")[0] ?? n) : n }));
-      return out;
-    }
-    if (q === "builtins.getattr" && first) {
-      const target = this.eval(first, scope, depth);
-      const names = this.strings(args.positional[1], scope);
-      if (names.length > 0) for (const n of names) addAll(out, this.getAttr(target, n));
-      else if (this.isControlish(target))
-        addAll(out, single({ k: "dyn", reason: `getattr(${text(this.src, first)}, ...) at line ${call.row + 1} uses a computed attribute name` }));
-      const fallback = args.positional[2];
-      if (fallback) addAll(out, this.eval(fallback, scope, depth));
-      return out;
-    }
-    if ((q === "builtins.vars" || q === "builtins.globals" || q === "builtins.locals") && this.usesControl)
-      return single({ k: "dyn", reason: `${q.replace("builtins.", "")}() at line ${call.row + 1} looks names up dynamically` });
-    if (q.startsWith("builtins.") && PASS_THROUGH.has(q.slice(9))) {
-      for (const a of args.positional) addAll(out, this.eval(a, scope, depth));
-      return out;
-    }
-    if (q === "builtins.next" && first) return this.elements(this.eval(first, scope, depth));
-    if (q === "builtins.map" && first) return this.mapCall(first, args.positional.slice(1), call, scope, depth);
-    if (q === "builtins.dict") {
-      this.touch(call.id);
-      for (const a of [...args.positional, ...args.keywords.values()]) this.add(this.items.get(call.id)!, this.eval(a, scope, depth));
-      return single({ k: "coll", id: call.id });
-    }
-    return isControlQual(q) || (q.startsWith("builtins.") && !PLAIN_BUILTINS.has(q.slice(9))) ? out : single({ k: "ext", q });
-  }
-
-  /** `map(F, xs)`: a collection of what calling F on the elements of xs gives (constructors and functions). */
-  private mapCall(fn: PyNode, iterables: PyNode[], call: PyNode, scope: Scope, depth: number): ValueSet {
-    this.touch(call.id);
-    const into = this.items.get(call.id)!;
-    const names: string[] = [];
-    for (const it of iterables) for (const e of this.elements(this.eval(it, scope, depth)).values()) if (e.k === "str") names.push(e.s);
-    for (const v of this.eval(fn, scope, depth).values()) {
-      const fam = v.k === "qual" ? constructorFamily(v.q) : null;
-      if (fam) for (const pv of names.length > 0 && !UNNAMED_FAMILIES.has(fam) ? names : [null]) this.add(into, single({ k: "inst", fam, pv }));
-      if (v.k === "func") this.add(into, this.returns.get(v.node.id) ?? new Map());
-      if (v.k === "dyn") this.add(into, single(v));
-    }
-    return single({ k: "coll", id: call.id });
-  }
-
   /** True when values come from a control-system module or object (or are already dynamic). */
   isControlish(vs: ValueSet): boolean {
     for (const v of vs.values()) {
@@ -414,33 +290,6 @@ export abstract class Evaluator {
       if (v.k === "inst" || v.k === "dyn") return true;
     }
     return false;
-  }
-
-  private bindArgs(fn: PyNode, bound: boolean, args: CallArgs, scope: Scope, depth: number, self?: PyNode): void {
-    const inner = this.scopes.get(fn.id);
-    if (!inner) return;
-    let params = this.params.get(fn.id);
-    if (!params) {
-      params = paramsOf(this.src, fn);
-      this.params.set(fn.id, params);
-    }
-    const all = params.filter((p) => p.kind === "pos");
-    if (bound && self && all[0]) this.setVar(inner, all[0].name, single({ k: "obj", cls: self }));
-    const positional = all.slice(bound ? 1 : 0);
-    const star = params.find((p) => p.kind === "star");
-    args.positional.forEach((a, i) => {
-      const values = this.eval(a, scope, depth);
-      const target = positional[i];
-      if (target) this.setVar(inner, target.name, values);
-      else if (star) {
-        this.touch(star.node.id);
-        this.add(this.items.get(star.node.id)!, values);
-        this.setVar(inner, star.name, single({ k: "coll", id: star.node.id }));
-      }
-    });
-    for (const [name, node] of args.keywords) {
-      if (params.some((p) => p.kind === "pos" && p.name === name)) this.setVar(inner, name, this.eval(node, scope, depth));
-    }
   }
 
   private fillCollection(node: PyNode, scope: Scope, depth: number): void {

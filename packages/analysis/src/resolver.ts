@@ -1,5 +1,5 @@
 import { constructorFamily, isControlQual } from "./catalog.js";
-import { Evaluator } from "./evaluator.js";
+import { CallEvaluator } from "./calls.js";
 import { type PyNode, field, fields, namedChildren, text } from "./py-node.js";
 import { importedName, paramsOf, type Scope, walkScoped } from "./scopes.js";
 import { single, type ValueSet } from "./values.js";
@@ -29,7 +29,7 @@ const BINDING_NODES = new Set([
  * per-attribute slot. It iterates to a fixpoint, so values flow through variables, functions,
  * containers and `self.x` in any order. Over-approximating is the safe direction here.
  */
-export class Resolver extends Evaluator {
+export class Resolver extends CallEvaluator {
   /** Propagates values until nothing changes (bounded). */
   solve(): void {
     const work: Array<[PyNode, Scope]> = [];

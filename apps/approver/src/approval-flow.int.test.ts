@@ -1,5 +1,5 @@
-import { codeHash, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { AuditLog, createFleet, DecisionSigner, type Fleet, parseSigningKeys, realPipelineBuilder } from "@pyfleet/fleet";
+import { codeHash, parseSigningKeys, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
+import { AuditLog, createFleet, DecisionSigner, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
 import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

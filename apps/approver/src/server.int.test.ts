@@ -1,10 +1,9 @@
-import { type ApprovalRequest, codeHash, PyfleetError, RedisKeys, type SignedDecision, silentLogger } from "@pyfleet/core";
+import { type ApprovalRequest, codeHash, parseSigningKeys, PyfleetError, RedisKeys, type SignedDecision, silentLogger } from "@pyfleet/core";
 import {
   type ApprovalRecord,
   ApprovalStore,
   AuditLog,
   DecisionSigner,
-  parseSigningKeys,
 } from "@pyfleet/fleet";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";

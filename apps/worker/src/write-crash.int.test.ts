@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { ApprovalStore, AuditLog, createFleet, DecisionSigner, type Fleet, parseSigningKeys, RunReconciler, realPipelineBuilder } from "@pyfleet/fleet";
+import { loadConfig, parseSigningKeys, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
+import { ApprovalStore, AuditLog, createFleet, DecisionSigner, type Fleet, RunReconciler, realPipelineBuilder } from "@pyfleet/fleet";
 import { REPO_CONFIG, type SpawnedWorker, spawnWorker, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

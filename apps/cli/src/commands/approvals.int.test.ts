@@ -1,6 +1,6 @@
 import { hashToken, TokenAuthenticator, ApprovalEvents, createApproverServer } from "@pyfleet/approver";
-import { codeHash, RedisKeys, silentLogger } from "@pyfleet/core";
-import { ApprovalStore, AuditLog, DecisionSigner, parseSigningKeys } from "@pyfleet/fleet";
+import { codeHash, parseSigningKeys, RedisKeys, silentLogger } from "@pyfleet/core";
+import { ApprovalStore, AuditLog, DecisionSigner, } from "@pyfleet/fleet";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";

@@ -17,5 +17,14 @@ export {
   type PythonApprovalMode,
 } from "./schema-original.js";
 export { configSchema, type PyfleetConfig } from "./schema.js";
-export { readSecret, requireSecret, SECRET_NAMES, type SecretName, secretEnvVar, signingKeys, webhookSecret } from "./secrets.js";
+export {
+  parseSigningKeys,
+  readSecret,
+  requireSecret,
+  SECRET_NAMES,
+  type SecretName,
+  secretEnvVar,
+  signingKeys,
+  webhookSecret,
+} from "./secrets.js";
 export { type Env, substituteString } from "./substitute.js";

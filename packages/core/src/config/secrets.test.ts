@@ -36,17 +36,17 @@ describe("secrets", () => {
   });
 
   it("parses rotating signing keys and insists on the current key id", () => {
-    const keys = signingKeys(config, { PYFLEET_SIGNING_KEYS: "k2:new-secret, k1:old:with:colons" });
+    const keys = signingKeys(config, { PYFLEET_SIGNING_KEYS: "k2:new-secret-0123456789, k1:old:with:colons:0123456" });
     expect([...keys]).toEqual([
-      ["k2", "new-secret"],
-      ["k1", "old:with:colons"],
+      ["k2", "new-secret-0123456789"],
+      ["k1", "old:with:colons:0123456"],
     ]);
-    expect(() => signingKeys(config, { PYFLEET_SIGNING_KEYS: "k1:old" })).toThrow(
+    expect(() => signingKeys(config, { PYFLEET_SIGNING_KEYS: "k1:old-secret-0123456789" })).toThrow(
       'PYFLEET_SIGNING_KEYS has no key "k2" (framework.approver.signing_key_id); it has k1',
     );
     const malformed = (() => {
       try {
-        signingKeys(config, { PYFLEET_SIGNING_KEYS: "k2:x,justasecret" });
+        signingKeys(config, { PYFLEET_SIGNING_KEYS: "k2:new-secret-0123456789,justasecret" });
       } catch (err) {
         return err as PyfleetError;
       }
@@ -54,7 +54,8 @@ describe("secrets", () => {
     })();
     expect(malformed).toBeInstanceOf(PyfleetError);
     expect(malformed?.code).toBe("CONFIG_INVALID");
-    expect(malformed?.message).toContain('must look like "k1:secret,k0:oldsecret"');
+    expect(malformed?.message).toContain('must be "<keyId>:<secret>" with a secret of at least 16 characters');
+    expect(() => signingKeys(config, { PYFLEET_SIGNING_KEYS: "k2:short" })).toThrow("at least 16 characters");
   });
 
   it("reads webhook secrets by their secret_env", () => {

@@ -46,18 +46,8 @@ export function requireSecret(config: PyfleetConfig, env: Env, name: SecretName)
  * @throws PyfleetError `CONFIG_INVALID` when the variable is unset, malformed or lacks the current key.
  */
 export function signingKeys(config: PyfleetConfig, env: Env): Map<string, string> {
-  const raw = requireSecret(config, env, "signing_keys");
   const { variable } = secretEnvVar(config, "signing_keys");
-  const keys = new Map<string, string>();
-  for (const entry of raw.split(",")) {
-    const sep = entry.indexOf(":");
-    const id = entry.slice(0, sep).trim();
-    const secret = entry.slice(sep + 1).trim();
-    if (sep <= 0 || secret === "") {
-      throw new PyfleetError("CONFIG_INVALID", `${variable} must look like "k1:secret,k0:oldsecret" (an entry lacks an id or a secret)`);
-    }
-    keys.set(id, secret);
-  }
+  const keys = parseSigningKeys(requireSecret(config, env, "signing_keys"), variable);
   if (!keys.has(config.approver.signing_key_id)) {
     throw new PyfleetError(
       "CONFIG_INVALID",
@@ -72,4 +62,31 @@ export function webhookSecret(hook: { secret_env?: string | undefined }, env: En
   if (!hook.secret_env) return undefined;
   const value = env[hook.secret_env];
   return value === undefined || value === "" ? undefined : value;
+}
+
+/**
+ * Parses `PYFLEET_SIGNING_KEYS`-style values: `k1:secret,k0:oldsecret`.
+ * @throws PyfleetError CONFIG_INVALID when empty, malformed, or a secret is shorter than 16 chars.
+ */
+export function parseSigningKeys(value: string | undefined, envName = "PYFLEET_SIGNING_KEYS"): Map<string, string> {
+  if (!value?.trim()) {
+    throw new PyfleetError(
+      "CONFIG_INVALID",
+      `${envName} is not set: set it to "<keyId>:<secret>[,<keyId>:<secret>…]" (secret at least 16 characters), e.g. ${envName}=k1:$(openssl rand -hex 32)`,
+    );
+  }
+  const keys = new Map<string, string>();
+  for (const part of value.split(",")) {
+    const i = part.indexOf(":");
+    const id = part.slice(0, i).trim();
+    const secret = part.slice(i + 1).trim();
+    if (i <= 0 || !id || secret.length < 16) {
+      throw new PyfleetError(
+        "CONFIG_INVALID",
+        `${envName}: entry "${id || part.slice(0, 8)}…" must be "<keyId>:<secret>" with a secret of at least 16 characters`,
+      );
+    }
+    keys.set(id, secret);
+  }
+  return keys;
 }

@@ -1,9 +1,9 @@
-import { type ApprovalRequest, codeHash, type Clock, RedisKeys } from "@pyfleet/core";
+import { type ApprovalRequest, type Clock, codeHash, parseSigningKeys, RedisKeys } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../audit/audit-log.js";
 import { ApprovalStore } from "./approval-store.js";
-import { DecisionSigner, parseSigningKeys } from "./decision-signer.js";
+import { DecisionSigner } from "./decision-signer.js";
 import { HmacApprovalVerifier } from "./hmac-approval-verifier.js";
 import { RedisExecutionGuard } from "./redis-execution-guard.js";
 

@@ -1,5 +1,6 @@
+import { parseSigningKeys } from "@pyfleet/core";
 import { describe, expect, it } from "vitest";
-import { DecisionSigner, parseSigningKeys, type UnsignedDecision } from "./decision-signer.js";
+import { DecisionSigner, type UnsignedDecision } from "./decision-signer.js";
 
 const base: UnsignedDecision = {
   approvalId: "a1",

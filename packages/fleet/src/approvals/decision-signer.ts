@@ -4,33 +4,6 @@ import { PyfleetError, type SignedDecision } from "@pyfleet/core";
 /** The fields of a decision that are covered by the signature. */
 export type UnsignedDecision = Omit<SignedDecision, "signature" | "keyId">;
 
-/**
- * Parses `PYFLEET_SIGNING_KEYS`-style values: `k1:secret,k0:oldsecret`.
- * @throws PyfleetError CONFIG_INVALID when empty, malformed, or a secret is shorter than 16 chars.
- */
-export function parseSigningKeys(value: string | undefined, envName = "PYFLEET_SIGNING_KEYS"): Map<string, string> {
-  if (!value?.trim()) {
-    throw new PyfleetError(
-      "CONFIG_INVALID",
-      `${envName} is not set: set it to "<keyId>:<secret>[,<keyId>:<secret>…]" (secret at least 16 characters), e.g. ${envName}=k1:$(openssl rand -hex 32)`,
-    );
-  }
-  const keys = new Map<string, string>();
-  for (const part of value.split(",")) {
-    const i = part.indexOf(":");
-    const id = part.slice(0, i).trim();
-    const secret = part.slice(i + 1).trim();
-    if (i <= 0 || !id || secret.length < 16) {
-      throw new PyfleetError(
-        "CONFIG_INVALID",
-        `${envName}: entry "${id || part.slice(0, 8)}…" must be "<keyId>:<secret>" with a secret of at least 16 characters`,
-      );
-    }
-    keys.set(id, secret);
-  }
-  return keys;
-}
-
 /** Canonical bytes of a decision: fixed field order, approvers sorted. */
 export function canonicalDecision(d: UnsignedDecision & { keyId: string }): string {
   return JSON.stringify([

@@ -40,8 +40,6 @@ describe("a fleet of worker processes on one Redis", () => {
       spawnWorker(["--stage", "generate"], env),
       spawnWorker(["--stage", "analyze"], env),
       spawnWorker(["--stage", "execute", "--mode", "read_only"], env),
-      spawnWorker(["--stage", "execute", "--mode", "read_only"], env),
-      spawnWorker(["--stage", "execute", "--mode", "read_only"], env),
     ]);
     workers.push(generate, analyze, ...executors);
   });
@@ -63,37 +61,16 @@ describe("a fleet of worker processes on one Redis", () => {
     expect(await jobsDone(analyze, "analyze")).toBeGreaterThanOrEqual(1);
     const stages = (await fleet.ctx.events.read(run.runId)).filter((e) => e.type === "status").map((e) => e.data.status);
     expect(stages).toEqual(expect.arrayContaining(["generating", "analyzing", "executing", "completed"]));
+    const base = `http://127.0.0.1:${executors[0]!.metricsPort}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const state of ["waiting", "active", "delayed", "prioritized", "waiting-children", "failed", "completed"]) {
+      expect(metrics).toContain(`pyfleet_queue_jobs{queue="execute.write_access",state="${state}"}`);
+    }
+    const gen = await (await fetch(`http://127.0.0.1:${generate.metricsPort}/metrics`)).text();
+    expect(gen).toMatch(/pyfleet_stage_duration_seconds_count\{node="generate",queue="generate",outcome="ok"\} 1/);
   });
-
-  it("spreads 300 provided-code runs over three executors, each run executed exactly once", async () => {
-    const before = await Promise.all(executors.map((w) => jobsDone(w, "execute.read_only")));
-    const t0 = Date.now();
-    const ids: string[] = [];
-    for (let batch = 0; batch < 300; batch += 50) {
-      const runs = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => fleet.submit(req(`print("exec-${batch + i}")\nresults = {"i": ${batch + i}}`))),
-      );
-      ids.push(...runs.map((r) => r.runId));
-    }
-    for (const id of ids) expect((await waitForStatus((x) => fleet.get(x), id, ["completed", "failed"], 120_000)).status).toBe("completed");
-    const elapsed = Date.now() - t0;
-    // Every execution prints its marker once: a second execution of a run would print it again.
-    const markers: string[] = [];
-    for (const id of ids) {
-      const events = await fleet.ctx.events.read(id, "0", 1000);
-      const printed = events.filter((e) => e.type === "stdout").map((e) => String(e.data.text));
-      markers.push(...printed.join("").split("\n").filter((l) => l.startsWith("exec-")));
-      expect(events.filter((e) => e.type === "status" && e.stage === "execute" && e.data.status === "executing")).toHaveLength(1);
-    }
-    expect(markers).toHaveLength(300);
-    expect(new Set(markers).size).toBe(300);
-    // A job is counted when BullMQ marks it completed, just after the run record: poll briefly.
-    const shares = async () => (await Promise.all(executors.map((w) => jobsDone(w, "execute.read_only")))).map((n, i) => n - before[i]!);
-    await expect.poll(async () => (await shares()).reduce((a, b) => a + b, 0), { timeout: 5000 }).toBe(300);
-    const share = await shares();
-    for (const n of share) expect(n).toBeGreaterThan(0);
-    console.info(`300 runs in ${elapsed} ms; executions per executor: ${share.join(", ")}`);
-  }, 300_000);
 
   it("never lets a read-only executor take a write-mode run", async () => {
     const code = "import epics\nepics.caput('DEMO:SETPOINT', 2.0)\nresults = {'ok': True}";

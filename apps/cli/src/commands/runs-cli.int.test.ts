@@ -1,0 +1,76 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { silentLogger } from "@pyfleet/core";
+import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
+import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { type RunningProducer, startProducer } from "@pyfleet/producer";
+import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../main.js";
+
+describe("pyfleet submit / status / logs / runs / cancel against a producer", () => {
+  let fx: RedisFixture;
+  let fleet: Fleet;
+  let producer: RunningProducer;
+  const dir = mkdtempSync(join(tmpdir(), "pyfleet-cli-"));
+
+  beforeAll(async () => {
+    fx = await createRedisFixture("cli");
+    const env = testEnv(fx.prefix);
+    const config = testConfig(env);
+    ({ fleet } = await createFleet(config, { stages: ["generate", "analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    producer = await startProducer({ config, logger: silentLogger(), env, fleet, port: 0 });
+  });
+  afterAll(async () => {
+    await producer?.close();
+    await fleet?.close();
+    await fx?.cleanup();
+  });
+
+  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), env: { PYFLEET_URL: producer.url }, cwd: dir });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  }
+
+  it("submits provided code, waits with progress lines and prints the result summary", async () => {
+    writeFileSync(join(dir, "calc.py"), "print('hello')\nresults = {'x': 40 + 2}\n");
+    const r = await cli("submit", "--code", "calc.py", "--expected", "x=int", "--wait");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/\] executing/);
+    expect(r.out).toMatch(/: completed \(read_only\), 1 attempt/);
+    expect(r.out).toMatch(/results\.x = 42/);
+    expect(r.out).toMatch(/notebook: .*notebook\.ipynb/);
+    const runId = /submitted run (\S+)/.exec(r.out)![1]!;
+    const status = await cli("status", runId);
+    expect(status.out).toMatch(/completed/);
+    const logs = await cli("logs", runId);
+    expect(logs.out).toMatch(/stdout: hello/);
+    expect(logs.out).toMatch(/finished: completed/);
+    const runs = await cli("runs", "--status", "completed");
+    expect(runs.out).toContain(runId);
+    const json = JSON.parse((await cli("status", runId, "--json")).out);
+    expect(json.final.result.results.x).toBe(42);
+  });
+
+  it("cancels a running run", async () => {
+    writeFileSync(join(dir, "slow.py"), "import time\ntime.sleep(30)\nresults = {}\n");
+    const sub = await cli("submit", "--code", "slow.py", "--json");
+    const { runId } = JSON.parse(sub.out);
+    await waitForStatus((id) => fleet.get(id), runId, "executing");
+    expect((await cli("cancel", runId)).code).toBe(0);
+    await waitForStatus((id) => fleet.get(id), runId, "cancelled", 10_000);
+  });
+
+  it("answers bad usage with exit 2 and the usage line", async () => {
+    const r = await cli("submit", "--expected", "x=int");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/exactly one of --code FILE or --task TEXT/);
+    expect((await cli("status")).code).toBe(2);
+    const unknown = await cli("status", "nope");
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/NOT_FOUND|404/);
+  });
+});

@@ -89,6 +89,8 @@ function warmPool(pool: KernelPool, idle: number): () => Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // @jupyterlab/services announces every websocket with console.debug; keep the table clean
+  console.debug = () => undefined;
   const jupyter = await startJupyterFixture();
   const workDir = await mkdtemp(join(tmpdir(), "pyfleet-bench-exec-"));
   const settings = makeServerSettings(jupyter);

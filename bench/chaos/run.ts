@@ -76,7 +76,7 @@ interface Pools {
   executors: SpawnedWorker[];
   analyzers: SpawnedWorker[];
   killed: Set<number>;
-  actions: { sigkill: number; sigterm: number; spawnFailures: number };
+  actions: { sigkill: number; sigterm: number; idle: number; spawnFailures: number };
 }
 
 async function spawnInto(bench: BenchFleet, pool: SpawnedWorker[], args: string[], pools: Pools): Promise<void> {
@@ -112,6 +112,8 @@ async function chaosStep(bench: BenchFleet, pools: Pools, pending: Promise<void>
     pools.actions.sigterm++;
     victim.child.kill("SIGTERM");
     pending.push(spawnInto(bench, pools.analyzers, ["--stage", "analyze"], pools));
+  } else {
+    pools.actions.idle++;
   }
 }
 
@@ -125,7 +127,7 @@ async function main(): Promise<number> {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const pools: Pools = { executors: [], analyzers: [], killed: new Set(), actions: { sigkill: 0, sigterm: 0, spawnFailures: 0 } };
+  const pools: Pools = { executors: [], analyzers: [], killed: new Set(), actions: { sigkill: 0, sigterm: 0, idle: 0, spawnFailures: 0 } };
   try {
     process.stdout.write(`chaos: ${RUNS} runs, ${CHAOS_SECONDS} s of chaos, seed ${SEED}, prefix ${bench.fx.prefix}\n`);
     await topUp(bench, pools);
@@ -133,13 +135,16 @@ async function main(): Promise<number> {
     const t0 = Date.now();
     const chaosEnd = t0 + CHAOS_SECONDS * 1000;
     const pending: Promise<void>[] = [];
+    let submitted = false;
     const submitting = (async () => {
       for (let i = 0; i < RUNS; i++) {
         ids.push((await bench.client.submit({ user_query: "chaos", task_objective: `chaos run ${i}`, code: code(i, log) })).runId);
         await sleep((CHAOS_SECONDS * 1000 * 0.7) / RUNS);
       }
+      submitted = true;
     })();
-    while (Date.now() < chaosEnd) {
+    // Chaos lasts at least CHAOS_SECONDS and until every run is submitted.
+    while (Date.now() < chaosEnd || !submitted) {
       await sleep(800 + rng() * 1700);
       await chaosStep(bench, pools, pending);
     }
@@ -197,7 +202,7 @@ async function verdict(
       `runs submitted        ${ids.length} in ${(elapsedMs / 1000).toFixed(1)} s`,
       `terminal statuses     ${[...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")}`,
       `executions logged     ${counts.reduce((a, b) => a + b, 0)} (runs executed once ${counts.filter((n) => n === 1).length}, more than once ${counts.filter((n) => n > 1).length}, of which after a SIGKILL ${explainedRepeats})`,
-      `chaos actions         SIGKILL executor ${pools.actions.sigkill}, SIGTERM analyzer ${pools.actions.sigterm}, failed restarts ${pools.actions.spawnFailures}`,
+      `chaos actions         SIGKILL executor ${pools.actions.sigkill}, SIGTERM analyzer ${pools.actions.sigterm}, idle steps (every target still booting) ${pools.actions.idle}, failed restarts ${pools.actions.spawnFailures}`,
       `load average          ${loadAverage()}`,
       `violations            ${violations.length}`,
       ...violations.map((v) => `  - ${v}`),

@@ -49,12 +49,13 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     expect(rec.resultSummary?.resultKeys).toContain("answer");
     const details = await fleet.details(run.runId);
     expect(details?.final?.result?.results.answer).toBe(42);
+    // `finished` is written right after the record turns terminal.
+    await expect.poll(async () => (await fleet.ctx.events.read(run.runId)).at(-1)?.type).toBe("finished");
     const events = await fleet.ctx.events.read(run.runId);
     const statuses = events.filter((e) => e.type === "status").map((e) => e.data.status);
     expect(statuses[0]).toBe("queued");
     expect(statuses).toContain("analyzing");
     expect(statuses).toContain("executing");
-    expect(events.at(-1)?.type).toBe("finished");
     expect(await fx.redis.ttl(fleet.ctx.keys.run(run.runId))).toBeGreaterThan(0);
     expect(await fx.redis.ttl(fleet.ctx.keys.runEvents(run.runId))).toBeGreaterThan(0);
   });
@@ -130,6 +131,17 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     const final = await fleet.details(run.runId);
     expect(final?.final?.result?.recorded_writes.map((w) => w.pv)).toEqual(["DEMO:SETPOINT"]);
     await expect(fleet.resumeRun(run.runId, decision)).rejects.toMatchObject({ code: "STEP_NOT_PENDING" });
+  });
+
+  it("cancels a run parked for approval and cancels its approval record", async () => {
+    fx = await createRedisFixture("fleet");
+    const { fleet } = await start(["analyze", "execute"]);
+    const run = await fleet.submit(request("import epics\nepics.caput('DEMO:X', 1)\nresults = {}", { dry_run: true }));
+    const parked = await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval");
+    expect((await fleet.cancel(run.runId)).status).toBe("cancelled");
+    const approval = JSON.parse((await fx.redis.get(fleet.ctx.keys.approval(parked.approvalId!))) ?? "{}");
+    expect(approval.status).toBe("cancelled");
+    expect(await fx.redis.zscore(fleet.ctx.keys.approvalsPending(), parked.approvalId!)).toBeNull();
   });
 
   it("fails a run with the cause after the last infrastructure retry", async () => {

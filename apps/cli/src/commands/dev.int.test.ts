@@ -28,3 +28,35 @@ describe("npm run demo (scripts/demo.sh)", () => {
     expect(out).toMatch(/dev: stopped|== stopping/);
   }, 180_000);
 });
+
+describe("pyfleet dev without a Redis", () => {
+  it("starts a private redis-server on a free port, says so, serves, and stops everything on SIGTERM", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: "redis://127.0.0.1:1", PYFLEET_LOG_LEVEL: "warn" };
+    const child = spawn(
+      process.execPath,
+      ["apps/cli/bin/pyfleet.mjs", "dev", "--producer-port", "0", "--approver-port", "0", "--kernels", "local", "--prefix", `devtest-${process.pid}`],
+      { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+    await expect.poll(() => out, { timeout: 90_000 }).toMatch(/dev: ready/);
+    expect(out).toMatch(/no Redis at redis:\/\/127\.0\.0\.1:1; started a private redis-server at redis:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/Jupyter is not installed|--kernels local: code runs on the local backend/);
+    const url = /PYFLEET_URL=(\S+?)\)/.exec(out)![1]!;
+    const res = await fetch(`${url}/v1/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ user_query: "q", task_objective: "t", code: "results = {'ok': True}" }),
+    });
+    expect(res.status).toBe(202);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/dev: stopped/);
+  }, 120_000);
+});

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
@@ -106,12 +106,14 @@ describe("producer API under fuzzing", () => {
   let app: FastifyInstance;
   let runId: string;
   let folder: string;
+  let artifacts: string;
   const violations: string[] = [];
   let cases = 0;
 
   beforeAll(async () => {
     fx = await createRedisFixture("fuzz");
     const env = testEnv(fx.prefix);
+    artifacts = env.PYFLEET_ARTIFACTS as string;
     const config = testConfig(env);
     // One finished run gives the artifact routes a real folder; its workers stop before fuzzing.
     const workers = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) });
@@ -134,6 +136,7 @@ describe("producer API under fuzzing", () => {
     await app?.close();
     await fleet?.close();
     await fx?.cleanup();
+    if (artifacts) rmSync(artifacts, { recursive: true, force: true });
   });
 
   /** Sends one request and records every broken property (all cases run; the test lists them all). */

@@ -1,14 +1,22 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { FakeOpenAIServer } from "@pyfleet/testing";
 import { describe, expect, it } from "vitest";
 
 const repo = fileURLToPath(new URL("../../../../", import.meta.url));
 
 describe("npm run demo (scripts/demo.sh)", () => {
-  it("starts pyfleet dev, shows a completed read-only run and a run parked for approval, and exits 0", async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PYFLEET_DEMO_KERNELS: "local", PYFLEET_BOOTSTRAP_DOCKER: "0", PYFLEET_BOOTSTRAP_BROWSER: "0" };
-    delete env.OPENAI_API_KEY;
-    delete env.OPENAI_BASE_URL;
+  it("starts pyfleet dev, shows a read-only run, a run parked for approval and a --task run, and exits 0", async () => {
+    const fake = await FakeOpenAIServer.start({ models: ["gpt-4o-mini"] });
+    fake.enqueue({ reply: "```python\nfib = [0, 1]\nwhile len(fib) < 20:\n    fib.append(fib[-1] + fib[-2])\nresults = {'fibonacci': fib, 'ratio': fib[-1] / fib[-2]}\n```" });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PYFLEET_DEMO_KERNELS: "local",
+      PYFLEET_BOOTSTRAP_DOCKER: "0",
+      PYFLEET_BOOTSTRAP_BROWSER: "0",
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: "demo-test",
+    };
     const child = spawn("bash", ["scripts/demo.sh"], { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -18,13 +26,15 @@ describe("npm run demo (scripts/demo.sh)", () => {
       out += d.toString();
     });
     const code = await new Promise<number | null>((r) => child.once("exit", r));
+    await fake.close();
     expect(code, out).toBe(0);
     expect(out).toMatch(/: completed \(read_only\)/);
     expect(out).toMatch(/results\.mean_mA = /);
     expect(out).toMatch(/figures: .*figure/);
     expect(out).toMatch(/notebook: .*notebook\.ipynb/);
     expect(out).toMatch(/: awaiting_approval \(write_access\)/);
-    expect(out).toMatch(/set OPENAI_API_KEY/);
+    expect(out).toMatch(/results\.ratio = 1\.618/);
+    expect(fake.chatRequests).toHaveLength(1);
     expect(out).toMatch(/dev: stopped|== stopping/);
   }, 180_000);
 });

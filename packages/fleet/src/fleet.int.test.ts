@@ -58,6 +58,15 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     expect(statuses).toContain("executing");
     expect(await fx.redis.ttl(fleet.ctx.keys.run(run.runId))).toBeGreaterThan(0);
     expect(await fx.redis.ttl(fleet.ctx.keys.runEvents(run.runId))).toBeGreaterThan(0);
+    const cpKeys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, keys] = await fx.redis.scan(cursor, "MATCH", `${fleet.ctx.keys.checkpointPrefix}*${run.runId}*`, "COUNT", 1000);
+      cursor = next;
+      cpKeys.push(...keys);
+    } while (cursor !== "0");
+    expect(cpKeys.length).toBeGreaterThan(0);
+    for (const k of cpKeys) expect(await fx.redis.ttl(k), k).toBeGreaterThan(0);
   });
 
   it("treats a second enqueue of the same hop as a no-op and drops a stale job", async () => {

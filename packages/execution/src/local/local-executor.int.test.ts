@@ -117,6 +117,11 @@ describe("LocalExecutor (Debian /usr/bin/python3)", () => {
     expect(outcome.error?.ename).toBe("ExecutionTimeout");
   });
 
+  it("turns hitting the memory limit (RLIMIT_AS) into a MemoryError the code can be told about", async () => {
+    const outcome = await executor.execute(input("block = bytearray(3 * 1024 ** 3)"));
+    expect(outcome.error).toMatchObject({ ename: "MemoryError", category: "code" });
+  });
+
   it("throws an infrastructure error when the interpreter dies before reporting", async () => {
     const err = await executor.execute(input("import os\nos._exit(7)")).catch((e: unknown) => e);
     expect(isPyfleetError(err) && err.code === "KERNEL_DIED" && err.category === "infrastructure").toBe(true);

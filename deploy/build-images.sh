@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds pyfleet's images on a machine without registry access (kind or a plain engine).
-#   bash deploy/build-images.sh [node|jupyter|all]      (default all)
-# 1. pyfleet-node-base:20  - a debootstrap'ed bookworm (minbase + python3-minimal, tini) with this
+#   bash deploy/build-images.sh [node|jupyter|redis|all]      (default all = node + jupyter)
+# 1. pyfleet-node-base:20  - a debootstrap'ed bookworm (minbase + tini) with this
 #    machine's node binary and npm copied in, `docker import`ed (no registry pull), plus this
 #    machine's CA bundle (PYFLEET_CA_BUNDLE) so npm in the build trusts what the host trusts.
 # 2. pyfleet-node:latest   - deploy/node/Dockerfile FROM that base; the context is streamed from
@@ -43,7 +43,7 @@ node_rootfs() {
   mkdir -p "$cache_dir"
   work=$(mktemp -d "$cache_dir/node-base.XXXXXX")
   trap 'rm -rf "$work"; trap - RETURN' RETURN
-  debootstrap --variant=minbase --include=python3-minimal,ca-certificates,tini bookworm "$work/root" "$mirror" >"$work/log" 2>&1 \
+  debootstrap --variant=minbase --include=ca-certificates,tini bookworm "$work/root" "$mirror" >"$work/log" 2>&1 \
     || { tail -20 "$work/log" >&2; exit 1; }
   cp "$node" "$work/root/usr/local/bin/node"
   mkdir -p "$work/root/usr/local/lib/node_modules"
@@ -84,11 +84,26 @@ build_jupyter() {
   echo "pyfleet-jupyter:$tag built"
 }
 
+# Redis from Debian's redis-server, for hosts that cannot pull redis:7.2-bookworm
+# (compose: PYFLEET_REDIS_IMAGE=pyfleet-redis:7; k8s: an overlay image override).
+build_redis() {
+  node_rootfs
+  local work
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"; trap - RETURN' RETURN
+  printf '%s\n' 'FROM pyfleet-node-rootfs:20' \
+    'RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/* && mkdir -p /data && chown redis:redis /data' \
+    'USER redis' 'WORKDIR /data' 'EXPOSE 6379' 'CMD ["redis-server"]' >"$work/Dockerfile"
+  docker build --network host -q -t pyfleet-redis:7 "$work" >/dev/null
+  echo "pyfleet-redis:7 built"
+}
+
 case "$what" in
   node) build_node ;;
   jupyter) build_jupyter ;;
+  redis) build_redis ;;
   all) build_node; build_jupyter ;;
-  *) echo "usage: $0 [node|jupyter|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [node|jupyter|redis|all]" >&2; exit 2 ;;
 esac
 
 if [ -n "${KIND_CLUSTER:-}" ]; then

@@ -13,12 +13,14 @@ state=${PYFLEET_JUPYTER_STATE:-/tmp/jupyter}
 mkdir -p "$state/config" "$state/runtime" "$state/data" "${MPLCONFIGDIR:-/tmp/matplotlib}" /work
 # matplotlib's font cache was built into the sandbox image; a writable copy saves seconds per kernel.
 if [ -d /opt/pyfleet/matplotlib ]; then cp -R /opt/pyfleet/matplotlib/. "${MPLCONFIGDIR:-/tmp/matplotlib}/"; fi
-export JUPYTER_PATH="/opt/pyfleet/kernelspecs/$spec" JUPYTER_CONFIG_DIR="$state/config" \
+# PYTHONPATH only lets the server import the kernelspec manager, which drops it again.
+export PYTHONPATH=/opt/pyfleet/server JUPYTER_PATH="/opt/pyfleet/kernelspecs/$spec" JUPYTER_CONFIG_DIR="$state/config" \
   JUPYTER_RUNTIME_DIR="$state/runtime" JUPYTER_DATA_DIR="$state/data" JUPYTER_PLATFORM_DIRS=1
 exec /usr/bin/python3 -m jupyter_server \
   --config=/opt/pyfleet/jupyter/jupyter_server_config.py \
   --ip=0.0.0.0 --port="${JUPYTER_PORT:-8888}" --no-browser --ServerApp.port_retries=0 \
   --ServerApp.root_dir=/work \
+  --ServerApp.kernel_spec_manager_class=pyfleet_kernelspecs.AllowedKernelSpecManager \
   --KernelSpecManager.ensure_native_kernel=False \
   --KernelSpecManager.allowed_kernelspecs="$spec" \
   --MappingKernelManager.default_kernel_name="$spec"

@@ -43,7 +43,8 @@ export async function startWorker(args: WorkerArgs, opts: StartWorkerOptions): P
         registry: metrics.registry,
         ready: async () => {
           await fleet.ping();
-          await built.backendReady();
+          // only executors need the execution backend; generate/analyze pods cannot reach it
+          if (args.stages.includes("execute")) await built.backendReady();
         },
       },
       args.metricsPort ?? opts.config.worker.metrics_port,
@@ -115,8 +116,18 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
   });
-  io.out(`pyfleet-worker: ${signal}: finishing ${worker.fleet.activeJobs} in-flight job(s), then exiting`);
-  await worker.close();
+  io.out(`pyfleet-worker: ${signal}: finishing ${worker.fleet.activeJobs} in-flight job(s), then exiting (send it again to stop at once)`);
+  const again = await Promise.race([
+    worker.close().then(() => null),
+    new Promise<NodeJS.Signals>((resolve) => {
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+      process.once("SIGINT", () => resolve("SIGINT"));
+    }),
+  ]);
+  if (again) {
+    io.err(`pyfleet-worker: second ${again}: stopping without waiting; unfinished jobs are picked up again after their lock expires`);
+    return 1;
+  }
   io.out("pyfleet-worker stopped");
   return 0;
 }

@@ -149,6 +149,15 @@ describe.each(["k8s/base", "k8s/overlays/dev"])("kustomization %s", (dir) => {
     expect(env.PYFLEET_CONFIG).toBe("/etc/pyfleet/config.yml");
   });
 
+  it("runs code only on Jupyter: every process agrees on the container method", () => {
+    // the process that starts a run fixes its method; a `local` run would execute inside an executor pod
+    for (const d of deployments.filter((o) => podSpec(o).containers[0].image.startsWith("pyfleet-node"))) {
+      const own = Object.fromEntries((podSpec(d).containers[0].env ?? []).filter((e: Obj) => "value" in e).map((e: Obj) => [e.name, e.value]));
+      const method = loadConfig({ file: join(ROOT, "deploy/config.yml"), env: { ...env, ...own } }).execution.execution_method;
+      expect(method, d.metadata.name).toBe("container");
+    }
+  });
+
   it("serves every queue, and each worker drains within its grace period", () => {
     expect(new Set(workers.flatMap(queuesOf))).toEqual(new Set(QUEUE_NAMES));
     for (const d of workers) {
@@ -270,5 +279,14 @@ describe("docker-compose.yml", () => {
     expect(services["worker-execute-read-only"]!.networks).not.toContain("kernels-rw");
     expect(services["worker-execute-write"]!.deploy.replicas).toBeLessThanOrEqual(config.queues.write_fleet_concurrency);
     for (const net of ["data", "kernels-ro", "kernels-rw"]) expect(compose.networks[net].internal, net).toBe(true);
+  });
+
+  it("points each Node service at the container method and each executor at the server of its mode", () => {
+    for (const [name, s] of Object.entries(services).filter(([, s]) => String(s.image).includes("PYFLEET_NODE_IMAGE"))) {
+      const method = loadConfig({ file: join(ROOT, "deploy/config.yml"), env: { PYFLEET_EXECUTION_METHOD: s.environment.PYFLEET_EXECUTION_METHOD } }).execution.execution_method;
+      expect(method, name).toBe("container");
+    }
+    expect(services["worker-execute-read-only"]!.environment.JUPYTER_HOST).toBe("jupyter-read-only");
+    expect(services["worker-execute-write"]!.environment.JUPYTER_HOST).toBe("jupyter-write");
   });
 });

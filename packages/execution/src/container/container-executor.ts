@@ -86,6 +86,12 @@ export class ContainerExecutor implements Executor {
       throw new PyfleetError("INTERNAL", `kernel ${this.options.kernelName} finished without a harness report (${why})`, {
         details: { traceback: run.kernelError?.traceback ?? "" },
       });
+    } catch (err) {
+      this.logger.warn(
+        { runId: input.runId, attempt: input.attempt, kernel: this.options.kernelName, kernelId: kernel.id, err: String(err) },
+        "container execution failed; the kernel is replaced",
+      );
+      throw err;
     } finally {
       this.pool.release(kernel, healthy);
     }

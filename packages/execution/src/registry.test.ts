@@ -29,9 +29,9 @@ describe("createExecutorRegistry", () => {
 });
 
 describe("selectExecutionMethod", () => {
-  it("prefers the request, then configurable, then config", () => {
-    expect(selectExecutionMethod("local", { execution_method: "docker" }, { execution_method: "container" })).toBe("docker");
-    expect(selectExecutionMethod("local", {}, { execution_method: "container" })).toBe("container");
+  it("prefers configurable, then the request, then config", () => {
+    expect(selectExecutionMethod("local", { execution_method: "docker" }, { execution_method: "container" })).toBe("container");
+    expect(selectExecutionMethod("local", { execution_method: "docker" }, {})).toBe("docker");
     expect(selectExecutionMethod("local", null, null)).toBe("local");
   });
 

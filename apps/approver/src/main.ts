@@ -1,6 +1,6 @@
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { createLogger, isPyfleetError, loadConfig } from "@pyfleet/core";
+import { createLogger, isPyfleetError, loadConfig, signingKeys } from "@pyfleet/core";
 import { createFleet, realPipelineBuilder } from "@pyfleet/fleet";
 import { startApprover } from "./start-approver.js";
 
@@ -30,8 +30,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const logger = createLogger({ service: "approver" });
   try {
     const config = loadConfig({ ...(values.config ? { file: values.config } : {}), env });
+    signingKeys(config, env); // fail fast, before any connection is opened
     const { fleet } = await createFleet(config, { stages: [], logger, build: realPipelineBuilder(env) });
-    const approver = await startApprover({ config, fleet, logger, env, ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) });
+    let approver: Awaited<ReturnType<typeof startApprover>>;
+    try {
+      approver = await startApprover({ config, fleet, logger, env, ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) });
+    } catch (err) {
+      await fleet.close();
+      throw err;
+    }
     logger.info({ url: approver.url }, "approver listening");
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -1,7 +1,6 @@
 import { performance } from "node:perf_hooks";
 import {
   type ErrorCategory,
-  isTerminalStatus,
   PyfleetError,
   type RunRecord,
   type RunStatus,
@@ -50,12 +49,15 @@ export class RunDriver {
         await this.finishCancelled(cur.runId);
         return "cancelled";
       }
-      if (first && cur.node !== "finalize" && !opts.served.has(queueFor(cur.node, cur.mode ?? null))) {
-        await this.dispatch(cur, "queued");
-        return "forwarded";
+      if (first) {
+        if (!(await this.isPending(cur))) return "duplicate";
+        if (cur.node !== "finalize" && !opts.served.has(queueFor(cur.node, cur.mode ?? null))) {
+          // A retried job whose hop moved on (in-process continuation) to a queue not served here.
+          await this.dispatch(cur, "queued");
+          return "forwarded";
+        }
+        first = false;
       }
-      if (first && !(await this.isPending(cur))) return "duplicate";
-      first = false;
       const result = await this.runNode(cur, opts.signal);
       if (result === "duplicate" || result === "cancelled") return result;
       const next = await this.afterStep(cur, result, opts.served);
@@ -117,20 +119,16 @@ export class RunDriver {
   }
 
   /**
-   * Whether the job's hop is the one the run is at, read from the run record (cheap): a stale
-   * job (an older hop, a finished or parked run) is dropped without touching anything. The
-   * pipeline's own `expected` check stays the final word.
+   * Whether the job's node is the one the run's thread waits for (the checkpoint is the truth:
+   * a retried job whose data moved on to a later node still matches). A duplicate or late job
+   * is dropped before it touches the run record; the pipeline's `expected` check stays final.
    */
   private async isPending(job: StageJob): Promise<boolean> {
-    const found = await this.ctx.runs.getWithInternals(job.runId);
-    const current =
-      found !== null &&
-      !isTerminalStatus(found.record.status) &&
-      found.record.status !== "awaiting_approval" &&
-      found.internals.step === job.step;
+    const view = await this.ctx.pipeline.getRun(refOf(job));
+    const current = view !== null && view.next === job.node && !view.interrupt;
     if (!current) {
       this.ctx.logger.info(
-        { runId: job.runId, stage: job.node, step: job.step, runStep: found?.internals.step ?? null, status: found?.record.status ?? null },
+        { runId: job.runId, stage: job.node, step: job.step, pending: view?.next ?? null, parked: Boolean(view?.interrupt) },
         "duplicate or late job dropped",
       );
     }

@@ -10,12 +10,15 @@
  * Latency is submit (client side, before the HTTP call) → the run record's `finishedAt`.
  * "one at a time" phases submit the next run when the previous one finished (no queueing);
  * "burst" phases submit every run at once (16 HTTP requests in flight) and measure throughput.
+ * The split column takes each run's status events: submit → analyzing, analyzing → executing,
+ * executing → finished (p50 of each).
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunRecord, silentLogger } from "@pyfleet/core";
 import { createExecutorRegistry } from "@pyfleet/execution";
+import { type Breakdown, breakdown } from "./breakdown.js";
 import { type BenchFleet, mapLimit, startBenchFleet, waitAllTerminal } from "./harness.js";
 import { fmt, loadAverage, quantile, ratio, table } from "./stats.js";
 
@@ -52,6 +55,8 @@ interface Phase {
   p99: number;
   failed: number;
   load: string;
+  /** p50 per segment (fleet phases only). */
+  split?: Breakdown;
 }
 
 function phase(name: string, latencies: number[], wallMs: number, failed: number): Phase {
@@ -105,7 +110,11 @@ async function baseline(bench: BenchFleet, n: number): Promise<Phase> {
 }
 
 /** Submits `codes` through the HTTP API (`inFlight` at a time) and waits for all of them. */
-async function submitAndWait(bench: BenchFleet, codes: string[], inFlight: number): Promise<{ latencies: number[]; failed: number; wallMs: number }> {
+async function submitAndWait(
+  bench: BenchFleet,
+  codes: string[],
+  inFlight: number,
+): Promise<{ latencies: number[]; failed: number; wallMs: number; submittedAt: Map<string, number> }> {
   const submittedAt = new Map<string, number>();
   const t0 = Date.now();
   const ids = await mapLimit(codes, inFlight, async (code) => {
@@ -115,7 +124,7 @@ async function submitAndWait(bench: BenchFleet, codes: string[], inFlight: numbe
     return run.runId;
   });
   const done = await waitAllTerminal(bench.fleet, ids, 120_000 + codes.length * 1000);
-  return summarise(ids, done, submittedAt, t0);
+  return { ...summarise(ids, done, submittedAt, t0), submittedAt };
 }
 
 function summarise(ids: string[], done: Map<string, RunRecord>, submittedAt: Map<string, number>, t0: number) {
@@ -138,17 +147,18 @@ function summarise(ids: string[], done: Map<string, RunRecord>, submittedAt: Map
 async function fleetPhases(bench: BenchFleet, executors: number, offset: number): Promise<Phase[]> {
   const label = `fleet: ${executors} executor${executors === 1 ? "" : "s"}`;
   await submitAndWait(bench, [0, 1, 2, 3, 4, 5].map((i) => snippet(offset - 1 - i)), 6);
-  const seq = { latencies: [] as number[], failed: 0, wallMs: 0 };
+  const seq = { latencies: [] as number[], failed: 0, wallMs: 0, submittedAt: new Map<string, number>() };
   for (let i = 0; i < ONE_AT_A_TIME; i++) {
     const r = await submitAndWait(bench, [snippet(offset + i)], 1);
     seq.latencies.push(...r.latencies);
     seq.failed += r.failed;
     seq.wallMs += r.wallMs;
+    for (const [id, at] of r.submittedAt) seq.submittedAt.set(id, at);
   }
-  const one = phase(`${label}, one at a time`, seq.latencies, seq.wallMs, seq.failed);
+  const one = { ...phase(`${label}, one at a time`, seq.latencies, seq.wallMs, seq.failed), split: await breakdown(bench.fleet, seq.submittedAt) };
   const codes = Array.from({ length: RUNS }, (_, i) => snippet(offset + ONE_AT_A_TIME + i));
   const b = await submitAndWait(bench, codes, IN_FLIGHT);
-  return [one, phase(`${label}, burst of ${RUNS}`, b.latencies, b.wallMs, b.failed)];
+  return [one, { ...phase(`${label}, burst of ${RUNS}`, b.latencies, b.wallMs, b.failed), split: await breakdown(bench.fleet, b.submittedAt) }];
 }
 
 async function main(): Promise<number> {
@@ -179,9 +189,22 @@ async function main(): Promise<number> {
       fmt(p.p50),
       fmt(p.p99),
       ratio(p.p50, base.p50),
+      p.split ? `${fmt(p.split.toAnalyze, 0)} / ${fmt(p.split.analyzeToExecute, 0)} / ${fmt(p.split.executeToDone, 0)}` : "",
       p.load,
     ]);
-    const header = ["setup", "runs", "failed", "runs/s", "vs base", "vs 1 exec", "p50 ms", "p99 ms", "p50 vs base", "load avg 1/5/15"];
+    const header = [
+      "setup",
+      "runs",
+      "failed",
+      "runs/s",
+      "vs base",
+      "vs 1 exec",
+      "p50 ms",
+      "p99 ms",
+      "p50 vs base",
+      "p50 ms →analyze / →execute / →done",
+      "load avg 1/5/15",
+    ];
     process.stdout.write(`\n${table(header, rows)}\n\n`);
     process.stdout.write(
       "executor processes: execute_read_only concurrency from config.yml; one analyze worker; producer + polling in this process\n",

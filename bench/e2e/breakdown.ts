@@ -1,0 +1,34 @@
+/**
+ * Where a run's time goes, from its event stream: submit → analyzing (producer + queue hop),
+ * analyzing → executing (analysis + hop to an executor), executing → finished (the execution,
+ * notebook and result files, final record).
+ */
+import type { Fleet } from "@pyfleet/fleet";
+import { quantile } from "./stats.js";
+
+export interface Breakdown {
+  toAnalyze: number;
+  analyzeToExecute: number;
+  executeToDone: number;
+}
+
+const SEGMENTS = ["toAnalyze", "analyzeToExecute", "executeToDone"] as const;
+
+/** p50 of each segment over the runs (submit time per run id, client side). */
+export async function breakdown(fleet: Fleet, submittedAt: ReadonlyMap<string, number>): Promise<Breakdown> {
+  const samples: Record<keyof Breakdown, number[]> = { toAnalyze: [], analyzeToExecute: [], executeToDone: [] };
+  for (const [runId, submitted] of submittedAt) {
+    const events = await fleet.ctx.events.read(runId);
+    const firstStatus = (status: string) => events.find((e) => e.type === "status" && e.data.status === status)?.at;
+    const analyzing = firstStatus("analyzing");
+    const executing = firstStatus("executing");
+    const done = (await fleet.get(runId))?.finishedAt;
+    if (!analyzing || !executing || !done) continue;
+    samples.toAnalyze.push(Date.parse(analyzing) - submitted);
+    samples.analyzeToExecute.push(Date.parse(executing) - Date.parse(analyzing));
+    samples.executeToDone.push(Date.parse(done) - Date.parse(executing));
+  }
+  const out = {} as Breakdown;
+  for (const s of SEGMENTS) out[s] = quantile(samples[s], 0.5);
+  return out;
+}

@@ -54,6 +54,7 @@ export function createWorkerMetrics(): WorkerMetrics {
       for (const p of built?.poolStats?.() ?? []) {
         this.set({ kernel: p.kernel, state: "idle" }, p.idle);
         this.set({ kernel: p.kernel, state: "busy" }, p.busy);
+        this.set({ kernel: p.kernel, state: "starting" }, p.pending);
       }
     },
   });

@@ -21,7 +21,7 @@ export interface BuiltPipeline {
   /** Resolves when the execution backend answers (for `/readyz`). */
   backendReady(): Promise<void>;
   /** Kernel pool sizes per kernel name, when the backend has pools. */
-  poolStats?(): Array<{ kernel: string; idle: number; busy: number }>;
+  poolStats?(): Array<{ kernel: string; idle: number; busy: number; pending: number }>;
   close(): Promise<void>;
 }
 

@@ -10,7 +10,7 @@ import {
   redactedConfig,
   signingKeys,
 } from "@pyfleet/core";
-import { createExecutorRegistry, FileArtifactStore } from "@pyfleet/execution";
+import { ContainerExecutor, createExecutorRegistry, FileArtifactStore } from "@pyfleet/execution";
 import { OpenAICodeGenerator } from "@pyfleet/generation";
 import { createPipeline, type PipelineDeps } from "@pyfleet/workflow";
 import { ApprovalStore } from "../approvals/approval-store.js";
@@ -35,7 +35,7 @@ const noKeysVerifier: ApprovalVerifier = {
  * approval store, verifier and write guard on the same Redis.
  */
 export function realPipelineBuilder(env: Env = process.env): PipelineBuilder<PyfleetConfig> {
-  return async ({ config, redis, keys, events, logger, clock }): Promise<BuiltPipeline> => {
+  return async ({ config, redis, keys, events, logger, clock, modes }): Promise<BuiltPipeline> => {
     const checkpointer = await createCheckpointer({ type: config.checkpointer.type, redis, url: config.redis.url, prefix: keys.checkpointPrefix });
     const audit = new AuditLog(redis, keys, clock);
     const hasKeys = Boolean(env[config.approver.signing_keys_env]);
@@ -83,8 +83,15 @@ export function realPipelineBuilder(env: Env = process.env): PipelineBuilder<Pyf
       defaultExecutionMethod: config.execution.execution_method,
       executionTimeoutMs: config.python_executor.execution_timeout_seconds * 1000,
     };
+    // Executors of this process's modes on a Jupyter backend start their warm kernel pools now,
+    // so the first run does not pay the kernel start.
+    const pooled = config.execution.execution_method === "container" ? modes.map((m) => ({ mode: m, executor: executors.get("container", m) })) : [];
     return {
       pipeline: createPipeline(deps, checkpointer.saver),
+      poolStats: () =>
+        pooled.flatMap(({ mode, executor }) =>
+          executor instanceof ContainerExecutor ? [{ kernel: executors.kernelName(mode), ...executor.pool.stats() }] : [],
+        ),
       expireThread: (threadId, seconds) => checkpointer.expireThread(threadId, seconds),
       approvals,
       backendReady: () => checkBackend(config, env),

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { PyfleetClient } from "@pyfleet/client";
 import { type PyfleetConfig, type RunEvent, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
@@ -150,6 +151,42 @@ describe("producer API", () => {
     const tail: RunEvent[] = [];
     for await (const e of client.events(run.runId, { lastEventId: head[2]!.id! })) tail.push(e);
     expect([...head, ...tail].map((e) => e.id)).toEqual(ids);
+  });
+
+  it("SDK: events() reconnects after a dropped connection and delivers every event once, in order", async () => {
+    const port = Number(new URL(url).port);
+    const sockets = new Set<Socket>();
+    const proxy = createServer((down) => {
+      const up = connect(port, "127.0.0.1");
+      for (const s of [down, up]) {
+        sockets.add(s);
+        s.on("error", () => undefined);
+        s.on("close", () => sockets.delete(s));
+      }
+      down.pipe(up).pipe(down);
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+    const proxied = new PyfleetClient({ baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    try {
+      const run = await client.submit(body({ code: "import time\nfor i in range(6):\n    print('tick', i, flush=True)\n    time.sleep(0.15)\nresults = {}" }));
+      const got: RunEvent[] = [];
+      let dropped = false;
+      for await (const e of proxied.events(run.runId)) {
+        got.push(e);
+        if (!dropped && got.length === 3) {
+          dropped = true;
+          for (const s of sockets) s.destroy();
+        }
+      }
+      expect(dropped).toBe(true);
+      const all: RunEvent[] = [];
+      for await (const e of client.events(run.runId)) all.push(e);
+      expect(got.map((e) => e.id)).toEqual(all.map((e) => e.id));
+      expect(got.at(-1)?.type).toBe("finished");
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it("SDK: wait resolves with results, rejects typed errors for unknown runs and timeouts", async () => {

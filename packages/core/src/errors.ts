@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   WRITE_IN_READ_ONLY: "policy",
   WRITES_DISABLED: "policy",
   MEMORY_LIMIT: "policy",
+  METHOD_NOT_ALLOWED: "policy",
   OUTCOME_UNKNOWN: "policy",
   // configuration: fail fast
   CONFIG_INVALID: "configuration",

@@ -42,6 +42,8 @@ export interface ResolvedExecutionOptions {
   python_executor: { execution_timeout_seconds: number };
   execution: {
     execution_method: ExecutionMethod;
+    /** Backends runs may use (`execution.allowed_methods`); others are refused. */
+    allowed_methods: ExecutionMethod[];
     modes: Record<ExecutionMode, { kernel_name: string }>;
     container: ContainerOptions;
     local: LocalOptions;
@@ -59,6 +61,7 @@ export const DEFAULT_EXECUTION_OPTIONS: ResolvedExecutionOptions = {
   python_executor: { execution_timeout_seconds: 600 },
   execution: {
     execution_method: "local",
+    allowed_methods: ["container", "local", "docker"],
     modes: { read_only: { kernel_name: "python3-epics-readonly" }, write_access: { kernel_name: "python3-epics-write" } },
     container: {
       jupyter_host: "127.0.0.1",

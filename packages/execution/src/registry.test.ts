@@ -26,6 +26,15 @@ describe("createExecutorRegistry", () => {
     expect(() => registry.get("ssh" as never, "read_only")).toThrow(expect.objectContaining({ code: "BACKEND_MISCONFIGURED" }));
     await registry.close();
   });
+
+  it("refuses a method outside execution.allowed_methods as a policy error", async () => {
+    const registry = createExecutorRegistry({ execution: { allowed_methods: ["container", "docker"] } }, { env: {} });
+    expect(() => registry.get("local", "write_access")).toThrow(
+      expect.objectContaining({ code: "METHOD_NOT_ALLOWED", category: "policy", message: expect.stringContaining("container, docker") }),
+    );
+    expect(registry.get("docker", "write_access").method).toBe("docker");
+    await registry.close();
+  });
 });
 
 describe("selectExecutionMethod", () => {

@@ -61,6 +61,12 @@ export function createExecutorRegistry(options: ExecutionOptions = {}, deps: Exe
       if (!EXECUTION_METHODS.includes(method)) {
         throw new PyfleetError("BACKEND_MISCONFIGURED", `unknown execution method ${String(method)} (one of ${EXECUTION_METHODS.join(", ")})`);
       }
+      if (!resolved.execution.allowed_methods.includes(method)) {
+        throw new PyfleetError(
+          "METHOD_NOT_ALLOWED",
+          `execution method ${method} is not allowed here (execution.allowed_methods: ${resolved.execution.allowed_methods.join(", ")})`,
+        );
+      }
       // the local and docker backends are per-run processes: one executor serves both modes
       const key = method === "container" ? `${method}:${mode}` : method;
       let executor = executors.get(key);

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { EXECUTION_METHODS } from "../contracts/request.js";
 import { isPlainObject } from "./substitute.js";
 
 type Path = (string | number)[];
@@ -24,6 +25,13 @@ export function crossChecks(value: unknown, ctx: z.core.$RefinementCtx<unknown>)
 
   if (at(value, ["execution", "modes", "read_only", "allows_writes"]) === true) {
     problem(["execution", "modes", "read_only", "allows_writes"], true, "is not allowed: read-only runs never write");
+  }
+  const method = at(value, ["execution", "execution_method"]);
+  const allowed = at(value, ["execution", "allowed_methods"]);
+  const known = (m: unknown) => (EXECUTION_METHODS as readonly unknown[]).includes(m);
+  // Only when both are valid on their own: a misspelt value already has its own issue.
+  if (known(method) && Array.isArray(allowed) && allowed.every(known) && !allowed.includes(method)) {
+    problem(["execution", "execution_method"], method, `is not among execution.allowed_methods (${allowed.join(", ")})`);
   }
   const minIdle = numberAt(value, ["execution", "container", "pool_min_idle"]);
   const maxSize = numberAt(value, ["execution", "container", "pool_max_size"]);

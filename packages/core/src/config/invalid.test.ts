@@ -157,6 +157,16 @@ const CASES: Array<{ name: string; yaml: string; env?: Record<string, string>; i
     yaml: 'docker:\n  user: "nobody user"',
     issue: 'framework.docker.user: "nobody user" is not a user ("uid:gid", "uid" or a user name)',
   },
+  {
+    name: "default method that is not allowed",
+    yaml: "execution:\n  execution_method: local\n  allowed_methods: [container, docker]",
+    issue: 'framework.execution.execution_method: "local" is not among execution.allowed_methods (container, docker)',
+  },
+  {
+    name: "allowed method that does not exist",
+    yaml: "execution:\n  allowed_methods: [container, gpu]",
+    issue: 'framework.execution.allowed_methods[1]: "gpu" is not one of container | local | docker',
+  },
 ];
 
 describe("invalid configs", () => {

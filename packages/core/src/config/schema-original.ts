@@ -43,6 +43,7 @@ export function executionSchema(d: EnvDefault) {
     execution_method: z
       .enum(EXECUTION_METHODS)
       .prefault(d("execution.execution_method") as (typeof EXECUTION_METHODS)[number]),
+    allowed_methods: z.array(z.enum(EXECUTION_METHODS)).min(1).default([...EXECUTION_METHODS]),
     modes: section({
       read_only: mode("python3-epics-readonly", false, false),
       write_access: mode("python3-epics-write", true, true),

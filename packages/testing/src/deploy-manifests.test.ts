@@ -153,8 +153,9 @@ describe.each(["k8s/base", "k8s/overlays/dev"])("kustomization %s", (dir) => {
     // the process that starts a run fixes its method; a `local` run would execute inside an executor pod
     for (const d of deployments.filter((o) => podSpec(o).containers[0].image.startsWith("pyfleet-node"))) {
       const own = Object.fromEntries((podSpec(d).containers[0].env ?? []).filter((e: Obj) => "value" in e).map((e: Obj) => [e.name, e.value]));
-      const method = loadConfig({ file: join(ROOT, "deploy/config.yml"), env: { ...env, ...own } }).execution.execution_method;
-      expect(method, d.metadata.name).toBe("container");
+      const { execution } = loadConfig({ file: join(ROOT, "deploy/config.yml"), env: { ...env, ...own } });
+      expect(execution.execution_method, d.metadata.name).toBe("container");
+      expect(execution.allowed_methods, d.metadata.name).toEqual(["container"]);
     }
   });
 

@@ -357,7 +357,7 @@ def write_channels(values: dict[str, Any], timeout: float = 5.0) -> list[Any]:
 
 
 class Context:
-    """Attribute access over the context data (``context.a.b``); also ``[]``, ``get``, ``to_dict``."""
+    """Attribute access over the context data (``context.a.b``); also ``[]``, ``get``, ``keys``/``values``/``items``, ``to_dict``."""
 
     __slots__ = ("_data",)
 
@@ -398,6 +398,13 @@ class Context:
 
     def keys(self) -> Any:
         return self._data.keys()
+
+    def values(self) -> Any:
+        return [Context._wrap(v) for v in self._data.values()]
+
+    def items(self) -> Any:
+        # LLM-written code iterates the context like a dict; nested dicts stay attribute-accessible.
+        return [(k, Context._wrap(v)) for k, v in self._data.items()]
 
     def to_dict(self) -> dict[str, Any]:
         return self._data

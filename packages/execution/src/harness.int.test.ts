@@ -35,13 +35,13 @@ describe("pyfleet_harness.py (script mode, Debian python)", () => {
     await import("node:fs/promises").then((fs) => fs.mkdir(work));
     await writeFile(join(work, "ctx.json"), JSON.stringify({ beam: { current: 4.5, tags: [{ n: "a" }] } }));
     const { exit, report, stdout } = await run(
-      "print('grüß ✓')\nresults = {'i': context.beam.current, 'tag': context.beam.tags[0].n, 'keys': list(context)}",
+      "print('grüß ✓')\nresults = {'i': context.beam.current, 'tag': context.beam.tags[0].n, 'keys': list(context),\n  'items': [(k, v.current) for k, v in context.items()], 'values': len(context.values())}",
       ["--context", join(work, "ctx.json")],
     );
     expect(exit).toBe(0);
     expect(stdout).toBe("grüß ✓\n");
     expect(report.status).toBe("ok");
-    expect(report.results).toEqual({ i: 4.5, tag: "a", keys: ["beam"] });
+    expect(report.results).toEqual({ i: 4.5, tag: "a", keys: ["beam"], items: [["beam", 4.5]], values: 1 });
   });
 
   it("reports a traceback without harness frames", async () => {

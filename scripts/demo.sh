@@ -3,7 +3,9 @@
 #   1. bootstraps what is missing (npm packages, Python/Jupyter, Redis),
 #   2. starts `pyfleet dev` (producer, every stage, approver) on free ports with a private prefix,
 #   3. (a) a read-only run with provided code that builds a results dict and a figure,
-#      (b) a run whose code writes to EPICS: it parks for human approval,
+#      (b) a run whose code writes to EPICS: it parks for human approval, is approved through the
+#          approver API by the dev identity, runs once on the write executor (dry-run recorder),
+#          and its audit trail is shown and verified,
 #      (c) a `--task` run written by the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set,
 #   4. prints each run's status, results and notebook path, stops everything and exits 0.
 # PYFLEET_DEMO_KERNELS=local|jupyter|auto picks the kernels (default auto: Jupyter when installed).
@@ -38,12 +40,11 @@ grep -q "dev: ready" "$work/dev.log" || { cat "$work/dev.log" "$work/dev.err"; e
 say "pyfleet dev is up"
 sed 's/^dev: /  /' "$work/dev.log"
 PYFLEET_URL="$(grep -o 'PYFLEET_URL=[^ )]*' "$work/dev.log" | head -1 | cut -d= -f2)"
+redis_url="$(grep -o 'Redis [^ ;]*' "$work/dev.log" | head -1 | cut -d' ' -f2)"
 export PYFLEET_URL
-if grep -q 'PYFLEET_APPROVER_URL=' "$work/dev.log"; then
-  PYFLEET_APPROVER_URL="$(grep -o 'PYFLEET_APPROVER_URL=[^ )]*' "$work/dev.log" | head -1 | cut -d= -f2)"
-  PYFLEET_TOKEN="$(grep -o 'PYFLEET_TOKEN=[^ )]*' "$work/dev.log" | head -1 | cut -d= -f2)"
-  export PYFLEET_APPROVER_URL PYFLEET_TOKEN
-fi
+PYFLEET_APPROVER_URL="$(grep -o 'PYFLEET_APPROVER_URL=[^ )]*' "$work/dev.log" | head -1 | cut -d= -f2)"
+PYFLEET_TOKEN="$(grep -o 'PYFLEET_TOKEN=[^ );]*' "$work/dev.log" | head -1 | cut -d= -f2)"
+export PYFLEET_APPROVER_URL PYFLEET_TOKEN
 
 say "(a) read-only analysis with provided code: a results dict and a figure"
 cat >"$work/beam.py" <<'PY'
@@ -63,14 +64,25 @@ results = {"mean_mA": round(sum(current) / len(current), 3), "min_mA": round(min
 PY
 pyfleet submit --code "$work/beam.py" --expected mean_mA=float --expected min_mA=float --expected max_mA=float --wait
 
-say "(b) code that writes to EPICS: parks for human approval"
+say "(b) code that writes to EPICS: parks for human approval, approved through the approver API"
 cat >"$work/write.py" <<'PY'
 import epics
 epics.caput("DEMO:MAGNET:SETPOINT", 1.25)
 results = {"setpoint": 1.25}
 PY
-pyfleet submit --code "$work/write.py" --dry-run --wait || true
-echo "  the run waits at awaiting_approval for a human; review it with: pyfleet approvals (PYFLEET_APPROVER_URL, PYFLEET_TOKEN as printed above)"
+# --dry-run: there is no IOC on this machine, so the write executor's harness records the write
+pyfleet submit --code "$work/write.py" --dry-run --wait --json >"$work/write.json"
+write_run="$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).runId)' "$work/write.json")"
+approval="$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).approvalId ?? "")' "$work/write.json")"
+echo "  run $write_run: awaiting_approval (write_access), approval $approval"
+[ -n "$approval" ] || { echo "demo: the EPICS write did not park for approval"; exit 1; }
+pyfleet approval "$approval"
+say "(b) a human (the dev identity) approves it, quoting the code hash it reviewed"
+pyfleet approve "$approval" --reason "demo: setpoint within limits"
+pyfleet status "$write_run" --wait
+say "(b) the audit trail of that run (hash-chained)"
+REDIS_URL="$redis_url" PYFLEET_PREFIX="$prefix" pyfleet audit tail -n 8
+REDIS_URL="$redis_url" PYFLEET_PREFIX="$prefix" pyfleet audit verify
 
 say "(c) a task for the code generator"
 if [ -n "${OPENAI_API_KEY:-}" ] || [ -n "${OPENAI_BASE_URL:-}" ]; then

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 const repo = fileURLToPath(new URL("../../../../", import.meta.url));
 
 describe("npm run demo (scripts/demo.sh)", () => {
-  it("starts pyfleet dev, shows a read-only run, a run parked for approval and a --task run, and exits 0", async () => {
+  it("starts pyfleet dev, shows a read-only run, an EPICS write approved through the approver and audited, and a --task run, and exits 0", async () => {
     const fake = await FakeOpenAIServer.start({ models: ["gpt-4o-mini"] });
     fake.enqueue({ reply: "```python\nfib = [0, 1]\nwhile len(fib) < 20:\n    fib.append(fib[-1] + fib[-2])\nresults = {'fibonacci': fib, 'ratio': fib[-1] / fib[-2]}\n```" });
     const env: NodeJS.ProcessEnv = {
@@ -33,6 +33,11 @@ describe("npm run demo (scripts/demo.sh)", () => {
     expect(out).toMatch(/figures: .*figure/);
     expect(out).toMatch(/notebook: .*notebook\.ipynb/);
     expect(out).toMatch(/: awaiting_approval \(write_access\)/);
+    expect(out).toMatch(/approved; the run continues/);
+    expect(out).toMatch(/: completed \(write_access\)/);
+    expect(out).toMatch(/recorded write #1 \(dry run, not performed\): DEMO:MAGNET:SETPOINT = 1\.25 via epics\.caput/);
+    expect(out).toMatch(/write\.started/);
+    expect(out).toMatch(/audit chain intact: 5 entries/);
     expect(out).toMatch(/results\.ratio = 1\.618/);
     expect(fake.chatRequests).toHaveLength(1);
     expect(out).toMatch(/dev: stopped|== stopping/);

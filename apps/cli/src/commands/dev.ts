@@ -1,26 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createLogger, type Logger, loadConfig, type PyfleetConfig } from "@pyfleet/core";
-import type { Fleet } from "@pyfleet/fleet";
+import { startDevApprover } from "@pyfleet/approver";
+import { createLogger, loadConfig } from "@pyfleet/core";
 import { startProducer } from "@pyfleet/producer";
 import { startWorker } from "@pyfleet/worker";
 import { type Command, UsageError } from "../command.js";
 import { hasCommand, jupyterInstalled, redisAnswers, type StartedService, startJupyter, startPrivateRedis } from "./dev-services.js";
 
-/**
- * How `pyfleet dev` mounts the approver: when `@pyfleet/approver` exports a function
- * `startDevApprover` of this shape, dev mode calls it with the shared fleet.
- */
-export type DevApproverHook = (input: {
-  config: PyfleetConfig;
-  fleet: Fleet;
-  logger: Logger;
-  env: Record<string, string | undefined>;
-  port: number;
-  /** Bearer token with every approver role, printed for the user. */
-  devToken: string;
-}) => Promise<{ url: string; close(): Promise<void> }>;
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
 
@@ -87,13 +74,9 @@ const command: Command = {
       const producer = await startProducer({ config, logger, env, fleet: worker.fleet });
       started.push({ url: producer.url, stop: () => producer.close() });
       io.out(`dev: producer ${producer.url}  (export PYFLEET_URL=${producer.url})`);
-      const approver = await import("@pyfleet/approver").catch(() => ({}) as Record<string, unknown>);
-      const hook = (approver as { startDevApprover?: DevApproverHook }).startDevApprover;
-      if (hook) {
-        const a = await hook({ config, fleet: worker.fleet, logger, env, port: config.approver_http.port, devToken });
-        started.push({ url: a.url, stop: () => a.close() });
-        io.out(`dev: approver ${a.url}  (export PYFLEET_APPROVER_URL=${a.url} PYFLEET_TOKEN=${devToken})`);
-      } else io.out("dev: approver API not available in this build; approvals stay pending");
+      const approver = await startDevApprover({ config, fleet: worker.fleet, logger, env, port: config.approver_http.port, devToken });
+      started.push({ url: approver.url, stop: () => approver.close() });
+      io.out(`dev: approver ${approver.url}  (export PYFLEET_APPROVER_URL=${approver.url} PYFLEET_TOKEN=${devToken}; identity dev, roles approver+admin)`);
       io.out(`dev: worker metrics http://127.0.0.1:${worker.metricsPort}/metrics; Redis ${config.redis.url} prefix ${config.redis.prefix}; artifacts ${config.artifacts.root}`);
       io.out("dev: ready (Ctrl-C stops everything)");
       const sig = await new Promise<string>((resolve) => {

@@ -18,6 +18,7 @@ export function runSummary(r: RunDetails): string[] {
   if (res) {
     for (const [k, v] of Object.entries(res.results)) out.push(`  results.${k} = ${short(v)}`);
     if (res.figure_paths.length) out.push(`  figures: ${res.figure_paths.join(", ")}`);
+    for (const w of res.recorded_writes) out.push(`  recorded write #${w.order} (dry run, not performed): ${w.pv} = ${JSON.stringify(w.value)} via ${w.api}`);
     if (res.notebook_path) out.push(`  notebook: ${res.notebook_path}`);
   } else if (r.resultSummary?.notebookPath) out.push(`  notebook: ${r.resultSummary.notebookPath}`);
   return out;

@@ -18,7 +18,7 @@ import { parse, parseAllDocuments } from "yaml";
 // deployment's safety properties.
 
 type Obj = Record<string, any>;
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (p: string) => readFileSync(p, "utf8");
 const docs = (p: string): Obj[] => parseAllDocuments(read(p)).map((d) => d.toJS() as Obj).filter(Boolean);
 

@@ -18,6 +18,8 @@ describe("producer API", () => {
   let config: PyfleetConfig;
   let open: FastifyInstance;
   let authed: FastifyInstance;
+  /** Same as `open` with a body limit that lets hostile nesting through to validation. */
+  let roomy: FastifyInstance;
   let url: string;
   let client: PyfleetClient;
 
@@ -26,6 +28,7 @@ describe("producer API", () => {
     const env = testEnv(fx.prefix);
     config = testConfig(env);
     config.limits.max_code_bytes = 2000;
+    config.execution.allowed_methods = ["local", "container"];
     ({ fleet } = await createFleet(config, {
       stages: ["generate", "analyze", "execute"],
       modes: ["read_only"],
@@ -34,6 +37,7 @@ describe("producer API", () => {
     }));
     const deps = { fleet, logger: silentLogger(), bodyLimit: 8192, maxCodeBytes: 2000, maxContextBytes: 4000 };
     open = createProducerServer({ ...deps, tokens: [] });
+    roomy = createProducerServer({ ...deps, tokens: [], bodyLimit: 4 * 1024 * 1024 });
     authed = createProducerServer({ ...deps, tokens: [{ sha256: createHash("sha256").update(TOKEN).digest("hex"), identity: "backend-a" }] });
     await open.listen({ host: "127.0.0.1", port: 0 });
     const addr = open.server.address();
@@ -43,6 +47,7 @@ describe("producer API", () => {
   afterAll(async () => {
     await open?.close();
     await authed?.close();
+    await roomy?.close();
     await fleet?.close();
     await fx?.cleanup();
   });
@@ -66,6 +71,53 @@ describe("producer API", () => {
     expect(typeof err.message).toBe("string");
     const got = err.issues.map((i: { path: string }) => i.path);
     for (const p of paths) expect(got).toContain(p);
+  });
+
+  /** Every run id in the store (the tests of this file run one after another). */
+  const allRunIds = async () => (await fleet.list({ limit: 500 })).runs.map((r) => r.runId).sort();
+
+  it.each([
+    ["capability_context_data nested 5000 objects deep", `,"capability_context_data":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}`, "capability_context_data"],
+    ["capability_context_data nested 200000 arrays deep", `,"capability_context_data":{"a":${"[".repeat(200_000)}${"]".repeat(200_000)}}`, "capability_context_data"],
+    ["expected_results nested 10000 arrays deep", `,"expected_results":{"a":${"[".repeat(10_000)}${"]".repeat(10_000)}}`, "expected_results"],
+    ["capability_context_data one level past limits.max_json_depth", `,"capability_context_data":${'{"a":'.repeat(65)}1${"}".repeat(65)}`, "capability_context_data"],
+    ["a disallowed execution_method", ',"execution_method":"docker"', "execution_method"],
+  ])("answers %s with a 400 naming the field and stores no run", async (_name, field, path) => {
+    const before = await allRunIds();
+    const payload = JSON.stringify(body()).replace(/}$/, `${field}}`);
+    const res = await roomy.inject({ method: "POST", url: "/v1/runs", payload, headers: { "content-type": "application/json" } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe("VALIDATION_FAILED");
+    expect(res.json().error.issues.map((i: { path: string }) => i.path)).toEqual([path]);
+    expect(await allRunIds()).toEqual(before);
+  });
+
+  it("enforces execution.allowed_methods at submit, in the body and in the query, naming the allowed methods", async () => {
+    const before = await allRunIds();
+    for (const url of ["/v1/runs?execution_method=docker", "/v1/runs?execution_method=gpu"]) {
+      const res = await open.inject({ method: "POST", url, payload: body(), headers: { "content-type": "application/json" } });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.issues.map((i: { path: string }) => i.path), url).toEqual(["execution_method"]);
+    }
+    const viaBody = (await post(JSON.stringify(body({ execution_method: "docker" })))).json().error;
+    expect(viaBody.issues[0].message).toContain("local, container");
+    await expect(fleet.submit(body(), { executionMethod: "docker" })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      issues: [{ path: "execution_method", message: expect.stringContaining("local, container") }],
+    });
+    expect(await allRunIds()).toEqual(before);
+    const allowed = await open.inject({ method: "POST", url: "/v1/runs?execution_method=local", payload: body(), headers: { "content-type": "application/json" } });
+    expect(allowed.statusCode).toBe(202);
+    expect((await client.wait(allowed.json().runId, { timeoutMs: 30_000 })).status).toBe("completed");
+  });
+
+  it("answers a badly percent-encoded path with its own 400 error shape, not Fastify's", async () => {
+    const run = (await fleet.list({ limit: 1 })).runs[0]?.runId ?? "nope";
+    for (const u of ["/v1/runs/%ff", "/v1/runs/%E0%A4%A", `/v1/runs/${run}/artifacts/%c0%ae/x`, "/v1/runs/%ff/cancel"]) {
+      const res = await open.inject({ method: u.endsWith("/cancel") ? "POST" : "GET", url: u });
+      expect(res.statusCode, u).toBe(400);
+      expect(res.json(), u).toEqual({ error: { code: "VALIDATION_FAILED", message: expect.any(String), issues: [{ path: "(url)", message: expect.any(String) }] } });
+    }
   });
 
   it("answers a non-JSON content type with 415, never 500", async () => {

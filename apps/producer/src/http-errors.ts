@@ -1,5 +1,5 @@
 import { type ErrorCode, type FieldIssue, isPyfleetError, PyfleetError } from "@pyfleet/core";
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 
 /** HTTP status of each error code the producer answers with. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -50,6 +50,15 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send(errorBody("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`));
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` hook: errors raised before routing (a path that is not valid
+ * percent-encoding, a path parameter over the router's length limit) in the producer's shape.
+ */
+export function onFrameworkError(err: FastifyError, _req: unknown, reply: FastifyReply): void {
+  const status = typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  reply.status(status).send(errorBody("VALIDATION_FAILED", "the request path is not a valid URL", [{ path: "(url)", message: err.message }]));
 }
 
 /** Shorthand for a 404 of an unknown run. */

@@ -36,6 +36,7 @@ export async function startProducer(opts: StartProducerOptions): Promise<Running
     bodyLimit: producer.body_limit_bytes,
     maxCodeBytes: limits.max_code_bytes,
     maxContextBytes: limits.max_context_bytes,
+    maxJsonDepth: limits.max_json_depth,
   });
   try {
     await app.listen({ host: producer.host, port: opts.port ?? producer.port });

@@ -1,13 +1,13 @@
 import { createReadStream } from "node:fs";
-import { EXECUTION_METHODS, PyfleetError, RUN_STATUSES } from "@pyfleet/core";
+import { DEFAULT_REQUEST_LIMITS, EXECUTION_METHODS, jsonDepthExceeds, PyfleetError, RUN_STATUSES } from "@pyfleet/core";
 import type { Fleet } from "@pyfleet/fleet";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import type { Logger } from "@pyfleet/core";
 import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
 import { contentTypeOf, resolveArtifact } from "./artifacts.js";
 import { ProducerAuth, type ProducerToken } from "./auth.js";
-import { errorBody, installErrorHandler, runNotFound } from "./http-errors.js";
+import { errorBody, installErrorHandler, onFrameworkError, runNotFound } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
 import { streamRunEvents } from "./sse.js";
 
@@ -21,6 +21,8 @@ export interface ProducerDeps {
   /** `limits.max_code_bytes` / `limits.max_context_bytes`: over them is a 413 naming the field. */
   maxCodeBytes: number;
   maxContextBytes: number;
+  /** `limits.max_json_depth` (default 64): deeper free-form JSON is left to the schema's 400. */
+  maxJsonDepth?: number;
 }
 
 const ListQuery = z
@@ -43,9 +45,12 @@ declare module "fastify" {
 export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   const { fleet } = deps;
   const app = Fastify({
-    // Request lines are info level; the producer logs only warnings and errors of its own.
+    // The producer logs only warnings and errors of its own, no request lines.
     loggerInstance: deps.logger.child({ component: "http" }, { level: "warn" }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
+    // Errors raised before routing (bad percent-encoding in the path) get the producer's error shape.
+    frameworkErrors: onFrameworkError,
   });
   installErrorHandler(app);
   const auth = new ProducerAuth(deps.tokens);
@@ -81,10 +86,11 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
         .send(errorBody("VALIDATION_FAILED", "send the run as application/json", [{ path: "(content-type)", message: `got ${req.headers["content-type"] ?? "none"}` }]));
     }
     const q = SubmitQuery.safeParse(req.query);
+    if (!q.success) throw new PyfleetError("VALIDATION_FAILED", "invalid query", { issues: queryIssues(q.error) });
     checkSizes(req.body, deps);
     const run = await fleet.submit(req.body, {
       requester: req.identity,
-      ...(q.success && q.data.execution_method ? { executionMethod: q.data.execution_method } : {}),
+      ...(q.data.execution_method ? { executionMethod: q.data.execution_method } : {}),
     });
     submitted.inc();
     return reply.status(202).send(run);
@@ -92,7 +98,7 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
 
   app.get("/v1/runs", async (req) => {
     const r = ListQuery.safeParse(req.query);
-    if (!r.success) throw new PyfleetError("VALIDATION_FAILED", "invalid query", { issues: r.error.issues.map((i) => ({ path: i.path.join(".") || "(query)", message: i.message })) });
+    if (!r.success) throw new PyfleetError("VALIDATION_FAILED", "invalid query", { issues: queryIssues(r.error) });
     return fleet.list({ limit: r.data.limit, ...(r.data.status ? { status: r.data.status } : {}), cursor: r.data.cursor ?? null });
   });
 
@@ -143,12 +149,20 @@ function runIdOf(req: FastifyRequest): string {
   return id;
 }
 
+function queryIssues(error: z.ZodError) {
+  return error.issues.map((i) => ({ path: i.path.join(".") || "(query)", message: i.message }));
+}
+
 function relativeTo(folder: string, path: string): string {
   const f = folder.endsWith("/") ? folder : `${folder}/`;
   return path.startsWith(f) ? path.slice(f.length) : path;
 }
 
-/** Oversized code or context is a 413 naming the field (before schema validation). */
+/**
+ * Oversized code or context is a 413 naming the field (before schema validation). Context nested
+ * past the depth limit is not measured (JSON.stringify would overflow the stack): the schema
+ * answers it with a 400.
+ */
 function checkSizes(body: unknown, deps: ProducerDeps): void {
   if (typeof body !== "object" || body === null) return;
   const b = body as { code?: unknown; capability_context_data?: unknown };
@@ -157,7 +171,9 @@ function checkSizes(body: unknown, deps: ProducerDeps): void {
       issues: [{ path: "code", message: `larger than ${deps.maxCodeBytes} bytes` }],
     });
   }
-  if (b.capability_context_data != null && Buffer.byteLength(JSON.stringify(b.capability_context_data), "utf8") > deps.maxContextBytes) {
+  const ctx = b.capability_context_data;
+  if (ctx == null || jsonDepthExceeds(ctx, deps.maxJsonDepth ?? DEFAULT_REQUEST_LIMITS.maxJsonDepth)) return;
+  if (Buffer.byteLength(JSON.stringify(ctx), "utf8") > deps.maxContextBytes) {
     throw new PyfleetError("PAYLOAD_TOO_LARGE", `capability_context_data is larger than limits.max_context_bytes (${deps.maxContextBytes} bytes)`, {
       issues: [{ path: "capability_context_data", message: `larger than ${deps.maxContextBytes} bytes` }],
     });

@@ -14,7 +14,7 @@ export interface FleetConfig {
     max_execution_retries: number;
     execution_timeout_seconds: number;
   };
-  execution: { execution_method: "container" | "local" | "docker" };
+  execution: { execution_method: "container" | "local" | "docker"; allowed_methods: ReadonlyArray<"container" | "local" | "docker"> };
   redis: { url: string; prefix: string };
   queues: {
     generate: QueueTuning;
@@ -30,5 +30,5 @@ export interface FleetConfig {
   };
   checkpointer: { type: "auto" | "redis" | "redis-stack"; retention_seconds: number };
   runs: { retention_seconds: number; events_maxlen: number };
-  limits: { max_code_bytes: number; max_context_bytes: number; max_stdout_bytes: number };
+  limits: { max_code_bytes: number; max_context_bytes: number; max_stdout_bytes: number; max_json_depth: number };
 }

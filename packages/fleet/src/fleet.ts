@@ -5,6 +5,7 @@ import {
   parseOrThrow,
   PyfleetError,
   type PythonExecutionRequest,
+  requestLimitsFrom,
   type RunRecord,
   type RunStatus,
   type SignedDecision,
@@ -65,9 +66,10 @@ export class Fleet {
    * @throws PyfleetError `VALIDATION_FAILED` (issues with paths), `THREAD_HAS_RUN` (details.runId).
    */
   async submit(input: unknown, opts: SubmitOptions = {}): Promise<SubmittedRun> {
-    const { limits } = this.ctx.config;
-    const schema = makeRequestSchema({ maxCodeBytes: limits.max_code_bytes, maxContextBytes: limits.max_context_bytes });
-    const request: PythonExecutionRequest = parseOrThrow(schema, input, "request");
+    // Everything that can reject the request is checked before the run record exists, so an
+    // invalid request never leaves a run behind.
+    const request: PythonExecutionRequest = parseOrThrow(makeRequestSchema(requestLimitsFrom(this.ctx.config)), input, "request");
+    for (const method of [request.execution_method, opts.executionMethod]) this.checkMethodAllowed(method);
     const runId = randomUUID();
     const threadId = request.thread_id ?? `run-${runId}`;
     const checkpointNs = request.checkpoint_ns ?? "";
@@ -107,6 +109,17 @@ export class Fleet {
       throw toPyfleetError(err);
     }
     return { runId, threadId, status: "queued" };
+  }
+
+  /**
+   * `execution.allowed_methods` holds at submit too, not only when the executor is picked: a run
+   * the registry would refuse later is a 400 now.
+   */
+  private checkMethodAllowed(method: ExecutionMethod | undefined): void {
+    const allowed = this.ctx.config.execution.allowed_methods;
+    if (method === undefined || allowed.includes(method)) return;
+    const message = `execution_method ${method} is not allowed here; execution.allowed_methods: ${allowed.join(", ")}`;
+    throw new PyfleetError("VALIDATION_FAILED", `invalid request: ${message}`, { issues: [{ path: "execution_method", message }] });
   }
 
   /** The run record, or null. */

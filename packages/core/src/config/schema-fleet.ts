@@ -65,6 +65,7 @@ export const limitsSchema = section({
   max_code_bytes: int(262_144, 1024, 64 * 1024 ** 2),
   max_context_bytes: int(16_777_216, 1024, 1024 ** 3),
   max_stdout_bytes: int(1_048_576, 1024, 1024 ** 3),
+  max_json_depth: int(64, 2, 1000),
 });
 
 export function artifactsSchema(d: EnvDefault) {

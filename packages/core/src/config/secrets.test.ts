@@ -89,7 +89,7 @@ describe("redactedConfig", () => {
 
 describe("requestLimitsFrom", () => {
   it("maps limits onto the request schema, which then enforces them", () => {
-    expect(requestLimitsFrom(config)).toEqual({ maxCodeBytes: 2048, maxContextBytes: 4096 });
+    expect(requestLimitsFrom(config)).toEqual({ maxCodeBytes: 2048, maxContextBytes: 4096, maxJsonDepth: 64 });
     const schema = makeRequestSchema(requestLimitsFrom(config));
     const base = { user_query: "q", task_objective: "t" };
     expect(schema.safeParse({ ...base, code: "x".repeat(2048) }).success).toBe(true);

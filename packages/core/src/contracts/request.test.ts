@@ -84,7 +84,7 @@ describe("PythonExecutionRequest", () => {
   });
 
   it("rejects oversize code and context against the configured limits", () => {
-    const schema = makeRequestSchema({ maxCodeBytes: 16, maxContextBytes: 32 });
+    const schema = makeRequestSchema({ maxCodeBytes: 16, maxContextBytes: 32, maxJsonDepth: 8 });
     const base = { user_query: "q", task_objective: "t" };
     expect(parseOrThrow(schema, { ...base, code: "x".repeat(16) }, "request").code).toHaveLength(16);
     expect(issuesOf({ ...base, code: "é".repeat(9) }, schema)).toEqual([
@@ -96,6 +96,23 @@ describe("PythonExecutionRequest", () => {
         message: "capability_context_data is larger than the limit of 32 bytes (limits.max_context_bytes)",
       },
     ]);
+  });
+
+  it("rejects free-form JSON nested deeper than the limit with a 400-style issue on the field, never a stack overflow", () => {
+    const schema = makeRequestSchema({ ...DEFAULT_REQUEST_LIMITS, maxJsonDepth: 3 });
+    const base = { user_query: "q", task_objective: "t" };
+    expect(schema.safeParse({ ...base, capability_context_data: { a: { b: [1] } }, expected_results: { a: [[]] } }).success).toBe(true);
+    expect(issuesOf({ ...base, capability_context_data: { a: { b: [[1]] } } }, schema)).toEqual([
+      { path: "capability_context_data", message: "capability_context_data nests deeper than the limit of 3 levels (limits.max_json_depth)" },
+    ]);
+    expect(issuesOf({ ...base, expected_results: { a: [[{}]] } }, schema)).toEqual([
+      { path: "expected_results", message: "expected_results nests deeper than the limit of 3 levels (limits.max_json_depth)" },
+    ]);
+    // Far past the depth where JSON.stringify (the size check) overflows the stack.
+    const deep = JSON.parse(`{"a":${"[".repeat(200_000)}${"]".repeat(200_000)}}`);
+    expect(issuesOf({ ...base, capability_context_data: deep })?.[0]?.path).toBe("capability_context_data");
+    expect(issuesOf({ ...base, expected_results: deep })?.[0]?.path).toBe("expected_results");
+    expect(DEFAULT_REQUEST_LIMITS.maxJsonDepth).toBe(64);
   });
 
   it("uses 256 KiB of code by default", () => {

@@ -1,16 +1,20 @@
 import { z } from "zod";
+import { jsonDepthExceeds } from "./json-depth.js";
 
-/** Size limits enforced by the request schema; `limits` in config.yml overrides them. */
+/** Size and nesting limits enforced by the request schema; `limits` in config.yml overrides them. */
 export interface RequestLimits {
   /** Max bytes of provided `code` (default 256 KiB). */
   maxCodeBytes: number;
   /** Max bytes of `capability_context_data` serialised as JSON (default 16 MiB). */
   maxContextBytes: number;
+  /** Max nesting depth of the free-form `expected_results` and `capability_context_data` (default 64). */
+  maxJsonDepth: number;
 }
 
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   maxCodeBytes: 256 * 1024,
   maxContextBytes: 16 * 1024 * 1024,
+  maxJsonDepth: 64,
 };
 
 export const EXECUTION_METHODS = ["container", "local", "docker"] as const;
@@ -26,11 +30,20 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
  * `PythonExecutionRequest` plus pyfleet's `code`, `execution_method`, `thread_id`, `checkpoint_ns`.
  */
 export function makeRequestSchema(limits: RequestLimits = DEFAULT_REQUEST_LIMITS) {
+  // Checked first and aborting: later checks (and every consumer) may recurse over the value.
+  const depthCheck = (field: string) =>
+    [
+      (v: unknown) => v == null || !jsonDepthExceeds(v, limits.maxJsonDepth),
+      { message: `${field} nests deeper than the limit of ${limits.maxJsonDepth} levels (limits.max_json_depth)`, abort: true },
+    ] as const;
   return z
     .object({
       user_query: z.string().min(1, "user_query must be a non-empty string"),
       task_objective: z.string().min(1, "task_objective must be a non-empty string"),
-      expected_results: z.record(z.string(), z.unknown()).default({}),
+      expected_results: z
+        .record(z.string(), z.unknown())
+        .refine(...depthCheck("expected_results"))
+        .default({}),
       capability_prompts: z.array(z.string()).default([]),
       execution_folder_name: z
         .string()
@@ -41,6 +54,7 @@ export function makeRequestSchema(limits: RequestLimits = DEFAULT_REQUEST_LIMITS
         .record(z.string(), z.unknown())
         .nullable()
         .optional()
+        .refine(...depthCheck("capability_context_data"))
         .refine(
           (v) => v == null || byteLength(JSON.stringify(v)) <= limits.maxContextBytes,
           `capability_context_data is larger than the limit of ${limits.maxContextBytes} bytes (limits.max_context_bytes)`,

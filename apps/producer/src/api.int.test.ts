@@ -120,6 +120,21 @@ describe("producer API", () => {
     }
   });
 
+  it("prints no Fastify deprecation warning (request logging is off through LogController)", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w.code ?? w.name);
+    process.on("warning", onWarning);
+    try {
+      const app = createProducerServer({ fleet, logger: silentLogger(), tokens: [], bodyLimit: 1024, maxCodeBytes: 100, maxContextBytes: 100 });
+      expect((await app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+      await app.close();
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((c) => c.startsWith("FSTDEP"))).toEqual([]);
+  });
+
   it("answers a non-JSON content type with 415, never 500", async () => {
     const res = await post("user_query=x", { "content-type": "text/plain" });
     expect(res.statusCode).toBe(415);

@@ -1,4 +1,4 @@
-import { makeRequestSchema, RUN_STATUSES } from "@pyfleet/core";
+import { EXECUTION_METHODS, makeRequestSchema, RUN_STATUSES } from "@pyfleet/core";
 import { z } from "zod";
 
 const errorRef = { $ref: "#/components/schemas/Error" };
@@ -37,6 +37,14 @@ export function openApiDocument(): Record<string, unknown> {
       "/v1/runs": {
         post: {
           summary: "Submit a run",
+          parameters: [
+            {
+              name: "execution_method",
+              in: "query",
+              description: "backend of this run (wins over the body's execution_method); must be in execution.allowed_methods",
+              schema: { type: "string", enum: [...EXECUTION_METHODS] },
+            },
+          ],
           requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/PythonExecutionRequest" } } } },
           responses: {
             "202": { description: "accepted: { runId, threadId, status }" },
@@ -53,15 +61,15 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { "200": { description: "{ runs, nextCursor }" }, ...errors(400, 401) },
         },
       },
-      "/v1/runs/{id}": { get: { summary: "A run with its final result", parameters: [runIdParam], responses: { "200": { description: "run" }, ...errors(401, 404) } } },
+      "/v1/runs/{id}": { get: { summary: "A run with its final result", parameters: [runIdParam], responses: { "200": { description: "run" }, ...errors(400, 401, 404) } } },
       "/v1/runs/{id}/events": {
         get: {
           summary: "Run events as Server-Sent Events; resumable with Last-Event-ID",
           parameters: [runIdParam, { name: "Last-Event-ID", in: "header", schema: { type: "string" } }],
-          responses: { "200": { description: "text/event-stream" }, ...errors(401, 404) },
+          responses: { "200": { description: "text/event-stream" }, ...errors(400, 401, 404) },
         },
       },
-      "/v1/runs/{id}/notebook": { get: { summary: "The run's final notebook (.ipynb)", parameters: [runIdParam], responses: { "200": { description: "notebook" }, ...errors(401, 404) } } },
+      "/v1/runs/{id}/notebook": { get: { summary: "The run's final notebook (.ipynb)", parameters: [runIdParam], responses: { "200": { description: "notebook" }, ...errors(400, 401, 404) } } },
       "/v1/runs/{id}/artifacts/{path}": {
         get: {
           summary: "A file of the run folder (figures, results.json)",
@@ -69,7 +77,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { "200": { description: "file" }, ...errors(400, 401, 404) },
         },
       },
-      "/v1/runs/{id}/cancel": { post: { summary: "Cancel a run", parameters: [runIdParam], responses: { "202": { description: "{ runId, status }" }, ...errors(401, 404) } } },
+      "/v1/runs/{id}/cancel": { post: { summary: "Cancel a run", parameters: [runIdParam], responses: { "202": { description: "{ runId, status }" }, ...errors(400, 401, 404) } } },
       "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "ok" } } } },
       "/metrics": { get: { summary: "Prometheus metrics", security: [], responses: { "200": { description: "text" } } } },
     },

@@ -189,6 +189,19 @@ describe("producer API", () => {
     expect((await open.inject({ method: "GET", url: "/v1/runs?status=bogus" })).statusCode).toBe(400);
   });
 
+  it("refuses a thread whose checkpoint outlived its run record with 409, storing no run", async () => {
+    const thread = `thr-old-${Date.now()}`;
+    const first = (await post(JSON.stringify(body({ thread_id: thread })))).json();
+    await client.wait(first.runId, { timeoutMs: 30_000 });
+    // The record's thread index expires first when runs.retention_seconds < checkpointer.retention_seconds.
+    await fleet.ctx.redis.del(fleet.ctx.keys.threadRun(thread));
+    const before = await allRunIds();
+    const again = await post(JSON.stringify(body({ thread_id: thread })));
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.details.runId).toBe(first.runId);
+    expect(await allRunIds()).toEqual(before);
+  });
+
   it("streams every event in order over SSE and resumes after a disconnect with Last-Event-ID", async () => {
     const run = await client.submit(body({ code: "for i in range(3):\n    print('line', i)\nresults = {'n': 3}" }));
     const all: RunEvent[] = [];

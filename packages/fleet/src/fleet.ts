@@ -73,6 +73,7 @@ export class Fleet {
     const runId = randomUUID();
     const threadId = request.thread_id ?? `run-${runId}`;
     const checkpointNs = request.checkpoint_ns ?? "";
+    if (request.thread_id !== undefined) await this.checkThreadUnused(threadId, checkpointNs);
     const now = this.ctx.clock.now().toISOString();
     await this.ctx.runs.create({
       runId,
@@ -120,6 +121,20 @@ export class Fleet {
     if (method === undefined || allowed.includes(method)) return;
     const message = `execution_method ${method} is not allowed here; execution.allowed_methods: ${allowed.join(", ")}`;
     throw new PyfleetError("VALIDATION_FAILED", `invalid request: ${message}`, { issues: [{ path: "execution_method", message }] });
+  }
+
+  /**
+   * A thread whose checkpoint outlived its run record (`runs.retention_seconds` shorter than the
+   * checkpointer's) is refused here, before a record exists; `runs.create` guards the live ones.
+   */
+  private async checkThreadUnused(threadId: string, checkpointNs: string): Promise<void> {
+    const existing = await this.ctx.pipeline.getRun({ threadId, checkpointNs });
+    if (!existing) return;
+    const runId = existing.state.runId;
+    throw new PyfleetError("THREAD_HAS_RUN", `thread_id ${threadId} already has run ${runId}`, {
+      details: { runId, threadId, checkpointNs },
+      issues: [{ path: "thread_id", message: `already used by run ${runId}` }],
+    });
   }
 
   /** The run record, or null. */

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
 import type { SpawnedWorker } from "@pyfleet/fleet/testing";
+import { seededRandom } from "@pyfleet/testing";
 import { parse, stringify } from "yaml";
 import { type BenchFleet, startBenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
@@ -34,18 +35,7 @@ function argInt(flag: string, fallback: number): number {
   return n;
 }
 
-/** mulberry32, so a failing schedule can be replayed with --seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rng = prng(SEED);
+const rng = seededRandom(SEED);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
 import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { createRedisFixture, pick, type RedisFixture, type Rng, seededRandom } from "@pyfleet/testing";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createProducerServer } from "./server.js";
@@ -44,20 +44,8 @@ const BAD_ENCODINGS = ["%ff", "%E0%A4%A", "%c0%ae", "%", "%zz", "%e0%80"];
 const ID_PATHS = ["path", "id", "(url)"];
 
 type Kind = "string" | "number" | "boolean" | "array" | "object" | "null";
-type Rng = () => number;
 
-/** mulberry32: small, fast, reproducible. */
-function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)] as T;
+
 const int = (rng: Rng, n: number) => Math.floor(rng() * n);
 
 const STRINGS = ["", " ", "\u0000", "../../etc/passwd", "a\\b", "😀", "\ud800", "é".repeat(50), "%00", "<script>", "null", "__proto__"];
@@ -169,7 +157,7 @@ describe("producer API under fuzzing", () => {
     probe(what, { method: "POST", url: "/v1/runs", payload, headers: { "content-type": contentType } }, [...Object.keys(FIELDS), ...SUBMIT_META]);
 
   it("POST /v1/runs: random JSON values, wrong types at every field, huge strings, deep nesting, bad bytes and content types", async () => {
-    const rng = prng(SEED);
+    const rng = seededRandom(SEED);
     for (let i = 0; i < 100; i++) await submit("random JSON", JSON.stringify(randomJson(rng)) ?? "null");
     for (const field of Object.keys(FIELDS)) {
       for (let i = 0; i < 6; i++) {
@@ -228,7 +216,7 @@ describe("producer API under fuzzing", () => {
   });
 
   it("every other route: random ids, queries, methods and paths", async () => {
-    const rng = prng(SEED + 1);
+    const rng = seededRandom(SEED + 1);
     const ids = () => pick(rng, ["nope", "x".repeat(65), "%00", "..", "%2e%2e", "a%2Fb", "😀", ...BAD_ENCODINGS, encodeURIComponent(randomString(rng).replace(/[\ud800-\udfff]/g, "?")) || "x"]);
     for (let i = 0; i < 25; i++) {
       const id = ids();
@@ -256,7 +244,7 @@ describe("producer API under fuzzing", () => {
   });
 
   it("auth: random Authorization headers get a JSON 401, only the exact bearer token passes", async () => {
-    const rng = prng(SEED + 3);
+    const rng = seededRandom(SEED + 3);
     const token = "fuzz-token-0123456789";
     const authed = createProducerServer({
       fleet,
@@ -284,7 +272,7 @@ describe("producer API under fuzzing", () => {
   });
 
   it("artifacts: random and traversal paths never leave the run folder", async () => {
-    const rng = prng(SEED + 2);
+    const rng = seededRandom(SEED + 2);
     const parts = ["..", ".", "%2e%2e", "%2E%2E", "%2e", "..%2f", "..%5c", "%5c", "%00", "results.json", "a", "", "%2f", "~", "etc", "passwd", "😀", "..;", "%252e%252e", ...BAD_ENCODINGS];
     let served = 0;
     for (let i = 0; i < 150; i++) {

@@ -2,3 +2,4 @@ export * from "./redis-fixture.js";
 export * from "./fake-openai-server.js";
 export * from "./jupyter-fixture.js";
 export * from "./browser.js";
+export * from "./seeded-random.js";

@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# The docker tests start an engine with scripts/dockerd.sh when none answers: stop it afterwards
+# (only then; an engine that was already running is left alone).
+if ! bash scripts/dockerd.sh status >/dev/null 2>&1; then
+  trap 'bash scripts/dockerd.sh stop >/dev/null 2>&1 || true' EXIT
+fi
 echo "== typecheck"; npx tsc -p tsconfig.json
 echo "== lint"; npm run -s lint
 echo "== tests"; npx vitest run

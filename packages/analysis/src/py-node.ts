@@ -22,17 +22,22 @@ export interface PyNode {
 
 /** First child with the given field name. */
 export function field(node: PyNode, name: string): PyNode | undefined {
-  return node.children.find((c) => c.field === name);
+  for (const c of node.children) if (c.field === name) return c;
+  return undefined;
 }
 
 /** All children with the given field name. */
 export function fields(node: PyNode, name: string): PyNode[] {
-  return node.children.filter((c) => c.field === name);
+  const out: PyNode[] = [];
+  for (const c of node.children) if (c.field === name) out.push(c);
+  return out;
 }
 
 /** Named children (skips punctuation and keywords). */
 export function namedChildren(node: PyNode): PyNode[] {
-  return node.children.filter((c) => c.named);
+  const out: PyNode[] = [];
+  for (const c of node.children) if (c.named) out.push(c);
+  return out;
 }
 
 /** Source text of a node. */

@@ -80,15 +80,18 @@ function inInnerScope(owner: PyNode, child: PyNode): boolean {
  * Iterative so deeply nested generated code cannot overflow the stack.
  */
 export function walkScoped(root: PyNode, scopes: Map<number, Scope>, visit: (n: PyNode, s: Scope) => void): void {
-  const top = scopes.get(root.id)!;
-  const stack: Array<[PyNode, Scope]> = [[root, top]];
-  while (stack.length > 0) {
-    const [n, s] = stack.pop()!;
+  // Two parallel stacks rather than [node, scope] pairs: no allocation per node.
+  const nodes: PyNode[] = [root];
+  const owners: Scope[] = [scopes.get(root.id)!];
+  while (nodes.length > 0) {
+    const n = nodes.pop()!;
+    const s = owners.pop()!;
     visit(n, s);
     const inner = SCOPE_KINDS[n.type] ? scopes.get(n.id) : undefined;
     for (let i = n.children.length - 1; i >= 0; i--) {
       const c = n.children[i]!;
-      stack.push([c, inner && inInnerScope(n, c) ? inner : s]);
+      nodes.push(c);
+      owners.push(inner && inInnerScope(n, c) ? inner : s);
     }
   }
 }
@@ -97,9 +100,11 @@ export function walkScoped(root: PyNode, scopes: Map<number, Scope>, visit: (n: 
 export function buildScopes(src: string, root: PyNode): Map<number, Scope> {
   const scopes = new Map<number, Scope>();
   scopes.set(root.id, newScope(root, "module", null));
-  const stack: Array<[PyNode, Scope]> = [[root, scopes.get(root.id)!]];
-  while (stack.length > 0) {
-    const [n, s] = stack.pop()!;
+  const nodes: PyNode[] = [root];
+  const owners: Scope[] = [scopes.get(root.id)!];
+  while (nodes.length > 0) {
+    const n = nodes.pop()!;
+    const s = owners.pop()!;
     const kind = SCOPE_KINDS[n.type];
     let inner: Scope | undefined;
     if (kind) {
@@ -110,7 +115,10 @@ export function buildScopes(src: string, root: PyNode): Map<number, Scope> {
       if (kind === "function") for (const p of paramsOf(src, n)) inner.declared.add(p.name);
     }
     declare(src, n, s);
-    for (const c of n.children) stack.push([c, inner && inInnerScope(n, c) ? inner : s]);
+    for (const c of n.children) {
+      nodes.push(c);
+      owners.push(inner && inInnerScope(n, c) ? inner : s);
+    }
   }
   for (const s of scopes.values()) for (const g of [...s.globals, ...s.nonlocals]) s.declared.delete(g);
   return scopes;

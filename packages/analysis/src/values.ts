@@ -65,7 +65,9 @@ export function valueKey(v: Value): string {
 }
 
 export function single(v: Value): ValueSet {
-  return new Map([[valueKey(v), v]]);
+  const set: ValueSet = new Map();
+  set.set(valueKey(v), v);
+  return set;
 }
 
 /** Adds `from` into `into`; returns true when `into` grew. */

@@ -19,7 +19,8 @@ prefix="pyfleet-demo-$$-$RANDOM"
 pyfleet() { node apps/cli/bin/pyfleet.mjs "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-pyfleet dev --producer-port 0 --approver-port 0 --prefix "$prefix" --artifacts "$work/artifacts" \
+# Started as node itself (not through the shell function) so $! is the process to stop.
+node apps/cli/bin/pyfleet.mjs dev --producer-port 0 --approver-port 0 --prefix "$prefix" --artifacts "$work/artifacts" \
   --kernels "${PYFLEET_DEMO_KERNELS:-auto}" >"$work/dev.log" 2>"$work/dev.err" &
 dev_pid=$!
 cleanup() {

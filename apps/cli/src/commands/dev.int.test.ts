@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { FakeOpenAIServer } from "@pyfleet/testing";
 import { describe, expect, it } from "vitest";
@@ -41,6 +41,10 @@ describe("npm run demo (scripts/demo.sh)", () => {
     expect(out).toMatch(/results\.ratio = 1\.618/);
     expect(fake.chatRequests).toHaveLength(1);
     expect(out).toMatch(/dev: stopped|== stopping/);
+    // the demo stops what it started: no `pyfleet dev` of this demo (prefix pyfleet-demo-<bash pid>-…) survives it
+    await new Promise((r) => setTimeout(r, 500));
+    const ps = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout;
+    expect(ps.split("\n").filter((l) => l.includes(`pyfleet-demo-${child.pid}-`))).toEqual([]);
   }, 180_000);
 });
 

@@ -19,6 +19,13 @@ export interface JupyterFixture {
   baseUrl: string;
   /** `ws://host:port/` */
   wsUrl: string;
+  /**
+   * The kernels the server runs (`GET /api/kernels`). Retries a non-2xx answer a few times, because
+   * jupyter_server 1.23 answers 500 when it lists while a kernel is starting (the kernel is
+   * registered before its `last_activity` is set, and the listing reads it).
+   * @throws Error with the status, body and the server's recent output when it keeps failing.
+   */
+  listKernels(): Promise<Array<{ id: string; name: string }>>;
   /** Stops the server and its kernels (kills the process group) and removes its folders. Idempotent. */
   close(): Promise<void>;
 }
@@ -112,6 +119,7 @@ export async function startJupyterFixture(options: JupyterFixtureOptions = {}): 
       token,
       baseUrl,
       wsUrl: `ws://127.0.0.1:${port}/`,
+      listKernels: () => listKernels(baseUrl, token, () => output),
       async close() {
         if (closed) return;
         closed = true;
@@ -122,6 +130,21 @@ export async function startJupyterFixture(options: JupyterFixtureOptions = {}): 
   }
   await rm(root, { recursive: true, force: true });
   throw lastError;
+}
+
+async function listKernels(baseUrl: string, token: string, output: () => string): Promise<Array<{ id: string; name: string }>> {
+  let last = "";
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const res = await fetch(`${baseUrl}api/kernels`, { headers: { Authorization: `token ${token}` } });
+    const body = await res.text();
+    if (res.ok) {
+      const parsed: unknown = JSON.parse(body);
+      if (Array.isArray(parsed)) return parsed as Array<{ id: string; name: string }>;
+    }
+    last = `${res.status}: ${body.slice(0, 500)}`;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`GET ${baseUrl}api/kernels kept failing (${last})\nserver output:\n${output().slice(-3000)}`);
 }
 
 async function waitForStatus(baseUrl: string, token: string, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -58,7 +58,7 @@ describe("pyfleet exec", () => {
     const outcome = JSON.parse(r.out) as ExecutionOutcome;
     expect(outcome).toMatchObject({ backend: "container", results: { c: 3 }, stdout: "hi µ\n" });
     expect(outcome.figures).toHaveLength(1);
-    const kernels = (await (await fetch(`${jupyter.baseUrl}api/kernels`, { headers: { Authorization: `token ${jupyter.token}` } })).json()) as unknown[];
+    const kernels = await jupyter.listKernels();
     expect(kernels).toEqual([]);
   });
 

@@ -41,11 +41,6 @@ async function warm(executor: ContainerExecutor): Promise<void> {
   while (executor.pool.stats().idle === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
-async function kernelsOnServer(): Promise<Array<{ id: string; name: string }>> {
-  const res = await fetch(`${jupyter.baseUrl}api/kernels`, { headers: { Authorization: `token ${jupyter.token}` } });
-  return (await res.json()) as Array<{ id: string; name: string }>;
-}
-
 describe("ContainerExecutor (real jupyter_server, pooled kernels)", () => {
   it("returns results, unicode stdout, context and figures over the Jupyter protocol", async () => {
     const streamed: string[] = [];
@@ -121,7 +116,7 @@ describe("ContainerExecutor (real jupyter_server, pooled kernels)", () => {
   });
 
   it("turns os._exit(1) into an infrastructure error and replaces the kernel", async () => {
-    const before = (await kernelsOnServer()).filter((k) => k.name === "python3-epics-write").map((k) => k.id);
+    const before = (await jupyter.listKernels()).filter((k) => k.name === "python3-epics-write").map((k) => k.id);
     const err = await rw.execute(input("import os\nos._exit(1)", { mode: "write_access" })).catch((e: unknown) => e);
     expect(isPyfleetError(err)).toBe(true);
     expect(err).toMatchObject({ category: "infrastructure", code: "KERNEL_DIED" });
@@ -131,7 +126,7 @@ describe("ContainerExecutor (real jupyter_server, pooled kernels)", () => {
     let after = before;
     while (after.some((id) => before.includes(id)) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      after = (await kernelsOnServer()).filter((k) => k.name === "python3-epics-write").map((k) => k.id);
+      after = (await jupyter.listKernels()).filter((k) => k.name === "python3-epics-write").map((k) => k.id);
     }
     expect(after.some((id) => before.includes(id))).toBe(false);
   });
@@ -149,9 +144,9 @@ describe("ContainerExecutor (real jupyter_server, pooled kernels)", () => {
     await resetting.execute(input("leaked = 1\nresults = {}", { mode: "write_access" }));
     const outcome = await resetting.execute(input("results = {'var': 'leaked' in globals()}", { mode: "write_access" }));
     expect(outcome.results).toEqual({ var: false });
-    const ids = (await kernelsOnServer()).length;
+    const ids = (await jupyter.listKernels()).length;
     await resetting.close();
     await resetting.close();
-    expect((await kernelsOnServer()).length).toBe(ids - 1);
+    expect((await jupyter.listKernels()).length).toBe(ids - 1);
   });
 });

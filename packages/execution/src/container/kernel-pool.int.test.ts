@@ -28,8 +28,7 @@ function pool(opts: Partial<KernelPoolOptions> = {}): KernelPool {
 }
 
 async function serverKernels(): Promise<string[]> {
-  const res = await fetch(`${jupyter.baseUrl}api/kernels`, { headers: { Authorization: `token ${jupyter.token}` } });
-  return ((await res.json()) as Array<{ id: string }>).map((k) => k.id);
+  return (await jupyter.listKernels()).map((k) => k.id);
 }
 
 async function until(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {

@@ -54,6 +54,8 @@ export class KernelPool {
   private readonly shutdowns = new Set<Promise<void>>();
   private readonly culler: NodeJS.Timeout;
   private closed = false;
+  /** Aborts kernel starts and cleanings in flight, so `close` never waits out their timeouts. */
+  private readonly closing = new AbortController();
   private readonly logger: Logger;
   private lastStartError: unknown;
 
@@ -165,6 +167,7 @@ export class KernelPool {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      this.closing.abort();
       clearInterval(this.culler);
       for (const w of this.waiters.splice(0)) {
         clearTimeout(w.timer);
@@ -296,18 +299,25 @@ export class KernelPool {
     }
   }
 
+  /** Races `work` against the start timeout and against `close` (a closing pool stops waiting at once). */
   private async withTimeout<T>(work: Promise<T>, message: string): Promise<T> {
     const ms = this.opts.startTimeoutMs ?? 60_000;
+    const signal = this.closing.signal;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     try {
       return await Promise.race([
         work,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new PyfleetError("KERNEL_UNAVAILABLE", `${message} within ${ms} ms`)), ms);
+          onAbort = () => reject(new PyfleetError("KERNEL_UNAVAILABLE", `kernel pool ${this.opts.kernelName} closed while waiting: ${message}`));
+          if (signal.aborted) onAbort();
+          else signal.addEventListener("abort", onAbort, { once: true });
         }),
       ]);
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal.removeEventListener("abort", onAbort);
     }
   }
 

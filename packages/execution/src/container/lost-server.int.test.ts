@@ -24,6 +24,11 @@ it("a Jupyter server that goes away mid-run is an infrastructure error, not a co
     const err = await running;
     expect(err).toMatchObject({ name: "PyfleetError", code: "KERNEL_DIED", category: "infrastructure", retryable: true });
     expect(Date.now() - started).toBeLessThan(15_000);
+    // a worker draining on SIGTERM closes its executors: a dead server must not hold that up
+    // (the pool was starting a replacement kernel whose websocket can never connect)
+    const closing = Date.now();
+    await executor.close();
+    expect(Date.now() - closing).toBeLessThan(10_000);
   } finally {
     await executor.close();
     await jupyter.close();

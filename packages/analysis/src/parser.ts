@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { Language, Parser } from "web-tree-sitter";
+import { type GrammarTables, grammarTables } from "./grammar-tables.js";
 import type { PyNode } from "./py-node.js";
 
 const require = createRequire(import.meta.url);
@@ -32,7 +33,7 @@ let shared: Promise<PythonParser> | null = null;
 export class PythonParser {
   private constructor(
     private readonly parser: Parser,
-    private readonly tables: Tables,
+    private readonly tables: GrammarTables,
   ) {}
 
   /** Returns the process-wide parser, loading the WebAssembly grammar on first use. */
@@ -41,7 +42,7 @@ export class PythonParser {
       shared = loadLanguage().then((lang) => {
         const parser = new Parser();
         parser.setLanguage(lang);
-        return new PythonParser(parser, tablesOf(lang));
+        return new PythonParser(parser, grammarTables(lang));
       });
       shared.catch(() => {
         shared = null;
@@ -64,32 +65,6 @@ export class PythonParser {
 
 type Cursor = ReturnType<NonNullable<ReturnType<Parser["parse"]>>["walk"]>;
 
-/** Type names, field names and named-ness per id, read once from the grammar. */
-interface Tables {
-  types: string[];
-  fields: Array<string | null>;
-  named: boolean[];
-}
-
-const tablesByLanguage = new WeakMap<Language, Tables>();
-
-function tablesOf(lang: Language): Tables {
-  let t = tablesByLanguage.get(lang);
-  if (!t) {
-    const types: string[] = [];
-    const named: boolean[] = [];
-    for (let id = 0; id < lang.nodeTypeCount; id++) {
-      types.push(lang.nodeTypeForId(id) ?? "");
-      named.push(lang.nodeTypeIsNamed(id));
-    }
-    const fields: Array<string | null> = [null];
-    for (let id = 1; id <= lang.fieldCount; id++) fields.push(lang.fieldNameForId(id));
-    t = { types, fields, named };
-    tablesByLanguage.set(lang, t);
-  }
-  return t;
-}
-
 /** Start offsets of every line, for turning offsets into rows and columns. */
 function lineStarts(source: string): number[] {
   const starts = [0];
@@ -100,14 +75,17 @@ function lineStarts(source: string): number[] {
 /**
  * Copies the tree with a cursor, the cheapest way to visit every node from JS: numeric ids are
  * mapped through tables, rows and columns come from the line table rather than from WebAssembly.
- * Anonymous tokens (punctuation, keywords) are left out unless they carry a field name (operators)
- * or the tree has errors (then MISSING tokens are needed for the syntax findings).
+ * Every cursor call crosses into WebAssembly, so calls whose answer the grammar tables already
+ * know are skipped: the field id under parents whose children never have fields, the first-child
+ * move on tokens. Anonymous tokens (punctuation, keywords) are left out unless they carry a field
+ * name (operators) or the tree has errors (then MISSING tokens are needed for the syntax findings).
  */
-function convert(cursor: Cursor, tables: Tables, source: string, hasError: boolean): PyNode {
+function convert(cursor: Cursor, tables: GrammarTables, source: string, hasError: boolean): PyNode {
+  const { types, fields, named, childFields, leaf } = tables;
   const starts = lineStarts(source);
   let row = 0;
   let id = 0;
-  const make = (parent: PyNode | null, typeId: number): PyNode => {
+  const make = (parent: PyNode | null, typeId: number, fieldId: number): PyNode => {
     const startIndex = cursor.startIndex;
     if (startIndex < (starts[row] ?? 0) || startIndex >= (starts[row + 1] ?? Number.POSITIVE_INFINITY)) {
       let lo = 0;
@@ -121,9 +99,9 @@ function convert(cursor: Cursor, tables: Tables, source: string, hasError: boole
     }
     return {
       id: id++,
-      type: tables.types[typeId] ?? "ERROR",
-      field: tables.fields[cursor.currentFieldId] ?? null,
-      named: tables.named[typeId] ?? false,
+      type: types[typeId] ?? "ERROR",
+      field: fields[fieldId] ?? null,
+      named: named[typeId] ?? false,
       missing: hasError && cursor.nodeIsMissing,
       startIndex,
       endIndex: cursor.endIndex,
@@ -133,17 +111,23 @@ function convert(cursor: Cursor, tables: Tables, source: string, hasError: boole
       children: [],
     };
   };
-  const root = make(null, cursor.nodeTypeId);
+  const rootType = cursor.nodeTypeId;
+  const root = make(null, rootType, 0);
   let current = root;
-  if (!cursor.gotoFirstChild()) return root;
+  // Whether children of `current` can have field names; kept in step with `current`.
+  let withFields = childFields[rootType] ?? true;
+  const fieldsAbove: boolean[] = [];
+  if (leaf[rootType] || !cursor.gotoFirstChild()) return root;
   for (;;) {
     const typeId = cursor.nodeTypeId;
-    const skip = !hasError && !tables.named[typeId] && cursor.currentFieldId === 0;
-    if (!skip) {
-      const node = make(current, typeId);
+    const fieldId = withFields ? cursor.currentFieldId : 0;
+    if (hasError || named[typeId] || fieldId !== 0) {
+      const node = make(current, typeId, fieldId);
       current.children.push(node);
-      if (cursor.gotoFirstChild()) {
+      if (!leaf[typeId] && cursor.gotoFirstChild()) {
         current = node;
+        fieldsAbove.push(withFields);
+        withFields = childFields[typeId] ?? true;
         continue;
       }
     }
@@ -153,6 +137,7 @@ function convert(cursor: Cursor, tables: Tables, source: string, hasError: boole
         return root;
       }
       current = current.parent;
+      withFields = fieldsAbove.pop() ?? true;
     }
   }
 }

@@ -142,6 +142,20 @@ describe("write mode", () => {
     expect(run?.state.errorChain.at(-1)).toMatchObject({ stage: "execute", category: "approval", code: "APPROVAL_SIGNATURE_INVALID" });
   });
 
+  it("never runs write code that the approval policy let through unapproved, and says how to fix the config", async () => {
+    const { pipeline, fakes, runId } = setup({ script: ["caput('BEAM:SET', 1) # WRITE # UNAPPROVED"] });
+    const { ref } = await pipeline.startRun({ runId, request: makeRequest() });
+    const { ran, last } = await drive(pipeline, ref);
+    expect(ran).toEqual(["generate", "analyze", "execute", "finalize"]);
+    expect(last.final?.status).toBe("failed");
+    expect(fakes.executors.executor.calls).toHaveLength(0);
+    expect(fakes.guard.markers.size).toBe(0);
+    const run = await pipeline.getRun(ref);
+    const error = run?.state.errorChain.at(-1);
+    expect(error).toMatchObject({ stage: "execute", category: "approval", code: "APPROVAL_MISSING" });
+    expect(error?.message).toContain("set execution.modes.write_access.requires_approval: true");
+  });
+
   it("ends as outcome_unknown when the marker shows an earlier delivery started the write", async () => {
     const { pipeline, fakes, runId } = setup({ script: ["caput('BEAM:SET', 1) # WRITE"] });
     const { ref } = await pipeline.startRun({ runId, request: makeRequest() });

@@ -262,3 +262,40 @@ function captureError(fn: () => unknown): PyfleetError {
 function escapeRe(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
+
+describe("policy warnings", () => {
+  const policy = (writeApproval: boolean, approval: string, writesEnabled = true) => `
+framework:
+  execution:
+    modes:
+      write_access: { kernel_name: python3-epics-write, allows_writes: true, requires_approval: ${writeApproval} }
+  approval:
+${approval}
+  control_system:
+    writes_enabled: ${writesEnabled}
+`;
+
+  it("warns when write runs would never be sent for approval while writes are enabled, naming the fix", () => {
+    const { warnings } = collect(policy(false, "    global_mode: disabled"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ path: "framework.execution.modes.write_access.requires_approval", line: 5 });
+    expect(warnings[0]?.message).toContain("approval.global_mode is disabled");
+    expect(warnings[0]?.message).toContain("Set it to true");
+    const capabilityOff = collect(policy(false, "    capabilities: { python_execution: { enabled: false } }")).warnings;
+    expect(capabilityOff[0]?.message).toContain("python_execution.enabled is false");
+    const modeOff = collect(policy(false, "    capabilities: { python_execution: { mode: disabled } }")).warnings;
+    expect(modeOff[0]?.message).toContain("python_execution.mode is disabled");
+  });
+
+  it("stays quiet when write runs are always approved or writes are off", () => {
+    for (const text of [
+      policy(true, "    global_mode: disabled"),
+      policy(false, "    global_mode: all_capabilities"),
+      policy(false, "    capabilities: { python_execution: { mode: epics_writes } }"),
+      policy(false, "    capabilities: { python_execution: { mode: all_code } }"),
+      policy(false, "    global_mode: disabled", false),
+    ]) {
+      expect(collect(text).warnings, text).toEqual([]);
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { policyWarnings } from "./policy-warnings.js";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { PyfleetError } from "../errors.js";
@@ -88,6 +89,9 @@ export function loadConfigFromString(
       const message = fromEnv ? `${i.message} (the default from $${fromEnv})` : i.message;
       issues.push({ path: i.path, message, ...yaml.locate(i.segments) });
     }
+  }
+  if (parsed.success) {
+    for (const w of policyWarnings(parsed.data)) warnings.push({ ...w, ...yaml.locate(["framework", "execution", "modes", "write_access", "requires_approval"]) });
   }
   for (const w of warnings) onWarning(w);
   if (issues.length > 0 || !parsed.success) fail(source, issues);

@@ -94,11 +94,15 @@ async function checkApproval(
     return null;
   } catch (err) {
     if (!isPyfleetError(err) || err.category !== "approval") throw err;
+    // Write code never runs unapproved, even when the approval policy did not ask for a human.
+    const hint = state.needsApproval
+      ? ""
+      : "; write_access code runs only with a signed approval and the approval policy did not ask for one (set execution.modes.write_access.requires_approval: true)";
     const entry = errorEntry({
       stage: "execute",
       category: "approval",
       code: err.code,
-      message: err.message,
+      message: `${err.message}${hint}`,
       attempt: attempt.number,
       at: deps.clock.now(),
     });
@@ -106,7 +110,7 @@ async function checkApproval(
     return {
       errorChain: [...state.errorChain, entry],
       route: "finalize",
-      ending: { status: "failed", reason: `approval not valid for this code: ${err.message}` },
+      ending: { status: "failed", reason: `approval not valid for this code: ${entry.message}` },
     };
   }
 }

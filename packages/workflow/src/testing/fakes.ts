@@ -1,7 +1,8 @@
 /**
  * In-memory fakes of every port the workflow consumes (test-only; not exported from index.ts).
  * Behaviour is driven by markers in the code so a test reads like the route it checks:
- * `# BLOCK` / `# SYNTAX` fail analysis, `# WRITE` needs write access, `# APPROVE` needs a human,
+ * `# BLOCK` / `# SYNTAX` fail analysis, `# WRITE` needs write access (and a human, unless
+ * `# UNAPPROVED`: a policy that lets writes through), `# APPROVE` needs a human,
  * `# RAISE` is a runtime error, `# POLICY` a read-only violation, `# INFRA` a dead kernel,
  * `# HANG` runs until the step's signal aborts.
  */
@@ -65,7 +66,7 @@ export class FakeAnalyzer {
       pv_writes: write ? [{ pv: "BEAM:SET", line: 1, column: 0, api: "epics.caput", dynamic: false }] : [],
       pv_reads: [],
       execution_mode: write ? "write_access" : "read_only",
-      needs_approval: write || code.includes("# APPROVE"),
+      needs_approval: (write && !code.includes("# UNAPPROVED")) || code.includes("# APPROVE"),
       reasoning: write ? "writes BEAM:SET" : "",
       results_keys: [],
       analyzer_version: "fake-1",

@@ -2,6 +2,7 @@ import { MemorySaver } from "@langchain/langgraph";
 import { ApprovalRequestSchema, codeHash, FinalResultSchema } from "@pyfleet/core";
 import { describe, expect, it } from "vitest";
 import { createPipeline } from "./pipeline.js";
+import { graphConfig } from "./run-ref.js";
 import type { PipelineBudgets, RunRef } from "./pipeline-types.js";
 import { drive } from "./testing/drive.js";
 import { fakeDeps, makeDecision, makeRequest } from "./testing/fakes.js";
@@ -140,6 +141,31 @@ describe("write mode", () => {
     expect(fakes.guard.markers.size).toBe(0);
     const run = await pipeline.getRun(ref);
     expect(run?.state.errorChain.at(-1)).toMatchObject({ stage: "execute", category: "approval", code: "APPROVAL_SIGNATURE_INVALID" });
+  });
+
+  it("refuses approved write code that was changed in the checkpoint after approval (hashes the code it runs)", async () => {
+    const { deps, fakes } = fakeDeps({ script: ["caput('BEAM:SET', 1) # WRITE"] });
+    const saver = new MemorySaver();
+    const pipeline = createPipeline(deps, saver);
+    const { ref } = await pipeline.startRun({ runId: `approval-${++seq}`, request: makeRequest() });
+    const payload = await parked(pipeline, ref);
+    expect(await pipeline.resume(ref, makeDecision(payload))).toMatchObject({ next: "execute" });
+    // Someone with Redis access swaps the approved code but leaves the stored hash alone.
+    const tuple = await saver.getTuple(graphConfig(ref));
+    if (!tuple) throw new Error("no checkpoint");
+    const values = tuple.checkpoint.channel_values as { attempts: Array<{ code: string }> };
+    const tampered = structuredClone(tuple.checkpoint);
+    (tampered.channel_values as typeof values).attempts = values.attempts.map((a) => ({ ...a, code: "caput('BEAM:SET', 999) # WRITE" }));
+    tampered.id = `${tuple.checkpoint.id.slice(0, -4)}ffff`;
+    await saver.put(tuple.config, tampered, tuple.metadata ?? { source: "update", step: 0, parents: {} });
+    expect((await pipeline.getRun(ref))?.state.attempts.at(-1)?.code).toContain("999");
+
+    const { last } = await drive(pipeline, ref);
+    expect(last.final?.status).toBe("failed");
+    expect(fakes.executors.executor.calls).toHaveLength(0);
+    expect(fakes.guard.markers.size).toBe(0);
+    const run = await pipeline.getRun(ref);
+    expect(run?.state.errorChain.at(-1)).toMatchObject({ stage: "execute", category: "approval", code: "APPROVAL_HASH_MISMATCH" });
   });
 
   it("never runs write code that the approval policy let through unapproved, and says how to fix the config", async () => {

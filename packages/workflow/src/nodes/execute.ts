@@ -7,6 +7,7 @@
  */
 import {
   type Attempt,
+  codeHash,
   type ErrorCode,
   type ExecutionErrorInfo,
   type ExecutionMode,
@@ -31,10 +32,13 @@ export function createExecuteNode(deps: PipelineDeps): RunNode {
     }
     const mode = attempt.analysis.execution_mode;
     const log = nodeLogger(deps, state, "execute", attempt.number);
-    const refused = await checkApproval(deps, state, attempt, mode);
+    // Hash the code that is about to run rather than trust the hash stored beside it: code edited
+    // in the checkpoint after analysis and approval must not run under a decision for other code.
+    const hash = codeHash(attempt.code);
+    const refused = await checkApproval(deps, state, attempt, mode, hash);
     if (refused) return refused;
     if (mode === "write_access") {
-      const marker = await deps.executionGuard.begin({ runId: state.runId, attempt: attempt.number, codeHash: attempt.codeHash });
+      const marker = await deps.executionGuard.begin({ runId: state.runId, attempt: attempt.number, codeHash: hash });
       if (marker === "already_started") return outcomeUnknown(deps, state, attempt);
     }
     const folder = await ensureFolder(deps, state);
@@ -73,31 +77,40 @@ export function createExecuteNode(deps: PipelineDeps): RunNode {
 }
 
 /**
- * Verifies the signed decision when the attempt needed a human or runs in write mode. A bad
- * decision ends the run (never retried, never regenerated) instead of throwing, so the refusal
- * is recorded in the run rather than retried by the stage job.
+ * Refuses code that is not the analysed code (whatever the mode), then verifies the signed
+ * decision when the attempt needed a human or runs in write mode, against `hash`: the hash of the
+ * code about to run. A refusal ends the run (never retried, never regenerated) instead of
+ * throwing, so it is recorded in the run rather than retried by the stage job.
  */
 async function checkApproval(
   deps: PipelineDeps,
   state: RunState,
   attempt: Attempt,
   mode: ExecutionMode,
+  hash: string,
 ): Promise<RunUpdate | null> {
-  if (!state.needsApproval && mode !== "write_access") return null;
   try {
+    if (hash !== attempt.codeHash) {
+      throw new PyfleetError(
+        "APPROVAL_HASH_MISMATCH",
+        `the code to run (sha256 ${hash}) is not the code that was analysed (sha256 ${attempt.codeHash}); it was changed after analysis`,
+      );
+    }
+    if (!state.needsApproval && mode !== "write_access") return null;
     await deps.approvalVerifier.verify(state.decision, {
       runId: state.runId,
       attempt: attempt.number,
-      codeHash: attempt.codeHash,
+      codeHash: hash,
       mode,
     });
     return null;
   } catch (err) {
     if (!isPyfleetError(err) || err.category !== "approval") throw err;
     // Write code never runs unapproved, even when the approval policy did not ask for a human.
-    const hint = state.needsApproval
-      ? ""
-      : "; write_access code runs only with a signed approval and the approval policy did not ask for one (set execution.modes.write_access.requires_approval: true)";
+    const hint =
+      err.code === "APPROVAL_MISSING" && !state.needsApproval
+        ? "; write_access code runs only with a signed approval and the approval policy did not ask for one (set execution.modes.write_access.requires_approval: true)"
+        : "";
     const entry = errorEntry({
       stage: "execute",
       category: "approval",

@@ -11,47 +11,20 @@
  *   npx tsx bench/chaos/run.ts                          (120 runs, 30 s of chaos, seed 1)
  *   npx tsx bench/chaos/run.ts --runs 200 --seconds 60 --seed 7
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
-import type { SpawnedWorker } from "@pyfleet/fleet/testing";
 import { seededRandom } from "@pyfleet/testing";
-import { parse, stringify } from "yaml";
 import { type BenchFleet, startBenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
+import { argInt, chaosConfigFile, readExecutions, sleep, spawnInto, takeRandom, topUp, type WorkerPool, workerPool } from "./kit.js";
 
 const RUNS = argInt("--runs", 120);
 const CHAOS_SECONDS = argInt("--seconds", 30);
 const SEED = argInt("--seed", 1);
-const EXECUTORS = 3;
-const ANALYZERS = 2;
-
-function argInt(flag: string, fallback: number): number {
-  const i = process.argv.indexOf(flag);
-  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer`);
-  return n;
-}
 
 const rng = seededRandom(SEED);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * config.yml with short stall detection (a killed executor's job comes back in seconds, not 30 s),
- * a short drain, and the runs' log file allowed as a write target.
- */
-function chaosConfigFile(dir: string): string {
-  const repo = fileURLToPath(new URL("../../config.yml", import.meta.url));
-  const doc = parse(readFileSync(repo, "utf8")) as { framework: Record<string, Record<string, unknown>> };
-  const fw = doc.framework;
-  fw.queues = { ...fw.queues, lock_seconds: 4, stalled_check_seconds: 2, drain_seconds: 10 };
-  fw.analysis = { ...fw.analysis, rules: { "file-write-outside": "allow" } };
-  const file = join(dir, "config.yml");
-  writeFileSync(file, stringify(doc));
-  return file;
-}
 
 const code = (i: number, log: string) =>
   [
@@ -63,45 +36,27 @@ const code = (i: number, log: string) =>
   ].join("\n");
 
 interface Pools {
-  executors: SpawnedWorker[];
-  analyzers: SpawnedWorker[];
+  executors: WorkerPool;
+  analyzers: WorkerPool;
   killed: Set<number>;
-  actions: { sigkill: number; sigterm: number; idle: number; spawnFailures: number };
-}
-
-async function spawnInto(bench: BenchFleet, pool: SpawnedWorker[], args: string[], pools: Pools): Promise<void> {
-  try {
-    pool.push(await bench.spawn(args));
-  } catch (err) {
-    pools.actions.spawnFailures++;
-    process.stderr.write(`spawn ${args.join(" ")} failed: ${(err as Error).message.split("\n")[0]}\n`);
-  }
-}
-
-/** Brings both pools back to their size, one process at a time (boots compete for the CPU). */
-async function topUp(bench: BenchFleet, pools: Pools): Promise<void> {
-  for (let tries = 0; tries < 10 && (pools.executors.length < EXECUTORS || pools.analyzers.length < ANALYZERS); tries++) {
-    if (pools.executors.length < EXECUTORS) await spawnInto(bench, pools.executors, ["--stage", "execute", "--mode", "read_only"], pools);
-    if (pools.analyzers.length < ANALYZERS) await spawnInto(bench, pools.analyzers, ["--stage", "analyze"], pools);
-  }
-  if (pools.executors.length === 0 || pools.analyzers.length === 0) throw new Error("could not start the worker processes");
+  actions: { sigkill: number; sigterm: number; idle: number };
 }
 
 /** One chaos step: SIGKILL an executor (replaced after a pause) or SIGTERM an analyzer (replaced now). */
 async function chaosStep(bench: BenchFleet, pools: Pools, pending: Promise<void>[]): Promise<void> {
-  const execArgs = ["--stage", "execute", "--mode", "read_only"];
-  if (rng() < 0.65 && pools.executors.length > 0) {
-    const victim = pools.executors.splice(Math.floor(rng() * pools.executors.length), 1)[0] as SpawnedWorker;
-    pools.killed.add(victim.pid);
+  const executor = rng() < 0.65 ? takeRandom(pools.executors, rng) : undefined;
+  if (executor) {
+    pools.killed.add(executor.pid);
     pools.actions.sigkill++;
-    victim.child.kill("SIGKILL");
-    const pause = 300 + rng() * 2000;
-    pending.push(sleep(pause).then(() => spawnInto(bench, pools.executors, execArgs, pools)));
-  } else if (pools.analyzers.length > 0) {
-    const victim = pools.analyzers.splice(Math.floor(rng() * pools.analyzers.length), 1)[0] as SpawnedWorker;
+    executor.child.kill("SIGKILL");
+    pending.push(sleep(300 + rng() * 2000).then(() => spawnInto(bench, pools.executors)));
+    return;
+  }
+  const analyzer = takeRandom(pools.analyzers, rng);
+  if (analyzer) {
     pools.actions.sigterm++;
-    victim.child.kill("SIGTERM");
-    pending.push(spawnInto(bench, pools.analyzers, ["--stage", "analyze"], pools));
+    analyzer.child.kill("SIGTERM");
+    pending.push(spawnInto(bench, pools.analyzers));
   } else {
     pools.actions.idle++;
   }
@@ -117,10 +72,15 @@ async function main(): Promise<number> {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const pools: Pools = { executors: [], analyzers: [], killed: new Set(), actions: { sigkill: 0, sigterm: 0, idle: 0, spawnFailures: 0 } };
+  const pools: Pools = {
+    executors: workerPool(["--stage", "execute", "--mode", "read_only"], 3),
+    analyzers: workerPool(["--stage", "analyze"], 2),
+    killed: new Set(),
+    actions: { sigkill: 0, sigterm: 0, idle: 0 },
+  };
   try {
     process.stdout.write(`chaos: ${RUNS} runs, ${CHAOS_SECONDS} s of chaos, seed ${SEED}, prefix ${bench.fx.prefix}\n`);
-    await topUp(bench, pools);
+    await topUp(bench, [pools.executors, pools.analyzers]);
     const ids: string[] = [];
     const t0 = Date.now();
     const chaosEnd = t0 + CHAOS_SECONDS * 1000;
@@ -140,7 +100,7 @@ async function main(): Promise<number> {
     }
     await submitting;
     await Promise.all(pending);
-    await topUp(bench, pools);
+    await topUp(bench, [pools.executors, pools.analyzers]);
     process.stdout.write(`chaos over after ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for the runs (load ${loadAverage()})\n`);
     const done = await waitAllTerminal(bench.fleet, ids, 180_000);
     return await verdict(bench, ids, done, log, pools, Date.now() - t0);
@@ -159,12 +119,7 @@ async function verdict(
   elapsedMs: number,
 ): Promise<number> {
   const violations: string[] = [];
-  const executions = new Map<number, number[]>();
-  for (const line of readFileSync(log, "utf8").split("\n")) {
-    const [i, pid] = line.split(" ").map(Number);
-    if (i === undefined || pid === undefined || Number.isNaN(i) || Number.isNaN(pid)) continue;
-    executions.set(i, [...(executions.get(i) ?? []), pid]);
-  }
+  const executions = readExecutions(log);
   const byStatus = new Map<string, number>();
   let explainedRepeats = 0;
   for (const [i, id] of ids.entries()) {
@@ -192,7 +147,7 @@ async function verdict(
       `runs submitted        ${ids.length} in ${(elapsedMs / 1000).toFixed(1)} s`,
       `terminal statuses     ${[...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")}`,
       `executions logged     ${counts.reduce((a, b) => a + b, 0)} (runs executed once ${counts.filter((n) => n === 1).length}, more than once ${counts.filter((n) => n > 1).length}, of which after a SIGKILL ${explainedRepeats})`,
-      `chaos actions         SIGKILL executor ${pools.actions.sigkill}, SIGTERM analyzer ${pools.actions.sigterm}, idle steps (every target still booting) ${pools.actions.idle}, failed restarts ${pools.actions.spawnFailures}`,
+      `chaos actions         SIGKILL executor ${pools.actions.sigkill}, SIGTERM analyzer ${pools.actions.sigterm}, idle steps (every target still booting) ${pools.actions.idle}, failed restarts ${pools.executors.spawnFailures + pools.analyzers.spawnFailures}`,
       `load average          ${loadAverage()}`,
       `violations            ${violations.length}`,
       ...violations.map((v) => `  - ${v}`),

@@ -3,7 +3,7 @@ import { Evaluator } from "./evaluator.js";
 import type { CallArgs } from "./literals.js";
 import { type PyNode, field, text } from "./py-node.js";
 import { type Param, paramsOf, type Scope } from "./scopes.js";
-import { addAll, single, type ValueSet } from "./values.js";
+import { addAll, addValue, EMPTY, single, type ValueSet } from "./values.js";
 
 /** Python builtins whose results are plain values (an undeclared name that is not one of them may be an injected helper). */
 const PLAIN_BUILTINS = new Set(
@@ -36,20 +36,20 @@ export abstract class CallEvaluator extends Evaluator {
           const perArg = args.positional.map((a) => {
             const names = this.strings(a, scope);
             const vs: ValueSet = new Map();
-            for (const pv of names.length > 0 ? names : [null]) addAll(vs, single({ k: "inst", fam: family, pv }));
+            for (const pv of names.length > 0 ? names : [null]) addValue(vs, { k: "inst", fam: family, pv });
             this.add(this.items.get(call.id)!, vs);
             return vs;
           });
           this.positional.set(call.id, perArg);
-          addAll(out, single({ k: "coll", id: call.id }));
+          addValue(out, { k: "coll", id: call.id });
           break;
         }
         case "dyn":
-          addAll(out, single(v));
+          addValue(out, v);
           break;
         case "func":
           this.bindArgs(v.node, v.bound, args, scope, depth, v.self);
-          addAll(out, this.returns.get(v.node.id) ?? new Map());
+          addAll(out, this.returns.get(v.node.id) ?? EMPTY);
           if (v.node.type === "lambda") {
             const body = field(v.node, "body");
             const inner = this.scopes.get(v.node.id);
@@ -58,20 +58,20 @@ export abstract class CallEvaluator extends Evaluator {
           break;
         case "class": {
           if (v.base) {
-            for (const pv of this.pvOrNull(call, scope)) addAll(out, single({ k: "inst", fam: v.base, pv }));
+            for (const pv of this.pvOrNull(call, scope)) addValue(out, { k: "inst", fam: v.base, pv });
             break;
           }
-          addAll(out, single({ k: "obj", cls: v.node }));
+          addValue(out, { k: "obj", cls: v.node });
           for (const init of this.classMember(v.node, "__init__", v.node).values())
             if (init.k === "func") this.bindArgs(init.node, true, args, scope, depth, v.node);
           break;
         }
         case "ext":
-          addAll(out, single(v));
+          addValue(out, v);
           break;
         case "collmeth":
-          addAll(out, this.items.get(v.id) ?? new Map());
-          addAll(out, single({ k: "coll", id: v.id }));
+          addAll(out, this.items.get(v.id) ?? EMPTY);
+          addValue(out, { k: "coll", id: v.id });
           break;
         default:
           break;
@@ -89,14 +89,14 @@ export abstract class CallEvaluator extends Evaluator {
     const out: ValueSet = new Map();
     const fam = constructorFamily(q);
     if (fam) {
-      for (const pv of UNNAMED_FAMILIES.has(fam) ? [null] : this.pvOrNull(call, scope)) addAll(out, single({ k: "inst", fam, pv }));
+      for (const pv of UNNAMED_FAMILIES.has(fam) ? [null] : this.pvOrNull(call, scope)) addValue(out, { k: "inst", fam, pv });
       return out;
     }
     const first = args.positional[0];
     if (q === "importlib.import_module" || q === "builtins.__import__") {
       const names = this.strings(first, scope);
       if (names.length === 0) return single({ k: "dyn", reason: `${q.replace("builtins.", "")}() at line ${call.row + 1} imports a module by a computed name` });
-      for (const n of names) addAll(out, single({ k: "qual", q: q === "builtins.__import__" ? (n.split(".")[0] ?? n) : n }));
+      for (const n of names) addValue(out, { k: "qual", q: q === "builtins.__import__" ? (n.split(".")[0] ?? n) : n });
       return out;
     }
     if (q === "builtins.getattr" && first) {
@@ -104,7 +104,7 @@ export abstract class CallEvaluator extends Evaluator {
       const names = this.strings(args.positional[1], scope);
       if (names.length > 0) for (const n of names) addAll(out, this.getAttr(target, n));
       else if (this.isControlish(target))
-        addAll(out, single({ k: "dyn", reason: `getattr(${text(this.src, first)}, ...) at line ${call.row + 1} uses a computed attribute name` }));
+        addValue(out, { k: "dyn", reason: `getattr(${text(this.src, first)}, ...) at line ${call.row + 1} uses a computed attribute name` });
       const fallback = args.positional[2];
       if (fallback) addAll(out, this.eval(fallback, scope, depth));
       return out;
@@ -133,9 +133,9 @@ export abstract class CallEvaluator extends Evaluator {
     for (const it of iterables) for (const e of this.elements(this.eval(it, scope, depth)).values()) if (e.k === "str") names.push(e.s);
     for (const v of this.eval(fn, scope, depth).values()) {
       const fam = v.k === "qual" ? constructorFamily(v.q) : null;
-      if (fam) for (const pv of names.length > 0 && !UNNAMED_FAMILIES.has(fam) ? names : [null]) this.add(into, single({ k: "inst", fam, pv }));
-      if (v.k === "func") this.add(into, this.returns.get(v.node.id) ?? new Map());
-      if (v.k === "dyn") this.add(into, single(v));
+      if (fam) for (const pv of names.length > 0 && !UNNAMED_FAMILIES.has(fam) ? names : [null]) this.addOne(into, { k: "inst", fam, pv });
+      if (v.k === "func") this.add(into, this.returns.get(v.node.id) ?? EMPTY);
+      if (v.k === "dyn") this.addOne(into, v);
     }
     return single({ k: "coll", id: call.id });
   }

@@ -43,7 +43,7 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
     return args;
   };
 
-  walkScoped(r.root, r.scopes, (n, s) => {
+  walkScoped(r.scoped, (n, s) => {
     switch (n.type) {
       case "call":
         onCall(n, s);

@@ -1,8 +1,8 @@
 import { FAMILIES, isControlQual } from "./catalog.js";
 import { type CallArgs, callArgs, literal } from "./literals.js";
 import { type PyNode, field, namedChildren, text } from "./py-node.js";
-import { buildScopes, type Scope } from "./scopes.js";
-import { addAll, single, type ValueSet } from "./values.js";
+import { buildScopes, type Scope, type ScopedNodes } from "./scopes.js";
+import { addAll, addValue, EMPTY, single, type Value, type ValueSet } from "./values.js";
 
 const MAX_DEPTH = 64;
 const PV_KEYWORDS = new Set(["pvname", "pv", "read_pv", "prefix", "channel", "device_name"]);
@@ -14,6 +14,8 @@ const PV_KEYWORDS = new Set(["pvname", "pv", "read_pv", "prefix", "channel", "de
  */
 export abstract class Evaluator {
   readonly scopes: Map<number, Scope>;
+  /** Every node with the scope it is evaluated in (see {@link walkScoped}). */
+  readonly scoped: ScopedNodes;
   /**
    * Attribute slots: `all` holds every value stored under an attribute name (read through
    * receivers of unknown type), `byClass` what was stored on instances of one class (key
@@ -41,7 +43,7 @@ export abstract class Evaluator {
     readonly src: string,
     readonly root: PyNode,
   ) {
-    this.scopes = buildScopes(src, root);
+    ({ scopes: this.scopes, scoped: this.scoped } = buildScopes(src, root));
   }
 
   /** Arguments of a call node (computed once per node: the tree does not change). */
@@ -72,7 +74,7 @@ export abstract class Evaluator {
   protected abstract evalCall(call: PyNode, scope: Scope, depth: number): ValueSet;
 
   private evalUncached(node: PyNode, scope: Scope, depth: number): ValueSet {
-    if (depth > MAX_DEPTH) return new Map();
+    if (depth > MAX_DEPTH) return EMPTY;
     const d = depth + 1;
     switch (node.type) {
       case "identifier":
@@ -80,7 +82,7 @@ export abstract class Evaluator {
       case "attribute": {
         const obj = field(node, "object");
         const attr = field(node, "attribute");
-        if (!obj || !attr) return new Map();
+        if (!obj || !attr) return EMPTY;
         return this.getAttr(this.eval(obj, scope, d), text(this.src, attr));
       }
       case "call":
@@ -88,17 +90,17 @@ export abstract class Evaluator {
       case "string":
       case "concatenated_string": {
         const s = literal(this.src, node);
-        return s === null ? new Map() : single({ k: "str", s });
+        return s === null ? EMPTY : single({ k: "str", s });
       }
       case "binary_operator": {
         const op = field(node, "operator");
         const l = field(node, "left");
         const r = field(node, "right");
-        if (op?.type !== "+" || !l || !r) return new Map();
+        if (op?.type !== "+" || !l || !r) return EMPTY;
         const out: ValueSet = new Map();
         for (const a of this.eval(l, scope, d).values())
           for (const b of this.eval(r, scope, d).values())
-            if (a.k === "str" && b.k === "str") addAll(out, single({ k: "str", s: a.s + b.s }));
+            if (a.k === "str" && b.k === "str") addValue(out, { k: "str", s: a.s + b.s });
         return out;
       }
       case "parenthesized_expression":
@@ -109,7 +111,7 @@ export abstract class Evaluator {
       case "list_splat":
       case "expression_statement": {
         const inner = field(node, "right") ?? field(node, "value") ?? namedChildren(node)[0];
-        return inner ? this.eval(inner, scope, d) : new Map();
+        return inner ? this.eval(inner, scope, d) : EMPTY;
       }
       case "conditional_expression": {
         const [a, , b] = namedChildren(node);
@@ -136,14 +138,14 @@ export abstract class Evaluator {
         return single({ k: "coll", id: node.id });
       case "subscript": {
         const value = field(node, "value");
-        if (!value) return new Map();
+        if (!value) return EMPTY;
         const container = this.eval(value, scope, d);
         const out = this.elements(container);
         for (const v of container.values())
           if (v.k === "qual" && v.q === "sys.modules") {
             const names = this.strings(field(node, "subscript"), scope);
-            for (const n of names) addAll(out, single({ k: "qual", q: n }));
-            if (names.length === 0) addAll(out, single({ k: "dyn", reason: `module looked up in sys.modules by a computed name at line ${node.row + 1}` }));
+            for (const n of names) addValue(out, { k: "qual", q: n });
+            if (names.length === 0) addValue(out, { k: "dyn", reason: `module looked up in sys.modules by a computed name at line ${node.row + 1}` });
           }
         return out;
       }
@@ -156,7 +158,7 @@ export abstract class Evaluator {
       case "lambda":
         return single({ k: "func", node, bound: false });
       default:
-        return new Map();
+        return EMPTY;
     }
   }
 
@@ -183,19 +185,19 @@ export abstract class Evaluator {
   elements(vs: ValueSet): ValueSet {
     const out: ValueSet = new Map();
     for (const v of vs.values()) {
-      if (v.k === "coll") addAll(out, this.items.get(v.id) ?? new Map());
-      if (v.k === "dyn" || v.k === "ext") addAll(out, single(v));
+      if (v.k === "coll") addAll(out, this.items.get(v.id) ?? EMPTY);
+      if (v.k === "dyn" || v.k === "ext") addValue(out, v);
     }
     return out;
   }
 
   lookup(name: string, scope: Scope): ValueSet {
     const owner = this.owner(name, scope);
-    if (owner) return owner.vars.get(name) ?? new Map();
+    if (owner) return owner.vars.get(name) ?? EMPTY;
     const out: ValueSet = new Map();
     const module = this.moduleScope(scope);
-    for (const m of module.stars) addAll(out, single({ k: "qual", q: `${m}.${name}` }));
-    addAll(out, single({ k: "qual", q: `builtins.${name}` }));
+    for (const m of module.stars) addValue(out, { k: "qual", q: `${m}.${name}` });
+    addValue(out, { k: "qual", q: `builtins.${name}` });
     return out;
   }
 
@@ -206,30 +208,25 @@ export abstract class Evaluator {
       switch (v.k) {
         case "qual":
           typed = true;
-          addAll(
-            out,
-            attr === "__dict__" && isControlQual(v.q)
-              ? single({ k: "dyn", reason: `names looked up in ${v.q}.__dict__` })
-              : single({ k: "qual", q: `${v.q}.${attr}` }),
-          );
+          addValue(out, attr === "__dict__" && isControlQual(v.q) ? { k: "dyn", reason: `names looked up in ${v.q}.__dict__` } : { k: "qual", q: `${v.q}.${attr}` });
           break;
         case "inst": {
           typed = true;
-          addAll(out, single({ k: "meth", fam: v.fam, name: attr, pv: v.pv }));
-          if (FAMILIES[v.fam]?.components) addAll(out, single({ k: "inst", fam: v.fam, pv: null }));
+          addValue(out, { k: "meth", fam: v.fam, name: attr, pv: v.pv });
+          if (FAMILIES[v.fam]?.components) addValue(out, { k: "inst", fam: v.fam, pv: null });
           break;
         }
         case "dyn":
           typed = true;
-          addAll(out, single(v));
+          addValue(out, v);
           break;
         case "coll":
           typed = true;
-          addAll(out, single({ k: "collmeth", id: v.id }));
+          addValue(out, { k: "collmeth", id: v.id });
           break;
         case "ext":
           typed = true;
-          addAll(out, single(v));
+          addValue(out, v);
           break;
         case "obj":
           typed = true;
@@ -243,7 +240,7 @@ export abstract class Evaluator {
           break;
       }
     }
-    if (!typed) addAll(out, this.attrs.all.get(attr) ?? new Map());
+    if (!typed) addAll(out, this.attrs.all.get(attr) ?? EMPTY);
     return out;
   }
 
@@ -256,12 +253,12 @@ export abstract class Evaluator {
         const def = stmt.type === "decorated_definition" ? field(stmt, "definition") : stmt;
         const name = def && field(def, "name");
         if (def?.type === "function_definition" && name && text(this.src, name) === attr)
-          addAll(out, single(self ? { k: "func", node: def, bound: true, self } : { k: "func", node: def, bound: false }));
+          addValue(out, self ? { k: "func", node: def, bound: true, self } : { k: "func", node: def, bound: false });
       }
-      addAll(out, this.scopes.get(member.id)?.vars.get(attr) ?? new Map());
-      addAll(out, this.attrs.byClass.get(`${member.id}:${attr}`) ?? new Map());
+      addAll(out, this.scopes.get(member.id)?.vars.get(attr) ?? EMPTY);
+      addAll(out, this.attrs.byClass.get(`${member.id}:${attr}`) ?? EMPTY);
     }
-    addAll(out, this.attrs.untyped.get(attr) ?? new Map());
+    addAll(out, this.attrs.untyped.get(attr) ?? EMPTY);
     return out;
   }
 
@@ -334,6 +331,11 @@ export abstract class Evaluator {
 
   protected add(into: ValueSet, from: ValueSet): void {
     if (addAll(into, from)) this.changed = true;
+  }
+
+  /** {@link add} for one value. */
+  protected addOne(into: ValueSet, v: Value): void {
+    if (addValue(into, v)) this.changed = true;
   }
 
   protected owner(name: string, scope: Scope): Scope | null {

@@ -37,6 +37,15 @@ function nodeTypes(): Map<string, NodeTypeInfo> {
   return new Map(list.filter((t) => t.named).map((t) => [t.type, t]));
 }
 
+/**
+ * The same string, internalized by V8 (property keys always are). Names read from WebAssembly
+ * are fresh heap strings; the analysis compares node types and field names with literals on
+ * every node, and two internalized strings compare by pointer instead of by content.
+ */
+function intern(s: string): string {
+  return Object.keys({ [s]: 0 })[0] ?? s;
+}
+
 const tablesByLanguage = new WeakMap<Language, GrammarTables>();
 
 /** The tables of the Python grammar (computed once per loaded language). */
@@ -49,7 +58,7 @@ export function grammarTables(lang: Language): GrammarTables {
     const childFields: boolean[] = [];
     const leaf: boolean[] = [];
     for (let id = 0; id < lang.nodeTypeCount; id++) {
-      const type = lang.nodeTypeForId(id) ?? "";
+      const type = intern(lang.nodeTypeForId(id) ?? "");
       const isNamed = lang.nodeTypeIsNamed(id);
       const entry = isNamed ? info.get(type) : undefined;
       types.push(type);
@@ -58,7 +67,10 @@ export function grammarTables(lang: Language): GrammarTables {
       leaf.push(!!entry && !entry.fields && !entry.children && !entry.subtypes);
     }
     const fields: Array<string | null> = [null];
-    for (let id = 1; id <= lang.fieldCount; id++) fields.push(lang.fieldNameForId(id));
+    for (let id = 1; id <= lang.fieldCount; id++) {
+      const name = lang.fieldNameForId(id);
+      fields.push(name === null ? null : intern(name));
+    }
     t = { types, fields, named, childFields, leaf };
     tablesByLanguage.set(lang, t);
   }

@@ -32,14 +32,19 @@ const BINDING_NODES = new Set([
 export class Resolver extends CallEvaluator {
   /** Propagates values until nothing changes (bounded). */
   solve(): void {
-    const work: Array<[PyNode, Scope]> = [];
-    walkScoped(this.root, this.scopes, (n, s) => {
-      if (BINDING_NODES.has(n.type)) work.push([n, s]);
+    // Parallel arrays rather than [node, scope] pairs: the list is walked up to MAX_ITERATIONS times.
+    const work: PyNode[] = [];
+    const workScopes: Scope[] = [];
+    walkScoped(this.scoped, (n, s) => {
+      if (BINDING_NODES.has(n.type)) {
+        work.push(n);
+        workScopes.push(s);
+      }
     });
     for (let i = 0; i < MAX_ITERATIONS; i++) {
       this.changed = false;
       this.memo.clear();
-      for (const [n, s] of work) this.bindNode(n, s);
+      for (let j = 0; j < work.length; j++) this.bindNode(work[j]!, workScopes[j]!);
       if (!this.changed) break;
     }
     this.memo.clear();
@@ -151,7 +156,7 @@ export class Resolver extends CallEvaluator {
         this.touch(n.id);
         this.add(this.items.get(n.id)!, yielded);
         this.touchReturn(fn.id);
-        this.add(this.returns.get(fn.id)!, single({ k: "coll", id: n.id }));
+        this.addOne(this.returns.get(fn.id)!, { k: "coll", id: n.id });
         return;
       }
       case "call":

@@ -75,36 +75,34 @@ function inInnerScope(owner: PyNode, child: PyNode): boolean {
   return child.field === "body" || child.field === "parameters";
 }
 
-/**
- * Calls `visit(node, scope)` for every node, with the scope the node is evaluated in.
- * Iterative so deeply nested generated code cannot overflow the stack.
- */
-export function walkScoped(root: PyNode, scopes: Map<number, Scope>, visit: (n: PyNode, s: Scope) => void): void {
-  // Two parallel stacks rather than [node, scope] pairs: no allocation per node.
-  const nodes: PyNode[] = [root];
-  const owners: Scope[] = [scopes.get(root.id)!];
-  while (nodes.length > 0) {
-    const n = nodes.pop()!;
-    const s = owners.pop()!;
-    visit(n, s);
-    const inner = SCOPE_KINDS[n.type] ? scopes.get(n.id) : undefined;
-    for (let i = n.children.length - 1; i >= 0; i--) {
-      const c = n.children[i]!;
-      nodes.push(c);
-      owners.push(inner && inInnerScope(n, c) ? inner : s);
-    }
-  }
+/** Every node of a module in document order, with the scope it is evaluated in (parallel arrays). */
+export interface ScopedNodes {
+  nodes: PyNode[];
+  scopes: Scope[];
 }
 
-/** Builds every scope of the module and records which names each one binds. */
-export function buildScopes(src: string, root: PyNode): Map<number, Scope> {
+/** Calls `visit(node, scope)` for every node in document order, with the scope the node is evaluated in. */
+export function walkScoped(scoped: ScopedNodes, visit: (n: PyNode, s: Scope) => void): void {
+  const { nodes, scopes } = scoped;
+  for (let i = 0; i < nodes.length; i++) visit(nodes[i]!, scopes[i]!);
+}
+
+/**
+ * Builds every scope of the module and records which names each one binds. Also records the
+ * scope of every node in document order, so later passes walk a flat list instead of recomputing scopes.
+ * Iterative so deeply nested generated code cannot overflow the stack.
+ */
+export function buildScopes(src: string, root: PyNode): { scopes: Map<number, Scope>; scoped: ScopedNodes } {
   const scopes = new Map<number, Scope>();
+  const scoped: ScopedNodes = { nodes: [], scopes: [] };
   scopes.set(root.id, newScope(root, "module", null));
   const nodes: PyNode[] = [root];
   const owners: Scope[] = [scopes.get(root.id)!];
   while (nodes.length > 0) {
     const n = nodes.pop()!;
     const s = owners.pop()!;
+    scoped.nodes.push(n);
+    scoped.scopes.push(s);
     const kind = SCOPE_KINDS[n.type];
     let inner: Scope | undefined;
     if (kind) {
@@ -115,13 +113,15 @@ export function buildScopes(src: string, root: PyNode): Map<number, Scope> {
       if (kind === "function") for (const p of paramsOf(src, n)) inner.declared.add(p.name);
     }
     declare(src, n, s);
-    for (const c of n.children) {
+    // Children pushed last-first so nodes are popped (and recorded) in document order.
+    for (let i = n.children.length - 1; i >= 0; i--) {
+      const c = n.children[i]!;
       nodes.push(c);
       owners.push(inner && inInnerScope(n, c) ? inner : s);
     }
   }
   for (const s of scopes.values()) for (const g of [...s.globals, ...s.nonlocals]) s.declared.delete(g);
-  return scopes;
+  return { scopes, scoped };
 }
 
 function declare(src: string, n: PyNode, s: Scope): void {

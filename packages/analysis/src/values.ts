@@ -64,6 +64,7 @@ export function valueKey(v: Value): string {
   }
 }
 
+/** A set holding just `v`. */
 export function single(v: Value): ValueSet {
   const set: ValueSet = new Map();
   set.set(valueKey(v), v);
@@ -82,3 +83,18 @@ export function addAll(into: ValueSet, from: ValueSet): boolean {
   }
   return grew;
 }
+
+/** Adds one value, by the same rule as {@link addAll} without building a set for it; returns true when `into` grew. */
+export function addValue(into: ValueSet, v: Value): boolean {
+  if (v.k === "str" && into.size >= MAX_STRINGS) return false;
+  const key = valueKey(v);
+  if (into.has(key)) return false;
+  into.set(key, v);
+  return true;
+}
+
+/**
+ * The empty set, shared by every "nothing known" result instead of a new map each time. Sets that
+ * evaluation returns are only ever read (values are added to fresh sets and slots), so sharing is safe.
+ */
+export const EMPTY: ValueSet = new Map();

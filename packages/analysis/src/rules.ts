@@ -1,4 +1,4 @@
-import { PyfleetError } from "@pyfleet/core";
+import { closestKey, PyfleetError } from "@pyfleet/core";
 
 /** Level of a security rule; `allow` drops its findings. */
 export type RuleLevel = "block" | "warn" | "allow";
@@ -46,10 +46,14 @@ export type RuleLevels = Record<SecurityRuleId, RuleLevel>;
 export function resolveRuleLevels(overrides: Record<string, unknown> | undefined): RuleLevels {
   const levels = Object.fromEntries(Object.entries(SECURITY_RULES).map(([id, r]) => [id, r.level])) as RuleLevels;
   for (const [id, level] of Object.entries(overrides ?? {})) {
-    if (!(id in SECURITY_RULES))
-      throw new PyfleetError("CONFIG_INVALID", `analysis.rules: unknown rule "${id}"`, {
-        details: { known: Object.keys(SECURITY_RULES) },
-      });
+    if (!(id in SECURITY_RULES)) {
+      const known = Object.keys(SECURITY_RULES);
+      throw new PyfleetError(
+        "CONFIG_INVALID",
+        `analysis.rules: unknown rule "${id}" (did you mean "${closestKey(id, known)}"? rules: ${known.join(", ")})`,
+        { details: { known } },
+      );
+    }
     if (!RULE_LEVELS.includes(level as RuleLevel))
       throw new PyfleetError("CONFIG_INVALID", `analysis.rules.${id}: level must be block, warn or allow`);
     levels[id as SecurityRuleId] = level as RuleLevel;

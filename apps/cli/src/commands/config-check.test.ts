@@ -48,6 +48,15 @@ describe("pyfleet config check", () => {
     ]);
   });
 
+  it("refuses analysis rule ids the analyzer does not know, naming the closest one", async () => {
+    const file = write("rules.yml", "framework:\n  analysis:\n    rules: { networking: allow }\n");
+    const c = capture();
+    expect(await main(["config", "check", file], c.io)).toBe(1);
+    expect(c.out).toEqual([]);
+    expect(c.err[0]).toBe("rules.yml: 1 problem");
+    expect(c.err[1]).toMatch(/^ {2}rules\.yml: framework\.analysis\.rules: unknown rule "networking" \(did you mean "network"\? rules: dynamic-code, /);
+  });
+
   it("prints warnings but exits 0 when there is no problem", async () => {
     const file = write("warn.yml", "framework:\n  approval:\n    global_mod: disabled\n");
     const c = capture();

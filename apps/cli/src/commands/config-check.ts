@@ -1,4 +1,5 @@
 import { relative } from "node:path";
+import { resolveSettings } from "@pyfleet/analysis";
 import {
   type ConfigIssue,
   isPyfleetError,
@@ -33,6 +34,15 @@ const command: Command = {
     try {
       const config = loadConfig({ file: path, env: io.env, onWarning: (w) => warnings.push(w) });
       for (const w of warnings) io.err(`warning: ${where(shown, w)}${w.path}: ${w.message}`);
+      // Settings only the analyzer knows (its rule ids): every analyze worker would refuse them at start-up.
+      try {
+        resolveSettings(config);
+      } catch (err) {
+        if (!isPyfleetError(err) || err.code !== "CONFIG_INVALID") throw err;
+        io.err(`${shown}: 1 problem`);
+        io.err(`  ${shown}: framework.${err.message}`);
+        return 1;
+      }
       io.out(`OK ${shown}: ${summary(config)}`);
       return 0;
     } catch (err) {

@@ -28,3 +28,4 @@ export {
   webhookSecret,
 } from "./secrets.js";
 export { type Env, substituteString } from "./substitute.js";
+export { closestKey } from "./unknown-keys.js";

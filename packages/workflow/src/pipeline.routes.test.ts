@@ -105,6 +105,20 @@ describe("analysis failures", () => {
     expect(fakes.generator.calls).toHaveLength(1);
   });
 
+  it("caps the execution budget with the request's retries too (runtime errors stop regenerating)", async () => {
+    const { pipeline, fakes, runId } = setup({
+      script: ["a # RAISE", "b # RAISE", "c # RAISE", "d"],
+      budgets: { maxGenerationRetries: 5, maxExecutionRetries: 5 },
+    });
+    const started = await pipeline.startRun({ runId, request: makeRequest({ retries: 1 }) });
+    const { ran, last } = await drive(pipeline, started.ref);
+    expect(ran).toEqual(["generate", "analyze", "execute", "generate", "analyze", "execute", "finalize"]);
+    expect(last.final?.status).toBe("failed");
+    expect(last.final?.reason).toContain("execution failed after 2 attempt(s)");
+    expect(fakes.executors.executor.calls).toHaveLength(2);
+    expect(fakes.generator.calls).toHaveLength(2);
+  });
+
   it("regenerates provided code that fails analysis, but fails at once when its budget is 0", async () => {
     const retry = setup();
     const s1 = await retry.pipeline.startRun({ runId: retry.runId, request: makeRequest({ code: "exec('x') # BLOCK" }) });

@@ -172,6 +172,30 @@ describe("producer API", () => {
     expect((await authed.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
 
+  it("serves /openapi.json and /metrics over HTTP without a token, even when tokens are configured", async () => {
+    const spec = await fetch(`${url}/openapi.json`);
+    expect(spec.status).toBe(200);
+    expect(spec.headers.get("content-type")).toMatch(/application\/json/);
+    const doc = (await spec.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/runs", "/v1/runs/{id}", "/v1/runs/{id}/events", "/v1/runs/{id}/cancel"]));
+    expect(Object.keys(doc.paths["/v1/runs"] ?? {}).sort()).toEqual(["get", "post"]);
+
+    // One accepted run and one 404 so both counters have samples.
+    expect((await post(JSON.stringify(body()))).statusCode).toBe(202);
+    expect((await fetch(`${url}/v1/runs/no-such-run`)).status).toBe(404);
+    const metrics = await fetch(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await metrics.text();
+    expect(text).toContain("# TYPE pyfleet_runs_submitted_total counter");
+    expect(Number(/^pyfleet_runs_submitted_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^pyfleet_http_responses_total\{route="\/v1\/runs\/:id",status="404"\} [1-9]/m);
+    expect(text).toContain("process_cpu_seconds_total");
+
+    for (const path of ["/openapi.json", "/metrics"]) expect((await authed.inject({ method: "GET", url: path })).statusCode).toBe(200);
+  });
+
   it("accepts a run with 202, refuses its thread twice with 409, lists and filters runs", async () => {
     const thread = `thr-${Date.now()}`;
     const first = await post(JSON.stringify(body({ thread_id: thread })));

@@ -11,7 +11,7 @@ import {
   signingKeys,
 } from "@pyfleet/core";
 import { ContainerExecutor, createExecutorRegistry, FileArtifactStore } from "@pyfleet/execution";
-import { OpenAICodeGenerator } from "@pyfleet/generation";
+import { generatorOptionsFromConfig, OpenAICodeGenerator } from "@pyfleet/generation";
 import { createPipeline, type PipelineDeps } from "@pyfleet/workflow";
 import { ApprovalStore } from "../approvals/approval-store.js";
 import { DecisionSigner } from "../approvals/decision-signer.js";
@@ -57,13 +57,7 @@ export function realPipelineBuilder(env: Env = process.env): PipelineBuilder<Pyf
     );
     const executors = createExecutorRegistry(config, { env, logger });
     const deps: PipelineDeps = {
-      generator: new LazyGenerator(() =>
-        OpenAICodeGenerator.create(
-          { ...config.models.python_code_generator, writes_enabled: config.control_system.writes_enabled, control_system: config.control_system.type },
-          env,
-          { logger },
-        ),
-      ),
+      generator: new LazyGenerator(() => OpenAICodeGenerator.create(generatorOptionsFromConfig(config), env, { logger })),
       analyzer: createAnalyzer(config),
       executors,
       artifacts: new FileArtifactStore({

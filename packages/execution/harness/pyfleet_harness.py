@@ -68,6 +68,7 @@ import decimal
 import enum
 import hashlib
 import importlib.abc
+import inspect
 import io
 import json
 import linecache
@@ -228,18 +229,63 @@ _TARGETS: dict[str, list[tuple[str, str, _Extract, Any]]] = {
         for m in ("put", "putInt", "putDouble", "putFloat", "putString", "putScalarArray", "putBoolean", "putLong")
     ],
 }
+
+
+def _call_or_none(obj: Any, method: str) -> Any:
+    try:
+        return getattr(obj, method)()
+    except Exception:  # a proxy that cannot answer must still be refused, so any name will do
+        return None
+
+
+def _tango_name(device: Any, attr: Any) -> str:
+    """Full Tango name ``domain/family/member/attribute``: the proxy names the device, the call the attribute."""
+    dev = _call_or_none(device, "dev_name")
+    return f"{dev}/{attr}" if dev and "/" not in str(attr) else str(attr)
+
+
+def _tango_device(v_i: int, v_n: str) -> _Extract:
+    return lambda a, k: [(_tango_name(a[0] if a else None, _arg(a, k, 1, "attr_name")), _arg(a, k, v_i, v_n))]
+
+
+def _tango_device_many(a: tuple, k: dict) -> list[tuple[Any, Any]]:
+    """``write_attributes([(name, value), ...])``: one recorded write per attribute."""
+    name_val = _arg(a, k, 1, "name_val")
+    pairs = name_val if isinstance(name_val, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in name_val) else None
+    if pairs is None:
+        return [(_tango_name(a[0] if a else None, name_val), None)]
+    return [(_tango_name(a[0] if a else None, n), v) for n, v in pairs]
+
+
+def _tango_attribute(a: tuple, k: dict) -> list[tuple[Any, Any]]:
+    proxy = a[0] if a else None
+    attr = _call_or_none(proxy, "name") or "?"
+    return [(_tango_name(_call_or_none(proxy, "get_device_proxy"), attr), _arg(a, k, 1, "value"))]
+
+
 for _tango in ("tango", "PyTango"):
     _TARGETS[_tango] = [
-        (f"DeviceProxy.{m}", f"{_tango}.DeviceProxy.{m}", _fn(1, "attr_name", 2, "value"), None)
-        for m in ("write_attribute", "write_attributes", "write_attribute_asynch", "write_read_attribute", "command_inout")
-    ] + [(f"AttributeProxy.{m}", f"{_tango}.AttributeProxy.{m}", _self_attr("name", 1, "value"), None) for m in ("write", "write_read")]
+        (f"DeviceProxy.{m}", f"{_tango}.DeviceProxy.{m}", _tango_device(2, "value"), None)
+        for m in ("write_attribute", "write_attribute_asynch", "write_read_attribute")
+    ] + [
+        ("DeviceProxy.write_attributes", f"{_tango}.DeviceProxy.write_attributes", _tango_device_many, None),
+        ("DeviceProxy.command_inout", f"{_tango}.DeviceProxy.command_inout", _tango_device(2, "cmd_param"), None),
+    ] + [(f"AttributeProxy.{m}", f"{_tango}.AttributeProxy.{m}", _tango_attribute, None) for m in ("write", "write_read")]
+
+
+async def _resolved(value: Any) -> Any:
+    return value
 
 
 def _wrap(original: Callable, api: str, extract: _Extract, dry_result: Any) -> Callable:
+    # the check runs at call time even for coroutine functions (a refused write raises where it
+    # is called); a recorded one still hands back an awaitable, as the real call would
+    is_async = inspect.iscoroutinefunction(original)
+
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if _admit_write(api, extract(args, kwargs)):
             return original(*args, **kwargs)
-        return dry_result
+        return _resolved(dry_result) if is_async else dry_result
 
     guarded.__name__ = getattr(original, "__name__", "guarded")
     guarded.__doc__ = getattr(original, "__doc__", None)

@@ -14,11 +14,11 @@ afterAll(async () => {
 });
 
 let seq = 0;
-async function run(code: string, args: string[] = [], onSpawn?: (pid: number) => void) {
+async function run(code: string, args: string[] = [], onSpawn?: (pid: number) => void, env?: NodeJS.ProcessEnv) {
   const work = join(dir, String(seq++));
   await import("node:fs/promises").then((fs) => fs.mkdir(work, { recursive: true }));
   await writeFile(join(work, "code.py"), code);
-  const child = spawn(DEFAULT_PYTHON, [HARNESS_PATH, "--code", "code.py", ...args], { cwd: work });
+  const child = spawn(DEFAULT_PYTHON, [HARNESS_PATH, "--code", "code.py", ...args], { cwd: work, env: env ?? process.env });
   let stdout = "";
   child.stdout.on("data", (b: Buffer) => {
     stdout += b.toString("utf8");
@@ -185,4 +185,204 @@ describe("pyfleet_harness.py (script mode, Debian python)", () => {
     expect(report.error?.traceback).toContain("time.sleep(30)");
     expect(report.results).toEqual({ before: 1 });
   });
+});
+
+/**
+ * Stand-ins for caproto and Tango (not packaged in Debian) with the real modules' layout and
+ * signatures; every write lands in `stub_log.WRITTEN`, so a test sees whether a write went through.
+ */
+const STUBS: Record<string, string> = {
+  "stub_log.py": "WRITTEN = []\n\ndef log(api, target, value):\n    WRITTEN.append([api, target, value])\n    return 'written'\n",
+  "caproto/__init__.py": "",
+  "caproto/sync/__init__.py": "",
+  "caproto/sync/client.py":
+    "import stub_log\n\ndef write(pv_name, data, notify=False, data_type=None, metadata=None, timeout=1):\n    return stub_log.log('sync.write', pv_name, data)\n",
+  "caproto/threading/__init__.py": "",
+  "caproto/threading/client.py":
+    "import stub_log\n\nclass PV:\n    def __init__(self, name):\n        self.name = name\n\n    def write(self, data, *, wait=True, timeout=2):\n        return stub_log.log('threading.PV.write', self.name, data)\n",
+  "caproto/threading/pyepics_compat.py":
+    "import stub_log\n\nclass PV:\n    def __init__(self, pvname):\n        self.pvname = pvname\n\n    def put(self, value, wait=False, timeout=30.0):\n        return stub_log.log('compat.PV.put', self.pvname, value)\n\ndef caput(pvname, value, wait=False, timeout=60):\n    return stub_log.log('compat.caput', pvname, value)\n",
+  "caproto/asyncio/__init__.py": "",
+  "caproto/asyncio/client.py":
+    "import stub_log\n\nclass PV:\n    def __init__(self, name):\n        self.name = name\n\n    async def write(self, data, *, wait=True):\n        return stub_log.log('asyncio.PV.write', self.name, data)\n",
+};
+const TANGO_STUB = [
+  "import stub_log",
+  "",
+  "class DeviceProxy:",
+  "    def __init__(self, dev_name):",
+  "        self._dev = dev_name",
+  "    def dev_name(self):",
+  "        return self._dev",
+  "    def write_attribute(self, attr_name, value, wait=None):",
+  "        return stub_log.log('write_attribute', attr_name, value)",
+  "    def write_attributes(self, name_val, wait=None):",
+  "        return stub_log.log('write_attributes', None, name_val)",
+  "    def write_attribute_asynch(self, attr_name, value, cb=None):",
+  "        return stub_log.log('write_attribute_asynch', attr_name, value)",
+  "    def write_read_attribute(self, attr_name, value):",
+  "        return stub_log.log('write_read_attribute', attr_name, value)",
+  "    def command_inout(self, cmd_name, cmd_param=None):",
+  "        return stub_log.log('command_inout', cmd_name, cmd_param)",
+  "",
+  "class AttributeProxy:",
+  "    def __init__(self, full_name):",
+  "        self._dev, _, self._name = full_name.rpartition('/')",
+  "    def name(self):",
+  "        return self._name",
+  "    def get_device_proxy(self):",
+  "        return DeviceProxy(self._dev)",
+  "    def write(self, value):",
+  "        return stub_log.log('AttributeProxy.write', self._name, value)",
+  "    def write_read(self, value):",
+  "        return stub_log.log('AttributeProxy.write_read', self._name, value)",
+  "",
+].join("\n");
+
+/** Calls each write, records the PermissionErrors it raises and what reached the stubs. */
+const TRY_EACH = [
+  "import asyncio, stub_log",
+  "refused = []",
+  "def attempt(label, call):",
+  "    try:",
+  "        out = call()",
+  "        if asyncio.iscoroutine(out):",
+  "            asyncio.run(out)",
+  "    except PermissionError as err:",
+  "        refused.append([label, str(err)])",
+].join("\n");
+
+const CAPROTO_CALLS = [
+  "from caproto.sync.client import write",
+  "from caproto.threading.client import PV as ThreadPV",
+  "from caproto.asyncio.client import PV as AsyncPV",
+  "from caproto.threading import pyepics_compat as compat",
+];
+const TANGO_CALLS = (mod: string) => [`import ${mod} as tg`, "dev = tg.DeviceProxy('sys/tg_test/1')", "attr = tg.AttributeProxy('sys/tg_test/1/ampli')"];
+
+describe("pyfleet_harness.py guard for caproto and Tango (stub modules on PYTHONPATH)", () => {
+  let stubDir: string;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    stubDir = join(dir, "stubs");
+    const fs = await import("node:fs/promises");
+    const files = { ...STUBS, "tango/__init__.py": TANGO_STUB, "PyTango/__init__.py": TANGO_STUB };
+    for (const [rel, text] of Object.entries(files)) {
+      await fs.mkdir(join(stubDir, rel, ".."), { recursive: true });
+      await writeFile(join(stubDir, rel), text);
+    }
+    env = { ...process.env, PYTHONPATH: stubDir };
+  });
+
+  it("refuses every caproto write entry point in read-only mode, and none reaches the library", async () => {
+    const code = [
+      TRY_EACH,
+      ...CAPROTO_CALLS,
+      "attempt('sync.write', lambda: write('CA:1', 1))",
+      "attempt('threading.PV.write', lambda: ThreadPV('CA:2').write(2))",
+      "attempt('asyncio.PV.write', lambda: AsyncPV('CA:3').write(3))",
+      "attempt('compat.PV.put', lambda: compat.PV('CA:4').put(4))",
+      "attempt('compat.caput', lambda: compat.caput('CA:5', 5))",
+      "results = {'refused': refused, 'written': stub_log.WRITTEN}",
+    ].join("\n");
+    const { report } = await run(code, [], undefined, env);
+    expect(report.results).toEqual({
+      refused: [
+        ["sync.write", "caproto.sync.client.write(CA:1) refused: control-system writes are not allowed in read_only mode"],
+        ["threading.PV.write", "caproto.threading.PV.write(CA:2) refused: control-system writes are not allowed in read_only mode"],
+        ["asyncio.PV.write", "caproto.asyncio.PV.write(CA:3) refused: control-system writes are not allowed in read_only mode"],
+        ["compat.PV.put", "caproto.pyepics_compat.PV.put(CA:4) refused: control-system writes are not allowed in read_only mode"],
+        ["compat.caput", "caproto.pyepics_compat.caput(CA:5) refused: control-system writes are not allowed in read_only mode"],
+      ],
+      written: [],
+    });
+    expect(report.error).toMatchObject({ ename: "PermissionError", category: "policy", code: "WRITE_IN_READ_ONLY" });
+    // uncaught, the refusal itself is the reported error
+    const uncaught = await run("from caproto.threading.client import PV\nPV('CA:9').write(9)", [], undefined, env);
+    expect(uncaught.report.error).toMatchObject({ ename: "PermissionError", category: "policy", code: "WRITE_IN_READ_ONLY" });
+    expect(uncaught.report.error?.evalue).toContain("caproto.threading.PV.write(CA:9)");
+  });
+
+  it("records caproto writes in order in a dry run and performs none", async () => {
+    const code = [
+      "import asyncio, stub_log",
+      ...CAPROTO_CALLS,
+      "write('CA:1', 1)",
+      "ThreadPV('CA:2').write([2, 3])",
+      "asyncio.run(AsyncPV('CA:3').write('three'))",
+      "compat.PV('CA:4').put(4.5)",
+      "r = compat.caput('CA:5', 5)",
+      "results = {'caput': r, 'written': stub_log.WRITTEN}",
+    ].join("\n");
+    const { report } = await run(code, ["--dry-run"], undefined, env);
+    expect(report.error).toBeNull();
+    expect(report.results).toEqual({ caput: 1, written: [] });
+    expect(report.recorded_writes).toEqual([
+      { pv: "CA:1", value: 1, api: "caproto.sync.client.write", order: 1 },
+      { pv: "CA:2", value: [2, 3], api: "caproto.threading.PV.write", order: 2 },
+      { pv: "CA:3", value: "three", api: "caproto.asyncio.PV.write", order: 3 },
+      { pv: "CA:4", value: 4.5, api: "caproto.pyepics_compat.PV.put", order: 4 },
+      { pv: "CA:5", value: 5, api: "caproto.pyepics_compat.caput", order: 5 },
+    ]);
+  });
+
+  for (const mod of ["tango", "PyTango"]) {
+    it(`refuses every ${mod} write entry point in read-only mode, and none reaches the library`, async () => {
+      const code = [
+        TRY_EACH,
+        ...TANGO_CALLS(mod),
+        "attempt('write_attribute', lambda: dev.write_attribute('ampli', 1.5))",
+        "attempt('write_attributes', lambda: dev.write_attributes([('ampli', 2.0)]))",
+        "attempt('write_attribute_asynch', lambda: dev.write_attribute_asynch('ampli', 3))",
+        "attempt('write_read_attribute', lambda: dev.write_read_attribute('ampli', 4))",
+        "attempt('command_inout', lambda: dev.command_inout('SwitchStates', 1))",
+        "attempt('AttributeProxy.write', lambda: attr.write(5))",
+        "attempt('AttributeProxy.write_read', lambda: attr.write_read(6))",
+        "results = {'refused': [label for label, _ in refused], 'apis': [m.split('(')[0] for _, m in refused], 'written': stub_log.WRITTEN}",
+      ].join("\n");
+      const { report } = await run(code, [], undefined, env);
+      expect(report.results).toEqual({
+        refused: ["write_attribute", "write_attributes", "write_attribute_asynch", "write_read_attribute", "command_inout", "AttributeProxy.write", "AttributeProxy.write_read"],
+        apis: [
+          `${mod}.DeviceProxy.write_attribute`,
+          `${mod}.DeviceProxy.write_attributes`,
+          `${mod}.DeviceProxy.write_attribute_asynch`,
+          `${mod}.DeviceProxy.write_read_attribute`,
+          `${mod}.DeviceProxy.command_inout`,
+          `${mod}.AttributeProxy.write`,
+          `${mod}.AttributeProxy.write_read`,
+        ],
+        written: [],
+      });
+      expect(report.error).toMatchObject({ ename: "PermissionError", category: "policy", code: "WRITE_IN_READ_ONLY" });
+    });
+
+    it(`records ${mod} writes in order in a dry run and performs none`, async () => {
+      const code = [
+        "import stub_log",
+        ...TANGO_CALLS(mod),
+        "dev.write_attribute('ampli', 1.5)",
+        "dev.write_attributes([('ampli', 2.0), ('freq', 3)])",
+        "dev.write_attribute_asynch('ampli', 3)",
+        "dev.write_read_attribute('ampli', 4)",
+        "dev.command_inout('SwitchStates', 1)",
+        "attr.write(5)",
+        "attr.write_read(6)",
+        "results = {'written': stub_log.WRITTEN}",
+      ].join("\n");
+      const { report } = await run(code, ["--dry-run"], undefined, env);
+      expect(report.error).toBeNull();
+      expect(report.results).toEqual({ written: [] });
+      expect(report.recorded_writes).toEqual([
+        { pv: "sys/tg_test/1/ampli", value: 1.5, api: `${mod}.DeviceProxy.write_attribute`, order: 1 },
+        { pv: "sys/tg_test/1/ampli", value: 2.0, api: `${mod}.DeviceProxy.write_attributes`, order: 2 },
+        { pv: "sys/tg_test/1/freq", value: 3, api: `${mod}.DeviceProxy.write_attributes`, order: 3 },
+        { pv: "sys/tg_test/1/ampli", value: 3, api: `${mod}.DeviceProxy.write_attribute_asynch`, order: 4 },
+        { pv: "sys/tg_test/1/ampli", value: 4, api: `${mod}.DeviceProxy.write_read_attribute`, order: 5 },
+        { pv: "sys/tg_test/1/SwitchStates", value: 1, api: `${mod}.DeviceProxy.command_inout`, order: 6 },
+        { pv: "sys/tg_test/1/ampli", value: 5, api: `${mod}.AttributeProxy.write`, order: 7 },
+        { pv: "sys/tg_test/1/ampli", value: 6, api: `${mod}.AttributeProxy.write_read`, order: 8 },
+      ]);
+    });
+  }
 });

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  AnalysisResultSchema,
   type Attempt,
   codeHash,
   type ExecutionOutcome,
@@ -120,6 +121,29 @@ describe("FileArtifactStore", () => {
     execFileSync("/usr/bin/python3", ["-c", "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))", a2.notebookPath], {
       env: { ...process.env, NBFORMAT_VALIDATOR: "jsonschema" },
     });
+  });
+
+  it("writes attempts/<NN>/analysis.json with the attempt's analysis, and none for an attempt without one", async () => {
+    const store = new FileArtifactStore({ root, clock });
+    const req = request();
+    const folder = await store.initRun({ runId: "run-an", request: req, createdAt: CREATED });
+    const analysis = AnalysisResultSchema.parse({
+      passed: true,
+      severity: "warning",
+      findings: [{ rule: "epics-write", level: "warn", line: 2, column: 0, snippet: "epics.caput('X:Y', 1)", message: "writes X:Y" }],
+      pv_writes: [{ pv: "X:Y", line: 2, column: 0, api: "epics.caput" }],
+      pv_reads: [{ pv: null, line: 1, column: 4, api: "epics.caget", dynamic: true }],
+      execution_mode: "write_access",
+      needs_approval: true,
+      reasoning: "writes one PV",
+      results_keys: ["n"],
+      analyzer_version: "test-1",
+      duration_ms: 3.5,
+    });
+    const withAnalysis = await store.saveAttempt({ folder, request: req, attempt: { ...attempt(1), analysis }, stage: "static_analysis_failed" });
+    expect(JSON.parse(await readFile(join(withAnalysis.attemptDir, "analysis.json"), "utf8"))).toEqual(analysis);
+    const without = await store.saveAttempt({ folder, request: req, attempt: attempt(2, outcome(0)), stage: "execution_succeeded" });
+    expect(existsSync(join(without.attemptDir, "analysis.json"))).toBe(false);
   });
 
   it("writes the final notebook, results, figures copied from the attempt folder and metadata", async () => {

@@ -33,7 +33,8 @@ export async function startWorker(args: WorkerArgs, opts: StartWorkerOptions): P
     ...(args.concurrency ? { concurrency: args.concurrency } : {}),
     logger: opts.logger,
     observer: metrics.observer,
-    build: opts.build ?? realPipelineBuilder(opts.env ?? process.env),
+    // A generate worker checks its LLM settings now, not on the first `--task` run.
+    build: opts.build ?? realPipelineBuilder(opts.env ?? process.env, { servesGenerate: args.stages.includes("generate") }),
   });
   metrics.bind(fleet, built);
   let http: Awaited<ReturnType<typeof startHealthServer>>;

@@ -1,8 +1,8 @@
 import type { CodeGenerator, GeneratedCode, GenerateInput } from "@pyfleet/core";
 
 /**
- * Builds the real generator on first use, so a fleet without an LLM configured still serves
- * provided-code runs; a `--task` run then fails with the generator's `LLM_CONFIG` error.
+ * Builds the real generator on first use, so processes that do not serve the generate stage
+ * (producer, approver, analyze and execute workers) start without an LLM configured.
  */
 export class LazyGenerator implements CodeGenerator {
   private inner: CodeGenerator | null = null;

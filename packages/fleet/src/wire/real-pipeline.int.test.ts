@@ -42,4 +42,22 @@ describe("realPipelineBuilder (real Redis, fake OpenAI server, local Python)", (
     // Rules left at their default stay forbidden.
     expect(system).toContain("No subprocesses or shell");
   });
+
+  it("serving generate: a missing key and base URL fail the build with LLM_CONFIG naming what to set", async () => {
+    fx = await createRedisFixture("wire-llm");
+    const env = testEnv(fx.prefix, { OPENAI_BASE_URL: "", OPENAI_API_KEY: "" });
+    const config = testConfig(env);
+    config.models.python_code_generator.base_url = "";
+    const build = realPipelineBuilder(env, { servesGenerate: true });
+    const err = await createFleet(config, { stages: ["generate"], logger: silentLogger(), build }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: "LLM_CONFIG", category: "configuration" });
+    expect((err as Error).message).toContain("set OPENAI_API_KEY");
+    expect((err as Error).message).toContain("models.python_code_generator.base_url");
+    // Without the generate stage the same environment builds (provided-code runs need no model).
+    ({ fleet } = await createFleet(config, { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    expect(fleet.queues).toEqual(["analyze"]);
+  });
 });

@@ -29,13 +29,25 @@ const noKeysVerifier: ApprovalVerifier = {
   },
 };
 
+export interface RealPipelineOptions {
+  /**
+   * The process serves the generate stage: build the LLM client while building the pipeline,
+   * so a missing key and base URL stop start-up with `LLM_CONFIG` instead of failing the first
+   * `--task` run. Otherwise the client is built on first use (provided-code runs need no model).
+   */
+  servesGenerate?: boolean;
+}
+
 /**
  * The production wiring: plain-Redis (or official) checkpointer, tree-sitter analyzer, OpenAI
- * generator (built lazily), executors of the configured backends, file artifact store, and the
- * approval store, verifier and write guard on the same Redis.
+ * generator (eager when the process serves generate, else lazy), executors of the configured
+ * backends, file artifact store, and the approval store, verifier and write guard on the same Redis.
  */
-export function realPipelineBuilder(env: Env = process.env): PipelineBuilder<PyfleetConfig> {
+export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOptions = {}): PipelineBuilder<PyfleetConfig> {
   return async ({ config, redis, keys, events, logger, clock, modes }): Promise<BuiltPipeline> => {
+    const makeGenerator = () => OpenAICodeGenerator.create(generatorOptionsFromConfig(config), env, { logger });
+    // Before anything is opened, so a configuration error leaves nothing to close.
+    const generator = opts.servesGenerate ? makeGenerator() : new LazyGenerator(makeGenerator);
     const checkpointer = await createCheckpointer({ type: config.checkpointer.type, redis, url: config.redis.url, prefix: keys.checkpointPrefix });
     const audit = new AuditLog(redis, keys, clock);
     const hasKeys = Boolean(env[config.approver.signing_keys_env]);
@@ -57,7 +69,7 @@ export function realPipelineBuilder(env: Env = process.env): PipelineBuilder<Pyf
     );
     const executors = createExecutorRegistry(config, { env, logger });
     const deps: PipelineDeps = {
-      generator: new LazyGenerator(() => OpenAICodeGenerator.create(generatorOptionsFromConfig(config), env, { logger })),
+      generator,
       analyzer: createAnalyzer(config),
       executors,
       artifacts: new FileArtifactStore({

@@ -103,4 +103,24 @@ describe("examples against a running fleet", () => {
     expect(out.statistics?.mean as number).toBeCloseTo(10.222, 2);
     expect(out.figures).toHaveLength(1);
   });
+
+  it("python_executor.ainvoke honours configurable thread_id, checkpoint_ns and execution_method", async () => {
+    const service = getRegistry().getService("python_executor");
+    const thread = `conversation-${randomBytes(4).toString("hex")}`;
+    const request = { user_query: "q", task_objective: "double it", code: "results = {'v': 2 * 21}" };
+    const done = await service.ainvoke(request, { configurable: { thread_id: thread, checkpoint_ns: "capability-a", execution_method: "local" } });
+    expect(done.execution_result.results).toEqual({ v: 42 });
+    expect(await fleet.get(done.runId)).toMatchObject({ threadId: thread, checkpointNs: "capability-a", status: "completed" });
+
+    // No Jupyter server answers in this test: asking for the container backend must reach the
+    // executor (and fail there as infrastructure), not silently run on the configured backend.
+    const failed = await service
+      .ainvoke(request, { configurable: { thread_id: `${thread}-b`, checkpoint_ns: "capability-b", execution_method: "container" } })
+      .catch((e: unknown) => e);
+    expect(failed).toMatchObject({ name: "PyfleetError", details: { status: "failed" } });
+    const runId = (failed as { details: { runId: string } }).details.runId;
+    const rec = await fleet.get(runId);
+    expect(rec).toMatchObject({ threadId: `${thread}-b`, checkpointNs: "capability-b", status: "failed" });
+    expect(rec?.error?.category).toBe("infrastructure");
+  }, 120_000);
 });

@@ -66,6 +66,15 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
     return { status: r.status, body: (await r.json()) as any };
   };
 
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const r = await fetch(`${approver.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+
   it("approve: the write runs once on the write executor (dry-run recorder) and everything is audited", async () => {
     const { runId, approvalId } = await parked(WRITE(0.5));
     const res = await decide(approvalId, "alice-token-0001", { decision: "approve", codeHash: codeHash(WRITE(0.5)), reason: "limits checked" });
@@ -135,6 +144,42 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
     expect((await approver.store.get(b.approvalId))?.status).toBe("cancelled");
     const after = await decide(b.approvalId, "alice-token-0001", { decision: "approve", codeHash: codeHash(WRITE(8)), reason: "x" });
     expect(after.status).toBe(409);
+  });
+
+  it("a write that finds its marker taken ends outcome_unknown, is listed over HTTP and reconciled by an admin", async () => {
+    const { runId, approvalId } = await parked(WRITE(9));
+    // An earlier executor took the marker and died before recording the outcome.
+    const marker = { runId, attempt: 1, codeHash: codeHash(WRITE(9)), workerId: "dead-host:1", startedAt: new Date().toISOString(), outcome: "running" };
+    await fx.redis.set(keys.execMarker(runId, 1), JSON.stringify(marker));
+    expect((await decide(approvalId, "alice-token-0001", { decision: "approve", codeHash: codeHash(WRITE(9)), reason: "ok" })).status).toBe(200);
+    const unknown = await waitForStatus((id) => fleet.get(id), runId, ["outcome_unknown", "completed", "failed"]);
+    expect(unknown.status).toBe("outcome_unknown");
+    expect((await fleet.details(runId))?.final?.result?.recorded_writes ?? []).toEqual([]);
+
+    const listed = await call("GET", "/v1/runs?status=outcome_unknown", "alice-token-0001");
+    expect(listed.status).toBe(200);
+    expect(listed.body.runs.map((r: { runId: string; status: string }) => [r.runId, r.status])).toEqual([[runId, "outcome_unknown"]]);
+    expect(listed.body.nextCursor).toBeNull();
+
+    const note = "readback of SR:C01:HCM shows 9";
+    const refused = await call("POST", `/v1/runs/${runId}/reconcile`, "alice-token-0001", { outcome: "succeeded", note });
+    expect(refused.status).toBe(403);
+    const settled = await call("POST", `/v1/runs/${runId}/reconcile`, "bob-token-00001", { outcome: "succeeded", note });
+    expect(settled).toEqual({ status: 200, body: { runId, status: "completed" } });
+    const after = await call("GET", `/v1/runs/${runId}`, "alice-token-0001");
+    expect(after.body.run).toMatchObject({ status: "completed", reconciliation: { outcome: "succeeded", note, by: "bob" } });
+    expect((await call("GET", "/v1/runs?status=outcome_unknown", "bob-token-00001")).body.runs).toEqual([]);
+    const again = await call("POST", `/v1/runs/${runId}/reconcile`, "bob-token-00001", { outcome: "failed", note: "changed my mind" });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe("RUN_NOT_RECONCILABLE");
+
+    const audit = new AuditLog(fx.redis, keys);
+    const entries = (await audit.tail(200)).filter((e) => e.data.runId === runId);
+    expect(entries.map((e) => e.type)).toEqual(["approval.requested", "approval.decision", "signature.checked", "write.duplicate_refused", "run.reconciled"]);
+    expect(entries.at(-1)?.data).toMatchObject({ outcome: "succeeded", note, identity: "bob" });
+    // The code never ran: the marker is the dead executor's, untouched.
+    expect(JSON.parse((await fx.redis.get(keys.execMarker(runId, 1))) as string)).toEqual(marker);
+    expect(await audit.verify()).toMatchObject({ ok: true });
   });
 
   it("forged or stale decisions sent straight into resume never run the code", async () => {

@@ -1,3 +1,5 @@
+import { RUN_STATUSES } from "@pyfleet/core";
+
 /** The approver's OpenAPI 3.1 description (served at /openapi.json). */
 export function openApiDocument() {
   const error = { $ref: "#/components/schemas/Error" };
@@ -61,6 +63,18 @@ export function openApiDocument() {
         },
       },
       "/v1/approvals/events": { get: { summary: "Server-sent events: pending and decided approvals (viewer)", responses: { "200": { description: "text/event-stream" } } } },
+      "/v1/me": { get: { summary: "The identity and roles of the bearer token (viewer)", responses: { "200": { description: "{ identity, roles }" }, ...errors(401, 403) } } },
+      "/v1/runs": {
+        get: {
+          summary: "List run records newest first (viewer); status=outcome_unknown lists the runs an admin must reconcile",
+          parameters: [
+            { name: "status", in: "query", schema: { enum: [...RUN_STATUSES] } },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
+            { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
+          ],
+          responses: { "200": { description: "{ runs, nextCursor }" }, ...errors(400, 401, 403) },
+        },
+      },
       "/v1/runs/{id}": {
         get: { summary: "The run record of an approval's run: status, error, result summary (viewer)", responses: { "200": { description: "the run" }, ...errors(401, 403, 404) } },
       },

@@ -1,4 +1,4 @@
-import { codeHash, type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { codeHash, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
 import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
@@ -31,7 +31,10 @@ describe("approver web page (real Chromium, real fleet)", () => {
       logger: silentLogger(),
       host: "127.0.0.1",
       port: 0,
-      extraTokens: [{ sha256: hashToken("web-token-123"), identity: "alice", roles: ["approver"] }],
+      extraTokens: [
+        { sha256: hashToken("web-token-123"), identity: "alice", roles: ["approver"] },
+        { sha256: hashToken("admin-token-123"), identity: "root", roles: ["admin"] },
+      ],
     });
   }, 60_000);
   afterAll(async () => {
@@ -73,6 +76,49 @@ describe("approver web page (real Chromium, real fleet)", () => {
       const run = await waitForStatus((id) => fleet.get(id), runId, "completed");
       expect(run.mode).toBe("write_access");
       expect((await fleet.details(runId))?.final?.result?.recorded_writes).toMatchObject([{ pv: "SR:C01:HCM", value: 0.5 }]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("lists outcome_unknown runs to admins only and records a reconciliation from the page", async () => {
+    const code = CODE.replace("0.5", "0.7");
+    const { runId } = await fleet.submit({ user_query: "set it", task_objective: "Set corrector again", code, dry_run: true }, { requester: "carol" });
+    const parked = await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval");
+    // An earlier executor took the write marker and died: the approved run must not write again.
+    const marker = { runId, attempt: 1, codeHash: codeHash(code), workerId: "dead-host:1", startedAt: new Date().toISOString(), outcome: "running" };
+    await fx.redis.set(new RedisKeys(fx.prefix).execMarker(runId, 1), JSON.stringify(marker));
+    const r = await fetch(`${approver.url}/v1/approvals/${parked.approvalId}/decision`, {
+      method: "POST",
+      headers: { authorization: "Bearer web-token-123", "content-type": "application/json" },
+      body: JSON.stringify({ decision: "approve", codeHash: codeHash(code), reason: "ok" }),
+    });
+    expect(r.status).toBe(200);
+    await waitForStatus((id) => fleet.get(id), runId, "outcome_unknown");
+
+    const { browser, close } = await launchBrowser();
+    try {
+      const approverTab = await browser.newPage();
+      await approverTab.goto(approver.url);
+      await approverTab.fill("#token", "web-token-123");
+      await approverTab.click("#signin-form button");
+      await approverTab.waitForSelector("#who:has-text('alice')");
+      expect(await approverTab.isHidden("#reconcile-pane")).toBe(true);
+
+      const page = await browser.newPage();
+      await page.goto(approver.url);
+      await page.fill("#token", "admin-token-123");
+      await page.click("#signin-form button");
+      const row = `#unknown tr[data-id="${runId}"]`;
+      await page.waitForSelector(`${row}:has-text('Set corrector again')`);
+      await page.click(`${row} button`);
+      expect((await fleet.get(runId))?.status).toBe("outcome_unknown");
+      await page.selectOption(`${row} select`, "failed");
+      await page.fill(`${row} input[name=note]`, "readback still shows the old value");
+      await page.click(`${row} button`);
+      await page.waitForSelector("#rc-msg:has-text('is now failed')");
+      await page.waitForSelector("#rc-empty:visible");
+      expect(await fleet.get(runId)).toMatchObject({ status: "failed", reconciliation: { outcome: "failed", by: "root" } });
     } finally {
       await close();
     }

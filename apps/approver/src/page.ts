@@ -3,6 +3,7 @@
  * bearer token (kept in sessionStorage), lists pending approvals, shows one with highlighted
  * code and findings beside their lines, and posts approve / reject quoting the code hash.
  * Live updates come from /v1/approvals/events read with fetch (so the token stays in a header).
+ * Admins also see the runs in `outcome_unknown` and record what they found on the machine.
  */
 export function approverPage(): string {
   return `<!doctype html>
@@ -22,6 +23,12 @@ export function approverPage(): string {
     <div id="list-pane"><h2>Pending <span id="count"></span></h2>
       <table id="pending"><thead><tr><th>Task</th><th>Mode</th><th>PV writes</th><th>Age</th><th>Expires</th></tr></thead><tbody></tbody></table>
       <p id="empty" class="muted">Nothing waits for you.</p>
+      <div id="reconcile-pane" hidden><h2>Needs reconciliation <span id="rc-count"></span></h2>
+        <p class="muted">A write executor stopped mid-run: nobody knows whether these writes happened, and pyfleet will not run them again.
+        Check the machine, then record what you found.</p>
+        <table id="unknown"><thead><tr><th>Task</th><th>Run</th><th>Since</th><th>Outcome</th></tr></thead><tbody></tbody></table>
+        <p id="rc-empty" class="muted">No run needs reconciliation.</p><p id="rc-msg" class="msg"></p>
+      </div>
     </div>
     <div id="detail" hidden>
       <h2 id="d-task"></h2>
@@ -63,7 +70,8 @@ pre.code .flag{background:#4a1d1d}.kw{color:#ff7b72}.str{color:#a5d6ff}.com{colo
 button{padding:.4rem .9rem;border-radius:4px;border:1px solid #99a;background:#fff;cursor:pointer}
 button.ok{background:#1a7f37;color:#fff;border-color:#1a7f37}button.no{background:#b42318;color:#fff;border-color:#b42318}
 form#decide label{display:block;margin:.4rem 0}form#decide input[type=text],form#decide input:not([type]){width:100%}
-.msg{font-weight:600}.reason{background:#fff8e1;padding:.4rem}`;
+.msg{font-weight:600}.reason{background:#fff8e1;padding:.4rem}
+#reconcile-pane{margin-top:1.5rem}#unknown tbody tr{cursor:default}#unknown form{display:flex;gap:.3rem;flex-wrap:wrap}#unknown input{flex:1;min-width:8rem}`;
 
 const JS = `
 const $=(id)=>document.getElementById(id);
@@ -77,8 +85,21 @@ function hl(line){let out='';const re=/(#.*$)|('(?:[^'\\\\]|\\\\.)*'|"(?:[^"\\\\
  while((m=re.exec(line))){out+=esc(line.slice(last,m.index)).replace(KW,'<span class="kw">$1</span>');
   out+=m[1]?'<span class="com">'+esc(m[1])+'</span>':m[2]?'<span class="str">'+esc(m[2])+'</span>':'<span class="num">'+esc(m[3])+'</span>';last=re.lastIndex;}
  return out+esc(line.slice(last)).replace(KW,'<span class="kw">$1</span>');}
-async function signin(t){token=t;try{const r=await api('/v1/approvals?status=pending');sessionStorage.setItem('pyfleet-token',t);
- $('signin').hidden=true;$('app').hidden=false;$('signout').hidden=false;render(r.approvals);listen();}catch(e){$('signin-err').textContent=e.message;token='';}}
+let admin=false;
+async function signin(t){token=t;try{const r=await api('/v1/approvals?status=pending');const me=await api('/v1/me');sessionStorage.setItem('pyfleet-token',t);
+ $('signin').hidden=true;$('app').hidden=false;$('signout').hidden=false;$('who').textContent=me.identity+' ('+me.roles.join(', ')+')';
+ admin=me.roles.includes('admin');$('reconcile-pane').hidden=!admin;render(r.approvals);listen();if(admin)unknownRuns();}catch(e){$('signin-err').textContent=e.message;token='';}}
+async function unknownRuns(){const {runs}=await api('/v1/runs?status=outcome_unknown&limit=100');const tb=document.querySelector('#unknown tbody');
+ const keep=new Set(runs.map(r=>r.runId));for(const tr of [...tb.rows])if(!keep.has(tr.dataset.id))tr.remove();
+ for(const r of runs){if(tb.querySelector('tr[data-id="'+CSS.escape(r.runId)+'"]'))continue;const tr=document.createElement('tr');tr.dataset.id=r.runId;
+  tr.innerHTML='<td>'+esc(r.task)+'</td><td><code>'+esc(r.runId)+'</code></td><td>'+age(r.updatedAt)+'</td><td><form><select name="outcome"><option value="succeeded">write happened (succeeded)</option><option value="failed">write did not happen (failed)</option></select>'
+   +'<input name="note" required placeholder="what you checked"><button type="submit">Record</button></form></td>';
+  tr.querySelector('form').onsubmit=(e)=>{e.preventDefault();reconcile(r.runId,e.target);};tb.appendChild(tr);}
+ $('rc-count').textContent='('+runs.length+')';$('rc-empty').hidden=runs.length>0;}
+async function reconcile(runId,form){const note=form.note.value.trim();if(!note){$('rc-msg').textContent='Say what you checked.';return;}
+ try{const r=await api('/v1/runs/'+encodeURIComponent(runId)+'/reconcile',{method:'POST',body:JSON.stringify({outcome:form.outcome.value,note})});
+  $('rc-msg').textContent='Run '+runId+' is now '+r.status+'.';await unknownRuns();}catch(e){$('rc-msg').textContent='Refused: '+e.message;}}
+setInterval(()=>{if(admin&&token)unknownRuns().catch(()=>{});},3000);
 function render(list){const tb=document.querySelector('#pending tbody');tb.innerHTML='';$('count').textContent='('+list.length+')';$('empty').hidden=list.length>0;
  for(const a of list){const tr=document.createElement('tr');tr.dataset.id=a.id;if(current&&current.id===a.id)tr.className='sel';
   tr.innerHTML='<td>'+esc(a.task)+'</td><td class="mode-'+a.executionMode+'">'+esc(a.executionMode)+'</td><td>'+esc(a.pvWrites.map(p=>p.pv||'(dynamic)').join(', '))+'</td><td>'+age(a.createdAt)+'</td><td>'+new Date(a.expiresAt).toLocaleTimeString()+'</td>';

@@ -99,6 +99,7 @@ describe("approver HTTP API", () => {
               error: null,
             }
           : null,
+      listRuns: async () => ({ runs: [], nextCursor: null }),
       reconcile: async (runId) => {
         if (runId === "unknown-run") throw new PyfleetError("NOT_FOUND", "run unknown-run does not exist");
         reconciled.push(runId);
@@ -190,6 +191,10 @@ describe("approver HTTP API", () => {
     expect((await call("GET", "/v1/runs/run-b")).status).toBe(401);
     expect((await call("GET", "/v1/runs/run-b", tokens.viewer)).body.run.status).toBe("awaiting_approval");
     expect((await call("GET", "/v1/runs/run-zzz", tokens.viewer)).status).toBe(404);
+    expect((await call("GET", "/v1/me", tokens.admin)).body).toEqual({ identity: "root", roles: ["admin"] });
+    expect((await call("GET", "/v1/runs?status=outcome_unknown")).status).toBe(401);
+    expect((await call("GET", "/v1/runs?status=bogus", tokens.viewer)).status).toBe(400);
+    expect((await call("GET", "/v1/runs?limit=0", tokens.viewer)).status).toBe(400);
     expect((await call("POST", "/v1/runs/run-b/reconcile", tokens.alice, { outcome: "succeeded", note: "checked" })).status).toBe(403);
     expect((await call("POST", "/v1/runs/run-b/reconcile", tokens.admin, { outcome: "maybe" })).status).toBe(400);
     expect((await call("POST", "/v1/runs/unknown-run/reconcile", tokens.admin, { outcome: "failed", note: "n" })).status).toBe(404);

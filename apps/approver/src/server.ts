@@ -1,4 +1,4 @@
-import { DecisionBodySchema, PyfleetError, parseOrThrow, type RunRecord, type RunStatus, type SignedDecision } from "@pyfleet/core";
+import { DecisionBodySchema, PyfleetError, parseOrThrow, RUN_STATUSES, type RunRecord, type RunStatus, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord, ApprovalStore, ApproverIdentity, AuditLog } from "@pyfleet/fleet";
 import { approvalSummary } from "@pyfleet/fleet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from "fastify";
@@ -21,6 +21,8 @@ export interface ApproverDeps {
   release(record: ApprovalRecord, decision: SignedDecision): Promise<void>;
   /** The run record (status, error, result summary) of a run, or null. */
   getRun(runId: string): Promise<RunRecord | null>;
+  /** Run records newest first, optionally of one status (`Fleet.list`); without it GET /v1/runs is not served. */
+  listRuns?(opts: { status?: RunStatus; limit: number; cursor: string | null }): Promise<{ runs: RunRecord[]; nextCursor: string | null }>;
   /** Settles a run in `outcome_unknown` after a human checked the machine. */
   reconcile(
     runId: string,
@@ -36,6 +38,13 @@ const ListQuery = z.object({
   status: z.enum(["pending", "approved", "rejected", "expired", "cancelled"]).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
+const RunListQuery = z
+  .object({
+    status: z.enum(RUN_STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
 const ReconcileBody = z
   .object({
     outcome: z.enum(["succeeded", "failed"]),
@@ -102,6 +111,23 @@ export function createApproverServer(deps: ApproverDeps): FastifyInstance {
     }
     return { approval: approvalSummary(record), released: released !== null };
   });
+
+  // Who the token belongs to: the page shows the reconciliation list only to admins.
+  app.get("/v1/me", async (req) => {
+    const who = require(req, "viewer");
+    return { identity: who.id, roles: who.roles };
+  });
+
+  // Viewer, like GET /v1/runs/:id: a list shows the same records. Admins use it with
+  // status=outcome_unknown to find the runs they must reconcile.
+  const { listRuns } = deps;
+  if (listRuns) {
+    app.get("/v1/runs", async (req) => {
+      require(req, "viewer");
+      const q = parseOrThrow(RunListQuery, req.query, "query");
+      return listRuns({ limit: q.limit, cursor: q.cursor ?? null, ...(q.status ? { status: q.status } : {}) });
+    });
+  }
 
   app.get<{ Params: { id: string } }>("/v1/runs/:id", async (req) => {
     require(req, "viewer");

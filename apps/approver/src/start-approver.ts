@@ -87,6 +87,7 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
       await fleet.resumeRun(rec.runId, decision);
     },
     getRun: (runId) => fleet.get(runId),
+    listRuns: (q) => fleet.list(q),
     reconcile: (runId, input, who) => reconciler.reconcile(runId, input, who.id),
     metrics,
     logger,

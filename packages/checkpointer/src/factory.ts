@@ -48,6 +48,11 @@ export async function loadedModules(redis: RedisClient): Promise<string[]> {
   } catch {
     return [];
   }
+  return moduleNames(reply);
+}
+
+/** Module names from a `MODULE LIST` reply (one `[name, <name>, ver, <n>, …]` array per module). */
+export function moduleNames(reply: unknown): string[] {
   if (!Array.isArray(reply)) return [];
   return reply.flatMap((entry: unknown) => {
     if (!Array.isArray(entry)) return [];
@@ -103,9 +108,19 @@ export async function createCheckpointer(opts: CreateCheckpointerOptions): Promi
 
 async function resolveKind(opts: CreateCheckpointerOptions): Promise<CheckpointerKind> {
   if (opts.type === "redis") return "redis";
-  const missing = missingModules(await loadedModules(opts.redis));
+  return chooseCheckpointer(opts.type, await loadedModules(opts.redis));
+}
+
+/**
+ * The saver for `type` on a server with `modules` loaded: the official one when both of its
+ * modules are there (`auto`, `redis-stack`), else the plain one (`auto`).
+ * @throws PyfleetError CONFIG_INVALID for `redis-stack` without the modules.
+ */
+export function chooseCheckpointer(type: CheckpointerType, modules: string[]): CheckpointerKind {
+  if (type === "redis") return "redis";
+  const missing = missingModules(modules);
   if (missing.length === 0) return "redis-stack";
-  if (opts.type === "auto") return "redis";
+  if (type === "auto") return "redis";
   throw new PyfleetError(
     "CONFIG_INVALID",
     `checkpointer.type is redis-stack but the Redis server lacks the module${missing.length > 1 ? "s" : ""} ` +

@@ -9,7 +9,8 @@ const VERSION = (
 function help(io: CommandIO): void {
   io.out("pyfleet: generate, analyse, approve and run Python safely, as a fleet.\n");
   io.out("Usage: pyfleet <command> [options]\n\nCommands:");
-  for (const c of COMMANDS) io.out(`  ${c.name.join(" ")}`);
+  const width = Math.max(...COMMANDS.map((c) => c.name.join(" ").length)) + 2;
+  for (const c of COMMANDS) io.out(`  ${c.name.join(" ").padEnd(width)}${c.summary}`);
   io.out("\nOptions:\n  --help      show help (also after a command)\n  --version   print the version");
 }
 

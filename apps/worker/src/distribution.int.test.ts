@@ -104,7 +104,8 @@ describe("a fleet of worker processes on one Redis", () => {
 describe("graceful shutdown of a worker process", () => {
   it("finishes the in-flight run on SIGTERM, exits, and leaves queued work for the next worker", async () => {
     const fx = await createRedisFixture("drain");
-    const env = testEnv(fx.prefix);
+    // A worker serving generate needs an LLM endpoint configured to start; these provided-code runs never call it.
+    const env = testEnv(fx.prefix, { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" });
     const { fleet } = await createFleet(testConfig(env), { logger: silentLogger(), build: realPipelineBuilder(env) });
     try {
       const w = await spawnWorker(["--stage", "all", "--mode", "read_only", "--concurrency", "1"], env);

@@ -6,7 +6,11 @@ import type { Scope } from "./scopes.js";
 /** Receives one security finding. */
 export type Emit = (rule: SecurityRuleId, node: PyNode, message: string) => void;
 
-const SPAWN_MODULES = ["subprocess", "pty", "commands"];
+/**
+ * `multiprocessing` (and a process pool) counts too: a child started with the `spawn` or
+ * `forkserver` method is a fresh interpreter without the harness's read-only guard.
+ */
+const SPAWN_MODULES = ["subprocess", "pty", "commands", "multiprocessing", "concurrent.futures.ProcessPoolExecutor"];
 const NATIVE_MODULES = ["ctypes", "cffi"];
 const NETWORK_MODULES = ["socket", "urllib", "urllib2", "urllib3", "http.client", "requests", "httpx", "aiohttp", "ftplib", "smtplib", "telnetlib", "paramiko", "websocket", "websockets"];
 const OS_SPAWN = /^os\.(system|popen\d?|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?|fork|forkpty|startfile)$/;

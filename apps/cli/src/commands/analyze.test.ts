@@ -35,6 +35,12 @@ describe("pyfleet analyze", () => {
     expect(r.out.at(-1)).toMatch(/^PASS read.py: mode read_only, 0 writes, 1 read, no approval\./);
   });
 
+  it("prints a whole-file finding (no results dict) as file: without a line", async () => {
+    const r = await cli(["analyze", file("noresults.py", "x = 1\n")]);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toBe("noresults.py: results-missing no module-level `results` dict is assigned; the run will return no structured results [warn]");
+  });
+
   it("reports writes, mode and approval with the default policy", async () => {
     const r = await cli(["analyze", WRITES]);
     expect(r.code).toBe(0);

@@ -36,9 +36,9 @@ function options(path: string | null, io: CommandIO): AnalyzerOptions {
   return loadConfig({ file: path, env: io.env, cwd: io.cwd, onWarning: (w) => io.err(`warning: ${path}: ${w.path}: ${w.message}`) });
 }
 
-/** Human form: one `file:line:col rule message` line per finding, then the verdict. */
+/** Human form: one `file:line:col rule message` line per finding (`file:` for whole-file ones, line 0), then the verdict. */
 function printHuman(shown: string, r: AnalysisResult, io: CommandIO): void {
-  for (const f of r.findings) io.out(`${shown}:${f.line}:${f.column} ${f.rule} ${f.message} [${f.level}]`);
+  for (const f of r.findings) io.out(`${shown}:${f.line > 0 ? `${f.line}:${f.column}` : ""} ${f.rule} ${f.message} [${f.level}]`);
   const writes = r.pv_writes.length;
   const approval = r.needs_approval ? "approval required" : "no approval";
   io.out(

@@ -2,6 +2,7 @@ import type { ExecuteInput } from "@pyfleet/core";
 import { isPyfleetError } from "@pyfleet/core";
 import { type JupyterFixture, startJupyterFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { peakRetainedGrowth, RSS_PROBE_PY } from "../memory-probe.test-helpers.js";
 import { DEFAULT_EXECUTION_OPTIONS } from "../options.js";
 import { ContainerExecutor } from "./container-executor.js";
 import { makeServerSettings } from "./jupyter-settings.js";
@@ -131,9 +132,20 @@ describe("ContainerExecutor (real jupyter_server, pooled kernels)", () => {
     expect(after.some((id) => before.includes(id))).toBe(false);
   });
 
-  it("truncates 20 MB of output with a marker", async () => {
-    const outcome = await ro.execute(input("import sys\nline = 'y' * 1023 + '\\n'\nfor _ in range(20 * 1024):\n    sys.stdout.write(line)\nresults = {'done': 1}"));
-    expect(outcome.results).toEqual({ done: 1 });
+  it("truncates 20 MB of output with a marker and holds none of it in memory (worker or kernel)", async () => {
+    const { value: outcome, growthBytes } = await peakRetainedGrowth(() =>
+      ro.execute(
+        input(
+          `${RSS_PROBE_PY}\n` +
+            "line = 'y' * 1023 + '\\n'\nfor _ in range(20 * 1024):\n    sys.stdout.write(line)\nresults = {'done': 1, 'rss_growth': rss() - rss0}",
+        ),
+      ),
+    );
+    // kept whole, 20 MB of stream messages would be >= 20 MB here; the kernel-side cap sends
+    // ~64 KB (0.1-0.2 MB growth seen)
+    expect(growthBytes).toBeLessThan(5 * 2 ** 20);
+    expect(outcome.results?.rss_growth).toBeLessThan(8 * 2 ** 20);
+    expect(outcome.results).toMatchObject({ done: 1 });
     expect(outcome.stdoutTruncated).toBe(true);
     expect(outcome.stdout.length).toBeLessThan(64 * 1024 + 200);
     expect(outcome.stdout).toContain("[pyfleet: output truncated at 65536 bytes");

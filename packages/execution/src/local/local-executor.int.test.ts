@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { ExecuteInput } from "@pyfleet/core";
 import { isPyfleetError } from "@pyfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { peakRetainedGrowth, RSS_PROBE_PY } from "../memory-probe.test-helpers.js";
 import { DEFAULT_EXECUTION_OPTIONS } from "../options.js";
 import { resolveInterpreter } from "./interpreter.js";
 import { LocalExecutor } from "./local-executor.js";
@@ -69,16 +70,23 @@ describe("LocalExecutor (Debian /usr/bin/python3)", () => {
     expect(outcome.results).toEqual({ nofile: 256, as: 2048, cpu: 900 });
   });
 
-  it("truncates 20 MB of stdout with a marker and streams no more than the cap", async () => {
+  it("truncates 20 MB of stdout with a marker, streams no more than the cap and holds none of it in memory", async () => {
     let streamedBytes = 0;
-    const outcome = await executor.execute(
-      input("import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(20 * 1024):\n    sys.stdout.write(line)\nresults = {'done': True}", {
-        onOutput: (_s, t) => {
-          streamedBytes += Buffer.byteLength(t);
-        },
-      }),
+    const { value: outcome, growthBytes } = await peakRetainedGrowth(() =>
+      executor.execute(
+        input(`${RSS_PROBE_PY}\nline = 'x' * 1023 + '\\n'\nfor _ in range(20 * 1024):\n    sys.stdout.write(line)\nresults = {'done': True, 'rss_growth': rss() - rss0}`, {
+          onOutput: (_s, t) => {
+            streamedBytes += Buffer.byteLength(t);
+          },
+        }),
+      ),
     );
-    expect(outcome.results).toEqual({ done: true });
+    // the 20 MB pass through this process's pipe: kept whole they would be >= 20 MB (seen: ~40 MB
+    // with the cap lifted); dropped as they arrive, 4.5-7 MB was seen at the peak sample
+    expect(growthBytes).toBeLessThan(15 * 2 ** 20);
+    // and the harness does not buffer them in the Python process either
+    expect(outcome.results?.rss_growth).toBeLessThan(8 * 2 ** 20);
+    expect(outcome.results).toMatchObject({ done: true });
     expect(outcome.stdoutTruncated).toBe(true);
     expect(outcome.stdout.length).toBeLessThan(MAX + 200);
     expect(outcome.stdout).toMatch(/\[pyfleet: output truncated at 65536 bytes .*; 2090\d{4} more bytes dropped\]/);

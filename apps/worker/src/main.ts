@@ -22,6 +22,12 @@ export interface StartWorkerOptions {
   build?: PipelineBuilder<PyfleetConfig>;
   /** Host of the health server (default all interfaces). */
   metricsHost?: string;
+  /**
+   * Serving generate, refuse to start without an LLM endpoint (key or base URL), naming what to
+   * set. `pyfleet-worker` turns it on; `pyfleet dev` leaves it off so provided-code runs work
+   * without a model (a `--task` run then fails with the same `LLM_CONFIG` message).
+   */
+  requireLlm?: boolean;
 }
 
 /** Starts the queue workers of `args` and their health/metrics server. */
@@ -33,8 +39,7 @@ export async function startWorker(args: WorkerArgs, opts: StartWorkerOptions): P
     ...(args.concurrency ? { concurrency: args.concurrency } : {}),
     logger: opts.logger,
     observer: metrics.observer,
-    // A generate worker checks its LLM settings now, not on the first `--task` run.
-    build: opts.build ?? realPipelineBuilder(opts.env ?? process.env, { servesGenerate: args.stages.includes("generate") }),
+    build: opts.build ?? realPipelineBuilder(opts.env ?? process.env, { servesGenerate: Boolean(opts.requireLlm) && args.stages.includes("generate") }),
   });
   metrics.bind(fleet, built);
   let http: Awaited<ReturnType<typeof startHealthServer>>;
@@ -107,7 +112,8 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
   const logger = createLogger({ service: "worker", destination: process.stderr });
   let worker: RunningWorker;
   try {
-    worker = await startWorker(args, { config, logger, env: io.env });
+    // A generate worker checks its LLM settings now, not on the first `--task` run.
+    worker = await startWorker(args, { config, logger, env: io.env, requireLlm: true });
   } catch (err) {
     io.err(`pyfleet-worker: cannot start: ${err instanceof Error ? err.message : String(err)}`);
     return isPyfleetError(err) && err.category === "configuration" ? 2 : 1;

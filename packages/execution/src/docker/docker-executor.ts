@@ -40,7 +40,8 @@ const SIGKILL_EXIT = 137;
  * tmpfs work dir, memory/CPU/pids limits, no capabilities, non-root, no-new-privileges). Inputs
  * go in with `putArchive`; the shared harness runs the code; its report, and the files the code
  * left in the work dir (copied to `workDir`), come back on the demuxed stdout stream after a
- * per-run marker.
+ * per-run marker. Not `getArchive`: the work dir is a tmpfs, and the archive API reads the
+ * container's layer under the mount, not the tmpfs (moby/moby#22020, "corner cases" of docker cp).
  */
 export class DockerExecutor implements Executor {
   readonly method = "docker" as const;

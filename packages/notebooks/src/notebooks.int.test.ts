@@ -1,10 +1,9 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import { REPO_JUPYTER_DIR } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAttemptNotebook } from "./attempt-notebook.js";
 import { buildFinalNotebook } from "./final-notebook.js";
@@ -13,15 +12,9 @@ import type { KernelSpecInfo, Notebook } from "./nbformat.js";
 import { writeNotebook } from "./write.js";
 
 const run = promisify(execFile);
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const projectJupyter = join(repoRoot, "jupyter");
-const projectKernel = join(projectJupyter, "kernels", "python3-epics-readonly", "kernel.json");
-/** The project's read-only kernelspec when the repo ships it, else Debian's python3 kernel. */
-const useProjectKernel = existsSync(projectKernel);
-const debianKernel: KernelSpecInfo = { name: "python3", display_name: "Python 3", language: "python" };
-const kernel: KernelSpecInfo = useProjectKernel
-  ? { name: "python3-epics-readonly", display_name: "Python 3 (EPICS read-only)", language: "python" }
-  : debianKernel;
+/** The project's kernelspecs: notebooks name them and must execute on them. */
+const readOnlyKernel: KernelSpecInfo = { name: "python3-epics-readonly", display_name: "Python 3 (EPICS read-only)", language: "python" };
+const writeKernel: KernelSpecInfo = { name: "python3-epics-write", display_name: "Python 3 (EPICS, write access)", language: "python" };
 
 let dir: string;
 const env = () => ({
@@ -29,7 +22,7 @@ const env = () => ({
   NBFORMAT_VALIDATOR: "jsonschema",
   JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
   JUPYTER_CONFIG_DIR: join(dir, "config"),
-  ...(useProjectKernel ? { JUPYTER_PATH: projectJupyter } : {}),
+  JUPYTER_PATH: REPO_JUPYTER_DIR,
   PYDEVD_DISABLE_FILE_VALIDATION: "1",
 });
 
@@ -61,8 +54,20 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("notebooks against real nbformat and nbconvert", () => {
-  it("validate against the nbformat 4.5 schema and execute end to end", async () => {
+/** The code cell's outputs after nbconvert ran the notebook. */
+function codeOutputs(nb: Notebook) {
+  const cell = nb.cells.find((c) => c.id === "code");
+  return cell?.cell_type === "code" ? cell.outputs : [];
+}
+const streamText = (nb: Notebook) =>
+  codeOutputs(nb)
+    .map((o) => (o.output_type === "stream" ? o.text.join("") : ""))
+    .join("");
+/** Error outputs of every code cell (the context loader included). */
+const errorsOf = (nb: Notebook) => nb.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs.filter((o) => o.output_type === "error") : []));
+
+describe("notebooks against real nbformat and nbconvert on the project's kernelspecs", () => {
+  it("validate against the nbformat 4.5 schema and execute end to end on python3-epics-readonly", async () => {
     const failed = outcome({
       stdout: "mean 1.25\n",
       results: null,
@@ -72,11 +77,12 @@ describe("notebooks against real nbformat and nbconvert", () => {
     const attemptPath = join(dir, "attempts", "01", "notebook.ipynb");
     await writeNotebook(
       attemptPath,
-      buildAttemptNotebook({ runId: "r1", request, attempt: attempt(figureCode, failed), stage: "execution_failed", createdAt: "t", kernel }),
+      buildAttemptNotebook({ runId: "r1", request, attempt: attempt(figureCode, failed), stage: "execution_failed", createdAt: "t", kernel: readOnlyKernel }),
     );
     const ok = outcome({ results: { mean: 1.25 }, figures: [{ name: "figure_01.png", mime: "image/png", data: TINY_PNG }] });
     const finalPath = join(dir, "notebook.ipynb");
-    const code = "results = {'mean': context.beam.current.mean, 'has': 'beam' in context}\nprint(results)";
+    // the context class comes from the harness the project kernel loads, not the notebook's fallback copy
+    const code = "results = {'mean': context.beam.current.mean, 'has': 'beam' in context}\nprint(results)\nprint(type(context).__module__)";
     await writeNotebook(
       finalPath,
       buildFinalNotebook({
@@ -87,27 +93,67 @@ describe("notebooks against real nbformat and nbconvert", () => {
         createdAt: "t",
         errorChain: [],
         figurePaths: ["figures/figure_01.png"],
-        kernel: debianKernel,
+        kernel: readOnlyKernel,
       }),
     );
     const neverRan = join(dir, "attempts", "02", "notebook.ipynb");
     await writeNotebook(
       neverRan,
-      buildAttemptNotebook({ runId: "r1", request, attempt: attempt("def broken(:\n  pass"), stage: "syntax_error", createdAt: "t", kernel }),
+      buildAttemptNotebook({ runId: "r1", request, attempt: attempt("def broken(:\n  pass"), stage: "syntax_error", createdAt: "t", kernel: readOnlyKernel }),
+    );
+    // a refused write, re-run on the read-only kernel, is refused again by the kernel's guard
+    const writeCode = "import epics\nepics.caput('X:Y', 1)";
+    const refused = outcome({
+      stdout: "",
+      results: null,
+      error: { ename: "PermissionError", evalue: "epics.caput(X:Y) refused", traceback: "Traceback\nPermissionError", category: "policy" },
+    });
+    const refusedPath = join(dir, "attempts", "03", "notebook.ipynb");
+    await writeNotebook(
+      refusedPath,
+      buildAttemptNotebook({ runId: "r1", request, attempt: attempt(writeCode, refused, 3), stage: "execution_failed", createdAt: "t", kernel: readOnlyKernel }),
     );
 
     const validate =
       "import nbformat, sys\nfor p in sys.argv[1:]:\n    nbformat.validate(nbformat.read(p, as_version=4))\nprint('valid', len(sys.argv) - 1)";
-    const { stdout } = await run("/usr/bin/python3", ["-c", validate, attemptPath, finalPath, neverRan], { env: env() });
-    expect(stdout.trim()).toBe("valid 3");
+    const { stdout } = await run("/usr/bin/python3", ["-c", validate, attemptPath, finalPath, neverRan, refusedPath], { env: env() });
+    expect(stdout.trim()).toBe("valid 4");
 
-    const [executedAttempt, executedFinal] = await Promise.all([executeNotebook(attemptPath), executeNotebook(finalPath)]);
-    const attemptCode = executedAttempt.cells.find((c) => c.id === "code");
-    const attemptOutputs = attemptCode?.cell_type === "code" ? attemptCode.outputs : [];
-    expect(attemptOutputs.some((o) => o.output_type === "stream" && o.text.join("").includes("mean 1.25"))).toBe(true);
-    expect(attemptOutputs.some((o) => o.output_type === "error" && o.ename === "ZeroDivisionError")).toBe(true);
-    const finalCode = executedFinal.cells.find((c) => c.id === "code");
-    const finalOutputs = finalCode?.cell_type === "code" ? finalCode.outputs : [];
-    expect(finalOutputs).toEqual([expect.objectContaining({ output_type: "stream", text: ["{'mean': 1.25, 'has': True}\n"] })]);
+    const [executedAttempt, executedFinal, executedRefused] = await Promise.all([
+      executeNotebook(attemptPath),
+      executeNotebook(finalPath),
+      executeNotebook(refusedPath),
+    ]);
+    for (const nb of [executedAttempt, executedFinal, executedRefused]) expect(nb.metadata.kernelspec?.name).toBe("python3-epics-readonly");
+    expect(streamText(executedAttempt)).toContain("mean 1.25");
+    expect(errorsOf(executedAttempt)).toEqual([expect.objectContaining({ output_type: "error", ename: "ZeroDivisionError" })]);
+    expect(streamText(executedFinal)).toBe("{'mean': 1.25, 'has': True}\npyfleet_harness\n");
+    expect(errorsOf(executedFinal)).toEqual([]);
+    // IPython names the guard's PermissionError subclass by its class name
+    expect(errorsOf(executedRefused)).toEqual([
+      expect.objectContaining({ output_type: "error", ename: "ReadOnlyViolation", evalue: expect.stringContaining("epics.caput(X:Y) refused") }),
+    ]);
+  });
+
+  it("executes a write-mode notebook on python3-epics-write, whose guard does not refuse writes", async () => {
+    const code = "import pyfleet_harness\nresults = {'mean': context.beam.current.mean}\nprint('read_only', pyfleet_harness.GUARD.read_only, results)";
+    const path = join(dir, "write", "notebook.ipynb");
+    await writeNotebook(
+      path,
+      buildFinalNotebook({
+        runId: "r-write",
+        request,
+        status: "completed",
+        attempt: attempt(code, outcome({ results: { mean: 1.25 } })),
+        createdAt: "t",
+        errorChain: [],
+        kernel: writeKernel,
+      }),
+    );
+    await writeFile(join(dir, "write", "context.json"), JSON.stringify({ beam: { current: { mean: 1.25 } } }));
+    const executed = await executeNotebook(path);
+    expect(executed.metadata.kernelspec?.name).toBe("python3-epics-write");
+    expect(streamText(executed)).toBe("read_only False {'mean': 1.25}\n");
+    expect(errorsOf(executed)).toEqual([]);
   });
 });

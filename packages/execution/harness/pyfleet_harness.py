@@ -111,6 +111,8 @@ class ReadOnlyViolation(PermissionError):
 # tracebacks show it as the PermissionError it is, the same in script and kernel mode
 ReadOnlyViolation.__module__ = "builtins"
 ReadOnlyViolation.__qualname__ = "PermissionError"
+# IPython names an error by __name__: a re-run notebook shows PermissionError like the run did.
+ReadOnlyViolation.__name__ = "PermissionError"
 
 
 class GuardState:

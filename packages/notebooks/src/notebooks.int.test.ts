@@ -131,7 +131,7 @@ describe("notebooks against real nbformat and nbconvert on the project's kernels
     expect(errorsOf(executedFinal)).toEqual([]);
     // IPython names the guard's PermissionError subclass by its class name
     expect(errorsOf(executedRefused)).toEqual([
-      expect.objectContaining({ output_type: "error", ename: "ReadOnlyViolation", evalue: expect.stringContaining("epics.caput(X:Y) refused") }),
+      expect.objectContaining({ output_type: "error", ename: "PermissionError", evalue: expect.stringContaining("epics.caput(X:Y) refused") }),
     ]);
   });
 

@@ -55,6 +55,28 @@ describe("pyfleet submit / status / logs / runs / cancel against a producer", ()
     expect(json.final.result.results.x).toBe(42);
   });
 
+  it("submit --follow prints events as they happen and --context reaches the code; logs --follow streams to the end", async () => {
+    writeFileSync(join(dir, "ctx.json"), JSON.stringify({ beam: { current_mA: 401.5 } }));
+    writeFileSync(join(dir, "ctx.py"), "import time\nprint('current', context.beam.current_mA)\ntime.sleep(0.5)\nresults = {'twice': context.beam.current_mA * 2}\n");
+    const r = await cli("submit", "--code", "ctx.py", "--context", "ctx.json", "--follow");
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.split("\n");
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    // event lines in order: status changes, the output line, the end; then the summary
+    expect(at(/status: analyzing/)).toBeGreaterThan(0);
+    expect(at(/status: executing/)).toBeGreaterThan(at(/status: analyzing/));
+    expect(at(/stdout: current 401\.5/)).toBeGreaterThan(at(/status: executing/));
+    expect(at(/finished: completed/)).toBeGreaterThan(at(/stdout: current 401\.5/));
+    expect(r.out).toMatch(/results\.twice = 803/);
+
+    writeFileSync(join(dir, "later.py"), "import time\ntime.sleep(1)\nprint('done sleeping')\nresults = {}\n");
+    const { runId } = JSON.parse((await cli("submit", "--code", "later.py", "--json")).out);
+    const logs = await cli("logs", runId, "--follow");
+    expect(logs.code).toBe(0);
+    expect(logs.out).toMatch(/stdout: done sleeping/);
+    expect(logs.out).toMatch(/finished: completed/);
+  });
+
   it("cancels a running run", async () => {
     writeFileSync(join(dir, "slow.py"), "import time\ntime.sleep(30)\nresults = {}\n");
     const sub = await cli("submit", "--code", "slow.py", "--json");

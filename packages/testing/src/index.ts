@@ -3,3 +3,4 @@ export * from "./fake-openai-server.js";
 export * from "./jupyter-fixture.js";
 export * from "./browser.js";
 export * from "./seeded-random.js";
+export * from "./docker-sandbox.js";

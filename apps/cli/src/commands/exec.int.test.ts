@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecutionOutcome } from "@pyfleet/core";
-import { type JupyterFixture, startJupyterFixture } from "@pyfleet/testing";
+import { ensureDockerSandbox, type JupyterFixture, SANDBOX_SETUP_TIMEOUT_MS, startJupyterFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../main.js";
 
@@ -73,4 +73,22 @@ describe("pyfleet exec", () => {
     expect((await cli(["plot.py", "--method", "ssh"])).code).toBe(2);
     expect((await cli([])).code).toBe(2);
   });
+
+  it(
+    "runs on the docker backend (DOCKER_HOST): same output and results, and the write refused as policy",
+    async () => {
+      const { dockerHost } = await ensureDockerSandbox();
+      const env = { PATH: "/usr/bin:/bin", DOCKER_HOST: dockerHost };
+      const r = await cli(["plot.py", "--method", "docker", "--context", "ctx.json", "--json"], env);
+      expect(r.code, r.err).toBe(0);
+      const outcome = JSON.parse(r.out) as ExecutionOutcome;
+      expect(outcome).toMatchObject({ backend: "docker", results: { c: 3 }, stdout: "hi µ\n" });
+      expect(outcome.figures).toHaveLength(1);
+      const refused = await cli(["write.py", "--method", "docker"], env);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain("PermissionError");
+      expect(refused.err).toContain("[policy]");
+    },
+    SANDBOX_SETUP_TIMEOUT_MS,
+  );
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalExecutor } from "../local/local-executor.js";
 import { resolveExecutionOptions } from "../options.js";
 import { DockerExecutor } from "./docker-executor.js";
-import { ensureDockerSandbox, SANDBOX_SETUP_TIMEOUT_MS } from "./sandbox-fixture.test-helpers.js";
+import { ensureDockerSandbox, SANDBOX_SETUP_TIMEOUT_MS } from "@pyfleet/testing";
 
 const MEMORY_MB = 256;
 const options = resolveExecutionOptions({ docker: { memory_mb: MEMORY_MB, pids_limit: 64 }, limits: { max_stdout_bytes: 64 * 1024 } });

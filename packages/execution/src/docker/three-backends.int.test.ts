@@ -12,7 +12,7 @@ import { type JupyterFixture, startJupyterFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileArtifactStore } from "../artifacts/file-artifact-store.js";
 import { createExecutorRegistry, type ManagedExecutorRegistry } from "../registry.js";
-import { ensureDockerSandbox, SANDBOX_SETUP_TIMEOUT_MS } from "./sandbox-fixture.test-helpers.js";
+import { ensureDockerSandbox, SANDBOX_SETUP_TIMEOUT_MS } from "@pyfleet/testing";
 
 const METHODS: ExecutionMethod[] = ["local", "container", "docker"];
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
 /** Generous: a first build on a fresh machine debootstraps a rootfs (~2 min). */
 export const SANDBOX_SETUP_TIMEOUT_MS = 900_000;

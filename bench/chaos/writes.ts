@@ -16,8 +16,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isTerminalStatus, parseSigningKeys, RedisKeys, type RunRecord } from "@pyfleet/core";
-import { ApprovalStore, AuditLog, DecisionSigner, RunReconciler } from "@pyfleet/fleet";
+import { isTerminalStatus, RedisKeys, type RunRecord } from "@pyfleet/core";
+import { type ApprovalStore, type AuditLog, RunReconciler } from "@pyfleet/fleet";
+import { testApprovalStore } from "@pyfleet/fleet/testing";
 import { seededRandom } from "@pyfleet/testing";
 import { type BenchFleet, startBenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
@@ -96,14 +97,7 @@ async function main(): Promise<number> {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const keys = new RedisKeys(bench.fx.prefix);
-  const audit = new AuditLog(bench.fx.redis, keys);
-  const store = new ApprovalStore(bench.fx.redis, keys, new DecisionSigner(parseSigningKeys(SIGNING_KEYS), "k1"), audit, {
-    expirySeconds: 600,
-    requiredApprovals: { read_only: 1, write_access: 1 },
-    allowSelfApproval: false,
-    retentionSeconds: 3600,
-  });
+  const { store, audit } = testApprovalStore(bench.fleet, SIGNING_KEYS);
   const analyzers = workerPool(["--stage", "analyze"], 1);
   const chaos: Chaos = { writers: workerPool(["--stage", "execute", "--mode", "write_access"], 2), killed: new Set(), midWrite: 0, random: 0 };
   const approver = autoApprover(bench, store);

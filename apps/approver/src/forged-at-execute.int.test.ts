@@ -1,9 +1,7 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { createCheckpointer } from "@pyfleet/checkpointer";
 import { codeHash, parseSigningKeys, type PyfleetConfig, RedisKeys, type RunRecord, silentLogger } from "@pyfleet/core";
 import { AuditLog, createFleet, DecisionSigner, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { countExecutionLogs, testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { graphConfig } from "@pyfleet/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,20 +12,6 @@ const KEYS = "k1:forged-at-execute-secret-0123456";
 /** Write code that leaves a trace in its working directory when it runs. */
 const WRITE = (v: number) =>
   `import epics\nwith open('executions.log', 'a') as f:\n    f.write('ran\\n')\nepics.caput('SR:C01:HCM', ${v})\nresults = {'set': ${v}}\n`;
-
-/** Lines of every `executions.log` under the artifact root: how often any write code ran. */
-function executions(root: string): number {
-  let n = 0;
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name === "executions.log") n += readFileSync(p, "utf8").split("\n").filter(Boolean).length;
-    }
-  };
-  walk(root);
-  return n;
-}
 
 /**
  * `fleet.resumeRun` refuses unsigned decisions and decisions for other code before anything is
@@ -125,7 +109,7 @@ describe("forged decisions that reach execute are refused by the executor itself
     await checkpointer.close();
 
     const root = env.PYFLEET_ARTIFACTS as string;
-    expect(executions(root)).toBe(0);
+    expect(countExecutionLogs(root)).toBe(0);
     ({ fleet: executor } = await createFleet(config, {
       stages: ["execute"],
       modes: ["write_access"],
@@ -149,7 +133,7 @@ describe("forged decisions that reach execute are refused by the executor itself
     expect(ok.status).toBe("completed");
     expect((await exec.details(control.runId))?.final?.result?.recorded_writes).toMatchObject([{ pv: "SR:C01:HCM", value: 4 }]);
     // Only the control's code ever ran.
-    expect(executions(root)).toBe(1);
+    expect(countExecutionLogs(root)).toBe(1);
 
     const audit = new AuditLog(fx.redis, keys);
     const checks = (await audit.tail(200)).filter((e) => e.type === "signature.checked");

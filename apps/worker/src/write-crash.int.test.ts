@@ -1,8 +1,17 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig, parseSigningKeys, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { ApprovalStore, AuditLog, createFleet, DecisionSigner, type Fleet, RunReconciler, realPipelineBuilder } from "@pyfleet/fleet";
-import { REPO_CONFIG, type SpawnedWorker, spawnWorker, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { loadConfig, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
+import { createFleet, type Fleet, RunReconciler, realPipelineBuilder } from "@pyfleet/fleet";
+import {
+  approveParked,
+  countExecutionLogs,
+  REPO_CONFIG,
+  type SpawnedWorker,
+  spawnWorker,
+  testApprovalStore,
+  testEnv,
+  waitForStatus,
+} from "@pyfleet/fleet/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -17,20 +26,6 @@ const CODE = [
   "results = {'done': True}",
   "",
 ].join("\n");
-
-/** Every `executions.log` under the artifact root with its line count. */
-function executions(root: string): number {
-  let n = 0;
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name === "executions.log") n += readFileSync(p, "utf8").split("\n").filter(Boolean).length;
-    }
-  };
-  walk(root);
-  return n;
-}
 
 describe("at most one write execution when a write executor dies mid-run", () => {
   let fx: RedisFixture;
@@ -55,26 +50,17 @@ describe("at most one write execution when a write executor dies mid-run", () =>
     await fx?.cleanup();
   });
 
-  it("SIGKILL during the write: the redelivered job never runs the code again; the run is outcome_unknown and can be reconciled", async () => {
+  it("SIGKILL during the write: the stalled write job is failed, never run again (maxStalledCount 0); the run is outcome_unknown and can be reconciled", async () => {
     const keys = new RedisKeys(fx.prefix);
-    const audit = new AuditLog(fx.redis, keys);
-    const store = new ApprovalStore(fx.redis, keys, new DecisionSigner(parseSigningKeys(KEYS), "k1"), audit, {
-      expirySeconds: 600,
-      requiredApprovals: { read_only: 1, write_access: 1 },
-      allowSelfApproval: false,
-      retentionSeconds: 600,
-    });
+    const { store } = testApprovalStore(fleet, KEYS);
     const { runId } = await fleet.submit({ user_query: "q", task_objective: "set a corrector", code: CODE, dry_run: true }, { requester: "carol" });
-    const parked = await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval");
-    const rec = await store.get(parked.approvalId as string);
-    const { released } = await store.decide(rec!.id, { id: "alice", roles: ["approver"] }, { decision: "approve", codeHash: rec!.codeHash, reason: "ok" });
-    await fleet.resumeRun(runId, released!);
+    const { approval: rec } = await approveParked(fleet, store, runId);
 
     const first = await spawnWorker(["--stage", "execute", "--mode", "write_access"], env);
     workers.push(first);
     const root = env.PYFLEET_ARTIFACTS as string;
     const deadline = Date.now() + 30_000;
-    while (executions(root) === 0) {
+    while (countExecutionLogs(root) === 0) {
       if (Date.now() > deadline) throw new Error(`the write never started:\n${first.output()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -86,13 +72,13 @@ describe("at most one write execution when a write executor dies mid-run", () =>
     expect(done.status).toBe("outcome_unknown");
     expect(done.error?.code).toBe("OUTCOME_UNKNOWN");
     await new Promise((r) => setTimeout(r, 3000));
-    expect(executions(root)).toBe(1);
+    expect(countExecutionLogs(root)).toBe(1);
     expect((await fleet.get(runId))?.status).toBe("outcome_unknown");
     const marker = JSON.parse((await fx.redis.get(keys.execMarker(runId, 1))) as string);
-    expect(marker).toMatchObject({ outcome: "running", codeHash: rec!.codeHash });
+    expect(marker).toMatchObject({ outcome: "running", codeHash: rec.codeHash });
 
     await new RunReconciler(fx.redis, keys).reconcile(runId, { outcome: "succeeded", note: "readback shows 0.5" }, "root");
     expect((await fleet.get(runId))?.status).toBe("completed");
-    expect(executions(root)).toBe(1);
+    expect(countExecutionLogs(root)).toBe(1);
   });
 });

@@ -1,13 +1,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseSigningKeys, type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApprovalStore } from "./approvals/approval-store.js";
-import { DecisionSigner } from "./approvals/decision-signer.js";
-import { AuditLog } from "./audit/audit-log.js";
 import { createFleet } from "./create-fleet.js";
 import type { Fleet } from "./fleet.js";
+import { approveParked, testApprovalStore } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
 import { realPipelineBuilder } from "./wire/real-pipeline.js";
@@ -56,25 +54,15 @@ describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
   });
 
   it("never runs two approved writes at once across two executors with room for two each", async () => {
-    const audit = new AuditLog(fx.redis, producer.ctx.keys);
-    const store = new ApprovalStore(fx.redis, producer.ctx.keys, new DecisionSigner(parseSigningKeys(KEYS), "k1"), audit, {
-      expirySeconds: 600,
-      requiredApprovals: { read_only: 1, write_access: 1 },
-      allowSelfApproval: false,
-      retentionSeconds: 600,
-    });
+    const { store } = testApprovalStore(producer, KEYS);
     const ids: string[] = [];
     for (let i = 0; i < RUNS; i++) {
       const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${i}`, code: code(i, log), dry_run: true }, { requester: "carol" });
       ids.push(runId);
     }
     // Park all of them first, then release them together so they compete for the executors.
-    const parked = await Promise.all(ids.map((id) => waitForStatus((r) => producer.get(r), id, "awaiting_approval")));
-    for (const rec of parked) {
-      const approval = await store.get(rec.approvalId as string);
-      const { released } = await store.decide(approval!.id, { id: "alice", roles: ["approver"] }, { decision: "approve", codeHash: approval!.codeHash, reason: "ok" });
-      await producer.resumeRun(rec.runId, released!);
-    }
+    await Promise.all(ids.map((id) => waitForStatus((r) => producer.get(r), id, "awaiting_approval")));
+    for (const id of ids) await approveParked(producer, store, id);
     for (const id of ids) await waitForStatus((r) => producer.get(r), id, "completed", 60_000);
 
     const spans = new Map<number, { start?: number; end?: number }>();

@@ -1,13 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseSigningKeys, silentLogger } from "@pyfleet/core";
+import { silentLogger } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApprovalStore } from "./approvals/approval-store.js";
-import { DecisionSigner } from "./approvals/decision-signer.js";
-import { AuditLog } from "./audit/audit-log.js";
 import { createFleet } from "./create-fleet.js";
 import type { Fleet } from "./fleet.js";
+import { approveParked, testApprovalStore } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
 import { realPipelineBuilder } from "./wire/real-pipeline.js";
@@ -40,21 +38,13 @@ describe("a write job that finds its execution marker already set (real Redis gu
   it("does not run the code, ends outcome_unknown and audits the refusal", async () => {
     const flag = join(env.PYFLEET_ARTIFACTS as string, "ran.flag");
     const code = `import epics\nopen(${JSON.stringify(flag)}, "w").write("ran")\nepics.caput("SR:C01:HCM", 1)\nresults = {"ok": True}\n`;
-    const audit = new AuditLog(fx.redis, producer.ctx.keys);
-    const store = new ApprovalStore(fx.redis, producer.ctx.keys, new DecisionSigner(parseSigningKeys(KEYS), "k1"), audit, {
-      expirySeconds: 600,
-      requiredApprovals: { read_only: 1, write_access: 1 },
-      allowSelfApproval: false,
-      retentionSeconds: 600,
-    });
+    const { store, audit } = testApprovalStore(producer, KEYS);
     const { runId } = await producer.submit({ user_query: "q", task_objective: "set", code, dry_run: true }, { requester: "carol" });
-    const parked = await waitForStatus((id) => producer.get(id), runId, "awaiting_approval");
-    const approval = await store.get(parked.approvalId as string);
-    // An earlier delivery of this attempt got as far as taking the marker, then its process died.
-    const marker = { runId, attempt: 1, codeHash: approval!.codeHash, workerId: "dead-worker:1", startedAt: new Date().toISOString(), outcome: "running" };
+    const { approval } = await approveParked(producer, store, runId);
+    // An earlier delivery of this attempt got as far as taking the marker, then its process died
+    // (no executor runs yet: the execute job waits in its queue).
+    const marker = { runId, attempt: 1, codeHash: approval.codeHash, workerId: "dead-worker:1", startedAt: new Date().toISOString(), outcome: "running" };
     await fx.redis.set(producer.ctx.keys.execMarker(runId, 1), JSON.stringify(marker));
-    const { released } = await store.decide(approval!.id, { id: "alice", roles: ["approver"] }, { decision: "approve", codeHash: approval!.codeHash, reason: "ok" });
-    await producer.resumeRun(runId, released!);
 
     ({ fleet: executor } = await createFleet(config(), { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
     const done = await waitForStatus((id) => producer.get(id), runId, ["outcome_unknown", "completed", "failed"], 30_000);

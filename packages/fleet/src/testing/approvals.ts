@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { parseSigningKeys, type SignedDecision } from "@pyfleet/core";
+import type { ApprovalRecord } from "../approvals/approval-record.js";
+import { ApprovalStore } from "../approvals/approval-store.js";
+import { DecisionSigner } from "../approvals/decision-signer.js";
+import { AuditLog } from "../audit/audit-log.js";
+import type { Fleet } from "../fleet.js";
+import { waitForStatus } from "./wait-for.js";
+
+/**
+ * The approval store an approver would use on `fleet`'s Redis, signing with the first key of
+ * `signingKeys` (`PYFLEET_SIGNING_KEYS` form), one approval per mode, 10 minutes to decide.
+ */
+export function testApprovalStore(fleet: Fleet, signingKeys: string): { store: ApprovalStore; audit: AuditLog } {
+  const keys = parseSigningKeys(signingKeys);
+  const audit = new AuditLog(fleet.ctx.redis, fleet.ctx.keys);
+  const store = new ApprovalStore(fleet.ctx.redis, fleet.ctx.keys, new DecisionSigner(keys, [...keys.keys()][0] ?? "k1"), audit, {
+    expirySeconds: 600,
+    requiredApprovals: { read_only: 1, write_access: 1 },
+    allowSelfApproval: false,
+    retentionSeconds: 600,
+  });
+  return { store, audit };
+}
+
+/**
+ * Waits until `runId` is parked for approval, approves it as `approver` quoting its code hash and
+ * resumes the run, as the approver service does. Returns the approval and the signed decision.
+ */
+export async function approveParked(
+  fleet: Fleet,
+  store: ApprovalStore,
+  runId: string,
+  approver = "alice",
+): Promise<{ approval: ApprovalRecord; decision: SignedDecision }> {
+  const parked = await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval");
+  const approval = await store.get(parked.approvalId as string);
+  if (!approval) throw new Error(`run ${runId} is parked without an approval record`);
+  const { released } = await store.decide(approval.id, { id: approver, roles: ["approver"] }, { decision: "approve", codeHash: approval.codeHash, reason: "ok" });
+  if (!released) throw new Error(`approving ${approval.id} as ${approver} did not release the run`);
+  await fleet.resumeRun(runId, released);
+  return { approval, decision: released };
+}
+
+/** Lines of every `executions.log` below `root`: how often code that logs its start ran. */
+export function countExecutionLogs(root: string): number {
+  let n = 0;
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name === "executions.log") n += readFileSync(p, "utf8").split("\n").filter(Boolean).length;
+    }
+  };
+  walk(root);
+  return n;
+}

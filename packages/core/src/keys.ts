@@ -46,6 +46,10 @@ export class RedisKeys {
   execMarker(runId: string, attempt: number): string {
     return `${this.prefix}:exec:${runId}:${attempt}`;
   }
+  /** How often a run's write hop was enqueued again after its executor was lost before the code started. */
+  writeRequeues(runId: string): string {
+    return `${this.prefix}:run:${runId}:write-requeues`;
+  }
   audit(): string {
     return `${this.prefix}:audit`;
   }

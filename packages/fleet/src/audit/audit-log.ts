@@ -13,6 +13,7 @@ export type AuditType =
   | "write.started"
   | "write.finished"
   | "write.duplicate_refused"
+  | "write.requeued"
   | "run.reconciled";
 
 /** One entry of the append-only audit stream, hash-chained to the previous one. */

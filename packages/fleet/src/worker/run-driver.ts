@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import {
   type ErrorCategory,
+  isTerminalStatus,
   PyfleetError,
   type RunRecord,
   type RunStatus,
@@ -8,6 +9,7 @@ import {
   toPyfleetError,
 } from "@pyfleet/core";
 import { graphThreadId, type NodeName, type QueueName, queueFor, type RunRef, type StepResult } from "@pyfleet/workflow";
+import { AuditLog } from "../audit/audit-log.js";
 import type { FleetContext } from "../context.js";
 import type { StageJob } from "../queues/job.js";
 
@@ -32,6 +34,12 @@ export interface AdvanceOptions {
 }
 
 const refOf = (j: { threadId: string; checkpointNs: string }): RunRef => ({ threadId: j.threadId, checkpointNs: j.checkpointNs });
+
+/** Times a write hop is enqueued again after losing its executor before the code started. */
+export const MAX_WRITE_REQUEUES = 2;
+
+/** What became of a write job whose executor was lost. */
+export type StalledWriteOutcome = "requeued" | "failed" | "outcome_unknown" | "ended";
 
 /**
  * Drives one run through the step-mode pipeline (ARCHITECTURE §2): runs the pending node,
@@ -110,6 +118,56 @@ export class RunDriver {
   async finishCancelled(runId: string): Promise<void> {
     const error = { code: "CANCELLED", category: "validation" as const, message: "run cancelled on request" };
     await this.finishWith(runId, "cancelled", { error }, null);
+  }
+
+  /**
+   * A write job whose executor was lost (the job stalled; the write queue never redelivers).
+   * The execution marker is set before the first line of write code runs (ARCHITECTURE §6), so:
+   * - `execute` pending, no marker: the code never started; the hop is enqueued again
+   *   (`removeFailed` first drops the failed job so its id can be reused), up to
+   *   {@link MAX_WRITE_REQUEUES} times, then the run fails;
+   * - `execute` pending, marker set: the write may have happened: `outcome_unknown`, for a human;
+   * - a later node pending (the write node had finished): that node is dispatched;
+   * - nothing pending but the record not terminal: `outcome_unknown` (a human checks).
+   * A second delivery racing a lost-but-alive executor is still refused by the marker's SET NX.
+   */
+  async recoverStalledWrite(job: StageJob, removeFailed: () => Promise<void>): Promise<StalledWriteOutcome> {
+    if (await this.isCancelled(job.runId)) {
+      await this.finishCancelled(job.runId);
+      return "ended";
+    }
+    const view = await this.ctx.pipeline.getRun(refOf(job));
+    if (view?.next && view.next !== "execute" && !view.interrupt) {
+      await this.dispatch({ ...job, node: view.next, step: job.node === view.next ? job.step : job.step + 1 }, "queued");
+      return "requeued";
+    }
+    const attempt = view?.next === "execute" ? view.state.attempts.at(-1)?.number : undefined;
+    const marked = attempt !== undefined && (await this.ctx.redis.exists(this.ctx.keys.execMarker(job.runId, attempt))) === 1;
+    if (attempt === undefined || marked) {
+      const record = await this.ctx.runs.get(job.runId);
+      if (record && isTerminalStatus(record.status)) return "ended";
+      const message = `${job.node} job stalled (write executor lost) after the write started; the write may or may not have happened`;
+      await this.finishFailed(job.runId, new PyfleetError("OUTCOME_UNKNOWN", message), "outcome_unknown");
+      return "outcome_unknown";
+    }
+    const key = this.ctx.keys.writeRequeues(job.runId);
+    const count = Number(await this.ctx.redis.incr(key));
+    await this.ctx.redis.expire(key, 30 * 24 * 3600);
+    if (count > MAX_WRITE_REQUEUES) {
+      const message = `write executor lost ${count} times before attempt ${attempt}'s code started (it never ran)`;
+      await this.finishFailed(job.runId, new PyfleetError("STAGE_RETRIES_EXHAUSTED", message));
+      return "failed";
+    }
+    await removeFailed();
+    await new AuditLog(this.ctx.redis, this.ctx.keys, this.ctx.clock).append("write.requeued", {
+      runId: job.runId,
+      attempt,
+      requeues: count,
+      reason: "write executor lost before the code started (no execution marker)",
+    });
+    this.ctx.logger.warn({ runId: job.runId, stage: job.node, attempt, requeues: count }, "write executor lost before the code started; enqueued again");
+    await this.dispatch(job, "queued");
+    return "requeued";
   }
 
   /** Ends a run as `failed` (or `outcome_unknown`) with the cause. */

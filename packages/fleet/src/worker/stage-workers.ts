@@ -123,18 +123,26 @@ export class StageWorkers {
     }
   }
 
-  /** A job that stalled past its limit never reaches `process` again: end its run here. */
+  /**
+   * A job that stalled past its limit never reaches `process` again: end its run here, or, for a
+   * write whose code provably never started, enqueue it again ({@link RunDriver.recoverStalledWrite}).
+   */
   private async onFailed(queue: QueueName, job: Job | undefined, err: Error): Promise<void> {
     this.ctx.observer?.jobFinished(queue, "failed");
     if (!job || !err.message.includes(STALLED)) return;
     const parsed = StageJobSchema.safeParse(job.data);
     if (!parsed.success) return;
-    const status = isWriteQueue(queue) ? "outcome_unknown" : "failed";
-    const code = isWriteQueue(queue) ? "OUTCOME_UNKNOWN" : "STAGE_RETRIES_EXHAUSTED";
-    const msg = `${parsed.data.node} job stalled (worker lost)${isWriteQueue(queue) ? "; the write may or may not have happened" : ""}`;
-    await this.driver.finishFailed(parsed.data.runId, new PyfleetError(code, msg), status).catch((e: unknown) => {
-      this.ctx.logger.error({ err: e, runId: parsed.data.runId }, "could not record stalled job");
-    });
+    const runId = parsed.data.runId;
+    try {
+      if (isWriteQueue(queue)) {
+        await this.driver.recoverStalledWrite(parsed.data, () => job.remove());
+        return;
+      }
+      const msg = `${parsed.data.node} job stalled (worker lost)`;
+      await this.driver.finishFailed(runId, new PyfleetError("STAGE_RETRIES_EXHAUSTED", msg), "failed");
+    } catch (e: unknown) {
+      this.ctx.logger.error({ err: e, runId, stage: parsed.data.node }, "could not record stalled job");
+    }
   }
 
   private async pollCancels(): Promise<void> {

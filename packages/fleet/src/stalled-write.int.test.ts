@@ -1,0 +1,102 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFleet } from "./create-fleet.js";
+import type { Fleet } from "./fleet.js";
+import { approveParked, testApprovalStore } from "./testing/approvals.js";
+import { testConfig, testEnv } from "./testing/test-config.js";
+import { waitForStatus } from "./testing/wait-for.js";
+import { MAX_WRITE_REQUEUES } from "./worker/run-driver.js";
+import { realPipelineBuilder } from "./wire/real-pipeline.js";
+
+const KEYS = "k1:stalled-write-test-secret-000";
+
+/**
+ * A write executor lost before the code started (it took the job, then vanished): here a bare
+ * BullMQ worker takes the job and is force-closed without finishing it, so its lock runs out and
+ * the fleet's write executor finds the job stalled. No execution marker exists for the attempt.
+ */
+describe("a write job whose executor was lost before the code started", () => {
+  let fx: RedisFixture;
+  let env: Record<string, string>;
+  let producer: Fleet;
+  let executor: Fleet | null = null;
+  let log: string;
+  const config = (): PyfleetConfig => {
+    const c = testConfig(env);
+    c.analysis.rules = { ...c.analysis.rules, "file-write-outside": "allow" };
+    c.queues.lock_seconds = 2;
+    c.queues.stalled_check_seconds = 1;
+    return c;
+  };
+
+  beforeAll(async () => {
+    fx = await createRedisFixture("stalledw");
+    env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS });
+    log = join(env.PYFLEET_ARTIFACTS as string, "executions.log");
+    writeFileSync(log, "");
+    ({ fleet: producer } = await createFleet(config(), { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+  });
+  afterAll(async () => {
+    await executor?.close();
+    await producer?.close();
+    await fx?.cleanup();
+  });
+
+  /** Submits and approves a write run, then lets a worker that dies take its execute job. */
+  async function approvedAndAbandoned(tag: string): Promise<string> {
+    const code = `import epics\nwith open(${JSON.stringify(log)}, "a") as f: f.write("${tag}\\n")\nepics.caput("SR:C01:HCM", 1)\nresults = {"tag": "${tag}"}\n`;
+    const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${tag}`, code, dry_run: true }, { requester: "carol" });
+    const { store } = testApprovalStore(producer, KEYS);
+    await approveParked(producer, store, runId);
+    const queue = producer.ctx.dispatcher.queue("execute.write_access");
+    const connection = new Redis(fx.url, { maxRetriesPerRequest: null });
+    let taken!: () => void;
+    const took = new Promise<void>((r) => (taken = r));
+    const doomed = new Worker(
+      "execute.write_access",
+      () => {
+        taken();
+        return new Promise<never>(() => {});
+      },
+      // its own stall check would throttle everyone else's for its stalledInterval: keep that short too
+      { connection, prefix: queue.opts.prefix, lockDuration: 1000, stalledInterval: 1000 },
+    );
+    await took;
+    await doomed.close(true);
+    await connection.quit();
+    return runId;
+  }
+
+  const ran = (tag: string) => readFileSync(log, "utf8").split("\n").filter((l) => l === tag).length;
+
+  it("is enqueued again and runs exactly once (no marker: the code provably never started)", async () => {
+    const runId = await approvedAndAbandoned("a");
+    ({ fleet: executor } = await createFleet(config(), { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    const done = await waitForStatus((id) => producer.get(id), runId, ["completed", "failed", "outcome_unknown"], 30_000);
+    expect(done.status).toBe("completed");
+    expect(ran("a")).toBe(1);
+    const audit = await testApprovalStore(producer, KEYS).audit.range();
+    const requeued = audit.filter((e) => e.type === "write.requeued");
+    expect(requeued).toHaveLength(1);
+    expect(requeued[0]?.data).toMatchObject({ runId, attempt: 1, requeues: 1 });
+    expect(audit.filter((e) => e.type === "write.started" && e.data.runId === runId)).toHaveLength(1);
+  }, 60_000);
+
+  it("fails without running once the executor was lost too often", async () => {
+    await executor?.close();
+    executor = null;
+    const runId = await approvedAndAbandoned("b");
+    await fx.redis.set(producer.ctx.keys.writeRequeues(runId), String(MAX_WRITE_REQUEUES));
+    ({ fleet: executor } = await createFleet(config(), { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    const done = await waitForStatus((id) => producer.get(id), runId, ["completed", "failed", "outcome_unknown"], 30_000);
+    expect(done.status).toBe("failed");
+    expect(done.error).toMatchObject({ code: "STAGE_RETRIES_EXHAUSTED" });
+    expect(done.error?.message).toContain("it never ran");
+    expect(ran("b")).toBe(0);
+  }, 60_000);
+});

@@ -124,6 +124,24 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
     await fleet.cancel(runId);
   });
 
+  it("a sweep delivers decisions that were never delivered; a run that ended meanwhile does not hold up the others", async () => {
+    const a = await parked(WRITE(3));
+    const b = await parked(WRITE(4));
+    const alice = { id: "alice", roles: ["approver" as const] };
+    // Decided, but the approver died before resuming either run.
+    for (const [p, v] of [[a, 3], [b, 4]] as const) {
+      const { released } = await approver.store.decide(p.approvalId, alice, { decision: "approve", codeHash: codeHash(WRITE(v)), reason: "ok" });
+      expect(released).not.toBeNull();
+    }
+    await fleet.cancel(a.runId);
+    await waitForStatus((id) => fleet.get(id), a.runId, "cancelled");
+    const swept = await approver.sweeper.sweep();
+    expect(swept.resumed.map((r) => r.id)).toEqual([b.approvalId]);
+    await waitForStatus((id) => fleet.get(id), b.runId, "completed");
+    expect((await approver.store.listUnresumed()).map((r) => r.id)).not.toContain(a.approvalId);
+    expect((await approver.sweeper.sweep()).resumed).toEqual([]);
+  });
+
   it("an expired approval ends its run approval_expired; cancelling a parked run cancels its approval", async () => {
     const a = await parked(WRITE(7));
     // Let time pass for this record only: move its expiry into the past, as the clock would.

@@ -1,4 +1,4 @@
-import type { SignedDecision } from "@pyfleet/core";
+import { isPyfleetError, isTerminalStatus, type RunRecord, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord, ApprovalStore } from "@pyfleet/fleet";
 import type { Logger } from "pino";
 
@@ -8,6 +8,8 @@ export interface SweeperFleetPort {
   resumeRun(runId: string, decision: SignedDecision): Promise<unknown>;
   /** Ends a parked run whose approval expired with status `approval_expired`. */
   expireRun(runId: string, reason: string): Promise<unknown>;
+  /** The run record (null when unknown). */
+  get(runId: string): Promise<RunRecord | null>;
 }
 
 /**
@@ -50,8 +52,20 @@ export class ApproverSweeper {
     const resumed: ApprovalRecord[] = [];
     for (const rec of await this.store.listUnresumed()) {
       if (!rec.signedDecision) continue;
-      this.logger.warn({ runId: rec.runId, approvalId: rec.id, stage: "approve", attempt: rec.attempt }, "resuming a run whose decision was never delivered");
-      await this.fleet.resumeRun(rec.runId, rec.signedDecision);
+      const log = { runId: rec.runId, approvalId: rec.id, stage: "approve", attempt: rec.attempt };
+      this.logger.warn(log, "resuming a run whose decision was never delivered");
+      try {
+        await this.fleet.resumeRun(rec.runId, rec.signedDecision);
+      } catch (err) {
+        // One record must not hold up the others: a run that ended meanwhile (cancelled) has
+        // nothing left to resume; one not parked yet is tried again next round.
+        const run = isPyfleetError(err) && err.code === "STEP_NOT_PENDING" ? await this.fleet.get(rec.runId) : null;
+        if (run && isTerminalStatus(run.status)) {
+          this.logger.warn({ ...log, status: run.status }, "run ended before its decision was delivered; nothing to resume");
+          await this.store.markResumed(rec.id);
+        } else this.logger.error({ ...log, err }, "could not resume the run; trying again next round");
+        continue;
+      }
       await this.store.markResumed(rec.id);
       resumed.push(rec);
     }

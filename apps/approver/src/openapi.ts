@@ -59,7 +59,7 @@ export function openApiDocument() {
         post: {
           summary: "Approve or reject (approver); must quote the code hash shown",
           requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/Decision" } } } },
-          responses: { "200": { description: "vote recorded; released=true when it decided the approval" }, ...errors(400, 401, 403, 404, 409, 410, 413) },
+          responses: { "200": { description: "vote recorded; released=true when it decided the approval, resumed=true when the run was resumed at once (otherwise the approver's sweep resumes it shortly)" }, ...errors(400, 401, 403, 404, 409, 410, 413) },
         },
       },
       "/v1/approvals/events": { get: { summary: "Server-sent events: pending and decided approvals (viewer)", responses: { "200": { description: "text/event-stream" } } } },

@@ -105,11 +105,19 @@ export function createApproverServer(deps: ApproverDeps): FastifyInstance {
     const who = require(req, "approver");
     const body = parseOrThrow(DecisionBodySchema, req.body ?? undefined, "decision");
     const { record, released } = await deps.store.decide(req.params.id, who, body);
+    let resumed = false;
     if (released) {
-      await deps.release(record, released);
-      await deps.store.markResumed(record.id);
+      try {
+        await deps.release(record, released);
+        await deps.store.markResumed(record.id);
+        resumed = true;
+      } catch (err) {
+        // The decision is recorded and signed; the sweeper delivers it (a run not shown as
+        // parked yet, a Redis hiccup). Answering 500 would make the caller retry a vote that counted.
+        req.log.warn({ err, runId: record.runId, approvalId: record.id, stage: "approve", attempt: record.attempt }, "decision recorded; resuming the run is left to the sweeper");
+      }
     }
-    return { approval: approvalSummary(record), released: released !== null };
+    return { approval: approvalSummary(record), released: released !== null, resumed };
   });
 
   // Who the token belongs to: the page shows the reconciliation list only to admins.

@@ -5,7 +5,8 @@
  *   - no write run executed more than once, killed executors included (at most once, no excuses);
  *   - every run reached a terminal status; a completed run executed exactly once and returned its
  *     own `results.i`; an `outcome_unknown` run executed at most once;
- *   - the audit chain verifies;
+ *   - the audit chain verifies (and the summary counts hops enqueued again because their executor
+ *     was lost before the code started: no execution marker);
  *   - reconciling every `outcome_unknown` run (as an admin would, from the execution log) ends it.
  * Each run's code appends "<run index> <executor pid>" to a log file before its write, so
  * executions are counted outside the fleet. Exit code 1 on any violation.
@@ -47,6 +48,8 @@ function autoApprover(bench: BenchFleet, store: ApprovalStore): { stop(): Promis
   const loop = (async () => {
     while (running) {
       for (const rec of await store.list({ status: "pending", limit: 50 })) {
+        // The approval record exists a moment before the run shows it is parked; wait for that.
+        if ((await bench.fleet.get(rec.runId))?.status !== "awaiting_approval") continue;
         const { released } = await store.decide(rec.id, { id: "chaos-approver", roles: ["approver"] }, { decision: "approve", codeHash: rec.codeHash, reason: "chaos bench" });
         if (released) {
           await bench.fleet.resumeRun(rec.runId, released);
@@ -166,6 +169,7 @@ async function verdict(
     if (status !== (u.ran ? "completed" : "failed")) violations.push(`reconciling ${u.id} as ${outcome} left it ${status}`);
   }
   const chain = await audit.verify();
+  const requeued = (await audit.range("-", 100_000)).filter((e) => e.type === "write.requeued").length;
   if (!chain.ok) violations.push(`audit chain broken at ${chain.brokenAt}: ${chain.reason}`);
   const counts = [...executions.values()].map((p) => p.length);
   process.stdout.write(
@@ -175,6 +179,7 @@ async function verdict(
       `terminal statuses     ${[...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")}`,
       `executions logged     ${counts.reduce((a, b) => a + b, 0)} (runs executed once ${counts.filter((n) => n === 1).length}, more than once ${counts.filter((n) => n > 1).length})`,
       `outcome_unknown       ${unknown.length} (code had started ${unknown.filter((u) => u.ran).length}, killed before the first line ${unknown.filter((u) => !u.ran).length}); all reconciled`,
+      `requeued              ${requeued} write hops whose executor was lost before the code started (no marker)`,
       `chaos actions         SIGKILL of the executor running a write ${chaos.midWrite}, of a random write executor ${chaos.random}, failed restarts ${chaos.writers.spawnFailures}`,
       `audit chain           ${chain.ok ? "intact" : "BROKEN"}, ${chain.entries} entries`,
       `load average          ${loadAverage()}`,

@@ -3,8 +3,8 @@ import { AuditLog, createFleet, DecisionSigner, type Fleet, realPipelineBuilder 
 import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashToken } from "./auth.js";
-import { type RunningApprover, startApprover } from "./start-approver.js";
+import type { RunningApprover } from "./start-approver.js";
+import { startTestApprover } from "./test-approver.test-helpers.js";
 
 const KEYS = "k1:approval-flow-test-secret-0123456789";
 const WRITE = (v: number) => `import epics\nepics.caput('SR:C01:HCM', ${v})\nresults = {'set': ${v}}\n`;
@@ -29,18 +29,7 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
       logger: silentLogger(),
       build: realPipelineBuilder(env),
     }));
-    approver = await startApprover({
-      config,
-      fleet,
-      env,
-      logger: silentLogger(),
-      host: "127.0.0.1",
-      port: 0,
-      extraTokens: [
-        { sha256: hashToken("alice-token-0001"), identity: "alice", roles: ["approver"] },
-        { sha256: hashToken("bob-token-00001"), identity: "bob", roles: ["approver", "admin"] },
-      ],
-    });
+    approver = await startTestApprover(config, fleet, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] }, "bob-token-00001": { identity: "bob", roles: ["approver", "admin"] } });
   }, 60_000);
   afterAll(async () => {
     await approver?.close();

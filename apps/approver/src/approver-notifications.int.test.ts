@@ -6,8 +6,8 @@ import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
 import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashToken } from "./auth.js";
-import { type RunningApprover, startApprover } from "./start-approver.js";
+import type { RunningApprover } from "./start-approver.js";
+import { startTestApprover } from "./test-approver.test-helpers.js";
 
 const SECRET = "webhook-secret-for-the-test-0001";
 const CODE = "import epics\nepics.caput('SR:C01:HCM', 0.25)\nresults = {'set': 0.25}\n";
@@ -71,15 +71,7 @@ describe("approver events, webhooks, health and metrics (real fleet, real HTTP)"
       logger: silentLogger(),
       build: realPipelineBuilder(env),
     }));
-    approver = await startApprover({
-      config,
-      fleet,
-      env,
-      logger: silentLogger(),
-      host: "127.0.0.1",
-      port: 0,
-      extraTokens: [{ sha256: hashToken("alice-token-0001"), identity: "alice", roles: ["approver"] }],
-    });
+    approver = await startTestApprover(config, fleet, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
   }, 60_000);
   afterAll(async () => {
     await approver?.close();

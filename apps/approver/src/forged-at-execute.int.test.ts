@@ -5,8 +5,8 @@ import { countExecutionLogs, testConfig, testEnv, waitForStatus } from "@pyfleet
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { graphConfig } from "@pyfleet/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashToken } from "./auth.js";
-import { type RunningApprover, startApprover } from "./start-approver.js";
+import type { RunningApprover } from "./start-approver.js";
+import { startTestApprover } from "./test-approver.test-helpers.js";
 
 const KEYS = "k1:forged-at-execute-secret-0123456";
 /** Write code that leaves a trace in its working directory when it runs. */
@@ -36,15 +36,7 @@ describe("forged decisions that reach execute are refused by the executor itself
     keys = new RedisKeys(fx.prefix);
     // Analyze only: approved runs wait on the write queue until the test starts an executor.
     ({ fleet: front } = await createFleet(config, { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
-    approver = await startApprover({
-      config,
-      fleet: front,
-      env,
-      logger: silentLogger(),
-      host: "127.0.0.1",
-      port: 0,
-      extraTokens: [{ sha256: hashToken("alice-token-0001"), identity: "alice", roles: ["approver"] }],
-    });
+    approver = await startTestApprover(config, front, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
   }, 60_000);
   afterAll(async () => {
     await executor?.close();

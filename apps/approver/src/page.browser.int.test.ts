@@ -3,8 +3,8 @@ import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
 import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashToken } from "./auth.js";
-import { type RunningApprover, startApprover } from "./start-approver.js";
+import type { RunningApprover } from "./start-approver.js";
+import { startTestApprover } from "./test-approver.test-helpers.js";
 
 const CODE = "import epics\n# set the corrector\nepics.caput('SR:C01:HCM', 0.5)\nresults = {'set': True}\n";
 
@@ -24,18 +24,7 @@ describe("approver web page (real Chromium, real fleet)", () => {
       logger: silentLogger(),
       build: realPipelineBuilder(env),
     }));
-    approver = await startApprover({
-      config,
-      fleet,
-      env,
-      logger: silentLogger(),
-      host: "127.0.0.1",
-      port: 0,
-      extraTokens: [
-        { sha256: hashToken("web-token-123"), identity: "alice", roles: ["approver"] },
-        { sha256: hashToken("admin-token-123"), identity: "root", roles: ["admin"] },
-      ],
-    });
+    approver = await startTestApprover(config, fleet, env, { "web-token-123": { identity: "alice", roles: ["approver"] }, "admin-token-123": { identity: "root", roles: ["admin"] } });
   }, 60_000);
   afterAll(async () => {
     await approver?.close();

@@ -1,0 +1,20 @@
+import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import type { Fleet } from "@pyfleet/fleet";
+import { hashToken } from "./auth.js";
+import { type RunningApprover, startApprover } from "./start-approver.js";
+
+/** Roles a test identity holds, keyed by its bearer token. */
+export type TestTokens = Record<string, { identity: string; roles: Array<"viewer" | "approver" | "admin"> }>;
+
+/** The approver wired to `fleet` on a free loopback port, silent, with the given test tokens. */
+export function startTestApprover(config: PyfleetConfig, fleet: Fleet, env: Record<string, string>, tokens: TestTokens): Promise<RunningApprover> {
+  return startApprover({
+    config,
+    fleet,
+    env,
+    logger: silentLogger(),
+    host: "127.0.0.1",
+    port: 0,
+    extraTokens: Object.entries(tokens).map(([token, who]) => ({ sha256: hashToken(token), identity: who.identity, roles: who.roles })),
+  });
+}

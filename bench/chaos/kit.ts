@@ -78,3 +78,24 @@ export function takeRandom(pool: WorkerPool, rng: () => number): SpawnedWorker |
   if (pool.workers.length === 0) return undefined;
   return pool.workers.splice(Math.floor(rng() * pool.workers.length), 1)[0];
 }
+
+/**
+ * Prints the summary (`label  value` lines, then the load average and the violations) and
+ * returns the exit code: 1 on any violation.
+ */
+export function report(rows: Array<[label: string, value: string]>, violations: string[], loadAverage: string): number {
+  const lines = [...rows, ["load average", loadAverage] as [string, string], ["violations", String(violations.length)] as [string, string]];
+  process.stdout.write(["", ...lines.map(([l, v]) => `${l.padEnd(22)}${v}`), ...violations.map((v) => `  - ${v}`), ""].join("\n"));
+  return violations.length > 0 ? 1 : 0;
+}
+
+/** Runs a chaos script's main and exits with its code (1 with the stack when it throws). */
+export function runMain(label: string, main: () => Promise<number>): void {
+  main().then(
+    (c) => process.exit(c),
+    (err: unknown) => {
+      process.stderr.write(`${label} failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

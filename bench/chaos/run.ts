@@ -18,7 +18,7 @@ import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
 import { seededRandom } from "@pyfleet/testing";
 import { type BenchFleet, startBenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
-import { argInt, chaosConfigFile, readExecutions, sleep, spawnInto, takeRandom, topUp, type WorkerPool, workerPool } from "./kit.js";
+import { argInt, chaosConfigFile, readExecutions, report, runMain, sleep, spawnInto, takeRandom, topUp, type WorkerPool, workerPool } from "./kit.js";
 
 const RUNS = argInt("--runs", 120);
 const CHAOS_SECONDS = argInt("--seconds", 30);
@@ -141,26 +141,22 @@ async function verdict(
     }
   }
   const counts = [...executions.values()].map((p) => p.length);
-  process.stdout.write(
+  return report(
     [
-      "",
-      `runs submitted        ${ids.length} in ${(elapsedMs / 1000).toFixed(1)} s`,
-      `terminal statuses     ${[...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")}`,
-      `executions logged     ${counts.reduce((a, b) => a + b, 0)} (runs executed once ${counts.filter((n) => n === 1).length}, more than once ${counts.filter((n) => n > 1).length}, of which after a SIGKILL ${explainedRepeats})`,
-      `chaos actions         SIGKILL executor ${pools.actions.sigkill}, SIGTERM analyzer ${pools.actions.sigterm}, idle steps (every target still booting) ${pools.actions.idle}, failed restarts ${pools.executors.spawnFailures + pools.analyzers.spawnFailures}`,
-      `load average          ${loadAverage()}`,
-      `violations            ${violations.length}`,
-      ...violations.map((v) => `  - ${v}`),
-      "",
-    ].join("\n"),
+      ["runs submitted", `${ids.length} in ${(elapsedMs / 1000).toFixed(1)} s`],
+      ["terminal statuses", [...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")],
+      [
+        "executions logged",
+        `${counts.reduce((a, b) => a + b, 0)} (runs executed once ${counts.filter((n) => n === 1).length}, more than once ${counts.filter((n) => n > 1).length}, of which after a SIGKILL ${explainedRepeats})`,
+      ],
+      [
+        "chaos actions",
+        `SIGKILL executor ${pools.actions.sigkill}, SIGTERM analyzer ${pools.actions.sigterm}, idle steps (every target still booting) ${pools.actions.idle}, failed restarts ${pools.executors.spawnFailures + pools.analyzers.spawnFailures}`,
+      ],
+    ],
+    violations,
+    loadAverage(),
   );
-  return violations.length > 0 ? 1 : 0;
 }
 
-main().then(
-  (c) => process.exit(c),
-  (err: unknown) => {
-    process.stderr.write(`chaos run failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain("chaos run", main);

@@ -23,7 +23,7 @@ import { testApprovalStore } from "@pyfleet/fleet/testing";
 import { seededRandom } from "@pyfleet/testing";
 import { type BenchFleet, startBenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
-import { argInt, chaosConfigFile, readExecutions, sleep, spawnInto, takeRandom, topUp, type WorkerPool, workerPool } from "./kit.js";
+import { argInt, chaosConfigFile, readExecutions, report, runMain, sleep, spawnInto, takeRandom, topUp, type WorkerPool, workerPool } from "./kit.js";
 
 const RUNS = argInt("--runs", 40);
 const SEED = argInt("--seed", 1);
@@ -172,29 +172,25 @@ async function verdict(
   const requeued = (await audit.range("-", 100_000)).filter((e) => e.type === "write.requeued").length;
   if (!chain.ok) violations.push(`audit chain broken at ${chain.brokenAt}: ${chain.reason}`);
   const counts = [...executions.values()].map((p) => p.length);
-  process.stdout.write(
+  return report(
     [
-      "",
-      `write runs            ${ids.length}, approved ${approved}, all ended within ${(elapsedMs / 1000).toFixed(1)} s`,
-      `terminal statuses     ${[...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")}`,
-      `executions logged     ${counts.reduce((a, b) => a + b, 0)} (runs executed once ${counts.filter((n) => n === 1).length}, more than once ${counts.filter((n) => n > 1).length})`,
-      `outcome_unknown       ${unknown.length} (code had started ${unknown.filter((u) => u.ran).length}, killed before the first line ${unknown.filter((u) => !u.ran).length}); all reconciled`,
-      `requeued              ${requeued} write hops whose executor was lost before the code started (no marker)`,
-      `chaos actions         SIGKILL of the executor running a write ${chaos.midWrite}, of a random write executor ${chaos.random}, failed restarts ${chaos.writers.spawnFailures}`,
-      `audit chain           ${chain.ok ? "intact" : "BROKEN"}, ${chain.entries} entries`,
-      `load average          ${loadAverage()}`,
-      `violations            ${violations.length}`,
-      ...violations.map((v) => `  - ${v}`),
-      "",
-    ].join("\n"),
+      ["write runs", `${ids.length}, approved ${approved}, all ended within ${(elapsedMs / 1000).toFixed(1)} s`],
+      ["terminal statuses", [...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")],
+      ["executions logged", `${counts.reduce((a, b) => a + b, 0)} (runs executed once ${counts.filter((n) => n === 1).length}, more than once ${counts.filter((n) => n > 1).length})`],
+      [
+        "outcome_unknown",
+        `${unknown.length} (code had started ${unknown.filter((u) => u.ran).length}, killed before the first line ${unknown.filter((u) => !u.ran).length}); all reconciled`,
+      ],
+      ["requeued", `${requeued} write hops whose executor was lost before the code started (no marker)`],
+      [
+        "chaos actions",
+        `SIGKILL of the executor running a write ${chaos.midWrite}, of a random write executor ${chaos.random}, failed restarts ${chaos.writers.spawnFailures}`,
+      ],
+      ["audit chain", `${chain.ok ? "intact" : "BROKEN"}, ${chain.entries} entries`],
+    ],
+    violations,
+    loadAverage(),
   );
-  return violations.length > 0 ? 1 : 0;
 }
 
-main().then(
-  (c) => process.exit(c),
-  (err: unknown) => {
-    process.stderr.write(`write chaos failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain("write chaos", main);

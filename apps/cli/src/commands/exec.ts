@@ -3,8 +3,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { EXECUTION_METHODS, type ExecutionMethod, type ExecutionOutcome, loadConfig } from "@pyfleet/core";
 import { createExecutorRegistry, type ExecutionOptions } from "@pyfleet/execution";
-import { type JupyterFixture, startJupyterFixture } from "@pyfleet/testing";
+import { fileURLToPath } from "node:url";
 import { type Command, type CommandIO, UsageError } from "../command.js";
+import { type StartedService, startJupyter } from "./dev-services.js";
+
+/** The repository (its scripts/jupyter.sh serves the project's kernelspecs). */
+const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
 
 interface ExecArgs {
   file: string;
@@ -112,10 +116,10 @@ const command: Command = {
     const options = execOptions(args, io);
     const env = { ...io.env };
     const tokenEnv = options.execution?.container?.jupyter_token_env ?? "JUPYTER_TOKEN";
-    let jupyter: JupyterFixture | null = null;
+    let jupyter: StartedService | null = null;
     if (args.method === "container" && !env[tokenEnv]) {
       // a private server with the repo's kernelspecs on a free port, gone when the run is
-      const started = await startJupyterFixture();
+      const started = await startJupyter(REPO_ROOT);
       jupyter = started;
       env[tokenEnv] = started.token;
       options.execution = { ...options.execution, container: { ...options.execution?.container, jupyter_host: "127.0.0.1", jupyter_port: started.port } };
@@ -153,7 +157,7 @@ const command: Command = {
     } finally {
       console.debug = debug;
       await registry.close();
-      await jupyter?.close();
+      await jupyter?.stop();
       await rm(workDir, { recursive: true, force: true });
     }
   },

@@ -3,6 +3,7 @@ import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { DecisionSigner } from "./approvals/decision-signer.js";
 import { createFleet } from "./create-fleet.js";
+import type { Fleet } from "./fleet.js";
 import { stageJobId } from "./queues/job.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
@@ -16,6 +17,26 @@ const request = (code: string, extra: Record<string, unknown> = {}) => ({
   code,
   ...extra,
 });
+
+/** A signed approval of the run's pending approval, as the approver would produce it. */
+async function approval(fleet: Fleet, runId: string) {
+  const rec = await fleet.get(runId);
+  const req = (await fleet.details(runId))!.approval!;
+  const signer = new DecisionSigner(new Map([["k1", "fleet-test-secret"]]), "k1");
+  const now = new Date();
+  return signer.sign({
+    approvalId: rec!.approvalId!,
+    runId,
+    attempt: req.attempt,
+    codeHash: req.codeHash,
+    mode: "write_access",
+    decision: "approve",
+    approvers: ["alice"],
+    reason: "checked",
+    expiresAt: new Date(now.getTime() + 60_000).toISOString(),
+    signedAt: now.toISOString(),
+  });
+}
 
 describe("fleet (in-process, real Redis and local Python)", () => {
   const open: Array<{ close(): Promise<void> }> = [];
@@ -118,28 +139,27 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     const parked = await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval");
     expect(parked.mode).toBe("write_access");
     expect(parked.approvalId).toBeTruthy();
-    const details = await fleet.details(run.runId);
-    const req = details!.approval!;
-    const signer = new DecisionSigner(new Map([["k1", "fleet-test-secret"]]), "k1");
-    const now = new Date();
-    const decision = signer.sign({
-      approvalId: parked.approvalId!,
-      runId: run.runId,
-      attempt: req.attempt,
-      codeHash: req.codeHash,
-      mode: "write_access",
-      decision: "approve",
-      approvers: ["alice"],
-      reason: "checked",
-      expiresAt: new Date(now.getTime() + 60_000).toISOString(),
-      signedAt: now.toISOString(),
-    });
+    const decision = await approval(fleet, run.runId);
     expect(await fleet.resumeRun(run.runId, decision)).toBe("dispatched");
     const done = await waitForStatus((id) => fleet.get(id), run.runId, ["completed", "failed"]);
     expect(done.status).toBe("completed");
     const final = await fleet.details(run.runId);
     expect(final?.final?.result?.recorded_writes.map((w) => w.pv)).toEqual(["DEMO:SETPOINT"]);
     await expect(fleet.resumeRun(run.runId, decision)).rejects.toMatchObject({ code: "STEP_NOT_PENDING" });
+  });
+
+  it("a decision that arrives while the run is still being parked waits for the run record", async () => {
+    fx = await createRedisFixture("fleet");
+    const { fleet } = await start(["analyze", "execute"]);
+    const run = await fleet.submit(request("import epics\nepics.caput('DEMO:SETPOINT', 2)\nresults = {}", { dry_run: true }));
+    await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval");
+    const decision = await approval(fleet, run.runId);
+    // Back to the moment between the approval record and the run record of parking.
+    await fleet.ctx.runs.update(run.runId, { status: "analyzing" }, new Date());
+    const parking = new Promise((r) => setTimeout(r, 300)).then(() => fleet.ctx.runs.update(run.runId, { status: "awaiting_approval" }, new Date()));
+    expect(await fleet.resumeRun(run.runId, decision)).toBe("dispatched");
+    await parking;
+    expect((await waitForStatus((id) => fleet.get(id), run.runId, ["completed", "failed"])).status).toBe("completed");
   });
 
   it("cancels a run parked for approval and cancels its approval record", async () => {

@@ -35,6 +35,9 @@ export interface AdvanceOptions {
 
 const refOf = (j: { threadId: string; checkpointNs: string }): RunRef => ({ threadId: j.threadId, checkpointNs: j.checkpointNs });
 
+/** How long a decision waits for a run that is being parked to show `awaiting_approval`. */
+const PARK_WAIT_MS = 2000;
+
 /** Times a write hop is enqueued again after losing its executor before the code started. */
 export const MAX_WRITE_REQUEUES = 2;
 
@@ -81,7 +84,13 @@ export class RunDriver {
    * @throws PyfleetError `NOT_FOUND` for an unknown run, `STEP_NOT_PENDING` when it is not parked.
    */
   async resumeRun(runId: string, decision: SignedDecision): Promise<AdvanceOutcome> {
-    const found = await this.ctx.runs.getWithInternals(runId);
+    let found = await this.ctx.runs.getWithInternals(runId);
+    // Parking stores the approval record a moment before the run record says so: a decision
+    // that fast (a bot answering the webhook) waits for the run record instead of failing.
+    for (let waited = 0; found?.record.status === "analyzing" && waited < PARK_WAIT_MS; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+      found = await this.ctx.runs.getWithInternals(runId);
+    }
     if (!found) throw new PyfleetError("NOT_FOUND", `run ${runId} not found`);
     const { record, internals } = found;
     if (record.status !== "awaiting_approval") {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, RunReconciler, realPipelineBuilder } from "@pyfleet/fleet";
@@ -17,15 +17,37 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const KEYS = "k1:write-crash-test-secret-000000";
 const CODE = [
-  "import time",
+  "import os, time",
   "import epics",
   "with open('executions.log', 'a') as f:",
-  "    f.write('ran\\n')",
+  "    f.write(str(os.getpid()) + '\\n')",
   "epics.caput('SR:C01:HCM', 0.5)",
   "time.sleep(60)",
   "results = {'done': True}",
   "",
 ].join("\n");
+
+/** The first file named `name` below `dir`. */
+function findFile(dir: string, name: string): string {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isFile() && entry.name === name) return p;
+    if (entry.isDirectory()) {
+      const found = findFile(p, name);
+      if (found) return found;
+    }
+  }
+  return "";
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe("at most one write execution when a write executor dies mid-run", () => {
   let fx: RedisFixture;
@@ -65,6 +87,10 @@ describe("at most one write execution when a write executor dies mid-run", () =>
       await new Promise((r) => setTimeout(r, 50));
     }
     await first.stop("SIGKILL");
+    // The harness dies with its executor (PR_SET_PDEATHSIG): the code does not run on unowned.
+    const harnessPid = Number(readFileSync(findFile(root, "executions.log"), "utf8").trim());
+    expect(harnessPid).toBeGreaterThan(0);
+    await expect.poll(() => alive(harnessPid), { timeout: 5000 }).toBe(false);
 
     const second = await spawnWorker(["--stage", "execute", "--mode", "write_access"], env);
     workers.push(second);

@@ -10,7 +10,7 @@ Script mode (local and docker backends)
 
     /usr/bin/python3 pyfleet_harness.py --code CODE.py [--context context.json]
         [--mode read_only|write_access] [--dry-run] [--report report.json]
-        [--rlimit-as-mb N] [--rlimit-cpu-s N] [--rlimit-nofile N]
+        [--rlimit-as-mb N] [--rlimit-cpu-s N] [--rlimit-nofile N] [--parent-pid PID]
 
 - The user code runs with cwd as given by the caller (it is put first on ``sys.path``);
   ``__name__ == "__main__"``; globals ``context``, ``read_channel``, ``write_channel``,
@@ -747,7 +747,7 @@ def kernel_run(job_b64: str) -> None:
 
 def _parse_args(argv: list[str]) -> dict[str, Any]:
     opts: dict[str, Any] = {"context": None, "mode": "read_only", "dry_run": False, "report": "pyfleet_report.json"}
-    valued = {"--code", "--context", "--mode", "--report", "--rlimit-as-mb", "--rlimit-cpu-s", "--rlimit-nofile"}
+    valued = {"--code", "--context", "--mode", "--report", "--rlimit-as-mb", "--rlimit-cpu-s", "--rlimit-nofile", "--parent-pid"}
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -780,6 +780,24 @@ def _apply_limits(opts: dict[str, Any]) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: have the kernel SIGKILL this process when the executor that started it dies.
+
+    Code must not outlive its executor: a write run whose executor was killed is settled by a
+    human (outcome_unknown), and code still running then could write after that decision.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # noqa: PLC0415  (script mode only)
+
+    pr_set_pdeathsig = 1
+    if ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+        return
+    # the parent may have died before the prctl: then nobody would send the signal
+    if os.getppid() != parent_pid:
+        os._exit(137)
+
+
 def main(argv: list[str]) -> int:
     try:
         opts = _parse_args(argv)
@@ -794,6 +812,8 @@ def main(argv: list[str]) -> int:
     if opts["context"]:
         with open(opts["context"], encoding="utf-8") as fh:
             context_data = json.load(fh)
+    if opts.get("parent_pid"):
+        _die_with_parent(int(opts["parent_pid"]))
     sys.path[0] = os.getcwd()
     sys.argv = [CODE_FILENAME]
     _apply_limits(opts)

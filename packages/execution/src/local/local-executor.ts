@@ -63,6 +63,8 @@ export class LocalExecutor implements Executor {
     if (input.dryRun) args.push("--dry-run");
     args.push("--rlimit-as-mb", String(local.memory_limit_mb), "--rlimit-cpu-s", String(local.cpu_seconds));
     args.push("--rlimit-nofile", String(local.max_open_files));
+    // the harness asks the kernel to kill it when this process dies (no code outliving its executor)
+    args.push("--parent-pid", String(process.pid));
     const env = buildChildEnv(local.env_allowlist, this.options.env ?? process.env, {
       MPLBACKEND: "Agg",
       PYTHONDONTWRITEBYTECODE: "1",

@@ -21,8 +21,13 @@ _kernel_handlers.ZMQChannelsHandler.open = _open_with_nodelay
 c.ServerApp.ip = "127.0.0.1"
 c.ServerApp.open_browser = False
 c.ServerApp.port_retries = 0
-# kernels are pooled and culled by pyfleet itself; the server must not second-guess it
-c.MappingKernelManager.cull_idle_timeout = 0
+# Kernels are pooled and culled by pyfleet, which keeps a websocket open to every kernel it owns.
+# A kernel nobody is connected to belongs to an executor that died: the server culls it, busy or
+# not, so code never runs on unowned (a write must not land after its run was settled by a human).
+c.MappingKernelManager.cull_idle_timeout = 120
+c.MappingKernelManager.cull_interval = 30
+c.MappingKernelManager.cull_connected = False
+c.MappingKernelManager.cull_busy = True
 # the harness caps output itself (limits.max_stdout_bytes); the server's rate limiter would
 # silently drop output instead
 c.ServerApp.iopub_data_rate_limit = 0

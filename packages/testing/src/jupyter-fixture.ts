@@ -37,6 +37,8 @@ export interface JupyterFixtureOptions {
   env?: Record<string, string>;
   /** How long to wait for `/api/status`; default 30 s. */
   startTimeoutMs?: number;
+  /** Extra server options after the project's config, e.g. `--MappingKernelManager.cull_interval=1`. */
+  args?: string[];
 }
 
 /** Asks the kernel for a free loopback port. */
@@ -81,6 +83,7 @@ export async function startJupyterFixture(options: JupyterFixtureOptions = {}): 
         `--ServerApp.token=${token}`,
         "--ServerApp.port_retries=0",
         `--ServerApp.root_dir=${dirs.work}`,
+        ...(options.args ?? []),
       ],
       {
         detached: true,

@@ -127,7 +127,9 @@ export async function startJupyterFixture(options: JupyterFixtureOptions = {}): 
         if (closed) return;
         closed = true;
         await stopServer(child);
-        await rm(root, { recursive: true, force: true });
+        // a kernel outlives a killed server for a moment (ipykernel polls its parent) and may
+        // still write its IPython history here: retry instead of failing on ENOTEMPTY
+        await rm(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
       },
     };
   }

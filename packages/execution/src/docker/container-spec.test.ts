@@ -9,7 +9,7 @@ const run = { runId: "r-1", attempt: 2, mode: "read_only" as const, dryRun: true
 describe("containerSpec", () => {
   it("hardens the container: no network, read-only root, limits, no capabilities, non-root, no log on disk", () => {
     const marker = newReportMarker();
-    const spec = containerSpec(run, docker, { workDirMb: 100, tmpMb: 10, copyOutBytes: 1000, reportMb: 20 }, marker, "inst");
+    const spec = containerSpec(run, docker, { workDirMb: 100, tmpMb: 10, copyOutBytes: 1000, reportMb: 20 }, marker, "inst", 630.2);
     const hc = spec.HostConfig!;
     expect(hc.NetworkMode).toBe("none");
     expect(spec.NetworkDisabled).toBe(true);
@@ -28,6 +28,10 @@ describe("containerSpec", () => {
     expect(spec.Env?.some((e) => /KEY|TOKEN|SECRET/i.test(e))).toBe(false);
     expect(spec.Labels).toMatchObject({ "org.pyfleet.run_id": "r-1", "org.pyfleet.attempt": "2" });
     expect(spec.Cmd).toEqual([
+      "/usr/bin/timeout",
+      "-s",
+      "KILL",
+      "631s",
       "/usr/bin/python3",
       "/pyfleet/pyfleet_docker_entry.py",
       marker.toString("hex"),

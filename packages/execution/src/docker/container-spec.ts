@@ -67,16 +67,22 @@ export function inputArchive(input: Pick<ExecuteInput, "code" | "context">): Buf
   return buildTar(entries);
 }
 
-/** The hardened `docker create` body for one run (ARCHITECTURE §4, issue 6 item 4). */
+/**
+ * The hardened `docker create` body for one run (ARCHITECTURE §4, issue 6 item 4). The entry runs
+ * under `timeout -s KILL deadlineSeconds`: the executor stops the run itself at its timeout, but
+ * when the executor dies, nothing would stop the container; this way no sandbox outlives its run.
+ */
 export function containerSpec(
   input: Pick<ExecuteInput, "runId" | "attempt" | "mode" | "dryRun" | "context">,
   docker: DockerOptions,
   limits: SandboxLimits,
   marker: Buffer,
   instanceId: string,
+  deadlineSeconds: number,
 ): Docker.ContainerCreateOptions {
   const [uid, gid] = docker.user.split(":");
-  const cmd = ["/usr/bin/python3", ENTRY, marker.toString("hex"), String(limits.copyOutBytes), "--code", `${INPUT_DIR}/user_code.py`];
+  const cmd = ["/usr/bin/timeout", "-s", "KILL", `${Math.max(1, Math.ceil(deadlineSeconds))}s`];
+  cmd.push("/usr/bin/python3", ENTRY, marker.toString("hex"), String(limits.copyOutBytes), "--code", `${INPUT_DIR}/user_code.py`);
   if (input.context) cmd.push("--context", `${INPUT_DIR}/context.json`);
   cmd.push("--mode", input.mode, "--report", REPORT_PATH);
   if (input.dryRun) cmd.push("--dry-run");

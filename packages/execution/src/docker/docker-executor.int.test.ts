@@ -6,6 +6,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalExecutor } from "../local/local-executor.js";
 import { resolveExecutionOptions } from "../options.js";
+import { containerSpec, INPUT_DIR, inputArchive, newReportMarker } from "./container-spec.js";
 import { DockerExecutor } from "./docker-executor.js";
 import { ensureDockerSandbox, SANDBOX_SETUP_TIMEOUT_MS } from "@pyfleet/testing";
 
@@ -130,6 +131,29 @@ describe("DockerExecutor against a real Docker engine", () => {
     const client = new Docker({ socketPath: dockerHost.replace("unix://", "") });
     const left = await client.listContainers({ all: true, filters: { label: ["org.pyfleet.run_id=docker-int"] } });
     expect(left).toEqual([]);
+  });
+
+  it("a sandbox nobody watches (its executor died) kills itself at its deadline", async () => {
+    const client = new Docker({ socketPath: dockerHost.replace("unix://", "") });
+    const spec = containerSpec(
+      { runId: "docker-orphan", attempt: 1, mode: "read_only", dryRun: false, context: null },
+      options.docker,
+      { workDirMb: 16, tmpMb: 16, copyOutBytes: 1024, reportMb: 4 },
+      newReportMarker(),
+      "gone",
+      2,
+    );
+    const container = await client.createContainer(spec);
+    try {
+      await container.putArchive(inputArchive({ code: "import time\ntime.sleep(120)", context: null }), { path: INPUT_DIR });
+      const started = performance.now();
+      await container.start();
+      const waited = (await container.wait()) as { StatusCode: number };
+      expect(waited.StatusCode).toBe(137);
+      expect(performance.now() - started).toBeLessThan(10_000);
+    } finally {
+      await container.remove({ force: true });
+    }
   });
 
   it("kills the container when the run is cancelled", async () => {

@@ -32,6 +32,9 @@ async function atMost(p: Promise<void>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Seconds past the run's own timeout and grace after which the sandbox kills itself (executor gone). */
+const DEADLINE_MARGIN_S = 30;
+
 /** Exit code of a process killed by SIGKILL (the OOM killer's signal). */
 const SIGKILL_EXIT = 137;
 
@@ -111,7 +114,8 @@ export class DockerExecutor implements Executor {
     };
     const marker = newReportMarker();
     const started = performance.now();
-    const spec = containerSpec(input, this.cfg.docker, this.limits, marker, this.instanceId);
+    const deadline = (input.timeoutMs + this.graceMs) / 1000 + DEADLINE_MARGIN_S;
+    const spec = containerSpec(input, this.cfg.docker, this.limits, marker, this.instanceId, deadline);
     const container = await step("create container", () => this.docker.createContainer(spec));
     this.live.add(container);
     try {

@@ -17,8 +17,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isTerminalStatus, RedisKeys, type RunRecord } from "@pyfleet/core";
-import { type ApprovalStore, type AuditLog, RunReconciler } from "@pyfleet/fleet";
+import { isTerminalStatus, RedisKeys, type RunRecord, type SignedDecision } from "@pyfleet/core";
+import { type ApprovalRecord, type ApprovalStore, type AuditLog, RunReconciler } from "@pyfleet/fleet";
 import { testApprovalStore } from "@pyfleet/fleet/testing";
 import { seededRandom } from "@pyfleet/testing";
 import { type BenchFleet, startBenchFleet, waitAllTerminal } from "../e2e/harness.js";
@@ -41,21 +41,29 @@ const code = (i: number, log: string) =>
     `results = {"i": ${i}}`,
   ].join("\n");
 
-/** Approves every pending approval (quoting its code hash) and resumes the run, like the approver. */
-function autoApprover(bench: BenchFleet, store: ApprovalStore): { stop(): Promise<void>; approved: () => number } {
+/**
+ * Approves every pending approval (quoting its code hash) and resumes the run, like the approver;
+ * a decision not delivered (an error) is retried from the unresumed list, like the approver's sweep.
+ */
+function autoApprover(bench: BenchFleet, store: ApprovalStore): { stop(): Promise<void>; approved: () => number; errors: string[] } {
   let running = true;
   let approved = 0;
+  const errors: string[] = [];
+  const resume = async (rec: ApprovalRecord, decision: SignedDecision) => {
+    await bench.fleet.resumeRun(rec.runId, decision);
+    await store.markResumed(rec.id);
+    approved++;
+  };
   const loop = (async () => {
     while (running) {
-      for (const rec of await store.list({ status: "pending", limit: 50 })) {
-        // The approval record exists a moment before the run shows it is parked; wait for that.
-        if ((await bench.fleet.get(rec.runId))?.status !== "awaiting_approval") continue;
-        const { released } = await store.decide(rec.id, { id: "chaos-approver", roles: ["approver"] }, { decision: "approve", codeHash: rec.codeHash, reason: "chaos bench" });
-        if (released) {
-          await bench.fleet.resumeRun(rec.runId, released);
-          await store.markResumed(rec.id);
-          approved++;
+      try {
+        for (const rec of await store.list({ status: "pending", limit: 50 })) {
+          const { released } = await store.decide(rec.id, { id: "chaos-approver", roles: ["approver"] }, { decision: "approve", codeHash: rec.codeHash, reason: "chaos bench" });
+          if (released) await resume(rec, released);
         }
+        for (const rec of await store.listUnresumed()) if (rec.signedDecision) await resume(rec, rec.signedDecision);
+      } catch (err) {
+        errors.push((err as Error).message);
       }
       await sleep(100);
     }
@@ -66,6 +74,7 @@ function autoApprover(bench: BenchFleet, store: ApprovalStore): { stop(): Promis
       await loop;
     },
     approved: () => approved,
+    errors,
   };
 }
 
@@ -123,7 +132,7 @@ async function main(): Promise<number> {
     await Promise.all(pending);
     await topUp(bench, [analyzers, chaos.writers]);
     const done = await waitAllTerminal(bench.fleet, ids, 120_000);
-    return await verdict(bench, ids, done, log, chaos, audit, Date.now() - t0, approver.approved());
+    return await verdict(bench, ids, done, log, chaos, audit, Date.now() - t0, approver);
   } finally {
     await approver.stop();
     await bench.cleanup();
@@ -139,7 +148,7 @@ async function verdict(
   chaos: Chaos,
   audit: AuditLog,
   elapsedMs: number,
-  approved: number,
+  approver: { approved: () => number; errors: string[] },
 ): Promise<number> {
   const violations: string[] = [];
   const executions = readExecutions(log);
@@ -174,7 +183,8 @@ async function verdict(
   const counts = [...executions.values()].map((p) => p.length);
   return report(
     [
-      ["write runs", `${ids.length}, approved ${approved}, all ended within ${(elapsedMs / 1000).toFixed(1)} s`],
+      ["write runs", `${ids.length}, approved ${approver.approved()}, all ended within ${(elapsedMs / 1000).toFixed(1)} s`],
+      ["approver errors", approver.errors.length === 0 ? "none" : `${approver.errors.length} (retried), first: ${approver.errors[0]}`],
       ["terminal statuses", [...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")],
       ["executions logged", `${counts.reduce((a, b) => a + b, 0)} (runs executed once ${counts.filter((n) => n === 1).length}, more than once ${counts.filter((n) => n > 1).length})`],
       [

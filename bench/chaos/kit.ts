@@ -1,10 +1,11 @@
 /** Pieces both chaos scripts share: flags, the chaos config.yml, and replaceable worker pools. */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SpawnedWorker } from "@pyfleet/fleet/testing";
 import { parse, stringify } from "yaml";
-import type { BenchFleet } from "../e2e/harness.js";
+import { type BenchFleet, startBenchFleet } from "../e2e/harness.js";
 
 /** The positive integer after `flag` on the command line, or `fallback`. */
 export function argInt(flag: string, fallback: number): number {
@@ -98,4 +99,30 @@ export function runMain(label: string, main: () => Promise<number>): void {
       process.exit(1);
     },
   );
+}
+
+/**
+ * Runs `body` on a bench fleet whose workers use {@link chaosConfigFile}, with an empty execution
+ * log in a temp folder; workers, keys and files are removed afterwards, also on Ctrl-C / SIGTERM.
+ */
+export async function withChaosBench(
+  label: string,
+  extraEnv: Record<string, string>,
+  body: (bench: BenchFleet, log: string) => Promise<number>,
+): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), `pyfleet-${label}-`));
+  const log = join(dir, "executions.log");
+  writeFileSync(log, "");
+  const bench = await startBenchFleet(`bench-${label}`, { PYFLEET_CONFIG: chaosConfigFile(dir), ...extraEnv });
+  const stop = () => {
+    void bench.cleanup().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    return await body(bench, log);
+  } finally {
+    await bench.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -11,14 +11,11 @@
  *   npx tsx bench/chaos/run.ts                          (120 runs, 30 s of chaos, seed 1)
  *   npx tsx bench/chaos/run.ts --runs 200 --seconds 60 --seed 7
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
 import { seededRandom } from "@pyfleet/testing";
-import { type BenchFleet, startBenchFleet, waitAllTerminal } from "../e2e/harness.js";
+import { type BenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
-import { argInt, chaosConfigFile, readExecutions, report, runMain, sleep, spawnInto, takeRandom, topUp, type WorkerPool, workerPool } from "./kit.js";
+import { argInt, readExecutions, report, runMain, sleep, spawnInto, takeRandom, topUp, type WorkerPool, withChaosBench, workerPool } from "./kit.js";
 
 const RUNS = argInt("--runs", 120);
 const CHAOS_SECONDS = argInt("--seconds", 30);
@@ -62,24 +59,14 @@ async function chaosStep(bench: BenchFleet, pools: Pools, pending: Promise<void>
   }
 }
 
-async function main(): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), "pyfleet-chaos-"));
-  const log = join(dir, "executions.log");
-  writeFileSync(log, "");
-  const bench = await startBenchFleet("bench-chaos", { PYFLEET_CONFIG: chaosConfigFile(dir) });
-  const stop = () => {
-    void bench.cleanup().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+async function main(bench: BenchFleet, log: string): Promise<number> {
   const pools: Pools = {
     executors: workerPool(["--stage", "execute", "--mode", "read_only"], 3),
     analyzers: workerPool(["--stage", "analyze"], 2),
     killed: new Set(),
     actions: { sigkill: 0, sigterm: 0, idle: 0 },
   };
-  try {
-    process.stdout.write(`chaos: ${RUNS} runs, ${CHAOS_SECONDS} s of chaos, seed ${SEED}, prefix ${bench.fx.prefix}\n`);
+  process.stdout.write(`chaos: ${RUNS} runs, ${CHAOS_SECONDS} s of chaos, seed ${SEED}, prefix ${bench.fx.prefix}\n`);
     await topUp(bench, [pools.executors, pools.analyzers]);
     const ids: string[] = [];
     const t0 = Date.now();
@@ -104,10 +91,6 @@ async function main(): Promise<number> {
     process.stdout.write(`chaos over after ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for the runs (load ${loadAverage()})\n`);
     const done = await waitAllTerminal(bench.fleet, ids, 180_000);
     return await verdict(bench, ids, done, log, pools, Date.now() - t0);
-  } finally {
-    await bench.cleanup();
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 async function verdict(
@@ -159,4 +142,4 @@ async function verdict(
   );
 }
 
-runMain("chaos run", main);
+runMain("chaos run", () => withChaosBench("chaos", {}, main));

@@ -14,16 +14,14 @@
  *   npx tsx bench/chaos/writes.ts                       (40 runs, seed 1)
  *   npx tsx bench/chaos/writes.ts --runs 80 --seed 7
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { isTerminalStatus, RedisKeys, type RunRecord, type SignedDecision } from "@pyfleet/core";
 import { type ApprovalRecord, type ApprovalStore, type AuditLog, RunReconciler } from "@pyfleet/fleet";
 import { testApprovalStore } from "@pyfleet/fleet/testing";
 import { seededRandom } from "@pyfleet/testing";
-import { type BenchFleet, startBenchFleet, waitAllTerminal } from "../e2e/harness.js";
+import { type BenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
-import { argInt, chaosConfigFile, readExecutions, report, runMain, sleep, spawnInto, takeRandom, topUp, type WorkerPool, workerPool } from "./kit.js";
+import { argInt, readExecutions, report, runMain, sleep, spawnInto, takeRandom, topUp, type WorkerPool, withChaosBench, workerPool } from "./kit.js";
 
 const RUNS = argInt("--runs", 40);
 const SEED = argInt("--seed", 1);
@@ -99,16 +97,7 @@ async function chaosStep(bench: BenchFleet, chaos: Chaos, log: string, pending: 
   pending.push(sleep(300 + rng() * 1700).then(() => spawnInto(bench, chaos.writers)));
 }
 
-async function main(): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), "pyfleet-chaos-writes-"));
-  const log = join(dir, "executions.log");
-  writeFileSync(log, "");
-  const bench = await startBenchFleet("bench-chaos-writes", { PYFLEET_CONFIG: chaosConfigFile(dir), PYFLEET_SIGNING_KEYS: SIGNING_KEYS });
-  const stop = () => {
-    void bench.cleanup().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+async function main(bench: BenchFleet, log: string): Promise<number> {
   const { store, audit } = testApprovalStore(bench.fleet, SIGNING_KEYS);
   const analyzers = workerPool(["--stage", "analyze"], 1);
   const chaos: Chaos = { writers: workerPool(["--stage", "execute", "--mode", "write_access"], 2), killed: new Set(), midWrite: 0, random: 0 };
@@ -135,8 +124,6 @@ async function main(): Promise<number> {
     return await verdict(bench, ids, done, log, chaos, audit, Date.now() - t0, approver);
   } finally {
     await approver.stop();
-    await bench.cleanup();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -203,4 +190,4 @@ async function verdict(
   );
 }
 
-runMain("write chaos", main);
+runMain("write chaos", () => withChaosBench("chaos-writes", { PYFLEET_SIGNING_KEYS: SIGNING_KEYS }, main));

@@ -1,10 +1,11 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, RunReconciler, realPipelineBuilder } from "@pyfleet/fleet";
 import {
   approveParked,
   countExecutionLogs,
+  findFiles,
   REPO_CONFIG,
   type SpawnedWorker,
   spawnWorker,
@@ -26,19 +27,6 @@ const CODE = [
   "results = {'done': True}",
   "",
 ].join("\n");
-
-/** The first file named `name` below `dir`. */
-function findFile(dir: string, name: string): string {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isFile() && entry.name === name) return p;
-    if (entry.isDirectory()) {
-      const found = findFile(p, name);
-      if (found) return found;
-    }
-  }
-  return "";
-}
 
 function alive(pid: number): boolean {
   try {
@@ -88,7 +76,7 @@ describe("at most one write execution when a write executor dies mid-run", () =>
     }
     await first.stop("SIGKILL");
     // The harness dies with its executor (PR_SET_PDEATHSIG): the code does not run on unowned.
-    const harnessPid = Number(readFileSync(findFile(root, "executions.log"), "utf8").trim());
+    const harnessPid = Number(readFileSync(findFiles(root, "executions.log")[0] ?? "", "utf8").trim());
     expect(harnessPid).toBeGreaterThan(0);
     await expect.poll(() => alive(harnessPid), { timeout: 5000 }).toBe(false);
 

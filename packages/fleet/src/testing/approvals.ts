@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSigningKeys, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord } from "../approvals/approval-record.js";
@@ -43,16 +43,18 @@ export async function approveParked(
   return { approval, decision: released };
 }
 
+/** Every file named `name` below `root`, depth first. */
+export function findFiles(root: string, name: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const p = join(root, entry.name);
+    if (entry.isDirectory()) found.push(...findFiles(p, name));
+    else if (entry.name === name) found.push(p);
+  }
+  return found;
+}
+
 /** Lines of every `executions.log` below `root`: how often code that logs its start ran. */
 export function countExecutionLogs(root: string): number {
-  let n = 0;
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name === "executions.log") n += readFileSync(p, "utf8").split("\n").filter(Boolean).length;
-    }
-  };
-  walk(root);
-  return n;
+  return findFiles(root, "executions.log").reduce((n, f) => n + readFileSync(f, "utf8").split("\n").filter(Boolean).length, 0);
 }

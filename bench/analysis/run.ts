@@ -1,6 +1,7 @@
 /**
  * Analysis bench: time to analyse a 1,000-line Python file (p50 / p99 over many runs) and
- * lines per second, next to the original system's regex scan on the same text.
+ * lines per second with the native tree-sitter binding and with web-tree-sitter, next to the
+ * original system's regex scan on the same text.
  * Run: npx tsx bench/analysis/run.ts [--runs N]
  */
 import { loadavg } from "node:os";
@@ -39,18 +40,21 @@ function measure(fn: () => void): { p50: number; p99: number; mean: number; cpu:
 const code = sampleModule(1000);
 const lines = code.split("\n").length - 1;
 const parser = await PythonParser.create();
+const wasm = await PythonParser.create("wasm");
 const settings = resolveSettings({});
 const sample = analyzeWith(parser, { code, expectedResults: {} }, settings);
 const regex = regexScan(code);
 
 const small = sampleModule(100);
 const rows = [
-  { name: "tree-sitter parse + copy", lines, m: measure(() => parser.parse(code)) },
-  { name: "pyfleet analysis (full)", lines, m: measure(() => analyzeWith(parser, { code, expectedResults: {} }, settings)) },
   { name: "original regex scan", lines, m: measure(() => regexScan(code)) },
-  { name: "pyfleet, 100-line file", lines: 100, m: measure(() => analyzeWith(parser, { code: small, expectedResults: {} }, settings)) },
+  { name: `parse + copy (${parser.engine})`, lines, m: measure(() => parser.parse(code)) },
+  { name: `full analysis (${parser.engine})`, lines, m: measure(() => analyzeWith(parser, { code, expectedResults: {} }, settings)) },
+  { name: "parse + copy (wasm)", lines, m: measure(() => wasm.parse(code)) },
+  { name: "full analysis (wasm)", lines, m: measure(() => analyzeWith(wasm, { code, expectedResults: {} }, settings)) },
+  { name: `100-line file (${parser.engine})`, lines: 100, m: measure(() => analyzeWith(parser, { code: small, expectedResults: {} }, settings)) },
 ];
-const base = rows[2]!.m;
+const base = rows[0]!.m;
 
 console.log(
   `analysis bench: ${lines} lines, ${code.length} bytes, ${RUNS} runs after ${WARMUP} warm-up, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`,
@@ -61,11 +65,13 @@ console.log(
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (x: number) => x.toFixed(3).padStart(9);
 console.log(
-  `${pad("method", 26)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"mean ms".padStart(9)}${"cpu ms".padStart(9)}${"lines/s".padStart(12)}${"p50 / regex".padStart(13)}`,
+  `${pad("method", 28)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"mean ms".padStart(9)}${"cpu ms".padStart(9)}${"lines/s".padStart(12)}${"p50 / regex".padStart(13)}`,
 );
 for (const { name, lines: n, m } of rows)
   console.log(
-    `${pad(name, 26)}${num(m.p50)}${num(m.p99)}${num(m.mean)}${num(m.cpu)}${Math.round(n / (m.p50 / 1000)).toLocaleString("en").padStart(12)}${n === lines ? `${(m.p50 / base.p50).toFixed(1)}x`.padStart(13) : "".padStart(13)}`,
+    `${pad(name, 28)}${num(m.p50)}${num(m.p99)}${num(m.mean)}${num(m.cpu)}${Math.round(n / (m.p50 / 1000)).toLocaleString("en").padStart(12)}${n === lines ? `${(m.p50 / base.p50).toFixed(1)}x`.padStart(13) : "".padStart(13)}`,
   );
-const full = rows[1]!.m;
-console.log(`\ntarget p50 < 10 ms for 1,000 lines: ${full.p50 < 10 ? "met" : "NOT met"} (${full.p50.toFixed(2)} ms)`);
+const full = rows[2]!.m;
+const fullWasm = rows[4]!.m;
+console.log(`\n${parser.engine} vs wasm, full analysis: p50 ${(full.p50 / fullWasm.p50).toFixed(2)}x, cpu ${(full.cpu / fullWasm.cpu).toFixed(2)}x`);
+console.log(`target p50 < 10 ms for 1,000 lines (${parser.engine}): ${full.p50 < 10 ? "met" : "NOT met"} (${full.p50.toFixed(2)} ms)`);

@@ -1,7 +1,8 @@
 import type { AnalysisResult, AnalyzeInput, CodeAnalyzer, Finding, PvAccess } from "@pyfleet/core";
+import { AnalysisCache } from "./analysis-cache.js";
 import { type Access, detect } from "./detect.js";
 import { type AnalyzerOptions, type ResolvedPolicy, resolvePolicy } from "./options.js";
-import { PythonParser } from "./parser.js";
+import { type ParserEngineChoice, PythonParser } from "./parser.js";
 import { decideApproval } from "./policy.js";
 import type { PyNode } from "./py-node.js";
 import { Resolver } from "./resolver.js";
@@ -27,16 +28,32 @@ export function resolveSettings(options: AnalyzerOptions = {}): AnalysisSettings
   return { policy: resolvePolicy(options), levels: resolveRuleLevels(options.analysis?.rules) };
 }
 
+/** How an analyzer runs (not part of config.yml). */
+export interface AnalyzerRuntime {
+  /** Results by code hash (default: a private {@link AnalysisCache} of 512 entries; `new AnalysisCache(0)` disables it). */
+  cache?: AnalysisCache;
+  /** Parser engine (default: `PYFLEET_ANALYSIS_PARSER`, else the native binding when it loads, else WebAssembly). */
+  parser?: ParserEngineChoice;
+}
+
 /**
  * Creates the analyzer the workflow uses. Options are validated here, so a bad config fails at
- * start-up; the grammar is loaded on the first `analyze` and shared by the process.
+ * start-up; the grammar is loaded on the first `analyze` and shared by the process. The same code
+ * with the same expected result keys is analysed once per analyzer (see {@link AnalysisCache}).
+ * @throws PyfleetError `CONFIG_INVALID` for invalid options.
  */
-export function createAnalyzer(options: AnalyzerOptions = {}): CodeAnalyzer {
+export function createAnalyzer(options: AnalyzerOptions = {}, runtime: AnalyzerRuntime = {}): CodeAnalyzer {
   const settings = resolveSettings(options);
+  const cache = runtime.cache ?? new AnalysisCache();
   return {
     async analyze(input: AnalyzeInput): Promise<AnalysisResult> {
-      const parser = await PythonParser.create();
-      return analyzeWith(parser, input, settings);
+      const started = performance.now();
+      const key = AnalysisCache.key(input);
+      const hit = cache.get(key);
+      if (hit) return { ...hit, duration_ms: performance.now() - started };
+      const result = analyzeWith(await PythonParser.create(runtime.parser), input, settings);
+      cache.set(key, result);
+      return result;
     },
   };
 }

@@ -1,21 +1,21 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { Language } from "web-tree-sitter";
 
 const require = createRequire(import.meta.url);
 
-/**
- * Per-type-id facts about the grammar, read once, so the tree copy can skip WebAssembly calls
- * whose answer is known in advance (every cursor call marshals the cursor into WebAssembly).
- */
-export interface GrammarTables {
-  types: string[];
-  fields: Array<string | null>;
-  named: boolean[];
-  /** False when no child of a node of this type ever has a field name (no `currentFieldId` call needed). */
-  childFields: boolean[];
-  /** True for tokens (identifier, integer, ...), which never have children (no `gotoFirstChild` call needed). */
-  leaf: boolean[];
+/** The cursor calls the tree copy needs; web-tree-sitter's and the native binding's cursors both have them. */
+export interface TreeCursorLike {
+  readonly nodeTypeId: number;
+  readonly nodeType: string;
+  readonly nodeIsNamed: boolean;
+  readonly nodeIsMissing: boolean;
+  readonly currentFieldId: number;
+  readonly currentFieldName: string | null;
+  readonly startIndex: number;
+  readonly endIndex: number;
+  gotoFirstChild(): boolean;
+  gotoNextSibling(): boolean;
+  gotoParent(): boolean;
 }
 
 /** One entry of tree-sitter's node-types.json (only what is read here). */
@@ -27,18 +27,23 @@ interface NodeTypeInfo {
   subtypes?: unknown;
 }
 
+let nodeTypeInfo: Map<string, NodeTypeInfo> | null = null;
+
 /**
  * The grammar's node-types.json: a named type without a `fields` key is a token, and one whose
  * `fields` is empty never gives its children field names. Types it does not list (ERROR, anonymous
  * tokens) get the conservative answer (may have fields, may have children).
  */
 function nodeTypes(): Map<string, NodeTypeInfo> {
-  const list = JSON.parse(readFileSync(require.resolve("tree-sitter-python/src/node-types.json"), "utf8")) as NodeTypeInfo[];
-  return new Map(list.filter((t) => t.named).map((t) => [t.type, t]));
+  if (!nodeTypeInfo) {
+    const list = JSON.parse(readFileSync(require.resolve("tree-sitter-python/src/node-types.json"), "utf8")) as NodeTypeInfo[];
+    nodeTypeInfo = new Map(list.filter((t) => t.named).map((t) => [t.type, t]));
+  }
+  return nodeTypeInfo;
 }
 
 /**
- * The same string, internalized by V8 (property keys always are). Names read from WebAssembly
+ * The same string, internalized by V8 (property keys always are). Names read from the parser
  * are fresh heap strings; the analysis compares node types and field names with literals on
  * every node, and two internalized strings compare by pointer instead of by content.
  */
@@ -46,33 +51,41 @@ function intern(s: string): string {
   return Object.keys({ [s]: 0 })[0] ?? s;
 }
 
-const tablesByLanguage = new WeakMap<Language, GrammarTables>();
+/**
+ * Per-type-id facts about the grammar, learned from the cursor the first time an id is seen (one
+ * call each, for the life of the process), so the tree copy can skip calls whose answer is known
+ * in advance: every cursor call crosses into WebAssembly or native code. Learning from the cursor
+ * rather than from a language object works the same for both parser engines.
+ */
+export class GrammarTables {
+  /** Type name per type id (undefined: not seen yet). */
+  readonly types: Array<string | undefined> = [];
+  readonly named: boolean[] = [];
+  /** False when no child of a node of this type ever has a field name (no `currentFieldId` call needed). */
+  readonly childFields: boolean[] = [];
+  /** True for tokens (identifier, integer, ...), which never have children (no `gotoFirstChild` call needed). */
+  readonly leaf: boolean[] = [];
+  /** Field name per field id; 0 is "no field". */
+  readonly fields: Array<string | null | undefined> = [null];
 
-/** The tables of the Python grammar (computed once per loaded language). */
-export function grammarTables(lang: Language): GrammarTables {
-  let t = tablesByLanguage.get(lang);
-  if (!t) {
-    const info = nodeTypes();
-    const types: string[] = [];
-    const named: boolean[] = [];
-    const childFields: boolean[] = [];
-    const leaf: boolean[] = [];
-    for (let id = 0; id < lang.nodeTypeCount; id++) {
-      const type = intern(lang.nodeTypeForId(id) ?? "");
-      const isNamed = lang.nodeTypeIsNamed(id);
-      const entry = isNamed ? info.get(type) : undefined;
-      types.push(type);
-      named.push(isNamed);
-      childFields.push(!entry?.fields || Object.keys(entry.fields).length > 0);
-      leaf.push(!!entry && !entry.fields && !entry.children && !entry.subtypes);
-    }
-    const fields: Array<string | null> = [null];
-    for (let id = 1; id <= lang.fieldCount; id++) {
-      const name = lang.fieldNameForId(id);
-      fields.push(name === null ? null : intern(name));
-    }
-    t = { types, fields, named, childFields, leaf };
-    tablesByLanguage.set(lang, t);
+  /** Records what the cursor's current node tells about its type id; returns the type name. */
+  learnType(cursor: TreeCursorLike, typeId: number): string {
+    const type = intern(cursor.nodeType);
+    // ERROR nodes count as unnamed, so `namedChildren` never hands a fragment of broken code to the resolver.
+    const isNamed = type !== "ERROR" && cursor.nodeIsNamed;
+    const entry = isNamed ? nodeTypes().get(type) : undefined;
+    this.named[typeId] = isNamed;
+    this.childFields[typeId] = !entry?.fields || Object.keys(entry.fields).length > 0;
+    this.leaf[typeId] = !!entry && !entry.fields && !entry.children && !entry.subtypes;
+    this.types[typeId] = type;
+    return type;
   }
-  return t;
+
+  /** Records the name of the cursor's current field id; returns it. */
+  learnField(cursor: TreeCursorLike, fieldId: number): string | null {
+    const name = cursor.currentFieldName;
+    const interned = name ? intern(name) : null;
+    this.fields[fieldId] = interned;
+    return interned;
+  }
 }

@@ -1,25 +1,24 @@
 import { createRequire } from "node:module";
+import { PyfleetError } from "@pyfleet/core";
 import { Language, Parser } from "web-tree-sitter";
-import { type GrammarTables, grammarTables } from "./grammar-tables.js";
+import { GrammarTables, type TreeCursorLike } from "./grammar-tables.js";
 import type { PyNode } from "./py-node.js";
 
 const require = createRequire(import.meta.url);
 
-let languagePromise: Promise<Language> | null = null;
+/**
+ * Which tree-sitter runtime parses: `native` is the Node binding (`tree-sitter`, an optional
+ * dependency with prebuilt binaries, built by node-gyp where none fits), `wasm` is web-tree-sitter.
+ * Both run the same grammar (`tree-sitter-python`) and give the same trees.
+ */
+export type ParserEngine = "native" | "wasm";
+/** `auto` takes the native binding when it loads and web-tree-sitter otherwise. */
+export type ParserEngineChoice = ParserEngine | "auto";
 
-/** Loads the Python grammar once per process; concurrent callers share the same promise. */
-function loadLanguage(): Promise<Language> {
-  if (!languagePromise) {
-    languagePromise = (async () => {
-      await Parser.init();
-      return Language.load(require.resolve("tree-sitter-python/tree-sitter-python.wasm"));
-    })();
-    languagePromise.catch(() => {
-      languagePromise = null;
-    });
-  }
-  return languagePromise;
-}
+export const PARSER_ENGINES: readonly ParserEngineChoice[] = ["auto", "native", "wasm"];
+
+/** Environment variable that picks the engine of {@link PythonParser.create} when no engine is passed. */
+export const PARSER_ENV = "PYFLEET_ANALYSIS_PARSER";
 
 /** A parsed module: the plain tree plus the source it came from. */
 export interface ParsedModule {
@@ -27,43 +26,118 @@ export interface ParsedModule {
   root: PyNode;
 }
 
-let shared: Promise<PythonParser> | null = null;
+/** One parse as the tree copy sees it, whatever the engine. */
+interface RawTree {
+  cursor: TreeCursorLike;
+  hasError: boolean;
+  dispose(): void;
+}
 
-/** Python parser on web-tree-sitter. Create it with {@link PythonParser.create}. */
+type Backend = (source: string) => RawTree;
+
+async function wasmBackend(): Promise<Backend> {
+  await Parser.init();
+  const lang = await Language.load(require.resolve("tree-sitter-python/tree-sitter-python.wasm"));
+  const parser = new Parser();
+  parser.setLanguage(lang);
+  return (source) => {
+    const tree = parser.parse(source);
+    if (!tree) throw new Error("tree-sitter returned no tree");
+    const cursor = tree.walk();
+    return {
+      cursor,
+      hasError: tree.rootNode.hasError,
+      dispose: () => {
+        cursor.delete();
+        tree.delete();
+      },
+    };
+  };
+}
+
+/** The native binding's parser, as far as it is used here (the package ships CommonJS without ESM types). */
+interface NativeParser {
+  setLanguage(language: unknown): void;
+  parse(source: string, oldTree?: null, options?: { bufferSize?: number }): { walk(): TreeCursorLike; rootNode: { hasError: boolean } };
+}
+
+function nativeBackend(): Backend {
+  const NativeParserClass = require("tree-sitter") as new () => NativeParser;
+  const parser = new NativeParserClass();
+  parser.setLanguage(require("tree-sitter-python"));
+  // The native tree lives until garbage collection; there is nothing to free by hand.
+  return (source) => {
+    const tree = parser.parse(source, null, { bufferSize: Math.max(1024, source.length + 1) });
+    return { cursor: tree.walk(), hasError: tree.rootNode.hasError, dispose: () => {} };
+  };
+}
+
+const shared = new Map<ParserEngineChoice, Promise<PythonParser>>();
+
+function engineFromEnv(): ParserEngineChoice {
+  const value = process.env[PARSER_ENV]?.trim();
+  if (!value) return "auto";
+  if ((PARSER_ENGINES as readonly string[]).includes(value)) return value as ParserEngineChoice;
+  throw new PyfleetError("CONFIG_INVALID", `${PARSER_ENV}=${value}: must be one of ${PARSER_ENGINES.join(", ")}`);
+}
+
+/** Python parser on tree-sitter (native binding or WebAssembly). Create it with {@link PythonParser.create}. */
 export class PythonParser {
+  private readonly tables = new GrammarTables();
+
   private constructor(
-    private readonly parser: Parser,
-    private readonly tables: GrammarTables,
+    /** The runtime that parses. */
+    readonly engine: ParserEngine,
+    private readonly backend: Backend,
   ) {}
 
-  /** Returns the process-wide parser, loading the WebAssembly grammar on first use. */
-  static create(): Promise<PythonParser> {
-    if (!shared) {
-      shared = loadLanguage().then((lang) => {
-        const parser = new Parser();
-        parser.setLanguage(lang);
-        return new PythonParser(parser, grammarTables(lang));
-      });
-      shared.catch(() => {
-        shared = null;
-      });
+  /**
+   * Returns the process-wide parser of an engine (default: `PYFLEET_ANALYSIS_PARSER`, else
+   * `auto`). `auto` falls back to WebAssembly when the native binding does not load (no prebuilt
+   * binary for the platform and no compiler when it was installed).
+   * @throws PyfleetError `CONFIG_INVALID` for an unknown engine name; the load error when `native` was asked for and does not load.
+   */
+  static create(engine: ParserEngineChoice = engineFromEnv()): Promise<PythonParser> {
+    let parser = shared.get(engine);
+    if (!parser) {
+      parser = PythonParser.load(engine);
+      shared.set(engine, parser);
+      parser.catch(() => shared.delete(engine));
     }
-    return shared;
+    return parser;
+  }
+
+  /** True when the native binding loads on this machine. */
+  static nativeAvailable(): boolean {
+    try {
+      nativeBackend();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private static async load(engine: ParserEngineChoice): Promise<PythonParser> {
+    if (engine !== "wasm") {
+      try {
+        return new PythonParser("native", nativeBackend());
+      } catch (err) {
+        if (engine === "native") throw err;
+      }
+    }
+    return new PythonParser("wasm", await wasmBackend());
   }
 
   /** Parses `source` and returns a plain-object copy of the tree (error-tolerant). */
   parse(source: string): ParsedModule {
-    const tree = this.parser.parse(source);
-    if (!tree) throw new Error("tree-sitter returned no tree");
+    const raw = this.backend(source);
     try {
-      return { source, root: convert(tree.walk(), this.tables, source, tree.rootNode.hasError) };
+      return { source, root: convert(raw.cursor, this.tables, source, raw.hasError) };
     } finally {
-      tree.delete();
+      raw.dispose();
     }
   }
 }
-
-type Cursor = ReturnType<NonNullable<ReturnType<Parser["parse"]>>["walk"]>;
 
 /** Start offsets of every line, for turning offsets into rows and columns. */
 function lineStarts(source: string): number[] {
@@ -74,18 +148,19 @@ function lineStarts(source: string): number[] {
 
 /**
  * Copies the tree with a cursor, the cheapest way to visit every node from JS: numeric ids are
- * mapped through tables, rows and columns come from the line table rather than from WebAssembly.
- * Every cursor call crosses into WebAssembly, so calls whose answer the grammar tables already
- * know are skipped: the field id under parents whose children never have fields, the first-child
- * move on tokens. Anonymous tokens (punctuation, keywords) are left out unless they carry a field
- * name (operators) or the tree has errors (then MISSING tokens are needed for the syntax findings).
+ * mapped through tables, rows and columns come from the line table rather than from the parser.
+ * Every cursor call crosses into WebAssembly or native code, so calls whose answer the grammar
+ * tables already know are skipped: the field id under parents whose children never have fields,
+ * the first-child move on tokens. Anonymous tokens (punctuation, keywords) are left out unless
+ * they carry a field name (operators) or the tree has errors (then MISSING tokens are needed for
+ * the syntax findings).
  */
-function convert(cursor: Cursor, tables: GrammarTables, source: string, hasError: boolean): PyNode {
+function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, hasError: boolean): PyNode {
   const { types, fields, named, childFields, leaf } = tables;
   const starts = lineStarts(source);
   let row = 0;
   let id = 0;
-  const make = (parent: PyNode | null, typeId: number, fieldId: number): PyNode => {
+  const make = (parent: PyNode | null, typeId: number, type: string, fieldId: number): PyNode => {
     const startIndex = cursor.startIndex;
     if (startIndex < (starts[row] ?? 0) || startIndex >= (starts[row + 1] ?? Number.POSITIVE_INFINITY)) {
       let lo = 0;
@@ -99,8 +174,8 @@ function convert(cursor: Cursor, tables: GrammarTables, source: string, hasError
     }
     return {
       id: id++,
-      type: types[typeId] ?? "ERROR",
-      field: fields[fieldId] ?? null,
+      type,
+      field: fieldId === 0 ? null : (fields[fieldId] ?? tables.learnField(cursor, fieldId)),
       named: named[typeId] ?? false,
       missing: hasError && cursor.nodeIsMissing,
       startIndex,
@@ -112,7 +187,7 @@ function convert(cursor: Cursor, tables: GrammarTables, source: string, hasError
     };
   };
   const rootType = cursor.nodeTypeId;
-  const root = make(null, rootType, 0);
+  const root = make(null, rootType, types[rootType] ?? tables.learnType(cursor, rootType), 0);
   let current = root;
   // Whether children of `current` can have field names; kept in step with `current`.
   let withFields = childFields[rootType] ?? true;
@@ -120,9 +195,11 @@ function convert(cursor: Cursor, tables: GrammarTables, source: string, hasError
   if (leaf[rootType] || !cursor.gotoFirstChild()) return root;
   for (;;) {
     const typeId = cursor.nodeTypeId;
-    const fieldId = withFields ? cursor.currentFieldId : 0;
+    const type = types[typeId] ?? tables.learnType(cursor, typeId);
+    // The native cursor answers undefined where web-tree-sitter answers 0 (no field).
+    const fieldId = withFields ? cursor.currentFieldId || 0 : 0;
     if (hasError || named[typeId] || fieldId !== 0) {
-      const node = make(current, typeId, fieldId);
+      const node = make(current, typeId, type, fieldId);
       current.children.push(node);
       if (!leaf[typeId] && cursor.gotoFirstChild()) {
         current = node;
@@ -132,10 +209,7 @@ function convert(cursor: Cursor, tables: GrammarTables, source: string, hasError
       }
     }
     while (!cursor.gotoNextSibling()) {
-      if (!cursor.gotoParent() || current.parent === null) {
-        cursor.delete();
-        return root;
-      }
+      if (!cursor.gotoParent() || current.parent === null) return root;
       current = current.parent;
       withFields = fieldsAbove.pop() ?? true;
     }

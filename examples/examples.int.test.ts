@@ -4,7 +4,7 @@ import { startDevApprover } from "@pyfleet/approver";
 import { getRegistry } from "@pyfleet/client";
 import { silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testEnv } from "@pyfleet/fleet/testing";
+import { testConfig, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
 import { startProducer } from "@pyfleet/producer";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,7 +37,7 @@ describe("examples against a running fleet", () => {
   beforeAll(async () => {
     fx = await createRedisFixture("examples");
     fake = await FakeOpenAIServer.start();
-    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: `k1:${randomBytes(16).toString("hex")}`, OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "k" });
+    const env = testEnv(fx.prefix, { ...testDecisionKeys(), OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "k" });
     const config = testConfig(env);
     ({ fleet } = await createFleet(config, {
       stages: ["generate", "analyze", "execute"],

@@ -17,7 +17,7 @@
 import { readFileSync } from "node:fs";
 import { isTerminalStatus, RedisKeys, type RunRecord, type SignedDecision } from "@pyfleet/core";
 import { type ApprovalRecord, type ApprovalStore, type AuditLog, RunReconciler } from "@pyfleet/fleet";
-import { testApprovalStore } from "@pyfleet/fleet/testing";
+import { testApprovalStore, testDecisionKeys } from "@pyfleet/fleet/testing";
 import { seededRandom } from "@pyfleet/testing";
 import { type BenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
@@ -25,7 +25,7 @@ import { argInt, readExecutions, report, runMain, sleep, spawnInto, takeRandom, 
 
 const RUNS = argInt("--runs", 40);
 const SEED = argInt("--seed", 1);
-const SIGNING_KEYS = "k1:write-chaos-bench-signing-secret";
+const KEYS = testDecisionKeys();
 const rng = seededRandom(SEED);
 
 const code = (i: number, log: string) =>
@@ -98,7 +98,7 @@ async function chaosStep(bench: BenchFleet, chaos: Chaos, log: string, pending: 
 }
 
 async function main(bench: BenchFleet, log: string): Promise<number> {
-  const { store, audit } = testApprovalStore(bench.fleet, SIGNING_KEYS);
+  const { store, audit } = testApprovalStore(bench.fleet, KEYS.PYFLEET_SIGNING_KEYS);
   const analyzers = workerPool(["--stage", "analyze"], 1);
   const chaos: Chaos = { writers: workerPool(["--stage", "execute", "--mode", "write_access"], 2), killed: new Set(), midWrite: 0, random: 0 };
   const approver = autoApprover(bench, store);
@@ -190,4 +190,5 @@ async function verdict(
   );
 }
 
-runMain("write chaos", () => withChaosBench("chaos-writes", { PYFLEET_SIGNING_KEYS: SIGNING_KEYS }, main));
+// Executors get the public key only; the in-process auto-approver signs.
+runMain("write chaos", () => withChaosBench("chaos-writes", { PYFLEET_VERIFY_KEYS: KEYS.PYFLEET_VERIFY_KEYS }, main));

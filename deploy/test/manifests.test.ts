@@ -198,7 +198,8 @@ describe.each(["k8s/base", "k8s/overlays/dev"])("kustomization %s", (dir) => {
   it("keeps write credentials away from read-only executors", () => {
     const refs = new Map(deployments.map((d) => [d.metadata.name as string, secretRefs(d)]));
     const holders = (secret: string) => [...refs].filter(([, r]) => [...r].some((x) => x.startsWith(`${secret}/`))).map(([n]) => n).sort();
-    expect(holders("pyfleet-signing-keys")).toEqual(["approver", "worker-execute-write"]);
+    expect(holders("pyfleet-signing-keys")).toEqual(["approver"]);
+    expect(holders("pyfleet-verify-keys")).toEqual(["worker-execute-read-only", "worker-execute-write"]);
     expect(holders("pyfleet-jupyter-write")).toEqual(["jupyter-write", "worker-execute-write"]);
     expect(holders("pyfleet-llm")).toEqual(["worker-generate"]);
     expect(podSpec(named("Deployment", "worker-execute-read-only")!).containers[0].env).toContainEqual({ name: "JUPYTER_HOST", value: "jupyter-read-only" });
@@ -273,9 +274,10 @@ describe("docker-compose.yml", () => {
     expect(redis).toContain("--appendonly yes");
   });
 
-  it("gives signing keys and the write Jupyter only to the approver and the write executor", () => {
+  it("gives the signing keys only to the approver, verify keys to executors, the write Jupyter only to the write executor", () => {
     const has = (s: Obj, needle: string) => JSON.stringify(s.environment ?? {}).includes(needle);
-    expect(Object.keys(services).filter((n) => has(services[n]!, "PYFLEET_SIGNING_KEYS")).sort()).toEqual(["approver", "worker-execute-write"]);
+    expect(Object.keys(services).filter((n) => has(services[n]!, "PYFLEET_SIGNING_KEYS")).sort()).toEqual(["approver"]);
+    expect(Object.keys(services).filter((n) => has(services[n]!, "PYFLEET_VERIFY_KEYS")).sort()).toEqual(["worker-execute-read-only", "worker-execute-write"]);
     expect(Object.keys(services).filter((n) => has(services[n]!, "JUPYTER_WRITE_TOKEN")).sort()).toEqual(["jupyter-write", "worker-execute-write"]);
     expect(services["worker-execute-read-only"]!.networks).not.toContain("kernels-rw");
     expect(services["worker-execute-write"]!.deploy.replicas).toBeLessThanOrEqual(config.queues.write_fleet_concurrency);

@@ -1,12 +1,12 @@
 import { codeHash, parseSigningKeys, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { AuditLog, createFleet, DecisionSigner, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
 import { startTestApprover } from "./test-approver.test-helpers.js";
 
-const KEYS = "k1:approval-flow-test-secret-0123456789";
+const KEYS = testDecisionKeys();
 const WRITE = (v: number) => `import epics\nepics.caput('SR:C01:HCM', ${v})\nresults = {'set': ${v}}\n`;
 
 describe("approval flow through the fleet (real Redis, analyzer, local Python)", () => {
@@ -20,7 +20,7 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
   beforeAll(async () => {
     fx = await createRedisFixture("flow");
     llm = await FakeOpenAIServer.start();
-    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS, OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" });
+    const env = testEnv(fx.prefix, { ...KEYS, OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" });
     config = testConfig(env);
     keys = new RedisKeys(fx.prefix);
     ({ fleet } = await createFleet(config, {
@@ -190,8 +190,8 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
   });
 
   it("forged or stale decisions sent straight into resume never run the code", async () => {
-    const signer = new DecisionSigner(parseSigningKeys(KEYS), "k1");
-    const forger = new DecisionSigner(parseSigningKeys("k1:not-the-real-secret-000000"), "k1");
+    const signer = new DecisionSigner(parseSigningKeys(KEYS.PYFLEET_SIGNING_KEYS), "k1");
+    const forger = new DecisionSigner(parseSigningKeys(testDecisionKeys().PYFLEET_SIGNING_KEYS), "k1");
     const decisionFor = (runId: string, approvalId: string, code: string, over: Record<string, unknown> = {}) => ({
       approvalId,
       runId,

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { codeHash, type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
@@ -60,7 +60,7 @@ describe("approver events, webhooks, health and metrics (real fleet, real HTTP)"
     });
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     fx = await createRedisFixture("apprnotify");
-    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: "k1:notify-test-secret-000000000", PYFLEET_TEST_HOOK_SECRET: SECRET });
+    const env = testEnv(fx.prefix, { ...testDecisionKeys(), PYFLEET_TEST_HOOK_SECRET: SECRET });
     config = testConfig(env);
     config.approver.webhooks = [
       { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret_env: "PYFLEET_TEST_HOOK_SECRET", events: ["pending", "decided"] },

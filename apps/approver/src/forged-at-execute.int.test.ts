@@ -1,14 +1,14 @@
 import { createCheckpointer } from "@pyfleet/checkpointer";
-import { codeHash, parseSigningKeys, type PyfleetConfig, RedisKeys, type RunRecord, silentLogger } from "@pyfleet/core";
-import { AuditLog, createFleet, DecisionSigner, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { countExecutionLogs, testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { codeHash, parseSigningKeys, parseVerifyKeys, type PyfleetConfig, RedisKeys, type RunRecord, silentLogger } from "@pyfleet/core";
+import { AuditLog, createFleet, DecisionSigner, DecisionVerifier, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
+import { countExecutionLogs, testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { graphConfig } from "@pyfleet/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
 import { startTestApprover } from "./test-approver.test-helpers.js";
 
-const KEYS = "k1:forged-at-execute-secret-0123456";
+const KEYS = testDecisionKeys();
 /** Write code that leaves a trace in its working directory when it runs. */
 const WRITE = (v: number) =>
   `import epics\nwith open('executions.log', 'a') as f:\n    f.write('ran\\n')\nepics.caput('SR:C01:HCM', ${v})\nresults = {'set': ${v}}\n`;
@@ -18,7 +18,7 @@ const WRITE = (v: number) =>
  * stored, so those forgeries never reach `execute` that way. Here they do: a real approval parks
  * the run at `execute` with its job queued but no executor running, the decision in the
  * checkpoint is replaced (as someone with Redis access could), and only then does a write
- * executor with the real HmacApprovalVerifier take the jobs.
+ * executor with the real SignedApprovalVerifier (public keys only) take the jobs.
  */
 describe("forged decisions that reach execute are refused by the executor itself", () => {
   let fx: RedisFixture;
@@ -31,7 +31,7 @@ describe("forged decisions that reach execute are refused by the executor itself
 
   beforeAll(async () => {
     fx = await createRedisFixture("forged");
-    env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS });
+    env = testEnv(fx.prefix, { ...KEYS });
     config = testConfig(env);
     keys = new RedisKeys(fx.prefix);
     // Analyze only: approved runs wait on the write queue until the test starts an executor.
@@ -87,11 +87,11 @@ describe("forged decisions that reach execute are refused by the executor itself
     });
     // Signed with the real key, so only the code hash gives it away.
     const otherHash = await approved(WRITE(2));
-    const signer = new DecisionSigner(parseSigningKeys(KEYS), "k1");
+    const signer = new DecisionSigner(parseSigningKeys(KEYS.PYFLEET_SIGNING_KEYS), "k1");
     await replaceDecision(otherHash, (real) => {
       const { signature: _s, keyId: _k, ...content } = real;
       const d = signer.sign({ ...(content as Parameters<DecisionSigner["sign"]>[0]), codeHash: codeHash(WRITE(99)) });
-      expect(signer.isValid(d)).toBe(true);
+      expect(new DecisionVerifier(parseVerifyKeys(KEYS.PYFLEET_VERIFY_KEYS)).isValid(d)).toBe(true);
       return d;
     });
     const missing = await approved(WRITE(3));

@@ -1,6 +1,6 @@
 import { codeHash, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
@@ -16,7 +16,7 @@ describe("approver web page (real Chromium, real fleet)", () => {
 
   beforeAll(async () => {
     fx = await createRedisFixture("apprweb");
-    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: "k1:browser-test-secret-0000000" });
+    const env = testEnv(fx.prefix, { ...testDecisionKeys() });
     config = testConfig(env);
     ({ fleet } = await createFleet(config, {
       stages: ["analyze", "execute"],

@@ -1,4 +1,4 @@
-import { type ApprovalRequest, codeHash, parseSigningKeys, PyfleetError, RedisKeys, type SignedDecision, silentLogger } from "@pyfleet/core";
+import { type ApprovalRequest, codeHash, generateDecisionKeyPair, parseSigningKeys, PyfleetError, RedisKeys, type SignedDecision, silentLogger } from "@pyfleet/core";
 import {
   type ApprovalRecord,
   ApprovalStore,
@@ -54,7 +54,7 @@ describe("approver HTTP API", () => {
     fx = await createRedisFixture("apprhttp");
     const keys = new RedisKeys(fx.prefix);
     audit = new AuditLog(fx.redis, keys);
-    const signer = new DecisionSigner(parseSigningKeys("k1:0123456789abcdef0123"), "k1");
+    const signer = new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1");
     store = new ApprovalStore(fx.redis, keys, signer, audit, {
       expirySeconds: 600,
       requiredApprovals: { read_only: 1, write_access: 2 },
@@ -163,7 +163,7 @@ describe("approver HTTP API", () => {
   });
 
   it("returns 410 for an expired approval", async () => {
-    const s = new ApprovalStore(fx.redis, new RedisKeys(fx.prefix), new DecisionSigner(parseSigningKeys("k1:0123456789abcdef0123"), "k1"), audit, {
+    const s = new ApprovalStore(fx.redis, new RedisKeys(fx.prefix), new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1"), audit, {
       expirySeconds: 0,
       requiredApprovals: { read_only: 1, write_access: 1 },
       allowSelfApproval: false,

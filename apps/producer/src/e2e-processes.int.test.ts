@@ -1,6 +1,6 @@
 import { PyfleetClient } from "@pyfleet/client";
 import { type RunEvent, silentLogger } from "@pyfleet/core";
-import { type SpawnedWorker, spawnWorker, testConfig, testEnv } from "@pyfleet/fleet/testing";
+import { type SpawnedWorker, spawnWorker, testConfig, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningProducer, startProducer } from "./main.js";
@@ -22,7 +22,7 @@ describe("end to end over HTTP: producer API → generate → analyze → execut
   beforeAll(async () => {
     fx = await createRedisFixture("e2e");
     llm = await FakeOpenAIServer.start();
-    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: "k1:e2e-processes-secret-000", OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" });
+    const env = testEnv(fx.prefix, { ...testDecisionKeys(), OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" });
     const config = testConfig(env);
     // The producer process serves no stage: every node runs in a worker process.
     producer = await startProducer({ config: { ...config, producer: { ...config.producer, host: "127.0.0.1", tokens: [] } }, logger: silentLogger(), env, port: 0 });

@@ -1,10 +1,10 @@
-import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { parseSigningKeys, type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import { createFleet, DecisionSigner, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { type SpawnedWorker, spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { type SpawnedWorker, spawnWorker, testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const KEYS = "k1:distribution-secret";
+const KEYS = testDecisionKeys();
 const req = (code: string | undefined, extra: Record<string, unknown> = {}) => ({
   user_query: "q",
   task_objective: "distribution test",
@@ -33,7 +33,7 @@ describe("a fleet of worker processes on one Redis", () => {
   beforeAll(async () => {
     fx = await createRedisFixture("dist");
     fake = await FakeOpenAIServer.start();
-    env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS, OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "test-key" });
+    env = testEnv(fx.prefix, { ...KEYS, OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "test-key" });
     config = testConfig(env);
     ({ fleet } = await createFleet(config, { logger: silentLogger(), build: realPipelineBuilder(env) }));
     [generate, analyze, ...executors] = await Promise.all([
@@ -78,7 +78,7 @@ describe("a fleet of worker processes on one Redis", () => {
     const parked = await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval", 30_000);
     const approval = (await fleet.details(run.runId))!.approval!;
     const now = Date.now();
-    const decision = new DecisionSigner(new Map([["k1", "distribution-secret"]]), "k1").sign({
+    const decision = new DecisionSigner(parseSigningKeys(KEYS.PYFLEET_SIGNING_KEYS), "k1").sign({
       approvalId: parked.approvalId!,
       runId: run.runId,
       attempt: approval.attempt,

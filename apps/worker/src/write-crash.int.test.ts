@@ -2,21 +2,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, RunReconciler, realPipelineBuilder } from "@pyfleet/fleet";
-import {
-  approveParked,
-  countExecutionLogs,
-  findFiles,
-  REPO_CONFIG,
-  type SpawnedWorker,
-  spawnWorker,
-  testApprovalStore,
-  testEnv,
-  waitForStatus,
-} from "@pyfleet/fleet/testing";
+import { approveParked, countExecutionLogs, findFiles, REPO_CONFIG, type SpawnedWorker, spawnWorker, testApprovalStore, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const KEYS = "k1:write-crash-test-secret-000000";
+const KEYS = testDecisionKeys();
 const CODE = [
   "import os, time",
   "import epics",
@@ -49,7 +39,7 @@ describe("at most one write execution when a write executor dies mid-run", () =>
     // Short locks so a dead worker's job is found stalled within seconds, not 30 s.
     const file = join(testEnv(fx.prefix).PYFLEET_ARTIFACTS as string, "config.yml");
     writeFileSync(file, readFileSync(REPO_CONFIG, "utf8").replace("lock_seconds: 30", "lock_seconds: 2").replace("stalled_check_seconds: 30", "stalled_check_seconds: 1"));
-    env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS, PYFLEET_CONFIG: file });
+    env = testEnv(fx.prefix, { ...KEYS, PYFLEET_CONFIG: file });
     config = loadConfig({ file, env, onWarning: () => {} });
     expect(config.queues.lock_seconds).toBe(2);
     ({ fleet } = await createFleet(config, { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
@@ -62,7 +52,7 @@ describe("at most one write execution when a write executor dies mid-run", () =>
 
   it("SIGKILL during the write: the stalled write job is failed, never run again (maxStalledCount 0); the run is outcome_unknown and can be reconciled", async () => {
     const keys = new RedisKeys(fx.prefix);
-    const { store } = testApprovalStore(fleet, KEYS);
+    const { store } = testApprovalStore(fleet, KEYS.PYFLEET_SIGNING_KEYS);
     const { runId } = await fleet.submit({ user_query: "q", task_objective: "set a corrector", code: CODE, dry_run: true }, { requester: "carol" });
     const { approval: rec } = await approveParked(fleet, store, runId);
 

@@ -3,6 +3,7 @@ import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFleet } from "./create-fleet.js";
 import type { Fleet } from "./fleet.js";
+import { testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
 import { realPipelineBuilder } from "./wire/real-pipeline.js";
@@ -25,7 +26,7 @@ describe("a hash-tag prefix keeps every key of the fleet in one Redis Cluster sl
   beforeAll(async () => {
     fx = await createRedisFixture("slot");
     tag = fx.prefix;
-    const env = testEnv(`{${tag}}`, { PYFLEET_SIGNING_KEYS: "k1:cluster-prefix-test-secret" });
+    const env = testEnv(`{${tag}}`, { ...testDecisionKeys() });
     const config = testConfig(env);
     expect(config.redis.prefix).toBe(`{${tag}}`);
     ({ fleet } = await createFleet(config, {

@@ -1,15 +1,16 @@
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
-import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { parseSigningKeys, type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { DecisionSigner } from "./approvals/decision-signer.js";
 import { createFleet } from "./create-fleet.js";
 import type { Fleet } from "./fleet.js";
 import { stageJobId } from "./queues/job.js";
+import { testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
 import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
-const KEYS = "k1:fleet-test-secret";
+const KEYS = testDecisionKeys();
 const request = (code: string, extra: Record<string, unknown> = {}) => ({
   user_query: "test",
   task_objective: "test run",
@@ -22,7 +23,7 @@ const request = (code: string, extra: Record<string, unknown> = {}) => ({
 async function approval(fleet: Fleet, runId: string) {
   const rec = await fleet.get(runId);
   const req = (await fleet.details(runId))!.approval!;
-  const signer = new DecisionSigner(new Map([["k1", "fleet-test-secret"]]), "k1");
+  const signer = new DecisionSigner(parseSigningKeys(KEYS.PYFLEET_SIGNING_KEYS), "k1");
   const now = new Date();
   return signer.sign({
     approvalId: rec!.approvalId!,
@@ -48,7 +49,7 @@ describe("fleet (in-process, real Redis and local Python)", () => {
 
   async function start(stages: Array<"generate" | "analyze" | "execute">, tweak: (c: PyfleetConfig) => void = () => {}) {
     fx ??= await createRedisFixture("fleet");
-    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS });
+    const env = testEnv(fx.prefix, { ...KEYS });
     const config = testConfig(env);
     tweak(config);
     const { fleet } = await createFleet(config, {

@@ -7,13 +7,13 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFleet } from "./create-fleet.js";
 import type { Fleet } from "./fleet.js";
-import { approveParked, testApprovalStore } from "./testing/approvals.js";
+import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
 import { MAX_WRITE_REQUEUES } from "./worker/run-driver.js";
 import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
-const KEYS = "k1:stalled-write-test-secret-000";
+const KEYS = testDecisionKeys();
 
 /**
  * A write executor lost before the code started (it took the job, then vanished): here a bare
@@ -36,7 +36,7 @@ describe("a write job whose executor was lost before the code started", () => {
 
   beforeAll(async () => {
     fx = await createRedisFixture("stalledw");
-    env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS });
+    env = testEnv(fx.prefix, { ...KEYS });
     log = join(env.PYFLEET_ARTIFACTS as string, "executions.log");
     writeFileSync(log, "");
     ({ fleet: producer } = await createFleet(config(), { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
@@ -51,7 +51,7 @@ describe("a write job whose executor was lost before the code started", () => {
   async function approvedAndAbandoned(tag: string): Promise<string> {
     const code = `import epics\nwith open(${JSON.stringify(log)}, "a") as f: f.write("${tag}\\n")\nepics.caput("SR:C01:HCM", 1)\nresults = {"tag": "${tag}"}\n`;
     const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${tag}`, code, dry_run: true }, { requester: "carol" });
-    const { store } = testApprovalStore(producer, KEYS);
+    const { store } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
     await approveParked(producer, store, runId);
     const queue = producer.ctx.dispatcher.queue("execute.write_access");
     const connection = new Redis(fx.url, { maxRetriesPerRequest: null });
@@ -80,7 +80,7 @@ describe("a write job whose executor was lost before the code started", () => {
     const done = await waitForStatus((id) => producer.get(id), runId, ["completed", "failed", "outcome_unknown"], 30_000);
     expect(done.status).toBe("completed");
     expect(ran("a")).toBe(1);
-    const audit = await testApprovalStore(producer, KEYS).audit.range();
+    const audit = await testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS).audit.range();
     const requeued = audit.filter((e) => e.type === "write.requeued");
     expect(requeued).toHaveLength(1);
     expect(requeued[0]?.data).toMatchObject({ runId, attempt: 1, requeues: 1 });

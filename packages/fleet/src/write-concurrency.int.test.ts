@@ -5,12 +5,12 @@ import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFleet } from "./create-fleet.js";
 import type { Fleet } from "./fleet.js";
-import { approveParked, testApprovalStore } from "./testing/approvals.js";
+import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
 import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
-const KEYS = "k1:write-concurrency-test-secret";
+const KEYS = testDecisionKeys();
 const RUNS = 4;
 
 /** Write code that logs when it starts and ends (wall clock, seconds) around a pause. */
@@ -33,7 +33,7 @@ describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
 
   beforeAll(async () => {
     fx = await createRedisFixture("wcap");
-    const env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS });
+    const env = testEnv(fx.prefix, { ...KEYS });
     config = testConfig(env);
     // Each executor would take two writes at once; only the fleet-wide cap of 1 keeps them apart.
     config.queues.execute_write_access.concurrency = 2;
@@ -54,7 +54,7 @@ describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
   });
 
   it("never runs two approved writes at once across two executors with room for two each", async () => {
-    const { store } = testApprovalStore(producer, KEYS);
+    const { store } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
     const ids: string[] = [];
     for (let i = 0; i < RUNS; i++) {
       const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${i}`, code: code(i, log), dry_run: true }, { requester: "carol" });

@@ -5,12 +5,12 @@ import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFleet } from "./create-fleet.js";
 import type { Fleet } from "./fleet.js";
-import { approveParked, testApprovalStore } from "./testing/approvals.js";
+import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
 import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
-const KEYS = "k1:write-marker-test-secret-0000";
+const KEYS = testDecisionKeys();
 
 describe("a write job that finds its execution marker already set (real Redis guard, real executor)", () => {
   let fx: RedisFixture;
@@ -26,7 +26,7 @@ describe("a write job that finds its execution marker already set (real Redis gu
 
   beforeAll(async () => {
     fx = await createRedisFixture("marker");
-    env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: KEYS });
+    env = testEnv(fx.prefix, { ...KEYS });
     ({ fleet: producer } = await createFleet(config(), { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
   });
   afterAll(async () => {
@@ -38,7 +38,7 @@ describe("a write job that finds its execution marker already set (real Redis gu
   it("does not run the code, ends outcome_unknown and audits the refusal", async () => {
     const flag = join(env.PYFLEET_ARTIFACTS as string, "ran.flag");
     const code = `import epics\nopen(${JSON.stringify(flag)}, "w").write("ran")\nepics.caput("SR:C01:HCM", 1)\nresults = {"ok": True}\n`;
-    const { store, audit } = testApprovalStore(producer, KEYS);
+    const { store, audit } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
     const { runId } = await producer.submit({ user_query: "q", task_objective: "set", code, dry_run: true }, { requester: "carol" });
     const { approval } = await approveParked(producer, store, runId);
     // An earlier delivery of this attempt got as far as taking the marker, then its process died

@@ -1,5 +1,5 @@
 import { hashToken, TokenAuthenticator, ApprovalEvents, createApproverServer } from "@pyfleet/approver";
-import { codeHash, parseSigningKeys, RedisKeys, silentLogger } from "@pyfleet/core";
+import { codeHash, generateDecisionKeyPair, parseSigningKeys, RedisKeys, silentLogger } from "@pyfleet/core";
 import { ApprovalStore, AuditLog, DecisionSigner, } from "@pyfleet/fleet";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";
@@ -21,7 +21,7 @@ describe("pyfleet approvals / approval / approve / reject", () => {
     fx = await createRedisFixture("cliappr");
     const keys = new RedisKeys(fx.prefix);
     const audit = new AuditLog(fx.redis, keys);
-    store = new ApprovalStore(fx.redis, keys, new DecisionSigner(parseSigningKeys("k1:0123456789abcdef0123"), "k1"), audit, {
+    store = new ApprovalStore(fx.redis, keys, new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1"), audit, {
       expirySeconds: 600,
       requiredApprovals: { read_only: 1, write_access: 1 },
       allowSelfApproval: false,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startDevApprover } from "@pyfleet/approver";
-import { createLogger, loadConfig } from "@pyfleet/core";
+import { createLogger, generateDecisionKeyPair, loadConfig, verifyKeysOf } from "@pyfleet/core";
 import { startProducer } from "@pyfleet/producer";
 import { startWorker } from "@pyfleet/worker";
 import { type Command, UsageError } from "../command.js";
@@ -62,9 +62,15 @@ const command: Command = {
         io.out(`dev: ${kernels === "local" ? "--kernels local" : "Jupyter is not installed"}: code runs on the local backend (${config.execution.local.python_env_path})`);
       }
       const signingVar = config.approver.signing_keys_env;
+      const verifyVar = config.approver.verify_keys_env;
       if (!env[signingVar]) {
-        env[signingVar] = `${config.approver.signing_key_id}:${randomBytes(32).toString("hex")}`;
-        io.out(`dev: ${signingVar} not set; using a throw-away signing key for this session`);
+        const pair = generateDecisionKeyPair(config.approver.signing_key_id);
+        env[signingVar] = pair.signing;
+        env[verifyVar] = pair.verify;
+        io.out(`dev: ${signingVar} not set; using a throw-away Ed25519 key pair for this session`);
+      } else if (!env[verifyVar]) {
+        // One process is approver and executor here; it checks decisions with the public halves.
+        env[verifyVar] = verifyKeysOf(env[signingVar] as string, signingVar);
       }
       const devToken = env.PYFLEET_DEV_TOKEN ?? randomBytes(16).toString("hex");
       env.PYFLEET_DEV_TOKEN = devToken;

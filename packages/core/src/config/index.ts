@@ -18,13 +18,19 @@ export {
 } from "./schema-original.js";
 export { configSchema, type PyfleetConfig } from "./schema.js";
 export {
+  generateDecisionKeyPair,
   parseSigningKeys,
+  parseVerifyKeys,
+  signingKeys,
+  verifyKeys,
+  verifyKeysOf,
+} from "./decision-keys.js";
+export {
   readSecret,
   requireSecret,
   SECRET_NAMES,
   type SecretName,
   secretEnvVar,
-  signingKeys,
   webhookSecret,
 } from "./secrets.js";
 export { type Env, substituteString } from "./substitute.js";

@@ -121,6 +121,7 @@ export function approverSchema(d: EnvDefault) {
     allow_self_approval: bool(false),
     signing_key_id: matching(d("approver.signing_key_id"), /^[A-Za-z0-9_.-]{1,32}$/, "is not a key id (1-32 of letters, digits, _ . -)"),
     signing_keys_env: envName("PYFLEET_SIGNING_KEYS"),
+    verify_keys_env: envName("PYFLEET_VERIFY_KEYS"),
     tokens: z.array(approverToken).default([]),
     webhooks: z.array(webhook).default([]),
   });

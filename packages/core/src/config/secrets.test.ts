@@ -4,7 +4,8 @@ import { PyfleetError } from "../errors.js";
 import { loadConfigFromString } from "./load.js";
 import { maskUrl, redactedConfig } from "./redact.js";
 import { requestLimitsFrom } from "./request-limits.js";
-import { readSecret, requireSecret, signingKeys, webhookSecret } from "./secrets.js";
+import { generateDecisionKeyPair, signingKeys, verifyKeys, verifyKeysOf } from "./decision-keys.js";
+import { readSecret, requireSecret, webhookSecret } from "./secrets.js";
 
 const config = loadConfigFromString(
   [
@@ -35,18 +36,22 @@ describe("secrets", () => {
     );
   });
 
-  it("parses rotating signing keys and insists on the current key id", () => {
-    const keys = signingKeys(config, { PYFLEET_SIGNING_KEYS: "k2:new-secret-0123456789, k1:old:with:colons:0123456" });
-    expect([...keys]).toEqual([
-      ["k2", "new-secret-0123456789"],
-      ["k1", "old:with:colons:0123456"],
+  it("parses rotating Ed25519 signing keys, insists on the current key id, reads verify keys", () => {
+    const k2 = generateDecisionKeyPair("k2");
+    const k1 = generateDecisionKeyPair("k1");
+    const keys = signingKeys(config, { PYFLEET_SIGNING_KEYS: `${k2.signing}, ${k1.signing}` });
+    expect([...keys.keys()]).toEqual(["k2", "k1"]);
+    expect([...keys.values()].map((k) => [k.type, k.asymmetricKeyType])).toEqual([
+      ["private", "ed25519"],
+      ["private", "ed25519"],
     ]);
-    expect(() => signingKeys(config, { PYFLEET_SIGNING_KEYS: "k1:old-secret-0123456789" })).toThrow(
+    expect(verifyKeysOf(`${k2.signing},${k1.signing}`)).toBe(`${k2.verify},${k1.verify}`);
+    expect(() => signingKeys(config, { PYFLEET_SIGNING_KEYS: k1.signing })).toThrow(
       'PYFLEET_SIGNING_KEYS has no key "k2" (framework.approver.signing_key_id); it has k1',
     );
     const malformed = (() => {
       try {
-        signingKeys(config, { PYFLEET_SIGNING_KEYS: "k2:new-secret-0123456789,justasecret" });
+        signingKeys(config, { PYFLEET_SIGNING_KEYS: `${k2.signing},justakey` });
       } catch (err) {
         return err as PyfleetError;
       }
@@ -54,8 +59,11 @@ describe("secrets", () => {
     })();
     expect(malformed).toBeInstanceOf(PyfleetError);
     expect(malformed?.code).toBe("CONFIG_INVALID");
-    expect(malformed?.message).toContain('must be "<keyId>:<secret>" with a secret of at least 16 characters');
-    expect(() => signingKeys(config, { PYFLEET_SIGNING_KEYS: "k2:short" })).toThrow("at least 16 characters");
+    expect(malformed?.message).toContain('must be "<keyId>:<base64 PKCS#8 Ed25519 private key>"');
+    expect(() => signingKeys(config, { PYFLEET_SIGNING_KEYS: "k2:old-hmac-secret-0123456789" })).toThrow("HMAC secrets are no longer accepted");
+    expect(verifyKeys(config, {})).toBeUndefined();
+    expect([...(verifyKeys(config, { PYFLEET_VERIFY_KEYS: `${k2.verify},${k1.verify}` }) ?? new Map()).keys()]).toEqual(["k2", "k1"]);
+    expect(() => verifyKeys(config, { PYFLEET_VERIFY_KEYS: k2.signing })).toThrow('PYFLEET_VERIFY_KEYS: key "k2" is not an Ed25519 public key');
   });
 
   it("reads webhook secrets by their secret_env", () => {

@@ -42,7 +42,7 @@ export type DecisionBody = z.infer<typeof DecisionBodySchema>;
 
 /**
  * A signed decision: the value the approver passes to `Command({ resume })` and the
- * write executor verifies before running (HMAC-SHA256 over the canonical fields).
+ * write executor verifies before running (Ed25519 over the canonical fields, base64url signature).
  */
 export const SignedDecisionSchema = z.object({
   approvalId: z.string(),

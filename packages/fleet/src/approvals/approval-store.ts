@@ -51,7 +51,8 @@ export class ApprovalStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly signer: DecisionSigner,
+    /** The approver's signer; `null` in processes that only create and cancel records (they cannot decide). */
+    private readonly signer: DecisionSigner | null,
     private readonly audit: AuditLog,
     private readonly options: ApprovalStoreOptions,
     private readonly clock: Clock = systemClock,
@@ -159,6 +160,9 @@ export class ApprovalStore {
       if (body.decision === "reject") final = "reject";
       else if (approvers.length >= next.requiredApprovals) final = "approve";
       if (final) {
+        if (!this.signer) {
+          throw new PyfleetError("CONFIG_INVALID", "this process holds no decision signing key (approver.signing_keys_env): only the approver decides");
+        }
         next.status = final === "approve" ? "approved" : "rejected";
         next.decidedAt = now.toISOString();
         next.signedDecision = this.signer.sign({

@@ -1,10 +1,12 @@
-import { type ApprovalRequest, type Clock, codeHash, parseSigningKeys, RedisKeys } from "@pyfleet/core";
+import { createHmac } from "node:crypto";
+import { type ApprovalRequest, type Clock, codeHash, generateDecisionKeyPair, parseSigningKeys, parseVerifyKeys, RedisKeys } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../audit/audit-log.js";
 import { ApprovalStore } from "./approval-store.js";
 import { DecisionSigner } from "./decision-signer.js";
-import { HmacApprovalVerifier } from "./hmac-approval-verifier.js";
+import { DecisionVerifier } from "./decision-verifier.js";
+import { SignedApprovalVerifier } from "./signed-approval-verifier.js";
 import { RedisExecutionGuard } from "./redis-execution-guard.js";
 
 const CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {'ok': True}\n";
@@ -45,7 +47,9 @@ describe("approvals", () => {
   let keys: RedisKeys;
   let audit: AuditLog;
   let clock: TestClock;
-  const signer = new DecisionSigner(parseSigningKeys("k1:0123456789abcdef0123"), "k1");
+  const pair = generateDecisionKeyPair("k1");
+  const signer = new DecisionSigner(parseSigningKeys(pair.signing), "k1");
+  const verifier = new DecisionVerifier(parseVerifyKeys(pair.verify));
   const store = (required = 1, allowSelf = false) =>
     new ApprovalStore(
       fx.redis,
@@ -80,7 +84,7 @@ describe("approvals", () => {
     const r3 = await s.decide(rec.id, bob, { decision: "approve", codeHash: hash, reason: "fine" });
     expect(r3.record.status).toBe("approved");
     expect(r3.released?.approvers.sort()).toEqual(["alice", "bob"]);
-    expect(signer.isValid(r3.released!)).toBe(true);
+    expect(verifier.isValid(r3.released!)).toBe(true);
     expect(await s.list({ status: "pending" })).toEqual([]);
     await expect(s.decide(rec.id, bob, { decision: "approve", codeHash: hash, reason: "x" })).rejects.toMatchObject({ code: "APPROVAL_ALREADY_DECIDED" });
   });
@@ -125,21 +129,25 @@ describe("approvals", () => {
 
   it("the executor's verifier refuses forged, foreign, stale and expired decisions", async () => {
     const s = store();
-    const v = new HmacApprovalVerifier(signer, audit, clock);
+    const v = new SignedApprovalVerifier(verifier, audit, clock);
     const rec = await s.create(request(), { checkpointNs: "" });
     const { released } = await s.decide(rec.id, alice, { decision: "approve", codeHash: hash, reason: "ok" });
     const expected = { runId: "run-1", attempt: 1, codeHash: hash, mode: "write_access" as const };
     await expect(v.verify(released, expected)).resolves.toMatchObject({ approvalId: rec.id });
     await expect(v.verify(null, expected)).rejects.toMatchObject({ code: "APPROVAL_MISSING", category: "approval" });
     await expect(v.verify({ ...released, signature: undefined }, expected)).rejects.toMatchObject({ code: "APPROVAL_SIGNATURE_INVALID" });
-    const forged = new DecisionSigner(parseSigningKeys("k1:aaaaaaaaaaaaaaaaaaaaaaaa"), "k1").sign({ ...released!, codeHash: hash });
+    const forged = new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1").sign({ ...released!, codeHash: hash });
     await expect(v.verify(forged, expected)).rejects.toMatchObject({ code: "APPROVAL_SIGNATURE_INVALID" });
+    await expect(v.verify({ ...released, keyId: "k0" }, expected)).rejects.toThrow(/key "k0", which is not among this executor's verify keys/);
+    // A decision of the HMAC scheme before Ed25519 is refused and says so.
+    const hmac = createHmac("sha256", "0123456789abcdef0123").update("payload").digest("hex");
+    await expect(v.verify({ ...released, signature: hmac }, expected)).rejects.toThrow(/HMAC-signed .*accept only Ed25519-signed decisions/);
     await expect(v.verify(released, { ...expected, codeHash: codeHash("print(1)") })).rejects.toMatchObject({ code: "APPROVAL_HASH_MISMATCH" });
     await expect(v.verify(released, { ...expected, attempt: 2 })).rejects.toMatchObject({ code: "APPROVAL_HASH_MISMATCH" });
     clock.t += 700_000;
     await expect(v.verify(released, expected)).rejects.toMatchObject({ code: "APPROVAL_EXPIRED" });
     const checks = (await audit.tail(50)).filter((e) => e.type === "signature.checked");
-    expect(checks.map((e) => e.data.ok)).toEqual([true, false, false, false, false, false, false]);
+    expect(checks.map((e) => e.data.ok)).toEqual([true, false, false, false, false, false, false, false, false]);
     expect(await audit.verify()).toMatchObject({ ok: true });
   });
 

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { type KeyObject, sign } from "node:crypto";
 import { PyfleetError, type SignedDecision } from "@pyfleet/core";
 
 /** The fields of a decision that are covered by the signature. */
@@ -25,12 +25,13 @@ export function canonicalDecision(d: UnsignedDecision & { keyId: string }): stri
 }
 
 /**
- * Signs and checks approval decisions with HMAC-SHA256. Several keys may be known (rotation);
- * new signatures use `currentKeyId`. Only the approver and the executors hold the secrets.
+ * Signs approval decisions with Ed25519 (ARCHITECTURE §5). Only the approver holds the private
+ * keys; new signatures use `currentKeyId`, older keys may stay listed while they rotate out.
+ * The signature is the base64url of the 64 signature bytes over {@link canonicalDecision}.
  */
 export class DecisionSigner {
   constructor(
-    private readonly keys: Map<string, string>,
+    private readonly keys: Map<string, KeyObject>,
     readonly currentKeyId: string,
   ) {
     if (!keys.has(currentKeyId)) {
@@ -39,27 +40,17 @@ export class DecisionSigner {
         `approver.signing_key_id "${currentKeyId}" is not among the signing keys (${[...keys.keys()].join(", ") || "none"})`,
       );
     }
+    for (const [id, key] of keys) {
+      if (key.type !== "private" || key.asymmetricKeyType !== "ed25519") {
+        throw new PyfleetError("CONFIG_INVALID", `signing key "${id}" is not an Ed25519 private key`);
+      }
+    }
   }
 
   sign(d: UnsignedDecision): SignedDecision {
     const keyId = this.currentKeyId;
-    const signature = this.mac(keyId, canonicalDecision({ ...d, keyId }));
+    const key = this.keys.get(keyId) as KeyObject;
+    const signature = sign(null, Buffer.from(canonicalDecision({ ...d, keyId }), "utf8"), key).toString("base64url");
     return { ...d, keyId, signature };
-  }
-
-  /** True when the signature is valid for a known key (constant-time comparison). */
-  isValid(d: SignedDecision): boolean {
-    if (!this.keys.has(d.keyId) || typeof d.signature !== "string") return false;
-    const expected = Buffer.from(this.mac(d.keyId, canonicalDecision(d)), "hex");
-    const given = Buffer.from(d.signature, "hex");
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  }
-
-  hasKey(keyId: string): boolean {
-    return this.keys.has(keyId);
-  }
-
-  private mac(keyId: string, payload: string): string {
-    return createHmac("sha256", this.keys.get(keyId) as string).update(payload, "utf8").digest("hex");
   }
 }

@@ -1,12 +1,21 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseSigningKeys, type SignedDecision } from "@pyfleet/core";
+import { generateDecisionKeyPair, parseSigningKeys, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord } from "../approvals/approval-record.js";
 import { ApprovalStore } from "../approvals/approval-store.js";
 import { DecisionSigner } from "../approvals/decision-signer.js";
 import { AuditLog } from "../audit/audit-log.js";
 import type { Fleet } from "../fleet.js";
 import { waitForStatus } from "./wait-for.js";
+
+/**
+ * A fresh Ed25519 key pair as the environment of a test fleet: `PYFLEET_SIGNING_KEYS` (what the
+ * approver holds) and `PYFLEET_VERIFY_KEYS` (what executors hold), key id `k1`.
+ */
+export function testDecisionKeys(keyId = "k1"): { PYFLEET_SIGNING_KEYS: string; PYFLEET_VERIFY_KEYS: string } {
+  const pair = generateDecisionKeyPair(keyId);
+  return { PYFLEET_SIGNING_KEYS: pair.signing, PYFLEET_VERIFY_KEYS: pair.verify };
+}
 
 /**
  * The approval store an approver would use on `fleet`'s Redis, signing with the first key of

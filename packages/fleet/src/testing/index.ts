@@ -2,4 +2,4 @@
 export { REPO_CONFIG, testConfig, testEnv } from "./test-config.js";
 export { spawnWorker, type SpawnedWorker } from "./spawn-worker.js";
 export { waitForStatus } from "./wait-for.js";
-export { approveParked, countExecutionLogs, findFiles, testApprovalStore } from "./approvals.js";
+export { approveParked, countExecutionLogs, findFiles, testApprovalStore, testDecisionKeys } from "./approvals.js";

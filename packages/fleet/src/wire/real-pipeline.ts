@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
 import { createAnalyzer } from "@pyfleet/analysis";
 import { createCheckpointer } from "@pyfleet/checkpointer";
 import {
@@ -8,26 +7,31 @@ import {
   PyfleetError,
   type PyfleetConfig,
   redactedConfig,
-  signingKeys,
+  verifyKeys,
 } from "@pyfleet/core";
 import { ContainerExecutor, createExecutorRegistry, FileArtifactStore } from "@pyfleet/execution";
 import { generatorOptionsFromConfig, OpenAICodeGenerator } from "@pyfleet/generation";
 import { createPipeline, type PipelineDeps } from "@pyfleet/workflow";
 import { ApprovalStore } from "../approvals/approval-store.js";
-import { DecisionSigner } from "../approvals/decision-signer.js";
-import { HmacApprovalVerifier } from "../approvals/hmac-approval-verifier.js";
+import { DecisionVerifier } from "../approvals/decision-verifier.js";
 import { RedisExecutionGuard } from "../approvals/redis-execution-guard.js";
+import { SignedApprovalVerifier } from "../approvals/signed-approval-verifier.js";
 import { AuditLog } from "../audit/audit-log.js";
 import type { BuiltPipeline, PipelineBuilder } from "../create-fleet.js";
 import { checkBackend } from "./backend-ready.js";
 import { LazyGenerator } from "./lazy-generator.js";
 
-/** Refuses every decision: a process without signing keys can never run write-mode code. */
-const noKeysVerifier: ApprovalVerifier = {
-  async verify() {
-    throw new PyfleetError("APPROVAL_SIGNATURE_INVALID", "this executor has no signing keys (set PYFLEET_SIGNING_KEYS) and cannot verify approvals");
-  },
-};
+/** Refuses every decision: a process without verify keys can never run code that needs approval. */
+function noKeysVerifier(variable: string): ApprovalVerifier {
+  return {
+    async verify() {
+      throw new PyfleetError(
+        "APPROVAL_SIGNATURE_INVALID",
+        `this executor has no verify keys (set ${variable} to the approver's Ed25519 public keys) and cannot verify approvals`,
+      );
+    },
+  };
+}
 
 export interface RealPipelineOptions {
   /**
@@ -50,14 +54,13 @@ export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOp
     const generator = opts.servesGenerate ? makeGenerator() : new LazyGenerator(makeGenerator);
     const checkpointer = await createCheckpointer({ type: config.checkpointer.type, redis, url: config.redis.url, prefix: keys.checkpointPrefix });
     const audit = new AuditLog(redis, keys, clock);
-    const hasKeys = Boolean(env[config.approver.signing_keys_env]);
-    const signer = hasKeys ? new DecisionSigner(signingKeys(config, env), config.approver.signing_key_id) : null;
+    // Executors hold public keys only: they can check a decision, never make one.
+    const publicKeys = verifyKeys(config, env);
     // Creating and cancelling approval records never signs; deciding happens in the approver.
-    const storeSigner = signer ?? new DecisionSigner(new Map([["unused", randomBytes(32).toString("hex")]]), "unused");
     const approvals = new ApprovalStore(
       redis,
       keys,
-      storeSigner,
+      null,
       audit,
       {
         expirySeconds: config.approver.expiry_seconds,
@@ -77,7 +80,9 @@ export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOp
         notebookBaseUrl: config.artifacts.notebook_base_url,
         configSnapshot: redactedConfig(config) as unknown as Record<string, unknown>,
       }),
-      approvalVerifier: signer ? new HmacApprovalVerifier(signer, audit, clock) : noKeysVerifier,
+      approvalVerifier: publicKeys
+        ? new SignedApprovalVerifier(new DecisionVerifier(publicKeys), audit, clock)
+        : noKeysVerifier(config.approver.verify_keys_env),
       executionGuard: new RedisExecutionGuard(redis, keys, audit, `${hostname()}:${process.pid}`),
       events,
       clock,

@@ -8,16 +8,18 @@ import {
   systemClock,
 } from "@pyfleet/core";
 import type { AuditLog } from "../audit/audit-log.js";
-import type { DecisionSigner } from "./decision-signer.js";
+import { DecisionVerifier } from "./decision-verifier.js";
 
 /**
  * The executor's own check of an approval (ARCHITECTURE §5): the decision must be present,
  * signed with a known key, unexpired, an approval, and for exactly this run, attempt, mode and
- * code hash. Every check, passed or refused, goes to the audit log.
+ * code hash. The signature is checked with Ed25519 public keys only; decisions signed with the
+ * old HMAC scheme are refused with a message that says so. Every check, passed or refused, goes
+ * to the audit log.
  */
-export class HmacApprovalVerifier implements ApprovalVerifier {
+export class SignedApprovalVerifier implements ApprovalVerifier {
   constructor(
-    private readonly signer: DecisionSigner,
+    private readonly verifier: DecisionVerifier,
     private readonly audit: AuditLog,
     private readonly clock: Clock = systemClock,
   ) {}
@@ -49,10 +51,16 @@ export class HmacApprovalVerifier implements ApprovalVerifier {
       throw new PyfleetError("APPROVAL_SIGNATURE_INVALID", "the approval decision is not a signed decision (fields missing or malformed)");
     }
     const d = parsed.data;
-    if (!this.signer.hasKey(d.keyId)) {
-      throw new PyfleetError("APPROVAL_SIGNATURE_INVALID", `the approval decision is signed with unknown key "${d.keyId}"`);
+    if (DecisionVerifier.isLegacyHmac(d)) {
+      throw new PyfleetError(
+        "APPROVAL_SIGNATURE_INVALID",
+        "the approval decision is HMAC-signed (the scheme before Ed25519); executors accept only Ed25519-signed decisions: submit the run again and approve it with the current approver",
+      );
     }
-    if (!this.signer.isValid(d)) {
+    if (!this.verifier.hasKey(d.keyId)) {
+      throw new PyfleetError("APPROVAL_SIGNATURE_INVALID", `the approval decision is signed with key "${d.keyId}", which is not among this executor's verify keys (approver.verify_keys_env)`);
+    }
+    if (!this.verifier.isValid(d)) {
       throw new PyfleetError("APPROVAL_SIGNATURE_INVALID", "the approval decision's signature does not match its content");
     }
     if (d.decision !== "approve") {

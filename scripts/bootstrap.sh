@@ -2,7 +2,7 @@
 # Installs what pyfleet's demo and tests need, idempotently. Fast (<2 s) when all is present.
 #   npm dependencies (npm ci when node_modules is missing or older than package-lock.json)
 #   Debian packages: Python 3 with Jupyter, ipykernel, numpy, pandas, matplotlib, nbformat,
-#   nbconvert, pyepics; docker.io and debootstrap (docker backend); chromium (browser tests);
+#   nbconvert, pyepics; bubblewrap (the sandbox around user code); docker.io and debootstrap (docker backend); chromium (browser tests);
 #   redis-server only when no Redis answers (and then a throw-away one is started on 6379).
 # As root it installs them; otherwise it prints the exact command to run and exits 1.
 set -euo pipefail
@@ -22,6 +22,8 @@ missing=()
 need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
 for p in python3-jupyter-server python3-ipykernel python3-matplotlib python3-numpy python3-pandas \
          python3-nbformat jupyter-nbconvert python3-nbclient python3-pyepics python3-jsonschema; do need_pkg "$p"; done
+# bubblewrap: the sandbox around user code on the local, fork-server and Jupyter backends (docs/security.md)
+need_pkg bubblewrap
 if [ "$want_docker" = 1 ]; then need_pkg docker.io; need_pkg debootstrap; fi
 if [ "$want_browser" = 1 ]; then need_pkg chromium; fi
 redis_answers() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }

@@ -25,6 +25,23 @@ export {
   resolveExecutionOptions,
 } from "./options.js";
 export { buildChildEnv, isSecretName } from "./safe-env.js";
+export {
+  buildBwrapArgs,
+  prlimitArgs,
+  type SandboxBind,
+  type SandboxLimits,
+  type SandboxSpec,
+  SYSTEM_BINDS,
+} from "./sandbox/bwrap-command.js";
+export {
+  DEFAULT_SANDBOX_OPTIONS,
+  grantToSandbox,
+  type SandboxedProcess,
+  type SandboxOptions,
+  sandboxHostIds,
+  spawnSandboxed,
+  type SpawnSandboxedInput,
+} from "./sandbox/sandbox-process.js";
 export * from "./artifacts/index.js";
 export * from "./docker/index.js";
 export { ContainerExecutor, type ContainerExecutorOptions } from "./container/container-executor.js";

@@ -4,6 +4,7 @@
  * documented defaults.
  */
 import type { ExecutionMethod, ExecutionMode } from "@pyfleet/core";
+import { DEFAULT_SANDBOX_OPTIONS, type SandboxOptions } from "./sandbox/sandbox-process.js";
 
 export interface ContainerOptions {
   jupyter_host: string;
@@ -47,6 +48,8 @@ export interface ResolvedExecutionOptions {
     modes: Record<ExecutionMode, { kernel_name: string }>;
     container: ContainerOptions;
     local: LocalOptions;
+    /** bubblewrap around the local backend, the fork server and Jupyter kernels (docs/security.md). */
+    sandbox: SandboxOptions;
   };
   limits: { max_stdout_bytes: number };
   docker: DockerOptions;
@@ -81,6 +84,7 @@ export const DEFAULT_EXECUTION_OPTIONS: ResolvedExecutionOptions = {
       max_open_files: 256,
       env_allowlist: ["PATH", "LANG", "LC_ALL", "TZ", "HOME", "MPLBACKEND", "EPICS_CA_ADDR_LIST", "EPICS_CA_AUTO_ADDR_LIST", "EPICS_CA_SERVER_PORT"],
     },
+    sandbox: DEFAULT_SANDBOX_OPTIONS,
   },
   limits: { max_stdout_bytes: 1_048_576 },
   docker: { image: "pyfleet-sandbox:latest", socket: "/var/run/docker.sock", memory_mb: 512, cpus: 1, pids_limit: 128, user: "65534:65534" },

@@ -36,7 +36,13 @@ export function createExecutorRegistry(options: ExecutionOptions = {}, deps: Exe
     const log = logger.child({ backend: method, mode });
     switch (method) {
       case "local":
-        return new LocalExecutor({ local: resolved.execution.local, maxStdoutBytes: resolved.limits.max_stdout_bytes, env, logger: log });
+        return new LocalExecutor({
+          local: resolved.execution.local,
+          sandbox: resolved.execution.sandbox,
+          maxStdoutBytes: resolved.limits.max_stdout_bytes,
+          env,
+          logger: log,
+        });
       case "container":
         return new ContainerExecutor({
           kernelName: resolved.execution.modes[mode].kernel_name,

@@ -78,6 +78,19 @@ export function executionSchema(d: EnvDefault) {
           "EPICS_CA_SERVER_PORT",
         ]),
     }),
+    // bubblewrap around user code on this host (docs/security.md); disabling it is for machines
+    // without bubblewrap only and leaves the read-only promise to the in-process guard
+    sandbox: section({
+      enabled: bool(true),
+      bwrap_path: str("/usr/bin/bwrap"),
+      run_as: z
+        .string()
+        .refine((s) => /^\d+:\d+$/.test(s), "is not uid:gid (e.g. 65534:65534)")
+        .default("65534:65534"),
+      max_processes: int(64, 4, 65_536),
+      max_file_mb: int(256, 1, 1_048_576),
+      tmp_mb: int(256, 1, 1_048_576),
+    }),
   });
 }
 

@@ -10,19 +10,12 @@ import { resolveInterpreter } from "./interpreter.js";
 import { LocalExecutor } from "./local-executor.js";
 
 let root: string;
-let executor: LocalExecutor;
 const MAX = 64 * 1024;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "pyfleet-local-test-"));
-  executor = new LocalExecutor({
-    local: { ...DEFAULT_EXECUTION_OPTIONS.execution.local, env_allowlist: ["PATH", "LANG", "OPENAI_API_KEY", "HOME"] },
-    maxStdoutBytes: MAX,
-    env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", OPENAI_API_KEY: "sk-must-not-leak", JUPYTER_TOKEN: "t", HOME: root },
-  });
 });
 afterAll(async () => {
-  await executor.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -31,7 +24,23 @@ function input(code: string, extra: Partial<ExecuteInput> = {}): ExecuteInput {
   return { runId: "r1", attempt: 1, code, mode: "read_only", context: null, workDir: join(root, `w${n++}`), timeoutMs: 20_000, dryRun: false, ...extra };
 }
 
-describe("LocalExecutor (Debian /usr/bin/python3)", () => {
+describe.each([
+  { variant: "plain", sandbox: undefined },
+  { variant: "bubblewrap sandbox", sandbox: DEFAULT_EXECUTION_OPTIONS.execution.sandbox },
+])("LocalExecutor (Debian /usr/bin/python3, $variant)", ({ sandbox }) => {
+  let executor: LocalExecutor;
+  beforeAll(() => {
+    executor = new LocalExecutor({
+      local: { ...DEFAULT_EXECUTION_OPTIONS.execution.local, env_allowlist: ["PATH", "LANG", "OPENAI_API_KEY", "HOME"] },
+      ...(sandbox ? { sandbox } : {}),
+      maxStdoutBytes: MAX,
+      env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", OPENAI_API_KEY: "sk-must-not-leak", JUPYTER_TOKEN: "t", HOME: root },
+    });
+  });
+  afterAll(async () => {
+    await executor.close();
+  });
+
   it("runs in the attempt folder with context, unicode stdout, results and a figure, leaving no harness files", async () => {
     const streamed: string[] = [];
     const inp = input(
@@ -104,16 +113,28 @@ describe("LocalExecutor (Debian /usr/bin/python3)", () => {
   });
 
   it("kills what the code left running in its process group", async () => {
+    // a duration no other process uses, so the host's process table tells whether it still runs
+    const marker = `${60 + Math.random()}`.slice(0, 10);
     const outcome = await executor.execute(
-      input("import subprocess, time\nbg = subprocess.Popen(['sleep', '60'])\nprint(bg.pid, flush=True)\ntime.sleep(60)", { timeoutMs: 5000 }),
+      input(`import subprocess, time\nbg = subprocess.Popen(['sleep', '${marker}'])\nprint(bg.pid, flush=True)\ntime.sleep(60)`, { timeoutMs: 3000 }),
     );
     expect(outcome.error?.ename).toBe("ExecutionTimeout");
-    const pid = Number(outcome.stdout.trim());
-    expect(pid).toBeGreaterThan(1);
-    await new Promise((r) => setTimeout(r, 100));
-    // gone, or a zombie waiting for init to reap it: either way no longer running
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    expect(stat === "" || / Z /.test(stat)).toBe(true);
+    expect(Number(outcome.stdout.trim())).toBeGreaterThan(1);
+    const running = async () => {
+      const pids = (await readdir("/proc")).filter((p) => /^\d+$/.test(p));
+      const found = await Promise.all(
+        pids.map(async (p) => {
+          const cmd = await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "");
+          const stat = await readFile(`/proc/${p}/stat`, "utf8").catch(() => "");
+          // a zombie waiting for its reaper no longer runs
+          return cmd === `sleep\0${marker}\0` && !/ Z /.test(stat);
+        }),
+      );
+      return found.some(Boolean);
+    };
+    const deadline = Date.now() + 1000;
+    while ((await running()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await running()).toBe(false);
   });
 
   it("kills code that ignores SIGINT after the grace period", async () => {

@@ -8,7 +8,9 @@ import { HARNESS_PATH, parseHarnessReport, reportToOutcome, timeoutOutcome } fro
 import type { LocalOptions } from "../options.js";
 import { OutputCollector } from "../output-collector.js";
 import { buildChildEnv } from "../safe-env.js";
+import { type SandboxOptions, spawnSandboxed } from "../sandbox/sandbox-process.js";
 import { resolveInterpreter } from "./interpreter.js";
+import { copyOutWork, localSandboxSpec, prepareSandboxFolders, SANDBOX_ENV } from "./local-sandbox.js";
 
 /** Time between SIGINT (the harness reports where the code stopped) and SIGKILL of the group. */
 export const LOCAL_KILL_GRACE_MS = 1000;
@@ -16,6 +18,11 @@ export const LOCAL_KILL_GRACE_MS = 1000;
 export interface LocalExecutorOptions {
   local: LocalOptions;
   maxStdoutBytes: number;
+  /**
+   * Run each interpreter inside bubblewrap (docs/security.md). Default: not sandboxed, which is
+   * only for development machines without bubblewrap; the runtime passes the config's section.
+   */
+  sandbox?: SandboxOptions;
   /** Where allow-listed variables are read from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -48,30 +55,58 @@ export class LocalExecutor implements Executor {
     await mkdir(input.workDir, { recursive: true });
     const scratch = await mkdtemp(join(tmpdir(), "pyfleet-local-"));
     try {
-      return await this.run(python, scratch, input);
+      const sandbox = this.options.sandbox?.enabled ? this.options.sandbox : undefined;
+      if (!sandbox) return await this.run(python, scratch, input);
+      const folders = await prepareSandboxFolders(sandbox, scratch);
+      try {
+        return await this.run(python, folders.run, input, { options: sandbox, folders });
+      } finally {
+        // the code's files reach the attempt folder only now, and only regular files
+        const skipped = await copyOutWork(folders.work, input.workDir, sandbox.max_file_mb * 1024 * 1024);
+        if (skipped.length > 0) this.logger.warn({ runId: input.runId, skipped }, "files the sandboxed code left were not kept");
+      }
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   }
 
-  private async run(python: string, scratch: string, input: ExecuteInput): Promise<ExecutionOutcome> {
+  private async run(
+    python: string,
+    scratch: string,
+    input: ExecuteInput,
+    sandboxed?: { options: SandboxOptions; folders: { run: string; work: string } },
+  ): Promise<ExecutionOutcome> {
     const { local, maxStdoutBytes } = this.options;
     const files = { code: join(scratch, "code.py"), context: join(scratch, "context.json"), report: join(scratch, "report.json") };
     await writeFile(files.code, input.code, "utf8");
     await writeFile(files.context, JSON.stringify(input.context ?? {}), "utf8");
-    const args = [HARNESS_PATH, "--code", files.code, "--context", files.context, "--mode", input.mode, "--report", files.report];
+    const sandbox = sandboxed?.options;
+    const inner = sandbox ? { harness: SANDBOX_ENV.harness, scratch: SANDBOX_ENV.scratch } : { harness: HARNESS_PATH, scratch };
+    const args = [inner.harness, "--code", join(inner.scratch, "code.py"), "--context", join(inner.scratch, "context.json")];
+    args.push("--mode", input.mode, "--report", join(inner.scratch, "report.json"));
     if (input.dryRun) args.push("--dry-run");
     args.push("--rlimit-as-mb", String(local.memory_limit_mb), "--rlimit-cpu-s", String(local.cpu_seconds));
     args.push("--rlimit-nofile", String(local.max_open_files));
-    // the harness asks the kernel to kill it when this process dies (no code outliving its executor)
-    args.push("--parent-pid", String(process.pid));
+    // the harness asks the kernel to kill it when this process dies (no code outliving its executor);
+    // in a sandbox bwrap's --die-with-parent does it (the executor's pid is not visible there)
+    if (!sandbox) args.push("--parent-pid", String(process.pid));
     const env = buildChildEnv(local.env_allowlist, this.options.env ?? process.env, {
       MPLBACKEND: "Agg",
       PYTHONDONTWRITEBYTECODE: "1",
       PYTHONNOUSERSITE: "1",
+      ...(sandbox ? { HOME: "/tmp", MPLCONFIGDIR: "/tmp/.mpl" } : {}),
     });
     const started = performance.now();
-    const child = spawn(python, args, { cwd: input.workDir, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let commandPid: Promise<number> | undefined;
+    let child: ChildProcess;
+    if (sandboxed && sandbox) {
+      const spec = await localSandboxSpec({ python, folders: sandboxed.folders, workDir: input.workDir, argv: [python, ...args], local, sandbox });
+      const sp = spawnSandboxed(sandbox, { spec, env });
+      child = sp.child;
+      commandPid = sp.commandPid;
+    } else {
+      child = spawn(python, args, { cwd: input.workDir, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    }
     this.running.add(child);
     const stdout = new OutputCollector(maxStdoutBytes, (t) => input.onOutput?.("stdout", t));
     const stderr = new OutputCollector(maxStdoutBytes, (t) => input.onOutput?.("stderr", t));
@@ -82,7 +117,9 @@ export class LocalExecutor implements Executor {
     let cancelled = false;
     const timers: NodeJS.Timeout[] = [];
     const stop = () => {
-      signalGroup(child, "SIGINT");
+      // in a sandbox the harness is pid 1 of its own namespace, in a session of its own: signal it directly
+      if (commandPid) void commandPid.then((pid) => signalPid(pid, "SIGINT"), () => undefined);
+      else signalGroup(child, "SIGINT");
       timers.push(setTimeout(() => signalGroup(child, "SIGKILL"), LOCAL_KILL_GRACE_MS));
     };
     timers.push(
@@ -139,6 +176,14 @@ export class LocalExecutor implements Executor {
     this.closed = true;
     for (const child of this.running) signalGroup(child, "SIGKILL");
     this.running.clear();
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
   }
 }
 

@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { chown } from "node:fs/promises";
+import type { Readable, Writable } from "node:stream";
+import { PyfleetError } from "@pyfleet/core";
+import { buildBwrapArgs, type SandboxSpec } from "./bwrap-command.js";
+
+/** How sandboxes are started on this host (`execution.sandbox` in config.yml). */
+export interface SandboxOptions {
+  /** false runs user code without bubblewrap (development machines without it; never production). */
+  enabled: boolean;
+  /** The bubblewrap executable. */
+  bwrap_path: string;
+  /** Host uid:gid bwrap runs as when the executor is root (ignored otherwise: the executor's own). */
+  run_as: string;
+  max_processes: number;
+  max_file_mb: number;
+  tmp_mb: number;
+}
+
+export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
+  enabled: true,
+  bwrap_path: "/usr/bin/bwrap",
+  run_as: "65534:65534",
+  max_processes: 64,
+  max_file_mb: 256,
+  tmp_mb: 256,
+};
+
+/** The host uid/gid a sandbox runs as: `run_as` when we are root, else ourselves. */
+export function sandboxHostIds(options: SandboxOptions): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const m = /^(\d+):(\d+)$/.exec(options.run_as);
+  if (!m) throw new PyfleetError("BACKEND_MISCONFIGURED", `execution.sandbox.run_as "${options.run_as}" is not uid:gid (e.g. 65534:65534)`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
+}
+
+/** Makes a host folder writable for the sandbox's host uid (a no-op when we are not root). */
+export async function grantToSandbox(options: SandboxOptions, path: string): Promise<void> {
+  const ids = sandboxHostIds(options);
+  if (ids) await chown(path, ids.uid, ids.gid);
+}
+
+/** A started sandbox: the bwrap process, and the host pid of the contained command once known. */
+export interface SandboxedProcess {
+  child: ChildProcess;
+  /** Host pid of the command (pid 1 of the sandbox); its `/proc/<pid>/ns/net` is the sandbox's network. */
+  commandPid: Promise<number>;
+  /** Lets the command start (only when started with `hold: true`). Idempotent. */
+  release(): void;
+}
+
+export interface SpawnSandboxedInput {
+  spec: Omit<SandboxSpec, "infoFd" | "blockFd">;
+  /** The complete environment of the contained process (already allow-listed). */
+  env: Record<string, string>;
+  /** Wait for {@link SandboxedProcess.release} before the command starts (to attach the CA gate). */
+  hold?: boolean;
+}
+
+/**
+ * Starts `spec.argv` inside bubblewrap in its own process group (kill `-child.pid` to stop bwrap;
+ * `--die-with-parent` then takes the whole sandbox down). stdout/stderr are pipes.
+ * @throws PyfleetError `BACKEND_MISCONFIGURED` when `run_as` is malformed.
+ */
+export function spawnSandboxed(options: SandboxOptions, input: SpawnSandboxedInput): SandboxedProcess {
+  const ids = sandboxHostIds(options);
+  const args = buildBwrapArgs({ ...input.spec, infoFd: 3, ...(input.hold ? { blockFd: 4 } : {}) });
+  const child = spawn(options.bwrap_path, args, {
+    env: input.env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe", "pipe", input.hold ? "pipe" : "ignore"],
+    ...(ids ?? {}),
+  });
+  const info = child.stdio[3] as Readable;
+  const block = child.stdio[4] as Writable | null;
+  const commandPid = readChildPid(info);
+  commandPid.catch(() => undefined);
+  let released = !input.hold;
+  return {
+    child,
+    commandPid,
+    release() {
+      if (released) return;
+      released = true;
+      block?.on("error", () => undefined);
+      block?.end("1");
+    },
+  };
+}
+
+/** bwrap writes `{ "child-pid": N, ... }` to its info fd once the namespaces exist. */
+function readChildPid(info: Readable): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    info.setEncoding("utf8");
+    info.on("data", (chunk: string) => {
+      text += chunk;
+      const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
+      if (m) resolve(Number(m[1]));
+    });
+    info.on("error", reject);
+    info.on("close", () => reject(new PyfleetError("BACKEND_UNAVAILABLE", `bubblewrap exited before it started the sandbox`)));
+  });
+}

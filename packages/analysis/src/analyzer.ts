@@ -10,6 +10,7 @@ import { analyzeResults } from "./results-structure.js";
 import { type RuleLevels, resolveRuleLevels } from "./rules.js";
 import { type Emit, SecurityChecks } from "./security.js";
 import { SourceLines, syntaxFindings } from "./syntax.js";
+import { undefinedNames } from "./undefined-names.js";
 
 /** Version stamped on every result; bump when verdicts can change for the same code. */
 export const ANALYZER_VERSION = "pyfleet-analysis 0.1.0 (tree-sitter-python 0.25)";
@@ -92,6 +93,23 @@ function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
   });
 }
 
+/** Imports that define names generated code often uses without importing them. */
+const IMPORT_HINTS: Record<string, string> = {
+  caput: "from epics import caput",
+  caget: "from epics import caget",
+  PV: "from epics import PV",
+  camonitor: "from epics import camonitor",
+  np: "import numpy as np",
+  pd: "import pandas as pd",
+  plt: "import matplotlib.pyplot as plt",
+  DeviceProxy: "from tango import DeviceProxy",
+};
+
+function undefinedMessage(name: string): string {
+  const hint = IMPORT_HINTS[name];
+  return `undefined name "${name}": it is never imported, defined or assigned, so the code would fail with NameError${hint ? ` (missing \`${hint}\`?)` : ""}`;
+}
+
 /** The whole analysis, synchronous once the parser exists (the bench calls it directly). */
 export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings: AnalysisSettings): AnalysisResult {
   const started = performance.now();
@@ -105,6 +123,8 @@ export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings:
     const level = settings.levels[rule];
     if (level !== "allow") findings.push(finding(lines, node, rule, level, message));
   };
+  if (findings.length === 0)
+    for (const u of undefinedNames(r)) emit("undefined-name", u.node, undefinedMessage(u.name));
   const security = new SecurityChecks(r, emit);
   const accesses = detect(r, security, (code, at) =>
     accessesOf(parser, code, 1, (rule, _node, message) => emit(rule, at, `${message} (in an exec/eval string)`)).map((a) => ({
@@ -117,7 +137,17 @@ export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings:
   const writes = uniqueBy(accesses.filter((a) => a.kind === "write"), key);
   const reads = uniqueBy(accesses.filter((a) => a.kind === "read"), key);
   for (const w of writes) {
-    if (w.dynamic)
+    if (w.serve)
+      findings.push(
+        finding(
+          lines,
+          w.node,
+          "control-serve",
+          "warn",
+          `serves ${w.pv ?? "PVs"} on the control network via ${w.api}: a served PV can shadow a real one, so this counts as a control-system write (approval required)`,
+        ),
+      );
+    else if (w.dynamic)
       findings.push(finding(lines, w.node, "dynamic-control-access", "warn", `${w.reason}; counted as a possible control-system write (fail safe)`));
     else findings.push(finding(lines, w.node, "control-write", "info", `writes ${w.pv ?? "a PV whose name is not a literal"} via ${w.api}`));
   }

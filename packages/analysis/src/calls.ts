@@ -1,4 +1,5 @@
 import { constructorFamily, FAMILIES, isControlQual, UNNAMED_FAMILIES } from "./catalog.js";
+import { fieldPv, instanceName } from "./device-names.js";
 import { Evaluator } from "./evaluator.js";
 import type { CallArgs } from "./literals.js";
 import { type PyNode, field, text } from "./py-node.js";
@@ -30,6 +31,14 @@ export abstract class CallEvaluator extends Evaluator {
           addAll(out, this.callQual(v.q, call, args, scope, depth));
           break;
         case "meth": {
+          const child = FAMILIES[v.fam]?.children?.[v.name];
+          if (child) {
+            const names = this.strings(args.positional[0] ?? args.keywords.get("attr") ?? args.keywords.get("pvname"), scope);
+            const direct = v.fam === "epics.Device" && v.name === "add_pv";
+            for (const n of names.length > 0 ? names : [null])
+              addValue(out, { k: "inst", fam: child, pv: n === null ? null : direct ? n : fieldPv(v.fam, v.pv, n) });
+            break;
+          }
           const family = FAMILIES[v.fam]?.factories?.[v.name];
           if (!family) break;
           this.touch(call.id);
@@ -58,7 +67,7 @@ export abstract class CallEvaluator extends Evaluator {
           break;
         case "class": {
           if (v.base) {
-            for (const pv of this.pvOrNull(call, scope)) addValue(out, { k: "inst", fam: v.base, pv });
+            addAll(out, this.instances(v.base, call, scope));
             break;
           }
           addValue(out, { k: "obj", cls: v.node });
@@ -85,13 +94,25 @@ export abstract class CallEvaluator extends Evaluator {
     return names.length > 0 ? names : [null];
   }
 
+  /** The objects a constructor call of a family makes, named as the library names them. */
+  private instances(fam: string, call: PyNode, scope: Scope): ValueSet {
+    const out: ValueSet = new Map();
+    if (UNNAMED_FAMILIES.has(fam)) return single({ k: "inst", fam, pv: null });
+    const args = this.args(call);
+    const delim = fam === "epics.Device" ? (this.strings(args.keywords.get("delim"), scope)[0] ?? null) : null;
+    const writePvs = fam === "ophyd.EpicsSignal" ? this.strings(args.keywords.get("write_pv"), scope) : [];
+    for (const pv of this.pvOrNull(call, scope)) {
+      const name = pv === null ? null : instanceName(fam, pv, delim);
+      if (writePvs.length === 0) addValue(out, { k: "inst", fam, pv: name });
+      for (const wpv of writePvs) addValue(out, { k: "inst", fam, pv: name, wpv });
+    }
+    return out;
+  }
+
   private callQual(q: string, call: PyNode, args: CallArgs, scope: Scope, depth: number): ValueSet {
     const out: ValueSet = new Map();
     const fam = constructorFamily(q);
-    if (fam) {
-      for (const pv of UNNAMED_FAMILIES.has(fam) ? [null] : this.pvOrNull(call, scope)) addValue(out, { k: "inst", fam, pv });
-      return out;
-    }
+    if (fam) return this.instances(fam, call, scope);
     const first = args.positional[0];
     if (q === "importlib.import_module" || q === "builtins.__import__") {
       const names = this.strings(first, scope);
@@ -133,7 +154,9 @@ export abstract class CallEvaluator extends Evaluator {
     for (const it of iterables) for (const e of this.elements(this.eval(it, scope, depth)).values()) if (e.k === "str") names.push(e.s);
     for (const v of this.eval(fn, scope, depth).values()) {
       const fam = v.k === "qual" ? constructorFamily(v.q) : null;
-      if (fam) for (const pv of names.length > 0 && !UNNAMED_FAMILIES.has(fam) ? names : [null]) this.addOne(into, { k: "inst", fam, pv });
+      if (fam)
+        for (const pv of names.length > 0 && !UNNAMED_FAMILIES.has(fam) ? names : [null])
+          this.addOne(into, { k: "inst", fam, pv: pv === null ? null : instanceName(fam, pv, null) });
       if (v.k === "func") this.add(into, this.returns.get(v.node.id) ?? EMPTY);
       if (v.k === "dyn") this.addOne(into, v);
     }

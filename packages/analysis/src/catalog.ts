@@ -5,10 +5,15 @@
  * are resolved, so `from epics import caput as c; c(...)` lands on `epics.caput`.
  */
 
+import { OPHYD_EPICS_MOTOR_PROPERTIES } from "./field-maps.js";
+
 export type AccessKind = "write" | "read";
 
-/** Where the PV / channel name of an access comes from. */
-export type PvSource = "arg0" | "self" | "self+arg0" | "none";
+/**
+ * Where the PV / channel name of an access comes from: a name argument, the object itself, a field
+ * of the object, a pyepics channel id (`chid0`, `chid1`: the argument made by `ca.create_channel`), or nowhere.
+ */
+export type PvSource = "arg0" | "self" | "self+arg0" | "chid0" | "chid1" | "none";
 
 export interface AccessSpec {
   kind: AccessKind;
@@ -19,20 +24,87 @@ export interface AccessSpec {
 export const FUNCTIONS: Record<string, AccessSpec> = {
   "epics.caput": { kind: "write", pv: "arg0" },
   "epics.ca.caput": { kind: "write", pv: "arg0" },
-  "epics.ca.put": { kind: "write", pv: "none" },
+  "epics.ca.put": { kind: "write", pv: "chid0" },
+  "epics.ca.sg_put": { kind: "write", pv: "chid1" },
   "epics.caput_many": { kind: "write", pv: "arg0" },
+  "epics.autosave.restore_pvs": { kind: "write", pv: "none" },
+  "epics.autosave.save_restore.restore_pvs": { kind: "write", pv: "none" },
   "epics.caget": { kind: "read", pv: "arg0" },
   "epics.ca.caget": { kind: "read", pv: "arg0" },
-  "epics.ca.get": { kind: "read", pv: "none" },
+  "epics.ca.get": { kind: "read", pv: "chid0" },
+  "epics.ca.sg_get": { kind: "read", pv: "chid1" },
   "epics.caget_many": { kind: "read", pv: "arg0" },
   "epics.cainfo": { kind: "read", pv: "arg0" },
   "epics.camonitor": { kind: "read", pv: "arg0" },
+  "epics.Alarm": { kind: "read", pv: "arg0" },
+  "epics.alarm.Alarm": { kind: "read", pv: "arg0" },
+  "epics.autosave.save_pvs": { kind: "read", pv: "none" },
+  "epics.autosave.save_restore.save_pvs": { kind: "read", pv: "none" },
   "caproto.sync.client.write": { kind: "write", pv: "arg0" },
   "caproto.sync.client.read": { kind: "read", pv: "arg0" },
-  "bluesky.plan_stubs.mv": { kind: "write", pv: "none" },
-  "bluesky.plan_stubs.mvr": { kind: "write", pv: "none" },
-  "bluesky.plan_stubs.abs_set": { kind: "write", pv: "none" },
-  "bluesky.plan_stubs.rel_set": { kind: "write", pv: "none" },
+  "caproto.sync.client.subscribe": { kind: "read", pv: "arg0" },
+  ...Object.fromEntries(
+    ["caproto.threading.pyepics_compat", "caproto.pyepics_compat"].flatMap((m) => [
+      [`${m}.caput`, { kind: "write", pv: "arg0" }],
+      [`${m}.caput_many`, { kind: "write", pv: "arg0" }],
+      [`${m}.caget`, { kind: "read", pv: "arg0" }],
+      [`${m}.caget_many`, { kind: "read", pv: "arg0" }],
+      [`${m}.cainfo`, { kind: "read", pv: "arg0" }],
+    ]),
+  ),
+};
+
+/**
+ * bluesky plans and plan stubs. A plan that moves a settable device writes that device's setpoint;
+ * the devices it reads (detectors, and the motors a scan moves) are reads. `moves`: which
+ * positional arguments are moved devices (`all`: every device argument; `after0`: every device
+ * after the detector list); `reads`: the detector list (`arg0`), or the device arguments (`args`).
+ */
+export interface PlanSpec {
+  moves?: "all" | "after0";
+  reads?: "arg0" | "args";
+}
+
+const SCANS = ["scan", "rel_scan", "list_scan", "rel_list_scan", "grid_scan", "rel_grid_scan", "list_grid_scan", "rel_list_grid_scan", "log_scan", "rel_log_scan", "scan_nd", "inner_product_scan", "relative_inner_product_scan", "spiral", "rel_spiral", "spiral_fermat", "rel_spiral_fermat", "spiral_square", "rel_spiral_square", "adaptive_scan", "rel_adaptive_scan", "tune_centroid", "tweak", "x2x_scan"];
+
+export const PLANS: Record<string, PlanSpec> = {
+  ...Object.fromEntries(SCANS.map((p) => [`bluesky.plans.${p}`, { moves: "after0", reads: "arg0" }])),
+  "bluesky.plans.count": { reads: "arg0" },
+  "bluesky.plan_stubs.mv": { moves: "all" },
+  "bluesky.plan_stubs.mvr": { moves: "all" },
+  "bluesky.plan_stubs.abs_set": { moves: "all" },
+  "bluesky.plan_stubs.rel_set": { moves: "all" },
+  "bluesky.plan_stubs.read": { reads: "args" },
+  "bluesky.plan_stubs.rd": { reads: "args" },
+  "bluesky.plan_stubs.locate": { reads: "args" },
+  "bluesky.plan_stubs.monitor": { reads: "args" },
+  "bluesky.plan_stubs.trigger_and_read": { reads: "arg0" },
+  "bluesky.plan_stubs.one_shot": { reads: "arg0" },
+};
+
+/**
+ * Calls that serve PVs on the control network (an IOC or PV server started from user code): such
+ * a process can shadow real PVs, so it is treated like a write (approval; refused when writes are
+ * disabled) and reported with a finding of its own. `names`: where literal PV names are found.
+ */
+export const SERVERS: Record<string, { names: "providers" | "arg0" | "arg1-keys" | "none" }> = {
+  "p4p.server.Server": { names: "providers" },
+  "p4p.server.Server.forever": { names: "providers" },
+  "p4p.server.StaticProvider": { names: "none" },
+  "caproto.server.run": { names: "none" },
+  "caproto.asyncio.server.run": { names: "none" },
+  "caproto.asyncio.server.start_server": { names: "none" },
+  "caproto.curio.server.run": { names: "none" },
+  "caproto.curio.server.start_server": { names: "none" },
+  "caproto.trio.server.run": { names: "none" },
+  "caproto.trio.server.start_server": { names: "none" },
+  "caproto.threading.server.run": { names: "none" },
+  "pcaspy.SimpleServer": { names: "none" },
+  "pcaspy.driver.SimpleServer": { names: "none" },
+  "pvaccess.PvaServer": { names: "arg0" },
+  "softioc.softioc.iocInit": { names: "none" },
+  "softioc.softioc.interactive_ioc": { names: "none" },
+  "softioc.builder.LoadDatabase": { names: "none" },
 };
 
 /** The original system's helpers, matched on the last name segment wherever they come from. */
@@ -53,6 +125,20 @@ const CONSTRUCTORS: Record<string, string> = {
   "epics.device.Device": "epics.Device",
   "epics.Motor": "epics.Motor",
   "epics.motor.Motor": "epics.Motor",
+  "epics.ca.create_channel": "epics.chid",
+  "caproto.threading.pyepics_compat.get_pv": "epics.PV",
+  "caproto.pyepics_compat.PV": "epics.PV",
+  "caproto.pyepics_compat.get_pv": "epics.PV",
+  "ophyd.EpicsMotor": "ophyd.EpicsMotor",
+  "ophyd.epics_motor.EpicsMotor": "ophyd.EpicsMotor",
+  "ophyd.EpicsSignal": "ophyd.EpicsSignal",
+  "ophyd.EpicsSignalRO": "ophyd.EpicsSignal",
+  "ophyd.signal.EpicsSignal": "ophyd.EpicsSignal",
+  "ophyd.signal.EpicsSignalRO": "ophyd.EpicsSignal",
+  "p4p.server.thread.SharedPV": "p4p.SharedPV",
+  "p4p.server.asyncio.SharedPV": "p4p.SharedPV",
+  "p4p.server.cothread.SharedPV": "p4p.SharedPV",
+  "p4p.server.raw.SharedPV": "p4p.SharedPV",
   "caproto.threading.client.Context": "caproto.Context",
   "caproto.asyncio.client.Context": "caproto.Context",
   "caproto.threading.pyepics_compat.PV": "epics.PV",
@@ -67,7 +153,7 @@ const CONSTRUCTORS: Record<string, string> = {
 };
 
 /** Families whose constructor argument is not a PV name (client contexts take a provider name). */
-export const UNNAMED_FAMILIES: ReadonlySet<string> = new Set(["caproto.Context", "p4p.Context"]);
+export const UNNAMED_FAMILIES: ReadonlySet<string> = new Set(["caproto.Context", "p4p.Context", "p4p.SharedPV"]);
 
 /** Family of the object a qualified constructor creates, or null when it is not one. */
 export function constructorFamily(q: string): string | null {
@@ -101,30 +187,52 @@ export interface FamilySpec {
   components?: boolean;
   /** How the PV name of an attribute access is formed from the object's name. */
   attrPv: "self" | "self+attr";
+  /** Methods returning one control object for a field (`dev.PV("VAL")`): method → family of the returned object. */
+  children?: Record<string, string>;
+  /** Methods that serve PVs (p4p `SharedPV.post`): treated like writes, with a finding of their own. */
+  serves?: ReadonlySet<string>;
 }
 
 const set = (...names: string[]): ReadonlySet<string> => new Set(names);
 
+const OPHYD: FamilySpec = {
+  writes: set("set", "put", "move", "trigger", "stage", "unstage", "kickoff", "stop", "set_current_position", "configure"),
+  reads: set("get", "read", "describe", "read_configuration"),
+  attrWrites: set("value"),
+  attrReads: set(),
+  components: true,
+  attrPv: "self",
+};
+
 export const FAMILIES: Record<string, FamilySpec> = {
   "epics.PV": {
     writes: set("put"),
-    reads: set("get", "get_with_metadata", "get_ctrlvars", "get_timevars", "get_info"),
+    reads: set("get", "get_with_metadata", "get_ctrlvars", "get_timevars", "get_info", "add_callback", "run_callbacks", "wait_for_connection"),
     attrWrites: set("value"),
     attrReads: set("value", "char_value"),
     attrPv: "self",
   },
+  "epics.chid": {
+    writes: set(),
+    reads: set(),
+    attrWrites: set(),
+    attrReads: set(),
+    attrPv: "self",
+  },
   "epics.Device": {
     writes: set("put", "restore_state"),
-    reads: set("get", "get_all", "save_state"),
+    reads: set("get", "get_all", "save_state", "add_callback", "write_state"),
+    children: { PV: "epics.PV", add_pv: "epics.PV" },
     attrWrites: set("*"),
-    attrReads: set(),
+    attrReads: set("*"),
     attrPv: "self+attr",
   },
   "epics.Motor": {
-    writes: set("move", "put", "tweak", "set_position", "stop", "set_field"),
-    reads: set("get", "get_position", "get_field"),
+    writes: set("move", "put", "tweak", "set_position", "stop", "StopNow"),
+    reads: set("get", "get_position", "check_limits", "within_limits", "set_callback", "add_callback", "get_info", "show_info", "show_all", "refresh"),
+    children: { PV: "epics.PV", get_pv: "epics.PV" },
     attrWrites: set("*"),
-    attrReads: set(),
+    attrReads: set("*"),
     attrPv: "self+attr",
   },
   "caproto.Context": {
@@ -201,12 +309,15 @@ export const FAMILIES: Record<string, FamilySpec> = {
     attrReads: set(),
     attrPv: "self",
   },
-  ophyd: {
-    writes: set("set", "put", "move", "trigger", "stage", "unstage", "kickoff", "stop", "set_current_position", "configure"),
-    reads: set("get", "read", "describe", "read_configuration"),
-    attrWrites: set("value"),
+  ophyd: OPHYD,
+  "ophyd.EpicsMotor": { ...OPHYD, writes: set(...OPHYD.writes, "home"), attrReads: set(...Object.keys(OPHYD_EPICS_MOTOR_PROPERTIES)) },
+  "ophyd.EpicsSignal": { ...OPHYD, reads: set(...OPHYD.reads, "subscribe"), attrReads: set("value"), components: false },
+  "p4p.SharedPV": {
+    writes: set(),
+    reads: set(),
+    serves: set("open", "post"),
+    attrWrites: set(),
     attrReads: set(),
-    components: true,
     attrPv: "self",
   },
 };
@@ -226,6 +337,8 @@ export const UNMISTAKABLE_METHODS: Record<string, AccessSpec> = {
 /** Top-level modules of control-system clients (imports of these are control-system use). */
 export const CONTROL_MODULES: ReadonlySet<string> = new Set([
   "epics",
+  "pcaspy",
+  "softioc",
   "caproto",
   "p4p",
   "tango",

@@ -1,9 +1,13 @@
-import { type AccessKind, type AccessSpec, FAMILIES, FUNCTIONS, HELPERS, UNMISTAKABLE_METHODS } from "./catalog.js";
-import { type PyNode, field, fields, text } from "./py-node.js";
+import { type AccessKind, type AccessSpec, constructorFamily, type PlanSpec, FAMILIES, FUNCTIONS, HELPERS, PLANS, SERVERS, UNMISTAKABLE_METHODS } from "./catalog.js";
+import { fieldPv, readbackPv, setpointPv } from "./device-names.js";
+import { type PyNode, field, fields, text, walk as walkNodes } from "./py-node.js";
 import type { Resolver } from "./resolver.js";
 import type { Scope } from "./scopes.js";
 import { walkScoped } from "./scopes.js";
 import type { SecurityChecks } from "./security.js";
+import type { Value } from "./values.js";
+
+type Inst = Extract<Value, { k: "inst" }>;
 
 /** One control-system access found in the code. */
 export interface Access {
@@ -15,6 +19,8 @@ export interface Access {
   dynamic: boolean;
   /** Why a dynamic access was assumed. */
   reason?: string;
+  /** Serves PVs (an IOC or PV server started by the code); always a write. */
+  serve?: boolean;
 }
 
 /** Called for literal strings passed to exec/eval/compile, to analyse them as code too. */
@@ -33,14 +39,43 @@ const PATHLIB = new Set(["pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"
 export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnalysis): Access[] {
   const out: Access[] = [];
   const add = (kind: AccessKind, pvs: Array<string | null>, node: PyNode, api: string, reason?: string) => {
-    for (const pv of pvs.length > 0 ? pvs : [null]) out.push({ kind, pv, node, api, dynamic: reason !== undefined, ...(reason ? { reason } : {}) });
+    for (const pv of pvs.length > 0 ? [...new Set(pvs)] : [null]) out.push({ kind, pv, node, api, dynamic: reason !== undefined, ...(reason ? { reason } : {}) });
   };
-  const pvFor = (spec: AccessSpec | { pv: "self" | "self+arg0" | "arg0" | "none" }, call: PyNode, s: Scope, own: string | null, sep: string): Array<string | null> => {
+  const serve = (pvs: Array<string | null>, node: PyNode, api: string) => {
+    for (const pv of pvs.length > 0 ? [...new Set(pvs)] : [null]) out.push({ kind: "write", pv, node, api, dynamic: false, serve: true });
+  };
+  const pvFor = (spec: AccessSpec, call: PyNode, s: Scope, own: string | null, fam: string | null): Array<string | null> => {
     if (spec.pv === "none") return [];
     if (spec.pv === "self") return [own];
+    if (spec.pv === "chid0" || spec.pv === "chid1") return chidNames(r.args(call).positional[spec.pv === "chid0" ? 0 : 1], s);
     const args = r.pvNames(call, s);
-    if (spec.pv === "self+arg0" && own !== null) return args.length > 0 ? args.map((a) => `${own}${sep}${a}`) : [own];
+    if (spec.pv === "self+arg0" && own !== null) return args.length > 0 ? args.map((a) => (fam ? fieldPv(fam, own, a) : own + a)) : [own];
     return args;
+  };
+  /** PV names of pyepics channel ids (`ca.create_channel("X")`) an argument may hold. */
+  const chidNames = (arg: PyNode | undefined, s: Scope): Array<string | null> => {
+    if (!arg) return [];
+    const out: Array<string | null> = [];
+    for (const v of r.eval(arg, s).values()) if (v.k === "inst" && v.fam === "epics.chid") out.push(v.pv);
+    return out;
+  };
+  /** Literal keyword value (`True`, `"reverse"`) of a call, or null. */
+  const keyword = (call: PyNode, name: string, position?: number): string | null => {
+    const args = r.args(call);
+    const node = args.keywords.get(name) ?? (position !== undefined ? args.positional[position] : undefined);
+    if (!node) return null;
+    return r.literal(node) ?? text(r.src, node);
+  };
+  /** Devices (objects of control-system families) among the values of some argument nodes. */
+  const devices = (nodes: PyNode[], s: Scope, elements: boolean) => {
+    const found: Inst[] = [];
+    let unknown = false;
+    for (const n of nodes) {
+      const values = elements ? r.elements(r.eval(n, s)) : r.eval(n, s);
+      if (values.size === 0) unknown = true;
+      for (const v of values.values()) if (v.k === "inst") found.push(v);
+    }
+    return { found, unknown };
   };
 
   walkScoped(r.scoped, (n, s) => {
@@ -99,7 +134,12 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
       if (v.k === "qual") {
         security.onCall(v.q, call, s);
         const spec = FUNCTIONS[v.q] ?? HELPERS[v.q.slice(v.q.lastIndexOf(".") + 1)];
-        if (spec) add(spec.kind, pvFor(spec, call, s, null, ""), call, v.q.replace(/^builtins\./, ""));
+        if (spec) add(spec.kind, pvFor(spec, call, s, null, null), call, v.q.replace(/^builtins\./, ""));
+        const plan = PLANS[v.q];
+        if (plan) onPlan(v.q, plan, call, s);
+        const server = SERVERS[v.q];
+        if (server) serve(servedNames(server.names, call, s), call, `${v.q} (serves PVs)`);
+        if (r.args(call).keywords.has("callback") && constructorFamily(v.q) === "epics.PV") add("read", r.pvNames(call, s), call, `${v.q} with a monitor callback`);
         if (v.q === "builtins.setattr") onSetattr(call, s);
         if (EXEC_LIKE.has(v.q)) onExec(call, s, v.q.slice(9));
         if (RUNNERS.has(v.q)) add("write", [], call, "dynamic", `${v.q}() runs Python code the analyzer cannot see`);
@@ -117,10 +157,11 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
               : fam.factories?.[v.name] || v.name.startsWith("_")
                 ? undefined
                 : fam.otherMethods;
-        const sep = v.fam === "tango.DeviceProxy" ? "/" : "";
-        const source = v.pv === null ? "arg0" : v.fam === "tango.DeviceProxy" || v.fam === "epics.Device" ? "self+arg0" : "self";
-        const command = v.fam === "tango.DeviceProxy" && v.pv !== null && /^[A-Z]/.test(v.name);
-        if (kind) add(kind, command ? [`${v.pv}/${v.name}`] : pvFor({ pv: source }, call, s, v.pv, sep), call, `${v.fam}.${v.name}`);
+        if (fam.serves?.has(v.name)) {
+          serve([], call, `${v.fam}.${v.name} (serves a PV)`);
+          continue;
+        }
+        if (kind) add(kind, methodPvs(v.fam, v.name, v.pv, kind, call, s), call, `${v.fam}.${v.name}`);
       } else if (v.k === "dyn") {
         typed = true;
         add("write", [], call, "dynamic", v.reason);
@@ -128,10 +169,124 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
     }
     if (!typed && method && UNMISTAKABLE_METHODS[method]) {
       const spec = UNMISTAKABLE_METHODS[method]!;
-      add(spec.kind, pvFor(spec, call, s, null, ""), call, `.${method}`);
+      add(spec.kind, pvFor(spec, call, s, null, null), call, `.${method}`);
     }
     if (!typed && method && !UNMISTAKABLE_METHODS[method] && WRITE_LIKE.has(method) && r.usesControl) onUntypedWrite(fn, method, call, s);
     if (method && fn.type === "attribute") onPathCall(method, fn, call, s);
+  }
+
+  /**
+   * PV names of a method call on a control object, as the device knows them (pyepics Motor
+   * fields through the library's alias map, ophyd EpicsMotor components, Device prefix + field).
+   */
+  function methodPvs(fam: string, name: string, own: string | null, kind: AccessKind, call: PyNode, s: Scope): Array<string | null> {
+    const attr = () => {
+      const names = r.strings(r.args(call).positional[0] ?? r.args(call).keywords.get("attr"), s);
+      return names.length > 0 ? names : [null];
+    };
+    const pvOf = (f: string | null) => (f === null ? null : fieldPv(fam, own, f));
+    if (fam === "epics.Motor") {
+      const dial = keyword(call, "dial") === "True";
+      const raw = keyword(call, "step") === "True" || keyword(call, "raw") === "True";
+      const drive = dial ? "DVAL" : raw ? "RVAL" : "VAL";
+      switch (name) {
+        case "move":
+          return [pvOf(drive)];
+        case "put":
+        case "get":
+        case "add_callback":
+          return attr().map(pvOf);
+        case "set_callback":
+          return r.args(call).positional[0] || r.args(call).keywords.has("attr") ? attr().map(pvOf) : [pvOf("VAL")];
+        case "tweak":
+          return [pvOf(/^rev/.test(keyword(call, "direction", 0) ?? "") ? "TWR" : "TWF")];
+        case "set_position":
+          return [pvOf("SET"), pvOf(drive)];
+        case "stop":
+        case "StopNow":
+          return [pvOf("STOP")];
+        case "get_position":
+          return [pvOf(keyword(call, "readback", 1) === "True" ? (dial ? "DRBV" : raw ? "RRBV" : "RBV") : drive)];
+        case "check_limits":
+          return [pvOf("LVIO"), pvOf("HLS"), pvOf("LLS")];
+        case "within_limits":
+          return dial ? [pvOf("DHLM"), pvOf("DLLM")] : [pvOf("HLM"), pvOf("LLM")];
+        default:
+          return [own];
+      }
+    }
+    if (fam === "ophyd.EpicsMotor") {
+      switch (name) {
+        case "move":
+        case "set":
+          return [pvOf("user_setpoint")];
+        case "stop":
+          return [pvOf("motor_stop")];
+        case "set_current_position":
+          return [pvOf("set_use_switch"), pvOf("user_setpoint")];
+        case "home": {
+          const dir = keyword(call, "direction", 0) ?? "";
+          return /rev/.test(dir) ? [pvOf("home_reverse")] : /forw/.test(dir) ? [pvOf("home_forward")] : [pvOf("home_forward"), pvOf("home_reverse")];
+        }
+        case "read":
+        case "get":
+          return [pvOf("user_readback")];
+        default:
+          return [own];
+      }
+    }
+    if (fam === "ophyd.EpicsSignal") return kind === "write" ? [setpointPv({ k: "inst", fam, pv: own, wpv: wpvOf(call, s) })] : [own];
+    if (fam === "tango.DeviceProxy" && own !== null && /^[A-Z]/.test(name)) return [`${own}/${name}`];
+    if (own === null) return pvFor({ kind, pv: "arg0" }, call, s, own, fam);
+    if (fam === "tango.DeviceProxy" || fam === "epics.Device") return pvFor({ kind, pv: "self+arg0" }, call, s, own, fam);
+    return [own];
+  }
+
+  /** The write PV of the ophyd signal a method is called on (`EpicsSignal(read_pv, write_pv=...)`). */
+  function wpvOf(call: PyNode, s: Scope): string | null {
+    const fn = field(call, "function");
+    const obj = fn?.type === "attribute" ? field(fn, "object") : undefined;
+    if (!obj) return null;
+    for (const v of r.eval(obj, s).values()) if (v.k === "inst" && v.fam === "ophyd.EpicsSignal" && v.wpv) return v.wpv;
+    return null;
+  }
+
+  /** A bluesky plan: writes the setpoints of the devices it moves, reads the devices it reads. */
+  function onPlan(q: string, plan: PlanSpec, call: PyNode, s: Scope): void {
+    const positional = r.args(call).positional;
+    const api = q;
+    if (plan.moves) {
+      const moved = devices(plan.moves === "all" ? positional : positional.slice(1), s, false);
+      const pvs = moved.found.map(setpointPv);
+      add("write", moved.unknown && pvs.length === 0 ? [] : pvs, call, `${api} (moves a device)`);
+      if (plan.reads === "arg0") {
+        const readMoved = moved.found.map(readbackPv);
+        if (readMoved.length > 0) add("read", readMoved, call, `${api} (reads the moved device)`);
+      }
+    }
+    if (plan.reads) {
+      const read = devices(plan.reads === "arg0" ? positional.slice(0, 1) : positional, s, plan.reads === "arg0");
+      const pvs = read.found.map(readbackPv);
+      if (pvs.length > 0 || read.unknown) add("read", pvs, call, `${api} (reads a device)`);
+    }
+  }
+
+  /** Literal PV names a server call serves, where they are written out. */
+  function servedNames(where: "providers" | "arg0" | "arg1-keys" | "none", call: PyNode, s: Scope): Array<string | null> {
+    if (where === "none") return [];
+    const args = r.args(call);
+    if (where === "arg0") return r.strings(args.positional[0], s);
+    const providers = args.keywords.get("providers") ?? args.positional[0];
+    const names: string[] = [];
+    if (providers)
+      walkNodes(providers, (n) => {
+        if (n.type === "pair") {
+          const key = field(n, "key");
+          const name = key ? r.literal(key) : null;
+          if (name !== null) names.push(name);
+        }
+      });
+    return names;
   }
 
   /**
@@ -208,9 +363,9 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
       if (v.k !== "inst" || attr.startsWith("_")) continue;
       const fam = FAMILIES[v.fam];
       if (!fam) continue;
-      const pv = fam.attrPv === "self+attr" && v.pv !== null ? `${v.pv}${v.fam === "tango.DeviceProxy" ? "/" : ""}${attr}` : v.pv;
-      const method = fam.writes.has(attr) || fam.reads.has(attr);
-      if (isTarget && (fam.attrWrites.has(attr) || fam.attrWrites.has("*"))) add("write", [pv], n, `${v.fam}.${attr} =`);
+      const pv = fam.attrPv === "self+attr" || v.fam === "ophyd.EpicsMotor" ? fieldPv(v.fam, v.pv, attr) : v.pv;
+      const method = fam.writes.has(attr) || fam.reads.has(attr) || !!fam.children?.[attr];
+      if (isTarget && (fam.attrWrites.has(attr) || fam.attrWrites.has("*"))) add("write", [v.fam === "ophyd.EpicsSignal" ? setpointPv(v) : pv], n, `${v.fam}.${attr} =`);
       if ((!isTarget || augmented) && !method && (fam.attrReads.has(attr) || fam.attrReads.has("*"))) add("read", [pv], n, `${v.fam}.${attr}`);
     }
   }

@@ -1,4 +1,5 @@
 import { FAMILIES, isControlQual } from "./catalog.js";
+import { ophydComponent } from "./device-names.js";
 import { type CallArgs, callArgs, literal } from "./literals.js";
 import { type PyNode, field, namedChildren, text } from "./py-node.js";
 import { buildScopes, type Scope, type ScopedNodes } from "./scopes.js";
@@ -213,7 +214,8 @@ export abstract class Evaluator {
         case "inst": {
           typed = true;
           addValue(out, { k: "meth", fam: v.fam, name: attr, pv: v.pv });
-          if (FAMILIES[v.fam]?.components) addValue(out, { k: "inst", fam: v.fam, pv: null });
+          const component = FAMILIES[v.fam]?.components ? ophydComponent(v, attr) : null;
+          if (component) addValue(out, component);
           break;
         }
         case "dyn":

@@ -16,6 +16,10 @@ export const SECURITY_RULES = {
   },
   "env-secrets": { level: "block", summary: "reads secrets (or the whole environment) from os.environ / os.getenv" },
   "unbounded-loop": { level: "warn", summary: "`while True` without a break or return never ends on its own" },
+  "undefined-name": {
+    level: "block",
+    summary: "a name is used but never imported, defined or assigned (the code would fail with NameError)",
+  },
 } as const satisfies Record<string, { level: RuleLevel; summary: string }>;
 
 export type SecurityRuleId = keyof typeof SECURITY_RULES;
@@ -30,6 +34,7 @@ export const FIXED_RULES = {
   "control-write": "info",
   "control-read": "info",
   "dynamic-control-access": "warn",
+  "control-serve": "warn",
   "results-missing": "warn",
   "result-key-missing": "warn",
 } as const;

@@ -7,8 +7,12 @@ import type { PyNode } from "./py-node.js";
 export type Value =
   /** An imported module or a name inside one, as its dotted import path. */
   | { k: "qual"; q: string }
-  /** An object made by a control-system constructor (PV, DeviceProxy, Context, ophyd signal). */
-  | { k: "inst"; fam: string; pv: string | null }
+  /**
+   * An object made by a control-system constructor (PV, DeviceProxy, Context, ophyd signal). `pv`
+   * is its name as the library keeps it (a pyepics Device's prefix with its delimiter, a motor's
+   * record name); `wpv` the PV it writes when that differs (ophyd `EpicsSignal(read_pv, write_pv=...)`).
+   */
+  | { k: "inst"; fam: string; pv: string | null; wpv?: string | null }
   /** A method of such an object, not yet called. */
   | { k: "meth"; fam: string; name: string; pv: string | null }
   /** Something obtained dynamically from a control module (getattr with a computed name, ...). */
@@ -42,7 +46,7 @@ export function valueKey(v: Value): string {
     case "qual":
       return `q:${v.q}`;
     case "inst":
-      return `i:${v.fam}:${v.pv ?? ""}`;
+      return `i:${v.fam}:${v.pv ?? ""}${v.wpv ? `>${v.wpv}` : ""}`;
     case "meth":
       return `m:${v.fam}:${v.name}:${v.pv ?? ""}`;
     case "dyn":

@@ -4,5 +4,5 @@
 # rules:
 from epics import PV
 p = PV("DY:7")
-attr = pick()
+attr = input("attribute: ")
 setattr(p, attr, 5)

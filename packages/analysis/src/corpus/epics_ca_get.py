@@ -1,5 +1,5 @@
 # writes:
-# reads: ?
+# reads: BR:RF:VOLT
 # mode: read_only
 # rules:
 import epics.ca

@@ -1,4 +1,4 @@
-# writes: ?
+# writes: BR:RF:VOLT
 # reads:
 # mode: write_access
 # rules:

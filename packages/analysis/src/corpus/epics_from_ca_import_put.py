@@ -1,4 +1,4 @@
-# writes: ?
+# writes: X:Y
 # reads:
 # mode: write_access
 # rules:

@@ -1,5 +1,5 @@
-# writes: MTR:1
-# reads: MTR:1
+# writes: MTR:1.VAL
+# reads: MTR:1.VAL
 # mode: write_access
 # rules:
 from epics import Motor

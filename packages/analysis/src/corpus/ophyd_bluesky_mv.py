@@ -1,4 +1,4 @@
-# writes: ?
+# writes: OP:M3.VAL
 # reads:
 # mode: write_access
 # rules:

@@ -1,4 +1,4 @@
-# writes: ?
+# writes: OP:M2.VAL
 # reads:
 # mode: write_access
 # rules:

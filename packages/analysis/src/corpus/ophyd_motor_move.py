@@ -1,4 +1,4 @@
-# writes: OP:MTR
+# writes: OP:MTR.VAL
 # reads:
 # mode: write_access
 # rules:

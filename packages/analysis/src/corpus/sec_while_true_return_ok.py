@@ -2,6 +2,9 @@
 # reads:
 # mode: read_only
 # rules:
+import os
+def ready():
+    return os.path.exists("done")
 def wait():
     while True:
         if ready():

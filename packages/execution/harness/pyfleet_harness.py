@@ -198,13 +198,35 @@ def _many(pv_i: int, pv_n: str, v_i: int, v_n: str) -> _Extract:
     return lambda a, k: _pairs_of(_arg(a, k, pv_i, pv_n), _arg(a, k, v_i, v_n))
 
 
+def _autosave_pairs(a: tuple, k: dict) -> list[tuple[Any, Any]]:
+    """``epics.autosave.restore_pvs(path)``: the (pv, value) pairs of the save file, read as pyepics does."""
+    path = _arg(a, k, 0, "filepath")
+    pairs: list[tuple[Any, Any]] = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.rstrip("\n").split(" ", 1)
+                if len(line) >= 2 and not line.startswith(("<END", "#")) and len(parts) == 2:
+                    pairs.append((parts[0].strip(), parts[1].strip()))
+    except (OSError, TypeError, ValueError):
+        pass  # refused all the same, under the file's name
+    return pairs or [(f"<PVs saved in {path}>", None)]
+
+
 # module -> [(dotted attribute, api name, extractor, value returned in dry run)]
 _TARGETS: dict[str, list[tuple[str, str, _Extract, Any]]] = {
     "epics": [
         ("caput", "epics.caput", _fn(0, "pvname", 1, "value"), 1),
         ("caput_many", "epics.caput_many", _many(0, "pvlist", 1, "values"), None),
     ],
-    "epics.ca": [("put", "epics.ca.put", lambda a, k: [(_epics_chid_name(_arg(a, k, 0, "chid")), _arg(a, k, 1, "value"))], 1)],
+    "epics.ca": [
+        ("put", "epics.ca.put", lambda a, k: [(_epics_chid_name(_arg(a, k, 0, "chid")), _arg(a, k, 1, "value"))], 1),
+        # a synchronous-group put goes straight to libca (ca_sg_array_put), not through ca.put
+        ("sg_put", "epics.ca.sg_put", lambda a, k: [(_epics_chid_name(_arg(a, k, 1, "chid")), _arg(a, k, 2, "value"))], 1),
+    ],
+    # restore_pvs puts every saved value; its bare except would swallow a refused PV.put
+    "epics.autosave.save_restore": [("restore_pvs", "epics.autosave.restore_pvs", _autosave_pairs, True)],
+    "epics.autosave": [("restore_pvs", "epics.autosave.restore_pvs", _autosave_pairs, True)],
     "epics.pv": [("PV.put", "epics.PV.put", _self_attr("pvname", 1, "value"), 1)],
     "caproto.sync.client": [("write", "caproto.sync.client.write", _fn(0, "pv_name", 1, "data"), None)],
     "caproto.threading.client": [("PV.write", "caproto.threading.PV.write", _self_attr("name", 1, "data"), None)],

@@ -207,7 +207,7 @@ const OPHYD: FamilySpec = {
 export const FAMILIES: Record<string, FamilySpec> = {
   "epics.PV": {
     writes: set("put"),
-    reads: set("get", "get_with_metadata", "get_ctrlvars", "get_timevars", "get_info", "add_callback", "run_callbacks", "wait_for_connection"),
+    reads: set("get", "get_with_metadata", "get_ctrlvars", "get_timevars", "get_info", "add_callback", "run_callbacks"),
     attrWrites: set("value"),
     attrReads: set("value", "char_value"),
     attrPv: "self",

@@ -28,9 +28,9 @@ function matched(expected: string[], found: string[]): number {
 describe("labelled corpus", () => {
   const results = new Map<string, AnalysisResult>();
 
-  it("has at least 120 snippets, traps included", () => {
-    expect(cases.length).toBeGreaterThanOrEqual(120);
-    expect(cases.filter((c) => c.trap).length).toBeGreaterThanOrEqual(20);
+  it("has at least 300 snippets, traps included", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(300);
+    expect(cases.filter((c) => c.trap).length).toBeGreaterThanOrEqual(30);
     expect(Object.keys(FIXED_RULES)).toContain("syntax");
   });
 

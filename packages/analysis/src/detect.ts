@@ -133,7 +133,10 @@ export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnal
     for (const v of callee.values()) {
       if (v.k === "qual") {
         security.onCall(v.q, call, s);
-        const spec = FUNCTIONS[v.q] ?? HELPERS[v.q.slice(v.q.lastIndexOf(".") + 1)];
+        // A name nobody defines (`caput(...)` without its import) fails with NameError, which the
+        // undefined-name rule reports; the access is reported as well, like `connector.write_channel`.
+        const undefinedName = v.q.startsWith("builtins.") ? UNMISTAKABLE_METHODS[v.q.slice(9)] : undefined;
+        const spec = FUNCTIONS[v.q] ?? HELPERS[v.q.slice(v.q.lastIndexOf(".") + 1)] ?? undefinedName;
         if (spec) add(spec.kind, pvFor(spec, call, s, null, null), call, v.q.replace(/^builtins\./, ""));
         const plan = PLANS[v.q];
         if (plan) onPlan(v.q, plan, call, s);

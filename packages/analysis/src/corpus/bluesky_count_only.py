@@ -1,0 +1,12 @@
+# writes:
+# reads: BL:DET
+# mode: read_only
+# rules:
+from bluesky import RunEngine
+from ophyd import EpicsMotor, EpicsSignalRO
+m1 = EpicsMotor('BL:M1', name='m1')
+m2 = EpicsMotor('BL:M2', name='m2')
+det = EpicsSignalRO('BL:DET', name='det')
+RE = RunEngine({})
+from bluesky.plans import count
+RE(count([det], num=10, delay=0.1))

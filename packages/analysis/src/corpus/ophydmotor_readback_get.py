@@ -1,0 +1,7 @@
+# writes:
+# reads: BL:M3.RBV
+# mode: read_only
+# rules:
+from ophyd import EpicsMotor
+m = EpicsMotor('BL:M3', name='m3')
+results = {'rbv': m.user_readback.get()}

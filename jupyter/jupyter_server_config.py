@@ -4,11 +4,14 @@ TCP_NODELAY on kernel websockets: tornado's websocket is subject to Nagle + dela
 adds ~40 ms to every execute round trip (p50 44 ms -> 4.7 ms with it, reference/environment.md).
 """
 
-from jupyter_server.services.kernels import handlers as _kernel_handlers
+try:  # jupyter_server 2.x (the project venv): the kernel websocket lives in its own module
+    from jupyter_server.services.kernels.websocket import KernelWebsocketHandler as _KernelWs
+except ImportError:  # jupyter_server 1.x (Debian's python3-jupyter-server, deploy images)
+    from jupyter_server.services.kernels.handlers import ZMQChannelsHandler as _KernelWs
 
 c = get_config()  # noqa: F821  (provided by traitlets when this file is loaded)
 
-_open = _kernel_handlers.ZMQChannelsHandler.open
+_open = _KernelWs.open
 
 
 def _open_with_nodelay(self, kernel_id, *args, **kwargs):
@@ -16,7 +19,7 @@ def _open_with_nodelay(self, kernel_id, *args, **kwargs):
     return _open(self, kernel_id, *args, **kwargs)
 
 
-_kernel_handlers.ZMQChannelsHandler.open = _open_with_nodelay
+_KernelWs.open = _open_with_nodelay
 
 c.ServerApp.ip = "127.0.0.1"
 c.ServerApp.open_browser = False

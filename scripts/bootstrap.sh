@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Installs what pyfleet's demo and tests need, idempotently. Fast (<2 s) when all is present.
 #   npm dependencies (npm ci when node_modules is missing or older than package-lock.json)
-#   Debian packages: Python 3 with Jupyter, ipykernel, numpy, pandas, matplotlib, nbformat,
-#   nbconvert, pyepics; bubblewrap (the sandbox around user code); docker.io and debootstrap (docker backend); chromium (browser tests);
-#   redis-server only when no Redis answers (and then a throw-away one is started on 6379).
+#   Debian packages: python3 + python3-venv (the interpreter of the project venv), bubblewrap (the
+#   sandbox around user code), docker.io and debootstrap (docker backend), chromium (browser tests), redis-server only when no Redis
+#   answers (and then a throw-away one is started on 6379).
+#   The project venv <repo>/.venv from python/requirements.lock (hashed; Jupyter, ipykernel,
+#   numpy, pandas, matplotlib, nbformat/nbclient/nbconvert, pyepics, caproto, pyyaml, ruff, mypy):
+#   rebuilt only when the lock changes (its sha256 is stamped in .venv/.pyfleet-lock.sha256).
+#   The venv is made with Debian's /usr/bin/python3 (3.11), on purpose: the docker sandbox image
+#   is Debian bookworm with the same interpreter, and apt gives it on every machine; the pyenv
+#   python on PATH is neither guaranteed nor the sandbox's.
 # As root it installs them; otherwise it prints the exact command to run and exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +26,9 @@ fi
 # --- Debian packages ---
 missing=()
 need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
-for p in python3-jupyter-server python3-ipykernel python3-matplotlib python3-numpy python3-pandas \
-         python3-nbformat jupyter-nbconvert python3-nbclient python3-pyepics python3-jsonschema; do need_pkg "$p"; done
+# Debian gives only the interpreter (and venv's ensurepip); every Python package comes from the lock.
+venv="$PWD/.venv"
+if [ ! -f "$venv/.pyfleet-lock.sha256" ]; then need_pkg python3; need_pkg python3-venv; fi
 # bubblewrap: the sandbox around user code on the local, fork-server and Jupyter backends (docs/security.md)
 need_pkg bubblewrap
 if [ "$want_docker" = 1 ]; then need_pkg docker.io; need_pkg debootstrap; fi
@@ -56,4 +63,21 @@ if [ "$manage_redis" = 1 ]; then
     --logfile /tmp/pyfleet-redis.log >/dev/null
   for _ in $(seq 50); do redis_answers && break; sleep 0.1; done
   redis_answers || { echo "bootstrap: redis-server did not start (see /tmp/pyfleet-redis.log)"; exit 1; }
+fi
+
+# --- the project venv from python/requirements.lock ---
+lock=python/requirements.lock
+lock_hash=$(sha256sum "$lock" | cut -d' ' -f1)
+if [ "$(cat "$venv/.pyfleet-lock.sha256" 2>/dev/null)" != "$lock_hash" ] || [ ! -x "$venv/bin/python" ]; then
+  echo "bootstrap: building the project venv $venv from $lock (Debian's /usr/bin/python3)"
+  t0=$(date +%s)
+  # --clear: a changed lock is installed into an empty venv, so nothing the lock dropped stays.
+  /usr/bin/python3 -m venv --clear "$venv"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install --quiet --no-input \
+    --require-hashes --no-deps --only-binary=:all: -r "$lock" >/tmp/pyfleet-venv.log 2>&1 \
+    || { tail -30 /tmp/pyfleet-venv.log; echo "bootstrap: pip install from $lock failed (log: /tmp/pyfleet-venv.log)"; exit 1; }
+  "$venv/bin/python" -c 'import epics, caproto, ipykernel, jupyter_server, numpy, pandas, matplotlib, nbformat, nbclient, yaml; epics.ca.initialize_libca()' \
+    || { echo "bootstrap: the venv does not import its packages"; exit 1; }
+  echo "$lock_hash" >"$venv/.pyfleet-lock.sha256"
+  echo "bootstrap: venv ready in $(($(date +%s) - t0)) s"
 fi

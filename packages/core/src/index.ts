@@ -5,3 +5,4 @@ export * from "./hash.js";
 export * from "./keys.js";
 export * from "./logger.js";
 export * from "./ports.js";
+export * from "./project-python.js";

@@ -2,13 +2,13 @@
 
 One file, Python 3.11 standard library only (numpy, pandas and matplotlib are used when present).
 Every backend runs user code through it, so results, figures and errors look the same everywhere.
-Call Debian's interpreter explicitly (``/usr/bin/python3``), never a ``python3`` from PATH.
+Call the project venv's interpreter explicitly (``<repo>/.venv/bin/python``), never a ``python3`` from PATH.
 
 Script mode (local and docker backends)
 ---------------------------------------
 ::
 
-    /usr/bin/python3 pyfleet_harness.py --code CODE.py [--context context.json]
+    <repo>/.venv/bin/python pyfleet_harness.py --code CODE.py [--context context.json]
         [--mode read_only|write_access] [--dry-run] [--report report.json]
         [--rlimit-as-mb N] [--rlimit-cpu-s N] [--rlimit-nofile N] [--parent-pid PID]
 

@@ -165,8 +165,9 @@ describe("pyfleet_harness.py (script mode, Debian python)", () => {
 
   it("saves every open matplotlib figure as PNG and closes them", async () => {
     const { report } = await run(
-      "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.figure()\nplt.bar([1], [2])\nimport matplotlib\nresults = {'backend': matplotlib.get_backend()}",
+      "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.figure()\nplt.bar([1], [2])\nimport matplotlib\nresults = {'backend': matplotlib.get_backend().lower()}",
     );
+    // matplotlib 3.11 reports "Agg" (the name MPLBACKEND gave), older ones "agg"
     expect(report.results).toEqual({ backend: "agg" });
     expect(report.figures.map((f) => f.name)).toEqual(["figure_01.png", "figure_02.png"]);
     const png = Buffer.from(report.figures[0]?.data ?? "", "base64");

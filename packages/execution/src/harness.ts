@@ -5,7 +5,7 @@
  * How to invoke it (full protocol in the header of `harness/pyfleet_harness.py`):
  *
  * ```
- * /usr/bin/python3 <HARNESS_PATH> --code code.py [--context context.json]
+ * <repo>/.venv/bin/python <HARNESS_PATH> --code code.py [--context context.json]
  *     [--mode read_only|write_access] [--dry-run] [--report report.json]
  *     [--rlimit-as-mb N] [--rlimit-cpu-s N] [--rlimit-nofile N]
  * ```
@@ -30,6 +30,7 @@ import {
   type ExecutionOutcome,
   type Figure,
   PyfleetError,
+  projectPython,
   type RecordedWrite,
   TIMEOUT_ENAME,
 } from "@pyfleet/core";
@@ -38,8 +39,11 @@ import { z } from "zod";
 /** Absolute path of the harness file (`packages/execution/harness/pyfleet_harness.py`). */
 export const HARNESS_PATH: string = fileURLToPath(new URL("../harness/pyfleet_harness.py", import.meta.url));
 
-/** Debian's interpreter; never the `python3` first on PATH (may be a pyenv shim). */
-export const DEFAULT_PYTHON = "/usr/bin/python3";
+/**
+ * The project venv's interpreter (or `$LOCAL_PYTHON_VENV`'s); never the `python3` first on PATH
+ * (may be a pyenv shim without the project's packages).
+ */
+export const DEFAULT_PYTHON: string = projectPython();
 
 /** MIME type of the report the harness publishes inside a Jupyter kernel. */
 export const RESULT_MIME = "application/vnd.pyfleet.result+json";

@@ -78,7 +78,7 @@ export const DEFAULT_EXECUTION_OPTIONS: ResolvedExecutionOptions = {
       idle_cull_seconds: 600,
     },
     local: {
-      python_env_path: "/usr/bin/python3",
+      python_env_path: ".venv",
       memory_limit_mb: 2048,
       cpu_seconds: 900,
       max_open_files: 256,

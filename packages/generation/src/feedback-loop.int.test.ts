@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
 import { createAnalyzer } from "@pyfleet/analysis";
-import { type ErrorChainEntry, type Finding, PythonExecutionRequestSchema } from "@pyfleet/core";
+import { type ErrorChainEntry, type Finding, PythonExecutionRequestSchema, projectPython } from "@pyfleet/core";
 import { FakeOpenAIServer } from "@pyfleet/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { OpenAICodeGenerator } from "./openai-code-generator.js";
 
-const PYTHON = "/usr/bin/python3";
+const PYTHON = projectPython();
 const F = "```";
 
 /** Stand-in for the analyzer: a real Python parse for syntax, one rule for shell calls. */

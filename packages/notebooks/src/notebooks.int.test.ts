@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { projectPython } from "@pyfleet/core";
 import { REPO_JUPYTER_DIR } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAttemptNotebook } from "./attempt-notebook.js";
@@ -38,7 +39,7 @@ const figureCode = [
 
 async function executeNotebook(path: string): Promise<Notebook> {
   const out = `${path}.executed.ipynb`;
-  await run("/usr/bin/jupyter-nbconvert", ["--to", "notebook", "--execute", "--output", out, path], { env: env(), timeout: 60_000 });
+  await run(projectPython(), ["-m", "nbconvert", "--to", "notebook", "--execute", "--output", out, path], { env: env(), timeout: 60_000 });
   return JSON.parse(await readFile(out, "utf8")) as Notebook;
 }
 
@@ -116,7 +117,7 @@ describe("notebooks against real nbformat and nbconvert on the project's kernels
 
     const validate =
       "import nbformat, sys\nfor p in sys.argv[1:]:\n    nbformat.validate(nbformat.read(p, as_version=4))\nprint('valid', len(sys.argv) - 1)";
-    const { stdout } = await run("/usr/bin/python3", ["-c", validate, attemptPath, finalPath, neverRan, refusedPath], { env: env() });
+    const { stdout } = await run(projectPython(), ["-c", validate, attemptPath, finalPath, neverRan, refusedPath], { env: env() });
     expect(stdout.trim()).toBe("valid 4");
 
     const [executedAttempt, executedFinal, executedRefused] = await Promise.all([

@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BUILD_VENV_HINT, projectPython } from "@pyfleet/core";
 
 /** The repo's `jupyter/` folder: kernelspecs, kernel launcher and `jupyter_server_config.py`. */
 export const REPO_JUPYTER_DIR: string = fileURLToPath(new URL("../../../jupyter/", import.meta.url));
@@ -31,7 +32,7 @@ export interface JupyterFixture {
 }
 
 export interface JupyterFixtureOptions {
-  /** Python with jupyter_server; default Debian's `/usr/bin/python3` (runs `-m jupyter_server`). */
+  /** Python with jupyter_server; default the project venv's (`projectPython()`; runs `-m jupyter_server`). */
   python?: string;
   /** Extra environment for the server (and so its kernels). Nothing else is inherited but PATH/LANG. */
   env?: Record<string, string>;
@@ -55,14 +56,14 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `python3 -m jupyter_server` (Debian ships no `jupyter-server` script) on a free loopback port with a random token and the project's
+ * Starts `<venv>/bin/python -m jupyter_server` (kernels run on the same interpreter: the kernelspecs say `python`) on a free loopback port with a random token and the project's
  * kernelspecs (`JUPYTER_PATH` = the repo's `jupyter/`, config/runtime/data dirs in a temp
  * folder), and waits until `/api/status` answers.
  * @throws Error with the server's output when it does not come up.
  */
 export async function startJupyterFixture(options: JupyterFixtureOptions = {}): Promise<JupyterFixture> {
-  const python = options.python ?? "/usr/bin/python3";
-  if (!existsSync(python)) throw new Error(`${python} not found: apt-get install python3-jupyter-server python3-ipykernel`);
+  const python = options.python ?? projectPython();
+  if (!existsSync(python)) throw new Error(`${python} not found: ${BUILD_VENV_HINT}`);
   const root = await mkdtemp(join(tmpdir(), "pyfleet-jupyter-"));
   const dirs = { config: join(root, "config"), runtime: join(root, "runtime"), data: join(root, "data"), work: join(root, "work") };
   await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));

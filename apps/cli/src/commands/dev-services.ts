@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
+import { projectPython } from "@pyfleet/core";
 import { Redis } from "ioredis";
 
 /** A process `pyfleet dev` started and must stop. */
@@ -72,9 +73,9 @@ export async function startPrivateRedis(): Promise<StartedService> {
   return { url, stop: () => stopChild(child) };
 }
 
-/** True when Debian's Jupyter server is installed. */
-export const jupyterInstalled = (): boolean =>
-  spawnSync("/usr/bin/python3", ["-c", "import jupyter_server, ipykernel"], { stdio: "ignore" }).status === 0;
+/** True when the project venv (or `$LOCAL_PYTHON_VENV`) has Jupyter's server and ipykernel. */
+export const jupyterInstalled = (env: Record<string, string | undefined> = process.env): boolean =>
+  spawnSync(projectPython(env), ["-c", "import jupyter_server, ipykernel"], { stdio: "ignore" }).status === 0;
 
 /** Starts `scripts/jupyter.sh` (pyfleet's kernelspecs) on a free port with a random token. */
 export async function startJupyter(repoRoot: string): Promise<StartedService & { port: number; token: string }> {

@@ -8,6 +8,7 @@ export const ENV_DEFAULTS = {
   "execution.execution_method": ["PYFLEET_EXECUTION_METHOD", "local"],
   "execution.container.jupyter_host": ["JUPYTER_HOST", "127.0.0.1"],
   "execution.container.jupyter_port": ["JUPYTER_PORT", "8888"],
+  "execution.local.python_env_path": ["LOCAL_PYTHON_VENV", ".venv"],
   "redis.url": ["REDIS_URL", "redis://127.0.0.1:6379"],
   "redis.prefix": ["PYFLEET_PREFIX", "pyfleet"],
   "artifacts.root": ["PYFLEET_ARTIFACTS", "./.pyfleet/artifacts"],

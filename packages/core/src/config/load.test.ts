@@ -73,7 +73,7 @@ describe("loadConfig", () => {
     expect(config.execution.container.jupyter_host).toBe("jupyter-read");
     expect(config.execution.container.jupyter_port).toBe(8088);
     expect(config.execution.container.pool_max_size).toBe(4);
-    expect(config.execution.local.python_env_path).toBe("/usr/bin/python3");
+    expect(config.execution.local.python_env_path).toBe(".venv");
     expect(config.approval.capabilities.python_execution).toEqual({ enabled: true, mode: "epics_writes" });
     expect(config.queues.execute_write_access).toEqual({ concurrency: 1, attempts: 1, backoff_ms: 1000 });
     expect(config.limits.max_code_bytes).toBe(262_144);

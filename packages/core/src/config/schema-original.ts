@@ -2,7 +2,7 @@ import { z } from "zod";
 import { EXECUTION_METHODS } from "../contracts/request.js";
 import { envName } from "./checks.js";
 import type { EnvDefault } from "./env-defaults.js";
-import { bool, int, oneOf, port, section, str } from "./values.js";
+import { bool, int, oneOf, port, section } from "./values.js";
 
 /** `approval.global_mode`: approval off, per capability, or for everything. */
 export const APPROVAL_GLOBAL_MODES = ["disabled", "selective", "all_capabilities"] as const;
@@ -60,7 +60,7 @@ export function executionSchema(d: EnvDefault) {
       idle_cull_seconds: int(600, 0, 86_400),
     }),
     local: section({
-      python_env_path: str("/usr/bin/python3"),
+      python_env_path: z.string().min(1).prefault(d("execution.local.python_env_path")),
       memory_limit_mb: int(2048, 16, 1_048_576),
       cpu_seconds: int(900, 1, 86_400),
       max_open_files: int(256, 16, 1_048_576),

@@ -11,6 +11,7 @@ import {
   isPyfleetError,
   type PythonExecutionRequest,
   PythonExecutionRequestSchema,
+  projectPython,
 } from "@pyfleet/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileArtifactStore } from "./file-artifact-store.js";
@@ -118,7 +119,7 @@ describe("FileArtifactStore", () => {
     expect(existsSync(join(a1.attemptDir, "figures"))).toBe(false);
     const nb = JSON.parse(await readFile(a2.notebookPath, "utf8"));
     expect(nb.metadata.pyfleet).toMatchObject({ run_id: "run-2", attempt: 2 });
-    execFileSync("/usr/bin/python3", ["-c", "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))", a2.notebookPath], {
+    execFileSync(projectPython(), ["-c", "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))", a2.notebookPath], {
       env: { ...process.env, NBFORMAT_VALIDATOR: "jsonschema" },
     });
   });

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type Attempt, codeHash, PythonExecutionRequestSchema } from "@pyfleet/core";
+import { type Attempt, codeHash, PythonExecutionRequestSchema, projectPython } from "@pyfleet/core";
 import type { Notebook } from "@pyfleet/notebooks";
 import { REPO_JUPYTER_DIR } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,7 +27,7 @@ afterAll(async () => {
 /** Runs the notebook with nbconvert on the kernelspec it names, from the repo's jupyter/ folder. */
 async function execute(path: string): Promise<Notebook> {
   const out = `${path}.executed.ipynb`;
-  await run("/usr/bin/jupyter-nbconvert", ["--to", "notebook", "--execute", "--output", out, path], {
+  await run(projectPython(), ["-m", "nbconvert", "--to", "notebook", "--execute", "--output", out, path], {
     env: {
       ...process.env,
       JUPYTER_PATH: REPO_JUPYTER_DIR,

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecuteInput } from "@pyfleet/core";
-import { isPyfleetError } from "@pyfleet/core";
+import { isPyfleetError, PROJECT_ROOT, PROJECT_VENV } from "@pyfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { peakRetainedGrowth, RSS_PROBE_PY } from "../memory-probe.test-helpers.js";
 import { DEFAULT_EXECUTION_OPTIONS } from "../options.js";
@@ -27,7 +27,7 @@ function input(code: string, extra: Partial<ExecuteInput> = {}): ExecuteInput {
 describe.each([
   { variant: "plain", sandbox: undefined },
   { variant: "bubblewrap sandbox", sandbox: DEFAULT_EXECUTION_OPTIONS.execution.sandbox },
-])("LocalExecutor (Debian /usr/bin/python3, $variant)", ({ sandbox }) => {
+])("LocalExecutor (the project venv .venv/bin/python, $variant)", ({ sandbox }) => {
   let executor: LocalExecutor;
   beforeAll(() => {
     executor = new LocalExecutor({
@@ -177,5 +177,10 @@ describe("resolveInterpreter", () => {
     expect(await resolveInterpreter("/usr/bin/python3")).toBe("/usr/bin/python3");
     await expect(resolveInterpreter(join(root, "nope"))).rejects.toMatchObject({ code: "BACKEND_MISCONFIGURED" });
     await expect(resolveInterpreter(root)).rejects.toMatchObject({ code: "BACKEND_MISCONFIGURED" });
+  });
+
+  it("takes a relative path (the default .venv) from the pyfleet checkout, whatever the cwd", async () => {
+    expect(await resolveInterpreter(".venv")).toBe(join(PROJECT_VENV, "bin", "python"));
+    await expect(resolveInterpreter("no-such-venv")).rejects.toThrow(`${PROJECT_ROOT}/no-such-venv does not exist`);
   });
 });

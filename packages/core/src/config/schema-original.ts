@@ -2,7 +2,7 @@ import { z } from "zod";
 import { EXECUTION_METHODS } from "../contracts/request.js";
 import { envName } from "./checks.js";
 import type { EnvDefault } from "./env-defaults.js";
-import { bool, int, oneOf, port, section } from "./values.js";
+import { bool, int, oneOf, port, section, str } from "./values.js";
 
 /** `approval.global_mode`: approval off, per capability, or for everything. */
 export const APPROVAL_GLOBAL_MODES = ["disabled", "selective", "all_capabilities"] as const;

@@ -1,5 +1,5 @@
 import { copyFile, lstat, mkdir, readdir, realpath, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { HARNESS_PATH } from "../harness.js";
 import type { LocalOptions } from "../options.js";
 import type { SandboxBind, SandboxSpec } from "../sandbox/bwrap-command.js";
@@ -9,6 +9,8 @@ import { grantToSandbox, type SandboxOptions } from "../sandbox/sandbox-process.
 export const SANDBOX_ENV = {
   /** The harness folder, read-only. */
   harness: "/opt/pyfleet/harness/pyfleet_harness.py",
+  /** The venv of `execution.local.python_env_path`, read-only (its host path, inside the repo, stays hidden). */
+  venv: "/opt/pyfleet/venv",
   /** code.py, context.json (read-only to the code by convention) and the report; private per run. */
   scratch: "/run/pyfleet",
 } as const;
@@ -58,16 +60,23 @@ export async function copyOutWork(from: string, to: string, maxBytes: number): P
 }
 
 /**
- * Folders an interpreter needs: a venv folder (found by its `pyvenv.cfg`) and the real
- * interpreter's prefix when it lives outside `/usr` (a pyenv or /opt Python).
+ * Folders an interpreter needs and its path inside: a venv folder (found by its `pyvenv.cfg`) is
+ * shown at {@link SANDBOX_ENV.venv} (Python finds its venv from the path it was started by, so
+ * `/opt/pyfleet/venv/bin/python` runs with the venv's packages and the repository path stays
+ * hidden); the real interpreter's prefix is bound at its own path when it lives outside `/usr`
+ * (a pyenv or /opt Python; the venv's `bin/python` symlink points there).
  */
-export async function interpreterBinds(python: string): Promise<SandboxBind[]> {
+export async function interpreterInSandbox(python: string): Promise<{ binds: SandboxBind[]; python: string }> {
   const binds: SandboxBind[] = [];
+  let inside = python;
   const venv = dirname(dirname(python));
-  if ((await stat(`${venv}/pyvenv.cfg`).catch(() => null))?.isFile()) binds.push({ src: venv });
+  if ((await stat(`${venv}/pyvenv.cfg`).catch(() => null))?.isFile()) {
+    binds.push({ src: venv, dest: SANDBOX_ENV.venv });
+    inside = join(SANDBOX_ENV.venv, "bin", basename(python));
+  }
   const real = await realpath(python);
   if (!real.startsWith("/usr/")) binds.push({ src: dirname(dirname(real)) });
-  return binds;
+  return { binds, python: inside };
 }
 
 /** The sandbox of one local run: the attempt folder (same path inside, writable), scratch, harness, interpreter. */
@@ -80,11 +89,12 @@ export async function localSandboxSpec(input: {
   sandbox: SandboxOptions;
 }): Promise<Omit<SandboxSpec, "infoFd" | "blockFd">> {
   const { local, sandbox } = input;
+  const interpreter = await interpreterInSandbox(input.python);
   return {
-    argv: input.argv,
+    argv: input.argv.map((a, i) => (i === 0 && a === input.python ? interpreter.python : a)),
     cwd: input.workDir,
     binds: [
-      ...(await interpreterBinds(input.python)),
+      ...interpreter.binds,
       { src: dirname(HARNESS_PATH), dest: dirname(SANDBOX_ENV.harness) },
       { src: input.folders.run, dest: SANDBOX_ENV.scratch, writable: true },
       { src: input.folders.work, dest: input.workDir, writable: true },

@@ -11,5 +11,7 @@ if ! bash scripts/dockerd.sh status >/dev/null 2>&1; then
 fi
 echo "== typecheck"; npx tsc -p tsconfig.json
 echo "== lint"; npm run -s lint
+echo "== python lint (ruff + mypy --strict over sim/)"
+.venv/bin/ruff check sim && .venv/bin/ruff format --check sim && (cd sim && ../.venv/bin/mypy)
 echo "== tests"; npx vitest run
 echo "== checkpointer conformance"; npm run -s test:conformance

@@ -6,3 +6,4 @@ export * from "./keys.js";
 export * from "./logger.js";
 export * from "./ports.js";
 export * from "./project-python.js";
+export * from "./sim-ioc.js";

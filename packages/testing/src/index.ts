@@ -4,3 +4,4 @@ export * from "./jupyter-fixture.js";
 export * from "./browser.js";
 export * from "./seeded-random.js";
 export * from "./docker-sandbox.js";
+export * from "./ioc-fixture.js";

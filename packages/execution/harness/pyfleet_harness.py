@@ -586,7 +586,9 @@ def _prepare_matplotlib() -> None:
     os.environ["MPLBACKEND"] = "Agg"
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
-        plt.switch_backend("Agg")
+        # switching costs ~4 ms even to the same backend (a forked child of a warm parent pays it)
+        if str(plt.get_backend()).lower() != "agg":
+            plt.switch_backend("Agg")
         plt.close("all")
 
 

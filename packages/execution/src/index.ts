@@ -15,8 +15,16 @@ export {
 export { OutputCollector } from "./output-collector.js";
 export { resolveInterpreter } from "./local/interpreter.js";
 export { LOCAL_KILL_GRACE_MS, LocalExecutor, type LocalExecutorOptions } from "./local/local-executor.js";
+export { ChildHub, type ChildRoute, type ChildStreamKind } from "./fork/child-hub.js";
+export { ForkParent, type ForkParentReady } from "./fork/fork-parent.js";
+export { type ChildExit, type ChildSink, ForkedChild } from "./fork/forked-child.js";
+export { ForkServerExecutor, type ForkServerExecutorOptions } from "./fork/fork-server-executor.js";
+export { FORKSERVER_PATH, type ForkParentLauncher, type ForkParentSpec, spawnForkParent } from "./fork/spawn-fork-parent.js";
 export {
   type ContainerOptions,
+  type ForkServerOptions,
+  LOCAL_ISOLATIONS,
+  type LocalIsolation,
   DEFAULT_EXECUTION_OPTIONS,
   type DockerOptions,
   type ExecutionOptions,

@@ -20,9 +20,28 @@ export interface ContainerOptions {
   idle_cull_seconds: number;
 }
 
+/** `execution.local.fork_server`: the warm parents of `isolation: fork`. */
+export interface ForkServerOptions {
+  /** Children a parent forks before a fresh parent replaces it (in the background). */
+  max_runs_per_parent: number;
+  /** Modules the parent imports once so runs do not pay for them (missing ones are logged). */
+  preload: string[];
+  /** Children kept forked ahead of demand, so a run does not wait for `fork()` (0: fork on demand). */
+  spare_children: number;
+  /** Longest wait for a parent's imports. */
+  start_timeout_seconds: number;
+}
+
+/** `execution.local.isolation`: a fresh interpreter per run, or a fresh fork of a warm parent. */
+export const LOCAL_ISOLATIONS = ["fork", "spawn"] as const;
+export type LocalIsolation = (typeof LOCAL_ISOLATIONS)[number];
+
 export interface LocalOptions {
   /** A venv folder (its `bin/python` is used) or an interpreter. */
   python_env_path: string;
+  /** `spawn` (default): start the interpreter per run; `fork`: fork a warm parent per run. */
+  isolation: LocalIsolation;
+  fork_server: ForkServerOptions;
   memory_limit_mb: number;
   cpu_seconds: number;
   max_open_files: number;
@@ -79,6 +98,8 @@ export const DEFAULT_EXECUTION_OPTIONS: ResolvedExecutionOptions = {
     },
     local: {
       python_env_path: ".venv",
+      isolation: "spawn",
+      fork_server: { max_runs_per_parent: 1000, preload: ["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "epics"], spare_children: 1, start_timeout_seconds: 120 },
       memory_limit_mb: 2048,
       cpu_seconds: 900,
       max_open_files: 256,

@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
+import { ForkServerExecutor } from "./fork/fork-server-executor.js";
+import { LocalExecutor } from "./local/local-executor.js";
 import { createExecutorRegistry, selectExecutionMethod } from "./registry.js";
 
 describe("createExecutorRegistry", () => {
-  it("creates executors lazily, once per method (and per mode for kernels), and names kernels per mode", async () => {
+  it("creates executors lazily, once per method (and per mode for kernels and fork servers), and names kernels per mode", async () => {
     const registry = createExecutorRegistry(
       { execution: { container: { pool_min_idle: 0, jupyter_port: 1 }, modes: { write_access: { kernel_name: "custom-write" } } } },
       { env: {} },
     );
+    // the default local isolation spawns an interpreter per run: one executor serves both modes
     const local = registry.get("local", "read_only");
+    expect(local).toBeInstanceOf(LocalExecutor);
     expect(local.method).toBe("local");
     expect(registry.get("local", "write_access")).toBe(local);
     const ro = registry.get("container", "read_only");
@@ -19,6 +23,19 @@ describe("createExecutorRegistry", () => {
     await registry.close();
     await registry.close();
     expect(() => registry.get("local", "read_only")).toThrow(/closed/);
+  });
+
+  it("keeps one fork server per mode with isolation: fork (read-only and write never share a parent)", async () => {
+    const registry = createExecutorRegistry({ execution: { local: { isolation: "fork" }, sandbox: { enabled: false } } }, { env: {} });
+    const local = registry.get("local", "read_only");
+    expect(local).toBeInstanceOf(ForkServerExecutor);
+    expect(registry.get("local", "read_only")).toBe(local);
+    expect(registry.get("local", "write_access")).not.toBe(local);
+    expect(registry.get("local", "write_access")).toBeInstanceOf(ForkServerExecutor);
+    await registry.close();
+    const sandboxed = createExecutorRegistry({ execution: { local: { isolation: "fork" } } }, { env: {} });
+    expect(() => sandboxed.get("local", "read_only")).toThrow(expect.objectContaining({ code: "BACKEND_MISCONFIGURED" }));
+    await sandboxed.close();
   });
 
   it("rejects an unknown method as a configuration error", async () => {

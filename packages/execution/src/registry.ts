@@ -3,6 +3,7 @@ import { EXECUTION_METHODS, PyfleetError, silentLogger } from "@pyfleet/core";
 import { ContainerExecutor } from "./container/container-executor.js";
 import { endpointFromOptions, makeServerSettings } from "./container/jupyter-settings.js";
 import { DockerExecutor, dockerClient } from "./docker/index.js";
+import { ForkServerExecutor } from "./fork/fork-server-executor.js";
 import { LocalExecutor } from "./local/local-executor.js";
 import { type ExecutionOptions, type ResolvedExecutionOptions, resolveExecutionOptions } from "./options.js";
 
@@ -36,6 +37,23 @@ export function createExecutorRegistry(options: ExecutionOptions = {}, deps: Exe
     const log = logger.child({ backend: method, mode });
     switch (method) {
       case "local":
+        if (resolved.execution.local.isolation === "fork") {
+          // the fork server does not run inside bubblewrap yet: refuse rather than run unsandboxed
+          if (resolved.execution.sandbox.enabled) {
+            throw new PyfleetError(
+              "BACKEND_MISCONFIGURED",
+              "execution.local.isolation: fork does not run inside the sandbox yet; use isolation: spawn, or sandbox.enabled: false on a development machine",
+            );
+          }
+          return new ForkServerExecutor({
+            mode,
+            local: resolved.execution.local,
+            forkServer: resolved.execution.local.fork_server,
+            maxStdoutBytes: resolved.limits.max_stdout_bytes,
+            env,
+            logger: log.child({ isolation: "fork" }),
+          });
+        }
         return new LocalExecutor({
           local: resolved.execution.local,
           sandbox: resolved.execution.sandbox,
@@ -73,8 +91,10 @@ export function createExecutorRegistry(options: ExecutionOptions = {}, deps: Exe
           `execution method ${method} is not allowed here (execution.allowed_methods: ${resolved.execution.allowed_methods.join(", ")})`,
         );
       }
-      // the local and docker backends are per-run processes: one executor serves both modes
-      const key = method === "container" ? `${method}:${mode}` : method;
+      // kernel pools and fork-server parents are per mode (read-only and write runs never share
+      // a process); spawned interpreters and docker containers are per run: one executor serves both
+      const perMode = method === "container" || (method === "local" && resolved.execution.local.isolation === "fork");
+      const key = perMode ? `${method}:${mode}` : method;
       let executor = executors.get(key);
       if (!executor) {
         executor = build(method, mode);

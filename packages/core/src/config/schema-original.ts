@@ -14,6 +14,9 @@ export const PYTHON_APPROVAL_MODES = ["disabled", "all_code", "epics_writes"] as
 export type PythonApprovalMode = (typeof PYTHON_APPROVAL_MODES)[number];
 /** `execution.container.reset`: how a kernel is cleaned between runs. */
 export const KERNEL_RESET_MODES = ["restart", "reset"] as const;
+/** `execution.local.isolation`: fork a warm parent per run, or start an interpreter per run. */
+export const LOCAL_ISOLATION_MODES = ["fork", "spawn"] as const;
+const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 const KERNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const kernelName = (def: string) =>
@@ -61,6 +64,15 @@ export function executionSchema(d: EnvDefault) {
     }),
     local: section({
       python_env_path: z.string().min(1).prefault(d("execution.local.python_env_path")),
+      isolation: oneOf(LOCAL_ISOLATION_MODES, "spawn"),
+      fork_server: section({
+        max_runs_per_parent: int(1000, 1, 10_000_000),
+        preload: z
+          .array(z.string().refine((s) => MODULE_NAME.test(s), "is not a Python module name"))
+          .default(["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "epics"]),
+        spare_children: int(1, 0, 64),
+        start_timeout_seconds: int(120, 1, 3600),
+      }),
       memory_limit_mb: int(2048, 16, 1_048_576),
       cpu_seconds: int(900, 1, 86_400),
       max_open_files: int(256, 16, 1_048_576),

@@ -14,10 +14,14 @@ import { FileArtifactStore } from "../artifacts/file-artifact-store.js";
 import { createExecutorRegistry, type ManagedExecutorRegistry } from "../registry.js";
 import { ensureDockerSandbox, SANDBOX_SETUP_TIMEOUT_MS } from "@pyfleet/testing";
 
-const METHODS: ExecutionMethod[] = ["local", "container", "docker"];
+/** The local backend twice: an interpreter per run (default) and a warm parent forking a child per run. */
+const METHODS = ["local", "local-fork", "container", "docker"] as const;
+type Backend = (typeof METHODS)[number];
+const methodOf = (b: Backend): ExecutionMethod => (b === "local-fork" ? "local" : b);
 
 let jupyter: JupyterFixture;
 let registry: ManagedExecutorRegistry;
+let forkRegistry: ManagedExecutorRegistry;
 let dir: string;
 
 beforeAll(async () => {
@@ -30,11 +34,17 @@ beforeAll(async () => {
     },
     { env: { ...process.env, JUPYTER_TOKEN: jupyter.token, DOCKER_HOST: dockerHost, OPENAI_API_KEY: "sk-must-not-leak" } },
   );
+  // the fork server does not run inside bubblewrap yet
+  forkRegistry = createExecutorRegistry(
+    { execution: { local: { isolation: "fork" }, sandbox: { enabled: false } }, limits: { max_stdout_bytes: 64 * 1024 } },
+    { env: { ...process.env, OPENAI_API_KEY: "sk-must-not-leak" } },
+  );
   dir = await mkdtemp(join(tmpdir(), "pyfleet-3b-"));
 }, SANDBOX_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await registry?.close();
+  await forkRegistry?.close();
   await jupyter?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -44,10 +54,13 @@ function input(code: string, over: Partial<ExecuteInput> = {}): ExecuteInput {
 }
 
 /** Runs the code on every backend, one after the other (2 cores). */
-async function onAll(code: string, over: Partial<ExecuteInput> = {}): Promise<Record<ExecutionMethod, ExecutionOutcome>> {
-  const out: Partial<Record<ExecutionMethod, ExecutionOutcome>> = {};
-  for (const m of METHODS) out[m] = await registry.get(m, over.mode ?? "read_only").execute(input(code, over));
-  return out as Record<ExecutionMethod, ExecutionOutcome>;
+async function onAll(code: string, over: Partial<ExecuteInput> = {}): Promise<Record<Backend, ExecutionOutcome>> {
+  const out: Partial<Record<Backend, ExecutionOutcome>> = {};
+  for (const m of METHODS) {
+    const from = m === "local-fork" ? forkRegistry : registry;
+    out[m] = await from.get(methodOf(m), over.mode ?? "read_only").execute(input(code, over));
+  }
+  return out as Record<Backend, ExecutionOutcome>;
 }
 
 const SNIPPET = `
@@ -61,7 +74,7 @@ results = {"mean": float(x.mean()), "arr": x, "when": datetime.date(2026, 1, 2),
            "ctx": context.beam.current}
 `;
 
-describe("the same request on local, container and docker", () => {
+describe("the same request on local (fork and spawn), container and docker", () => {
   it("gives equal results, figure count, stdout and attempt notebooks", async () => {
     const outs = await onAll(SNIPPET);
     const store = new FileArtifactStore({ root: join(dir, "artifacts") });
@@ -80,8 +93,7 @@ describe("the same request on local, container and docker", () => {
       const code = nb.cells.find((c: { id: string }) => c.id === "code");
       cells.push(code.outputs.map((o: { output_type: string; text?: string[] }) => [o.output_type, o.text ?? null]));
     }
-    expect(cells[1]).toEqual(cells[0]);
-    expect(cells[2]).toEqual(cells[0]);
+    for (const i of [1, 2, 3]) expect(cells[i], METHODS[i]).toEqual(cells[0]);
   });
 
   it("reports the same user error and the same read-only refusal", async () => {
@@ -101,6 +113,15 @@ describe("the same request on local, container and docker", () => {
         { pv: "A:1", value: 1, api: "epics.caput", order: 1 },
         { pv: "B:2", value: [1, 2], api: "epics.caput", order: 2 },
       ]);
+    }
+  });
+
+  it("stops code at its timeout and keeps the worker's secrets away from it", async () => {
+    const slow = await onAll("import time\ntime.sleep(60)", { timeoutMs: 2000 });
+    const env = await onAll("import os\nresults = {'key': os.environ.get('OPENAI_API_KEY'), 'token': os.environ.get('JUPYTER_TOKEN')}");
+    for (const m of METHODS) {
+      expect(slow[m].error, m).toMatchObject({ ename: "ExecutionTimeout", category: "code" });
+      expect(env[m].results, m).toEqual({ key: null, token: null });
     }
   });
 });

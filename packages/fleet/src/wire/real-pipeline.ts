@@ -9,7 +9,7 @@ import {
   redactedConfig,
   verifyKeys,
 } from "@pyfleet/core";
-import { ContainerExecutor, createExecutorRegistry, FileArtifactStore } from "@pyfleet/execution";
+import { ContainerExecutor, createExecutorRegistry, FileArtifactStore, ForkServerExecutor } from "@pyfleet/execution";
 import { generatorOptionsFromConfig, OpenAICodeGenerator } from "@pyfleet/generation";
 import { createPipeline, type PipelineDeps } from "@pyfleet/workflow";
 import { ApprovalStore } from "../approvals/approval-store.js";
@@ -97,6 +97,13 @@ export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOp
     // Executors of this process's modes on a Jupyter backend start their warm kernel pools now,
     // so the first run does not pay the kernel start.
     const pooled = config.execution.execution_method === "container" ? modes.map((m) => ({ mode: m, executor: executors.get("container", m) })) : [];
+    // A local fork server imports numpy, pandas and matplotlib once per mode: start it now too.
+    if (config.execution.execution_method === "local") {
+      for (const m of modes) {
+        const executor = executors.get("local", m);
+        if (executor instanceof ForkServerExecutor) executor.warm().catch((err: unknown) => logger.warn({ err, mode: m }, "fork server did not start; the first run retries"));
+      }
+    }
     return {
       pipeline: createPipeline(deps, checkpointer.saver),
       poolStats: () =>

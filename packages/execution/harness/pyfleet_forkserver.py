@@ -1,0 +1,363 @@
+"""pyfleet fork server: one warm Python parent that forks a fresh child per run.
+
+The parent imports the harness, installs the read-only guard for its mode and imports the common
+modules (numpy, pandas, matplotlib with Agg, pyepics) once; each run then costs a ``fork()``
+instead of an interpreter start and those imports. The parent never runs user code: it only
+forks, signals and reaps children, and reports their exit status. Python 3.11 standard library
+only (besides the modules it preloads, which may be missing).
+
+::
+
+    python pyfleet_forkserver.py --mode read_only|write_access --socket PATH
+        [--parent-pid PID] [--preload numpy,pandas,matplotlib.pyplot,epics]
+        [--rlimit-as-mb N] [--rlimit-cpu-s N] [--rlimit-nofile N]
+
+Parent protocol (JSON lines)
+----------------------------
+stdin (from the executor): ``{"op": "fork", "id": ID}`` forks a child for run ``ID`` (a token of
+``[A-Za-z0-9_-]``); ``{"op": "signal", "id": ID, "signal": N}`` sends signal N to that child's
+process group. End of stdin: every child's group is killed and the parent exits.
+
+stdout (to the executor): ``{"ev": "ready", "pid", "python", "preloaded", "missing", "threads"}``
+once the imports are done; ``{"ev": "exit", "id", "code", "signal"}`` when a child is reaped (its
+process group is killed first, so nothing the code started outlives it);
+``{"ev": "fork_failed", "id", "error"}``. Its stderr carries its own diagnostics only.
+
+Child
+-----
+Each child starts its own session (process group), asks the kernel to SIGKILL it when the parent
+dies (PR_SET_PDEATHSIG; the parent does the same towards the executor with ``--parent-pid``),
+restores default signal handlers, and connects three times to the executor's Unix socket
+``--socket``, sending ``"<ID> ctl|out|err\\n"`` first on each: ``out`` and ``err`` become its file
+descriptors 1 and 2 (user stdout/stderr, streamed as written, also by subprocesses), ``ctl``
+carries the job in (``"<length>\\n"`` + JSON ``{code, context, mode, dry_run, work_dir}``) and the
+harness report out (JSON, then the connection is closed). Then it enters ``work_dir`` (first on
+``sys.path``), applies the rlimits and runs the code through ``pyfleet_harness.run_code`` with
+the guard already installed. Exit 0 means the report was sent.
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+import io
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import threading
+from typing import Any
+
+import pyfleet_harness as harness
+
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_DEFAULT_PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "epics")
+#: BLAS/OpenMP pools start threads at import; a parent that forks must be single-threaded, and
+#: several runs share few cores anyway. A value from the allow-listed environment wins.
+_THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _parse_args(argv: list[str]) -> dict[str, Any]:
+    opts: dict[str, Any] = {"mode": "read_only", "preload": ",".join(_DEFAULT_PRELOAD)}
+    valued = {"--mode", "--socket", "--parent-pid", "--preload", "--rlimit-as-mb", "--rlimit-cpu-s", "--rlimit-nofile"}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in valued and i + 1 < len(argv):
+            opts[arg[2:].replace("-", "_")] = argv[i + 1]
+            i += 2
+            continue
+        raise ValueError(f"unknown or incomplete argument {arg!r}")
+    if "socket" not in opts:
+        raise ValueError("--socket is required")
+    if opts["mode"] not in ("read_only", "write_access"):
+        raise ValueError("--mode must be read_only or write_access")
+    return opts
+
+
+def _prctl_pdeathsig() -> Any:
+    """Returns a callable that arms PR_SET_PDEATHSIG(SIGKILL), resolved once in the parent."""
+    if not sys.platform.startswith("linux"):
+        return lambda: True
+    import ctypes  # noqa: PLC0415
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(1, signal.SIGKILL, 0, 0, 0) == 0
+
+
+class Parent:
+    """The forking parent: preloads, then serves fork/signal requests until stdin ends."""
+
+    def __init__(self, opts: dict[str, Any]) -> None:
+        self.opts = opts
+        self.mode: str = opts["mode"]
+        self.socket_path: str = opts["socket"]
+        self.children: dict[int, str] = {}  # pid -> run id
+        self.by_id: dict[str, int] = {}
+        self.pid = os.getpid()
+        self.arm_pdeathsig = _prctl_pdeathsig()
+        self.out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+        #: descriptors of the parent's loop; a child closes them
+        self.loop_fds: list[int] = []
+
+    # -- start-up
+
+    def preload(self) -> dict[str, Any]:
+        for name in _THREAD_ENV:
+            os.environ.setdefault(name, "1")
+        os.environ["MPLBACKEND"] = "Agg"
+        # A read-only parent locks its guard: no child can relax it through the harness API.
+        harness.install_guard(self.mode, dry_run=False, lock=self.mode == "read_only")
+        preloaded, missing = [], []
+        for name in [n for n in str(self.opts["preload"]).split(",") if n]:
+            try:
+                __import__(name)
+                preloaded.append(name)
+            except Exception as err:  # noqa: BLE001  (a missing or broken package is reported, not fatal)
+                missing.append(f"{name}: {type(err).__name__}: {err}")
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.switch_backend("Agg")
+            plt.close("all")
+        # Objects that exist now are never collected; children do not touch their pages (less
+        # copy-on-write per fork).
+        gc.collect()
+        gc.freeze()
+        threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else threading.active_count()
+        return {"preloaded": preloaded, "missing": missing, "threads": threads}
+
+    def arm_parent_death(self) -> None:
+        parent_pid = self.opts.get("parent_pid")
+        if parent_pid and self.arm_pdeathsig() and os.getppid() != int(parent_pid):
+            os._exit(137)  # the executor died before the prctl
+
+    # -- main loop
+
+    def serve(self) -> int:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        rfd, wfd = os.pipe()
+        os.set_blocking(rfd, False)
+        os.set_blocking(wfd, False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(wfd, warn_on_full_buffer=False)
+        sel = selectors.DefaultSelector()
+        sel.register(0, selectors.EVENT_READ, "stdin")
+        sel.register(rfd, selectors.EVENT_READ, "sigchld")
+        self.loop_fds = [rfd, wfd, sel.fileno()]
+        pending = b""
+        stdin_open = True
+        while stdin_open:
+            for key, _ in sel.select():
+                if key.data == "sigchld":
+                    self._drain(rfd)
+                    self.reap()
+                    continue
+                try:
+                    chunk = os.read(0, 1 << 16)
+                except InterruptedError:
+                    continue
+                if not chunk:
+                    stdin_open = False
+                    break
+                pending += chunk
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    if line.strip():
+                        self.handle(line)
+            self.reap()
+        for pid in list(self.children):
+            self._killpg(pid, signal.SIGKILL)
+        self.reap(block=True)
+        return 0
+
+    @staticmethod
+    def _drain(fd: int) -> None:
+        try:
+            while os.read(fd, 512):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.out.write(json.dumps(event, separators=(",", ":")) + "\n")
+
+    def handle(self, line: bytes) -> None:
+        try:
+            msg = json.loads(line)
+            op, run_id = msg["op"], str(msg["id"])
+            if not run_id or not set(run_id) <= _ID_CHARS or len(run_id) > 64:
+                raise ValueError("bad id")
+        except (ValueError, KeyError, TypeError) as err:
+            sys.stderr.write(f"pyfleet_forkserver: bad request ({err}): {line[:200]!r}\n")
+            return
+        if op == "fork":
+            self.fork(run_id)
+        elif op == "signal":
+            pid = self.by_id.get(run_id)
+            if pid is not None:
+                self._killpg(pid, int(msg.get("signal", signal.SIGKILL)))
+
+    def fork(self, run_id: str) -> None:
+        if run_id in self.by_id:
+            self.emit({"ev": "fork_failed", "id": run_id, "error": "a child with this id is running"})
+            return
+        try:
+            pid = os.fork()
+        except OSError as err:
+            self.emit({"ev": "fork_failed", "id": run_id, "error": f"{type(err).__name__}: {err}"})
+            return
+        if pid == 0:
+            code = 70
+            try:
+                code = Child(self, run_id).run()
+            except BaseException:  # noqa: BLE001  (a child never returns into the parent's loop)
+                try:
+                    import traceback  # noqa: PLC0415
+
+                    traceback.print_exc()
+                except BaseException:  # noqa: BLE001, S110
+                    pass
+            finally:
+                os._exit(code)
+        self.children[pid] = run_id
+        self.by_id[run_id] = pid
+
+    def reap(self, block: bool = False) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                self.by_id.clear()
+                return
+            except InterruptedError:
+                continue
+            if pid == 0:
+                return
+            run_id = self.children.pop(pid, None)
+            if run_id is None:
+                continue
+            self.by_id.pop(run_id, None)
+            # whatever the code left running in its group goes with it
+            self._killpg(pid, signal.SIGKILL)
+            if os.WIFSIGNALED(status):
+                self.emit({"ev": "exit", "id": run_id, "code": None, "signal": os.WTERMSIG(status)})
+            else:
+                self.emit({"ev": "exit", "id": run_id, "code": os.waitstatus_to_exitcode(status), "signal": None})
+
+    @staticmethod
+    def _killpg(pid: int, sig: int) -> None:
+        try:
+            os.killpg(pid, sig)
+        except OSError as err:
+            if err.errno not in (errno.ESRCH, errno.EPERM):
+                raise
+
+
+class Child:
+    """One run in a freshly forked process (never returns to the parent's loop)."""
+
+    def __init__(self, parent: Parent, run_id: str) -> None:
+        self.parent = parent
+        self.run_id = run_id
+
+    def run(self) -> int:
+        os.setsid()
+        if not self.parent.arm_pdeathsig() or os.getppid() != self.parent.pid:
+            return 71  # the parent is gone already: nobody would reap or signal this child
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.parent.out.close()
+        for fd in self.parent.loop_fds:
+            os.close(fd)
+        ctl = self._connect("ctl")
+        out = self._connect("out")
+        err = self._connect("err")
+        job = self._read_job(ctl)
+        if job.get("mode") != self.parent.mode:
+            sys.stderr.write(f"pyfleet_forkserver: a {job.get('mode')} job reached the {self.parent.mode} parent; refused\n")
+            return 72
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        os.close(devnull)
+        out.close()
+        err.close()
+        sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+        sys.stdout = sys.__stdout__ = _text_stream(1)
+        sys.stderr = sys.__stderr__ = _text_stream(2)
+        work_dir = job["work_dir"]
+        os.chdir(work_dir)
+        sys.path[0] = work_dir
+        sys.argv = [harness.CODE_FILENAME]
+        harness._apply_limits(self.parent.opts)  # noqa: SLF001  (same limits as script mode)
+        report = harness.run_code(job["code"], job.get("context"), self.parent.mode, bool(job.get("dry_run")))
+        data = json.dumps(report, allow_nan=False, separators=(",", ":")).encode("utf-8")
+        ctl.sendall(data)
+        ctl.close()
+        # like the end of a script: non-daemon threads the code started may finish first
+        main = threading.main_thread()
+        for thread in threading.enumerate():
+            if thread is not main and not thread.daemon:
+                thread.join()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001, S110  (user code may have closed or replaced it)
+                pass
+        return 0
+
+    def _connect(self, kind: str) -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(self.parent.socket_path)
+        sock.sendall(f"{self.run_id} {kind}\n".encode("ascii"))
+        return sock
+
+    @staticmethod
+    def _read_job(ctl: socket.socket) -> dict[str, Any]:
+        buf = b""
+        while b"\n" not in buf:
+            chunk = ctl.recv(1 << 16)
+            if not chunk:
+                raise ConnectionError("the executor closed the job connection")
+            buf += chunk
+        header, _, rest = buf.partition(b"\n")
+        size = int(header)
+        parts = [rest]
+        have = len(rest)
+        while have < size:
+            chunk = ctl.recv(min(1 << 20, size - have))
+            if not chunk:
+                raise ConnectionError("the job was cut short")
+            parts.append(chunk)
+            have += len(chunk)
+        return json.loads(b"".join(parts))
+
+
+def _text_stream(fd: int) -> io.TextIOWrapper:
+    return io.TextIOWrapper(
+        io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True, write_through=True
+    )
+
+
+def main(argv: list[str]) -> int:
+    try:
+        opts = _parse_args(argv)
+    except ValueError as err:
+        sys.stderr.write(f"pyfleet_forkserver: {err}\n")
+        return 2
+    parent = Parent(opts)
+    parent.arm_parent_death()
+    info = parent.preload()
+    parent.emit({"ev": "ready", "pid": parent.pid, "python": sys.version.split()[0], **info})
+    return parent.serve()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,286 @@
+import { spawn } from "node:child_process";
+import { readdir, readFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecuteInput, ExecutionMode } from "@pyfleet/core";
+import { isPyfleetError } from "@pyfleet/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { peakRetainedGrowth, RSS_PROBE_PY } from "../memory-probe.test-helpers.js";
+import { DEFAULT_EXECUTION_OPTIONS, type ForkServerOptions, type LocalOptions } from "../options.js";
+import { ForkServerExecutor } from "./fork-server-executor.js";
+
+const ORPHAN_FIXTURE = new URL("./testing/orphan-executor.fixture.ts", import.meta.url).pathname;
+
+let root: string;
+const MAX = 64 * 1024;
+const ENV = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", OPENAI_API_KEY: "sk-must-not-leak", JUPYTER_TOKEN: "t", HOME: "/nonexistent" };
+const LOCAL: LocalOptions = { ...DEFAULT_EXECUTION_OPTIONS.execution.local, env_allowlist: ["PATH", "LANG", "OPENAI_API_KEY", "HOME"] };
+const executors: ForkServerExecutor[] = [];
+
+function make(mode: ExecutionMode = "read_only", forkServer: Partial<ForkServerOptions> = {}): ForkServerExecutor {
+  const executor = new ForkServerExecutor({
+    mode,
+    local: LOCAL,
+    forkServer: { ...LOCAL.fork_server, ...forkServer },
+    maxStdoutBytes: MAX,
+    env: ENV,
+  });
+  executors.push(executor);
+  return executor;
+}
+
+let ro: ForkServerExecutor;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "pyfleet-fork-test-"));
+  ro = make();
+  await ro.warm();
+});
+afterAll(async () => {
+  await Promise.all(executors.map((e) => e.close()));
+  await rm(root, { recursive: true, force: true });
+});
+
+let n = 0;
+function input(code: string, extra: Partial<ExecuteInput> = {}): ExecuteInput {
+  return { runId: "f1", attempt: 1, code, mode: "read_only", context: null, workDir: join(root, `w${n++}`), timeoutMs: 20_000, dryRun: false, ...extra };
+}
+
+const alive = async (pid: number) => {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return stat !== "" && !/^\d+ \(.*\) Z /.test(stat);
+};
+
+describe("ForkServerExecutor (a warm parent forks a fresh child per run)", () => {
+  it("preloaded the common modules in a single-threaded parent that holds the allow-listed environment only", async () => {
+    const info = ro.parentInfo;
+    expect(info?.preloaded).toEqual(["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "epics"]);
+    expect(info?.threads).toBe(1);
+    const environ = (await readFile(`/proc/${info?.pid}/environ`, "utf8")).split("\0").filter(Boolean);
+    const names = environ.map((kv) => kv.split("=")[0]).sort();
+    expect(names).not.toContain("OPENAI_API_KEY");
+    expect(names).not.toContain("JUPYTER_TOKEN");
+    expect(names).toEqual(["HOME", "LANG", "MPLBACKEND", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONNOUSERSITE"]);
+  });
+
+  it("runs in the attempt folder with context, unicode stdout, results and a figure, in a child of the parent", async () => {
+    const streamed: string[] = [];
+    const inp = input(
+      "import os, sys, matplotlib.pyplot as plt\nprint('µA ✓ 日本')\nprint('warn', file=sys.stderr)\nplt.plot([1, 2])\nopen('out.txt', 'w').write('x')\nresults = {'cwd': os.getcwd(), 'v': context.v, 'ppid': os.getppid(), 'pid': os.getpid(), 'path0': sys.path[0]}",
+      { context: { v: [1, 2] }, onOutput: (_s, t) => streamed.push(t) },
+    );
+    const outcome = await ro.execute(inp);
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.stdout).toBe("µA ✓ 日本\n");
+    expect(outcome.stderr).toBe("warn\n");
+    expect(streamed.join("")).toContain("µA ✓ 日本\n");
+    expect(outcome.results).toMatchObject({ cwd: inp.workDir, v: [1, 2], ppid: ro.parentInfo?.pid, path0: inp.workDir });
+    expect(outcome.results?.pid).not.toBe(ro.parentInfo?.pid);
+    expect(outcome.figures).toHaveLength(1);
+    expect(outcome.backend).toBe("local");
+    expect(await readdir(inp.workDir)).toEqual(["out.txt"]);
+  });
+
+  it("leaks nothing from one run into the next: modules, globals, builtins, figures, guard state", async () => {
+    const first = await ro.execute(
+      input(
+        "import sys, builtins, wave, matplotlib.pyplot as plt\nbuiltins.LEAK = 1\nsys.LEAK = 2\nimport numpy\nnumpy.LEAK = 3\nplt.figure(); plt.plot([1])\nplt.figure(); plt.plot([2])\nx_global = 4\nresults = {'wave': 'wave' in sys.modules}",
+      ),
+    );
+    expect(first.results).toEqual({ wave: true });
+    expect(first.figures).toHaveLength(2);
+    const second = await ro.execute(
+      input(
+        "import sys, builtins, numpy, matplotlib.pyplot as plt\nresults = {'wave': 'wave' in sys.modules, 'b': hasattr(builtins, 'LEAK'), 's': hasattr(sys, 'LEAK'), 'np': hasattr(numpy, 'LEAK'), 'g': 'x_global' in globals(), 'figs': plt.get_fignums()}",
+      ),
+    );
+    expect(second.results).toEqual({ wave: false, b: false, s: false, np: false, g: false, figs: [] });
+    expect(second.figures).toHaveLength(0);
+  });
+
+  it("returns a user error as a value with a clean traceback", async () => {
+    const outcome = await ro.execute(input("x = {}\nx['missing']"));
+    expect(outcome.error).toMatchObject({ ename: "KeyError", category: "code" });
+    expect(outcome.error?.traceback).toContain('File "code.py", line 2');
+    expect(outcome.error?.traceback).not.toContain("harness");
+    expect(outcome.error?.traceback).not.toContain("forkserver");
+  });
+
+  it("keeps API keys and tokens away from user code even when allow-listed", async () => {
+    const outcome = await ro.execute(input("import os\nresults = {'env': sorted(os.environ)}"));
+    const env = outcome.results?.env as string[];
+    expect(env).not.toContain("OPENAI_API_KEY");
+    expect(env).not.toContain("JUPYTER_TOKEN");
+    expect(env).toContain("PATH");
+  });
+
+  it("applies the rlimits from config in the child", async () => {
+    const outcome = await ro.execute(
+      input("import resource as r\nresults = {'nofile': r.getrlimit(r.RLIMIT_NOFILE)[0], 'as': r.getrlimit(r.RLIMIT_AS)[0] // 2**20, 'cpu': r.getrlimit(r.RLIMIT_CPU)[0]}"),
+    );
+    expect(outcome.results).toEqual({ nofile: 256, as: 2048, cpu: 900 });
+  });
+
+  it("turns hitting the memory limit (RLIMIT_AS) into a MemoryError", async () => {
+    const outcome = await ro.execute(input("block = bytearray(3 * 1024 ** 3)"));
+    expect(outcome.error).toMatchObject({ ename: "MemoryError", category: "code" });
+  });
+
+  it("truncates 20 MB of stdout with a marker and holds none of it in memory", async () => {
+    let streamedBytes = 0;
+    const { value: outcome, growthBytes } = await peakRetainedGrowth(() =>
+      ro.execute(
+        input(`${RSS_PROBE_PY}\nline = 'x' * 1023 + '\\n'\nfor _ in range(20 * 1024):\n    sys.stdout.write(line)\nresults = {'done': True, 'rss_growth': rss() - rss0}`, {
+          onOutput: (_s, t) => {
+            streamedBytes += Buffer.byteLength(t);
+          },
+        }),
+      ),
+    );
+    expect(growthBytes).toBeLessThan(15 * 2 ** 20);
+    expect(outcome.results?.rss_growth).toBeLessThan(8 * 2 ** 20);
+    expect(outcome.results).toMatchObject({ done: true });
+    expect(outcome.stdoutTruncated).toBe(true);
+    expect(outcome.stdout).toMatch(/\[pyfleet: output truncated at 65536 bytes .*; 2090\d{4} more bytes dropped\]/);
+    expect(streamedBytes).toBe(MAX);
+  });
+
+  it("stops time.sleep(60) at a 2 s timeout within 4 s and reports where it stopped", async () => {
+    const started = Date.now();
+    const outcome = await ro.execute(input("import time\ntime.sleep(60)", { timeoutMs: 2000 }));
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(outcome.error).toMatchObject({ ename: "ExecutionTimeout", category: "code" });
+    expect(outcome.error?.traceback).toContain("time.sleep(60)");
+  });
+
+  it("kills code that ignores SIGINT, and what it left running in its process group", async () => {
+    const outcome = await ro.execute(
+      input("import signal, subprocess, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nbg = subprocess.Popen(['sleep', '60'])\nprint(bg.pid, flush=True)\ntime.sleep(60)", {
+        timeoutMs: 1000,
+      }),
+    );
+    expect(outcome.error?.ename).toBe("ExecutionTimeout");
+    const pid = Number(outcome.stdout.trim());
+    expect(pid).toBeGreaterThan(1);
+    await expect.poll(() => alive(pid), { timeout: 3000 }).toBe(false);
+  });
+
+  it("throws an infrastructure error when the child dies before reporting, and serves the next run", async () => {
+    const err = await ro.execute(input("import os\nos._exit(7)")).catch((e: unknown) => e);
+    expect(isPyfleetError(err) && err.code === "KERNEL_DIED" && err.category === "infrastructure").toBe(true);
+    expect((await ro.execute(input("results = {'ok': 1}"))).results).toEqual({ ok: 1 });
+  });
+
+  it("refuses epics writes in read-only mode (guard already installed and locked) and records them in a dry run", async () => {
+    const refused = await ro.execute(input("import epics as e\ne.PV('X:Y').put(1)"));
+    expect(refused.error).toMatchObject({ ename: "PermissionError", category: "policy" });
+    const relax = await ro.execute(input("import pyfleet_harness as h\nh.install_guard('write_access')\nimport epics\nepics.caput('X:Y', 1)"));
+    expect(relax.error).toMatchObject({ ename: "PermissionError", category: "policy" });
+    const dry = await ro.execute(input("import epics\nepics.caput('A', 1)\nepics.caput('B', 2)", { dryRun: true }));
+    expect(dry.error).toBeUndefined();
+    expect(dry.recordedWrites.map((w) => [w.pv, w.order])).toEqual([
+      ["A", 1],
+      ["B", 2],
+    ]);
+  });
+
+  it("keeps read-only and write parents apart: a write parent is another process whose guard is not read-only", async () => {
+    const rw = make("write_access");
+    const outcome = await rw.execute(
+      input("import os, pyfleet_harness as h\nresults = {'ppid': os.getppid(), 'ro': h.GUARD.read_only}", { mode: "write_access" }),
+    );
+    expect(outcome.results?.ro).toBe(false);
+    expect(outcome.results?.ppid).not.toBe(ro.parentInfo?.pid);
+    await expect(ro.execute(input("1", { mode: "write_access" }))).rejects.toMatchObject({ code: "BACKEND_MISCONFIGURED" });
+  });
+
+  it("runs children concurrently, each with its own output and results", async () => {
+    const started = Date.now();
+    const outs = await Promise.all(
+      [0, 1, 2].map((i) => ro.execute(input(`import os, time\nprint('run', ${i})\ntime.sleep(1)\nresults = {'i': ${i}, 'pid': os.getpid()}`))),
+    );
+    expect(Date.now() - started).toBeLessThan(2900);
+    expect(outs.map((o) => o.results?.i)).toEqual([0, 1, 2]);
+    expect(outs.map((o) => o.stdout)).toEqual(["run 0\n", "run 1\n", "run 2\n"]);
+    expect(new Set(outs.map((o) => o.results?.pid)).size).toBe(3);
+  });
+
+  it("survives a child that kills its parent: that run fails as infrastructure, the next one gets a new parent", async () => {
+    const executor = make();
+    const before = (await executor.execute(input("import os\nresults = {'ppid': os.getppid()}"))).results?.ppid as number;
+    const killer = input("import os, signal, time\nopen('pid', 'w').write(str(os.getpid()))\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(30)");
+    const err = await executor.execute(killer).catch((e: unknown) => e);
+    const childPid = Number(await readFile(join(killer.workDir, "pid"), "utf8"));
+    expect(isPyfleetError(err) && err.code === "KERNEL_DIED" && err.retryable).toBe(true);
+    expect(await alive(before)).toBe(false);
+    // the child went with its parent (PR_SET_PDEATHSIG), not 30 s later
+    expect(childPid).toBeGreaterThan(1);
+    await expect.poll(() => alive(childPid), { timeout: 2000 }).toBe(false);
+    const after = await executor.execute(input("import os\nresults = {'ppid': os.getppid()}"));
+    expect(after.results?.ppid).toBeGreaterThan(0);
+    expect(after.results?.ppid).not.toBe(before);
+  });
+
+  it("replaces its parent after max_runs_per_parent runs, in the background, without failing a run", async () => {
+    const executor = make("read_only", { max_runs_per_parent: 3 });
+    const ppids: number[] = [];
+    const deadline = Date.now() + 60_000;
+    // the successor imports in the background while the old parent goes on serving
+    while (new Set(ppids).size < 2 && Date.now() < deadline) {
+      const o = await executor.execute(input("import os\nresults = {'ppid': os.getppid()}"));
+      ppids.push(o.results?.ppid as number);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const distinct = [...new Set(ppids)];
+    expect(distinct.length).toBe(2);
+    expect(ppids.indexOf(distinct[1] as number)).toBeGreaterThanOrEqual(3);
+    // the retired parent exits once its last child (its spare) is reaped
+    await expect.poll(() => alive(distinct[0] as number), { timeout: 5000 }).toBe(false);
+  });
+
+  it("close() kills the parent and a running child", async () => {
+    const executor = make();
+    let childPid = 0;
+    let settled: Promise<unknown> = Promise.resolve();
+    const printed = new Promise<void>((resolve) => {
+      const running = executor.execute(
+        input("import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(60)", {
+          onOutput: (_s, t) => {
+            childPid = Number(t.trim());
+            resolve();
+          },
+        }),
+      );
+      settled = running.then(
+        () => null,
+        (e: unknown) => e,
+      );
+    });
+    await printed;
+    const parentPid = executor.parentInfo?.pid as number;
+    expect(await alive(childPid)).toBe(true);
+    await executor.close();
+    expect(await settled).toMatchObject({ code: "CANCELLED" });
+    expect(await alive(parentPid)).toBe(false);
+    await expect.poll(() => alive(childPid), { timeout: 3000 }).toBe(false);
+    await expect(executor.execute(input("1"))).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE" });
+  });
+
+  it("dies with its executor: a SIGKILLed executor leaves neither the parent nor a running (write) child behind", async () => {
+    const executor = spawn(process.execPath, ["--import", "tsx", ORPHAN_FIXTURE], { stdio: ["ignore", "pipe", "inherit"] });
+    const line = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      executor.stdout.on("data", (b: Buffer) => {
+        text += b.toString();
+        if (text.includes("\n")) resolve(text.trim());
+      });
+      executor.once("exit", (code) => reject(new Error(`the fixture exited (${code}) before its child ran`)));
+    });
+    const [childPid, parentPid] = line.split(" ").map(Number) as [number, number];
+    expect(await alive(childPid)).toBe(true);
+    expect(await alive(parentPid)).toBe(true);
+    executor.kill("SIGKILL");
+    await expect.poll(() => alive(parentPid), { timeout: 5000 }).toBe(false);
+    await expect.poll(() => alive(childPid), { timeout: 5000 }).toBe(false);
+  });
+});

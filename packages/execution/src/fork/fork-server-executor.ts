@@ -1,0 +1,170 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecuteInput, ExecutionMode, ExecutionOutcome, Executor, Logger } from "@pyfleet/core";
+import { PyfleetError, silentLogger } from "@pyfleet/core";
+import { resolveInterpreter } from "../local/interpreter.js";
+import type { ForkServerOptions, LocalOptions } from "../options.js";
+import { buildChildEnv } from "../safe-env.js";
+import { ChildHub } from "./child-hub.js";
+import { ForkParent } from "./fork-parent.js";
+import { runForkedChild } from "./forked-run.js";
+import { FORKSERVER_PATH, type ForkParentLauncher, type ForkParentSpec, spawnForkParent } from "./spawn-fork-parent.js";
+
+export interface ForkServerExecutorOptions {
+  /** Which parent this is: read-only and write runs never share a process. */
+  mode: ExecutionMode;
+  local: LocalOptions;
+  forkServer: ForkServerOptions;
+  maxStdoutBytes: number;
+  /** Where allow-listed variables are read from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Starts the parent; default {@link spawnForkParent} (a sandbox replaces it). */
+  launch?: ForkParentLauncher;
+  logger?: Logger;
+}
+
+/**
+ * `execution.local.isolation: fork`: one warm Python parent per mode with the harness, the guard
+ * and the common modules imported forks a fresh child per run (its own process, session, working
+ * folder, rlimits and guard; killed on timeout; dies with its parent, which dies with this
+ * process). The parent is started on first use (or {@link warm}), replaced in the background
+ * after `fork_server.max_runs_per_parent` runs, and started again when it dies.
+ */
+export class ForkServerExecutor implements Executor {
+  readonly method = "local" as const;
+  private readonly logger: Logger;
+  private dir: Promise<{ path: string; hub: ChildHub }> | undefined;
+  private current: ForkParent | undefined;
+  private starting: Promise<ForkParent> | undefined;
+  private readonly parents = new Set<ForkParent>();
+  private readonly aborts = new Set<AbortController>();
+  private closed = false;
+
+  constructor(private readonly options: ForkServerExecutorOptions) {
+    this.logger = options.logger ?? silentLogger();
+  }
+
+  /** Starts the parent now so the first run does not wait for its imports. */
+  async warm(): Promise<void> {
+    await this.parent();
+  }
+
+  /** What the current parent imported (undefined until one is ready). */
+  get parentInfo(): ForkParent["info"] | undefined {
+    return this.current?.info;
+  }
+
+  /** Runs the code in a fresh child; user-code errors and timeouts come back in `outcome.error`. */
+  async execute(input: ExecuteInput): Promise<ExecutionOutcome> {
+    if (this.closed) throw new PyfleetError("BACKEND_UNAVAILABLE", "the fork server executor is closed");
+    if (input.mode !== this.options.mode) {
+      throw new PyfleetError("BACKEND_MISCONFIGURED", `a ${input.mode} run reached the ${this.options.mode} fork server`);
+    }
+    const [parent, { hub }] = await Promise.all([this.parent(), this.folder(), mkdir(input.workDir, { recursive: true })]);
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    try {
+      return await runForkedChild({
+        parent,
+        hub,
+        input,
+        maxStdoutBytes: this.options.maxStdoutBytes,
+        closing: abort.signal,
+      });
+    } finally {
+      this.aborts.delete(abort);
+      if (parent.runs >= this.options.forkServer.max_runs_per_parent) this.replace(parent);
+    }
+  }
+
+  /** Kills every parent (their children die with them) and removes the socket folder. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const abort of this.aborts) abort.abort();
+    await this.starting?.catch(() => undefined);
+    await Promise.all([...this.parents].map((p) => p.kill()));
+    this.parents.clear();
+    this.current = undefined;
+    const dir = await this.dir?.catch(() => undefined);
+    if (dir) {
+      await dir.hub.close();
+      await rm(dir.path, { recursive: true, force: true });
+    }
+  }
+
+  private folder(): Promise<{ path: string; hub: ChildHub }> {
+    this.dir ??= (async () => {
+      const path = await mkdtemp(join(tmpdir(), "pyfleet-fork-"));
+      return { path, hub: await ChildHub.listen(join(path, "children.sock")) };
+    })();
+    return this.dir;
+  }
+
+  private parent(): Promise<ForkParent> {
+    if (this.current?.alive) return Promise.resolve(this.current);
+    this.starting ??= this.startParent().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async startParent(): Promise<ForkParent> {
+    const { local, forkServer } = this.options;
+    const [python, dir] = await Promise.all([resolveInterpreter(local.python_env_path), this.folder()]);
+    const socketPath = join(dir.path, "children.sock");
+    const args = [FORKSERVER_PATH, "--mode", this.options.mode, "--socket", socketPath, "--parent-pid", String(process.pid)];
+    args.push("--preload", forkServer.preload.join(","));
+    args.push("--rlimit-as-mb", String(local.memory_limit_mb), "--rlimit-cpu-s", String(local.cpu_seconds));
+    args.push("--rlimit-nofile", String(local.max_open_files));
+    const env = buildChildEnv(local.env_allowlist, this.options.env ?? process.env, {
+      MPLBACKEND: "Agg",
+      PYTHONDONTWRITEBYTECODE: "1",
+      PYTHONNOUSERSITE: "1",
+    });
+    const spec: ForkParentSpec = { python, args, env, cwd: dir.path, socketPath };
+    const started = performance.now();
+    const parent = await ForkParent.start({
+      spec,
+      launch: this.options.launch ?? spawnForkParent,
+      logger: this.logger,
+      readyTimeoutMs: forkServer.start_timeout_seconds * 1000,
+      onDeath: (p) => this.onDeath(p),
+    });
+    if (this.closed) {
+      await parent.kill();
+      throw new PyfleetError("BACKEND_UNAVAILABLE", "the fork server executor is closed");
+    }
+    this.parents.add(parent);
+    this.current = parent;
+    parent.keepSpares(dir.hub, forkServer.spare_children);
+    const { pid, preloaded, missing, threads } = parent.info;
+    this.logger.info({ forkServerPid: pid, mode: this.options.mode, preloaded, startMs: Math.round(performance.now() - started) }, "fork server ready");
+    if (missing.length > 0) this.logger.warn({ forkServerPid: pid, missing }, "fork server could not preload some modules");
+    if (threads > 1) this.logger.warn({ forkServerPid: pid, threads }, "fork server parent has threads after its imports (forking is safest single-threaded)");
+    return parent;
+  }
+
+  /** Starts a successor in the background; the old parent serves until it is ready, then drains. */
+  private replace(old: ForkParent): void {
+    if (this.closed || this.current !== old || this.starting) return;
+    this.starting = this.startParent()
+      .then((fresh) => {
+        old.retire();
+        return fresh;
+      })
+      .catch((err: unknown) => {
+        this.logger.warn({ err }, "could not start a fork server successor; the current parent goes on");
+        return old;
+      })
+      .finally(() => {
+        this.starting = undefined;
+      });
+  }
+
+  private onDeath(parent: ForkParent): void {
+    this.parents.delete(parent);
+    if (this.current === parent) this.current = undefined;
+  }
+}

@@ -1,0 +1,120 @@
+import type { Socket } from "node:net";
+import type { ChildRoute, ChildStreamKind } from "./child-hub.js";
+
+/** How a forked child ended, as its parent saw it. */
+export interface ChildExit {
+  code: number | null;
+  signal: number | null;
+}
+
+/** Where a run wants the child's output. */
+export interface ChildSink {
+  onData(kind: "out" | "err", chunk: Buffer): void;
+}
+
+/**
+ * One forked child as the executor sees it: its three connections (job/report, stdout, stderr)
+ * as they arrive on the hub, and its exit as the parent reports it. A child is forked ahead of
+ * its run (a spare): it connects, then waits for its job; {@link start} hands it one.
+ */
+export class ForkedChild implements ChildRoute {
+  /** Resolves when the parent has reaped it (rejects with `KERNEL_DIED` when the parent died). */
+  readonly exited: Promise<ChildExit>;
+  /** Resolves when all three connections are there (never rejects; see {@link exited}). */
+  readonly connected: Promise<void>;
+  private readonly kinds = new Set<ChildStreamKind>();
+  private ctl: Socket | undefined;
+  private sink: ChildSink | undefined;
+  private readonly early: Array<["out" | "err", Buffer]> = [];
+  private readonly report: Buffer[] = [];
+  private readonly ended = new Set<"ctl" | "out" | "err">();
+  private markConnected: () => void = () => undefined;
+  private endWaiters: Array<() => void> = [];
+  private started = false;
+
+  constructor(
+    readonly id: string,
+    exited: Promise<ChildExit>,
+  ) {
+    this.exited = exited;
+    // a child that died before its job must not leave an unhandled rejection behind
+    exited.catch(() => undefined);
+    this.connected = new Promise((resolve) => {
+      this.markConnected = resolve;
+    });
+  }
+
+  /** True once a run took it. */
+  get taken(): boolean {
+    return this.started;
+  }
+
+  /** Sends the job and routes output to `sink` from now on. */
+  start(job: Buffer, sink: ChildSink): void {
+    this.started = true;
+    this.sink = sink;
+    for (const [kind, chunk] of this.early.splice(0)) sink.onData(kind, chunk);
+    this.ctl?.write(`${job.length}\n`);
+    this.ctl?.write(job);
+  }
+
+  /** The bytes received on the job connection after the job was sent. */
+  reportBytes(): Buffer | null {
+    return this.report.length > 0 ? Buffer.concat(this.report) : null;
+  }
+
+  /** Which connections arrived. */
+  get connections(): ReadonlySet<ChildStreamKind> {
+    return this.kinds;
+  }
+
+  /** Resolves when every connection that arrived has ended, or after `ms`. */
+  async drained(ms: number): Promise<void> {
+    if (this.allEnded()) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.endWaiters.push(resolve);
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+  }
+
+  /** Closes the job connection of a child that never got a job: it exits. */
+  dismiss(): void {
+    this.ctl?.destroy();
+  }
+
+  // --- ChildRoute (called by the hub)
+
+  onOpen(kind: ChildStreamKind): void {
+    this.kinds.add(kind);
+    if (this.kinds.size === 3) this.markConnected();
+  }
+
+  onControl(socket: Socket, first: Buffer): void {
+    this.ctl = socket;
+    if (first.length > 0) this.report.push(first);
+    socket.on("data", (b: Buffer) => this.report.push(b));
+    // the child closes its side after the report (the hub allows half-open connections)
+    socket.once("end", () => {
+      this.onEnd("ctl");
+      socket.end();
+    });
+    socket.once("close", () => this.onEnd("ctl"));
+  }
+
+  onData(kind: "out" | "err", chunk: Buffer): void {
+    if (this.sink) this.sink.onData(kind, chunk);
+    else this.early.push([kind, chunk]);
+  }
+
+  onEnd(kind: "ctl" | "out" | "err"): void {
+    this.ended.add(kind);
+    if (this.allEnded()) for (const resolve of this.endWaiters.splice(0)) resolve();
+  }
+
+  private allEnded(): boolean {
+    for (const kind of this.kinds) if (!this.ended.has(kind)) return false;
+    return true;
+  }
+}

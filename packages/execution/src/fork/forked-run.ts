@@ -1,0 +1,99 @@
+import type { ExecuteInput, ExecutionOutcome } from "@pyfleet/core";
+import { PyfleetError } from "@pyfleet/core";
+import { parseHarnessReport, reportToOutcome, timeoutOutcome } from "../harness.js";
+import { LOCAL_KILL_GRACE_MS } from "../local/local-executor.js";
+import { OutputCollector } from "../output-collector.js";
+import type { ChildHub } from "./child-hub.js";
+import type { ForkParent } from "./fork-parent.js";
+import type { ChildExit } from "./forked-child.js";
+
+const SIGINT = 2;
+const SIGKILL = 9;
+/** A process that escaped the group may hold fd 1/2 open: wait at most this long for their end. */
+const DRAIN_MS = 2000;
+
+export interface ForkedRunOptions {
+  parent: ForkParent;
+  hub: ChildHub;
+  input: ExecuteInput;
+  maxStdoutBytes: number;
+  /** Aborted when the executor closes. */
+  closing: AbortSignal;
+}
+
+/**
+ * One run on a fork-server parent: takes a fresh child (forked ahead, connected), sends it the
+ * job, streams stdout/stderr through capped collectors, enforces the timeout (SIGINT, then
+ * SIGKILL of the child's group after {@link LOCAL_KILL_GRACE_MS}) and turns the report and the
+ * exit status the parent saw into the outcome, with the same rules as the local backend.
+ */
+export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionOutcome> {
+  const { parent, hub, input } = opts;
+  const child = await parent.take();
+  const stdout = new OutputCollector(opts.maxStdoutBytes, (t) => input.onOutput?.("stdout", t));
+  const stderr = new OutputCollector(opts.maxStdoutBytes, (t) => input.onOutput?.("stderr", t));
+  const job = Buffer.from(
+    JSON.stringify({ code: input.code, context: input.context ?? {}, mode: input.mode, dry_run: input.dryRun, work_dir: input.workDir }),
+    "utf8",
+  );
+  let timedOut = false;
+  let cancelled = false;
+  const timers: NodeJS.Timeout[] = [];
+  const kill = () => parent.signal(child.id, SIGKILL);
+  const onAbort = () => {
+    cancelled = true;
+    kill();
+  };
+  input.signal?.addEventListener("abort", onAbort, { once: true });
+  opts.closing.addEventListener("abort", onAbort, { once: true });
+  const started = performance.now();
+  try {
+    if (input.signal?.aborted) onAbort();
+    child.start(job, { onData: (kind, chunk) => (kind === "out" ? stdout : stderr).pushBytes(chunk) });
+    timers.push(
+      setTimeout(() => {
+        timedOut = true;
+        parent.signal(child.id, SIGINT);
+        timers.push(setTimeout(kill, LOCAL_KILL_GRACE_MS));
+      }, input.timeoutMs),
+    );
+    let exit: ChildExit;
+    try {
+      exit = await child.exited;
+    } catch (err) {
+      if (cancelled) throw new PyfleetError("CANCELLED", "the execution was cancelled");
+      throw err;
+    }
+    // the parent killed the child's group when it reaped it: the streams end now, unless a
+    // process that left the group holds them
+    await child.drained(DRAIN_MS);
+    const durationMs = performance.now() - started;
+    if (cancelled) throw new PyfleetError("CANCELLED", "the execution was cancelled");
+    const extras = {
+      backend: "local",
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      stdoutTruncated: stdout.truncated || stderr.truncated,
+      durationMs,
+      ...(timedOut ? { timedOutAfterMs: input.timeoutMs } : {}),
+    };
+    const raw = child.reportBytes();
+    if (exit.code === 0 && raw !== null) return reportToOutcome(parseHarnessReport(JSON.parse(raw.toString("utf8"))), extras);
+    if (timedOut) return timeoutOutcome({ ...extras, timedOutAfterMs: input.timeoutMs });
+    throw new PyfleetError(
+      "KERNEL_DIED",
+      `the forked Python process exited (${exit.signal === null ? `code ${exit.code}` : `signal ${exit.signal}`}) before reporting: ${tail(extras.stderr)}`,
+      { details: { exitCode: exit.code, signal: exit.signal, backend: "local", isolation: "fork" } },
+    );
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    input.signal?.removeEventListener("abort", onAbort);
+    opts.closing.removeEventListener("abort", onAbort);
+    hub.release(child.id);
+  }
+}
+
+function tail(text: string): string {
+  const t = text.trim();
+  return t.length > 500 ? `…${t.slice(-500)}` : t || "(no stderr)";
+}

@@ -131,6 +131,8 @@ describe("ForkServerExecutor (a warm parent forks a fresh child per run)", () =>
     const { value: outcome, growthBytes } = await peakRetainedGrowth(() =>
       ro.execute(
         input(`${RSS_PROBE_PY}\nline = 'x' * 1023 + '\\n'\nfor _ in range(20 * 1024):\n    sys.stdout.write(line)\nresults = {'done': True, 'rss_growth': rss() - rss0}`, {
+          // 20 k writes of 1 KB take 10-20 s on a loaded 2-core machine
+          timeoutMs: 90_000,
           onOutput: (_s, t) => {
             streamedBytes += Buffer.byteLength(t);
           },

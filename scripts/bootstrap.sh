@@ -23,6 +23,12 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
   npm ci --no-audit --no-fund
 fi
 
+# --- the web console (Vite + Preact): built when missing or older than its sources ---
+if [ ! -f apps/console/dist/web/index.html ] || [ -n "$(find apps/console/web -type f -newer apps/console/dist/web/index.html | head -1)" ]; then
+  echo "bootstrap: building the web console (npm run build -w @pyfleet/console)"
+  npm run -s build -w @pyfleet/console
+fi
+
 # --- Debian packages ---
 missing=()
 need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }

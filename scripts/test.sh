@@ -9,7 +9,7 @@ bash scripts/bootstrap.sh
 if ! bash scripts/dockerd.sh status >/dev/null 2>&1; then
   trap 'bash scripts/dockerd.sh stop >/dev/null 2>&1 || true' EXIT
 fi
-echo "== typecheck"; npx tsc -p tsconfig.json
+echo "== typecheck"; npx tsc -p tsconfig.json; npx tsc -p apps/console/web/tsconfig.json
 echo "== lint"; npm run -s lint
 echo "== python lint (ruff + mypy --strict over sim/)"
 .venv/bin/ruff check sim && .venv/bin/ruff format --check sim && (cd sim && ../.venv/bin/mypy)

@@ -1,6 +1,5 @@
-import type { Env, Logger, PyfleetConfig } from "@pyfleet/core";
+import { type Env, hashToken, type Logger, type PyfleetConfig } from "@pyfleet/core";
 import type { Fleet } from "@pyfleet/fleet";
-import { hashToken } from "./auth.js";
 import { type RunningApprover, startApprover } from "./start-approver.js";
 
 /**

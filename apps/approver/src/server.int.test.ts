@@ -10,7 +10,7 @@ import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApprovalEvents } from "./approval-events.js";
-import { hashToken, TokenAuthenticator } from "./auth.js";
+import { hashToken, TokenAuth } from "@pyfleet/core";
 import { createApproverServer } from "./server.js";
 
 const CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {}\n";
@@ -69,7 +69,7 @@ describe("approver HTTP API", () => {
       store,
       audit,
       events,
-      auth: new TokenAuthenticator([
+      auth: new TokenAuth([
         { sha256: hashToken(tokens.viewer), identity: "vera", roles: ["viewer"] },
         { sha256: hashToken(tokens.alice), identity: "alice", roles: ["approver"] },
         { sha256: hashToken(tokens.bob), identity: "bob", roles: ["approver"] },

@@ -1,4 +1,4 @@
-import { DecisionBodySchema, PyfleetError, parseOrThrow, RUN_STATUSES, type RunRecord, type RunStatus, type SignedDecision } from "@pyfleet/core";
+import { DecisionBodySchema, hasRole, PyfleetError, parseOrThrow, type Role, type TokenAuth, RUN_STATUSES, type RunRecord, type RunStatus, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord, ApprovalStore, ApproverIdentity, AuditLog } from "@pyfleet/fleet";
 import { approvalSummary } from "@pyfleet/fleet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from "fastify";
@@ -6,7 +6,6 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { ApprovalEvents } from "./approval-events.js";
-import { hasRole, type Role, type TokenAuthenticator } from "./auth.js";
 import { installErrorHandler } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
 import { approverPage } from "./page.js";
@@ -15,7 +14,7 @@ import { approverPage } from "./page.js";
 export interface ApproverDeps {
   store: ApprovalStore;
   audit: AuditLog;
-  auth: TokenAuthenticator;
+  auth: TokenAuth;
   events: ApprovalEvents;
   /** Resumes the run with a final (signed) decision and dispatches its next node. */
   release(record: ApprovalRecord, decision: SignedDecision): Promise<void>;
@@ -37,7 +36,16 @@ export interface ApproverDeps {
 const ListQuery = z.object({
   status: z.enum(["pending", "approved", "rejected", "expired", "cancelled"]).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
+  /** Only the approvals of this run (its approval history, every attempt). */
+  runId: z.string().min(1).max(64).optional(),
 });
+const AuditQuery = z
+  .object({
+    runId: z.string().min(1).max(64),
+    /** How many of the newest audit entries are searched (default 5000). */
+    scan: z.coerce.number().int().min(1).max(100_000).default(5000),
+  })
+  .strict();
 const RunListQuery = z
   .object({
     status: z.enum(RUN_STATUSES).optional(),
@@ -72,6 +80,10 @@ export function createApproverServer(deps: ApproverDeps): FastifyInstance {
   app.get("/v1/approvals", async (req) => {
     require(req, "viewer");
     const q = parseOrThrow(ListQuery, req.query, "query");
+    if (q.runId) {
+      const all = await deps.store.list({ ...(q.status ? { status: q.status } : {}), limit: 500 });
+      return { approvals: all.filter((r) => r.runId === q.runId).map(approvalSummary) };
+    }
     const recs = await deps.store.list({ ...(q.status ? { status: q.status } : {}), ...(q.limit ? { limit: q.limit } : {}) });
     return { approvals: recs.map(approvalSummary) };
   });
@@ -118,6 +130,14 @@ export function createApproverServer(deps: ApproverDeps): FastifyInstance {
       }
     }
     return { approval: approvalSummary(record), released: released !== null, resumed };
+  });
+
+  // The audit entries of one run (decisions, signature checks, writes), oldest first.
+  app.get("/v1/audit", async (req) => {
+    require(req, "viewer");
+    const q = parseOrThrow(AuditQuery, req.query, "query");
+    const entries = await deps.audit.tail(q.scan);
+    return { entries: entries.filter((e) => e.data.runId === q.runId) };
   });
 
   // Who the token belongs to: the page shows the reconciliation list only to admins.

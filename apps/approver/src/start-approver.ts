@@ -1,9 +1,8 @@
-import { type Env, type Logger, type PyfleetConfig, RedisKeys, signingKeys, webhookSecret } from "@pyfleet/core";
+import { type Env, type Logger, type PyfleetConfig, RedisKeys, signingKeys, TokenAuth, type TokenEntry, webhookSecret } from "@pyfleet/core";
 import { ApprovalStore, AuditLog, DecisionSigner, type Fleet, RunReconciler } from "@pyfleet/fleet";
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { ApprovalEvents } from "./approval-events.js";
 import { ApproverSweeper } from "./approver-sweeper.js";
-import { type TokenEntry, TokenAuthenticator } from "./auth.js";
 import { createApproverServer } from "./server.js";
 import { WebhookNotifier } from "./webhook-notifier.js";
 
@@ -82,7 +81,7 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
     store,
     audit,
     events,
-    auth: new TokenAuthenticator([...config.approver.tokens, ...(opts.extraTokens ?? [])]),
+    auth: new TokenAuth([...config.approver.tokens, ...(opts.extraTokens ?? [])]),
     release: async (rec, decision) => {
       await fleet.resumeRun(rec.runId, decision);
     },

@@ -1,6 +1,5 @@
-import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { hashToken, type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import type { Fleet } from "@pyfleet/fleet";
-import { hashToken } from "./auth.js";
 import { type RunningApprover, startApprover } from "./start-approver.js";
 
 /** Roles a test identity holds, keyed by its bearer token. */

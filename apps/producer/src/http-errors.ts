@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 const STATUS: Partial<Record<ErrorCode, number>> = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   THREAD_HAS_RUN: 409,
   PAYLOAD_TOO_LARGE: 413,

@@ -1,3 +1,2 @@
 export { main, type RunningProducer, type StartProducerOptions, startProducer } from "./main.js";
 export { createProducerServer, type ProducerDeps } from "./server.js";
-export { ProducerAuth, type ProducerToken } from "./auth.js";

@@ -33,6 +33,7 @@ export async function startProducer(opts: StartProducerOptions): Promise<Running
     fleet,
     logger: opts.logger,
     tokens: producer.tokens,
+    readerTokens: opts.config.approver.tokens,
     bodyLimit: producer.body_limit_bytes,
     maxCodeBytes: limits.max_code_bytes,
     maxContextBytes: limits.max_context_bytes,

@@ -1,21 +1,31 @@
 import { createReadStream } from "node:fs";
-import { DEFAULT_REQUEST_LIMITS, EXECUTION_METHODS, jsonDepthExceeds, PyfleetError, RUN_STATUSES } from "@pyfleet/core";
+import { DEFAULT_REQUEST_LIMITS, EXECUTION_METHODS, hasRole, type Identity, jsonDepthExceeds, PyfleetError, type Role, TokenAuth, type TokenEntry } from "@pyfleet/core";
 import type { Fleet } from "@pyfleet/fleet";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import type { Logger } from "@pyfleet/core";
 import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
 import { contentTypeOf, resolveArtifact } from "./artifacts.js";
-import { ProducerAuth, type ProducerToken } from "./auth.js";
 import { errorBody, installErrorHandler, onFrameworkError, runNotFound } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
+import { listRuns, RunListQuery } from "./run-list.js";
+import { publicRun } from "./run-view.js";
+import { streamRunList } from "./runs-stream.js";
 import { streamRunEvents } from "./sse.js";
 
 export interface ProducerDeps {
   fleet: Fleet;
   logger: Logger;
-  /** `producer.tokens`; empty = no auth (dev). */
-  tokens: readonly ProducerToken[];
+  /**
+   * `producer.tokens` (role `submitter` unless roles are given); empty = no auth (dev: everyone
+   * is `anonymous`, a viewer and submitter).
+   */
+  tokens: ReadonlyArray<{ sha256: string; identity: string; roles?: readonly Role[] }>;
+  /**
+   * Tokens that may read runs but are not producer tokens: `approver.tokens`, so the console's
+   * operators see runs with the token they approve with. Only consulted when `tokens` is set.
+   */
+  readerTokens?: readonly TokenEntry[];
   /** `producer.body_limit_bytes`. */
   bodyLimit: number;
   /** `limits.max_code_bytes` / `limits.max_context_bytes`: over them is a 413 naming the field. */
@@ -25,19 +35,13 @@ export interface ProducerDeps {
   maxJsonDepth?: number;
 }
 
-const ListQuery = z
-  .object({
-    status: z.enum(RUN_STATUSES).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().max(200).optional(),
-  })
-  .strict();
 const SubmitQuery = z.object({ execution_method: z.enum(EXECUTION_METHODS).optional() }).strict();
 const OPEN_PATHS = new Set(["/healthz", "/metrics", "/openapi.json"]);
 
 declare module "fastify" {
   interface FastifyRequest {
     identity: string;
+    who: Identity;
   }
 }
 
@@ -53,7 +57,12 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
     frameworkErrors: onFrameworkError,
   });
   installErrorHandler(app);
-  const auth = new ProducerAuth(deps.tokens);
+  const anonymous: Identity = { id: "anonymous", roles: ["viewer", "submitter"] };
+  const producerTokens = deps.tokens.map((t) => ({ sha256: t.sha256, identity: t.identity, roles: t.roles ?? (["submitter"] as const) }));
+  const auth = new TokenAuth(producerTokens.length ? [...producerTokens, ...(deps.readerTokens ?? [])] : [], { openAs: anonymous });
+  const need = (req: FastifyRequest, role: Role): void => {
+    if (!hasRole(req.who, role)) throw new PyfleetError("FORBIDDEN", `${req.who.id} lacks the ${role} role`);
+  };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const submitted = new Counter({ name: "pyfleet_runs_submitted_total", help: "Runs accepted by this producer", registers: [registry] });
@@ -65,11 +74,14 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   });
 
   app.decorateRequest("identity", "anonymous");
+  app.decorateRequest("who", null as unknown as Identity);
   app.addHook("onRequest", async (req) => {
+    req.who = anonymous;
     if (OPEN_PATHS.has(req.url.split("?")[0] ?? "")) return;
     const who = auth.authenticate(req.headers.authorization);
     if (who === null) throw new PyfleetError("UNAUTHORIZED", "missing or unknown bearer token: send Authorization: Bearer <token>");
-    req.identity = who;
+    req.identity = who.id;
+    req.who = who;
   });
   app.addHook("onResponse", async (req, reply) => {
     responses.inc({ route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) });
@@ -80,6 +92,7 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   app.get("/openapi.json", async () => openApiDocument());
 
   app.post("/v1/runs", async (req, reply) => {
+    need(req, "submitter");
     if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
       return reply
         .status(415)
@@ -97,16 +110,22 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   });
 
   app.get("/v1/runs", async (req) => {
-    const r = ListQuery.safeParse(req.query);
+    const r = RunListQuery.safeParse(req.query);
     if (!r.success) throw new PyfleetError("VALIDATION_FAILED", "invalid query", { issues: queryIssues(r.error) });
-    return fleet.list({ limit: r.data.limit, ...(r.data.status ? { status: r.data.status } : {}), cursor: r.data.cursor ?? null });
+    return listRuns(fleet, r.data);
+  });
+
+  app.get("/v1/runs/stream", async (req, reply) => {
+    const r = RunListQuery.safeParse(req.query);
+    if (!r.success) throw new PyfleetError("VALIDATION_FAILED", "invalid query", { issues: queryIssues(r.error) });
+    await streamRunList(fleet, r.data, req, reply);
   });
 
   app.get("/v1/runs/:id", async (req) => {
     const id = runIdOf(req);
     const run = await fleet.details(id);
     if (!run) throw runNotFound(id);
-    return run;
+    return publicRun(run);
   });
 
   app.get("/v1/runs/:id/events", async (req, reply) => {
@@ -122,6 +141,8 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
     const path = run.final?.result?.notebook_path ?? run.resultSummary?.notebookPath ?? null;
     if (!path || !run.folderPath) throw new PyfleetError("NOT_FOUND", `run ${id} has no notebook (yet)`);
     const file = await resolveArtifact(run.folderPath, relativeTo(run.folderPath, path));
+    const download = (req.query as { download?: string }).download === "1";
+    if (download) reply.header("content-disposition", `attachment; filename="${id}.ipynb"`);
     return reply.type("application/x-ipynb+json").send(createReadStream(file));
   });
 
@@ -136,6 +157,7 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   });
 
   app.post("/v1/runs/:id/cancel", async (req, reply) => {
+    need(req, "submitter");
     const rec = await fleet.cancel(runIdOf(req));
     return reply.status(202).send({ runId: rec.runId, status: rec.status });
   });

@@ -1,6 +1,19 @@
 import { isTerminalStatus } from "@pyfleet/core";
 import { type Fleet, isStreamId } from "@pyfleet/fleet";
+import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
+
+/**
+ * Takes the response over from Fastify and starts an SSE stream (no proxy buffering), with a
+ * first comment so clients see the connection open.
+ */
+export function openEventStream(reply: FastifyReply): { res: ServerResponse } {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+  res.write(": connected\n\n");
+  return { res };
+}
 
 /** How often the stream is polled for new events, and how often a keep-alive comment is sent. */
 const POLL_MS = 100;
@@ -17,10 +30,8 @@ export async function streamRunEvents(fleet: Fleet, runId: string, req: FastifyR
   const header = req.headers["last-event-id"];
   const requested = (Array.isArray(header) ? header[0] : header) ?? q.lastEventId ?? "0";
   let last = isStreamId(requested) ? requested : "0";
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
-  res.write(": connected\n\n");
+  const stream = openEventStream(reply);
+  const res = stream.res;
   let closed = false;
   req.raw.on("close", () => {
     closed = true;

@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   STEP_NOT_PENDING: "validation",
   PAYLOAD_TOO_LARGE: "validation",
   UNAUTHORIZED: "validation",
+  FORBIDDEN: "validation",
   CANCELLED: "validation",
   THREAD_HAS_RUN: "validation",
   RUN_NOT_RECONCILABLE: "validation",

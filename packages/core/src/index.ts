@@ -7,3 +7,4 @@ export * from "./logger.js";
 export * from "./ports.js";
 export * from "./project-python.js";
 export * from "./sim-ioc.js";
+export * from "./auth/token-auth.js";

@@ -12,7 +12,7 @@ import {
   isTerminalStatus,
   toPyfleetError,
 } from "@pyfleet/core";
-import type { ApprovalRequest, FinalResult } from "@pyfleet/core";
+import type { ApprovalRequest, Attempt, ErrorChainEntry, FinalResult } from "@pyfleet/core";
 import type { QueueName } from "@pyfleet/workflow";
 import type { FleetContext } from "./context.js";
 import type { RunListPage } from "./runs/run-store.js";
@@ -33,8 +33,19 @@ export interface SubmitOptions {
   executionMethod?: ExecutionMethod;
 }
 
-/** A run record plus, once finished, the final result read from the run's checkpoint. */
-export type RunDetails = RunRecord & { final: FinalResult | null; folderPath: string | null; approval: ApprovalRequest | null };
+/**
+ * A run record plus what the run's checkpoint holds: the final result once finished, the approval
+ * payload while parked, every attempt (`attemptList`: code, analysis, outcome), the error chain and the request
+ * (its `capability_context_data` left out: it can be megabytes; `contextBytes` says how big).
+ */
+export type RunDetails = RunRecord & {
+  final: FinalResult | null;
+  folderPath: string | null;
+  approval: ApprovalRequest | null;
+  attemptList: Attempt[];
+  errorChain: ErrorChainEntry[];
+  request: (Omit<PythonExecutionRequest, "capability_context_data"> & { contextBytes: number }) | null;
+};
 
 /**
  * One fleet process: submit runs, read and cancel them, resume approvals, and (when started
@@ -91,6 +102,7 @@ export class Fleet {
       approvalId: null,
       resultSummary: null,
       error: null,
+      method: opts.executionMethod ?? request.execution_method ?? this.ctx.config.execution.execution_method,
     });
     try {
       const started = await this.ctx.pipeline.startRun({
@@ -147,7 +159,21 @@ export class Fleet {
     const rec = await this.ctx.runs.get(runId);
     if (!rec) return null;
     const view = await this.ctx.pipeline.getRun({ threadId: rec.threadId, checkpointNs: rec.checkpointNs });
-    return { ...rec, final: view?.state.final ?? null, folderPath: view?.state.folderPath ?? null, approval: view?.interrupt ?? null };
+    const state = view?.state;
+    let request: RunDetails["request"] = null;
+    if (state?.request) {
+      const { capability_context_data: ctx, ...rest } = state.request;
+      request = { ...rest, contextBytes: ctx == null ? 0 : Buffer.byteLength(JSON.stringify(ctx), "utf8") };
+    }
+    return {
+      ...rec,
+      final: state?.final ?? null,
+      folderPath: state?.folderPath ?? null,
+      approval: view?.interrupt ?? null,
+      attemptList: state?.attempts ?? [],
+      errorChain: state?.errorChain ?? [],
+      request,
+    };
   }
 
   list(opts: { status?: RunStatus; limit: number; cursor?: string | null }): Promise<RunListPage> {

@@ -1,5 +1,5 @@
-import { hashToken, TokenAuthenticator, ApprovalEvents, createApproverServer } from "@pyfleet/approver";
-import { codeHash, generateDecisionKeyPair, parseSigningKeys, RedisKeys, silentLogger } from "@pyfleet/core";
+import { ApprovalEvents, createApproverServer } from "@pyfleet/approver";
+import { codeHash, generateDecisionKeyPair, hashToken, parseSigningKeys, RedisKeys, silentLogger, TokenAuth } from "@pyfleet/core";
 import { ApprovalStore, AuditLog, DecisionSigner, } from "@pyfleet/fleet";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";
@@ -33,7 +33,7 @@ describe("pyfleet approvals / approval / approve / reject", () => {
       store,
       audit,
       events,
-      auth: new TokenAuthenticator([{ sha256: hashToken("tok-alice-123"), identity: "alice", roles: ["approver"] }]),
+      auth: new TokenAuth([{ sha256: hashToken("tok-alice-123"), identity: "alice", roles: ["approver"] }]),
       release: async (rec, d) => {
         released.push(`${rec.id}:${d.decision}:${d.feedback ?? ""}`);
       },

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ERROR_CATEGORIES } from "../errors.js";
 import { AnalysisResultSchema, FindingSchema } from "./analysis.js";
 import { ExecutionOutcomeSchema, ExecutionResultSchema } from "./execution.js";
-import { EXECUTION_MODES } from "./request.js";
+import { EXECUTION_METHODS, EXECUTION_MODES } from "./request.js";
 
 export const RUN_STATUSES = [
   "queued",
@@ -78,6 +78,8 @@ export const RunRecordSchema = z.object({
   status: RunStatusSchema,
   stage: z.enum(STAGES).nullable(),
   mode: z.enum(EXECUTION_MODES).nullable(),
+  /** Backend the run executes on (absent on records written before it was recorded). */
+  method: z.enum(EXECUTION_METHODS).nullable().optional(),
   attempts: z.number().int(),
   requester: z.string(),
   task: z.string(),

@@ -1,5 +1,6 @@
 import type {
   ApprovalRequest,
+  Role,
   ApprovalStatus,
   ExecutionMode,
   SignedDecision,
@@ -54,7 +55,7 @@ export interface ApprovalRecord {
 /** Who is calling the approver. */
 export interface ApproverIdentity {
   id: string;
-  roles: ReadonlyArray<"viewer" | "approver" | "admin">;
+  roles: readonly Role[];
 }
 
 /** Summary for lists and events (no code). */

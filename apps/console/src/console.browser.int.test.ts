@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { startApprover } from "@pyfleet/approver";
 import { hashToken, type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
 import { type RunningProducer, startProducer } from "@pyfleet/producer";
 import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
 import type { Browser } from "playwright-core";
@@ -43,7 +43,7 @@ describe("web console (real Chromium, real fleet, producer + approver behind the
     const build = spawnSync("npm", ["run", "-s", "build"], { cwd: PKG, encoding: "utf8" });
     if (build.status !== 0) throw new Error(`console build failed:\n${build.stdout}\n${build.stderr}`);
     fx = await createRedisFixture("console");
-    env = testEnv(fx.prefix, { PYFLEET_SIGNING_KEYS: "k1:console-browser-test-secret-000" });
+    env = testEnv(fx.prefix, testDecisionKeys());
     config = structuredClone(testConfig(env));
     config.producer.host = "127.0.0.1";
     config.producer.tokens = [{ sha256: hashToken(TOKENS.backend), identity: "backend" }];

@@ -77,12 +77,15 @@ export async function startPrivateRedis(): Promise<StartedService> {
 export const jupyterInstalled = (env: Record<string, string | undefined> = process.env): boolean =>
   spawnSync(projectPython(env), ["-c", "import jupyter_server, ipykernel"], { stdio: "ignore" }).status === 0;
 
-/** Starts `scripts/jupyter.sh` (pyfleet's kernelspecs) on a free port with a random token. */
-export async function startJupyter(repoRoot: string): Promise<StartedService & { port: number; token: string }> {
+/**
+ * Starts `scripts/jupyter.sh` (pyfleet's kernelspecs) on a free port with a random token. The
+ * script passes only PATH, LANG and the `EPICS_CA_*` of `env` on to the server and its kernels.
+ */
+export async function startJupyter(repoRoot: string, env: Record<string, string | undefined> = process.env): Promise<StartedService & { port: number; token: string }> {
   const port = await freePort();
   const token = randomBytes(16).toString("hex");
   const child = spawn("bash", [`${repoRoot}/scripts/jupyter.sh`], {
-    env: { ...process.env, JUPYTER_HOST: "127.0.0.1", JUPYTER_PORT: String(port), JUPYTER_TOKEN: token },
+    env: { ...env, JUPYTER_HOST: "127.0.0.1", JUPYTER_PORT: String(port), JUPYTER_TOKEN: token },
     stdio: "ignore",
   });
   const url = `http://127.0.0.1:${port}`;

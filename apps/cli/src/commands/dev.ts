@@ -2,10 +2,11 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startDevApprover } from "@pyfleet/approver";
-import { createLogger, generateDecisionKeyPair, loadConfig, verifyKeysOf } from "@pyfleet/core";
+import { createLogger, generateDecisionKeyPair, loadConfig, projectPython, startSimIoc, verifyKeysOf } from "@pyfleet/core";
 import { startProducer } from "@pyfleet/producer";
 import { startWorker } from "@pyfleet/worker";
 import { type Command, UsageError } from "../command.js";
+import { caExports } from "./sim-ioc.js";
 import { hasCommand, jupyterInstalled, redisAnswers, type StartedService, startJupyter, startPrivateRedis } from "./dev-services.js";
 
 
@@ -48,14 +49,22 @@ const command: Command = {
         io.out(`dev: no Redis at ${config.redis.url}; started a private redis-server at ${redis.url} (memory only, stopped on exit)`);
         config.redis.url = redis.url;
       }
-      if (kernels !== "local" && jupyterInstalled()) {
-        const jup = await startJupyter(repoRoot);
+      if (env.EPICS_CA_ADDR_LIST) {
+        io.out(`dev: EPICS_CA_ADDR_LIST=${env.EPICS_CA_ADDR_LIST} is set: runs use that control system (no simulated IOC started)`);
+      } else {
+        const ioc = await startSimIoc({ onStderr: (line) => io.err(`sim: ${line}`) });
+        started.push({ url: `ca://127.0.0.1:${ioc.port}`, stop: () => ioc.stop() });
+        Object.assign(env, ioc.env);
+        io.out(`dev: simulated storage ring (sim/storage-ring.yml, ${ioc.pvCount} PVs) on 127.0.0.1:${ioc.port}; every backend gets ${caExports(ioc.env).map((l) => l.replace("export ", "")).join(" ")}`);
+      }
+      if (kernels !== "local" && jupyterInstalled(env)) {
+        const jup = await startJupyter(repoRoot, env);
         started.push(jup);
         config.execution.execution_method = "container";
         config.execution.container.jupyter_host = "127.0.0.1";
         config.execution.container.jupyter_port = jup.port;
         env[config.execution.container.jupyter_token_env] = jup.token;
-        io.out(`dev: kernels from a Jupyter server started at ${jup.url} (python3-epics-readonly / python3-epics-write)`);
+        io.out(`dev: kernels from a Jupyter server started at ${jup.url} (python3-epics-readonly / python3-epics-write, on ${projectPython(env)})`);
       } else {
         if (kernels === "jupyter") throw new Error("--kernels jupyter: Jupyter is not installed (run bash scripts/bootstrap.sh)");
         config.execution.execution_method = "local";

@@ -103,6 +103,7 @@ export class DockerExecutor implements Executor {
 
   async execute(input: ExecuteInput): Promise<ExecutionOutcome> {
     if (this.closed) throw new PyfleetError("BACKEND_UNAVAILABLE", "the docker executor is closed");
+    refuseRealWrites(input);
     const log = this.log.child({ runId: input.runId, attempt: input.attempt, backend: "docker" });
     const ctx = { endpoint: this.endpoint, image: this.cfg.docker.image };
     const step = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
@@ -236,5 +237,20 @@ export class DockerExecutor implements Executor {
     await Promise.all([...this.live].map((c) => c.remove({ force: true, v: true }).catch(() => undefined)));
     this.live.clear();
     await this.settled();
+  }
+}
+
+/**
+ * The docker sandbox runs with `NetworkMode: none`: it cannot reach any Channel Access server, so
+ * a write run there would only fail to connect after the human approved it. Refused up front as
+ * a policy error (never retried); dry runs (writes recorded, not performed) are fine.
+ * @throws PyfleetError `METHOD_NOT_ALLOWED` for a write_access run that is not a dry run.
+ */
+export function refuseRealWrites(input: Pick<ExecuteInput, "mode" | "dryRun">): void {
+  if (input.mode === "write_access" && !input.dryRun) {
+    throw new PyfleetError(
+      "METHOD_NOT_ALLOWED",
+      "execution_method docker cannot perform control-system writes: its sandbox has no network (NetworkMode none), so no IOC is reachable. Run write_access code on execution_method local or container, or ask for a dry run",
+    );
   }
 }

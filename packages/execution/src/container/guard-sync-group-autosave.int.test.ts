@@ -2,10 +2,10 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ExecuteInput } from "@pyfleet/core";
-import { type JupyterFixture, startJupyterFixture } from "@pyfleet/testing";
+import { type ExecuteInput, projectPython } from "@pyfleet/core";
+import { IocFixture, type JupyterFixture, startJupyterFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PYTHON, HARNESS_PATH, parseHarnessReport } from "../harness.js";
+import { HARNESS_PATH, parseHarnessReport } from "../harness.js";
 import { DEFAULT_EXECUTION_OPTIONS } from "../options.js";
 import { ContainerExecutor } from "./container-executor.js";
 import { makeServerSettings } from "./jupyter-settings.js";
@@ -44,13 +44,43 @@ const REFUSED = {
     "epics.autosave.restore_pvs(SR:MAG:QF1:CURRENT_SP, SR:MAG:QD1:CURRENT_SP) refused: control-system writes are not allowed in read_only mode",
 };
 
+/** The same two writes against the simulated IOC's real PVs (connected channels, a real save file). */
+const QF1 = "SR:MAG:QF1:CURRENT_SP";
+const QD1 = "SR:MAG:QD1:CURRENT_SP";
+const AGAINST_IOC = [
+  "import os, tempfile, time",
+  "from epics import ca",
+  "from epics.autosave import restore_pvs",
+  "path = os.path.join(tempfile.mkdtemp(), 'golden.sav')",
+  `open(path, 'w').write('${QD1} 77.0\\n<END>\\n')`,
+  `chid = ca.create_channel('${QF1}')`,
+  "connected = ca.connect_channel(chid, timeout=5)",
+  "outcome = {'connected': bool(connected)}",
+  "gid = ca.sg_create()",
+  "try:",
+  "    ca.sg_put(gid, chid, 120.0)",
+  "    ca.sg_block(gid, timeout=5)",
+  "    outcome['sg_put'] = 'performed'",
+  "except PermissionError as err:",
+  "    outcome['sg_put'] = 'refused'",
+  "try:",
+  "    outcome['restore_pvs'] = 'performed' if restore_pvs(path) else 'failed'",
+  "except PermissionError as err:",
+  "    outcome['restore_pvs'] = 'refused'",
+  "ca.poll(evt=0.5)",
+  "time.sleep(0.5)",
+  "results = outcome",
+].join("\n");
+
 let dir: string;
+let ioc: IocFixture;
 let jupyter: JupyterFixture;
 let ro: ContainerExecutor;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "pyfleet-guard-sg-"));
-  jupyter = await startJupyterFixture();
+  ioc = await IocFixture.start();
+  jupyter = await startJupyterFixture({ env: { ...ioc.env } });
   ro = new ContainerExecutor({
     kernelName: "python3-epics-readonly",
     mode: "read_only",
@@ -62,6 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ro?.close();
   await jupyter?.close();
+  await ioc?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -70,7 +101,8 @@ async function runScript(code: string, args: string[]) {
   const work = join(dir, String(seq++));
   await mkdir(work, { recursive: true });
   await writeFile(join(work, "code.py"), code);
-  const child = spawn(DEFAULT_PYTHON, [HARNESS_PATH, "--code", "code.py", ...args], { cwd: work, stdio: "ignore" });
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", ...ioc.env };
+  const child = spawn(projectPython(), [HARNESS_PATH, "--code", "code.py", ...args], { cwd: work, stdio: "ignore", env });
   await new Promise((resolve) => child.on("close", resolve));
   return parseHarnessReport(JSON.parse(await readFile(join(work, "pyfleet_report.json"), "utf8")));
 }
@@ -101,4 +133,19 @@ describe("read-only guard: pyepics synchronous groups and autosave restore", () 
       { pv: "SR:MAG:QD1:CURRENT_SP", value: "99", api: "epics.autosave.restore_pvs", order: 5 },
     ]);
   });
+
+  it("no put reaches the IOC from the read-only kernel or a read-only script; the same code in write_access does write (counted at the IOC)", async () => {
+    const kernel = await ro.execute(input(AGAINST_IOC, { timeoutMs: 30_000 }));
+    expect(kernel.results).toEqual({ connected: true, sg_put: "refused", restore_pvs: "refused" });
+    expect(kernel.error).toMatchObject({ category: "policy" });
+    const script = await runScript(AGAINST_IOC, []);
+    expect(script.results).toEqual({ connected: true, sg_put: "refused", restore_pvs: "refused" });
+    expect(await ioc.putCounts()).toEqual({});
+    // the control: without the guard's refusal both writes reach the device, so the zero above is the guard's doing
+    const written = await runScript(AGAINST_IOC, ["--mode", "write_access"]);
+    expect(written.results).toEqual({ connected: true, sg_put: "performed", restore_pvs: "performed" });
+    const deadline = Date.now() + 5000;
+    while (Object.keys(await ioc.putCounts()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await ioc.putCounts()).toEqual({ [QF1]: 1, [QD1]: 1 });
+  }, 60_000);
 });

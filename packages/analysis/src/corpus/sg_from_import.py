@@ -4,5 +4,5 @@
 # rules:
 from epics.ca import sg_create, sg_put, sg_block, create_channel
 g = sg_create()
-sg_put(g, create_channel('SR:MAG:QD2:CURRENT_SP'), 80.0)
+sg_put(g, create_channel('SR:MAG:QD2:CURRENT_SP', connect=True), 80.0)
 sg_block(g)

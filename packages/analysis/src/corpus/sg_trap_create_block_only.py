@@ -7,4 +7,4 @@ from epics import ca
 gid = ca.sg_create()
 ca.sg_block(gid)
 ca.sg_delete(gid)
-results = {'gid': int(gid)}
+results = {'ok': True}

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { silentLogger } from "@pyfleet/core";
+import { buildManifest, silentLogger } from "@pyfleet/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebhookNotifier, webhookSignature } from "./webhook-notifier.js";
 
@@ -13,6 +13,23 @@ const approval = {
   task: "t",
   codeHash: "0".repeat(64),
   pvWrites: [],
+  manifest: buildManifest({
+    recorded: [{ pv: "SR:MAG:QF1:CURRENT_SP", value: 102.5, api: "epics.caput", order: 1 }],
+    targets: [
+      {
+        pv: "SR:MAG:QF1:CURRENT_SP",
+        connected: true,
+        current: 101,
+        units: "A",
+        precision: 1,
+        limits: { low: 0, high: 150, source: "DRVL/DRVH" },
+        error: null,
+      },
+    ],
+    builtAt: "2026-01-01T00:00:00Z",
+    backend: "local",
+    dryRunMs: 12,
+  }),
   requester: "carol",
   createdAt: "2026-01-01T00:00:00Z",
   expiresAt: "2026-01-01T01:00:00Z",
@@ -47,7 +64,11 @@ describe("WebhookNotifier", () => {
     await n.close();
     expect(h.got).toHaveLength(3);
     const last = h.got[2]!;
-    expect(JSON.parse(last.body)).toMatchObject({ type: "approval.pending", approval: { id: "a1" } });
+    expect(JSON.parse(last.body)).toMatchObject({
+      type: "approval.pending",
+      approval: { id: "a1", manifest: { pvs: ["SR:MAG:QF1:CURRENT_SP"] } },
+      manifestTable: "SR:MAG:QF1:CURRENT_SP  101.0 A → 102.5 A  (limits 0 … 150 A)",
+    });
     expect(last.sig).toBe(webhookSignature("s3cret", last.body));
   });
 

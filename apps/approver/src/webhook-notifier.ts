@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { formatManifestTable } from "@pyfleet/core";
 import type { Logger } from "pino";
 import type { ApprovalEvent, ApprovalEvents } from "./approval-events.js";
 
@@ -56,7 +57,10 @@ export class WebhookNotifier {
   }
 
   private async deliver(t: WebhookTarget, event: ApprovalEvent): Promise<void> {
-    const body = JSON.stringify({ type: `approval.${event.kind}`, at: new Date().toISOString(), approval: event.approval });
+    const manifest = event.approval.manifest;
+    // the manifest as text too, for receivers that only relay a message (chat, mail)
+    const extra = manifest ? { manifestTable: formatManifestTable(manifest) } : {};
+    const body = JSON.stringify({ type: `approval.${event.kind}`, at: new Date().toISOString(), approval: event.approval, ...extra });
     const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "pyfleet-approver" };
     if (t.secret) headers["x-pyfleet-signature"] = webhookSignature(t.secret, body);
     const attempts = this.options.attempts ?? 5;

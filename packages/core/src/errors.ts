@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   REPLY_TRUNCATED: "code",
   RESULTS_MISSING: "code",
   EXECUTION_TIMEOUT: "code",
+  DRY_RUN_FAILED: "code",
+  MANIFEST_OUT_OF_LIMITS: "code",
   // infrastructure: transient; the stage job is retried on the same code
   REDIS_UNAVAILABLE: "infrastructure",
   KERNEL_DIED: "infrastructure",
@@ -39,6 +41,9 @@ export const ERROR_CODES = {
   MEMORY_LIMIT: "policy",
   METHOD_NOT_ALLOWED: "policy",
   OUTCOME_UNKNOWN: "policy",
+  WRITE_NOT_IN_MANIFEST: "policy",
+  WRITE_OUT_OF_LIMITS: "policy",
+  CONTROL_SYSTEM_WRITE_FAILED: "policy",
   // configuration: fail fast
   CONFIG_INVALID: "configuration",
   CONFIG_NOT_FOUND: "configuration",
@@ -50,6 +55,7 @@ export const ERROR_CODES = {
   APPROVAL_SIGNATURE_INVALID: "approval",
   APPROVAL_EXPIRED: "approval",
   APPROVAL_HASH_MISMATCH: "approval",
+  APPROVAL_MANIFEST_MISMATCH: "approval",
   APPROVAL_ALREADY_DECIDED: "approval",
   APPROVAL_FORBIDDEN: "approval",
   APPROVAL_NOT_FOUND: "approval",

@@ -6,6 +6,7 @@
 import type { AnalysisResult } from "./contracts/analysis.js";
 import type { SignedDecision } from "./contracts/approval.js";
 import type { ExecutionOutcome } from "./contracts/execution.js";
+import type { PerformedWrite, WritePolicy } from "./contracts/write-manifest.js";
 import type { ExecutionMethod, ExecutionMode, PythonExecutionRequest } from "./contracts/request.js";
 import type { Attempt, ErrorChainEntry, RunEvent, TokenUsage } from "./contracts/run.js";
 
@@ -64,6 +65,10 @@ export interface ExecuteInput {
   timeoutMs: number;
   /** Record control-system writes instead of performing them. */
   dryRun: boolean;
+  /** What a write may touch (write runs: the signed manifest) and the write connection timeout. */
+  writePolicy?: WritePolicy;
+  /** With `dryRun`: read current value, units and limits of every recorded PV (`outcome.writeTargets`). */
+  describeWrites?: boolean;
   signal?: AbortSignal;
   onOutput?: (stream: "stdout" | "stderr", text: string) => void;
 }
@@ -136,16 +141,24 @@ export interface ArtifactStore {
   }): Promise<SavedFinal>;
 }
 
+/** What a decision must be for. `manifestHash` (write runs) is the manifest about to be enforced. */
+export interface ApprovalExpectation {
+  runId: string;
+  attempt: number;
+  codeHash: string;
+  mode: ExecutionMode;
+  manifestHash?: string | null;
+}
+
 /** Verifies a signed approval decision before write-mode code runs. */
 export interface ApprovalVerifier {
   /**
    * @throws PyfleetError `approval` category when the decision is missing, unsigned,
-   *   signed with an unknown key, expired, or for another run, attempt, mode or code hash.
+   *   signed with an unknown key, expired, or for another run, attempt, mode or code hash;
+   *   `APPROVAL_MANIFEST_MISMATCH` when `expected.manifestHash` is given and the decision signed
+   *   another write manifest.
    */
-  verify(
-    decision: unknown,
-    expected: { runId: string; attempt: number; codeHash: string; mode: ExecutionMode },
-  ): Promise<SignedDecision>;
+  verify(decision: unknown, expected: ApprovalExpectation): Promise<SignedDecision>;
 }
 
 /** At-most-once guard for write executions (ARCHITECTURE §6). */
@@ -156,8 +169,17 @@ export interface ExecutionGuard {
     attempt: number;
     codeHash: string;
   }): Promise<"acquired" | "already_started">;
-  /** Records the outcome on the marker after the code ran. */
-  end(input: { runId: string; attempt: number; outcome: "succeeded" | "failed" }): Promise<void>;
+  /**
+   * Records the true outcome on the marker after the code ran, with every real write (performed,
+   * failed or refused) and the error that failed the run, if any.
+   */
+  end(input: {
+    runId: string;
+    attempt: number;
+    outcome: "succeeded" | "failed";
+    writes?: PerformedWrite[];
+    error?: { code: string; message: string } | null;
+  }): Promise<void>;
 }
 
 /** Where nodes publish progress (code chunks, verdicts, stdout). */

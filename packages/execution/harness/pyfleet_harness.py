@@ -11,6 +11,7 @@ Script mode (local and docker backends)
     <repo>/.venv/bin/python pyfleet_harness.py --code CODE.py [--context context.json]
         [--mode read_only|write_access] [--dry-run] [--report report.json]
         [--rlimit-as-mb N] [--rlimit-cpu-s N] [--rlimit-nofile N] [--parent-pid PID]
+        [--write-policy policy.json] [--describe-writes]
 
 - The user code runs with cwd as given by the caller (it is put first on ``sys.path``);
   ``__name__ == "__main__"``; globals ``context``, ``read_channel``, ``write_channel``,
@@ -30,7 +31,8 @@ Kernel mode (container backend)
 The harness module is loaded into a Jupyter kernel (imported from disk by the kernelspec
 launcher or executed from source by the client). Each run is one execute request::
 
-    __import__("pyfleet_harness").kernel_run("<base64 of JSON {code, context, mode, dry_run, max_output_bytes}>")
+    __import__("pyfleet_harness").kernel_run("<base64 of JSON {code, context, mode, dry_run, max_output_bytes,
+        write_policy, describe_writes}>")
 
 stdout/stderr travel as ``stream`` messages, each figure as ``display_data`` with ``image/png``
 (metadata ``{"pyfleet": {"figure": name}}``), and the report as ``display_data`` of
@@ -42,11 +44,20 @@ Report (``PROTOCOL`` 1)
 -----------------------
 ``{"protocol": 1, "status": "ok"|"error", "results": dict|null, "error": null|{ename, evalue,
 traceback, category, code}, "figures": [{name, data?}], "recorded_writes": [{pv, value, api,
-order}], "warnings": [str], "interrupted": bool, "duration_ms": float, "output_dropped":
-{stdout?: int, stderr?: int}}``.
-``error.category`` is ``policy`` (code ``WRITE_IN_READ_ONLY``) for a refused control-system
-write, ``code`` otherwise (``SYNTAX_ERROR``, ``RUNTIME_ERROR``, ``EXECUTION_TIMEOUT`` when the
-run was interrupted). The traceback holds no harness frames.
+order}], "performed_writes": [{pv, value, api, order, status, error, code, readback, at}],
+"write_targets": [{pv, connected, current, units, precision, limits, error}], "warnings": [str],
+"interrupted": bool, "duration_ms": float, "output_dropped": {stdout?: int, stderr?: int}}``.
+``error.category`` is ``policy`` for a refused control-system write (code ``WRITE_IN_READ_ONLY``,
+``WRITE_NOT_IN_MANIFEST``, ``WRITE_OUT_OF_LIMITS``) and for a put that failed or never connected
+(``CONTROL_SYSTEM_WRITE_FAILED``), ``code`` otherwise (``SYNTAX_ERROR``, ``RUNTIME_ERROR``,
+``EXECUTION_TIMEOUT`` when the run was interrupted). The traceback holds no harness frames.
+
+Writes (``pyfleet_writes``, a sibling module)
+---------------------------------------------
+In ``write_access`` mode an admitted write is checked against ``write_policy`` (PVs of the signed
+manifest, limits), performed with completion and a connection timeout, read back and listed in
+``performed_writes``; ``--describe-writes`` with ``--dry-run`` reads current value, units and
+limits of every recorded PV into ``write_targets`` (the write manifest).
 
 Read-only guard
 ---------------
@@ -301,14 +312,64 @@ async def _resolved(value: Any) -> Any:
     return value
 
 
+_writes_module: Any = None
+
+
+def _writes() -> Any:
+    """The sibling module ``pyfleet_writes`` (admission, truthful puts, manifest descriptions):
+    registered by the kernel bootstrap, else loaded from beside this file."""
+    global _writes_module
+    if _writes_module is None:
+        module = sys.modules.get("pyfleet_writes")
+        if module is None:
+            import importlib.util  # noqa: PLC0415
+
+            path = os.path.join(os.path.dirname(os.path.abspath(_THIS_FILE)), "pyfleet_writes.py")
+            spec = importlib.util.spec_from_file_location("pyfleet_writes", path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"pyfleet_writes not found beside the harness ({path})")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules["pyfleet_writes"] = module
+        _writes_module = module
+    return _writes_module
+
+
+_WAIT_APIS = ("epics.caput", "epics.caput_many", "epics.ca.put", "epics.PV.put")
+_nested = threading.local()
+
+
+def _perform(api: str, pairs: list[tuple[Any, Any]], original: Callable, args: tuple, kwargs: dict) -> Any:
+    """An admitted write: performed and recorded truthfully by ``pyfleet_writes``. Calls the
+    entry point makes inside (caput → PV.put) go straight through."""
+    if getattr(_nested, "active", False):
+        return original(*args, **kwargs)
+
+    def call(wait: bool) -> Any:
+        kw = dict(kwargs)
+        # completion, so "ok" means the IOC processed the put (unless the code chose itself)
+        if wait and api in _WAIT_APIS and len(args) <= 2 and "wait" not in kw:
+            kw["wait"] = True
+        _nested.active = True
+        try:
+            return original(*args, **kw)
+        finally:
+            _nested.active = False
+
+    return _writes().perform(api, pairs, call)
+
+
 def _wrap(original: Callable, api: str, extract: _Extract, dry_result: Any) -> Callable:
     # the check runs at call time even for coroutine functions (a refused write raises where it
     # is called); a recorded one still hands back an awaitable, as the real call would
     is_async = inspect.iscoroutinefunction(original)
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if _admit_write(api, extract(args, kwargs)):
+        if getattr(_nested, "active", False):
             return original(*args, **kwargs)
+        pairs = extract(args, kwargs)
+        if _admit_write(api, pairs):
+            return _perform(api, pairs, original, args, kwargs)
         return _resolved(dry_result) if is_async else dry_result
 
     guarded.__name__ = getattr(original, "__name__", "guarded")
@@ -326,8 +387,12 @@ def _guard_pv_value_property(module: Any) -> None:
     fset = prop.fset
 
     def guarded_set(self: Any, value: Any) -> None:
-        if _admit_write("epics.PV.value", [(getattr(self, "pvname", "?"), value)]):
+        if getattr(_nested, "active", False):
             fset(self, value)
+            return
+        pairs = [(getattr(self, "pvname", "?"), value)]
+        if _admit_write("epics.PV.value", pairs):
+            _perform("epics.PV.value", pairs, lambda *a, **k: fset(self, value), (), {})
 
     guarded_set.__pyfleet_guard__ = True  # type: ignore[attr-defined]
     cls.value = property(prop.fget, guarded_set, prop.fdel, prop.__doc__)
@@ -658,11 +723,20 @@ class _CappedStream:
         return getattr(self._inner, name)
 
 
-def run_code(source: str, context_data: Any, mode: str, dry_run: bool, max_output_bytes: int | None = None) -> dict[str, Any]:
+def run_code(
+    source: str,
+    context_data: Any,
+    mode: str,
+    dry_run: bool,
+    max_output_bytes: int | None = None,
+    write_policy: dict[str, Any] | None = None,
+    describe_writes: bool = False,
+) -> dict[str, Any]:
     """Runs ``source`` in a fresh namespace and returns the report (figures with data).
 
     ``max_output_bytes`` caps stdout and stderr each inside the process (kernel mode); the
-    dropped byte counts are reported as ``output_dropped``.
+    dropped byte counts are reported as ``output_dropped``. ``write_policy`` governs admitted
+    writes and ``describe_writes`` describes a dry run's recorded PVs (see ``pyfleet_writes``).
     """
     started = time.perf_counter()
     capped: dict[str, _CappedStream] = {}
@@ -670,6 +744,8 @@ def run_code(source: str, context_data: Any, mode: str, dry_run: bool, max_outpu
         capped = {"stdout": _CappedStream(sys.stdout, max_output_bytes), "stderr": _CappedStream(sys.stderr, max_output_bytes)}
         sys.stdout, sys.stderr = capped["stdout"], capped["stderr"]
     install_guard(mode, dry_run)
+    writes = _writes()
+    writes.configure(write_policy)
     _prepare_matplotlib()
     warnings: list[str] = []
     error: dict[str, Any] | None = None
@@ -721,6 +797,8 @@ def run_code(source: str, context_data: Any, mode: str, dry_run: bool, max_outpu
             "category": "policy",
             "code": "WRITE_IN_READ_ONLY",
         }
+    error = writes.report_error(error)
+    write_targets = writes.describe_recorded(GUARD.writes) if describe_writes and GUARD.dry_run else []
     results = None
     if "results" in ns:
         try:
@@ -737,6 +815,8 @@ def run_code(source: str, context_data: Any, mode: str, dry_run: bool, max_outpu
         "error": error,
         "figures": figures,
         "recorded_writes": list(GUARD.writes),
+        "performed_writes": list(writes.STATE.writes),
+        "write_targets": write_targets,
         "warnings": warnings,
         "interrupted": interrupted,
         "duration_ms": (time.perf_counter() - started) * 1000.0,
@@ -760,7 +840,15 @@ def kernel_run(job_b64: str) -> None:
     from IPython.display import publish_display_data  # noqa: PLC0415
 
     job = json.loads(base64.b64decode(job_b64).decode("utf-8"))
-    report = run_code(job["code"], job.get("context"), job.get("mode", "read_only"), bool(job.get("dry_run")), job.get("max_output_bytes"))
+    report = run_code(
+        job["code"],
+        job.get("context"),
+        job.get("mode", "read_only"),
+        bool(job.get("dry_run")),
+        job.get("max_output_bytes"),
+        job.get("write_policy"),
+        bool(job.get("describe_writes")),
+    )
     for fig in report["figures"]:
         publish_display_data({"image/png": fig.pop("data")}, metadata={"pyfleet": {"figure": fig["name"]}})
     publish_display_data({RESULT_MIME: json.loads(json.dumps(report, allow_nan=False))})
@@ -771,12 +859,14 @@ def kernel_run(job_b64: str) -> None:
 
 def _parse_args(argv: list[str]) -> dict[str, Any]:
     opts: dict[str, Any] = {"context": None, "mode": "read_only", "dry_run": False, "report": "pyfleet_report.json"}
-    valued = {"--code", "--context", "--mode", "--report", "--rlimit-as-mb", "--rlimit-cpu-s", "--rlimit-nofile", "--parent-pid"}
+    valued = {"--code", "--context", "--mode", "--report", "--rlimit-as-mb", "--rlimit-cpu-s", "--rlimit-nofile", "--parent-pid", "--write-policy"}
     i = 0
     while i < len(argv):
         arg = argv[i]
         if arg == "--dry-run":
             opts["dry_run"] = True
+        elif arg == "--describe-writes":
+            opts["describe_writes"] = True
         elif arg in valued and i + 1 < len(argv):
             opts[arg[2:].replace("-", "_")] = argv[i + 1]
             i += 1
@@ -836,12 +926,16 @@ def main(argv: list[str]) -> int:
     if opts["context"]:
         with open(opts["context"], encoding="utf-8") as fh:
             context_data = json.load(fh)
+    write_policy = None
+    if opts.get("write_policy"):
+        with open(opts["write_policy"], encoding="utf-8") as fh:
+            write_policy = json.load(fh)
     if opts.get("parent_pid"):
         _die_with_parent(int(opts["parent_pid"]))
     sys.path[0] = os.getcwd()
     sys.argv = [CODE_FILENAME]
     _apply_limits(opts)
-    report = run_code(source, context_data, opts["mode"], opts["dry_run"])
+    report = run_code(source, context_data, opts["mode"], opts["dry_run"], None, write_policy, bool(opts.get("describe_writes")))
     tmp = f"{opts['report']}.tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:

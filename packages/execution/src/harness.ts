@@ -30,14 +30,19 @@ import {
   type ExecutionOutcome,
   type Figure,
   PyfleetError,
+  PerformedWriteSchema,
   projectPython,
   type RecordedWrite,
   TIMEOUT_ENAME,
+  WriteTargetSchema,
 } from "@pyfleet/core";
 import { z } from "zod";
 
 /** Absolute path of the harness file (`packages/execution/harness/pyfleet_harness.py`). */
 export const HARNESS_PATH: string = fileURLToPath(new URL("../harness/pyfleet_harness.py", import.meta.url));
+
+/** The harness's sibling module for control-system writes (must travel with the harness). */
+export const WRITES_MODULE_PATH: string = fileURLToPath(new URL("../harness/pyfleet_writes.py", import.meta.url));
 
 /**
  * The project venv's interpreter (or `$LOCAL_PYTHON_VENV`'s); never the `python3` first on PATH
@@ -52,11 +57,18 @@ export const RESULT_MIME = "application/vnd.pyfleet.result+json";
 export const HARNESS_PROTOCOL = 1;
 
 let cachedSource: string | undefined;
+let cachedWrites: string | undefined;
 
 /** The harness source (read once); the container backend sends it into kernels that lack it. */
 export function harnessSource(): string {
   cachedSource ??= readFileSync(HARNESS_PATH, "utf8");
   return cachedSource;
+}
+
+/** Source of `pyfleet_writes.py` (read once): shipped beside the harness to kernels and sandboxes. */
+export function writesModuleSource(): string {
+  cachedWrites ??= readFileSync(WRITES_MODULE_PATH, "utf8");
+  return cachedWrites;
 }
 
 const ReportErrorSchema = z.object({
@@ -76,6 +88,10 @@ export const HarnessReportSchema = z.object({
   error: ReportErrorSchema.nullable(),
   figures: z.array(z.object({ name: z.string(), data: z.string().optional() })),
   recorded_writes: z.array(z.object({ pv: z.string(), value: z.unknown(), api: z.string(), order: z.number().int() })),
+  /** Real writes of a write run with their true outcome (`pyfleet_writes`). */
+  performed_writes: z.array(PerformedWriteSchema).default([]),
+  /** `--describe-writes`: current value, units and limits of the dry run's recorded PVs. */
+  write_targets: z.array(WriteTargetSchema).default([]),
   warnings: z.array(z.string()),
   interrupted: z.boolean(),
   duration_ms: z.number(),
@@ -140,8 +156,8 @@ export function reportToOutcome(report: HarnessReport, extras: OutcomeExtras): E
   if (extras.timedOutAfterMs !== undefined) {
     error = timeoutErrorInfo(extras.timedOutAfterMs ?? report.duration_ms, report.error?.traceback ?? "");
   } else if (report.error) {
-    const { ename, evalue, traceback, category } = report.error;
-    error = { ename, evalue, traceback, category };
+    const { ename, evalue, traceback, category, code } = report.error;
+    error = { ename, evalue, traceback, category, code };
   }
   const outcome: ExecutionOutcome = {
     results: report.results,
@@ -150,6 +166,8 @@ export function reportToOutcome(report: HarnessReport, extras: OutcomeExtras): E
     figures,
     durationMs: extras.durationMs ?? report.duration_ms,
     recordedWrites: report.recorded_writes as RecordedWrite[],
+    performedWrites: report.performed_writes,
+    writeTargets: report.write_targets,
     warnings: report.warnings,
     backend: extras.backend,
     stdoutTruncated: extras.stdoutTruncated ?? false,

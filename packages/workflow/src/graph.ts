@@ -9,13 +9,15 @@ import { createApproveNode } from "./nodes/approve.js";
 import { createExecuteNode } from "./nodes/execute.js";
 import { createFinalizeNode } from "./nodes/finalize.js";
 import { createGenerateNode } from "./nodes/generate.js";
+import { createPreviewNode } from "./nodes/preview.js";
 import { NODE_NAMES, type NodeName, type PipelineDeps } from "./pipeline-types.js";
 import { type RunState, RunStateAnnotation } from "./state.js";
 
 /** Where each node may go next (declared so the compiled graph knows its edges). */
 const TARGETS = {
   generate: ["analyze", "generate", "finalize"],
-  analyze: ["approve", "execute", "generate", "finalize"],
+  analyze: ["preview", "approve", "execute", "generate", "finalize"],
+  preview: ["approve", "generate", "finalize"],
   approve: ["execute", "generate", "finalize"],
   execute: ["finalize", "generate"],
 } as const satisfies Record<Exclude<NodeName, "finalize">, readonly NodeName[]>;
@@ -40,12 +42,14 @@ export function compileRunGraph(deps: PipelineDeps, checkpointer: BaseCheckpoint
   const graph = new StateGraph(RunStateAnnotation)
     .addNode("generate", createGenerateNode(deps))
     .addNode("analyze", createAnalyzeNode(deps))
+    .addNode("preview", createPreviewNode(deps))
     .addNode("approve", createApproveNode(deps))
     .addNode("execute", createExecuteNode(deps))
     .addNode("finalize", createFinalizeNode(deps))
     .addConditionalEdges(START, firstNode, ["analyze", "generate"])
     .addConditionalEdges("generate", routeOf("generate"), [...TARGETS.generate])
     .addConditionalEdges("analyze", routeOf("analyze"), [...TARGETS.analyze])
+    .addConditionalEdges("preview", routeOf("preview"), [...TARGETS.preview])
     .addConditionalEdges("approve", routeOf("approve"), [...TARGETS.approve])
     .addConditionalEdges("execute", routeOf("execute"), [...TARGETS.execute])
     .addEdge("finalize", END);

@@ -24,7 +24,7 @@ import type {
 } from "@pyfleet/core";
 
 /** Graph node names, in pipeline order. */
-export const NODE_NAMES = ["generate", "analyze", "approve", "execute", "finalize"] as const;
+export const NODE_NAMES = ["generate", "analyze", "preview", "approve", "execute", "finalize"] as const;
 export type NodeName = (typeof NODE_NAMES)[number];
 
 /** Queues of the fleet (names before the prefix). */
@@ -59,7 +59,21 @@ export interface PipelineDeps {
   defaultExecutionMethod: ExecutionMethod;
   /** Hard limit of one execution. */
   executionTimeoutMs: number;
+  /** Write manifest and write execution settings (`control_system.*`); defaults below. */
+  writeSafety?: WriteSafetyOptions;
 }
+
+/** How write runs are previewed and enforced (config `control_system`). */
+export interface WriteSafetyOptions {
+  /** Seconds a write (and a manifest read) waits for its PV to connect. Default 5. */
+  connectionTimeoutS: number;
+  /** A dry run proposing a value outside a PV's limits goes back to generation, never to a human. Default true. */
+  refuseOutOfLimits: boolean;
+  /** At execute time, refuse a value outside the signed manifest's limits (not only an unlisted PV). Default true. */
+  enforceLimits: boolean;
+}
+
+export const DEFAULT_WRITE_SAFETY: WriteSafetyOptions = { connectionTimeoutS: 5, refuseOutOfLimits: true, enforceLimits: true };
 
 /** Input of a new run. `runId` is chosen by the producer. */
 export interface StartRunInput {
@@ -163,7 +177,8 @@ export interface Pipeline {
 }
 
 /**
- * Which queue owns a node. `approve` runs in the analyze stage (it only interrupts);
+ * Which queue owns a node. `preview` (a write run's dry run) runs on the read-only executors;
+ * `approve` runs in the analyze stage (it only interrupts);
  * `finalize` is cheap and always continues in the process that ran the node before it,
  * or on the analyze queue when enqueued (e.g. after a rejection).
  */
@@ -175,6 +190,9 @@ export function queueFor(node: NodeName, mode: ExecutionMode | null): QueueName 
     case "approve":
     case "finalize":
       return "analyze";
+    case "preview":
+      // the dry run needs the read-only kernel (and CA reads): the read-only executors own both
+      return "execute.read_only";
     case "execute":
       return mode === "write_access" ? "execute.write_access" : "execute.read_only";
   }

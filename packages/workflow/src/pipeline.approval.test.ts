@@ -125,7 +125,11 @@ describe("write mode", () => {
     expect(res).toMatchObject({ next: "execute", mode: "write_access" });
     const { last } = await drive(pipeline, ref);
     expect(last.final?.status).toBe("completed");
-    expect(fakes.executors.requested).toEqual([{ method: "local", mode: "write_access" }]);
+    // the manifest's dry run on the read-only side, then the write itself
+    expect(fakes.executors.requested).toEqual([
+      { method: "local", mode: "read_only" },
+      { method: "local", mode: "write_access" },
+    ]);
     expect(fakes.guard.markers.get(`${runId}:1`)).toBe("succeeded");
   });
 

@@ -45,13 +45,15 @@ describe("step mode on Redis across two processes", () => {
     expect(await a.pipeline.step(started.ref, { expected: "generate" })).toMatchObject({ ran: "generate", next: "analyze" });
     expect(await b.pipeline.step(started.ref, { expected: "analyze" })).toMatchObject({
       ran: "analyze",
-      next: "approve",
+      next: "preview",
       status: "analyzing",
       mode: "write_access",
     });
     expect(b.fakes.analyzer.calls.map((c) => c.code)).toEqual([code]);
+    expect(await a.pipeline.step(started.ref, { expected: "preview" })).toMatchObject({ ran: "preview", next: "approve" });
+    expect(a.fakes.executors.executor.previews).toHaveLength(1);
 
-    const parked = await a.pipeline.step(started.ref, { expected: "approve" });
+    const parked = await b.pipeline.step(started.ref, { expected: "approve" });
     expect(parked).toMatchObject({ ran: "approve", next: "approve", status: "awaiting_approval" });
     expect(parked.interrupt).toMatchObject({ runId: "r-1", attempt: 1, codeHash: codeHash(code), executionMode: "write_access" });
     const seenByB = await b.pipeline.getRun(started.ref);

@@ -146,7 +146,13 @@ async function resume(graph: RunGraph, ref: RunRef, decision: SignedDecision, op
   const parsed = SignedDecisionSchema.safeParse(decision);
   if (!parsed.success) throw new PyfleetError("VALIDATION_FAILED", `resume of run ${before.state.runId} needs a signed decision`);
   const parked = before.interrupt;
-  if (parsed.data.runId !== parked.runId || parsed.data.attempt !== parked.attempt || parsed.data.codeHash !== parked.codeHash) {
+  const parkedManifest = parked.manifest?.hash ?? null;
+  if (
+    parsed.data.runId !== parked.runId ||
+    parsed.data.attempt !== parked.attempt ||
+    parsed.data.codeHash !== parked.codeHash ||
+    (parked.executionMode === "write_access" && parked.manifest !== undefined && (parsed.data.manifestHash ?? null) !== parkedManifest)
+  ) {
     throw new PyfleetError(
       "APPROVAL_HASH_MISMATCH",
       `decision for run ${parsed.data.runId} attempt ${parsed.data.attempt} does not match the parked attempt ${parked.attempt} of run ${parked.runId}`,

@@ -11,6 +11,7 @@ export function deriveStatus(next: NodeName | null, state: RunState, interrupted
     case "generate":
       return "generating";
     case "analyze":
+    case "preview":
       return "analyzing";
     case "approve":
       return interrupted ? "awaiting_approval" : "analyzing";

@@ -100,6 +100,12 @@ export const analysisSchema = section({
 export const controlSystemSchema = section({
   type: oneOf(CONTROL_SYSTEM_TYPES, "epics"),
   writes_enabled: bool(true),
+  /** Seconds a write (and the manifest's read of a PV) waits for the PV to connect. */
+  write_connection_timeout_seconds: num(5, 0.1, 600),
+  /** A dry run proposing a value outside a PV's limits is fed back to generation, never shown to a human. */
+  refuse_out_of_limits: bool(true),
+  /** At execute time a value outside the signed manifest's limits is refused (an unlisted PV always is). */
+  enforce_limits_at_execute: bool(true),
 });
 
 const approverToken = z.object({

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FindingSchema, PvAccessSchema } from "./analysis.js";
 import { EXECUTION_MODES } from "./request.js";
+import { WriteManifestSchema } from "./write-manifest.js";
 
 /** The payload `approve` hands to `interrupt()` (JSON only, unlike the original). */
 export const ApprovalRequestSchema = z.object({
@@ -22,6 +23,8 @@ export const ApprovalRequestSchema = z.object({
   requester: z.string(),
   expectedResults: z.record(z.string(), z.unknown()),
   user_message: z.string(),
+  /** What a write run will change, from its dry run (null/absent for read-only approvals). */
+  manifest: WriteManifestSchema.nullable().optional(),
 });
 export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
 
@@ -55,6 +58,10 @@ export const SignedDecisionSchema = z.object({
   reason: z.string(),
   feedback: z.string().optional(),
   regenerate: z.boolean().optional(),
+  /** The approved write manifest's PV set (sorted): the only PVs the run may write. */
+  writePvs: z.array(z.string()).optional(),
+  /** sha256 of the approved write manifest (PVs, values, limits); null without a manifest. */
+  manifestHash: z.string().nullable().optional(),
   expiresAt: z.string(),
   signedAt: z.string(),
   keyId: z.string(),

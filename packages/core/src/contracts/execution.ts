@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ERROR_CATEGORIES } from "../errors.js";
+import { PerformedWriteSchema, WriteTargetSchema } from "./write-manifest.js";
 
 /** `ename` of a run the backend stopped at its timeout (a code error: fed back to generation). */
 export const TIMEOUT_ENAME = "ExecutionTimeout";
@@ -10,6 +11,8 @@ export const ExecutionErrorInfoSchema = z.object({
   evalue: z.string(),
   traceback: z.string(),
   category: z.enum(ERROR_CATEGORIES),
+  /** The harness's error code when it named one (`WRITE_NOT_IN_MANIFEST`, `CONTROL_SYSTEM_WRITE_FAILED`, ...). */
+  code: z.string().optional(),
 });
 export type ExecutionErrorInfo = z.infer<typeof ExecutionErrorInfoSchema>;
 
@@ -44,6 +47,10 @@ export const ExecutionOutcomeSchema = z.object({
   figures: z.array(FigureSchema),
   durationMs: z.number(),
   recordedWrites: z.array(RecordedWriteSchema).default([]),
+  /** Real writes of a write run, each with its true outcome and read-back. */
+  performedWrites: z.array(PerformedWriteSchema).optional(),
+  /** Dry run for a manifest: what the recorded PVs hold now (current value, units, limits). */
+  writeTargets: z.array(WriteTargetSchema).optional(),
   warnings: z.array(z.string()).default([]),
   backend: z.string(),
   stdoutTruncated: z.boolean().default(false),
@@ -61,6 +68,8 @@ export const ExecutionResultSchema = z.object({
   notebook_link: z.string().nullable(),
   figure_paths: z.array(z.string()),
   recorded_writes: z.array(RecordedWriteSchema).default([]),
+  /** Real control-system writes with outcome and read-back. */
+  writes: z.array(PerformedWriteSchema).optional(),
   error: ExecutionErrorInfoSchema.optional(),
 });
 export type ExecutionResult = z.infer<typeof ExecutionResultSchema>;

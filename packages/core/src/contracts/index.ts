@@ -6,3 +6,4 @@ export * from "./notebook.js";
 export * from "./request.js";
 export * from "./run.js";
 export * from "./validate.js";
+export * from "./write-manifest.js";

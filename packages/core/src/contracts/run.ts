@@ -3,6 +3,7 @@ import { ERROR_CATEGORIES } from "../errors.js";
 import { AnalysisResultSchema, FindingSchema } from "./analysis.js";
 import { ExecutionOutcomeSchema, ExecutionResultSchema } from "./execution.js";
 import { EXECUTION_METHODS, EXECUTION_MODES } from "./request.js";
+import { WriteManifestSchema } from "./write-manifest.js";
 
 export const RUN_STATUSES = [
   "queued",
@@ -30,7 +31,8 @@ export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
 ]);
 export const isTerminalStatus = (s: RunStatus): boolean => TERMINAL_STATUSES.has(s);
 
-export const STAGES = ["generate", "analyze", "approve", "execute", "finalize"] as const;
+/** `preview`: the dry run on the read-only side that builds a write run's manifest before approval. */
+export const STAGES = ["generate", "analyze", "preview", "approve", "execute", "finalize"] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** One entry of the error chain: structured feedback for the next generation. */
@@ -64,6 +66,8 @@ export const AttemptSchema = z.object({
   source: z.enum(["generated", "provided", "regenerated-after-feedback"]),
   analysis: AnalysisResultSchema.optional(),
   outcome: ExecutionOutcomeSchema.optional(),
+  /** Write runs: what the dry run will change (built by `preview`, shown to and signed by the approver). */
+  manifest: WriteManifestSchema.optional(),
   notebookPath: z.string().optional(),
   usage: TokenUsageSchema.optional(),
   createdAt: z.string(),

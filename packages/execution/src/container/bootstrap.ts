@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { harnessSource } from "../harness.js";
+import { harnessSource, writesModuleSource } from "../harness.js";
 
 let cached: { code: string; sha: string } | undefined;
 
@@ -13,18 +13,22 @@ export function bootstrapCode(): string {
   if (cached) return cached.code;
   const source = harnessSource();
   const sha = createHash("sha256").update(source, "utf8").digest("hex");
-  const b64 = Buffer.from(source, "utf8").toString("base64");
+  // the write module first: the harness finds it in sys.modules (a source-loaded harness has no folder)
+  const modules = [
+    { name: "pyfleet_writes", source: writesModuleSource() },
+    { name: "pyfleet_harness", source },
+  ].map((m) => ({ ...m, sha: createHash("sha256").update(m.source, "utf8").digest("hex"), b64: Buffer.from(m.source, "utf8").toString("base64") }));
   const code = [
-    "def __pyfleet_bootstrap():",
+    "def __pyfleet_bootstrap(name, sha, b64):",
     "    import base64, sys, types",
-    "    m = sys.modules.get('pyfleet_harness')",
-    `    if m is not None and getattr(m, 'SOURCE_SHA256', None) == '${sha}':`,
+    "    m = sys.modules.get(name)",
+    "    if m is not None and getattr(m, 'SOURCE_SHA256', None) == sha:",
     "        return",
-    "    m = types.ModuleType('pyfleet_harness')",
-    "    sys.modules['pyfleet_harness'] = m",
-    `    exec(compile(base64.b64decode('${b64}').decode('utf-8'), '<pyfleet-harness>', 'exec'), m.__dict__)`,
-    `    m.SOURCE_SHA256 = '${sha}'`,
-    "__pyfleet_bootstrap()",
+    "    m = types.ModuleType(name)",
+    "    sys.modules[name] = m",
+    "    exec(compile(base64.b64decode(b64).decode('utf-8'), '<' + name.replace('_', '-') + '>', 'exec'), m.__dict__)",
+    "    m.SOURCE_SHA256 = sha",
+    ...modules.map((m) => `__pyfleet_bootstrap('${m.name}', '${m.sha}', '${m.b64}')`),
     "__import__('pyfleet_harness').preload()",
     "del __pyfleet_bootstrap",
   ].join("\n");
@@ -39,6 +43,8 @@ export function runCode(job: {
   mode: string;
   dry_run: boolean;
   max_output_bytes: number;
+  write_policy?: unknown;
+  describe_writes?: boolean;
 }): string {
   const b64 = Buffer.from(JSON.stringify(job), "utf8").toString("base64");
   return `__import__("pyfleet_harness").kernel_run("${b64}")`;

@@ -60,6 +60,8 @@ export class ContainerExecutor implements Executor {
           mode: input.mode,
           dry_run: input.dryRun,
           max_output_bytes: this.options.maxStdoutBytes,
+          write_policy: input.writePolicy ?? null,
+          describe_writes: input.describeWrites ?? false,
         }),
         {
           timeoutMs: input.timeoutMs,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type ExecuteInput, PyfleetError } from "@pyfleet/core";
 import type Docker from "dockerode";
-import { harnessSource } from "../harness.js";
+import { harnessSource, writesModuleSource } from "../harness.js";
 import type { DockerOptions } from "../options.js";
 import { buildTar } from "./tar.js";
 
@@ -59,6 +59,7 @@ export function inputArchive(input: Pick<ExecuteInput, "code" | "context">): Buf
   const ro = { mode: 0o444, uid: 0, gid: 0 };
   const entries = [
     { name: "pyfleet_harness.py", content: harnessSource(), ...ro },
+    { name: "pyfleet_writes.py", content: writesModuleSource(), ...ro },
     { name: "pyfleet_docker_entry.py", content: entryScript(), ...ro },
     // not `code.py`: that name would shadow the stdlib module `code` on sys.path
     { name: "user_code.py", content: input.code, ...ro },

@@ -101,6 +101,11 @@ export class DockerExecutor implements Executor {
     return new DockerExecutor(client, { ...opts, endpoint });
   }
 
+  /**
+   * Runs the code in a fresh sandbox.
+   * @throws PyfleetError `METHOD_NOT_ALLOWED` (policy) for a real write run or a write-manifest
+   *   dry run: the sandbox has no network, so it cannot reach the control system.
+   */
   async execute(input: ExecuteInput): Promise<ExecutionOutcome> {
     if (this.closed) throw new PyfleetError("BACKEND_UNAVAILABLE", "the docker executor is closed");
     refuseRealWrites(input);
@@ -246,11 +251,18 @@ export class DockerExecutor implements Executor {
  * a policy error (never retried); dry runs (writes recorded, not performed) are fine.
  * @throws PyfleetError `METHOD_NOT_ALLOWED` for a write_access run that is not a dry run.
  */
-export function refuseRealWrites(input: Pick<ExecuteInput, "mode" | "dryRun">): void {
+export function refuseRealWrites(input: Pick<ExecuteInput, "mode" | "dryRun" | "describeWrites">): void {
   if (input.mode === "write_access" && !input.dryRun) {
     throw new PyfleetError(
       "METHOD_NOT_ALLOWED",
       "execution_method docker cannot perform control-system writes: its sandbox has no network (NetworkMode none), so no IOC is reachable. Run write_access code on execution_method local or container, or ask for a dry run",
+    );
+  }
+  if (input.describeWrites) {
+    // the write manifest reads each PV's current value and limits: no IOC is reachable either
+    throw new PyfleetError(
+      "METHOD_NOT_ALLOWED",
+      "execution_method docker cannot build a write manifest: its sandbox has no network (NetworkMode none), so the PVs' current values and limits cannot be read. Run write_access code on execution_method local or container",
     );
   }
 }

@@ -85,6 +85,12 @@ export class LocalExecutor implements Executor {
     const args = [inner.harness, "--code", join(inner.scratch, "code.py"), "--context", join(inner.scratch, "context.json")];
     args.push("--mode", input.mode, "--report", join(inner.scratch, "report.json"));
     if (input.dryRun) args.push("--dry-run");
+    if (input.describeWrites) args.push("--describe-writes");
+    if (input.writePolicy) {
+      const policy = join(scratch, "write-policy.json");
+      await writeFile(policy, JSON.stringify(input.writePolicy), "utf8");
+      args.push("--write-policy", policy);
+    }
     args.push("--rlimit-as-mb", String(local.memory_limit_mb), "--rlimit-cpu-s", String(local.cpu_seconds));
     args.push("--rlimit-nofile", String(local.max_open_files));
     // the harness asks the kernel to kill it when this process dies (no code outliving its executor);

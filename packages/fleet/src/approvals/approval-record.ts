@@ -4,6 +4,7 @@ import type {
   ApprovalStatus,
   ExecutionMode,
   SignedDecision,
+  WriteManifest,
 } from "@pyfleet/core";
 
 /** One human's vote on an approval. */
@@ -35,6 +36,8 @@ export interface ApprovalRecord {
   reasoning: string;
   findings: ApprovalRequest["findings"];
   pvWrites: ApprovalRequest["pvWrites"];
+  /** Write runs: the dry run's manifest (current → proposed per PV); its PV set and hash are signed. */
+  manifest: WriteManifest | null;
   notebookPath: string | null;
   notebookLink: string | null;
   requester: string;
@@ -69,6 +72,7 @@ export function approvalSummary(r: ApprovalRecord) {
     task: r.task,
     codeHash: r.codeHash,
     pvWrites: r.pvWrites,
+    manifest: r.manifest ?? null,
     requester: r.requester,
     createdAt: r.createdAt,
     expiresAt: r.expiresAt,

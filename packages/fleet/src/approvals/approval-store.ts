@@ -76,6 +76,7 @@ export class ApprovalStore {
       reasoning: req.reasoning,
       findings: req.findings,
       pvWrites: req.pvWrites,
+      manifest: req.manifest ?? null,
       notebookPath: req.notebookPath,
       notebookLink: req.notebookLink,
       requester: req.requester,
@@ -176,6 +177,9 @@ export class ApprovalStore {
           reason: body.reason,
           ...(final === "reject" && body.feedback !== undefined ? { feedback: body.feedback } : {}),
           ...(final === "reject" && body.regenerate !== undefined ? { regenerate: body.regenerate } : {}),
+          // the approved manifest: the executor admits writes to exactly these PVs
+          writePvs: rec.manifest ? [...rec.manifest.pvs] : [],
+          manifestHash: rec.manifest?.hash ?? null,
           expiresAt: rec.expiresAt,
           signedAt: now.toISOString(),
         });

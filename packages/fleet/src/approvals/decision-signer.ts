@@ -4,10 +4,10 @@ import { PyfleetError, type SignedDecision } from "@pyfleet/core";
 /** The fields of a decision that are covered by the signature. */
 export type UnsignedDecision = Omit<SignedDecision, "signature" | "keyId">;
 
-/** Canonical bytes of a decision: fixed field order, approvers sorted. */
+/** Canonical bytes of a decision: fixed field order, approvers and write PVs sorted. */
 export function canonicalDecision(d: UnsignedDecision & { keyId: string }): string {
   return JSON.stringify([
-    "pyfleet-decision-v1",
+    "pyfleet-decision-v2",
     d.keyId,
     d.approvalId,
     d.runId,
@@ -19,6 +19,8 @@ export function canonicalDecision(d: UnsignedDecision & { keyId: string }): stri
     d.reason,
     d.feedback ?? null,
     d.regenerate ?? false,
+    [...(d.writePvs ?? [])].sort(),
+    d.manifestHash ?? null,
     d.expiresAt,
     d.signedAt,
   ]);

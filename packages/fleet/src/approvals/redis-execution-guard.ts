@@ -1,4 +1,4 @@
-import type { ExecutionGuard, RedisKeys } from "@pyfleet/core";
+import type { ExecutionGuard, PerformedWrite, RedisKeys } from "@pyfleet/core";
 import type { Redis } from "ioredis";
 import type { AuditLog } from "../audit/audit-log.js";
 
@@ -46,14 +46,46 @@ export class RedisExecutionGuard implements ExecutionGuard {
     return "already_started";
   }
 
-  async end(input: { runId: string; attempt: number; outcome: "succeeded" | "failed" }): Promise<void> {
+  /**
+   * Records the true outcome: one `write.refused_unapproved_pv` entry per write refused because
+   * its PV was not in the signed manifest, then `write.finished` with the outcome, every real
+   * write (PV, value, status, error, read-back, time) and the error that failed the run.
+   */
+  async end(input: {
+    runId: string;
+    attempt: number;
+    outcome: "succeeded" | "failed";
+    writes?: PerformedWrite[];
+    error?: { code: string; message: string } | null;
+  }): Promise<void> {
     const key = this.keys.execMarker(input.runId, input.attempt);
     const current = await this.read(input.runId, input.attempt);
     if (current) {
       const next: ExecutionMarker = { ...current, outcome: input.outcome, finishedAt: new Date().toISOString() };
       await this.redis.set(key, JSON.stringify(next), "KEEPTTL", "XX");
     }
-    await this.audit.append("write.finished", { ...input, workerId: this.workerId });
+    const writes = input.writes ?? [];
+    for (const w of writes) {
+      if (w.status === "refused" && w.code === "WRITE_NOT_IN_MANIFEST") {
+        await this.audit.append("write.refused_unapproved_pv", {
+          runId: input.runId,
+          attempt: input.attempt,
+          pv: w.pv,
+          value: w.value,
+          api: w.api,
+          reason: w.error,
+          workerId: this.workerId,
+        });
+      }
+    }
+    await this.audit.append("write.finished", {
+      runId: input.runId,
+      attempt: input.attempt,
+      outcome: input.outcome,
+      writes,
+      error: input.error ?? null,
+      workerId: this.workerId,
+    });
   }
 
   /** The marker of a run attempt, or null. */

@@ -1,7 +1,7 @@
 import {
+  type ApprovalExpectation,
   type ApprovalVerifier,
   type Clock,
-  type ExecutionMode,
   PyfleetError,
   type SignedDecision,
   SignedDecisionSchema,
@@ -24,10 +24,7 @@ export class SignedApprovalVerifier implements ApprovalVerifier {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async verify(
-    decision: unknown,
-    expected: { runId: string; attempt: number; codeHash: string; mode: ExecutionMode },
-  ): Promise<SignedDecision> {
+  async verify(decision: unknown, expected: ApprovalExpectation): Promise<SignedDecision> {
     try {
       const d = this.check(decision, expected);
       await this.audit.append("signature.checked", { ...expected, ok: true, approvalId: d.approvalId, keyId: d.keyId });
@@ -39,10 +36,7 @@ export class SignedApprovalVerifier implements ApprovalVerifier {
     }
   }
 
-  private check(
-    decision: unknown,
-    expected: { runId: string; attempt: number; codeHash: string; mode: ExecutionMode },
-  ): SignedDecision {
+  private check(decision: unknown, expected: ApprovalExpectation): SignedDecision {
     if (decision == null) {
       throw new PyfleetError("APPROVAL_MISSING", `run ${expected.runId} attempt ${expected.attempt} has no approval decision`);
     }
@@ -79,6 +73,12 @@ export class SignedApprovalVerifier implements ApprovalVerifier {
       throw new PyfleetError(
         "APPROVAL_HASH_MISMATCH",
         `the approval is for code ${d.codeHash.slice(0, 12)}…, but the code about to run is ${expected.codeHash.slice(0, 12)}…`,
+      );
+    }
+    if (expected.manifestHash !== undefined && (d.manifestHash ?? null) !== expected.manifestHash) {
+      throw new PyfleetError(
+        "APPROVAL_MANIFEST_MISMATCH",
+        `the approval is for write manifest ${d.manifestHash?.slice(0, 12) ?? "(none)"}…, but the manifest about to be enforced is ${expected.manifestHash?.slice(0, 12) ?? "(none)"}…; it was changed after approval`,
       );
     }
     return d;

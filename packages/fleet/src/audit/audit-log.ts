@@ -13,6 +13,7 @@ export type AuditType =
   | "write.started"
   | "write.finished"
   | "write.duplicate_refused"
+  | "write.refused_unapproved_pv"
   | "write.requeued"
   | "run.reconciled";
 

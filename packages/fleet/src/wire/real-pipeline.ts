@@ -93,6 +93,11 @@ export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOp
       },
       defaultExecutionMethod: config.execution.execution_method,
       executionTimeoutMs: config.python_executor.execution_timeout_seconds * 1000,
+      writeSafety: {
+        connectionTimeoutS: config.control_system.write_connection_timeout_seconds,
+        refuseOutOfLimits: config.control_system.refuse_out_of_limits,
+        enforceLimits: config.control_system.enforce_limits_at_execute,
+      },
     };
     // Executors of this process's modes on a Jupyter backend start their warm kernel pools now,
     // so the first run does not pay the kernel start.

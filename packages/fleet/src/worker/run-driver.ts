@@ -17,6 +17,7 @@ import type { StageJob } from "../queues/job.js";
 export const RUNNING_STATUS: Record<NodeName, RunStatus> = {
   generate: "generating",
   analyze: "analyzing",
+  preview: "analyzing",
   approve: "analyzing",
   execute: "executing",
   finalize: "executing",

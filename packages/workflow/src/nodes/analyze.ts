@@ -40,6 +40,10 @@ export function createAnalyzeNode(deps: PipelineDeps): RunNode {
     if (!analysis.needs_approval) {
       return { ...base, needsApproval: false, approvalRequest: null, decision: null, route: "execute" };
     }
+    if (analysis.execution_mode === "write_access") {
+      // a write run is shown to a human only with its manifest: the dry run comes first
+      return { ...base, needsApproval: true, approvalRequest: null, decision: null, route: "preview" };
+    }
     const saved = await deps.artifacts.saveAttempt({
       folder,
       request: state.request,

@@ -1,5 +1,13 @@
 /** Builds the JSON payload `approve` hands to `interrupt()` (the approval record's content). */
-import type { AnalysisResult, ApprovalRequest, Attempt, PythonExecutionRequest, SavedAttempt } from "@pyfleet/core";
+import {
+  type AnalysisResult,
+  type ApprovalRequest,
+  type Attempt,
+  formatManifestRow,
+  type PythonExecutionRequest,
+  type SavedAttempt,
+  type WriteManifest,
+} from "@pyfleet/core";
 
 export interface ApprovalRequestInput {
   runId: string;
@@ -9,6 +17,8 @@ export interface ApprovalRequestInput {
   analysis: AnalysisResult;
   kernelName: string;
   saved: SavedAttempt;
+  /** Write runs: the manifest of the dry run. */
+  manifest?: WriteManifest;
 }
 
 /** The approval payload, bound to the attempt, its code hash, mode and kernel. */
@@ -34,13 +44,17 @@ export function buildApprovalRequest(input: ApprovalRequestInput): ApprovalReque
     requester: request.requester ?? "unknown",
     expectedResults: request.expected_results,
     user_message: approvalMessage(input, reasoning),
+    ...(input.manifest ? { manifest: input.manifest } : {}),
   };
 }
 
 /** Markdown shown to the approver, modelled on the original's "HUMAN APPROVAL REQUIRED" banner. */
 function approvalMessage(input: ApprovalRequestInput, reasoning: string): string {
   const { analysis, attempt } = input;
-  const writes = analysis.pv_writes.map((w) => `- \`${w.pv ?? "(dynamic PV name)"}\` via ${w.api} (line ${w.line})`);
+  const writes = input.manifest
+    ? input.manifest.entries.map((e) => `- \`${formatManifestRow(e)}\``)
+    : analysis.pv_writes.map((w) => `- \`${w.pv ?? "(dynamic PV name)"}\` via ${w.api} (line ${w.line})`);
+  const writesTitle = input.manifest ? "**Write manifest (dry run: current → proposed):**" : "**Control-system writes:**";
   const review = input.saved.notebookLink
     ? `**Review Code:** [Open Jupyter Notebook](${input.saved.notebookLink})`
     : `**Review Code:** the code is in the approval record (notebook: \`${input.saved.notebookPath}\`)`;
@@ -54,7 +68,7 @@ function approvalMessage(input: ApprovalRequestInput, reasoning: string): string
     "",
     `**Execution mode:** \`${analysis.execution_mode}\` on kernel \`${input.kernelName}\``,
     `**Attempt:** ${attempt.number} · **Code sha256:** \`${attempt.codeHash}\``,
-    ...(writes.length > 0 ? ["", "**Control-system writes:**", ...writes] : []),
+    ...(writes.length > 0 ? ["", writesTitle, ...writes] : input.manifest ? ["", "**Write manifest:** the dry run made no writes; any write will be refused"] : []),
     "",
     review,
     "",

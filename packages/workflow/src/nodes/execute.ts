@@ -8,6 +8,7 @@
 import {
   type Attempt,
   codeHash,
+  ERROR_CODES,
   type ErrorCode,
   type ExecutionErrorInfo,
   type ExecutionMode,
@@ -15,12 +16,16 @@ import {
   isPyfleetError,
   type Logger,
   PyfleetError,
+  manifestHash,
   type RunFolder,
+  type SignedDecision,
   TIMEOUT_ENAME,
+  type WritePolicy,
+  writePolicyFor,
 } from "@pyfleet/core";
 import { effectiveBudgets, withinBudget } from "../budgets.js";
 import { errorEntry } from "../error-chain.js";
-import type { PipelineDeps } from "../pipeline-types.js";
+import { DEFAULT_WRITE_SAFETY, type PipelineDeps } from "../pipeline-types.js";
 import { currentAttempt, patchCurrentAttempt, type RunState, type RunUpdate } from "../state.js";
 import { emitDetached, emitEvent, ensureFolder, nodeLogger, type RunNode } from "./context.js";
 
@@ -35,8 +40,9 @@ export function createExecuteNode(deps: PipelineDeps): RunNode {
     // Hash the code that is about to run rather than trust the hash stored beside it: code edited
     // in the checkpoint after analysis and approval must not run under a decision for other code.
     const hash = codeHash(attempt.code);
-    const refused = await checkApproval(deps, state, attempt, mode, hash);
-    if (refused) return refused;
+    const checked = await checkApproval(deps, state, attempt, mode, hash);
+    if ("refused" in checked) return checked.refused;
+    const writePolicy = policyFor(deps, attempt, mode, checked.decision);
     if (mode === "write_access") {
       const marker = await deps.executionGuard.begin({ runId: state.runId, attempt: attempt.number, codeHash: hash });
       if (marker === "already_started") return outcomeUnknown(deps, state, attempt);
@@ -54,6 +60,7 @@ export function createExecuteNode(deps: PipelineDeps): RunNode {
         workDir,
         timeoutMs: deps.executionTimeoutMs,
         dryRun: state.request.dry_run ?? false,
+        writePolicy,
         ...(config.signal ? { signal: config.signal } : {}),
         onOutput: (stream, text) =>
           emitDetached(deps, log, state, { type: stream, stage: "execute", attempt: attempt.number, data: { text } }),
@@ -63,8 +70,10 @@ export function createExecuteNode(deps: PipelineDeps): RunNode {
       outcome = thrownAsOutcome(err, state.executionMethod);
     }
     if (mode === "write_access") {
+      // the truth about the writes goes to the marker and the audit, whatever the code reported
       const result = outcome.error ? "failed" : "succeeded";
-      await deps.executionGuard.end({ runId: state.runId, attempt: attempt.number, outcome: result });
+      const error = outcome.error ? { code: errorCodeOf(outcome.error), message: `${outcome.error.ename}: ${outcome.error.evalue}` } : null;
+      await deps.executionGuard.end({ runId: state.runId, attempt: attempt.number, outcome: result, writes: outcome.performedWrites ?? [], error });
     }
     const attempts = patchCurrentAttempt(state, { outcome });
     const base: RunUpdate = { folderPath: folder.folderPath, attempts };
@@ -88,7 +97,7 @@ async function checkApproval(
   attempt: Attempt,
   mode: ExecutionMode,
   hash: string,
-): Promise<RunUpdate | null> {
+): Promise<{ refused: RunUpdate } | { decision: SignedDecision | null }> {
   try {
     if (hash !== attempt.codeHash) {
       throw new PyfleetError(
@@ -96,14 +105,17 @@ async function checkApproval(
         `the code to run (sha256 ${hash}) is not the code that was analysed (sha256 ${attempt.codeHash}); it was changed after analysis`,
       );
     }
-    if (!state.needsApproval && mode !== "write_access") return null;
-    await deps.approvalVerifier.verify(state.decision, {
+    if (!state.needsApproval && mode !== "write_access") return { decision: null };
+    // Recompute the manifest's hash rather than trust the one stored beside it (as for the code).
+    const manifest = attempt.manifest ? manifestHash(attempt.manifest.entries) : null;
+    const decision = await deps.approvalVerifier.verify(state.decision, {
       runId: state.runId,
       attempt: attempt.number,
       codeHash: hash,
       mode,
+      ...(mode === "write_access" ? { manifestHash: manifest } : {}),
     });
-    return null;
+    return { decision };
   } catch (err) {
     if (!isPyfleetError(err) || err.category !== "approval") throw err;
     // Write code never runs unapproved, even when the approval policy did not ask for a human.
@@ -121,11 +133,23 @@ async function checkApproval(
     });
     await emitEvent(deps, state, { type: "error", stage: "execute", attempt: attempt.number, data: { ...entry } });
     return {
-      errorChain: [...state.errorChain, entry],
-      route: "finalize",
-      ending: { status: "failed", reason: `approval not valid for this code: ${entry.message}` },
+      refused: {
+        errorChain: [...state.errorChain, entry],
+        route: "finalize",
+        ending: { status: "failed", reason: `approval not valid for this code: ${entry.message}` },
+      },
     };
   }
+}
+
+/**
+ * What the code may write: in write mode only the PVs of the signed decision's manifest (limits
+ * from the manifest, whose hash the decision signs); nothing in read-only mode.
+ */
+function policyFor(deps: PipelineDeps, attempt: Attempt, mode: ExecutionMode, decision: SignedDecision | null): WritePolicy {
+  const safety = deps.writeSafety ?? DEFAULT_WRITE_SAFETY;
+  const policy = writePolicyFor(attempt.manifest ?? null, { enforceLimits: safety.enforceLimits, connectionTimeoutS: safety.connectionTimeoutS });
+  return { ...policy, allowed_pvs: mode === "write_access" ? [...(decision?.writePvs ?? [])] : [] };
 }
 
 /** A write attempt whose marker was already set: it may have run, so it must never run again. */
@@ -160,6 +184,8 @@ function thrownAsOutcome(err: PyfleetError, backend: string): ExecutionOutcome {
 
 /** Error code of a reported user-code error; the category was decided by the harness. */
 function errorCodeOf(error: ExecutionErrorInfo): ErrorCode {
+  const named = error.code;
+  if (named !== undefined && named in ERROR_CODES && ERROR_CODES[named as ErrorCode] === error.category) return named as ErrorCode;
   if (error.category === "policy") {
     if (error.ename === "MemoryError" || error.ename === "MEMORY_LIMIT") return "MEMORY_LIMIT";
     return "WRITE_IN_READ_ONLY";

@@ -33,6 +33,7 @@ export function createFinalizeNode(deps: PipelineDeps): RunNode {
           notebook_link: saved.notebookLink,
           figure_paths: saved.figurePaths,
           recorded_writes: outcome.recordedWrites,
+          ...(outcome.performedWrites?.length ? { writes: outcome.performedWrites } : {}),
           ...(outcome.error ? { error: outcome.error } : {}),
         }
       : null;

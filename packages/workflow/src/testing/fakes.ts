@@ -4,11 +4,13 @@
  * `# BLOCK` / `# SYNTAX` fail analysis, `# WRITE` needs write access (and a human, unless
  * `# UNAPPROVED`: a policy that lets writes through), `# APPROVE` needs a human,
  * `# RAISE` is a runtime error, `# POLICY` a read-only violation, `# INFRA` a dead kernel,
- * `# HANG` runs until the step's signal aborts.
+ * `# HANG` runs until the step's signal aborts. Write code writes `BEAM:SET` (limits 0 … 10, now 0):
+ * value 1, or 99 with `# OUTOFLIMITS`; `# DRYFAIL` makes the manifest's dry run raise.
  */
 import {
   type AnalysisResult,
   type AnalyzeInput,
+  type ApprovalExpectation,
   type ApprovalVerifier,
   type ArtifactStore,
   type Attempt,
@@ -23,6 +25,7 @@ import {
   type ExecutorRegistry,
   type GeneratedCode,
   type GenerateInput,
+  type PerformedWrite,
   PyfleetError,
   type PythonExecutionRequest,
   PythonExecutionRequestSchema,
@@ -30,6 +33,7 @@ import {
   type SignedDecision,
   silentLogger,
   TIMEOUT_ENAME,
+  type WriteManifest,
 } from "@pyfleet/core";
 import type { PipelineBudgets, PipelineDeps } from "../pipeline-types.js";
 
@@ -77,9 +81,12 @@ export class FakeAnalyzer {
 /** Executes by marker; `infraFailures` makes the next N calls throw KERNEL_DIED. */
 export class FakeExecutor implements Executor {
   readonly calls: ExecuteInput[] = [];
+  /** Manifest dry runs (kept apart from `calls`: they never write). */
+  readonly previews: ExecuteInput[] = [];
   infraFailures = 0;
   constructor(readonly method: ExecutionMethod) {}
   async execute(input: ExecuteInput): Promise<ExecutionOutcome> {
+    if (input.describeWrites) return this.preview(input);
     this.calls.push(input);
     if (this.infraFailures > 0 || input.code.includes("# INFRA")) {
       this.infraFailures = Math.max(0, this.infraFailures - 1);
@@ -98,7 +105,36 @@ export class FakeExecutor implements Executor {
     if (input.code.includes("# POLICY")) {
       return { ...base, results: null, error: { ename: "PermissionError", evalue: "caput is not allowed in read_only mode", traceback: "", category: "policy" } };
     }
+    if (input.code.includes("# WRITE") && input.mode === "write_access" && !input.dryRun) {
+      // the harness's admission check, as the real one does it
+      const allowed = input.writePolicy?.allowed_pvs;
+      const value = input.code.includes("# OUTOFLIMITS") ? 99 : 1;
+      const write = { pv: "BEAM:SET", value, api: "epics.caput", order: 1, readback: null, at: "2026-01-01T00:00:00.000Z" };
+      if (allowed !== null && allowed !== undefined && !allowed.includes("BEAM:SET")) {
+        const refused: PerformedWrite = { ...write, status: "refused", error: "not in the manifest", code: "WRITE_NOT_IN_MANIFEST" };
+        const error = { ename: "PermissionError", evalue: "BEAM:SET is not in the approved write manifest", traceback: "", category: "policy" as const, code: "WRITE_NOT_IN_MANIFEST" };
+        return { ...base, results: null, performedWrites: [refused], error };
+      }
+      return { ...base, results: { value: input.attempt }, performedWrites: [{ ...write, status: "ok", error: null, code: null, readback: value }] };
+    }
     return { ...base, results: { value: input.attempt } };
+  }
+
+  private async preview(input: ExecuteInput): Promise<ExecutionOutcome> {
+    this.previews.push(input);
+    const base = { stdout: "", stderr: "", figures: [], durationMs: 20, warnings: [], backend: this.method, stdoutTruncated: false };
+    if (input.code.includes("# DRYFAIL")) {
+      return { ...base, results: null, recordedWrites: [], error: { ename: "KeyError", evalue: "'BPM'", traceback: "KeyError: 'BPM'", category: "code" } };
+    }
+    const value = input.code.includes("# OUTOFLIMITS") ? 99 : 1;
+    return {
+      ...base,
+      results: { value: 0 },
+      recordedWrites: input.code.includes("# WRITE") ? [{ pv: "BEAM:SET", value, api: "epics.caput", order: 1 }] : [],
+      writeTargets: [
+        { pv: "BEAM:SET", connected: true, current: 0, units: "A", precision: 1, limits: { low: 0, high: 10, source: "DRVL/DRVH" }, error: null },
+      ],
+    };
   }
   async close(): Promise<void> {}
 }
@@ -147,13 +183,16 @@ export class FakeArtifacts implements ArtifactStore {
 /** Accepts decisions whose signature is "valid" and that match the expected binding. */
 export class FakeVerifier implements ApprovalVerifier {
   readonly calls: unknown[] = [];
-  async verify(decision: unknown, expected: { runId: string; attempt: number; codeHash: string; mode: ExecutionMode }) {
+  async verify(decision: unknown, expected: ApprovalExpectation) {
     this.calls.push(decision);
     const d = decision as SignedDecision | null;
     if (!d) throw new PyfleetError("APPROVAL_MISSING", "no decision");
     if (d.signature !== "valid") throw new PyfleetError("APPROVAL_SIGNATURE_INVALID", "bad signature");
     if (d.codeHash !== expected.codeHash || d.runId !== expected.runId || d.mode !== expected.mode) {
       throw new PyfleetError("APPROVAL_HASH_MISMATCH", "decision is for other code");
+    }
+    if (expected.manifestHash !== undefined && (d.manifestHash ?? null) !== expected.manifestHash) {
+      throw new PyfleetError("APPROVAL_MANIFEST_MISMATCH", "decision is for another manifest");
     }
     return d;
   }
@@ -231,10 +270,12 @@ export function makeRequest(extra: Partial<PythonExecutionRequest> = {}): Python
 
 /** A decision for a parked attempt, "signed" so the fake verifier accepts it. */
 export function makeDecision(
-  parked: { runId: string; attempt: number; codeHash: string; executionMode: ExecutionMode },
+  parked: { runId: string; attempt: number; codeHash: string; executionMode: ExecutionMode; manifest?: WriteManifest | null | undefined },
   extra: Partial<SignedDecision> = {},
 ): SignedDecision {
   return {
+    writePvs: parked.manifest ? [...parked.manifest.pvs] : [],
+    manifestHash: parked.manifest?.hash ?? null,
     approvalId: `ap-${parked.runId}-${parked.attempt}`,
     runId: parked.runId,
     attempt: parked.attempt,

@@ -192,7 +192,17 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
   it("forged or stale decisions sent straight into resume never run the code", async () => {
     const signer = new DecisionSigner(parseSigningKeys(KEYS.PYFLEET_SIGNING_KEYS), "k1");
     const forger = new DecisionSigner(parseSigningKeys(testDecisionKeys().PYFLEET_SIGNING_KEYS), "k1");
+    // the parked run's write manifest is signed too: these decisions differ only where each case says
+    const manifests = new Map<string, { pvs: string[]; hash: string }>();
+    const parkedWithManifest = async (code: string) => {
+      const p = await parked(code);
+      const m = (await fleet.details(p.runId))?.approval?.manifest;
+      if (m) manifests.set(p.runId, m);
+      return p;
+    };
     const decisionFor = (runId: string, approvalId: string, code: string, over: Record<string, unknown> = {}) => ({
+      writePvs: manifests.get(runId)?.pvs ?? [],
+      manifestHash: manifests.get(runId)?.hash ?? null,
       approvalId,
       runId,
       attempt: 1,
@@ -207,20 +217,20 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
     });
 
     // wrong key: passes the shape check, refused by the executor's signature check
-    const a = await parked(WRITE(3));
+    const a = await parkedWithManifest(WRITE(3));
     await fleet.resumeRun(a.runId, forger.sign(decisionFor(a.runId, a.approvalId, WRITE(3))));
     const ra = await waitForStatus((id) => fleet.get(id), a.runId, ["failed", "completed"]);
     expect(ra.status).toBe("failed");
     expect(ra.error?.code).toBe("APPROVAL_SIGNATURE_INVALID");
 
     // expired, properly signed: refused by the executor
-    const b = await parked(WRITE(4));
+    const b = await parkedWithManifest(WRITE(4));
     await fleet.resumeRun(b.runId, signer.sign(decisionFor(b.runId, b.approvalId, WRITE(4), { expiresAt: new Date(Date.now() - 1000).toISOString() })));
     const rb = await waitForStatus((id) => fleet.get(id), b.runId, ["failed", "completed"]);
     expect(rb.error?.code).toBe("APPROVAL_EXPIRED");
 
     // another code hash, or no signature at all: refused before anything runs; the run stays parked
-    const c = await parked(WRITE(5));
+    const c = await parkedWithManifest(WRITE(5));
     await expect(fleet.resumeRun(c.runId, signer.sign(decisionFor(c.runId, c.approvalId, WRITE(6))))).rejects.toMatchObject({ category: expect.stringMatching(/approval|validation/) });
     const { signature: _s, ...unsigned } = signer.sign(decisionFor(c.runId, c.approvalId, WRITE(5)));
     await expect(fleet.resumeRun(c.runId, unsigned as never)).rejects.toMatchObject({ category: expect.stringMatching(/approval|validation/) });

@@ -67,7 +67,8 @@ describe("approver events, webhooks, health and metrics (real fleet, real HTTP)"
     ];
     ({ fleet } = await createFleet(config, {
       stages: ["analyze", "execute"],
-      modes: ["write_access"],
+      // read_only: the write manifest's dry run runs on the read-only executor
+      modes: ["read_only", "write_access"],
       logger: silentLogger(),
       build: realPipelineBuilder(env),
     }));

@@ -35,7 +35,7 @@ describe("forged decisions that reach execute are refused by the executor itself
     config = testConfig(env);
     keys = new RedisKeys(fx.prefix);
     // Analyze only: approved runs wait on the write queue until the test starts an executor.
-    ({ fleet: front } = await createFleet(config, { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    ({ fleet: front } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
     approver = await startTestApprover(config, front, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
   }, 60_000);
   afterAll(async () => {

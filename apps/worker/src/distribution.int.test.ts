@@ -87,6 +87,8 @@ describe("a fleet of worker processes on one Redis", () => {
       decision: "approve",
       approvers: ["alice"],
       reason: "test",
+      writePvs: approval.manifest?.pvs ?? [],
+      manifestHash: approval.manifest?.hash ?? null,
       expiresAt: new Date(now + 60_000).toISOString(),
       signedAt: new Date(now).toISOString(),
     });

@@ -677,8 +677,12 @@ def _collect_figures(warnings: list[str]) -> list[dict[str, str]]:
 # -------------------------------------------------------------------------- runner
 
 
+def _is_writes_file(filename: str) -> bool:
+    return filename == "<pyfleet-writes>" or os.path.basename(filename) == "pyfleet_writes.py"
+
+
 def _strip_harness(te: traceback.TracebackException, depth: int = 0) -> None:
-    te.stack = traceback.StackSummary.from_list([f for f in te.stack if f.filename != _THIS_FILE])
+    te.stack = traceback.StackSummary.from_list([f for f in te.stack if f.filename != _THIS_FILE and not _is_writes_file(f.filename)])
     if depth < 20:
         for chained in (te.__cause__, te.__context__):
             if chained is not None:

@@ -172,13 +172,14 @@ def _fail(pv: str, value: Any, api: str, why: str) -> ControlSystemWriteError:
     return ControlSystemWriteError(message)
 
 
-def _connect(pv: str) -> Any:
+def _connect(pv: str, timeout: float | None = None) -> Any:
+    """The connected pyepics PV, or None after ``timeout`` (default: the policy's)."""
     import epics  # noqa: PLC0415  (only when a write goes through pyepics)
 
-    chan = epics.get_pv(pv, connect=True, timeout=STATE.timeout)
-    if not chan.connected and not chan.wait_for_connection(timeout=STATE.timeout):
-        return None
-    return chan
+    chan = epics.get_pv(pv, connect=False)
+    if chan.connected or chan.wait_for_connection(timeout=STATE.timeout if timeout is None else timeout):
+        return chan
+    return None
 
 
 def _read_back(pv: str) -> Any:
@@ -233,11 +234,11 @@ def perform(api: str, pairs: list[tuple[Any, Any]], call: Callable[[bool], Any])
     return result
 
 
-def describe(pv: str) -> dict[str, Any]:
+def describe(pv: str, timeout: float | None = None) -> dict[str, Any]:
     """Current value, units, precision and limits of a PV for the write manifest (never raises)."""
     out: dict[str, Any] = {"pv": pv, "connected": False, "current": None, "units": None, "precision": None, "limits": None, "error": None}
     try:
-        chan = _connect(pv)
+        chan = _connect(pv, timeout)
     except Exception as err:  # noqa: BLE001  (pyepics missing, bad name: the manifest says so)
         out["error"] = f"cannot connect: {type(err).__name__}: {err}"
         return out
@@ -271,13 +272,21 @@ def _limits(ctrl: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def describe_recorded(recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One description per distinct PV of a dry run's recorded writes, in first-write order."""
-    seen: dict[str, dict[str, Any]] = {}
-    for w in recorded:
-        pv = normalize_pv(w.get("pv"))
-        if pv not in seen:
-            seen[pv] = describe(pv)
-    return list(seen.values())
+    """One description per distinct PV of a dry run's recorded writes, in first-write order.
+
+    All channels are searched at once and share one connection deadline, so ten unreachable PVs
+    cost one timeout, not ten.
+    """
+    pvs = list(dict.fromkeys(normalize_pv(w.get("pv")) for w in recorded))
+    try:
+        import epics  # noqa: PLC0415
+
+        for pv in pvs:
+            epics.get_pv(pv, connect=False)
+    except Exception:  # noqa: BLE001  (describe() reports the reason per PV)
+        pass
+    deadline = time.monotonic() + STATE.timeout
+    return [describe(pv, max(0.05, deadline - time.monotonic())) for pv in pvs]
 
 
 def report_error(error: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -34,6 +34,8 @@ async function approval(fleet: Fleet, runId: string) {
     decision: "approve",
     approvers: ["alice"],
     reason: "checked",
+    writePvs: req.manifest?.pvs ?? [],
+    manifestHash: req.manifest?.hash ?? null,
     expiresAt: new Date(now.getTime() + 60_000).toISOString(),
     signedAt: now.toISOString(),
   });

@@ -39,7 +39,7 @@ describe("a write job whose executor was lost before the code started", () => {
     env = testEnv(fx.prefix, { ...KEYS });
     log = join(env.PYFLEET_ARTIFACTS as string, "executions.log");
     writeFileSync(log, "");
-    ({ fleet: producer } = await createFleet(config(), { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    ({ fleet: producer } = await createFleet(config(), { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
   });
   afterAll(async () => {
     await executor?.close();
@@ -49,7 +49,8 @@ describe("a write job whose executor was lost before the code started", () => {
 
   /** Submits and approves a write run, then lets a worker that dies take its execute job. */
   async function approvedAndAbandoned(tag: string): Promise<string> {
-    const code = `import epics\nwith open(${JSON.stringify(log)}, "a") as f: f.write("${tag}\\n")\nepics.caput("SR:C01:HCM", 1)\nresults = {"tag": "${tag}"}\n`;
+    // each line names the folder the code ran in: the manifest's dry run runs in `dry-run`
+    const code = `import epics, os\nwith open(${JSON.stringify(log)}, "a") as f: f.write("${tag} " + os.path.basename(os.getcwd()) + "\\n")\nepics.caput("SR:C01:HCM", 1)\nresults = {"tag": "${tag}"}\n`;
     const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${tag}`, code, dry_run: true }, { requester: "carol" });
     const { store } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
     await approveParked(producer, store, runId);
@@ -72,7 +73,8 @@ describe("a write job whose executor was lost before the code started", () => {
     return runId;
   }
 
-  const ran = (tag: string) => readFileSync(log, "utf8").split("\n").filter((l) => l === tag).length;
+  /** Executions of the write run (the dry run that built its manifest not counted). */
+  const ran = (tag: string) => readFileSync(log, "utf8").split("\n").filter((l) => l.startsWith(`${tag} `) && l !== `${tag} dry-run`).length;
 
   it("is enqueued again and runs exactly once (no marker: the code provably never started)", async () => {
     const runId = await approvedAndAbandoned("a");

@@ -41,7 +41,7 @@ describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
     config.analysis.rules = { ...config.analysis.rules, "file-write-outside": "allow" };
     log = join(env.PYFLEET_ARTIFACTS as string, "writes.log");
     writeFileSync(log, "");
-    ({ fleet: producer } = await createFleet(config, { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    ({ fleet: producer } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
     for (let i = 0; i < 2; i++) {
       const { fleet } = await createFleet(config, { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) });
       executors.push(fleet);

@@ -27,7 +27,7 @@ describe("a write job that finds its execution marker already set (real Redis gu
   beforeAll(async () => {
     fx = await createRedisFixture("marker");
     env = testEnv(fx.prefix, { ...KEYS });
-    ({ fleet: producer } = await createFleet(config(), { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    ({ fleet: producer } = await createFleet(config(), { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
   });
   afterAll(async () => {
     await executor?.close();
@@ -37,7 +37,8 @@ describe("a write job that finds its execution marker already set (real Redis gu
 
   it("does not run the code, ends outcome_unknown and audits the refusal", async () => {
     const flag = join(env.PYFLEET_ARTIFACTS as string, "ran.flag");
-    const code = `import epics\nopen(${JSON.stringify(flag)}, "w").write("ran")\nepics.caput("SR:C01:HCM", 1)\nresults = {"ok": True}\n`;
+    // the manifest's dry run (in an attempt's `dry-run` folder) runs the code too: it leaves its own flag
+    const code = `import epics, os\nopen(${JSON.stringify(flag)} + ("" if os.path.basename(os.getcwd()) != "dry-run" else ".dry-run"), "w").write("ran")\nepics.caput("SR:C01:HCM", 1)\nresults = {"ok": True}\n`;
     const { store, audit } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
     const { runId } = await producer.submit({ user_query: "q", task_objective: "set", code, dry_run: true }, { requester: "carol" });
     const { approval } = await approveParked(producer, store, runId);
@@ -50,6 +51,7 @@ describe("a write job that finds its execution marker already set (real Redis gu
     const done = await waitForStatus((id) => producer.get(id), runId, ["outcome_unknown", "completed", "failed"], 30_000);
     expect(done.status).toBe("outcome_unknown");
     expect(done.error?.code).toBe("OUTCOME_UNKNOWN");
+    expect(existsSync(`${flag}.dry-run`)).toBe(true);
     expect(existsSync(flag)).toBe(false);
     const entries = await audit.range();
     const refused = entries.filter((e) => e.type === "write.duplicate_refused");

@@ -13,6 +13,8 @@ const base: UnsignedDecision = {
   decision: "approve",
   approvers: ["bob", "alice"],
   reason: "looks right",
+  writePvs: ["SR:MAG:QF1:CURRENT_SP", "SR:MAG:QD1:CURRENT_SP"],
+  manifestHash: "c".repeat(64),
   expiresAt: "2030-01-01T00:00:00.000Z",
   signedAt: "2029-12-31T00:00:00.000Z",
 };
@@ -42,6 +44,11 @@ describe("DecisionSigner / DecisionVerifier (Ed25519)", () => {
       { expiresAt: "2031-01-01T00:00:00.000Z" },
       { runId: "r2" },
       { reason: "other" },
+      // the approved write manifest: another PV set or manifest is another decision
+      { writePvs: ["SR:MAG:QF1:CURRENT_SP"] },
+      { writePvs: ["SR:MAG:QF1:CURRENT_SP", "SR:MAG:QD1:CURRENT_SP", "SR:INTLK:ENABLE"] },
+      { manifestHash: "d".repeat(64) },
+      { manifestHash: null },
     ]) {
       expect(verifier.isValid({ ...d, ...change })).toBe(false);
     }

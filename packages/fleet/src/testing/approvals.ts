@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { generateDecisionKeyPair, parseSigningKeys, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord } from "../approvals/approval-record.js";
 import { ApprovalStore } from "../approvals/approval-store.js";
@@ -63,7 +63,13 @@ export function findFiles(root: string, name: string): string[] {
   return found;
 }
 
-/** Lines of every `executions.log` below `root`: how often code that logs its start ran. */
+/**
+ * Lines of every `executions.log` below `root`: how often code that logs its start ran, not
+ * counting the write manifest's dry runs (they run in an attempt's `dry-run` folder, read-only,
+ * with writes recorded, never performed).
+ */
 export function countExecutionLogs(root: string): number {
-  return findFiles(root, "executions.log").reduce((n, f) => n + readFileSync(f, "utf8").split("\n").filter(Boolean).length, 0);
+  return findFiles(root, "executions.log")
+    .filter((f) => !f.split(sep).includes("dry-run"))
+    .reduce((n, f) => n + readFileSync(f, "utf8").split("\n").filter(Boolean).length, 0);
 }

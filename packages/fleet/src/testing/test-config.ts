@@ -19,6 +19,10 @@ export function testEnv(prefix: string, extra: Record<string, string> = {}): Rec
     PYFLEET_EXECUTION_METHOD: "local",
     PYFLEET_LOG_LEVEL: "warn",
     PYFLEET_CONFIG: REPO_CONFIG,
+    // Channel Access stays on loopback: without an IOC fixture (its env in `extra`) searches go
+    // to a port nobody serves, never to the network's broadcast address
+    EPICS_CA_AUTO_ADDR_LIST: "NO",
+    EPICS_CA_ADDR_LIST: "127.0.0.1:1",
     ...extra,
   };
 }
@@ -30,5 +34,7 @@ export function testConfig(env: Record<string, string>): PyfleetConfig {
     q.backoff_ms = 50;
   }
   config.queues.drain_seconds = 10;
+  // an unreachable PV (no IOC in the test) costs the write manifest's dry run 1 s, not 5
+  config.control_system.write_connection_timeout_seconds = 1;
   return config;
 }

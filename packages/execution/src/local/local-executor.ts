@@ -87,9 +87,8 @@ export class LocalExecutor implements Executor {
     if (input.dryRun) args.push("--dry-run");
     if (input.describeWrites) args.push("--describe-writes");
     if (input.writePolicy) {
-      const policy = join(scratch, "write-policy.json");
-      await writeFile(policy, JSON.stringify(input.writePolicy), "utf8");
-      args.push("--write-policy", policy);
+      await writeFile(join(scratch, "write-policy.json"), JSON.stringify(input.writePolicy), "utf8");
+      args.push("--write-policy", join(inner.scratch, "write-policy.json"));
     }
     args.push("--rlimit-as-mb", String(local.memory_limit_mb), "--rlimit-cpu-s", String(local.cpu_seconds));
     args.push("--rlimit-nofile", String(local.max_open_files));

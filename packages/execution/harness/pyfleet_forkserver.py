@@ -30,8 +30,8 @@ dies (PR_SET_PDEATHSIG; the parent does the same towards the executor with ``--p
 restores default signal handlers, and connects three times to the executor's Unix socket
 ``--socket``, sending ``"<ID> ctl|out|err\\n"`` first on each: ``out`` and ``err`` become its file
 descriptors 1 and 2 (user stdout/stderr, streamed as written, also by subprocesses), ``ctl``
-carries the job in (``"<length>\\n"`` + JSON ``{code, context, mode, dry_run, work_dir}``) and the
-harness report out (JSON, then the connection is closed). Then it enters ``work_dir`` (first on
+carries the job in (``"<length>\\n"`` + JSON ``{code, context, mode, dry_run, work_dir, write_policy, describe_writes}``)
+and the harness report out (JSON, then the connection is closed). Then it enters ``work_dir`` (first on
 ``sys.path``), applies the rlimits and runs the code through ``pyfleet_harness.run_code`` with
 the guard already installed. Exit 0 means the report was sent.
 """
@@ -297,7 +297,15 @@ class Child:
         sys.path[0] = work_dir
         sys.argv = [harness.CODE_FILENAME]
         harness._apply_limits(self.parent.opts)  # noqa: SLF001  (same limits as script mode)
-        report = harness.run_code(job["code"], job.get("context"), self.parent.mode, bool(job.get("dry_run")))
+        report = harness.run_code(
+            job["code"],
+            job.get("context"),
+            self.parent.mode,
+            bool(job.get("dry_run")),
+            None,
+            job.get("write_policy"),
+            bool(job.get("describe_writes")),
+        )
         data = json.dumps(report, allow_nan=False, separators=(",", ":")).encode("utf-8")
         ctl.sendall(data)
         ctl.close()

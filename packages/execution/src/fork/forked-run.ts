@@ -33,7 +33,15 @@ export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionO
   const stdout = new OutputCollector(opts.maxStdoutBytes, (t) => input.onOutput?.("stdout", t));
   const stderr = new OutputCollector(opts.maxStdoutBytes, (t) => input.onOutput?.("stderr", t));
   const job = Buffer.from(
-    JSON.stringify({ code: input.code, context: input.context ?? {}, mode: input.mode, dry_run: input.dryRun, work_dir: input.workDir }),
+    JSON.stringify({
+      code: input.code,
+      context: input.context ?? {},
+      mode: input.mode,
+      dry_run: input.dryRun,
+      work_dir: input.workDir,
+      write_policy: input.writePolicy ?? null,
+      describe_writes: input.describeWrites ?? false,
+    }),
     "utf8",
   );
   let timedOut = false;

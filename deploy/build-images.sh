@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds pyfleet's images on a machine without registry access (kind or a plain engine).
-#   bash deploy/build-images.sh [node|jupyter|redis|all]      (default all = node + jupyter)
+#   bash deploy/build-images.sh [node|jupyter|ioc|redis|all]  (default all = node + jupyter + ioc)
 # 1. pyfleet-node-base:20  - a debootstrap'ed bookworm (minbase + tini) with this
 #    machine's node binary and npm copied in, `docker import`ed (no registry pull), plus this
 #    machine's CA bundle (PYFLEET_CA_BUNDLE) so npm in the build trusts what the host trusts.
@@ -86,6 +86,14 @@ build_jupyter() {
 
 # Redis from Debian's redis-server, for hosts that cannot pull redis:7.2-bookworm
 # (compose: PYFLEET_REDIS_IMAGE=pyfleet-redis:7; k8s: an overlay image override).
+# The simulated storage ring for compose's `ioc` service (pip from PyPI in the build, --network host).
+build_ioc() {
+  bash "$repo/scripts/build-sandbox-image.sh"
+  context_tar | docker build --network host --build-arg BASE_IMAGE=pyfleet-sandbox:latest \
+    -f deploy/ioc/Dockerfile -t "pyfleet-ioc:$tag" -
+  echo "pyfleet-ioc:$tag built"
+}
+
 build_redis() {
   node_rootfs
   local work
@@ -101,8 +109,9 @@ build_redis() {
 case "$what" in
   node) build_node ;;
   jupyter) build_jupyter ;;
+  ioc) build_ioc ;;
   redis) build_redis ;;
-  all) build_node; build_jupyter ;;
+  all) build_node; build_jupyter; build_ioc ;;
   *) echo "usage: $0 [node|jupyter|redis|all]" >&2; exit 2 ;;
 esac
 

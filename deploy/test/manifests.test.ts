@@ -284,6 +284,18 @@ describe("docker-compose.yml", () => {
     for (const net of ["data", "kernels-ro", "kernels-rw"]) expect(compose.networks[net].internal, net).toBe(true);
   });
 
+  it("runs the simulated ring as `ioc` on the kernel networks, and points both Jupyter servers' Channel Access at it", () => {
+    const ioc = services.ioc!;
+    expect(ioc.networks).toEqual(expect.arrayContaining(["kernels-rw", "kernels-ro"]));
+    expect(ioc.networks).not.toContain("public");
+    expect(ioc.read_only).toBe(true);
+    expect(ioc.cap_drop).toEqual(["ALL"]);
+    for (const name of ["jupyter-read-only", "jupyter-write"]) {
+      expect(services[name]!.environment.EPICS_CA_ADDR_LIST, name).toBe(["$", "{EPICS_CA_ADDR_LIST:-ioc:5064}"].join(""));
+      expect(services[name]!.environment.EPICS_CA_AUTO_ADDR_LIST, name).toBe("NO");
+    }
+  });
+
   it("points each Node service at the container method and each executor at the server of its mode", () => {
     for (const [name, s] of Object.entries(services).filter(([, s]) => String(s.image).includes("PYFLEET_NODE_IMAGE"))) {
       const method = loadConfig({ file: join(ROOT, "deploy/config.yml"), env: { PYFLEET_EXECUTION_METHOD: s.environment.PYFLEET_EXECUTION_METHOD } }).execution.execution_method;

@@ -1,7 +1,7 @@
 """Command line of the simulated IOC.
 
-    python -m pyfleet_sim serve [--config FILE] [--port N] [--put-log FILE]
-        Serves the ring on 127.0.0.1 (CA server port N; 0 = a free one). Prints one JSON line on
+    python -m pyfleet_sim serve [--config FILE] [--port N] [--host ADDR] [--put-log FILE]
+        Serves the ring on 127.0.0.1 or ADDR (CA server port N; 0 = a free one). Prints one JSON line on
         stdout when it answers: {"event": "ready", "port": N, "pvs": K, "put_log": PATH,
         "env": {EPICS_CA_* a client needs}}. SIGTERM/SIGINT stop it.
     python -m pyfleet_sim get PV [PV ...] [--timeout S]
@@ -38,10 +38,11 @@ def client_env(port: int) -> dict[str, str]:
     }
 
 
-def _server_env(port: int) -> None:
+def _server_env(port: int, host: str) -> None:
     """Keeps every CA packet of the IOC on loopback.
 
-    caproto binds to EPICS_CAS_INTF_ADDR_LIST. Beacons are switched off: caproto sends them to
+    caproto binds to EPICS_CAS_INTF_ADDR_LIST (127.0.0.1 unless --host says otherwise, e.g. 0.0.0.0
+    in the compose `ioc` container, whose network is internal). Beacons are switched off: caproto sends them to
     the beacon list or, when that is empty, to 255.255.255.255 (traffic off the host), and a
     beacon to 127.0.0.1 with no CA repeater listening only fails noisily. Clients find the IOC
     by searching EPICS_CA_ADDR_LIST; beacons only speed up reconnects after a restart.
@@ -49,7 +50,7 @@ def _server_env(port: int) -> None:
     import caproto  # noqa: PLC0415
 
     os.environ.update(
-        {"EPICS_CA_SERVER_PORT": str(port), "EPICS_CAS_SERVER_PORT": str(port), "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1"}
+        {"EPICS_CA_SERVER_PORT": str(port), "EPICS_CAS_SERVER_PORT": str(port), "EPICS_CAS_INTF_ADDR_LIST": host}
     )
     caproto.get_beacon_address_list = lambda **_kwargs: []
 
@@ -81,15 +82,15 @@ async def _serve(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     try:
-        port, lock = claim_port(args.port)
+        port, lock = claim_port(args.port, args.host)
     except OSError as exc:
         print(f"pyfleet_sim: {exc}", file=sys.stderr)
         return 3
-    _server_env(port)
+    _server_env(port, args.host)
     _quiet_refusals()
     put_log = PutLog(args.put_log)
     ring = Ring(config, put_log)
-    ctx = Context(ring.pvdb, interfaces=["127.0.0.1"])
+    ctx = Context(ring.pvdb, interfaces=[args.host])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the ring on 127.0.0.1")
     serve.add_argument("--config", default=str(DEFAULT_CONFIG), help="PV database (YAML); default sim/storage-ring.yml")
     serve.add_argument("--port", type=int, default=0, help="CA server port (UDP search + TCP); 0 = a free one")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to serve on; default 127.0.0.1 (loopback only)")
     serve.add_argument("--put-log", default=None, help="append one JSON line per put to this file")
     get = sub.add_parser("get", help="read PVs with pyepics (EPICS_CA_* from the environment)")
     get.add_argument("pvs", nargs="+")

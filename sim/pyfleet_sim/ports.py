@@ -19,12 +19,12 @@ from typing import IO
 LOCK_DIR = Path(os.environ.get("PYFLEET_IOC_LOCK_DIR") or Path(tempfile.gettempdir()) / "pyfleet-ioc-ports")
 
 
-def _free_on_loopback(port: int) -> bool:
-    """True when both TCP and UDP `port` can be bound on 127.0.0.1 right now (no reuse flags)."""
+def _free(port: int, host: str) -> bool:
+    """True when both TCP and UDP `port` can be bound on `host` right now (no reuse flags)."""
     for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
         with socket.socket(socket.AF_INET, kind) as s:
             try:
-                s.bind(("127.0.0.1", port))
+                s.bind((host, port))
             except OSError:
                 return False
     return True
@@ -48,7 +48,7 @@ def _lock(port: int) -> IO[bytes] | None:
     return handle
 
 
-def claim_port(port: int = 0, attempts: int = 50) -> tuple[int, IO[bytes]]:
+def claim_port(port: int = 0, host: str = "127.0.0.1", attempts: int = 50) -> tuple[int, IO[bytes]]:
     """Claims `port` (0 = any free one) for this process.
 
     :returns: the port and the lock file handle (keep it open while serving).
@@ -56,11 +56,11 @@ def claim_port(port: int = 0, attempts: int = 50) -> tuple[int, IO[bytes]]:
     """
     if port:
         handle = _lock(port)
-        if handle is None or not _free_on_loopback(port):
+        if handle is None or not _free(port, host):
             if handle is not None:
                 handle.close()
             raise OSError(
-                f"CA server port {port} is in use on 127.0.0.1 (another IOC or program); pick another or --port 0"
+                f"CA server port {port} is in use on {host} (another IOC or program); pick another or --port 0"
             )
         return port, handle
     for _ in range(attempts):
@@ -68,7 +68,7 @@ def claim_port(port: int = 0, attempts: int = 50) -> tuple[int, IO[bytes]]:
         handle = _lock(candidate)
         if handle is None:
             continue
-        if _free_on_loopback(candidate):
+        if _free(candidate, host):
             return candidate, handle
         handle.close()
     raise OSError(f"no free CA server port on 127.0.0.1 after {attempts} tries")

@@ -38,8 +38,9 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
     await fx?.cleanup();
   });
 
+  // One retry: a rejection with feedback regenerates (provided code defaults to 0 retries).
   const submit = (code: string) =>
-    fleet.submit({ user_query: "set the corrector", task_objective: "Set SR:C01:HCM", code, dry_run: true }, { requester: "carol" });
+    fleet.submit({ user_query: "set the corrector", task_objective: "Set SR:C01:HCM", code, dry_run: true, retries: 1 }, { requester: "carol" });
   const parked = async (code: string) => {
     const { runId } = await submit(code);
     const rec = await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval");

@@ -1,5 +1,9 @@
 import {
   type ApprovalRequest,
+  type Attempt,
+  type ErrorChainEntry,
+  type ExecutionOutcome,
+  type ExecutionResult,
   type ExecutionMethod,
   type FinalResult,
   isTerminalStatus,
@@ -12,11 +16,38 @@ import {
 import { errorFromResponse, Http, type HttpOptions } from "./http.js";
 import { parseSse } from "./sse.js";
 
-/** A run as the producer returns it: the record, the final result once finished, the pending approval. */
-export type RunDetails = RunRecord & {
-  final: FinalResult | null;
-  folderPath: string | null;
-  approval: ApprovalRequest | null;
+/** A file of the run folder: its path inside the folder and the URL (relative to the producer) serving it. */
+export interface ArtifactRef {
+  path: string;
+  url: string;
+}
+
+/** The final result as the producer shows it: paths relative to the run folder, plus their URLs. */
+export type RunResult = Omit<ExecutionResult, "folder_path" | "notebook_path" | "figure_paths"> & {
+  notebook_path: string | null;
+  notebook_url: string | null;
+  figure_paths: string[];
+  figure_urls: string[];
+};
+
+/**
+ * A run as the producer returns it: the record, every attempt, the final result once finished,
+ * the pending approval. No absolute path of the server's disk appears in it: files are
+ * {@link ArtifactRef}s.
+ */
+export type RunDetails = Omit<RunRecord, "resultSummary"> & {
+  final: (Omit<FinalResult, "result"> & { result: RunResult | null }) | null;
+  approval: (Omit<ApprovalRequest, "notebookPath"> & { notebook: ArtifactRef | null }) | null;
+  attemptList: Array<
+    Omit<Attempt, "notebookPath" | "outcome"> & {
+      notebook: ArtifactRef | null;
+      outcome: (Omit<ExecutionOutcome, "figures"> & { figures: Array<{ name: string; mime: string; url: string | null }> }) | null;
+    }
+  >;
+  errorChain: ErrorChainEntry[];
+  resultSummary: (Omit<NonNullable<RunRecord["resultSummary"]>, "notebookPath"> & { notebook: ArtifactRef | null }) | null;
+  /** `/v1/runs/<id>/notebook` once the run has its final notebook. */
+  notebookUrl: string | null;
 };
 
 export interface SubmittedRun {
@@ -51,8 +82,22 @@ export interface EventsOptions {
 export class PyfleetClient {
   private readonly http: Http;
 
-  constructor(readonly options: HttpOptions) {
-    this.http = new Http(options);
+  /**
+   * @param options `baseUrl` (or its alias `url`; default `PYFLEET_URL`) and `token` (default
+   *   `PYFLEET_TOKEN`); with no options at all the client talks to the fleet of the environment.
+   * @param env where the defaults are read (default `process.env`).
+   * @throws PyfleetError `VALIDATION_FAILED` for a URL that is not http(s) or two different URLs.
+   */
+  constructor(
+    readonly options: HttpOptions = {},
+    env: Record<string, string | undefined> = process.env,
+  ) {
+    this.http = new Http(options, env);
+  }
+
+  /** The producer URL this client talks to. */
+  get baseUrl(): string {
+    return this.http.baseUrl;
   }
 
   submit(request: PythonExecutionRequestInput, opts: { executionMethod?: ExecutionMethod } = {}): Promise<SubmittedRun> {

@@ -2,9 +2,11 @@ import { ERROR_CODES, type ErrorCode, type FieldIssue, PyfleetError } from "@pyf
 
 /** Connection settings of a client. */
 export interface HttpOptions {
-  /** Producer base URL, e.g. `http://127.0.0.1:8080`. */
-  baseUrl: string;
-  /** Bearer token (when the producer has `producer.tokens`). */
+  /** Producer base URL, e.g. `http://127.0.0.1:8080`; default `PYFLEET_URL`, else http://127.0.0.1:8080. */
+  baseUrl?: string;
+  /** Same as `baseUrl` (the name `getRegistry` uses); give one of the two. */
+  url?: string;
+  /** Bearer token (when the producer has `producer.tokens`); default `PYFLEET_TOKEN`. */
   token?: string;
   /** fetch implementation (defaults to the global one). */
   fetch?: typeof fetch;
@@ -26,18 +28,51 @@ export async function errorFromResponse(res: Response, what: string): Promise<Py
   });
 }
 
+/** The default producer URL when neither an option nor `PYFLEET_URL` names one. */
+export const DEFAULT_PRODUCER_URL = "http://127.0.0.1:8080";
+
+/**
+ * Resolves the URL and token of a client: `baseUrl` or `url` (not two different ones), else
+ * `PYFLEET_URL`; `token`, else `PYFLEET_TOKEN` (the one name `pyfleet dev` prints and the
+ * approver CLI reads too).
+ * @throws PyfleetError `VALIDATION_FAILED` when `baseUrl` and `url` disagree or are not URLs.
+ */
+export function resolveTarget(opts: HttpOptions, env: Record<string, string | undefined> = process.env): { baseUrl: string; token?: string } {
+  if (opts.baseUrl !== undefined && opts.url !== undefined && opts.baseUrl !== opts.url) {
+    throw new PyfleetError("VALIDATION_FAILED", `give the producer URL once: baseUrl ${opts.baseUrl} and url ${opts.url} differ`, {
+      issues: [{ path: "url", message: "baseUrl and url are the same option; pass one" }],
+    });
+  }
+  const baseUrl = opts.baseUrl ?? opts.url ?? env.PYFLEET_URL ?? DEFAULT_PRODUCER_URL;
+  if (!/^https?:\/\/[^\s]+$/i.test(baseUrl)) {
+    throw new PyfleetError("VALIDATION_FAILED", `producer URL ${JSON.stringify(baseUrl)} is not an http(s) URL`, {
+      issues: [{ path: opts.baseUrl !== undefined ? "baseUrl" : opts.url !== undefined ? "url" : "PYFLEET_URL", message: "must start with http:// or https://" }],
+    });
+  }
+  const token = opts.token ?? env.PYFLEET_TOKEN;
+  return { baseUrl, ...(token ? { token } : {}) };
+}
+
 /** A small JSON-over-HTTP helper bound to one producer. */
 export class Http {
   private readonly base: string;
+  private readonly token: string | undefined;
   private readonly fetchImpl: typeof fetch;
 
-  constructor(private readonly opts: HttpOptions) {
-    this.base = opts.baseUrl.replace(/\/+$/, "");
+  constructor(opts: HttpOptions, env: Record<string, string | undefined> = process.env) {
+    const t = resolveTarget(opts, env);
+    this.base = t.baseUrl.replace(/\/+$/, "");
+    this.token = t.token;
     this.fetchImpl = opts.fetch ?? fetch;
   }
 
+  /** The base URL requests go to (no trailing slash). */
+  get baseUrl(): string {
+    return this.base;
+  }
+
   headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}), ...extra };
+    return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
   }
 
   url(path: string): string {

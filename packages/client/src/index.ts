@@ -1,5 +1,5 @@
-export { type EventsOptions, PyfleetClient, type RunDetails, type SubmittedRun, type WaitOptions } from "./client.js";
-export { errorFromResponse, type HttpOptions } from "./http.js";
+export { type ArtifactRef, type EventsOptions, PyfleetClient, type RunDetails, type RunResult, type SubmittedRun, type WaitOptions } from "./client.js";
+export { DEFAULT_PRODUCER_URL, errorFromResponse, type HttpOptions, resolveTarget } from "./http.js";
 export {
   type ApprovalAgentState,
   clearApprovalState,

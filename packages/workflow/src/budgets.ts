@@ -3,13 +3,16 @@ import type { PipelineBudgets } from "./pipeline-types.js";
 
 /**
  * Budgets of one run: the configured ones, each capped by the request's `retries` when given
- * (a caller may ask for fewer retries than the fleet allows, never for more).
+ * (a caller may ask for fewer retries than the fleet allows, never for more). Provided code
+ * defaults to 0 retries: its own error is the outcome, instead of a regeneration that needs a
+ * model the caller never asked for.
  */
 export function effectiveBudgets(config: PipelineBudgets, request: PythonExecutionRequest): PipelineBudgets {
-  if (request.retries === undefined) return config;
+  const retries = request.retries ?? (request.code !== undefined ? 0 : undefined);
+  if (retries === undefined) return config;
   return {
-    maxGenerationRetries: Math.min(config.maxGenerationRetries, request.retries),
-    maxExecutionRetries: Math.min(config.maxExecutionRetries, request.retries),
+    maxGenerationRetries: Math.min(config.maxGenerationRetries, retries),
+    maxExecutionRetries: Math.min(config.maxExecutionRetries, retries),
   };
 }
 

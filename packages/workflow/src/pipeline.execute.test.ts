@@ -145,7 +145,7 @@ describe("step mode", () => {
       Array.from({ length: 200 }, (_, i) =>
         pipeline.startRun({
           runId: `many-${i}`,
-          request: makeRequest(i % 2 === 0 ? { code: `results = {"i": ${i}}${i % 4 === 0 ? " # RAISE" : ""}` } : {}),
+          request: makeRequest(i % 2 === 0 ? { code: `results = {"i": ${i}}${i % 4 === 0 ? " # RAISE" : ""}`, retries: 1 } : {}),
         }),
       ),
     );

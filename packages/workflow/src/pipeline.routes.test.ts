@@ -119,15 +119,15 @@ describe("analysis failures", () => {
     expect(fakes.generator.calls).toHaveLength(2);
   });
 
-  it("regenerates provided code that fails analysis, but fails at once when its budget is 0", async () => {
+  it("regenerates provided code that fails analysis when it asks for retries, but fails at once with the default of 0", async () => {
     const retry = setup();
-    const s1 = await retry.pipeline.startRun({ runId: retry.runId, request: makeRequest({ code: "exec('x') # BLOCK" }) });
+    const s1 = await retry.pipeline.startRun({ runId: retry.runId, request: makeRequest({ code: "exec('x') # BLOCK", retries: 3 }) });
     const r1 = await drive(retry.pipeline, s1.ref);
     expect(r1.ran).toEqual(["analyze", "generate", "analyze", "execute", "finalize"]);
     expect(retry.fakes.generator.calls[0]?.errorChain[0]?.failedCode).toBe("exec('x') # BLOCK");
 
     const none = setup();
-    const s2 = await none.pipeline.startRun({ runId: none.runId, request: makeRequest({ code: "exec('x') # BLOCK", retries: 0 }) });
+    const s2 = await none.pipeline.startRun({ runId: none.runId, request: makeRequest({ code: "exec('x') # BLOCK" }) });
     const r2 = await drive(none.pipeline, s2.ref);
     expect(r2.ran).toEqual(["analyze", "finalize"]);
     expect(r2.last.final?.status).toBe("failed");

@@ -37,12 +37,22 @@ async function decide(decision: "approve" | "reject", args: string[], io: Comman
     `/v1/approvals/${encodeURIComponent(id)}/decision`,
     body,
   );
-  io.out(
-    r.released
-      ? `${id}: ${r.approval.status}; the run continues`
-      : `${id}: vote recorded (${r.approval.approvals}/${r.approval.requiredApprovals} approvals); still pending`,
-  );
+  io.out(decisionMessage(id, decision, r, body.regenerate === true));
   return 0;
+}
+
+/** What a decision did to the run, in words (a rejection ends it unless it goes back for regeneration). */
+export function decisionMessage(
+  id: string,
+  decision: "approve" | "reject",
+  r: { approval: { status: string; approvals: number; requiredApprovals: number }; released: boolean },
+  regenerate: boolean,
+): string {
+  if (!r.released) return `${id}: vote recorded (${r.approval.approvals}/${r.approval.requiredApprovals} approvals); still pending`;
+  if (decision === "approve") return `${id}: approved; the run continues to execution`;
+  return regenerate
+    ? `${id}: rejected; the run goes back to code generation with your feedback`
+    : `${id}: rejected; the run ends with status rejected`;
 }
 
 export const approve: Command = {

@@ -13,11 +13,13 @@ describe("pyfleet submit / status / logs / runs / cancel against a producer", ()
   let fx: RedisFixture;
   let fleet: Fleet;
   let producer: RunningProducer;
+  let artifacts: string;
   const dir = mkdtempSync(join(tmpdir(), "pyfleet-cli-"));
 
   beforeAll(async () => {
     fx = await createRedisFixture("cli");
     const env = testEnv(fx.prefix);
+    artifacts = env.PYFLEET_ARTIFACTS as string;
     const config = testConfig(env);
     ({ fleet } = await createFleet(config, { stages: ["generate", "analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
     producer = await startProducer({ config, logger: silentLogger(), env, fleet, port: 0 });
@@ -42,8 +44,12 @@ describe("pyfleet submit / status / logs / runs / cancel against a producer", ()
     expect(r.out).toMatch(/\] executing/);
     expect(r.out).toMatch(/: completed \(read_only\), 1 attempt/);
     expect(r.out).toMatch(/results\.x = 42/);
-    expect(r.out).toMatch(/notebook: .*notebook\.ipynb/);
+    // --wait shows what the code printed, and files as URLs of the producer, never server paths.
+    expect(r.out).toMatch(/ {2}stdout:\n {4}hello/);
     const runId = /submitted run (\S+)/.exec(r.out)![1]!;
+    expect(r.out).toContain(`notebook: ${producer.url}/v1/runs/${runId}/notebook`);
+    expect(r.out).not.toContain(artifacts);
+    expect((await fetch(`${producer.url}/v1/runs/${runId}/notebook`)).status).toBe(200);
     const status = await cli("status", runId);
     expect(status.out).toMatch(/completed/);
     const logs = await cli("logs", runId);
@@ -53,6 +59,26 @@ describe("pyfleet submit / status / logs / runs / cancel against a producer", ()
     expect(runs.out).toContain(runId);
     const json = JSON.parse((await cli("status", runId, "--json")).out);
     expect(json.final.result.results.x).toBe(42);
+  });
+
+  it("ends provided code that fails with its own traceback (0 retries by default), not in generation without a model", async () => {
+    writeFileSync(join(dir, "div.py"), "print('before')\nratio = 1 / 0\n");
+    const r = await cli("submit", "--code", "div.py", "--wait");
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/: failed \(read_only\), 1 attempt/);
+    expect(r.out).toMatch(/error: RUNTIME_ERROR: .*ZeroDivisionError/);
+    expect(r.out).toMatch(/traceback:\n[\s\S]*ratio = 1 \/ 0[\s\S]*ZeroDivisionError: division by zero/);
+    expect(r.out).not.toContain("LLM_CONFIG");
+    expect((await cli("submit", "--code", "div.py", "--retries", "x")).err).toContain("--retries must be a whole number");
+  });
+
+  it("pyfleet logs prints whole messages (a long error is not cut)", async () => {
+    const long = "v".repeat(400);
+    writeFileSync(join(dir, "long.py"), `raise ValueError('${long}')\n`);
+    const r = await cli("submit", "--code", "long.py", "--wait");
+    const runId = /submitted run (\S+)/.exec(r.out)![1]!;
+    const logs = await cli("logs", runId);
+    expect(logs.out).toContain(long);
   });
 
   it("submit --follow prints events as they happen and --context reaches the code; logs --follow streams to the end", async () => {

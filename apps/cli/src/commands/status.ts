@@ -18,7 +18,7 @@ const command: Command = {
     const client = clientFrom(values, io.env);
     const run = values.wait ? await client.wait(runId) : await client.get(runId);
     if (values.json) io.out(JSON.stringify(run, null, 2));
-    else for (const l of runSummary(run)) io.out(l);
+    else for (const l of runSummary(run, client.baseUrl)) io.out(l);
     return run.status === "failed" || run.status === "outcome_unknown" ? 1 : 0;
   },
 };

@@ -11,7 +11,8 @@ const command: Command = {
   name: ["submit"],
   summary: "Submit a run (provided code or a task for the generator); optionally wait for it or follow its events.",
   usage:
-    "pyfleet submit (--code FILE | --task TEXT) [--expected KEY=TYPE ...] [--context FILE.json] [--method container|local|docker] [--thread ID] [--dry-run] [--wait] [--follow] [--json] [--url URL] [--token TOKEN]",
+    "pyfleet submit (--code FILE | --task TEXT) [--expected KEY=TYPE ...] [--context FILE.json] [--method container|local|docker] [--thread ID] [--dry-run] [--retries N] [--wait] [--follow] [--json] [--url URL] [--token TOKEN]\n" +
+    "  --retries N: regenerations allowed after a failure (default: the fleet's budgets for a task, 0 for --code)",
   async run(args, io) {
     const { values } = parseArgs({
       args,
@@ -23,6 +24,7 @@ const command: Command = {
         method: { type: "string" },
         thread: { type: "string" },
         "dry-run": { type: "boolean" },
+        retries: { type: "string" },
         wait: { type: "boolean" },
         follow: { type: "boolean" },
         json: { type: "boolean" },
@@ -54,14 +56,14 @@ const command: Command = {
     }
     const final: RunDetails = await client.get(run.runId);
     if (values.json) io.out(JSON.stringify(final, null, 2));
-    else for (const l of runSummary(final)) io.out(l);
+    else for (const l of runSummary(final, client.baseUrl)) io.out(l);
     return final.status === "completed" || (final.status === "awaiting_approval" && !isTerminalStatus(final.status)) ? 0 : 1;
   },
 };
 export default command;
 
 function buildRequest(
-  v: { code?: string; task?: string; expected?: string[]; context?: string; thread?: string; "dry-run"?: boolean },
+  v: { code?: string; task?: string; expected?: string[]; context?: string; thread?: string; "dry-run"?: boolean; retries?: string },
   cwd: string,
 ): PythonExecutionRequestInput {
   const expected: Record<string, string> = {};
@@ -87,6 +89,11 @@ function buildRequest(
     }
   }
   const task = v.task ?? `run ${basename(v.code ?? "code")}`;
+  let retries: number | undefined;
+  if (v.retries !== undefined) {
+    retries = Number(v.retries);
+    if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new UsageError("--retries must be a whole number from 0 to 20");
+  }
   return {
     user_query: task,
     task_objective: task,
@@ -95,5 +102,6 @@ function buildRequest(
     ...(context ? { capability_context_data: context } : {}),
     ...(v.thread ? { thread_id: v.thread } : {}),
     ...(v["dry-run"] ? { dry_run: true } : {}),
+    ...(retries !== undefined ? { retries } : {}),
   };
 }

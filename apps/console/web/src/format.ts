@@ -30,7 +30,6 @@ export function ago(iso: string, now = Date.now()): string {
 
 /** Removes ANSI colour codes (Jupyter tracebacks carry them). */
 export function stripAnsi(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
   return s.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
 }
 

@@ -32,10 +32,7 @@ export class ServiceRegistry {
     if (name !== "python_executor") throw new PyfleetError("NOT_FOUND", `no service named ${name} (known: python_executor)`);
     const env = process.env;
     const o = this.options;
-    const client = new PyfleetClient({
-      baseUrl: o.url ?? env.PYFLEET_URL ?? "http://127.0.0.1:8080",
-      ...((o.token ?? env.PYFLEET_TOKEN) ? { token: (o.token ?? env.PYFLEET_TOKEN)! } : {}),
-    });
+    const client = new PyfleetClient({ ...(o.url ? { url: o.url } : {}), ...(o.token ? { token: o.token } : {}) }, env);
     const approverUrl = o.approverUrl ?? env.PYFLEET_APPROVER_URL;
     const approverToken = o.approverToken ?? env.PYFLEET_APPROVER_TOKEN;
     const service = new PythonExecutorService({

@@ -113,7 +113,8 @@ export class PythonExecutorService {
     const result = run.final?.result;
     if (run.status === "completed" && result) {
       return {
-        execution_result: result,
+        // The producer shows no server paths: the folder is not named, files are relative to it.
+        execution_result: { ...result, folder_path: null },
         generated_code: run.final?.code ?? "",
         generation_attempt: run.final?.attempts ?? run.attempts,
         analysis_warnings: [],
@@ -153,7 +154,7 @@ function approvalValue(run: RunDetails): ApprovalInterruptValue {
       code: a?.code ?? "",
       execution_mode: a?.executionMode ?? run.mode,
       safety_concerns: (a?.findings ?? []).map((f) => f.message),
-      notebook_path: a?.notebookPath ?? null,
+      notebook_path: a?.notebook?.path ?? null,
       notebook_link: a?.notebookLink ?? null,
       expected_results: a?.expectedResults ?? {},
     },

@@ -237,7 +237,8 @@ export const FAMILIES: Record<string, FamilySpec> = {
   },
   "caproto.Context": {
     writes: set(),
-    reads: set(),
+    // caproto.asyncio's Context.monitor(*pv_names) yields subscription events
+    reads: set("monitor"),
     factories: { get_pvs: "caproto.PV" },
     attrWrites: set(),
     attrReads: set(),

@@ -94,6 +94,12 @@ const CASES: Array<{ api: string; code: string; writes: string[]; reads: string[
     writes: [],
     reads: ["SR:DCCT:CURRENT"],
   },
+  {
+    api: "caproto asyncio Context.monitor reads",
+    code: "import asyncio\nfrom caproto.asyncio.client import Context\nasync def main():\n    ctx = Context()\n    async for event, context, data in ctx.monitor('SR:DCCT:LIFETIME'):\n        print(event, data)\nasyncio.run(main())\n",
+    writes: [],
+    reads: ["SR:DCCT:LIFETIME"],
+  },
 ];
 
 describe("the EPICS Python write surface: detected, right PV names, right mode", () => {

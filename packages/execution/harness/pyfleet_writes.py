@@ -14,7 +14,8 @@ Three jobs, all driven by the run's *write policy* (JSON, ``configure``):
   numeric value inside the manifest's limits. Anything else raises :class:`WriteRefused` (a policy
   error, never retried) before the put is attempted.
 - **Perform truthfully**: connect with ``connection_timeout_s`` (not pyepics' 60 s default), put
-  with completion (``wait=True`` unless the code chose), read back, and record every write
+  with completion (``wait=True`` unless the code chose), read back (a number that reads back as
+  another number was refused by the IOC: pyepics does not report that), and record every write
   ``{pv, value, api, order, status, error, readback, at}``. A put that fails, raises or never
   connects (pyepics returns ``None`` instead of raising) raises :class:`ControlSystemWriteError`
   naming the PV; the report's error says so even when the code caught it.
@@ -230,8 +231,23 @@ def perform(api: str, pairs: list[tuple[Any, Any]], call: Callable[[bool], Any])
             readback = _read_back(pv)
         except Exception as err:  # noqa: BLE001  (the put happened; a failed read-back is reported, not fatal)
             readback = f"<read-back failed: {type(err).__name__}: {err}>"
+        if _not_taken(value, readback):
+            # pyepics reports a completed put even when the IOC refused it (it ignores the put
+            # callback's status): a numeric setpoint that reads back unchanged was not taken
+            message = f"control-system write to {pv} failed: the IOC did not take {value!r} (it reads back {readback!r})"
+            _record(pv, value, api, "failed", message, readback, code="CONTROL_SYSTEM_WRITE_FAILED")
+            _note({"code": "CONTROL_SYSTEM_WRITE_FAILED", "pv": pv, "message": message})
+            raise ControlSystemWriteError(message)
         _record(pv, value, api, "ok", None, readback)
     return result
+
+
+def _not_taken(value: Any, readback: Any) -> bool:
+    """True when a number was put and a different number reads back (float32 rounding allowed)."""
+    v, r = _num(value), _num(readback)
+    if v is None or r is None:
+        return False
+    return abs(v - r) > 1e-9 + 1e-6 * abs(v)
 
 
 def describe(pv: str, timeout: float | None = None) -> dict[str, Any]:

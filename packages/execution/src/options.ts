@@ -39,7 +39,7 @@ export type LocalIsolation = (typeof LOCAL_ISOLATIONS)[number];
 export interface LocalOptions {
   /** A venv folder (its `bin/python` is used) or an interpreter. */
   python_env_path: string;
-  /** `spawn` (default): start the interpreter per run; `fork`: fork a warm parent per run. */
+  /** `fork` (default): fork a warm parent per run; `spawn`: start the interpreter per run. */
   isolation: LocalIsolation;
   fork_server: ForkServerOptions;
   memory_limit_mb: number;
@@ -98,7 +98,7 @@ export const DEFAULT_EXECUTION_OPTIONS: ResolvedExecutionOptions = {
     },
     local: {
       python_env_path: ".venv",
-      isolation: "spawn",
+      isolation: "fork",
       fork_server: { max_runs_per_parent: 1000, preload: ["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "epics"], spare_children: 1, start_timeout_seconds: 120 },
       memory_limit_mb: 2048,
       cpu_seconds: 900,

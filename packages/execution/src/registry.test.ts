@@ -9,11 +9,12 @@ describe("createExecutorRegistry", () => {
       { execution: { container: { pool_min_idle: 0, jupyter_port: 1 }, modes: { write_access: { kernel_name: "custom-write" } } } },
       { env: {} },
     );
-    // the default local isolation spawns an interpreter per run: one executor serves both modes
+    // the default local isolation forks a warm parent per mode: read-only and write never share one
     const local = registry.get("local", "read_only");
-    expect(local).toBeInstanceOf(LocalExecutor);
+    expect(local).toBeInstanceOf(ForkServerExecutor);
     expect(local.method).toBe("local");
-    expect(registry.get("local", "write_access")).toBe(local);
+    expect(registry.get("local", "read_only")).toBe(local);
+    expect(registry.get("local", "write_access")).not.toBe(local);
     const ro = registry.get("container", "read_only");
     expect(registry.get("container", "write_access")).not.toBe(ro);
     expect(registry.get("docker", "read_only").method).toBe("docker");
@@ -25,17 +26,12 @@ describe("createExecutorRegistry", () => {
     expect(() => registry.get("local", "read_only")).toThrow(/closed/);
   });
 
-  it("keeps one fork server per mode with isolation: fork (read-only and write never share a parent)", async () => {
-    const registry = createExecutorRegistry({ execution: { local: { isolation: "fork" }, sandbox: { enabled: false } } }, { env: {} });
+  it("serves both modes from one interpreter-per-run executor with isolation: spawn", async () => {
+    const registry = createExecutorRegistry({ execution: { local: { isolation: "spawn" } } }, { env: {} });
     const local = registry.get("local", "read_only");
-    expect(local).toBeInstanceOf(ForkServerExecutor);
-    expect(registry.get("local", "read_only")).toBe(local);
-    expect(registry.get("local", "write_access")).not.toBe(local);
-    expect(registry.get("local", "write_access")).toBeInstanceOf(ForkServerExecutor);
+    expect(local).toBeInstanceOf(LocalExecutor);
+    expect(registry.get("local", "write_access")).toBe(local);
     await registry.close();
-    const sandboxed = createExecutorRegistry({ execution: { local: { isolation: "fork" } } }, { env: {} });
-    expect(() => sandboxed.get("local", "read_only")).toThrow(expect.objectContaining({ code: "BACKEND_MISCONFIGURED" }));
-    await sandboxed.close();
   });
 
   it("rejects an unknown method as a configuration error", async () => {

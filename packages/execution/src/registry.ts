@@ -38,17 +38,11 @@ export function createExecutorRegistry(options: ExecutionOptions = {}, deps: Exe
     switch (method) {
       case "local":
         if (resolved.execution.local.isolation === "fork") {
-          // the fork server does not run inside bubblewrap yet: refuse rather than run unsandboxed
-          if (resolved.execution.sandbox.enabled) {
-            throw new PyfleetError(
-              "BACKEND_MISCONFIGURED",
-              "execution.local.isolation: fork does not run inside the sandbox yet; use isolation: spawn, or sandbox.enabled: false on a development machine",
-            );
-          }
           return new ForkServerExecutor({
             mode,
             local: resolved.execution.local,
             forkServer: resolved.execution.local.fork_server,
+            sandbox: resolved.execution.sandbox,
             maxStdoutBytes: resolved.limits.max_stdout_bytes,
             env,
             logger: log.child({ isolation: "fork" }),

@@ -64,7 +64,7 @@ export function executionSchema(d: EnvDefault) {
     }),
     local: section({
       python_env_path: z.string().min(1).prefault(d("execution.local.python_env_path")),
-      isolation: oneOf(LOCAL_ISOLATION_MODES, "spawn"),
+      isolation: oneOf(LOCAL_ISOLATION_MODES, "fork"),
       fork_server: section({
         max_runs_per_parent: int(1000, 1, 10_000_000),
         preload: z

@@ -14,14 +14,14 @@ import { FileArtifactStore } from "../artifacts/file-artifact-store.js";
 import { createExecutorRegistry, type ManagedExecutorRegistry } from "../registry.js";
 import { ensureDockerSandbox, SANDBOX_SETUP_TIMEOUT_MS } from "@pyfleet/testing";
 
-/** The local backend twice: an interpreter per run (default) and a warm parent forking a child per run. */
-const METHODS = ["local", "local-fork", "container", "docker"] as const;
+/** The local backend twice: a warm parent forking a child per run (default) and an interpreter per run. */
+const METHODS = ["local", "local-spawn", "container", "docker"] as const;
 type Backend = (typeof METHODS)[number];
-const methodOf = (b: Backend): ExecutionMethod => (b === "local-fork" ? "local" : b);
+const methodOf = (b: Backend): ExecutionMethod => (b === "local-spawn" ? "local" : b);
 
 let jupyter: JupyterFixture;
 let registry: ManagedExecutorRegistry;
-let forkRegistry: ManagedExecutorRegistry;
+let spawnRegistry: ManagedExecutorRegistry;
 let dir: string;
 
 beforeAll(async () => {
@@ -34,9 +34,8 @@ beforeAll(async () => {
     },
     { env: { ...process.env, JUPYTER_TOKEN: jupyter.token, DOCKER_HOST: dockerHost, OPENAI_API_KEY: "sk-must-not-leak" } },
   );
-  // the fork server does not run inside bubblewrap yet
-  forkRegistry = createExecutorRegistry(
-    { execution: { local: { isolation: "fork" }, sandbox: { enabled: false } }, limits: { max_stdout_bytes: 64 * 1024 } },
+  spawnRegistry = createExecutorRegistry(
+    { execution: { local: { isolation: "spawn" } }, limits: { max_stdout_bytes: 64 * 1024 } },
     { env: { ...process.env, OPENAI_API_KEY: "sk-must-not-leak" } },
   );
   dir = await mkdtemp(join(tmpdir(), "pyfleet-3b-"));
@@ -44,7 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.close();
-  await forkRegistry?.close();
+  await spawnRegistry?.close();
   await jupyter?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -57,7 +56,7 @@ function input(code: string, over: Partial<ExecuteInput> = {}): ExecuteInput {
 async function onAll(code: string, over: Partial<ExecuteInput> = {}): Promise<Record<Backend, ExecutionOutcome>> {
   const out: Partial<Record<Backend, ExecutionOutcome>> = {};
   for (const m of METHODS) {
-    const from = m === "local-fork" ? forkRegistry : registry;
+    const from = m === "local-spawn" ? spawnRegistry : registry;
     out[m] = await from.get(methodOf(m), over.mode ?? "read_only").execute(input(code, over));
   }
   return out as Record<Backend, ExecutionOutcome>;

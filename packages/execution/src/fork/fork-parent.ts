@@ -109,6 +109,11 @@ export class ForkParent {
     }
   }
 
+  /** Host pid of the launched process (the interpreter, or bubblewrap around it). */
+  get hostPid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** True until the process exits. */
   get alive(): boolean {
     return !this.exited;

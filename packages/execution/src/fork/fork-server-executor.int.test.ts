@@ -7,6 +7,7 @@ import { isPyfleetError } from "@pyfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { peakRetainedGrowth, RSS_PROBE_PY } from "../memory-probe.test-helpers.js";
 import { DEFAULT_EXECUTION_OPTIONS, type ForkServerOptions, type LocalOptions } from "../options.js";
+import type { SandboxOptions } from "../sandbox/sandbox-process.js";
 import { ForkServerExecutor } from "./fork-server-executor.js";
 
 const ORPHAN_FIXTURE = new URL("./testing/orphan-executor.fixture.ts", import.meta.url).pathname;
@@ -17,9 +18,10 @@ const ENV = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", OPENAI_API_KEY: "sk-must-n
 const LOCAL: LocalOptions = { ...DEFAULT_EXECUTION_OPTIONS.execution.local, env_allowlist: ["PATH", "LANG", "OPENAI_API_KEY", "HOME"] };
 const executors: ForkServerExecutor[] = [];
 
-function make(mode: ExecutionMode = "read_only", forkServer: Partial<ForkServerOptions> = {}): ForkServerExecutor {
+function make(mode: ExecutionMode = "read_only", forkServer: Partial<ForkServerOptions> = {}, sandbox?: SandboxOptions): ForkServerExecutor {
   const executor = new ForkServerExecutor({
     mode,
+    ...(sandbox ? { sandbox } : {}),
     local: LOCAL,
     forkServer: { ...LOCAL.fork_server, ...forkServer },
     maxStdoutBytes: MAX,
@@ -51,7 +53,7 @@ const alive = async (pid: number) => {
   return stat !== "" && !/^\d+ \(.*\) Z /.test(stat);
 };
 
-describe("ForkServerExecutor (a warm parent forks a fresh child per run)", () => {
+describe("ForkServerExecutor without a sandbox (a warm parent forks a fresh child per run)", () => {
   it("preloaded the common modules in a single-threaded parent that holds the allow-listed environment only", async () => {
     const info = ro.parentInfo;
     expect(info?.preloaded).toEqual(["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "epics"]);
@@ -284,5 +286,58 @@ describe("ForkServerExecutor (a warm parent forks a fresh child per run)", () =>
     executor.kill("SIGKILL");
     await expect.poll(() => alive(parentPid), { timeout: 5000 }).toBe(false);
     await expect.poll(() => alive(childPid), { timeout: 5000 }).toBe(false);
+  });
+});
+
+describe("ForkServerExecutor inside bubblewrap (execution.sandbox)", () => {
+  let sandboxed: ForkServerExecutor;
+  beforeAll(async () => {
+    sandboxed = make("read_only", {}, DEFAULT_EXECUTION_OPTIONS.execution.sandbox);
+    await sandboxed.warm();
+  });
+
+  it("runs each child as the sandbox uid in a private folder whose files reach the attempt folder, with the allow-listed environment", async () => {
+    const inp = input(
+      "import os\nopen('out.txt', 'w').write('x')\nos.mkdir('sub')\nopen('sub/b.txt', 'w').write('y')\nresults = {'cwd': os.getcwd(), 'uid': os.getuid(), 'ppid': os.getppid(), 'env': sorted(os.environ), 'home': os.path.exists('/root'), 'runs': os.listdir('..') if os.access('..', os.R_OK) else None}",
+    );
+    const outcome = await sandboxed.execute(inp);
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.results).toMatchObject({ uid: 65534, ppid: 1, home: false, runs: null });
+    expect(outcome.results?.cwd).toMatch(/^\/run\/pyfleet\/work\/[A-Za-z0-9_-]+$/);
+    expect(outcome.results?.env).not.toContain("OPENAI_API_KEY");
+    expect(outcome.results?.env).not.toContain("JUPYTER_TOKEN");
+    expect((await readdir(inp.workDir)).sort()).toEqual(["out.txt", "sub"]);
+    expect(await readFile(join(inp.workDir, "sub", "b.txt"), "utf8")).toBe("y");
+  });
+
+  it("keeps the parent out of its children's reach: signals to pid 1 are ignored and the next run is served by the same parent", async () => {
+    const hostPid = sandboxed.parentInfo?.hostPid as number;
+    const outcome = await sandboxed.execute(
+      input("import os, signal\nfor sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):\n    os.kill(1, sig)\nresults = {'ppid': os.getppid()}"),
+    );
+    expect(outcome.results).toEqual({ ppid: 1 });
+    expect(await alive(hostPid)).toBe(true);
+    expect((await sandboxed.execute(input("results = {'ok': 1}"))).results).toEqual({ ok: 1 });
+    expect(sandboxed.parentInfo?.hostPid).toBe(hostPid);
+  });
+
+  it("has no network but loopback, and still applies timeouts, the read-only guard and the memory limit", async () => {
+    const net = await sandboxed.execute(
+      input("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 6379), timeout=1)\n    r = 'connected'\nexcept OSError as e:\n    r = type(e).__name__\nresults = {'redis': r}"),
+    );
+    expect(net.results?.redis).not.toBe("connected");
+    const slow = await sandboxed.execute(input("import time\ntime.sleep(60)", { timeoutMs: 1500 }));
+    expect(slow.error).toMatchObject({ ename: "ExecutionTimeout", category: "code" });
+    const ro = await sandboxed.execute(input("import epics\nepics.caput('X:Y', 1)"));
+    expect(ro.error).toMatchObject({ ename: "PermissionError", category: "policy" });
+    const mem = await sandboxed.execute(input("block = bytearray(3 * 1024 ** 3)"));
+    expect(mem.error).toMatchObject({ ename: "MemoryError", category: "code" });
+  });
+
+  it("runs children concurrently and leaks nothing between them", async () => {
+    const outs = await Promise.all([0, 1].map((i) => sandboxed.execute(input(`import sys, builtins\nbuiltins.MARK = ${i}\nimport wave\nresults = {'i': ${i}}`))));
+    expect(outs.map((o) => o.results?.i)).toEqual([0, 1]);
+    const next = await sandboxed.execute(input("import sys, builtins\nresults = {'wave': 'wave' in sys.modules, 'mark': hasattr(builtins, 'MARK')}"));
+    expect(next.results).toEqual({ wave: false, mark: false });
   });
 });

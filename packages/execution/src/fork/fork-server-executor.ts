@@ -1,13 +1,17 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecuteInput, ExecutionMode, ExecutionOutcome, Executor, Logger } from "@pyfleet/core";
 import { PyfleetError, silentLogger } from "@pyfleet/core";
 import { resolveInterpreter } from "../local/interpreter.js";
+import { copyOutWork } from "../local/local-sandbox.js";
 import type { ForkServerOptions, LocalOptions } from "../options.js";
 import { buildChildEnv } from "../safe-env.js";
+import type { SandboxOptions } from "../sandbox/sandbox-process.js";
 import { ChildHub } from "./child-hub.js";
 import { ForkParent } from "./fork-parent.js";
+import { type ForkFolders, grantSocket, makeRunFolder, prepareForkFolders, removeRunFolder, sandboxedForkLauncher } from "./fork-sandbox.js";
 import { runForkedChild } from "./forked-run.js";
 import { FORKSERVER_PATH, type ForkParentLauncher, type ForkParentSpec, spawnForkParent } from "./spawn-fork-parent.js";
 
@@ -19,7 +23,12 @@ export interface ForkServerExecutorOptions {
   maxStdoutBytes: number;
   /** Where allow-listed variables are read from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Starts the parent; default {@link spawnForkParent} (a sandbox replaces it). */
+  /**
+   * Run the parent (and so every child) inside bubblewrap (docs/security.md). Default: not
+   * sandboxed, only for development machines without bubblewrap; the runtime passes the config's section.
+   */
+  sandbox?: SandboxOptions;
+  /** Starts the parent; default {@link spawnForkParent}, or bubblewrap when `sandbox.enabled`. */
   launch?: ForkParentLauncher;
   logger?: Logger;
 }
@@ -34,7 +43,7 @@ export interface ForkServerExecutorOptions {
 export class ForkServerExecutor implements Executor {
   readonly method = "local" as const;
   private readonly logger: Logger;
-  private dir: Promise<{ path: string; hub: ChildHub }> | undefined;
+  private dir: Promise<{ folders: ForkFolders; socketPath: string; hub: ChildHub }> | undefined;
   private current: ForkParent | undefined;
   private starting: Promise<ForkParent> | undefined;
   private readonly parents = new Set<ForkParent>();
@@ -50,9 +59,9 @@ export class ForkServerExecutor implements Executor {
     await this.parent();
   }
 
-  /** What the current parent imported (undefined until one is ready). */
-  get parentInfo(): ForkParent["info"] | undefined {
-    return this.current?.info;
+  /** What the current parent imported (undefined until one is ready); `hostPid` is the launched process. */
+  get parentInfo(): (ForkParent["info"] & { hostPid: number | undefined }) | undefined {
+    return this.current ? { ...this.current.info, hostPid: this.current.hostPid } : undefined;
   }
 
   /** Runs the code in a fresh child; user-code errors and timeouts come back in `outcome.error`. */
@@ -61,7 +70,10 @@ export class ForkServerExecutor implements Executor {
     if (input.mode !== this.options.mode) {
       throw new PyfleetError("BACKEND_MISCONFIGURED", `a ${input.mode} run reached the ${this.options.mode} fork server`);
     }
-    const [parent, { hub }] = await Promise.all([this.parent(), this.folder(), mkdir(input.workDir, { recursive: true })]);
+    const [parent, { hub, folders }] = await Promise.all([this.parent(), this.folder(), mkdir(input.workDir, { recursive: true })]);
+    const sandbox = this.sandbox;
+    // sandboxed, a run works in a private folder of the sandbox; its files are copied out after
+    const runFolder = sandbox ? await makeRunFolder(sandbox, folders, randomBytes(12).toString("base64url")) : undefined;
     const abort = new AbortController();
     this.aborts.add(abort);
     try {
@@ -69,13 +81,26 @@ export class ForkServerExecutor implements Executor {
         parent,
         hub,
         input,
+        workDir: runFolder?.inside ?? input.workDir,
         maxStdoutBytes: this.options.maxStdoutBytes,
         closing: abort.signal,
       });
     } finally {
       this.aborts.delete(abort);
       if (parent.runs >= this.options.forkServer.max_runs_per_parent) this.replace(parent);
+      if (sandbox && runFolder) {
+        try {
+          const skipped = await copyOutWork(runFolder.host, input.workDir, sandbox.max_file_mb * 1024 * 1024);
+          if (skipped.length > 0) this.logger.warn({ runId: input.runId, skipped }, "files the sandboxed code left were not kept");
+        } finally {
+          await removeRunFolder(runFolder.host);
+        }
+      }
     }
+  }
+
+  private get sandbox(): SandboxOptions | undefined {
+    return this.options.sandbox?.enabled ? this.options.sandbox : undefined;
   }
 
   /** Kills every parent (their children die with them) and removes the socket folder. Idempotent. */
@@ -90,14 +115,17 @@ export class ForkServerExecutor implements Executor {
     const dir = await this.dir?.catch(() => undefined);
     if (dir) {
       await dir.hub.close();
-      await rm(dir.path, { recursive: true, force: true });
+      await rm(dir.folders.root, { recursive: true, force: true });
     }
   }
 
-  private folder(): Promise<{ path: string; hub: ChildHub }> {
+  private folder(): Promise<{ folders: ForkFolders; socketPath: string; hub: ChildHub }> {
     this.dir ??= (async () => {
-      const path = await mkdtemp(join(tmpdir(), "pyfleet-fork-"));
-      return { path, hub: await ChildHub.listen(join(path, "children.sock")) };
+      const folders = await prepareForkFolders(await mkdtemp(join(tmpdir(), "pyfleet-fork-")));
+      const socketPath = join(folders.sock, "children.sock");
+      const hub = await ChildHub.listen(socketPath);
+      if (this.sandbox) await grantSocket(this.sandbox, socketPath);
+      return { folders, socketPath, hub };
     })();
     return this.dir;
   }
@@ -113,8 +141,12 @@ export class ForkServerExecutor implements Executor {
   private async startParent(): Promise<ForkParent> {
     const { local, forkServer } = this.options;
     const [python, dir] = await Promise.all([resolveInterpreter(local.python_env_path), this.folder()]);
-    const socketPath = join(dir.path, "children.sock");
-    const args = [FORKSERVER_PATH, "--mode", this.options.mode, "--socket", socketPath, "--parent-pid", String(process.pid)];
+    const { socketPath, folders } = dir;
+    const sandbox = this.sandbox;
+    const args = [FORKSERVER_PATH, "--mode", this.options.mode, "--socket", socketPath];
+    // outside a sandbox the parent asks the kernel to kill it when this process dies; inside,
+    // bwrap's --die-with-parent does (this process's pid is not visible there)
+    if (!sandbox) args.push("--parent-pid", String(process.pid));
     args.push("--preload", forkServer.preload.join(","));
     args.push("--rlimit-as-mb", String(local.memory_limit_mb), "--rlimit-cpu-s", String(local.cpu_seconds));
     args.push("--rlimit-nofile", String(local.max_open_files));
@@ -123,11 +155,13 @@ export class ForkServerExecutor implements Executor {
       PYTHONDONTWRITEBYTECODE: "1",
       PYTHONNOUSERSITE: "1",
     });
-    const spec: ForkParentSpec = { python, args, env, cwd: dir.path, socketPath };
+    const spec: ForkParentSpec = { python, args, env, cwd: folders.root, socketPath };
+    const launch =
+      this.options.launch ?? (sandbox ? (await sandboxedForkLauncher({ python, sandbox, local, folders })).launch : spawnForkParent);
     const started = performance.now();
     const parent = await ForkParent.start({
       spec,
-      launch: this.options.launch ?? spawnForkParent,
+      launch,
       logger: this.logger,
       readyTimeoutMs: forkServer.start_timeout_seconds * 1000,
       onDeath: (p) => this.onDeath(p),

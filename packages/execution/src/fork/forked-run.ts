@@ -16,6 +16,8 @@ export interface ForkedRunOptions {
   parent: ForkParent;
   hub: ChildHub;
   input: ExecuteInput;
+  /** The folder the child works in, as the child sees it (the attempt folder unless sandboxed). */
+  workDir: string;
   maxStdoutBytes: number;
   /** Aborted when the executor closes. */
   closing: AbortSignal;
@@ -38,7 +40,7 @@ export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionO
       context: input.context ?? {},
       mode: input.mode,
       dry_run: input.dryRun,
-      work_dir: input.workDir,
+      work_dir: opts.workDir,
       write_policy: input.writePolicy ?? null,
       describe_writes: input.describeWrites ?? false,
     }),

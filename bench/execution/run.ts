@@ -1,16 +1,19 @@
 /**
- * Execution bench: runs per second and p50 / p99 latency of one execution, for a trivial snippet
- * and a numpy + matplotlib snippet, on
+ * Execution bench: runs per second and p50 / p95 / p99 latency of one execution, for a trivial
+ * snippet, a numpy snippet and a one-figure PNG snippet, on
  * - the warm kernel pool (container backend, restart after each run: the default),
  * - the warm kernel pool with `reset: reset` (clean in place, no new process),
  * - a fresh kernel per run (what the original system did: start, run, and here also shut down),
- * - a local interpreter spawned per run,
+ * - a local interpreter spawned per run (inside bubblewrap, the default sandbox),
+ * - the fork server (a warm parent forks a fresh child per run), inside bubblewrap (default) and
+ *   without it (the sandbox's cost per run),
  * - a docker one-shot container (when an engine answers and the sandbox image exists).
- * One table, with throughput and p50 ratios against the fresh-kernel baseline.
+ * One table, with throughput and p50 ratios against the fresh-kernel baseline, plus the CPU time
+ * per run spent in this (the executor's) process.
  *
- * Run: npx tsx bench/execution/run.ts [--runs N] [--no-docker]
+ * Run: npx tsx bench/execution/run.ts [--runs N] [--no-docker] [--json FILE]
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecuteInput, Executor } from "@pyfleet/core";
@@ -18,6 +21,7 @@ import {
   ContainerExecutor,
   DEFAULT_EXECUTION_OPTIONS,
   DockerExecutor,
+  ForkServerExecutor,
   type KernelPool,
   LocalExecutor,
   makeServerSettings,
@@ -28,10 +32,12 @@ import { freshKernelExecutor } from "./fresh-kernel.js";
 const arg = (name: string) => process.argv.indexOf(name);
 const RUNS = arg("--runs") > 0 ? Number(process.argv[arg("--runs") + 1]) : 20;
 const WITH_DOCKER = arg("--no-docker") < 0;
+const JSON_OUT = arg("--json") > 0 ? process.argv[arg("--json") + 1] : undefined;
 
 const SNIPPETS = {
   trivial: "results = {'x': 1}",
-  "numpy+mpl": [
+  numpy: ["import numpy as np", "x = np.random.default_rng(1).normal(size=10_000)", "results = {'mean': float(x.mean()), 'std': float(x.std())}"].join("\n"),
+  "figure png": [
     "import numpy as np",
     "import matplotlib.pyplot as plt",
     "x = np.random.default_rng(1).normal(size=10_000)",
@@ -40,17 +46,26 @@ const SNIPPETS = {
   ].join("\n"),
 };
 
-interface Row {
+export interface Row {
   backend: string;
   snippet: string;
   runs: number;
   perSecond: number;
   p50: number;
+  p95: number;
   p99: number;
+  /** CPU ms per run of this (the executor's) process only: Python, kernels and containers not included. */
+  cpuMs: number;
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** CPU time (ms) of this process. */
+function cpuNow(): number {
+  const own = process.cpuUsage();
+  return (own.user + own.system) / 1000;
 }
 
 async function measure(backend: string, executor: Executor, snippet: keyof typeof SNIPPETS, workDir: string, settle?: () => Promise<void>): Promise<Row> {
@@ -69,15 +84,26 @@ async function measure(backend: string, executor: Executor, snippet: keyof typeo
   if (first.error) throw new Error(`${backend}: ${first.error.ename}: ${first.error.evalue}`);
   await settle?.();
   const times: number[] = [];
+  const cpu0 = cpuNow();
   const started = performance.now();
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
-    await executor.execute(input);
+    const out = await executor.execute(input);
+    if (out.error) throw new Error(`${backend}: ${out.error.ename}: ${out.error.evalue}`);
     times.push(performance.now() - t);
   }
   const total = performance.now() - started;
   times.sort((a, b) => a - b);
-  return { backend, snippet, runs: RUNS, perSecond: (RUNS * 1000) / total, p50: percentile(times, 50), p99: percentile(times, 99) };
+  return {
+    backend,
+    snippet,
+    runs: RUNS,
+    perSecond: (RUNS * 1000) / total,
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    cpuMs: (cpuNow() - cpu0) / RUNS,
+  };
 }
 
 /** Waits until the pool has all its idle kernels, so each measurement starts from a warm pool. */
@@ -98,6 +124,12 @@ async function main(): Promise<void> {
   const maxStdoutBytes = DEFAULT_EXECUTION_OPTIONS.limits.max_stdout_bytes;
   const rows: Row[] = [];
   const notes: string[] = [];
+  const { local, sandbox } = DEFAULT_EXECUTION_OPTIONS.execution;
+  const forked = async (sandboxed: boolean) => {
+    const executor = new ForkServerExecutor({ mode: "read_only", local, forkServer: local.fork_server, ...(sandboxed ? { sandbox } : {}), maxStdoutBytes });
+    await executor.warm();
+    return { executor };
+  };
   const pooled = (reset: "restart" | "reset") => {
     const executor = new ContainerExecutor({ kernelName: "python3-epics-readonly", mode: "read_only", settings, container: { ...container, reset }, maxStdoutBytes });
     return { executor, settle: warmPool(executor.pool, container.pool_min_idle) };
@@ -108,7 +140,9 @@ async function main(): Promise<void> {
     ["fresh kernel per run (original)", async () => ({ executor: freshKernelExecutor("python3-epics-readonly", settings, maxStdoutBytes) })],
     ["warm pool, restart after run", async () => pooled("restart")],
     ["warm pool, reset in place", async () => pooled("reset")],
-    ["local spawn", async () => ({ executor: new LocalExecutor({ local: DEFAULT_EXECUTION_OPTIONS.execution.local, maxStdoutBytes }) })],
+    ["local spawn (sandboxed)", async () => ({ executor: new LocalExecutor({ local, sandbox, maxStdoutBytes }) })],
+    ["fork server (sandboxed)", async () => forked(true)],
+    ["fork server, no sandbox", async () => forked(false)],
   ];
   if (WITH_DOCKER) plan.push(["docker one-shot", async () => ({ executor: await DockerExecutor.create({ options: {} }) })]);
   try {
@@ -134,6 +168,7 @@ async function main(): Promise<void> {
     await rm(workDir, { recursive: true, force: true });
   }
   printTable(rows, notes);
+  if (JSON_OUT) await writeFile(JSON_OUT, JSON.stringify({ bench: "execution", runs: RUNS, loadavg: loadavg(), rows, notes }, null, 2));
 }
 
 function printTable(rows: Row[], notes: string[]): void {
@@ -142,14 +177,14 @@ function printTable(rows: Row[], notes: string[]): void {
   const out = [
     `Execution bench: ${RUNS} sequential runs per row after one warm-up run; 2 cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" / ")}.`,
     "",
-    "| backend | snippet | runs/s | p50 ms | p99 ms | runs/s vs fresh kernel | p50 vs fresh kernel |",
-    "|---|---|---:|---:|---:|---:|---:|",
+    "| backend | snippet | runs/s | p50 ms | p95 ms | p99 ms | node cpu ms/run | runs/s vs fresh kernel | p50 vs fresh kernel |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     const b = base.get(r.snippet);
     const thr = b ? `${f(r.perSecond / b.perSecond, 2)}x` : "-";
     const lat = b ? `${f(b.p50 / r.p50, 2)}x faster` : "-";
-    out.push(`| ${r.backend} | ${r.snippet} | ${f(r.perSecond, 2)} | ${f(r.p50)} | ${f(r.p99)} | ${thr} | ${lat} |`);
+    out.push(`| ${r.backend} | ${r.snippet} | ${f(r.perSecond, 2)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.cpuMs, 2)} | ${thr} | ${lat} |`);
   }
   for (const n of notes) out.push("", `note: ${n}`);
   process.stdout.write(`${out.join("\n")}\n`);

@@ -9,6 +9,8 @@
 #      (c) a `--task` run written by the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set,
 #   4. prints each run's status, results and notebook path, stops everything and exits 0.
 # PYFLEET_DEMO_KERNELS=local|jupyter|auto picks the kernels (default auto: Jupyter when installed).
+# pyfleet dev starts the simulated storage ring (sim/) and gives every backend its EPICS_CA_*;
+# with EPICS_CA_ADDR_LIST already set, the demo reads (and writes!) that control system instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,20 +49,30 @@ PYFLEET_APPROVER_URL="$(grep -o 'PYFLEET_APPROVER_URL=[^ )]*' "$work/dev.log" | 
 PYFLEET_TOKEN="$(grep -o 'PYFLEET_TOKEN=[^ );]*' "$work/dev.log" | head -1 | cut -d= -f2)"
 export PYFLEET_APPROVER_URL PYFLEET_TOKEN
 
-say "(a) read-only analysis with provided code: a results dict and a figure"
+say "(a) read-only analysis with provided code: the live beam current from the IOC, a results dict and a figure"
 cat >"$work/beam.py" <<'PY'
-import math
+import time
+import epics
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-t = [i / 10 for i in range(100)]
-current = [100 + 5 * math.sin(x) for x in t]
+# 4 s of the ring's DCCT at 10 Hz over Channel Access (the simulated ring: its lifetime decay
+# runs 60x fast, so the sawtooth of top-up injections shows)
+t0 = time.time()
+t, current = [], []
+for _ in range(40):
+    value = epics.caget("SR:DCCT:CURRENT", timeout=5)
+    if value is None:
+        raise RuntimeError("SR:DCCT:CURRENT did not answer: is the IOC reachable (EPICS_CA_ADDR_LIST)?")
+    t.append(time.time() - t0)
+    current.append(value)
+    time.sleep(0.1)
 plt.plot(t, current)
 plt.xlabel("time [s]")
-plt.ylabel("beam current [mA]")
-plt.title("beam current")
-print("samples:", len(current))
+plt.ylabel("SR:DCCT:CURRENT [mA]")
+plt.title("beam current (live)")
+print("samples:", len(current), "lifetime [h]:", epics.caget("SR:DCCT:LIFETIME"))
 results = {"mean_mA": round(sum(current) / len(current), 3), "min_mA": round(min(current), 3), "max_mA": round(max(current), 3)}
 PY
 pyfleet submit --code "$work/beam.py" --expected mean_mA=float --expected min_mA=float --expected max_mA=float --wait

@@ -11,7 +11,9 @@ describe("npm run demo (scripts/demo.sh)", () => {
     fake.enqueue({ reply: "```python\nfib = [0, 1]\nwhile len(fib) < 20:\n    fib.append(fib[-1] + fib[-2])\nresults = {'fibonacci': fib, 'ratio': fib[-1] / fib[-2]}\n```" });
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      PYFLEET_DEMO_KERNELS: "local",
+      // Jupyter kernels reach the simulated IOC on loopback; the local backend's bubblewrap
+      // sandbox has a network of its own (loopback only) until the CA gate bridges it
+      PYFLEET_DEMO_KERNELS: "jupyter",
       PYFLEET_BOOTSTRAP_DOCKER: "0",
       PYFLEET_BOOTSTRAP_BROWSER: "0",
       OPENAI_BASE_URL: fake.url,
@@ -29,7 +31,11 @@ describe("npm run demo (scripts/demo.sh)", () => {
     await fake.close();
     expect(code, out).toBe(0);
     expect(out).toMatch(/: completed \(read_only\)/);
-    expect(out).toMatch(/results\.mean_mA = /);
+    expect(out).toMatch(/simulated storage ring \(sim\/storage-ring\.yml, \d+ PVs\) on 127\.0\.0\.1:\d+/);
+    // (a) read the live DCCT: the simulated ring sits between its top-up threshold and injection level
+    const mean = Number(/results\.mean_mA = ([\d.]+)/.exec(out)?.[1]);
+    expect(mean, out).toBeGreaterThan(397);
+    expect(mean, out).toBeLessThan(401);
     expect(out).toMatch(/figures: .*figure/);
     expect(out).toMatch(/notebook: .*notebook\.ipynb/);
     expect(out).toMatch(/: awaiting_approval \(write_access\)/);

@@ -24,7 +24,8 @@ plt.plot([1, 2, 3], [3, 1, 2])
 plt.title("console figure")
 results = {"current_mA": 401.5, "ok": True, "bpm": {"x": [0.1, -0.2]}}
 `;
-const WRITE_CODE = "import epics\n# nudge the corrector\nepics.caput('SR:MAG:QF1:CURRENT_SP', 101.5)\nresults = {'set': True}\n";
+const WRITE_CODE =
+  "import epics\n# nudge the quadrupoles\nepics.caput('SR:MAG:QF1:CURRENT_SP', 101.5)\ncur = epics.caget('SR:DCCT:CURRENT')\nepics.caput('SR:MAG:QD1:CURRENT_SP', 200)\nresults = {'set': True}\n";
 
 describe("web console (real Chromium, real fleet, producer + approver behind the console server)", () => {
   let fx: RedisFixture;
@@ -145,8 +146,13 @@ describe("web console (real Chromium, real fleet, producer + approver behind the
     await page.click(`#pending-list li[data-approval-id="${parked.approvalId}"] a`);
     await page.waitForSelector("#approval-title:has-text('Nudge QF1')");
     const writes = await page.$$eval("[aria-label='Code to approve'] li.write code", (els) => els.map((e) => e.textContent));
-    expect(writes).toEqual(["epics.caput('SR:MAG:QF1:CURRENT_SP', 101.5)"]);
-    expect(await page.textContent("#manifest")).toContain("SR:MAG:QF1:CURRENT_SP");
+    expect(writes).toEqual(["epics.caput('SR:MAG:QF1:CURRENT_SP', 101.5)", "epics.caput('SR:MAG:QD1:CURRENT_SP', 200)"]);
+    // The manifest of the dry run made before parking: one row per PV, current → proposed. No IOC
+    // runs in this test, so the current values show as unreachable and no limits are known.
+    const rows = await page.$$eval("#manifest tbody tr", (trs) => trs.map((tr) => tr.textContent ?? ""));
+    expect(rows).toHaveLength(2);
+    expect(rows.find((r) => r.includes("SR:MAG:QF1:CURRENT_SP"))).toMatch(/\(unreachable\) → 101\.5/);
+    expect(rows.find((r) => r.includes("SR:MAG:QD1:CURRENT_SP"))).toMatch(/\(unreachable\) → 200/);
     await page.waitForSelector(".manifest .badge.dry-run:has-text('DRY RUN')");
     expect(await page.textContent("#approval-requester")).toBe("carol");
     expect(await page.textContent("#approval-expires")).toMatch(/[A-Z]{2,5}|GMT|UTC/);
@@ -160,6 +166,13 @@ describe("web console (real Chromium, real fleet, producer + approver behind the
     await page.waitForSelector("#approval-run-status:has-text('completed')", { timeout: 30_000 });
     await page.waitForSelector(`#decided-list li[data-approval-id="${parked.approvalId}"]`);
     await screenshot(page, "approval-decided");
+    // The run page styles reads apart from writes.
+    await page.goto(`${web.url}/#/runs/${runId}`);
+    await page.waitForSelector("#run-status:has-text('completed')");
+    expect(await page.$$eval("[aria-label='Code of attempt 1'] li.read code", (els) => els.map((e) => e.textContent))).toEqual([
+      "cur = epics.caget('SR:DCCT:CURRENT')",
+    ]);
+    expect(await page.$$eval("[aria-label='Code of attempt 1'] li.write", (els) => els.length)).toBe(2);
     await page.close();
   });
 

@@ -26,7 +26,7 @@ export function manifestRows(manifest: unknown): ManifestRow[] {
       const flagged = e.outOfLimits ?? e.out_of_limits ?? e.outOfRange ?? e.within_limits === false;
       return {
         pv: e.pv as string,
-        current: e.current ?? e.currentValue ?? e.current_value ?? null,
+        current: e.connected === false ? "(unreachable)" : (e.current ?? e.currentValue ?? e.current_value ?? null),
         proposed,
         units: typeof e.units === "string" ? e.units : typeof e.unit === "string" ? e.unit : null,
         low,

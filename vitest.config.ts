@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "deploy/test/**/*.test.ts"],
-          exclude: ["**/*.int.test.ts", "**/node_modules/**"],
+          exclude: ["**/*.int.test.ts", "**/*.hostile.test.ts", "**/node_modules/**"],
           testTimeout: 20_000,
         },
       },
@@ -20,6 +20,16 @@ export default defineConfig({
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // `npm run test:hostile`: hostile snippets against the sandboxes and the CA gate (docs/security.md)
+        test: {
+          name: "hostile",
+          include: ["packages/*/src/**/*.hostile.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -13,5 +13,7 @@ echo "== typecheck"; npx tsc -p tsconfig.json; npx tsc -p apps/console/web/tscon
 echo "== lint"; npm run -s lint
 echo "== python lint (ruff + mypy --strict over sim/)"
 .venv/bin/ruff check sim && .venv/bin/ruff format --check sim && (cd sim && ../.venv/bin/mypy)
-echo "== tests"; npx vitest run
+echo "== tests"; npx vitest run --project unit --project int
+# hostile snippets against the sandbox and the CA gate (docs/security.md); ~1.5 min on 2 cores
+echo "== hostile"; npm run -s test:hostile
 echo "== checkpointer conformance"; npm run -s test:conformance

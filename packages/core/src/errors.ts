@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   EXECUTION_TIMEOUT: "code",
   DRY_RUN_FAILED: "code",
   MANIFEST_OUT_OF_LIMITS: "code",
+  RESULTS_TOO_LARGE: "code",
   // infrastructure: transient; the stage job is retried on the same code
   REDIS_UNAVAILABLE: "infrastructure",
   KERNEL_DIED: "infrastructure",

@@ -126,6 +126,8 @@ export interface OutcomeExtras {
   figures?: Figure[];
   /** Set when the backend interrupted the run because it exceeded its timeout. */
   timedOutAfterMs?: number;
+  /** Larger serialized `results` are refused with a `RESULTS_TOO_LARGE` code error. */
+  maxResultBytes?: number;
 }
 
 /** Error info for a run the backend stopped on timeout (a `code` error: fed back to generation). */
@@ -153,14 +155,24 @@ export function reportToOutcome(report: HarnessReport, extras: OutcomeExtras): E
     extras.figures ??
     report.figures.flatMap((f) => (f.data === undefined ? [] : [{ name: f.name, mime: "image/png" as const, data: f.data }]));
   let error: ExecutionErrorInfo | undefined;
-  if (extras.timedOutAfterMs !== undefined) {
+  let results = report.results;
+  const resultBytes = extras.maxResultBytes === undefined || results === null ? 0 : Buffer.byteLength(JSON.stringify(results));
+  if (extras.maxResultBytes !== undefined && resultBytes > extras.maxResultBytes) {
+    results = null;
+    error = {
+      ename: "ResultsTooLarge",
+      evalue: `RESULTS_TOO_LARGE: results are ${resultBytes} bytes as JSON, more than the ${extras.maxResultBytes} allowed (limits.max_result_bytes); return a summary and save bulk data to a file`,
+      traceback: "",
+      category: "code",
+    };
+  } else if (extras.timedOutAfterMs !== undefined) {
     error = timeoutErrorInfo(extras.timedOutAfterMs ?? report.duration_ms, report.error?.traceback ?? "");
   } else if (report.error) {
     const { ename, evalue, traceback, category, code } = report.error;
     error = { ename, evalue, traceback, category, code };
   }
   const outcome: ExecutionOutcome = {
-    results: report.results,
+    results,
     stdout: extras.stdout,
     stderr: extras.stderr,
     figures,

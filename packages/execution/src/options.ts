@@ -70,7 +70,7 @@ export interface ResolvedExecutionOptions {
     /** bubblewrap around the local backend, the fork server and Jupyter kernels (docs/security.md). */
     sandbox: SandboxOptions;
   };
-  limits: { max_stdout_bytes: number };
+  limits: { max_stdout_bytes: number; max_result_bytes: number };
   docker: DockerOptions;
 }
 
@@ -107,7 +107,7 @@ export const DEFAULT_EXECUTION_OPTIONS: ResolvedExecutionOptions = {
     },
     sandbox: DEFAULT_SANDBOX_OPTIONS,
   },
-  limits: { max_stdout_bytes: 1_048_576 },
+  limits: { max_stdout_bytes: 1_048_576, max_result_bytes: 4_194_304 },
   docker: { image: "pyfleet-sandbox:latest", socket: "/var/run/docker.sock", memory_mb: 512, cpus: 1, pids_limit: 128, user: "65534:65534" },
 };
 

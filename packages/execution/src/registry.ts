@@ -5,6 +5,7 @@ import { endpointFromOptions, makeServerSettings } from "./container/jupyter-set
 import { DockerExecutor, dockerClient } from "./docker/index.js";
 import { ForkServerExecutor } from "./fork/fork-server-executor.js";
 import { LocalExecutor } from "./local/local-executor.js";
+import { upstreamsFromEnv } from "./sandbox/ca-gate.js";
 import { type ExecutionOptions, type ResolvedExecutionOptions, resolveExecutionOptions } from "./options.js";
 
 export interface ExecutorRegistryDeps {
@@ -51,6 +52,8 @@ export function createExecutorRegistry(options: ExecutionOptions = {}, deps: Exe
         return new LocalExecutor({
           local: resolved.execution.local,
           sandbox: resolved.execution.sandbox,
+          caUpstreams: upstreamsFromEnv(env),
+          maxResultBytes: resolved.limits.max_result_bytes,
           maxStdoutBytes: resolved.limits.max_stdout_bytes,
           env,
           logger: log,

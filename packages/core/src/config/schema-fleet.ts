@@ -65,6 +65,8 @@ export const limitsSchema = section({
   max_code_bytes: int(262_144, 1024, 64 * 1024 ** 2),
   max_context_bytes: int(16_777_216, 1024, 1024 ** 3),
   max_stdout_bytes: int(1_048_576, 1024, 1024 ** 3),
+  // a run's serialized `results`; larger ones are refused with RESULTS_TOO_LARGE (docs/security.md)
+  max_result_bytes: int(4_194_304, 1024, 1024 ** 3),
   max_json_depth: int(64, 2, 1000),
 });
 

@@ -35,6 +35,27 @@ export const FigureSchema = z.object({
 });
 export type Figure = z.infer<typeof FigureSchema>;
 
+/** A write the CA gate let through, with the server's own status and the value read back after it. */
+export const GateWriteSchema = z.object({
+  pv: z.string().nullable(),
+  value: z.unknown(),
+  outcome: z.enum(["performed", "failed"]),
+  status: z.string(),
+  readback: z.unknown().optional(),
+});
+export type GateWrite = z.infer<typeof GateWriteSchema>;
+
+/** A write the CA gate refused (never forwarded to any CA server). */
+export const GateRefusalSchema = z.object({ pv: z.string().nullable(), value: z.unknown(), reason: z.string() });
+export type GateRefusal = z.infer<typeof GateRefusalSchema>;
+
+/**
+ * What the CA gate saw of one run (docs/security.md): the executor's truth about writes, whatever
+ * the code's own report says.
+ */
+export const GateRecordSchema = z.object({ writes: z.array(GateWriteSchema), refused: z.array(GateRefusalSchema) });
+export type GateRecord = z.infer<typeof GateRecordSchema>;
+
 /**
  * What every backend returns (ARCHITECTURE §4). A user-code error is `error`;
  * infrastructure failures are thrown as PyfleetError instead.
@@ -54,6 +75,8 @@ export const ExecutionOutcomeSchema = z.object({
   warnings: z.array(z.string()).default([]),
   backend: z.string(),
   stdoutTruncated: z.boolean().default(false),
+  /** Set by sandboxed backends: every write attempt as the CA gate saw it. */
+  gate: GateRecordSchema.optional(),
 });
 export type ExecutionOutcome = z.infer<typeof ExecutionOutcomeSchema>;
 

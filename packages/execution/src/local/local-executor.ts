@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecuteInput, ExecutionOutcome, Executor, Logger } from "@pyfleet/core";
@@ -8,9 +8,14 @@ import { HARNESS_PATH, parseHarnessReport, reportToOutcome, timeoutOutcome } fro
 import type { LocalOptions } from "../options.js";
 import { OutputCollector } from "../output-collector.js";
 import { buildChildEnv } from "../safe-env.js";
+import { CaGate, type GateSession, type GateWritePolicyLike, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
+import { applyGateTruth } from "../sandbox/gate-truth.js";
 import { type SandboxOptions, spawnSandboxed } from "../sandbox/sandbox-process.js";
 import { resolveInterpreter } from "./interpreter.js";
 import { copyOutWork, localSandboxSpec, prepareSandboxFolders, SANDBOX_ENV } from "./local-sandbox.js";
+
+/** Default cap on a run's serialized `results` (`limits.max_result_bytes`). */
+export const DEFAULT_MAX_RESULT_BYTES = 4 * 1024 * 1024;
 
 /** Time between SIGINT (the harness reports where the code stopped) and SIGKILL of the group. */
 export const LOCAL_KILL_GRACE_MS = 1000;
@@ -23,6 +28,14 @@ export interface LocalExecutorOptions {
    * only for development machines without bubblewrap; the runtime passes the config's section.
    */
   sandbox?: SandboxOptions;
+  /**
+   * CA servers (`host:port`, UDP search address) sandboxed runs reach through the Channel Access
+   * gate this executor starts on first use (docs/security.md). Empty or unset: sandboxed runs
+   * have no Channel Access at all. The registry passes the executor's EPICS_CA_ADDR_LIST.
+   */
+  caUpstreams?: readonly string[];
+  /** Largest `results` (serialized JSON) a run may return; default 4 MiB. */
+  maxResultBytes?: number;
   /** Where allow-listed variables are read from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -36,6 +49,7 @@ export interface LocalExecutorOptions {
 export class LocalExecutor implements Executor {
   readonly method = "local" as const;
   private interpreter: Promise<string> | undefined;
+  private gate: Promise<CaGate> | undefined;
   private readonly running = new Set<ChildProcess>();
   private closed = false;
   private readonly logger: Logger;
@@ -104,11 +118,25 @@ export class LocalExecutor implements Executor {
     const started = performance.now();
     let commandPid: Promise<number> | undefined;
     let child: ChildProcess;
+    let gateRun: { gate: CaGate; session: GateSession } | undefined;
     if (sandboxed && sandbox) {
+      const gate = await this.caGate(python);
       const spec = await localSandboxSpec({ python, folders: sandboxed.folders, workDir: input.workDir, argv: [python, ...args], local, sandbox });
-      const sp = spawnSandboxed(sandbox, { spec, env });
+      // with a gate the command waits (bwrap --block-fd) until the gate serves CA in its network
+      const sp = spawnSandboxed(sandbox, { spec, env: gate ? { ...env, ...SANDBOX_CA_ENV } : env, hold: gate !== undefined });
       child = sp.child;
       commandPid = sp.commandPid;
+      if (gate) {
+        try {
+          // ExecuteInput.writePolicy: the signed manifest's policy (write runs), when the pipeline sets it
+          const policy = (input as ExecuteInput & { writePolicy?: GateWritePolicyLike }).writePolicy;
+          gateRun = { gate, session: await gate.attach(await sp.commandPid, input.mode, gateManifestFor(input.mode, policy)) };
+          sp.release();
+        } catch (err) {
+          signalGroup(child, "SIGKILL");
+          throw new PyfleetError("BACKEND_UNAVAILABLE", `the CA gate could not serve the sandbox: ${String(err)}`, { cause: err });
+        }
+      }
     } else {
       child = spawn(python, args, { cwd: input.workDir, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     }
@@ -150,6 +178,7 @@ export class LocalExecutor implements Executor {
     input.signal?.removeEventListener("abort", onAbort);
     this.running.delete(child);
     const durationMs = performance.now() - started;
+    const gateRecord = gateRun ? await gateRun.gate.detach(gateRun.session) : undefined;
 
     if (exit.spawnError) {
       throw new PyfleetError("BACKEND_UNAVAILABLE", `cannot start ${python}: ${exit.spawnError.message}`, { cause: exit.spawnError });
@@ -163,17 +192,47 @@ export class LocalExecutor implements Executor {
       durationMs,
       ...(timedOut ? { timedOutAfterMs: input.timeoutMs } : {}),
     };
-    const raw = await readFile(files.report, "utf8").catch(() => null);
-    if (raw !== null && exit.code === 0) return reportToOutcome(parseHarnessReport(JSON.parse(raw)), extras);
+    const raw = exit.code === 0 ? await readReport(files.report, this.maxReportBytes()) : null;
+    // in a sandbox the report folder is always writable: failing to write it (harness exit 3) means
+    // the report hit the file-size limit, i.e. the code returned too much
+    if (typeof raw === "number" || (sandbox && exit.code === 3)) {
+      const size = typeof raw === "number" ? `${raw} bytes` : `over the sandbox's ${sandbox?.max_file_mb} MiB file-size limit`;
+      const evalue = `RESULTS_TOO_LARGE: the run's report is ${size}, more than allowed (limits.max_result_bytes); return less in results`;
+      const error = { ename: "ResultsTooLarge", evalue, traceback: "", category: "code" as const };
+      return applyGateTruth({ ...timeoutOutcome({ ...extras, timedOutAfterMs: 0 }), error }, gateRecord);
+    }
+    if (raw !== null && exit.code === 0) {
+      return applyGateTruth(reportToOutcome(parseHarnessReport(JSON.parse(raw)), { ...extras, maxResultBytes: this.maxResultBytes() }), gateRecord);
+    }
     if (timedOut) {
-      return timeoutOutcome({ ...extras, timedOutAfterMs: input.timeoutMs });
+      return applyGateTruth(timeoutOutcome({ ...extras, timedOutAfterMs: input.timeoutMs }), gateRecord);
     }
     this.logger.warn({ exitCode: exit.code, signal: exit.signal, runId: input.runId }, "local python died before reporting");
     throw new PyfleetError(
       exit.code === 2 || exit.code === 3 ? "INTERNAL" : "KERNEL_DIED",
       `the Python process exited (${exit.signal ?? `code ${exit.code}`}) before reporting: ${tail(extras.stderr)}`,
-      { details: { exitCode: exit.code, signal: exit.signal, backend: "local" } },
+      { details: { exitCode: exit.code, signal: exit.signal, backend: "local", ...(gateRecord ? { gate: gateRecord } : {}) } },
     );
+  }
+
+  /** The gate, started on first use with the run's interpreter (it needs caproto); undefined without upstreams. */
+  private async caGate(python: string): Promise<CaGate | undefined> {
+    const upstreams = this.options.caUpstreams ?? [];
+    if (upstreams.length === 0) return undefined;
+    this.gate ??= CaGate.start({ python, upstreams, logger: this.logger });
+    return this.gate.catch((err: unknown) => {
+      this.gate = undefined;
+      throw err;
+    });
+  }
+
+  private maxResultBytes(): number {
+    return this.options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  }
+
+  /** The report holds results and figures: results up to the cap, figures up to 16x it. */
+  private maxReportBytes(): number {
+    return this.maxResultBytes() * 17 + 64 * 1024;
   }
 
   /** Kills every running interpreter group. Idempotent. */
@@ -181,6 +240,9 @@ export class LocalExecutor implements Executor {
     this.closed = true;
     for (const child of this.running) signalGroup(child, "SIGKILL");
     this.running.clear();
+    const gate = this.gate;
+    this.gate = undefined;
+    await gate?.then((g) => g.close(), () => undefined);
   }
 }
 
@@ -216,6 +278,16 @@ async function drained(child: ChildProcess): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
+}
+
+/**
+ * The harness report; its size instead when it is larger than `maxBytes` (the code can write the
+ * file itself: it is refused before it is read into memory); null when there is none.
+ */
+async function readReport(path: string, maxBytes: number): Promise<string | number | null> {
+  const info = await stat(path).catch(() => null);
+  if (!info) return null;
+  return info.size > maxBytes ? info.size : readFile(path, "utf8");
 }
 
 function tail(text: string): string {

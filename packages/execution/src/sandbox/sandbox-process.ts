@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { chown } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { PyfleetError } from "@pyfleet/core";
 import { buildBwrapArgs, type SandboxSpec } from "./bwrap-command.js";
@@ -40,6 +43,24 @@ export async function grantToSandbox(options: SandboxOptions, path: string): Pro
   if (ids) await chown(path, ids.uid, ids.gid);
 }
 
+let etcDir: string | undefined;
+
+/**
+ * `/etc/passwd` and `/etc/group` naming only the sandbox's user (uid 65534): libraries that look
+ * the user up (getpass, caproto's client name) work, and the host's account list stays outside.
+ */
+function sandboxEtcBinds(): { src: string; dest: string }[] {
+  if (!etcDir) {
+    etcDir = mkdtempSync(join(tmpdir(), "pyfleet-sandbox-etc-"));
+    chmodSync(etcDir, 0o755);
+    writeFileSync(join(etcDir, "passwd"), "nobody:x:65534:65534:pyfleet sandbox:/tmp:/usr/sbin/nologin\n", { mode: 0o644 });
+    writeFileSync(join(etcDir, "group"), "nogroup:x:65534:\n", { mode: 0o644 });
+    writeFileSync(join(etcDir, "hosts"), "127.0.0.1 localhost\n", { mode: 0o644 });
+  }
+  const dir = etcDir;
+  return ["passwd", "group", "hosts"].map((f) => ({ src: join(dir, f), dest: `/etc/${f}` }));
+}
+
 /** A started sandbox: the bwrap process, and the host pid of the contained command once known. */
 export interface SandboxedProcess {
   child: ChildProcess;
@@ -64,7 +85,8 @@ export interface SpawnSandboxedInput {
  */
 export function spawnSandboxed(options: SandboxOptions, input: SpawnSandboxedInput): SandboxedProcess {
   const ids = sandboxHostIds(options);
-  const args = buildBwrapArgs({ ...input.spec, infoFd: 3, ...(input.hold ? { blockFd: 4 } : {}) });
+  const spec = { ...input.spec, binds: [...sandboxEtcBinds(), ...input.spec.binds] };
+  const args = buildBwrapArgs({ ...spec, infoFd: 3, ...(input.hold ? { blockFd: 4 } : {}) });
   const child = spawn(options.bwrap_path, args, {
     env: input.env,
     detached: true,

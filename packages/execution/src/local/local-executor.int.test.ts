@@ -84,6 +84,8 @@ describe.each([
     const { value: outcome, growthBytes } = await peakRetainedGrowth(() =>
       executor.execute(
         input(`${RSS_PROBE_PY}\nline = 'x' * 1023 + '\\n'\nfor _ in range(20 * 1024):\n    sys.stdout.write(line)\nresults = {'done': True, 'rss_growth': rss() - rss0}`, {
+          // 2-5 s on an idle machine, 20+ s on the loaded 2-core one: not what this test measures
+          timeoutMs: 90_000,
           onOutput: (_s, t) => {
             streamedBytes += Buffer.byteLength(t);
           },

@@ -8,7 +8,7 @@ import { HARNESS_PATH, parseHarnessReport, reportToOutcome, timeoutOutcome } fro
 import type { LocalOptions } from "../options.js";
 import { OutputCollector } from "../output-collector.js";
 import { buildChildEnv } from "../safe-env.js";
-import { CaGate, type GateSession, type GateWritePolicyLike, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
+import { CaGate, type GateSession, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
 import { applyGateTruth } from "../sandbox/gate-truth.js";
 import { type SandboxOptions, spawnSandboxed } from "../sandbox/sandbox-process.js";
 import { resolveInterpreter } from "./interpreter.js";
@@ -128,9 +128,8 @@ export class LocalExecutor implements Executor {
       commandPid = sp.commandPid;
       if (gate) {
         try {
-          // ExecuteInput.writePolicy: the signed manifest's policy (write runs), when the pipeline sets it
-          const policy = (input as ExecuteInput & { writePolicy?: GateWritePolicyLike }).writePolicy;
-          gateRun = { gate, session: await gate.attach(await sp.commandPid, input.mode, gateManifestFor(input.mode, policy)) };
+          // the signed manifest's policy (write runs) is enforced here, outside the code's process
+          gateRun = { gate, session: await gate.attach(await sp.commandPid, input.mode, gateManifestFor(input.mode, input.writePolicy)) };
           sp.release();
         } catch (err) {
           signalGroup(child, "SIGKILL");

@@ -40,7 +40,17 @@ async function redis(...args: string[]): Promise<string> {
   await new Promise<void>((r, j) => sock.connect(6379, "127.0.0.1", r).once("error", j));
   const body = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
   const reply = await new Promise<string>((r) => {
-    sock.once("data", (d) => r(d.toString()));
+    let text = "";
+    // a reply may arrive in pieces: wait for a whole simple reply or a whole bulk string
+    const complete = () => {
+      const bulk = /^\$(-?\d+)\r\n/.exec(text);
+      if (bulk) return Number(bulk[1]) < 0 || text.length >= bulk[0].length + Number(bulk[1]) + 2;
+      return text.endsWith("\r\n");
+    };
+    sock.on("data", (d) => {
+      text += d.toString();
+      if (complete()) r(text);
+    });
     sock.write(body);
   });
   sock.destroy();
@@ -200,21 +210,24 @@ describe.skipIf(missing !== null)("hostile snippets on the sandboxed local backe
   });
 
   describe("write runs: the gate admits only the manifest's PVs, within limits", () => {
-    const policy = { allowed_pvs: ["SR:MAG:QF1:CURRENT_SP"], limits: { "SR:MAG:QF1:CURRENT_SP": { low: 0, high: 150 } }, enforce_limits: true };
+    const policy = { allowed_pvs: ["SR:MAG:QF1:CURRENT_SP"], limits: { "SR:MAG:QF1:CURRENT_SP": { low: 0, high: 150 } }, enforce_limits: true, connection_timeout_s: 5 };
     it("performs one in-manifest write (counted once at the IOC, read back) and refuses the rest", async () => {
       const before = (await puts()).length;
       const { outcome } = await run(
-        "import epics\nok = epics.caput(PV, 120.0, wait=True, timeout=5)\nbad = attempt(lambda: epics.caput(PV, 500.0, wait=True, timeout=5))\nraw = attempt(lambda: raw_ca_write('127.0.0.1', 5064, pv='SR:MAG:QD1:CURRENT_SP', value=7.0))\nresults = {'ok': ok, 'bad': bad, 'raw': raw}",
-        { mode: "write_access", writePolicy: policy } as Partial<ExecuteInput>,
+        "import epics\nok = epics.caput(PV, 120.0, wait=True, timeout=5)\nbad = attempt(lambda: raw_ca_write('127.0.0.1', 5064, value=500.0))\nraw = attempt(lambda: raw_ca_write('127.0.0.1', 5064, pv='SR:MAG:QD1:CURRENT_SP', value=7.0))\nresults = {'ok': ok, 'bad': bad, 'raw': raw}",
+        { mode: "write_access", writePolicy: policy },
       );
       const after = (await puts()).slice(before).map((l) => JSON.parse(l) as { pv: string; value: number });
       expect(after.map((p) => [p.pv, p.value])).toEqual([["SR:MAG:QF1:CURRENT_SP", 120]]);
       expect(outcome?.gate?.writes).toEqual([expect.objectContaining({ pv: "SR:MAG:QF1:CURRENT_SP", value: 120, outcome: "performed", readback: 120 })]);
+      // raw CA (no in-process guard to stop it first): a WRITE and a WRITE_NOTIFY each
       expect(outcome?.gate?.refused.map((r) => [r.pv, r.value])).toEqual([
+        ["SR:MAG:QF1:CURRENT_SP", 500],
         ["SR:MAG:QF1:CURRENT_SP", 500],
         ["SR:MAG:QD1:CURRENT_SP", 7],
         ["SR:MAG:QD1:CURRENT_SP", 7],
       ]);
+      expect(outcome?.gate?.refused[0]?.reason).toContain("above the manifest's limit 150");
       expect(outcome?.error?.category).toBe("policy");
     });
 

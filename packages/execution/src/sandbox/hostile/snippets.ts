@@ -8,7 +8,7 @@
  */
 
 /** Shared by the snippets: the PV they try to change and a raw CA client built from caproto's protocol layer. */
-export const PRELUDE = String.raw`
+export const PRELUDE = `
 import os, sys, time, socket, json
 PV = 'SR:MAG:QF1:CURRENT_SP'
 IOC = ('127.0.0.1', int(context.ioc_port))
@@ -49,7 +49,7 @@ export interface HostileSnippet {
   timeoutMs?: number;
 }
 
-const GUARD_UNDO = String.raw`
+const GUARD_UNDO = `
 import epics
 `;
 

@@ -26,7 +26,7 @@ export interface SimIocOptions {
   python?: string;
   /** Wait this long for the IOC to answer; default 30 s. */
   startTimeoutMs?: number;
-  /** Called with each line the IOC writes to stderr (its warnings). */
+  /** Called with each line the IOC writes to stderr once it runs (its warnings). */
   onStderr?: (line: string) => void;
 }
 
@@ -66,14 +66,17 @@ export async function startSimIoc(options: SimIocOptions = {}): Promise<SimIoc> 
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
+  let started = false;
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
-    for (const line of chunk.split("\n")) if (line.trim()) options.onStderr?.(line);
+    // before the ready line, the output goes into the start error instead
+    if (started) for (const line of chunk.split("\n")) if (line.trim()) options.onStderr?.(line);
   });
   const ready = await waitReady(child, options.startTimeoutMs ?? 30_000).catch(async (err: Error) => {
     await stopChild(child);
     throw new PyfleetError("BACKEND_UNAVAILABLE", `simulated IOC did not start: ${err.message}${stderr ? `\n${stderr.trim()}` : ""}`);
   });
+  started = true;
   let stopped: Promise<void> | undefined;
   return {
     port: ready.port,

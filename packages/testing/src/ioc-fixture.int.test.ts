@@ -1,6 +1,9 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { projectPython } from "@pyfleet/core";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { projectPython, SIM_DEFAULT_CONFIG } from "@pyfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IocFixture } from "./ioc-fixture.js";
 
@@ -100,6 +103,17 @@ describe("IocFixture: the simulated storage ring over real Channel Access", () =
     expect(puts[1]?.error).toContain("interlock SR:INTLK:ENABLE is DISABLED");
     expect(await ioc.putCount("SR:DCCT:CURRENT")).toBe(0);
   }, 30_000);
+
+  it("a PV database with a wrong field does not start, and the error names the field and the file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pyfleet-ioc-bad-"));
+    try {
+      const text = (await readFile(SIM_DEFAULT_CONFIG, "utf8")).replace("drvh: 150.0", "drvh: -5.0");
+      await writeFile(join(dir, "ring.yml"), text);
+      await expect(IocFixture.start({ config: join(dir, "ring.yml") })).rejects.toThrow(/ring\.yml: magnets\[0\]\.drvh: must be greater than drvl \(0\.0\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it("two fixtures run side by side on different ports without seeing each other's puts", async () => {
     const [a, b] = await Promise.all([IocFixture.start(), IocFixture.start()]);

@@ -52,6 +52,9 @@ describe("approver web page (real Chromium, real fleet)", () => {
       await page.waitForSelector(`#d-hash:has-text('${codeHash(CODE)}')`);
       await page.waitForSelector("#d-runstatus:has-text('awaiting_approval')");
       expect(await page.textContent("#d-pvs")).toContain("SR:C01:HCM");
+      // the write manifest from the dry run (no IOC in this test: the PV shows as unreachable)
+      const rows = await page.$$eval("#d-manifest tbody tr", (els) => els.map((e) => e.textContent));
+      expect(rows).toEqual(["SR:C01:HCM(unreachable)→0.5none"]);
       const flagged = await page.$$eval("#d-code .ln.flag", (els) => els.map((e) => e.textContent));
       expect(flagged).toEqual(["epics.caput('SR:C01:HCM', 0.5)"]);
       expect(await page.$$eval("#d-code .com", (els) => els.map((e) => e.textContent))).toEqual(["# set the corrector"]);

@@ -36,6 +36,8 @@ export function approverPage(): string {
       <dt>Code hash</dt><dd><code id="d-hash"></code></dd><dt>Approvals</dt><dd id="d-votes"></dd><dt>Expires</dt><dd id="d-exp"></dd>
       <dt>Notebook</dt><dd id="d-nb"></dd><dt>Run status</dt><dd id="d-runstatus"></dd></dl>
       <p id="d-reason" class="reason"></p>
+      <div id="d-manifest-box" hidden><h3>Write manifest <span class="muted">(dry run on the read-only side: only these PVs may be written)</span></h3>
+      <table id="d-manifest"><thead><tr><th>PV</th><th>Current</th><th></th><th>Proposed</th><th>Limits</th><th></th></tr></thead><tbody></tbody></table></div>
       <h3>PV writes</h3><ul id="d-pvs"></ul>
       <h3>Code</h3><pre id="d-code" class="code"></pre>
       <h3>History</h3><ul id="d-history"></ul>
@@ -66,7 +68,8 @@ pre.code{background:#0f1720;color:#e6edf3;padding:.5rem;overflow:auto;counter-re
 pre.code .ln{display:block}pre.code .ln::before{counter-increment:l;content:counter(l);display:inline-block;width:2.5em;color:#6b7785}
 pre.code .flag{background:#4a1d1d}.kw{color:#ff7b72}.str{color:#a5d6ff}.com{color:#8b949e}.num{color:#79c0ff}
 .finding{display:block;color:#ffb4a9;padding-left:2.5em;font-style:italic}
-.mode-write_access{color:#b42318;font-weight:600}.err{color:#b42318}.muted{color:#667}
+.mode-write_access{color:#b42318;font-weight:600}
+#d-manifest tr.out{background:#fde8e8;color:#8a1c1c;font-weight:600}#d-manifest td{padding:.15rem .5rem;font-family:ui-monospace,monospace}.err{color:#b42318}.muted{color:#667}
 button{padding:.4rem .9rem;border-radius:4px;border:1px solid #99a;background:#fff;cursor:pointer}
 button.ok{background:#1a7f37;color:#fff;border-color:#1a7f37}button.no{background:#b42318;color:#fff;border-color:#b42318}
 form#decide label{display:block;margin:.4rem 0}form#decide input[type=text],form#decide input:not([type]){width:100%}
@@ -78,6 +81,10 @@ const $=(id)=>document.getElementById(id);
 let token=sessionStorage.getItem('pyfleet-token')||'';let current=null;let stream=null;
 const api=async(path,opts={})=>{const r=await fetch(path,{...opts,headers:{...(opts.headers||{}),authorization:'Bearer '+token,'content-type':'application/json'}});
  const body=await r.json().catch(()=>({}));if(!r.ok)throw Object.assign(new Error(body.error?body.error.message:r.statusText),{status:r.status});return body;};
+const fmtv=(v,p,u)=>v===null||v===undefined?'?':(typeof v==='number'&&p!==null&&p!==undefined&&p>=0&&p<=12?v.toFixed(p):String(v))+(u?' '+u:'');
+function renderManifest(m){const box=$('d-manifest-box');box.hidden=!m;if(!m)return;const tb=$('d-manifest').querySelector('tbody');
+ tb.innerHTML=m.entries.map(e=>{const lim=e.limits?fmtv(e.limits.low,null,'')+' … '+fmtv(e.limits.high,null,e.units):'none';
+  return '<tr class="'+(e.outOfLimits?'out':'')+'"><td>'+esc(e.pv)+'</td><td>'+(e.connected?esc(fmtv(e.current,e.precision,e.units)):'(unreachable)')+'</td><td>→</td><td>'+esc(fmtv(e.proposed,e.precision,e.units))+'</td><td>'+esc(lim)+'</td><td>'+(e.outOfLimits?'OUT OF LIMITS':'')+'</td></tr>';}).join('')||'<tr><td colspan="6">the dry run made no writes: any write will be refused</td></tr>';}
 const esc=(s)=>String(s??'').replace(/[&<>"']/g,(c)=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
 const age=(iso)=>{const s=Math.round((Date.now()-Date.parse(iso))/1000);return s<60?s+'s':s<3600?Math.round(s/60)+'m':Math.round(s/3600)+'h';};
 const KW=/\\b(import|from|as|def|return|if|elif|else|for|while|in|not|and|or|with|try|except|finally|raise|class|lambda|None|True|False|pass|break|continue|yield|global)\\b/g;
@@ -109,7 +116,7 @@ async function open(id){const {approval:a}=await api('/v1/approvals/'+encodeURIC
  $('d-task').textContent=a.task;$('d-run').textContent=a.runId+' (attempt '+a.attempt+')';$('d-mode').textContent=a.executionMode+' on '+a.kernelName;$('d-mode').className='mode-'+a.executionMode;
  $('d-req').textContent=a.requester;$('d-hash').textContent=a.codeHash;$('d-votes').textContent=a.votes.filter(v=>v.decision==='approve').length+' of '+a.requiredApprovals+' - status '+a.status;
  $('d-exp').textContent=new Date(a.expiresAt).toLocaleString();$('d-nb').innerHTML=a.notebookLink?'<a target="_blank" href="'+esc(a.notebookLink)+'">open notebook</a>':esc(a.notebookPath||'none');
- $('d-reason').textContent=a.reasoning;$('d-pvs').innerHTML=a.pvWrites.map(p=>'<li><code>'+esc(p.pv||'(not a literal)')+'</code> line '+p.line+' via '+esc(p.api)+(p.dynamic?' (dynamic, assumed write)':'')+'</li>').join('')||'<li>none</li>';
+ renderManifest(a.manifest);$('d-reason').textContent=a.reasoning;$('d-pvs').innerHTML=a.pvWrites.map(p=>'<li><code>'+esc(p.pv||'(not a literal)')+'</code> line '+p.line+' via '+esc(p.api)+(p.dynamic?' (dynamic, assumed write)':'')+'</li>').join('')||'<li>none</li>';
  const byLine={};for(const f of a.findings)(byLine[f.line]=byLine[f.line]||[]).push(f);for(const p of a.pvWrites)(byLine[p.line]=byLine[p.line]||[]).push({level:'write',rule:'pv-write',message:'writes '+(p.pv||'a PV')});
  $('d-code').innerHTML=a.code.split('\\n').map((l,i)=>{const fs=byLine[i+1]||[];return '<span class="ln'+(fs.length?' flag':'')+'">'+hl(l)+'</span>'+fs.map(f=>'<span class="finding">'+esc(f.level+' '+f.rule+': '+f.message)+'</span>').join('');}).join('');
  $('d-history').innerHTML=['<li>requested by '+esc(a.requester)+' at '+new Date(a.createdAt).toLocaleString()+'</li>'].concat(a.votes.map(v=>'<li>'+esc(v.identity)+' '+esc(v.decision)+': '+esc(v.reason)+' ('+new Date(v.at).toLocaleTimeString()+')</li>')).join('');

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { formatManifestTable, type WriteManifest } from "@pyfleet/core";
 import { type Command, UsageError } from "../command.js";
 import { approverCall, approverTarget } from "../approver-client.js";
 
@@ -16,6 +17,7 @@ interface Detail {
   reasoning: string;
   findings: Array<{ line: number; level: string; rule: string; message: string }>;
   pvWrites: Array<{ pv: string | null; line: number; api: string }>;
+  manifest?: WriteManifest | null;
   votes: Array<{ identity: string; decision: string; reason: string }>;
   requiredApprovals: number;
   notebookLink: string | null;
@@ -25,7 +27,7 @@ interface Detail {
 
 const command: Command = {
   name: ["approval"],
-  summary: "Show one approval: code with line numbers, findings, PV writes, votes.",
+  summary: "Show one approval: write manifest (current → proposed), code with line numbers, findings, votes.",
   usage: "pyfleet approval ID [--json] [--url URL] [--token TOKEN]",
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, url: { type: "string" }, token: { type: "string" } } });
@@ -42,7 +44,13 @@ const command: Command = {
     io.out(`why: ${a.reasoning}`);
     io.out(`code hash: ${a.codeHash}`);
     if (a.notebookLink ?? a.notebookPath) io.out(`notebook: ${a.notebookLink ?? a.notebookPath}`);
-    for (const p of a.pvWrites) io.out(`writes ${p.pv ?? "(not a literal)"} at line ${p.line} via ${p.api}`);
+    if (a.manifest) {
+      const out = a.manifest.entries.filter((e) => e.outOfLimits).length;
+      io.out(`write manifest (dry run on the read-only side; only these PVs may be written)${out ? `: ${out} OUT OF LIMITS` : ""}:`);
+      for (const line of formatManifestTable(a.manifest).split("\n")) io.out(`  ${line}`);
+    } else {
+      for (const p of a.pvWrites) io.out(`writes ${p.pv ?? "(not a literal)"} at line ${p.line} via ${p.api}`);
+    }
     const byLine = new Map<number, string[]>();
     for (const f of a.findings) byLine.set(f.line, [...(byLine.get(f.line) ?? []), `${f.level} ${f.rule}: ${f.message}`]);
     a.code.split("\n").forEach((l, i) => {

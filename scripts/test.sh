@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`): bootstrap, typecheck, lint + import cycles,
 # unit and integration tests against real services, then the checkpointer conformance suite.
+# The fault suite (npm run test:chaos, chaos/) runs separately for now.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh

@@ -27,6 +27,8 @@ export function chaosConfigFile(dir: string): string {
   const fw = doc.framework;
   fw.queues = { ...fw.queues, lock_seconds: 4, stalled_check_seconds: 2, drain_seconds: 10 };
   fw.analysis = { ...fw.analysis, rules: { "file-write-outside": "allow" } };
+  // No IOC here: a write run's dry run (preview) waits 1 s for its unreachable PVs, not 5.
+  fw.control_system = { ...fw.control_system, write_connection_timeout_seconds: 1 };
   const file = join(dir, "config.yml");
   writeFileSync(file, stringify(doc));
   return file;

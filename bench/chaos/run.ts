@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/chaos/run.ts                          (120 runs, 30 s of chaos, seed 1)
  *   npx tsx bench/chaos/run.ts --runs 200 --seconds 60 --seed 7
+ *   npx tsx bench/chaos/run.ts --kill-analyzers          (SIGKILL analyze workers instead of SIGTERM)
  */
 import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
 import { seededRandom } from "@pyfleet/testing";
@@ -20,6 +21,7 @@ import { argInt, readExecutions, report, runMain, sleep, spawnInto, takeRandom, 
 const RUNS = argInt("--runs", 120);
 const CHAOS_SECONDS = argInt("--seconds", 30);
 const SEED = argInt("--seed", 1);
+const ANALYZER_SIGNAL: NodeJS.Signals = process.argv.includes("--kill-analyzers") ? "SIGKILL" : "SIGTERM";
 
 const rng = seededRandom(SEED);
 
@@ -39,7 +41,7 @@ interface Pools {
   actions: { sigkill: number; sigterm: number; idle: number };
 }
 
-/** One chaos step: SIGKILL an executor (replaced after a pause) or SIGTERM an analyzer (replaced now). */
+/** One chaos step: SIGKILL an executor (replaced after a pause) or stop an analyzer (SIGTERM or SIGKILL; replaced now). */
 async function chaosStep(bench: BenchFleet, pools: Pools, pending: Promise<void>[]): Promise<void> {
   const executor = rng() < 0.65 ? takeRandom(pools.executors, rng) : undefined;
   if (executor) {
@@ -52,7 +54,7 @@ async function chaosStep(bench: BenchFleet, pools: Pools, pending: Promise<void>
   const analyzer = takeRandom(pools.analyzers, rng);
   if (analyzer) {
     pools.actions.sigterm++;
-    analyzer.child.kill("SIGTERM");
+    analyzer.child.kill(ANALYZER_SIGNAL);
     pending.push(spawnInto(bench, pools.analyzers));
   } else {
     pools.actions.idle++;
@@ -134,7 +136,7 @@ async function verdict(
       ],
       [
         "chaos actions",
-        `SIGKILL executor ${pools.actions.sigkill}, SIGTERM analyzer ${pools.actions.sigterm}, idle steps (every target still booting) ${pools.actions.idle}, failed restarts ${pools.executors.spawnFailures + pools.analyzers.spawnFailures}`,
+        `SIGKILL executor ${pools.actions.sigkill}, ${ANALYZER_SIGNAL} analyzer ${pools.actions.sigterm}, idle steps (every target still booting) ${pools.actions.idle}, failed restarts ${pools.executors.spawnFailures + pools.analyzers.spawnFailures}`,
       ],
     ],
     violations,

@@ -100,11 +100,13 @@ async function chaosStep(bench: BenchFleet, chaos: Chaos, log: string, pending: 
 async function main(bench: BenchFleet, log: string): Promise<number> {
   const { store, audit } = testApprovalStore(bench.fleet, KEYS.PYFLEET_SIGNING_KEYS);
   const analyzers = workerPool(["--stage", "analyze"], 1);
+  // The write manifest's dry run (preview) runs on a read-only executor before a write run parks.
+  const readers = workerPool(["--stage", "execute", "--mode", "read_only"], 1);
   const chaos: Chaos = { writers: workerPool(["--stage", "execute", "--mode", "write_access"], 2), killed: new Set(), midWrite: 0, random: 0 };
   const approver = autoApprover(bench, store);
   try {
     process.stdout.write(`write chaos: ${RUNS} approved write runs, seed ${SEED}, prefix ${bench.fx.prefix}\n`);
-    await topUp(bench, [analyzers, chaos.writers]);
+    await topUp(bench, [analyzers, readers, chaos.writers]);
     const ids: string[] = [];
     for (let i = 0; i < RUNS; i++) {
       ids.push((await bench.client.submit({ user_query: "chaos", task_objective: `write chaos run ${i}`, code: code(i, log), dry_run: true })).runId);
@@ -119,7 +121,7 @@ async function main(bench: BenchFleet, log: string): Promise<number> {
       process.stdout.write(`  ${((Date.now() - t0) / 1000).toFixed(0)} s: ${ids.length - open}/${ids.length} runs ended\n`);
     }
     await Promise.all(pending);
-    await topUp(bench, [analyzers, chaos.writers]);
+    await topUp(bench, [analyzers, readers, chaos.writers]);
     const done = await waitAllTerminal(bench.fleet, ids, 120_000);
     return await verdict(bench, ids, done, log, chaos, audit, Date.now() - t0, approver);
   } finally {

@@ -13,6 +13,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   THREAD_HAS_RUN: 409,
   APPROVAL_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
+  REDIS_UNAVAILABLE: 503,
 };
 
 /** HTTP status for a PyfleetError code (500 for anything not caused by the caller). */
@@ -30,7 +31,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (isPyfleetError(err)) {
       const e = err as PyfleetError;
       const status = statusFor(e.code);
-      if (status >= 500) req.log.error({ err: e }, "request failed");
+      if (e.code === "REDIS_UNAVAILABLE") reply.header("retry-after", "5");
+      else if (status >= 500) req.log.error({ err: e }, "request failed");
       return reply.status(status).send({ error: { code: e.code, message: e.message, ...(e.issues ? { issues: e.issues } : {}) } });
     }
     const fe = err as FastifyError;

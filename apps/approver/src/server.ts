@@ -31,6 +31,11 @@ export interface ApproverDeps {
   metrics: Registry;
   logger: Logger;
   bodyLimit: number;
+  /**
+   * False while the fleet's Redis connection is down: API requests then answer 503
+   * `REDIS_UNAVAILABLE` at once instead of waiting for Redis (default: always ready).
+   */
+  redisReady?: () => boolean;
 }
 
 const ListQuery = z.object({
@@ -64,6 +69,11 @@ const ReconcileBody = z
 export function createApproverServer(deps: ApproverDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: deps.bodyLimit, logController: new LogController({ disableRequestLogging: true }) });
   installErrorHandler(app);
+  app.addHook("onRequest", async (req) => {
+    if (req.url.startsWith("/v1/") && deps.redisReady && !deps.redisReady()) {
+      throw new PyfleetError("REDIS_UNAVAILABLE", "Redis is unreachable; nothing was read or changed: retry in a few seconds");
+    }
+  });
 
   const require = (req: FastifyRequest, role: Role): ApproverIdentity => {
     const who = deps.auth.authenticate(req.headers.authorization);

@@ -91,6 +91,7 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
     metrics,
     logger,
     bodyLimit: config.approver_http.body_limit_bytes,
+    redisReady: () => redis.status === "ready",
   });
   const host = opts.host ?? config.approver_http.host;
   try {

@@ -9,6 +9,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   THREAD_HAS_RUN: 409,
   PAYLOAD_TOO_LARGE: 413,
+  REDIS_UNAVAILABLE: 503,
 };
 
 /** The JSON error body: `{ error: { code, message, issues: [{ path, message }] } }`. */
@@ -40,7 +41,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (isPyfleetError(err)) {
       const e = err as PyfleetError;
       const status = STATUS[e.code] ?? (e.category === "validation" ? 400 : 500);
-      if (status >= 500) req.log.error({ err: e.toJSON() }, "request failed");
+      if (e.code === "REDIS_UNAVAILABLE") reply.header("retry-after", "5");
+      else if (status >= 500) req.log.error({ err: e.toJSON() }, "request failed");
       return reply.status(status).send(errorBody(e.code, e.message, e.issues ?? [], e.code === "THREAD_HAS_RUN" ? e.details : undefined));
     }
     const mapped = fromFastify(err);

@@ -47,6 +47,17 @@ export async function startProducer(opts: StartProducerOptions): Promise<Running
   }
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : (opts.port ?? producer.port);
+  // Submissions a producer (this one or another) died in the middle of are finished here.
+  const recoverMs = producer.recover_after_seconds * 1000;
+  const recovery = setInterval(() => {
+    fleet.recoverSubmissions(recoverMs).then(
+      (r) => {
+        if (r.redispatched + r.failed > 0) opts.logger.warn(r, "recovered submissions a producer died in the middle of");
+      },
+      (err: unknown) => opts.logger.warn({ err }, "recovering interrupted submissions failed; retried"),
+    );
+  }, Math.min(recoverMs / 2, 15_000));
+  recovery.unref();
   let closing: Promise<void> | null = null;
   return {
     fleet,
@@ -54,6 +65,7 @@ export async function startProducer(opts: StartProducerOptions): Promise<Running
     url: `http://${producer.host.includes(":") ? `[${producer.host}]` : producer.host}:${port}`,
     close() {
       closing ??= (async () => {
+        clearInterval(recovery);
         await app.close();
         if (own) await fleet.close();
       })();

@@ -82,6 +82,11 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
     if (who === null) throw new PyfleetError("UNAUTHORIZED", "missing or unknown bearer token: send Authorization: Bearer <token>");
     req.identity = who.id;
     req.who = who;
+    // A Redis outage answers 503 at once rather than holding the request until Redis returns
+    // (the fleet's connection queues commands while it reconnects).
+    if (fleet.ctx.redis.status !== "ready") {
+      throw new PyfleetError("REDIS_UNAVAILABLE", "Redis is unreachable; nothing was stored: retry in a few seconds");
+    }
   });
   app.addHook("onResponse", async (req, reply) => {
     responses.inc({ route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) });

@@ -38,24 +38,11 @@ describe("at most one write execution when a write executor dies mid-run", () =>
   beforeAll(async () => {
     fx = await createRedisFixture("crash");
     // Short locks so a dead worker's job is found stalled within seconds, not 30 s.
-    // The local backend runs without its bubblewrap sandbox here: this test watches the running
-    // code from the host (the execution log in the attempt folder while the code sleeps, the
-    // harness's host pid). Inside the sandbox the working folder is a private scratch copy that
-    // only comes back when the run ends (never, for a killed executor) and pids are those of its
-    // own PID namespace (there bwrap's --die-with-parent ends the code with its executor; not
-    // covered by this test).
     const file = join(testEnv(fx.prefix).PYFLEET_ARTIFACTS as string, "config.yml");
-    writeFileSync(
-      file,
-      readFileSync(REPO_CONFIG, "utf8")
-        .replace("lock_seconds: 30", "lock_seconds: 2")
-        .replace("stalled_check_seconds: 30", "stalled_check_seconds: 1")
-        .replace(/(\n\s+sandbox:[^\n]*\n\s+enabled:) true/, "$1 false"),
-    );
+    writeFileSync(file, readFileSync(REPO_CONFIG, "utf8").replace("lock_seconds: 30", "lock_seconds: 2").replace("stalled_check_seconds: 30", "stalled_check_seconds: 1"));
     env = testEnv(fx.prefix, { ...KEYS, PYFLEET_CONFIG: file });
     config = loadConfig({ file, env, onWarning: () => {} });
     expect(config.queues.lock_seconds).toBe(2);
-    expect(config.execution.sandbox.enabled).toBe(false);
     ({ fleet } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
   });
   afterAll(async () => {

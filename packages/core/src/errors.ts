@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   STAGE_RETRIES_EXHAUSTED: "infrastructure",
   INTERNAL: "infrastructure",
   WAIT_TIMEOUT: "infrastructure",
+  /** Stored data of one run (record or checkpoint) cannot be read; the rest of the fleet is fine. */
+  RECORD_CORRUPT: "infrastructure",
   // policy: safety violations; never retried
   WRITE_IN_READ_ONLY: "policy",
   WRITES_DISABLED: "policy",

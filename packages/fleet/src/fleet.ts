@@ -158,7 +158,12 @@ export class Fleet {
   async details(runId: string): Promise<RunDetails | null> {
     const rec = await this.ctx.runs.get(runId);
     if (!rec) return null;
-    const view = await this.ctx.pipeline.getRun({ threadId: rec.threadId, checkpointNs: rec.checkpointNs });
+    let view: Awaited<ReturnType<FleetContext["pipeline"]["getRun"]>>;
+    try {
+      view = await this.ctx.pipeline.getRun({ threadId: rec.threadId, checkpointNs: rec.checkpointNs });
+    } catch (err) {
+      throw new PyfleetError("RECORD_CORRUPT", `the checkpoint of run ${runId} (thread ${rec.threadId}) is unreadable: ${(err as Error).message.slice(0, 200)}`, { retryable: false });
+    }
     const state = view?.state;
     let request: RunDetails["request"] = null;
     if (state?.request) {
@@ -192,7 +197,15 @@ export class Fleet {
     if (isTerminalStatus(record.status)) return record;
     await this.ctx.redis.set(this.ctx.keys.runCancel(runId), this.ctx.clock.now().toISOString());
     if (record.status === "awaiting_approval") {
-      if (record.approvalId && this.ctx.approvals) await this.ctx.approvals.cancel(record.approvalId, "run cancelled");
+      if (record.approvalId && this.ctx.approvals) {
+        try {
+          await this.ctx.approvals.cancel(record.approvalId, "run cancelled");
+        } catch (err) {
+          // A producer whose Redis user may not write approvals (ACL): the approval stays pending
+          // until it expires, and a decision for the cancelled run is refused when it arrives.
+          if (!/NOPERM/.test((err as Error).message)) throw err;
+        }
+      }
       await this.driver.finishCancelled(runId);
     } else if (internals.pendingJob && (await this.ctx.dispatcher.removeQueued(internals.pendingJob))) {
       await this.driver.finishCancelled(runId);
@@ -206,6 +219,40 @@ export class Fleet {
    */
   resumeRun(runId: string, decision: SignedDecision): Promise<AdvanceOutcome> {
     return this.driver.resumeRun(runId, decision);
+  }
+
+  /**
+   * Finishes submissions whose producer died in the middle (a crash never loses a run): a run
+   * still `queued` at its first hop `graceMs` after it was created, whose job is not in its queue,
+   * is dispatched again (same job id: a job that appeared meanwhile is not doubled). A run that
+   * never reached its first hop (the producer died before the graph started, so it never answered
+   * 202) ends `failed` with `INTERNAL` and a sentence. Looks at runs created in the last `windowMs`.
+   */
+  async recoverSubmissions(graceMs: number, windowMs = 6 * 3_600_000): Promise<{ redispatched: number; failed: number }> {
+    const now = this.ctx.clock.now().getTime();
+    const ids = await this.ctx.redis.zrangebyscore(this.ctx.keys.runsIndex(), now - windowMs, now - graceMs);
+    let redispatched = 0;
+    let failed = 0;
+    for (const runId of ids) {
+      const found = await this.ctx.runs.getWithInternals(runId).catch((err: PyfleetError) => {
+        if (err.code === "RECORD_CORRUPT") return null;
+        throw err;
+      });
+      if (found?.record.status !== "queued" || found.internals.step !== 0) continue;
+      const { record, internals } = found;
+      if (!internals.pendingJob || record.stage === null) {
+        await this.driver.finishFailed(
+          runId,
+          new PyfleetError("INTERNAL", "the producer stopped while accepting this run, before it was queued; nothing ran: submit it again"),
+        );
+        failed++;
+        continue;
+      }
+      if (await this.ctx.dispatcher.queue(internals.pendingJob.queue).getJob(internals.pendingJob.jobId)) continue;
+      await this.ctx.dispatcher.dispatch({ runId, threadId: record.threadId, checkpointNs: record.checkpointNs, node: record.stage, step: 0, mode: record.mode });
+      redispatched++;
+    }
+    return { redispatched, failed };
   }
 
   /** Ends a run parked at `approve` whose approval expired (status `approval_expired`). */

@@ -12,3 +12,4 @@ export * from "./runs/event-sink.js";
 export * from "./runs/run-store.js";
 export type { AdvanceOutcome } from "./worker/run-driver.js";
 export { realPipelineBuilder } from "./wire/real-pipeline.js";
+export * from "./acl/redis-acl.js";

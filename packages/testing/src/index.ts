@@ -5,3 +5,4 @@ export * from "./browser.js";
 export * from "./seeded-random.js";
 export * from "./docker-sandbox.js";
 export * from "./ioc-fixture.js";
+export * from "./redis-server-fixture.js";

@@ -147,6 +147,7 @@ export const dockerSchema = section({
 export const producerSchema = section({
   ...httpServer(8080, 20_971_520),
   tokens: z.array(z.object({ sha256: sha256Hex, identity })).default([]),
+  recover_after_seconds: int(60, 5, 86_400),
 });
 
 export const approverHttpSchema = section(httpServer(8081, 1_048_576));

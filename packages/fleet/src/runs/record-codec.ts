@@ -1,4 +1,10 @@
-import { type RunRecord, RunRecordSchema } from "@pyfleet/core";
+import { PyfleetError, type RunRecord, RunRecordSchema } from "@pyfleet/core";
+
+function corrupt(key: string, why: string): PyfleetError {
+  return new PyfleetError("RECORD_CORRUPT", `${key} is unreadable (${why.slice(0, 300)}): restore it from a backup or delete it; other runs are unaffected`, {
+    retryable: false,
+  });
+}
 import type { QueueName } from "@pyfleet/workflow";
 
 /** Fleet bookkeeping kept in the run hash beside the public record fields. */
@@ -18,12 +24,23 @@ export function encodeFields(patch: RunPatch): Record<string, string> {
   return out;
 }
 
-/** Decodes an HGETALL reply; null when the hash does not exist (unknown or expired run). */
-export function decodeRecord(hash: Record<string, string>): { record: RunRecord; internals: RunInternals } | null {
+/**
+ * Decodes an HGETALL reply; null when the hash does not exist (unknown or expired run).
+ * @throws PyfleetError `RECORD_CORRUPT` (not retryable) naming `key` and the unreadable field.
+ */
+export function decodeRecord(hash: Record<string, string>, key = "run record"): { record: RunRecord; internals: RunInternals } | null {
   if (!hash.runId) return null;
   const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(hash)) raw[k] = JSON.parse(v);
-  const record = RunRecordSchema.parse(raw);
+  for (const [k, v] of Object.entries(hash)) {
+    try {
+      raw[k] = JSON.parse(v);
+    } catch {
+      throw corrupt(key, `field "${k}" is not JSON`);
+    }
+  }
+  const parsed = RunRecordSchema.safeParse(raw);
+  if (!parsed.success) throw corrupt(key, parsed.error.issues.map((i) => `${i.path.join(".") || "(record)"}: ${i.message}`).join("; "));
+  const record = parsed.data;
   return {
     record,
     internals: {

@@ -70,7 +70,7 @@ export class RunStore {
   }
 
   async getWithInternals(runId: string): Promise<{ record: RunRecord; internals: RunInternals } | null> {
-    return decodeRecord(await this.redis.hgetall(this.keys.run(runId)));
+    return decodeRecord(await this.redis.hgetall(this.keys.run(runId)), this.keys.run(runId));
   }
 
   /** Run id owning a thread, or null. */
@@ -122,7 +122,14 @@ export class RunStore {
         progressed = true;
         maxScore = score;
         afterId = id;
-        const rec = await this.get(id);
+        let rec: RunRecord | null;
+        try {
+          rec = await this.get(id);
+        } catch (err) {
+          // One unreadable record must not hide the others: it is left out of the listing.
+          if ((err as PyfleetError).code === "RECORD_CORRUPT") continue;
+          throw err;
+        }
         if (!rec) {
           await this.redis.zrem(this.keys.runsIndex(), id);
           continue;

@@ -102,7 +102,17 @@ export class RunDriver {
       return "cancelled";
     }
     const cur: StageJob = { ...refOf(record), runId, node: "approve", step: internals.step, mode: record.mode };
-    const result = await this.ctx.pipeline.resume(refOf(record), decision);
+    let result: StepResult;
+    try {
+      result = await this.ctx.pipeline.resume(refOf(record), decision);
+    } catch (err) {
+      // Redis answers but the checkpoint cannot be resumed from (it does not decode): it never
+      // will, so end this run with a clear error instead of leaving it parked for the sweeper to
+      // retry forever. Our own refusals and Redis outages stay errors the caller retries.
+      if (err instanceof PyfleetError || this.ctx.redis.status !== "ready" || /ReplyError|MaxRetriesPerRequestError/.test((err as Error).name)) throw err;
+      await this.finishFailed(runId, new PyfleetError("RECORD_CORRUPT", `the checkpoint of run ${runId} is unreadable (${String((err as Error).message).slice(0, 200)}); the decision was not applied`, { retryable: false }));
+      return "finished";
+    }
     await this.emitStatus(runId, result.status, result.next, { decision: decision.decision, approvalId: decision.approvalId });
     const next = await this.afterStep(cur, result, new Set());
     if (typeof next === "string") return next;

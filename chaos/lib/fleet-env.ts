@@ -1,0 +1,105 @@
+/** The environment, client and processes of one chaos scenario's fleet. */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { PyfleetClient } from "@pyfleet/client";
+import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
+import { type SpawnedWorker, spawnWorker, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
+import { approverToken, chaosConfig } from "./apps.js";
+
+export const ALICE = approverToken("alice", ["viewer", "approver"]);
+
+/**
+ * Test env on `prefix` (and `redisUrl` when given) with a chaos config: short stall detection
+ * (a SIGKILLed worker's job comes back within seconds), alice as approver, fresh decision keys.
+ */
+export function chaosEnv(prefix: string, extra: Record<string, string> = {}, patch: Record<string, Record<string, unknown>> = {}): Record<string, string> {
+  const config = chaosConfig({
+    queues: { lock_seconds: 6, stalled_check_seconds: 3, drain_seconds: 10 },
+    analysis: { rules: { "file-write-outside": "allow" } },
+    approver: { tokens: [ALICE.entry] },
+    // No IOC: a write run's dry run (preview) waits 1 s for its unreachable PVs, not 5.
+    control_system: { write_connection_timeout_seconds: 1 },
+    ...patch,
+  });
+  return testEnv(prefix, { ...testDecisionKeys(), PYFLEET_LOG_LEVEL: "error", PYFLEET_CONFIG: config, ...extra });
+}
+
+/** The env an executor gets: the public key only (it must not be able to sign). */
+export function executorEnv(env: Record<string, string>): Record<string, string> {
+  const { PYFLEET_SIGNING_KEYS: _private, ...rest } = env;
+  return rest;
+}
+
+/** Worker processes started for a scenario, all killed by {@link WorkerSet.killAll}. */
+export class WorkerSet {
+  readonly all = new Set<SpawnedWorker>();
+  constructor(private readonly env: Record<string, string>) {}
+  async spawn(args: string[]): Promise<SpawnedWorker> {
+    const w = await spawnWorker(args, executorEnv(this.env), 120_000);
+    this.all.add(w);
+    void w.exited.then(() => this.all.delete(w));
+    return w;
+  }
+  async killAll(): Promise<void> {
+    await Promise.allSettled([...this.all].map((w) => w.stop("SIGKILL")));
+  }
+}
+
+/** Polls `GET /v1/runs/:id` until every id is terminal or `timeoutMs` passes; returns what it saw. */
+export async function waitTerminal(client: PyfleetClient, ids: readonly string[], timeoutMs: number): Promise<Map<string, RunRecord>> {
+  const seen = new Map<string, RunRecord>();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = ids.filter((id) => !seen.has(id) || !isTerminalStatus((seen.get(id) as RunRecord).status));
+    if (open.length === 0) break;
+    for (const id of open) {
+      try {
+        seen.set(id, (await client.get(id)) as RunRecord);
+      } catch {
+        // producer restarting or Redis away: poll again
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return seen;
+}
+
+/** Counts runs by status. */
+export function byStatus(recs: Iterable<RunRecord>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of recs) out[r.status] = (out[r.status] ?? 0) + 1;
+  return out;
+}
+
+export const fmt = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(", ") || "none";
+
+/** Runs a bench/chaos script with `args`; resolves with its exit code and output. */
+export function runBench(script: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  const file = fileURLToPath(new URL(`../../bench/chaos/${script}`, import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+  return new Promise((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    }),
+  );
+}
+
+/** The value of a `label  value` summary row the bench scripts print. */
+export function summaryRow(out: string, label: string): string {
+  const line = out.split("\n").find((l) => l.startsWith(label));
+  return line ? line.slice(label.length).trim() : "(missing)";
+}
+
+export const clientFor = (url: string) => new PyfleetClient({ baseUrl: url });

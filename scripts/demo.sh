@@ -3,9 +3,10 @@
 #   1. bootstraps what is missing (npm packages, Python/Jupyter, Redis),
 #   2. starts `pyfleet dev` (producer, every stage, approver) on free ports with a private prefix,
 #   3. (a) a read-only run with provided code that builds a results dict and a figure,
-#      (b) a run whose code writes to EPICS: it parks for human approval, is approved through the
-#          approver API by the dev identity, runs once on the write executor (dry-run recorder),
-#          and its audit trail is shown and verified,
+#      (b) a run whose code writes a magnet setpoint: a dry run on the read-only side builds the
+#          write manifest (current → proposed, limits), the run parks for human approval, is approved
+#          through the approver API by the dev identity, writes the IOC once on the write executor
+#          (readback and the IOC's put count shown before and after), and its audit trail is verified,
 #      (c) a `--task` run written by the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set,
 #   4. prints each run's status, results and notebook path, stops everything and exits 0.
 # PYFLEET_DEMO_KERNELS=local|jupyter|auto picks the kernels (default auto: Jupyter when installed).
@@ -77,22 +78,37 @@ results = {"mean_mA": round(sum(current) / len(current), 3), "min_mA": round(min
 PY
 pyfleet submit --code "$work/beam.py" --expected mean_mA=float --expected min_mA=float --expected max_mA=float --wait
 
-say "(b) code that writes to EPICS: parks for human approval, approved through the approver API"
+say "(b) code that writes to EPICS: a dry run on the read-only side builds the write manifest, then it parks for a human"
+# the control system the runs use (the simulated ring pyfleet dev started, or EPICS_CA_ADDR_LIST)
+ca_env="$(grep -o 'EPICS_CA_[A-Z_]*=[^ ;)]*' "$work/dev.log" | sort -u | tr '\n' ' ')"
+[ -n "${EPICS_CA_ADDR_LIST:-}" ] && ca_env="EPICS_CA_ADDR_LIST=$EPICS_CA_ADDR_LIST EPICS_CA_AUTO_ADDR_LIST=${EPICS_CA_AUTO_ADDR_LIST:-YES}"
+sp=SR:MAG:QF1:CURRENT_SP
+# read from outside any run, as an operator's console would: setpoint, readback and the IOC's put counter
+ring() {
+  env $ca_env "${LOCAL_PYTHON_VENV:-.venv}/bin/python" -c '
+import sys, epics
+sp = sys.argv[1]; rb = sp.replace("_SP", "_RB")
+v = lambda pv: epics.caget(pv, use_monitor=False, timeout=5)
+n = v("SIM:PUTS:" + sp)
+print(f"  {sp} = {v(sp)} A, {rb} = {v(rb):.3f} A, accepted puts counted by the IOC (SIM:PUTS:{sp}) = {n}")
+' "$sp" 2>/dev/null
+}
+echo "  before:"; ring
 cat >"$work/write.py" <<'PY'
 import epics
-epics.caput("DEMO:MAGNET:SETPOINT", 1.25)
-results = {"setpoint": 1.25}
+epics.caput("SR:MAG:QF1:CURRENT_SP", 102.5)
+results = {"setpoint": 102.5}
 PY
-# --dry-run: there is no IOC on this machine, so the write executor's harness records the write
-pyfleet submit --code "$work/write.py" --dry-run --wait --json >"$work/write.json"
+pyfleet submit --code "$work/write.py" --wait --json >"$work/write.json"
 write_run="$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).runId)' "$work/write.json")"
 approval="$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).approvalId ?? "")' "$work/write.json")"
 echo "  run $write_run: awaiting_approval (write_access), approval $approval"
 [ -n "$approval" ] || { echo "demo: the EPICS write did not park for approval"; exit 1; }
 pyfleet approval "$approval"
-say "(b) a human (the dev identity) approves it, quoting the code hash it reviewed"
+say "(b) a human (the dev identity) approves the manifest, quoting the code hash it reviewed: the write runs once"
 pyfleet approve "$approval" --reason "demo: setpoint within limits"
 pyfleet status "$write_run" --wait
+echo "  after (the readback follows the setpoint with a lag):"; sleep 1; ring
 say "(b) the audit trail of that run (hash-chained)"
 REDIS_URL="$redis_url" PYFLEET_PREFIX="$prefix" pyfleet audit tail -n 8
 REDIS_URL="$redis_url" PYFLEET_PREFIX="$prefix" pyfleet audit verify

@@ -41,7 +41,11 @@ describe("npm run demo (scripts/demo.sh)", () => {
     expect(out).toMatch(/: awaiting_approval \(write_access\)/);
     expect(out).toMatch(/approved; the run continues/);
     expect(out).toMatch(/: completed \(write_access\)/);
-    expect(out).toMatch(/recorded write #1 \(dry run, not performed\): DEMO:MAGNET:SETPOINT = 1\.25 via epics\.caput/);
+    // the manifest shown before approval, the real write with its read-back, and the IOC's count
+    expect(out).toMatch(/SR:MAG:QF1:CURRENT_SP {2}101\.000 A → 102\.500 A {2}\(limits 0 … 150 A\)/);
+    expect(out).toMatch(/write #1: SR:MAG:QF1:CURRENT_SP = 102\.5 via epics\.caput \(ok, reads back 102\.5\)/);
+    expect(out).toMatch(/before:\n {2}SR:MAG:QF1:CURRENT_SP = 101\.0 A, .* = 0\n/);
+    expect(out).toMatch(/after .*\n {2}SR:MAG:QF1:CURRENT_SP = 102\.5 A, .* = 1\n/);
     expect(out).toMatch(/write\.started/);
     expect(out).toMatch(/audit chain intact: 5 entries/);
     expect(out).toMatch(/results\.ratio = 1\.618/);

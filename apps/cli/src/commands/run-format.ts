@@ -29,6 +29,10 @@ export function runSummary(r: RunDetails, baseUrl: string): string[] {
     if (res.stderr) out.push("  stderr:", ...indent(res.stderr));
     for (const u of res.figure_urls) out.push(`  figure: ${at(u)}`);
     for (const w of res.recorded_writes) out.push(`  recorded write #${w.order} (dry run, not performed): ${w.pv} = ${JSON.stringify(w.value)} via ${w.api}`);
+    for (const w of res.writes ?? []) {
+      const outcome = w.status === "ok" ? `ok, reads back ${JSON.stringify(w.readback)}` : `${w.status}: ${w.error ?? ""}`;
+      out.push(`  write #${w.order}: ${w.pv} = ${JSON.stringify(w.value)} via ${w.api} (${outcome}) at ${w.at}`);
+    }
   } else if (last?.outcome?.stdout) out.push("  stdout:", ...indent(last.outcome.stdout));
   if (r.notebookUrl) out.push(`  notebook: ${at(r.notebookUrl)}`);
   return out;

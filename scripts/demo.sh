@@ -8,7 +8,7 @@
 #          through the approver API by the dev identity, writes the IOC once on the write executor
 #          (readback and the IOC's put count shown before and after), and its audit trail is verified,
 #      (c) a `--task` run written by the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set,
-#   4. prints each run's status, results and notebook path, stops everything and exits 0.
+#   4. prints each run's status, results and notebook URL, stops everything and exits 0.
 # PYFLEET_DEMO_KERNELS=local|jupyter|auto picks the kernels (default auto: Jupyter when installed).
 # pyfleet dev starts the simulated storage ring (sim/) and gives every backend its EPICS_CA_*;
 # with EPICS_CA_ADDR_LIST already set, the demo reads (and writes!) that control system instead.
@@ -23,7 +23,7 @@ pyfleet() { node apps/cli/bin/pyfleet.mjs "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 # Started as node itself (not through the shell function) so $! is the process to stop.
-node apps/cli/bin/pyfleet.mjs dev --producer-port 0 --approver-port 0 --prefix "$prefix" --artifacts "$work/artifacts" \
+node apps/cli/bin/pyfleet.mjs dev --producer-port 0 --approver-port 0 --console-port 0 --prefix "$prefix" --artifacts "$work/artifacts" \
   --kernels "${PYFLEET_DEMO_KERNELS:-auto}" >"$work/dev.log" 2>"$work/dev.err" &
 dev_pid=$!
 cleanup() {

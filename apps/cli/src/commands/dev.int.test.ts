@@ -36,8 +36,9 @@ describe("npm run demo (scripts/demo.sh)", () => {
     const mean = Number(/results\.mean_mA = ([\d.]+)/.exec(out)?.[1]);
     expect(mean, out).toBeGreaterThan(397);
     expect(mean, out).toBeLessThan(401);
-    expect(out).toMatch(/figures: .*figure/);
-    expect(out).toMatch(/notebook: .*notebook\.ipynb/);
+    // Files as URLs of the producer, never paths of its disk.
+    expect(out).toMatch(/figure: http:\/\/127\.0\.0\.1:\d+\/v1\/runs\/\S+\/artifacts\/\S+\.png/);
+    expect(out).toMatch(/notebook: http:\/\/127\.0\.0\.1:\d+\/v1\/runs\/\S+\/notebook/);
     expect(out).toMatch(/: awaiting_approval \(write_access\)/);
     expect(out).toMatch(/approved; the run continues/);
     expect(out).toMatch(/: completed \(write_access\)/);
@@ -63,7 +64,7 @@ describe("pyfleet dev without a Redis", () => {
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: "redis://127.0.0.1:1", PYFLEET_LOG_LEVEL: "warn" };
     const child = spawn(
       process.execPath,
-      ["apps/cli/bin/pyfleet.mjs", "dev", "--producer-port", "0", "--approver-port", "0", "--kernels", "local", "--prefix", `devtest-${process.pid}`],
+      ["apps/cli/bin/pyfleet.mjs", "dev", "--producer-port", "0", "--approver-port", "0", "--console-port", "0", "--kernels", "local", "--prefix", `devtest-${process.pid}`],
       { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";
@@ -84,6 +85,10 @@ describe("pyfleet dev without a Redis", () => {
       body: JSON.stringify({ user_query: "q", task_objective: "t", code: "results = {'ok': True}" }),
     });
     expect(res.status).toBe(202);
+    // The console is up beside the APIs and serves its page.
+    const consoleUrl = /dev: console (http:\S+)/.exec(out)?.[1];
+    expect(consoleUrl, out).toBeTruthy();
+    expect(await (await fetch(`${consoleUrl}/`)).text()).toContain("pyfleet console");
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(out).toMatch(/dev: stopped/);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startDevApprover } from "@pyfleet/approver";
+import { startConsole } from "@pyfleet/console";
 import { createLogger, generateDecisionKeyPair, loadConfig, projectPython, startSimIoc, verifyKeysOf } from "@pyfleet/core";
 import { startProducer } from "@pyfleet/producer";
 import { startWorker } from "@pyfleet/worker";
@@ -16,7 +17,7 @@ const command: Command = {
   name: ["dev"],
   summary: "Run the whole fleet in one process: producer, every stage (both execute modes) and the approver.",
   usage:
-    "pyfleet dev [--config FILE] [--producer-port N] [--approver-port N] [--prefix P] [--kernels auto|jupyter|local] [--artifacts DIR]",
+    "pyfleet dev [--config FILE] [--producer-port N] [--approver-port N] [--console-port N] [--prefix P] [--kernels auto|jupyter|local] [--artifacts DIR]",
   async run(args, io) {
     const { values } = parseArgs({
       args,
@@ -24,6 +25,7 @@ const command: Command = {
         config: { type: "string" },
         "producer-port": { type: "string" },
         "approver-port": { type: "string" },
+        "console-port": { type: "string" },
         prefix: { type: "string" },
         kernels: { type: "string", default: "auto" },
         artifacts: { type: "string" },
@@ -37,6 +39,7 @@ const command: Command = {
     if (values.artifacts) config.artifacts.root = values.artifacts;
     if (values["producer-port"]) config.producer.port = port(values["producer-port"], "--producer-port");
     if (values["approver-port"]) config.approver_http.port = port(values["approver-port"], "--approver-port");
+    const consolePort = values["console-port"] ? port(values["console-port"], "--console-port") : 8082;
     const started: StartedService[] = [];
     const stopAll = async () => {
       for (const s of started.reverse()) await s.stop().catch(() => undefined);
@@ -92,6 +95,14 @@ const command: Command = {
       const approver = await startDevApprover({ config, fleet: worker.fleet, logger, env, port: config.approver_http.port, devToken });
       started.push({ url: approver.url, stop: () => approver.close() });
       io.out(`dev: approver ${approver.url}  (export PYFLEET_APPROVER_URL=${approver.url} PYFLEET_TOKEN=${devToken}; identity dev, roles approver+admin)`);
+      try {
+        const web = await startConsole({ producerUrl: producer.url, approverUrl: approver.url, port: consolePort, logger });
+        started.push({ url: web.url, stop: () => web.close() });
+        io.out(`dev: console ${web.url}  (sign in with the dev token above)`);
+      } catch (err) {
+        // The fleet works without its web page (an unbuilt checkout): say how to get it.
+        io.out(`dev: console not started: ${(err as Error).message}`);
+      }
       io.out(`dev: worker metrics http://127.0.0.1:${worker.metricsPort}/metrics; Redis ${config.redis.url} prefix ${config.redis.prefix}; artifacts ${config.artifacts.root}`);
       io.out("dev: ready (Ctrl-C stops everything)");
       const sig = await new Promise<string>((resolve) => {

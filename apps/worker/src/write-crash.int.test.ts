@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadConfig, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, RunReconciler, realPipelineBuilder } from "@pyfleet/fleet";
 import { approveParked, countExecutionLogs, findFiles, REPO_CONFIG, type SpawnedWorker, spawnWorker, testApprovalStore, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { createRedisFixture, IocFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const KEYS = testDecisionKeys();
@@ -12,7 +12,7 @@ const CODE = [
   "import epics",
   "with open('executions.log', 'a') as f:",
   "    f.write(str(os.getpid()) + '\\n')",
-  "epics.caput('SR:C01:HCM', 0.5)",
+  "epics.caput('SR:MAG:QF1:CURRENT_SP', 100.5)",
   // the write manifest's dry run (cwd `dry-run`) runs this too, and must not take a minute
   "time.sleep(0 if os.path.basename(os.getcwd()) == 'dry-run' else 60)",
   "results = {'done': True}",
@@ -34,27 +34,34 @@ describe("at most one write execution when a write executor dies mid-run", () =>
   let config: PyfleetConfig;
   let fleet: Fleet;
   const workers: SpawnedWorker[] = [];
+  let ioc: IocFixture;
 
   beforeAll(async () => {
     fx = await createRedisFixture("crash");
+    // the simulated ring counts the puts: the at-most-once claim is checked at the device
+    ioc = await IocFixture.start();
     // Short locks so a dead worker's job is found stalled within seconds, not 30 s.
     const file = join(testEnv(fx.prefix).PYFLEET_ARTIFACTS as string, "config.yml");
-    writeFileSync(file, readFileSync(REPO_CONFIG, "utf8").replace("lock_seconds: 30", "lock_seconds: 2").replace("stalled_check_seconds: 30", "stalled_check_seconds: 1"));
-    env = testEnv(fx.prefix, { ...KEYS, PYFLEET_CONFIG: file });
+    // without the bubblewrap sandbox: its network namespace cannot reach the IOC yet (the CA gate is the containment work)
+    const yml = readFileSync(REPO_CONFIG, "utf8").replace("lock_seconds: 30", "lock_seconds: 2").replace("stalled_check_seconds: 30", "stalled_check_seconds: 1");
+    writeFileSync(file, yml.replace(/(sandbox:[^\n]*\n\s+enabled:) true/, "$1 false"));
+    env = testEnv(fx.prefix, { ...KEYS, ...ioc.env, PYFLEET_CONFIG: file });
     config = loadConfig({ file, env, onWarning: () => {} });
     expect(config.queues.lock_seconds).toBe(2);
+    expect(config.execution.sandbox.enabled).toBe(false);
     ({ fleet } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop("SIGKILL")));
     await fleet?.close();
+    await ioc?.close();
     await fx?.cleanup();
   });
 
   it("SIGKILL during the write: the stalled write job is failed, never run again (maxStalledCount 0); the run is outcome_unknown and can be reconciled", async () => {
     const keys = new RedisKeys(fx.prefix);
     const { store } = testApprovalStore(fleet, KEYS.PYFLEET_SIGNING_KEYS);
-    const { runId } = await fleet.submit({ user_query: "q", task_objective: "set a corrector", code: CODE, dry_run: true }, { requester: "carol" });
+    const { runId } = await fleet.submit({ user_query: "q", task_objective: "set a corrector", code: CODE }, { requester: "carol" });
     const { approval: rec } = await approveParked(fleet, store, runId);
 
     const first = await spawnWorker(["--stage", "execute", "--mode", "write_access"], env);
@@ -79,6 +86,9 @@ describe("at most one write execution when a write executor dies mid-run", () =>
     expect(done.error?.code).toBe("OUTCOME_UNKNOWN");
     await new Promise((r) => setTimeout(r, 3000));
     expect(countExecutionLogs(root)).toBe(1);
+    // counted at the device: the killed executor's put happened or not, and nothing put it again
+    expect(await ioc.putCount("SR:MAG:QF1:CURRENT_SP")).toBeLessThanOrEqual(1);
+    expect((await ioc.puts()).filter((p) => p.pv === "SR:MAG:QF1:CURRENT_SP")).toHaveLength(await ioc.putCount("SR:MAG:QF1:CURRENT_SP"));
     expect((await fleet.get(runId))?.status).toBe("outcome_unknown");
     const marker = JSON.parse((await fx.redis.get(keys.execMarker(runId, 1))) as string);
     expect(marker).toMatchObject({ outcome: "running", codeHash: rec.codeHash });
@@ -86,5 +96,6 @@ describe("at most one write execution when a write executor dies mid-run", () =>
     await new RunReconciler(fx.redis, keys).reconcile(runId, { outcome: "succeeded", note: "readback shows 0.5" }, "root");
     expect((await fleet.get(runId))?.status).toBe("completed");
     expect(countExecutionLogs(root)).toBe(1);
+    expect(await ioc.putCount("SR:MAG:QF1:CURRENT_SP")).toBeLessThanOrEqual(1);
   });
 });

@@ -284,6 +284,12 @@ describe("docker-compose.yml", () => {
     for (const net of ["data", "kernels-ro", "kernels-rw"]) expect(compose.networks[net].internal, net).toBe(true);
   });
 
+  it("publishes ports on loopback unless the operator sets PYFLEET_BIND_ADDRESS", () => {
+    const published = Object.entries(services).flatMap(([name, svc]) => ((svc.ports as string[] | undefined) ?? []).map((p) => [name, p] as const));
+    expect(published.length).toBeGreaterThan(0);
+    for (const [name, port] of published) expect(port, name).toMatch(/^\$\{PYFLEET_BIND_ADDRESS:-127\.0\.0\.1\}:/);
+  });
+
   it("runs the simulated ring as `ioc` on the kernel networks, and points both Jupyter servers' Channel Access at it", () => {
     const ioc = services.ioc!;
     expect(ioc.networks).toEqual(expect.arrayContaining(["kernels-rw", "kernels-ro"]));

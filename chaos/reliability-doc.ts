@@ -33,7 +33,7 @@ function table(rows: ScenarioOutcome[]): string {
     head,
     ...rows.map(
       (o) =>
-        `| ${cell(o.scenario)}${o.scale ? ` _(scale: ${cell(o.scale)})_` : ""} | ${cell(o.expectation)} | ${cell(o.outcome)} (${o.seconds} s) | ${o.passed ? "pass" : "**FAIL**"} | \`${cell(o.test)}\` |`,
+        `| ${cell(o.scenario)}${o.scale ? ` _(scale: ${cell(o.scale)})_` : ""} | ${cell(o.expectation)} | ${cell(o.outcome)} (${o.seconds} s, ${o.at?.slice(0, 16).replace("T", " ") ?? ""} UTC) | ${o.passed ? "pass" : "**FAIL**"} | \`${cell(o.test)}\` |`,
     ),
   ].join("\n");
 }

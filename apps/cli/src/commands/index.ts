@@ -8,7 +8,7 @@ import type { Command } from "../command.js";
 export const COMMANDS: Array<{ name: string[]; summary: string; load: () => Promise<{ default: Command }> }> = [
   { name: ["config", "check"], summary: "Load and validate a config file; print every problem and warning (exit 1 on any problem).", load: () => import("./config-check.js") },
   { name: ["approvals"], summary: "List approvals (pending by default).", load: () => import("./approvals.js") },
-  { name: ["approval"], summary: "Show one approval: code with line numbers, findings, PV writes, votes.", load: () => import("./approval.js") },
+  { name: ["approval"], summary: "Show one approval: write manifest (current → proposed), code with line numbers, findings, votes.", load: () => import("./approval.js") },
   { name: ["approve"], summary: "Approve a parked run (quotes the hash of the code under review).", load: () => import("./approve.js") },
   { name: ["reject"], summary: "Reject a parked run, optionally sending it back for regeneration with feedback.", load: () => import("./reject.js") },
   { name: ["audit"], summary: "Check or show the hash-chained audit trail of approvals and write executions.", load: () => import("./audit.js") },

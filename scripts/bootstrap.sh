@@ -10,6 +10,7 @@
 #   The venv is made with Debian's /usr/bin/python3 (3.11), on purpose: the docker sandbox image
 #   is Debian bookworm with the same interpreter, and apt gives it on every machine; the pyenv
 #   python on PATH is neither guaranteed nor the sandbox's.
+#   The Python client (clients/python, editable) into the same venv, from its own hashed lock.
 # As root it installs them; otherwise it prints the exact command to run and exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,4 +87,34 @@ if [ "$(cat "$venv/.pyfleet-lock.sha256" 2>/dev/null)" != "$lock_hash" ] || [ ! 
     || { echo "bootstrap: the venv does not import its packages"; exit 1; }
   echo "$lock_hash" >"$venv/.pyfleet-lock.sha256"
   echo "bootstrap: venv ready in $(($(date +%s) - t0)) s"
+fi
+
+# --- the Python client (clients/python) in the project venv: its own hashed lock, then the package ---
+# The two locks are installed into one venv with --no-deps, so a package both pin must have the same
+# version in both (checked here, loudly, instead of one lock silently overwriting the other's pin).
+pyc=clients/python
+client_hash=$(cat "$lock" "$pyc/requirements.lock" "$pyc/pyproject.toml" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$venv/.pyfleet-client.sha256" 2>/dev/null)" != "$client_hash" ]; then
+  echo "bootstrap: installing the Python client ($pyc, editable) into $venv from $pyc/requirements.lock"
+  "$venv/bin/python" - "$lock" "$pyc/requirements.lock" <<'PY' || exit 1
+import re, sys
+def pins(path):
+    out = {}
+    for line in open(path, encoding="utf-8"):
+        m = re.match(r"^([A-Za-z0-9_.-]+)==([^ \\;]+)", line)
+        if m:
+            out[m.group(1).lower().replace("_", "-")] = m.group(2)
+    return out
+a, b = pins(sys.argv[1]), pins(sys.argv[2])
+bad = [f"{k}: {a[k]} in {sys.argv[1]}, {b[k]} in {sys.argv[2]}" for k in sorted(set(a) & set(b)) if a[k] != b[k]]
+if bad:
+    sys.exit("bootstrap: the two Python locks pin different versions (align them and re-lock):\n  " + "\n  ".join(bad))
+PY
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install --quiet --no-input \
+    --require-hashes --no-deps --only-binary=:all: -r "$pyc/requirements.lock" >/tmp/pyfleet-client-venv.log 2>&1 \
+    && PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install --quiet --no-input \
+      --no-deps --no-build-isolation -e "$pyc" >>/tmp/pyfleet-client-venv.log 2>&1 \
+    || { tail -30 /tmp/pyfleet-client-venv.log; echo "bootstrap: installing $pyc failed (log: /tmp/pyfleet-client-venv.log)"; exit 1; }
+  "$venv/bin/python" -c 'import pyfleet, pyfleet.osprey' || { echo "bootstrap: the venv does not import pyfleet"; exit 1; }
+  echo "$client_hash" >"$venv/.pyfleet-client.sha256"
 fi

@@ -18,3 +18,4 @@ echo "== tests"; npx vitest run --project unit --project int
 # hostile snippets against the sandbox and the CA gate (docs/security.md); ~1.5 min on 2 cores
 echo "== hostile"; npm run -s test:hostile
 echo "== checkpointer conformance"; npm run -s test:conformance
+bash clients/python/check.sh

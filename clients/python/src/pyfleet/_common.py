@@ -1,0 +1,176 @@
+"""What the sync and async clients share: settings, request bodies, turning runs into results."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .errors import ApprovalRequiredError, PyfleetError
+from .execution import Execution, ExecutionError, Figure
+from .models import ExecutionMethod, RunDetails, RunRequest
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+DEFAULT_APPROVER_URL = "http://127.0.0.1:8081"
+
+#: Statuses whose run ended without running code to completion, and the error they raise as.
+_ENDED_CODES = {
+    "rejected": "APPROVAL_REJECTED",
+    "cancelled": "CANCELLED",
+    "approval_expired": "APPROVAL_EXPIRED",
+    "outcome_unknown": "OUTCOME_UNKNOWN",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the fleet is and who the caller is."""
+
+    url: str
+    token: str | None
+    approver_url: str
+    approver_token: str | None
+    timeout: float
+
+
+def resolve_settings(
+    url: str | None,
+    token: str | None,
+    approver_url: str | None,
+    approver_token: str | None,
+    timeout: float,
+) -> Settings:
+    """Explicit arguments win; then ``PYFLEET_URL``, ``PYFLEET_TOKEN``, ``PYFLEET_APPROVER_URL``,
+    ``PYFLEET_APPROVER_TOKEN`` (the approver token defaults to the producer token, as in
+    ``pyfleet dev`` where one dev token serves both)."""
+    env = os.environ
+    tok = token if token is not None else env.get("PYFLEET_TOKEN") or None
+    return Settings(
+        url=(url or env.get("PYFLEET_URL") or DEFAULT_URL).rstrip("/"),
+        token=tok,
+        approver_url=(approver_url or env.get("PYFLEET_APPROVER_URL") or DEFAULT_APPROVER_URL).rstrip("/"),
+        approver_token=approver_token if approver_token is not None else env.get("PYFLEET_APPROVER_TOKEN") or tok,
+        timeout=timeout,
+    )
+
+
+def auth_headers(token: str | None) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
+def run_path(run_id: str, tail: str = "") -> str:
+    return f"/v1/runs/{quote(run_id, safe='')}{tail}"
+
+
+def approval_path(approval_id: str, tail: str = "") -> str:
+    return f"/v1/approvals/{quote(approval_id, safe='')}{tail}"
+
+
+def request_body(request: RunRequest | Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body of a run. A mapping is sent as given, so the producer (the one validator of
+    record) names any bad field; a :class:`RunRequest` was checked locally already."""
+    if isinstance(request, RunRequest):
+        return request.model_dump(mode="json", exclude_none=True)
+    return dict(request)
+
+
+def submit_params(execution_method: ExecutionMethod | None) -> dict[str, str]:
+    return {"execution_method": execution_method} if execution_method else {}
+
+
+def code_request(
+    code: str, context: Mapping[str, Any] | None, execution_method: ExecutionMethod | None, dry_run: bool | None
+) -> RunRequest:
+    """The run of ``run_code``: provided code, no regeneration (``retries=0``), so a user-code
+    error ends the run and comes back as data."""
+    return RunRequest(
+        user_query="run_code",
+        task_objective="run the provided code",
+        code=code,
+        capability_context_data=dict(context) if context is not None else None,
+        retries=0,
+        execution_method=execution_method,
+        dry_run=dry_run,
+    )
+
+
+def relative_artifact(run: RunDetails, path: str) -> str:
+    """A run-folder path as the artifacts endpoint wants it (relative to the run folder)."""
+    folder = (run.folder_path or "").rstrip("/") + "/"
+    return path[len(folder) :] if run.folder_path and path.startswith(folder) else path.lstrip("/")
+
+
+def artifact_paths(run: RunDetails) -> list[str]:
+    """Files of a finished run the producer serves: figures and the final notebook."""
+    res = run.final.result if run.final else None
+    if res is None:
+        return []
+    out = [relative_artifact(run, p) for p in res.figure_paths]
+    if res.notebook_path:
+        out.append(relative_artifact(run, res.notebook_path))
+    return out
+
+
+def execution_plan(run: RunDetails) -> list[str]:
+    """Checks how ``run_code``'s run ended; returns the figure paths to fetch.
+
+    Raises:
+        ApprovalRequiredError: the run is parked for a human decision.
+        PyfleetError: the run ended by a refusal, a policy or an infrastructure failure.
+    """
+    if run.status == "awaiting_approval":
+        raise ApprovalRequiredError(run.run_id, run.approval_id)
+    result = run.final.result if run.final else None
+    if run.status == "completed" and result is not None:
+        return [relative_artifact(run, p) for p in result.figure_paths]
+    if run.status == "failed" and result is not None and result.error is not None:
+        return [relative_artifact(run, p) for p in result.figure_paths]
+    if run.status == "failed" and run.error is not None and run.error.category == "code":
+        return []
+    code = _ENDED_CODES.get(run.status) or (run.error.code if run.error else "INTERNAL")
+    reason = (run.error.message if run.error else None) or (run.final.reason if run.final else None) or "no reason given"
+    raise PyfleetError(
+        code,
+        f"run {run.run_id} ended {run.status}: {reason}",
+        details={"runId": run.run_id, "status": run.status, "error": run.error.model_dump() if run.error else None},
+    )
+
+
+def to_execution(run: RunDetails, base_url: str, figures: list[Figure]) -> Execution:
+    """The :class:`Execution` of a run that :func:`execution_plan` accepted."""
+    final = run.final
+    result = final.result if final else None
+    code = (final.code if final else None) or ""
+    error: ExecutionError | None = None
+    if result is not None and result.error is not None:
+        e = result.error
+        error = ExecutionError(name=e.ename, value=e.evalue, traceback=e.traceback, category=e.category)
+    elif run.status == "failed" and run.error is not None:
+        error = ExecutionError(name=run.error.code, value=run.error.message, traceback="", category=run.error.category)
+    notebook_url: str | None = None
+    if result is not None and result.notebook_link:
+        notebook_url = result.notebook_link
+    elif result is not None and result.notebook_path:
+        notebook_url = f"{base_url}{run_path(run.run_id, '/notebook')}"
+    return Execution(
+        run_id=run.run_id,
+        code=code,
+        results=dict(result.results) if result else {},
+        stdout=result.stdout if result else "",
+        stderr=result.stderr if result else "",
+        figures=figures,
+        notebook_url=notebook_url,
+        error=error,
+        execution_time=result.execution_time if result else 0.0,
+    )
+
+
+def figure(path: str, data: bytes) -> Figure:
+    name = path.rsplit("/", 1)[-1]
+    return Figure(name=name, mime="image/png" if name.endswith(".png") else "application/octet-stream", data=data, path=path)
+
+
+def wait_timeout(run_id: str, status: str, timeout: float) -> PyfleetError:
+    return PyfleetError("WAIT_TIMEOUT", f"run {run_id} still {status} after {timeout:g} s", details={"runId": run_id, "status": status})

@@ -1,0 +1,242 @@
+"""The synchronous client: runs on the producer API, decisions on the approver API."""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+import httpx
+
+from . import _common as c
+from .errors import PyfleetError, error_from_response, unreachable
+from .execution import Execution
+from .models import (
+    ApprovalDetail,
+    ApprovalSummary,
+    CancelledRun,
+    DecisionResult,
+    ExecutionMethod,
+    RunDetails,
+    RunEvent,
+    RunList,
+    RunRequest,
+    RunStatus,
+    SubmittedRun,
+    is_terminal,
+)
+from .sse import parse_sse
+
+ApprovalStatus = Literal["pending", "approved", "rejected", "expired", "cancelled"]
+
+
+class Client:
+    """Talks to a pyfleet fleet.
+
+    Args:
+        url: producer URL; default ``PYFLEET_URL`` or http://127.0.0.1:8080.
+        token: producer bearer token; default ``PYFLEET_TOKEN``.
+        approver_url: approver URL (decisions); default ``PYFLEET_APPROVER_URL`` or http://127.0.0.1:8081.
+        approver_token: approver token (needs the approver role to decide); default
+            ``PYFLEET_APPROVER_TOKEN``, else ``token``.
+        timeout: seconds for one HTTP request (waits and streams are not bound by it).
+
+    User-code errors come back as data (:attr:`Execution.error`); everything the fleet refuses
+    or cannot do raises :class:`~pyfleet.PyfleetError` with the fleet's code.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        approver_url: str | None = None,
+        approver_token: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.settings = c.resolve_settings(url, token, approver_url, approver_token, timeout)
+        self._http = httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        """Closes the connection pool. Idempotent."""
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- plumbing ---
+    def _request(self, method: str, path: str, *, approver: bool = False, **kw: Any) -> httpx.Response:
+        s = self.settings
+        base, token = (s.approver_url, s.approver_token) if approver else (s.url, s.token)
+        headers = {**c.auth_headers(token), **kw.pop("headers", {})}
+        try:
+            res = self._http.request(method, f"{base}{path}", headers=headers, **kw)
+        except httpx.TransportError as exc:
+            raise unreachable(base, exc) from exc
+        if res.status_code >= 400:
+            raise error_from_response(res, f"{method} {path}")
+        return res
+
+    # --- runs ---
+    def submit(self, request: RunRequest | Mapping[str, Any], *, execution_method: ExecutionMethod | None = None) -> str:
+        """Submits a run and returns its id. A mapping goes to the producer as is, so a bad field
+        comes back as ``PyfleetError(code="VALIDATION_FAILED")`` whose ``issues`` name it."""
+        res = self._request("POST", "/v1/runs", json=c.request_body(request), params=c.submit_params(execution_method))
+        return SubmittedRun.model_validate(res.json()).run_id
+
+    def get(self, run_id: str) -> RunDetails:
+        """The run with its final result and pending approval. Raises ``NOT_FOUND``."""
+        return RunDetails.model_validate(self._request("GET", c.run_path(run_id)).json())
+
+    def list(self, *, status: RunStatus | None = None, limit: int = 50, cursor: str | None = None) -> RunList:
+        """Runs newest first."""
+        params: dict[str, str | int] = {"limit": limit}
+        if status:
+            params["status"] = status
+        if cursor:
+            params["cursor"] = cursor
+        return RunList.model_validate(self._request("GET", "/v1/runs", params=params).json())
+
+    def cancel(self, run_id: str) -> CancelledRun:
+        """Cancels a run (a queued job is dropped, a pending approval cancelled)."""
+        return CancelledRun.model_validate(self._request("POST", c.run_path(run_id, "/cancel")).json())
+
+    def wait(self, run_id: str, *, timeout: float = 600.0, until_approval: bool = False) -> RunDetails:
+        """Returns the run once it is terminal (check ``status``), or parked for approval with
+        ``until_approval``. Raises ``WAIT_TIMEOUT`` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            run = self.get(run_id)
+            if is_terminal(run.status) or (until_approval and run.status == "awaiting_approval"):
+                return run
+            if time.monotonic() >= deadline:
+                raise c.wait_timeout(run_id, run.status, timeout)
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 1.0)
+
+    def events(self, run_id: str, *, last_event_id: str | None = None, follow: bool = True, max_reconnects: int = 10) -> Iterator[RunEvent]:
+        """The run's events in order, ending after ``finished`` (or, with ``follow=False``, after
+        the events stored so far). A dropped connection is resumed from the last event id, so no
+        event is lost or repeated; ``BACKEND_UNAVAILABLE`` after ``max_reconnects`` failures in a row."""
+        last = last_event_id
+        failures = 0
+        while True:
+            got_any = False
+            headers = {"accept": "text/event-stream", **({"last-event-id": last} if last else {})}
+            params = {} if follow else {"follow": "0"}
+            try:
+                with self._http.stream(
+                    "GET",
+                    f"{self.settings.url}{c.run_path(run_id, '/events')}",
+                    headers={**c.auth_headers(self.settings.token), **headers},
+                    params=params,
+                    timeout=httpx.Timeout(self.settings.timeout, read=None),
+                ) as res:
+                    if res.status_code >= 400:
+                        res.read()
+                        raise error_from_response(res, f"GET {c.run_path(run_id, '/events')}")
+                    for msg in parse_sse(res.iter_lines()):
+                        event = RunEvent.model_validate_json(msg.data)
+                        last = msg.id or event.id or last
+                        got_any, failures = True, 0
+                        yield event
+                        if event.type == "finished":
+                            return
+            except httpx.TransportError as exc:
+                failures += 1
+                if failures > max_reconnects:
+                    raise unreachable(self.settings.url, exc) from exc
+            if not follow:
+                return
+            if not got_any and is_terminal(self.get(run_id).status):
+                return
+            time.sleep(min(0.1 * failures, 2.0))
+
+    def artifacts(self, run_id: str) -> builtins.list[str]:
+        """Paths (relative to the run folder) of the files a finished run produced: figures, notebook."""
+        return c.artifact_paths(self.get(run_id))
+
+    def artifact(self, run_id: str, path: str) -> bytes:
+        """One file of the run folder (a path from :meth:`artifacts`)."""
+        return self._request("GET", c.run_path(run_id, f"/artifacts/{path.lstrip('/')}")).content
+
+    def notebook(self, run_id: str) -> dict[str, Any]:
+        """The run's final notebook (nbformat JSON)."""
+        nb: dict[str, Any] = self._request("GET", c.run_path(run_id, "/notebook")).json()
+        return nb
+
+    def run_code(
+        self,
+        code: str,
+        *,
+        context: Mapping[str, Any] | None = None,
+        timeout: float = 600.0,
+        execution_method: ExecutionMethod | None = None,
+        dry_run: bool | None = None,
+    ) -> Execution:
+        """Runs ``code`` on the fleet and returns what it produced (E2B-like).
+
+        ``context`` is the ``capability_context_data`` the code reads as ``context``. An error
+        of the code is :attr:`Execution.error`; a refusal, a policy violation or an
+        infrastructure failure raises :class:`PyfleetError`. Code that writes to the machine
+        parks for approval: :class:`~pyfleet.ApprovalRequiredError`. After ``timeout`` seconds
+        the run is cancelled and ``WAIT_TIMEOUT`` raised.
+        """
+        run_id = self.submit(c.code_request(code, context, execution_method, dry_run))
+        try:
+            run = self.wait(run_id, timeout=timeout, until_approval=True)
+        except PyfleetError as exc:
+            if exc.code == "WAIT_TIMEOUT":
+                self.cancel(run_id)
+            raise
+        paths = c.execution_plan(run)
+        figures = [c.figure(p, self.artifact(run_id, p)) for p in paths]
+        return c.to_execution(run, self.settings.url, figures)
+
+    # --- approvals (approver API) ---
+    def approvals(self, *, status: ApprovalStatus | None = "pending", limit: int | None = None) -> builtins.list[ApprovalSummary]:
+        """Approvals newest first (default: the pending ones). Needs any approver-API role."""
+        params: dict[str, str | int] = {}
+        if status:
+            params["status"] = status
+        if limit:
+            params["limit"] = limit
+        body = self._request("GET", "/v1/approvals", approver=True, params=params).json()
+        return [ApprovalSummary.model_validate(a) for a in body["approvals"]]
+
+    def approval(self, approval_id: str) -> ApprovalDetail:
+        """One approval: code, its sha256, mode, findings, PV writes, votes."""
+        body = self._request("GET", c.approval_path(approval_id), approver=True).json()
+        return ApprovalDetail.model_validate(body["approval"])
+
+    def approve(self, approval_id: str, *, code_hash: str, reason: str) -> DecisionResult:
+        """Approves, quoting the sha256 of the code reviewed. Needs the approver role
+        (``APPROVAL_FORBIDDEN`` otherwise); ``APPROVAL_HASH_MISMATCH`` when the code changed."""
+        return self._decide(approval_id, {"decision": "approve", "codeHash": code_hash, "reason": reason})
+
+    def reject(
+        self,
+        approval_id: str,
+        *,
+        code_hash: str,
+        reason: str,
+        feedback: str | None = None,
+        regenerate: bool | None = None,
+    ) -> DecisionResult:
+        """Rejects. With ``feedback`` and ``regenerate=True`` the run generates new code from the
+        feedback instead of ending ``rejected``."""
+        body: dict[str, Any] = {"decision": "reject", "codeHash": code_hash, "reason": reason}
+        if feedback is not None:
+            body["feedback"] = feedback
+        if regenerate is not None:
+            body["regenerate"] = regenerate
+        return self._decide(approval_id, body)
+
+    def _decide(self, approval_id: str, body: dict[str, Any]) -> DecisionResult:
+        res = self._request("POST", c.approval_path(approval_id, "/decision"), approver=True, json=body)
+        return DecisionResult.model_validate(res.json())

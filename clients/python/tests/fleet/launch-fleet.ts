@@ -16,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import { startApprover } from "@pyfleet/approver";
 import { createLogger } from "@pyfleet/core";
 import { createFleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testEnv } from "@pyfleet/fleet/testing";
+import { testConfig, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
 import { startProducer } from "@pyfleet/producer";
 import { createRedisFixture, FakeOpenAIServer, type FakeStep, startJupyterFixture } from "@pyfleet/testing";
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
     const tokens = { producer: token(), approver: token(), viewer: token() };
     const env = testEnv(fx.prefix, {
-      PYFLEET_SIGNING_KEYS: `k1:${token()}`,
+      ...testDecisionKeys(),
       OPENAI_BASE_URL: fake.url,
       OPENAI_API_KEY: "fake-key",
       PYFLEET_EXECUTION_METHOD: "container",

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 py=../../.venv/bin
 "$py/python" -c "import pyfleet.osprey" 2>/dev/null || { echo "clients/python: pyfleet is not installed in the project venv; run bash scripts/bootstrap.sh" >&2; exit 1; }
-echo "== python client: ruff"; "$py/ruff" check src tests ../../examples/python && "$py/ruff" format --check src tests ../../examples/python
+echo "== python client: ruff"
+"$py/ruff" check src tests ../../examples/python
+"$py/ruff" format --check src tests ../../examples/python
 echo "== python client: mypy --strict"; "$py/mypy"
 echo "== python client: pytest"; "$py/pytest" -q "$@"

@@ -97,7 +97,11 @@ async def data_analysis_node(state: AgentState) -> dict[str, Any]:
                 capability_name="data_analysis",
             )
     except PyfleetError as exc:
-        return {"analysis_results": None, "error": f"{exc.code}: {exc.message}", **clear_approval_state()}
+        return {
+            "analysis_results": None,
+            "error": f"{exc.code}: {exc.message}",
+            **clear_approval_state(),
+        }
     result = service_result.execution_result
     return {
         "analysis_results": result.results,
@@ -124,15 +128,21 @@ async def main(question: str) -> None:
     graph = build_data_analysis_graph(InMemorySaver())
     config: RunnableConfig = {"configurable": {"thread_id": f"agent-{uuid.uuid4().hex[:8]}"}}
     archive: dict[str, dict[str, list[Any]]] = {
-        "SR:DCCT:CURRENT": {"timestamps": ["t0", "t1", "t2", "t3"], "values": [500.1, 501.9, 498.7, 500.4]}
+        "SR:DCCT:CURRENT": {
+            "timestamps": ["t0", "t1", "t2", "t3"],
+            "values": [500.1, 501.9, 498.7, 500.4],
+        }
     }
     start = AgentState(user_query=question, archiver_data=archive, context_key=uuid.uuid4().hex[:8])
     state: dict[str, Any] = await graph.ainvoke(start, config)
     while "__interrupt__" in state:
         print(state["__interrupt__"][0].value["user_message"])
-        answer = input("approve? [yes/no] ").strip()
+        answer = (await asyncio.to_thread(input, "approve? [yes/no] ")).strip()
         state = await graph.ainvoke(Command(resume=answer), config)
-    print("error:" if state.get("error") else "results:", state.get("error") or state.get("analysis_results"))
+    print(
+        "error:" if state.get("error") else "results:",
+        state.get("error") or state.get("analysis_results"),
+    )
     print("notebook:", state.get("notebook_link"))
 
 

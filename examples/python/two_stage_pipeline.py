@@ -22,7 +22,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from pyfleet.osprey import PythonExecutionRequest, get_registry, handle_service_with_interrupts
+from pyfleet.osprey import (
+    PythonExecutionRequest,
+    get_registry,
+    handle_service_with_interrupts,
+)
 
 #: Stage 1: drop samples more than 3 median absolute deviations from the median.
 PREPROCESS_CODE = """
@@ -88,7 +92,10 @@ async def analyze(state: PipelineState) -> dict[str, Any]:
         ),
         {"configurable": {"thread_id": f"{state['session_id']}-analysis"}},
     )
-    return {"statistics": result.execution_result.results["statistics"], "figures": result.execution_result.figure_paths}
+    return {
+        "statistics": result.execution_result.results["statistics"],
+        "figures": result.execution_result.figure_paths,
+    }
 
 
 def build_two_stage_pipeline(
@@ -108,7 +115,8 @@ async def main() -> None:
     graph = build_two_stage_pipeline(InMemorySaver())
     samples = [10.0, 11.0, 9.0, 10.0, 12.0, 10.0, 250.0, 11.0, 9.0, 10.0, -300.0]
     out = await graph.ainvoke(
-        {"samples": samples, "session_id": f"session-{uuid.uuid4().hex[:8]}"}, {"configurable": {"thread_id": "pipeline"}}
+        {"samples": samples, "session_id": f"session-{uuid.uuid4().hex[:8]}"},
+        {"configurable": {"thread_id": "pipeline"}},
     )
     print("cleaned:", out["cleaned"], "dropped:", out["dropped"])
     print("statistics:", out["statistics"], "figures:", out["figures"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..models import RecordedWrite, RunRequest
 
 
-class PlanningMode(str, Enum):
+class PlanningMode(StrEnum):
     """The original's planning modes (the original service never read it; neither does the fleet)."""
 
     GENERATOR_DRIVEN = "generator_driven"

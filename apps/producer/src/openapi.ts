@@ -1,5 +1,6 @@
-import { ApprovalRequestSchema, EXECUTION_METHODS, FinalResultSchema, makeRequestSchema, RUN_STATUSES, RunEventSchema, RunRecordSchema, RunStatusSchema } from "@pyfleet/core";
+import { EXECUTION_METHODS, makeRequestSchema, RUN_STATUSES, RunEventSchema, RunRecordSchema, RunStatusSchema } from "@pyfleet/core";
 import { z } from "zod";
+import { PublicRunSchema } from "./public-run-schema.js";
 
 const errorRef = { $ref: "#/components/schemas/Error" };
 const errors = (...codes: number[]) =>
@@ -10,7 +11,7 @@ const ok = (description: string, name: string) => ({ description, content: { "ap
 const responseSchemas = {
   SubmittedRun: z.object({ runId: z.string(), threadId: z.string(), status: RunStatusSchema }),
   RunRecord: RunRecordSchema,
-  RunDetails: RunRecordSchema.extend({ final: FinalResultSchema.nullable(), folderPath: z.string().nullable(), approval: ApprovalRequestSchema.nullable() }),
+  RunDetails: PublicRunSchema,
   RunList: z.object({ runs: z.array(RunRecordSchema), nextCursor: z.string().nullable() }),
   RunEvent: RunEventSchema,
   CancelledRun: z.object({ runId: z.string(), status: RunStatusSchema }),

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from .errors import ApprovalRequiredError, PyfleetError
 from .execution import Execution, ExecutionError, Figure
-from .models import ExecutionMethod, RunDetails, RunRequest
+from .models import ExecutionMethod, ExecutionResult, RunDetails, RunRequest
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_APPROVER_URL = "http://127.0.0.1:8081"
@@ -96,21 +96,12 @@ def code_request(
     )
 
 
-def relative_artifact(run: RunDetails, path: str) -> str:
-    """A run-folder path as the artifacts endpoint wants it (relative to the run folder)."""
-    folder = (run.folder_path or "").rstrip("/") + "/"
-    return path[len(folder) :] if run.folder_path and path.startswith(folder) else path.lstrip("/")
-
-
 def artifact_paths(run: RunDetails) -> list[str]:
-    """Files of a finished run the producer serves: figures and the final notebook."""
+    """Files of a finished run the producer serves (run-folder paths): figures and the final notebook."""
     res = run.final.result if run.final else None
     if res is None:
         return []
-    out = [relative_artifact(run, p) for p in res.figure_paths]
-    if res.notebook_path:
-        out.append(relative_artifact(run, res.notebook_path))
-    return out
+    return [*res.figure_paths, *([res.notebook_path] if res.notebook_path else [])]
 
 
 def execution_plan(run: RunDetails) -> list[str]:
@@ -124,9 +115,9 @@ def execution_plan(run: RunDetails) -> list[str]:
         raise ApprovalRequiredError(run.run_id, run.approval_id)
     result = run.final.result if run.final else None
     if run.status == "completed" and result is not None:
-        return [relative_artifact(run, p) for p in result.figure_paths]
+        return list(result.figure_paths)
     if run.status == "failed" and result is not None and result.error is not None:
-        return [relative_artifact(run, p) for p in result.figure_paths]
+        return list(result.figure_paths)
     if run.status == "failed" and run.error is not None and run.error.category == "code":
         return []
     code = _ENDED_CODES.get(run.status) or (run.error.code if run.error else "INTERNAL")
@@ -149,11 +140,7 @@ def to_execution(run: RunDetails, base_url: str, figures: list[Figure]) -> Execu
         error = ExecutionError(name=e.ename, value=e.evalue, traceback=e.traceback, category=e.category)
     elif run.status == "failed" and run.error is not None:
         error = ExecutionError(name=run.error.code, value=run.error.message, traceback="", category=run.error.category)
-    notebook_url: str | None = None
-    if result is not None and result.notebook_link:
-        notebook_url = result.notebook_link
-    elif result is not None and result.notebook_path:
-        notebook_url = f"{base_url}{run_path(run.run_id, '/notebook')}"
+    notebook_url = notebook_link(result, base_url)
     return Execution(
         run_id=run.run_id,
         code=code,
@@ -165,6 +152,15 @@ def to_execution(run: RunDetails, base_url: str, figures: list[Figure]) -> Execu
         error=error,
         execution_time=result.execution_time if result else 0.0,
     )
+
+
+def notebook_link(result: ExecutionResult | None, base_url: str) -> str | None:
+    """The configured Jupyter link of the run's notebook, else the producer URL serving it."""
+    if result is None:
+        return None
+    if result.notebook_link:
+        return result.notebook_link
+    return f"{base_url}{result.notebook_url}" if result.notebook_url else None
 
 
 def figure(path: str, data: bytes) -> Figure:

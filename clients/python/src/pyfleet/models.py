@@ -91,11 +91,29 @@ class CancelledRun(_Wire):
     status: RunStatus
 
 
-class ResultSummary(_Wire):
+class ArtifactRef(_Wire):
+    """A file of the run folder: its path inside the folder and the producer URL serving it."""
+
+    path: str
+    url: str
+
+
+class RecordResultSummary(_Wire):
+    """The result summary of a run record as listed (``notebook_path`` is the fleet's path)."""
+
     result_keys: list[str]
     figure_count: int
     notebook_path: str | None
     notebook_link: str | None
+
+
+class ResultSummary(_Wire):
+    """The result summary in a run's details: the notebook as a run-folder path and URL."""
+
+    result_keys: list[str]
+    figure_count: int
+    notebook_link: str | None
+    notebook: ArtifactRef | None
 
 
 class RunError(_Wire):
@@ -113,8 +131,8 @@ class Reconciliation(_Wire):
     at: str
 
 
-class RunRecord(_Wire):
-    """The run record: status, stage, mode, attempts, timestamps, error."""
+class _RunFields(_Wire):
+    """What a run record and a run's details share."""
 
     run_id: str
     thread_id: str
@@ -122,6 +140,7 @@ class RunRecord(_Wire):
     status: RunStatus
     stage: Stage | None
     mode: ExecutionMode | None
+    method: ExecutionMethod | None = None
     attempts: int
     requester: str
     task: str
@@ -129,9 +148,14 @@ class RunRecord(_Wire):
     updated_at: str
     finished_at: str | None
     approval_id: str | None
-    result_summary: ResultSummary | None
     error: RunError | None
     reconciliation: Reconciliation | None = None
+
+
+class RunRecord(_RunFields):
+    """The run record (as listed): status, stage, mode, attempts, timestamps, error."""
+
+    result_summary: RecordResultSummary | None
 
 
 class ExecutionErrorInfo(_Snake):
@@ -153,18 +177,20 @@ class RecordedWrite(_Snake):
 
 
 class ExecutionResult(_Snake):
-    """The result of an execution (the original ``PythonExecutionSuccess``, JSON form)."""
+    """The result of an execution (the original ``PythonExecutionSuccess``, JSON form). Paths are
+    relative to the run folder; the ``*_url`` fields are the producer URLs serving the files."""
 
     results: dict[str, Any]
     stdout: str
     stderr: str
     execution_time: float
-    folder_path: str | None
-    notebook_path: str | None
     notebook_link: str | None
-    figure_paths: list[str]
     recorded_writes: list[RecordedWrite]
     error: ExecutionErrorInfo | None = None
+    notebook_path: str | None
+    notebook_url: str | None
+    figure_paths: list[str]
+    figure_urls: list[str]
 
 
 class FinalResult(_Snake):
@@ -216,19 +242,117 @@ class ApprovalRequest(BaseModel):
     reasoning: str
     findings: list[Finding]
     pv_writes: list[PvAccess] = Field(alias="pvWrites")
-    notebook_path: str | None = Field(alias="notebookPath")
     notebook_link: str | None = Field(alias="notebookLink")
     requester: str
     expected_results: dict[str, Any] = Field(alias="expectedResults")
     user_message: str
+    notebook: ArtifactRef | None
 
 
-class RunDetails(RunRecord):
-    """``GET /v1/runs/{id}``: the record plus the final result and the pending approval."""
+class AnalysisResult(_Snake):
+    """Static analysis of one attempt's code plus the approval policy's decision."""
 
+    passed: bool
+    severity: Literal["info", "warning", "error"]
+    findings: list[Finding]
+    pv_writes: list[PvAccess]
+    pv_reads: list[PvAccess]
+    execution_mode: ExecutionMode
+    needs_approval: bool
+    reasoning: str
+    results_keys: list[str]
+    analyzer_version: str
+    duration_ms: float | None = None
+
+
+class TokenUsage(_Wire):
+    prompt_tokens: int
+    completion_tokens: int
+    model: str
+    latency_ms: float
+    finish_reason: str | None
+
+
+class FigureRef(_Snake):
+    name: str
+    mime: str
+    url: str | None
+
+
+class ExecutionOutcome(_Wire):
+    """What the backend reported for one attempt (user-code errors included)."""
+
+    results: dict[str, Any] | None
+    stdout: str
+    stderr: str
+    error: ExecutionErrorInfo | None = None
+    duration_ms: float
+    recorded_writes: list[RecordedWrite]
+    warnings: list[str]
+    backend: str
+    stdout_truncated: bool
+    figures: list[FigureRef]
+
+
+class Attempt(_Wire):
+    """One attempt: its code, analysis, outcome and notebook."""
+
+    number: int
+    code: str
+    code_hash: str
+    source: Literal["generated", "provided", "regenerated-after-feedback"]
+    analysis: AnalysisResult | None = None
+    usage: TokenUsage | None = None
+    created_at: str
+    notebook: ArtifactRef | None
+    outcome: ExecutionOutcome | None
+
+
+class ErrorChainEntry(_Wire):
+    """One entry of the run's error chain (fed back to generation)."""
+
+    stage: Stage
+    category: ErrorCategory
+    code: str
+    message: str
+    traceback: str | None = None
+    findings: list[Finding] | None = None
+    failed_code: str | None = None
+    attempt: int
+    at: str
+
+
+class RequestView(BaseModel):
+    """The run's request as the producer shows it (``capability_context_data`` left out; ``context_bytes`` says how big)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    user_query: str
+    task_objective: str
+    expected_results: dict[str, Any]
+    capability_prompts: list[str]
+    execution_folder_name: str
+    retries: int | None = None
+    code: str | None = None
+    execution_method: ExecutionMethod | None = None
+    thread_id: str | None = None
+    checkpoint_ns: str | None = None
+    requester: str | None = None
+    dry_run: bool | None = None
+    context_bytes: int = Field(alias="contextBytes")
+
+
+class RunDetails(_RunFields):
+    """``GET /v1/runs/{id}``: the record, the final result, the pending approval, every attempt,
+    the error chain and the request. No server path appears: files are run-folder paths and URLs."""
+
+    result_summary: ResultSummary | None
     final: FinalResult | None
-    folder_path: str | None
     approval: ApprovalRequest | None
+    attempt_list: list[Attempt]
+    error_chain: list[ErrorChainEntry]
+    request: RequestView | None
+    notebook_url: str | None
 
 
 class RunList(_Wire):

@@ -67,7 +67,9 @@ class PythonExecutionRequest(BaseModel):
 class PythonExecutionSuccess:
     """The original ``PythonExecutionSuccess``: what the code produced and where its files are.
 
-    ``notebook_link`` is the configured Jupyter link, else the producer's notebook URL.
+    The fleet shows no path of its servers' disks: ``folder_path`` is None, ``notebook_path`` and
+    ``figure_paths`` are paths inside the run folder, and ``notebook_link`` / ``figure_urls`` are
+    URLs that serve them (the configured Jupyter link when there is one, else the producer's).
     ``recorded_writes`` lists the writes a dry run recorded (empty otherwise).
     """
 
@@ -80,6 +82,7 @@ class PythonExecutionSuccess:
     figure_paths: list[str]
     stderr: str = ""
     recorded_writes: list[RecordedWrite] = field(default_factory=list)
+    figure_urls: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The original's ``to_dict()`` keys."""

@@ -11,7 +11,7 @@ from typing import Any
 from langgraph.errors import GraphInterrupt
 from langgraph.types import Command, Interrupt
 
-from .._common import run_path
+from .._common import notebook_link, run_path
 from ..async_client import AsyncClient
 from ..errors import PyfleetError
 from ..models import RunDetails, is_terminal
@@ -133,18 +133,18 @@ class PythonExecutorService:
         final = run.final
         result = final.result if final else None
         if run.status == "completed" and final is not None and result is not None:
-            served = f"{self.client.settings.url}{run_path(run.run_id, '/notebook')}" if result.notebook_path else None
-            link = result.notebook_link or served
+            base = self.client.settings.url
             return PythonServiceResult(
                 execution_result=PythonExecutionSuccess(
                     results=dict(result.results),
                     stdout=result.stdout,
                     stderr=result.stderr,
                     execution_time=result.execution_time,
-                    folder_path=result.folder_path,
+                    folder_path=None,
                     notebook_path=result.notebook_path,
-                    notebook_link=link,
+                    notebook_link=notebook_link(result, base),
                     figure_paths=list(result.figure_paths),
+                    figure_urls=[f"{base}{u}" for u in result.figure_urls],
                     recorded_writes=list(result.recorded_writes),
                 ),
                 generated_code=final.code or "",
@@ -166,7 +166,7 @@ def approval_interrupt_value(run: RunDetails, producer_url: str) -> dict[str, An
     a = run.approval
     task = a.task if a else run.task
     mode = a.execution_mode if a else run.mode
-    link = a.notebook_link if a else None
+    link = (a.notebook_link or (f"{producer_url}{a.notebook.url}" if a.notebook else None)) if a else None
     reasoning = (a.reasoning if a else "") or f"Python code requires human approval for {mode} mode"
     review = f"Review Code: [Open Jupyter Notebook]({link})" if link else "Review the code below (no notebook link configured)."
     # The fleet writes the reviewer's message (task, reason, mode, hash, writes); the fallback
@@ -195,7 +195,7 @@ def approval_interrupt_value(run: RunDetails, producer_url: str) -> dict[str, An
             "analysis_details": {"reasoning": reasoning, "findings": findings, "pv_writes": pv_writes},
             "safety_concerns": [f["message"] for f in findings],
             "pv_writes": pv_writes,
-            "notebook_path": a.notebook_path if a else None,
+            "notebook_path": a.notebook.path if a and a.notebook else None,
             "notebook_link": link,
             "expected_results": dict(a.expected_results) if a else {},
             "review_url": f"{producer_url}{run_path(run.run_id)}",

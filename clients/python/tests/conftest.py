@@ -67,6 +67,19 @@ class Fleet:
         res = httpx.post(f"{self.control_url}/llm/enqueue", json={"steps": [{"reply": r} for r in replies]})
         res.raise_for_status()
 
+    def ioc_put_count(self, pv: str) -> int:
+        """Accepted puts of ``pv`` as the simulated IOC counted them (outside the user's code)."""
+        res = httpx.get(f"{self.control_url}/ioc/put-count", params={"pv": pv})
+        res.raise_for_status()
+        count: int = res.json()["count"]
+        return count
+
+    def ioc_get(self, pv: str) -> Any:
+        """The IOC's current value of ``pv``."""
+        res = httpx.get(f"{self.control_url}/ioc/get", params={"pv": pv})
+        res.raise_for_status()
+        return res.json()["value"]
+
     def llm_prompts(self) -> list[str]:
         """Every chat request the fleet sent to the fake LLM so far, as one text each."""
         res = httpx.get(f"{self.control_url}/llm/requests")

@@ -81,11 +81,14 @@ async def test_write_parks_interrupts_the_graph_and_yes_runs_it_on_the_write_exe
         assert run.thread_id.startswith("python_service_")
         assert run.checkpoint_ns == "python_executor"
 
+        puts_before = fleet.ioc_put_count(PV)
         done = await graph.ainvoke(Command(resume={"approved": True}), cfg)
         assert "__interrupt__" not in done
         assert done["error"] is None
-        # No IOC answers in this fleet: the approved caput ran on the write kernel and found no PV.
-        assert done["analysis_results"] == {"statistics": {"put_ok": False}}
+        assert done["analysis_results"] == {"statistics": {"put_ok": True}}
+        # Counted at the device: the approved write reached the IOC exactly once.
+        assert fleet.ioc_put_count(PV) == puts_before + 1
+        assert fleet.ioc_get(PV) == pytest.approx(102.5)
         assert done["generated_code"] == WRITE_CODE
         assert done["approval_approved"] is None
 
@@ -105,8 +108,10 @@ async def test_no_rejects_and_ends_the_run(fleet: Fleet) -> None:
     graph = build_data_analysis_graph(InMemorySaver())
     cfg: RunnableConfig = {"configurable": {"thread_id": f"agent-{uuid.uuid4().hex[:6]}"}}
     payload = (await park(fleet, graph, cfg))["resume_payload"]
+    puts_before = fleet.ioc_put_count(PV)
 
     done = await graph.ainvoke(Command(resume="no"), cfg)
+    assert fleet.ioc_put_count(PV) == puts_before
     assert done["analysis_results"] is None
     assert done["error"].startswith("APPROVAL_REJECTED")
     with fleet.client() as c:
@@ -129,8 +134,10 @@ async def test_caller_without_the_approver_role_gets_a_clear_error_and_nothing_i
     graph = build_data_analysis_graph(InMemorySaver())
     cfg: RunnableConfig = {"configurable": {"thread_id": f"agent-{uuid.uuid4().hex[:6]}"}}
     payload = (await park(fleet, graph, cfg))["resume_payload"]
+    puts_before = fleet.ioc_put_count(PV)
 
     done = await graph.ainvoke(Command(resume={"approved": True}), cfg)
+    assert fleet.ioc_put_count(PV) == puts_before
     assert done["error"].startswith("APPROVAL_FORBIDDEN")
     assert "approver role" in done["error"]
     assert "nothing was decided" in done["error"]
@@ -151,6 +158,7 @@ async def test_rejection_with_feedback_regenerates_the_code(fleet: Fleet) -> Non
     graph = build_data_analysis_graph(InMemorySaver())
     cfg: RunnableConfig = {"configurable": {"thread_id": f"agent-{uuid.uuid4().hex[:6]}"}}
     payload = (await park(fleet, graph, cfg))["resume_payload"]
+    puts_before = fleet.ioc_put_count(PV)
 
     feedback = "Do not write to the magnet; only report that the setpoint was checked."
     done = await graph.ainvoke(Command(resume={"approved": False, "feedback": feedback}), cfg)
@@ -160,6 +168,7 @@ async def test_rejection_with_feedback_regenerates_the_code(fleet: Fleet) -> Non
     prompts = fleet.llm_prompts()[prompts_before:]
     assert len(prompts) == 2
     assert feedback in prompts[1]
+    assert fleet.ioc_put_count(PV) == puts_before
     with fleet.client() as c:
         run = c.get(payload["runId"])
         assert run.status == "completed"
@@ -183,7 +192,7 @@ async def test_answer_through_the_agent_state_as_the_original_gateway_gave_it(fl
     answer = AgentState(user_query="yes", archiver_data={}, context_key=key, approval_approved=True, approved_payload=payload)
     done = await graph.ainvoke(answer, turn)
     assert done["error"] is None
-    assert done["analysis_results"] == {"statistics": {"put_ok": False}}
+    assert done["analysis_results"] == {"statistics": {"put_ok": True}}
     assert done["approval_approved"] is None
     with fleet.client() as c:
         assert c.get(payload["runId"]).status == "completed"

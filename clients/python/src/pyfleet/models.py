@@ -28,7 +28,7 @@ RunStatus = Literal[
     "outcome_unknown",
 ]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "rejected", "cancelled", "approval_expired", "outcome_unknown"})
-Stage = Literal["generate", "analyze", "approve", "execute", "finalize"]
+Stage = Literal["generate", "analyze", "preview", "approve", "execute", "finalize"]
 ExecutionMode = Literal["read_only", "write_access"]
 ExecutionMethod = Literal["container", "local", "docker"]
 ErrorCategory = Literal["code", "infrastructure", "policy", "configuration", "approval", "validation"]
@@ -165,6 +165,7 @@ class ExecutionErrorInfo(_Snake):
     evalue: str
     traceback: str
     category: ErrorCategory
+    code: str | None = None
 
 
 class RecordedWrite(_Snake):
@@ -174,6 +175,63 @@ class RecordedWrite(_Snake):
     value: Any
     api: str
     order: int
+
+
+class PvLimits(_Snake):
+    low: float | None
+    high: float | None
+    source: str
+
+
+class ManifestEntry(_Wire):
+    """One PV a write run will change: current and proposed value, units, limits."""
+
+    pv: str
+    proposed: Any
+    proposed_all: list[Any]
+    api: str
+    current: Any
+    units: str | None
+    precision: float | None
+    limits: PvLimits | None
+    out_of_limits: bool
+    connected: bool
+    error: str | None
+
+
+class WriteManifest(_Wire):
+    """What a write run will change, learnt from a dry run before approval; the approval binds its hash."""
+
+    entries: list[ManifestEntry]
+    pvs: list[str]
+    hash: str
+    built_at: str
+    backend: str
+    dry_run_ms: float
+
+
+class PerformedWrite(_Snake):
+    """A real control-system write with its true outcome and read-back."""
+
+    pv: str
+    value: Any
+    api: str
+    order: int
+    status: Literal["ok", "failed", "refused"]
+    error: str | None
+    code: str | None
+    readback: Any
+    at: str
+
+
+class WriteTarget(_Snake):
+    pv: str
+    connected: bool
+    current: Any
+    units: str | None
+    precision: float | None
+    limits: PvLimits | None
+    error: str | None
 
 
 class ExecutionResult(_Snake):
@@ -186,6 +244,7 @@ class ExecutionResult(_Snake):
     execution_time: float
     notebook_link: str | None
     recorded_writes: list[RecordedWrite]
+    writes: list[PerformedWrite] | None = None
     error: ExecutionErrorInfo | None = None
     notebook_path: str | None
     notebook_url: str | None
@@ -246,6 +305,7 @@ class ApprovalRequest(BaseModel):
     requester: str
     expected_results: dict[str, Any] = Field(alias="expectedResults")
     user_message: str
+    manifest: WriteManifest | None = None
     notebook: ArtifactRef | None
 
 
@@ -288,6 +348,8 @@ class ExecutionOutcome(_Wire):
     error: ExecutionErrorInfo | None = None
     duration_ms: float
     recorded_writes: list[RecordedWrite]
+    performed_writes: list[PerformedWrite] | None = None
+    write_targets: list[WriteTarget] | None = None
     warnings: list[str]
     backend: str
     stdout_truncated: bool
@@ -303,6 +365,7 @@ class Attempt(_Wire):
     source: Literal["generated", "provided", "regenerated-after-feedback"]
     analysis: AnalysisResult | None = None
     usage: TokenUsage | None = None
+    manifest: WriteManifest | None = None
     created_at: str
     notebook: ArtifactRef | None
     outcome: ExecutionOutcome | None

@@ -2,8 +2,10 @@
  * Starts a real fleet for the Python client's tests and prints where it is as one JSON line on
  * stdout (after the marker `pyfleet-test-fleet `): producer, workers (every stage, both execute modes), approver, on the shared Redis
  * under a prefix of its own, with kernels from a Jupyter server of its own and the fake
- * OpenAI-compatible server for generation. A small control API lets the Python tests script
- * the fake LLM (`POST /llm/enqueue`, `GET /llm/requests`).
+ * OpenAI-compatible server for generation, and the simulated storage ring (a caproto IOC) the
+ * kernels reach. A small control API lets the Python tests script the fake LLM
+ * (`POST /llm/enqueue`, `GET /llm/requests`) and read the IOC from outside the user code
+ * (`GET /ioc/put-count?pv=`, `GET /ioc/get?pv=`).
  *
  *   node --import tsx clients/python/tests/fleet/launch-fleet.ts
  *
@@ -18,7 +20,7 @@ import { createLogger } from "@pyfleet/core";
 import { createFleet, realPipelineBuilder } from "@pyfleet/fleet";
 import { testConfig, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
 import { startProducer } from "@pyfleet/producer";
-import { createRedisFixture, FakeOpenAIServer, type FakeStep, startJupyterFixture } from "@pyfleet/testing";
+import { createRedisFixture, FakeOpenAIServer, type FakeStep, IocFixture, startJupyterFixture } from "@pyfleet/testing";
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 const token = () => randomBytes(16).toString("hex");
@@ -47,7 +49,9 @@ async function main(): Promise<void> {
     closers.push(() => fx.cleanup());
     const fake = await FakeOpenAIServer.start();
     closers.push(() => fake.close());
-    const jupyter = await startJupyterFixture();
+    const ioc = await IocFixture.start();
+    closers.push(() => ioc.close());
+    const jupyter = await startJupyterFixture({ env: ioc.env });
     closers.push(() => jupyter.close());
 
     const tokens = { producer: token(), approver: token(), viewer: token() };
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
       ...testDecisionKeys(),
       OPENAI_BASE_URL: fake.url,
       OPENAI_API_KEY: "fake-key",
+      ...ioc.env,
       PYFLEET_EXECUTION_METHOD: "container",
       JUPYTER_TOKEN: jupyter.token,
     });
@@ -66,7 +71,7 @@ async function main(): Promise<void> {
       { sha256: sha256(tokens.approver), identity: "operator-ann", roles: ["viewer", "approver"] },
       { sha256: sha256(tokens.viewer), identity: "viewer-vic", roles: ["viewer"] },
     ];
-    const logger = createLogger({ service: "pyclient-test-fleet", destination: process.stderr, level: process.env.PYFLEET_LOG_LEVEL ?? "warn" });
+    const logger = createLogger({ service: "pyclient-test-fleet", destination: process.stderr, level: env.PYFLEET_LOG_LEVEL ?? "warn" });
     const { fleet } = await createFleet(config, {
       stages: ["generate", "analyze", "execute"],
       modes: ["read_only", "write_access"],
@@ -78,7 +83,7 @@ async function main(): Promise<void> {
     closers.push(() => producer.close());
     const approver = await startApprover({ config, fleet, logger, env, host: "127.0.0.1", port: 0, sweepIntervalMs: 500 });
     closers.push(() => approver.close());
-    const control = await startControl(fake);
+    const control = await startControl(fake, ioc);
     closers.push(() => new Promise<void>((r) => control.close(() => r())));
 
     process.stdout.write(
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
 }
 
 /** The tests' handle on the fake LLM: enqueue scripted replies, read what the fleet asked. */
-async function startControl(fake: FakeOpenAIServer) {
+async function startControl(fake: FakeOpenAIServer, ioc: IocFixture) {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const send = (status: number, body: unknown) => {
@@ -121,6 +126,10 @@ async function startControl(fake: FakeOpenAIServer) {
         if (req.method === "GET" && req.url === "/llm/requests") {
           return send(200, { requests: fake.chatRequests.map((_, i) => ({ messages: fake.messagesOf(i) })) });
         }
+        const url = new URL(req.url ?? "/", "http://control");
+        const pv = url.searchParams.get("pv") ?? "";
+        if (req.method === "GET" && url.pathname === "/ioc/put-count") return send(200, { pv, count: await ioc.putCount(pv) });
+        if (req.method === "GET" && url.pathname === "/ioc/get") return send(200, { pv, value: await ioc.get(pv) });
         send(404, { error: `no route ${req.method} ${req.url}` });
       } catch (err) {
         send(400, { error: String(err) });

@@ -333,6 +333,31 @@ class TokenUsage(_Wire):
     finish_reason: str | None
 
 
+class GateWrite(_Snake):
+    """A write the CA gate let through, with the server's status and the value read back."""
+
+    pv: str | None
+    value: Any
+    outcome: Literal["performed", "failed"]
+    status: str
+    readback: Any = None
+
+
+class GateRefusal(_Snake):
+    """A write the CA gate refused (never forwarded to any CA server)."""
+
+    pv: str | None
+    value: Any
+    reason: str
+
+
+class GateRecord(_Snake):
+    """What the CA gate saw of one run: the executor's truth about writes."""
+
+    writes: list[GateWrite]
+    refused: list[GateRefusal]
+
+
 class FigureRef(_Snake):
     name: str
     mime: str
@@ -350,6 +375,7 @@ class ExecutionOutcome(_Wire):
     recorded_writes: list[RecordedWrite]
     performed_writes: list[PerformedWrite] | None = None
     write_targets: list[WriteTarget] | None = None
+    gate: GateRecord | None = None
     warnings: list[str]
     backend: str
     stdout_truncated: bool

@@ -1,6 +1,9 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import type { ExecutionOutcome } from "@pyfleet/core";
 import { ensureDockerSandbox, type JupyterFixture, SANDBOX_SETUP_TIMEOUT_MS, startJupyterFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,6 +63,15 @@ describe("pyfleet exec", () => {
     expect(outcome.figures).toHaveLength(1);
     const kernels = await jupyter.listKernels();
     expect(kernels).toEqual([]);
+  });
+
+  it("prints no @jupyterlab/services 'Starting WebSocket' lines when run as a real process", async () => {
+    const bin = fileURLToPath(new URL("../../bin/pyfleet.mjs", import.meta.url));
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", JUPYTER_HOST: jupyter.host, JUPYTER_PORT: String(jupyter.port), JUPYTER_TOKEN: jupyter.token };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, "exec", "plot.py", "--method", "container", "--context", "ctx.json"], { cwd: dir, env });
+    expect(stdout).toContain("hi µ");
+    expect(stdout).toContain("OK on container");
+    expect(stdout + stderr).not.toContain("Starting WebSocket");
   });
 
   it("starts a private Jupyter server for --method container when no token is set", async () => {

@@ -126,10 +126,6 @@ const command: Command = {
     }
     const registry = createExecutorRegistry(options, { env });
     const workDir = await mkdtemp(join(tmpdir(), "pyfleet-exec-"));
-    // @jupyterlab/services reports websocket starts with console.debug, which would land
-    // between the lines (or inside the JSON) this command prints
-    const debug = console.debug;
-    console.debug = () => undefined;
     try {
       const outcome = await registry.get(args.method, "read_only").execute({
         runId: "cli-exec",
@@ -155,7 +151,6 @@ const command: Command = {
       else printHuman(outcome, figurePaths, io);
       return outcome.error ? 1 : 0;
     } finally {
-      console.debug = debug;
       await registry.close();
       await jupyter?.stop();
       await rm(workDir, { recursive: true, force: true });

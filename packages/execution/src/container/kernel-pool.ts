@@ -2,6 +2,7 @@ import { KernelAPI, KernelConnection, type ServerConnection } from "@jupyterlab/
 import { type Logger, PyfleetError, silentLogger } from "@pyfleet/core";
 import { bootstrapCode, RESET_CODE } from "./bootstrap.js";
 import { jupyterError } from "./jupyter-settings.js";
+import { quietJupyterConsole } from "./quiet-jupyter-console.js";
 
 /** A kernel owned by a pool. */
 export interface PooledKernel {
@@ -60,6 +61,7 @@ export class KernelPool {
   private lastStartError: unknown;
 
   constructor(private readonly opts: KernelPoolOptions) {
+    quietJupyterConsole();
     this.logger = (opts.logger ?? silentLogger()).child({ kernel: opts.kernelName });
     const every = Math.max(250, Math.min(opts.idleCullMs / 2, 30_000));
     this.culler = setInterval(() => this.cull(), every);

@@ -7,7 +7,8 @@
  * writes to EPICS), the service parks the run and the capability's graph pauses with the approval
  * payload; resuming the graph with the human's answer resumes the run.
  */
-import { Annotation, type BaseCheckpointSaver, END, START, StateGraph } from "@langchain/langgraph";
+import { pathToFileURL } from "node:url";
+import { Annotation, type BaseCheckpointSaver, END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import { getRegistry, handleServiceWithInterrupts, type PythonServiceResult } from "@pyfleet/client";
 import type { PythonExecutionRequestInput } from "@pyfleet/core";
 
@@ -56,3 +57,40 @@ export function buildDataAnalysisGraph(checkpointer: BaseCheckpointSaver) {
     .addEdge("data_analysis", END)
     .compile({ checkpointer });
 }
+
+const NEEDS = [
+  "data-analysis-capability needs a running fleet with a model:",
+  "  PYFLEET_URL    the producer, e.g. http://127.0.0.1:8080 (`npx pyfleet dev` prints it)",
+  "  PYFLEET_TOKEN  the producer token, when the fleet has producer.tokens",
+  "  and the fleet started with OPENAI_API_KEY (plus OPENAI_BASE_URL for an OpenAI-compatible server),",
+  "  because the capability asks the model to write the analysis code.",
+].join("\n");
+
+/**
+ * Runs the capability once on sample archiver data against the fleet at `PYFLEET_URL` and prints
+ * the statistics. Exits 2 with what it needs when `PYFLEET_URL` is unset, 1 when the run fails
+ * (e.g. the fleet has no model: `LLM_CONFIG`).
+ */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (!env.PYFLEET_URL) {
+    console.error(NEEDS);
+    return 2;
+  }
+  const graph = buildDataAnalysisGraph(new MemorySaver());
+  const archiverData = { "SR:DCCT": { timestamps: ["t0", "t1", "t2", "t3"], values: [500, 502, 498, 500] } };
+  try {
+    const out = await graph.invoke(
+      { userQuery: "How stable was the beam current?", archiverData, contextKey: `example-${Date.now()}` },
+      { configurable: { thread_id: `data-analysis-example-${Date.now()}` } },
+    );
+    console.log(JSON.stringify(out.analysis?.results ?? null, null, 2));
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    console.error(`data-analysis-capability: ${err instanceof Error ? err.message : String(err)}`);
+    if (code === "LLM_CONFIG") console.error(NEEDS);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main();

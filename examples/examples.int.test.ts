@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { Command, MemorySaver } from "@langchain/langgraph";
 import { startDevApprover } from "@pyfleet/approver";
 import { getRegistry } from "@pyfleet/client";
@@ -33,6 +36,7 @@ describe("examples against a running fleet", () => {
   let fake: FakeOpenAIServer;
   let fleet: Fleet;
   const closers: Array<() => Promise<void>> = [];
+  let producerUrl = "";
 
   beforeAll(async () => {
     fx = await createRedisFixture("examples");
@@ -48,6 +52,7 @@ describe("examples against a running fleet", () => {
     closers.push(() => fleet.close());
     const producer = await startProducer({ config, logger: silentLogger(), env, fleet, port: 0 });
     closers.push(() => producer.close());
+    producerUrl = producer.url;
     const devToken = randomBytes(16).toString("hex");
     const approver = await startDevApprover({ config, fleet, logger: silentLogger(), env, port: 0, devToken });
     closers.push(() => approver.close());
@@ -93,6 +98,24 @@ describe("examples against a running fleet", () => {
     expect(done.analysis?.recorded_writes.map((w) => w.pv)).toEqual(["SR:BEAM:SETPOINT"]);
     expect((await fleet.get(runId))?.status).toBe("completed");
   });
+
+  it("data-analysis-capability.ts run directly: names what it needs and exits 2 without a fleet, prints the statistics with one", async () => {
+    const script = fileURLToPath(new URL("./data-analysis-capability.ts", import.meta.url));
+    const run = (env: NodeJS.ProcessEnv) =>
+      promisify(execFile)(process.execPath, ["--import", "tsx", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      );
+    const bare = await run({});
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("PYFLEET_URL");
+    expect(bare.stderr).toContain("OPENAI_API_KEY");
+    fake.enqueue({ reply: STATS_CODE });
+    const ran = await run({ PYFLEET_URL: producerUrl });
+    expect(ran.stderr).toBe("");
+    expect(ran.code).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ statistics: { "SR:DCCT": { mean: 500, max: 502 } } });
+  }, 120_000);
 
   it("two-stage pipeline: preprocessing output feeds the analysis stage", async () => {
     const graph = buildTwoStagePipeline(new MemorySaver());

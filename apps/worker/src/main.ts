@@ -23,11 +23,17 @@ export interface StartWorkerOptions {
   /** Host of the health server (default all interfaces). */
   metricsHost?: string;
   /**
-   * Serving generate, refuse to start without an LLM endpoint (key or base URL), naming what to
-   * set. `pyfleet-worker` turns it on; `pyfleet dev` leaves it off so provided-code runs work
-   * without a model (a `--task` run then fails with the same `LLM_CONFIG` message).
+   * Serving generate, build the LLM client now, so a missing endpoint (key or base URL) throws
+   * `LLM_CONFIG` from start-up. `pyfleet-worker` turns it on and, on that error, starts again not
+   * ready ({@link notReadyReason}); `pyfleet dev` leaves it off. Without a model, provided-code runs
+   * still work and a `--task` run fails with the same `LLM_CONFIG` message.
    */
   requireLlm?: boolean;
+  /**
+   * Why the process is up but not ready (e.g. generate has no model): `/readyz` answers 503 with
+   * this reason while the queues keep serving the runs that do not need it.
+   */
+  notReadyReason?: string;
 }
 
 /** Starts the queue workers of `args` and their health/metrics server. */
@@ -48,6 +54,7 @@ export async function startWorker(args: WorkerArgs, opts: StartWorkerOptions): P
       {
         registry: metrics.registry,
         ready: async () => {
+          if (opts.notReadyReason) throw new Error(opts.notReadyReason);
           await fleet.ping();
           // only executors need the execution backend; generate/analyze pods cannot reach it
           if (args.stages.includes("execute")) await built.backendReady();
@@ -90,7 +97,8 @@ const defaultIO: MainIO = {
 /**
  * `pyfleet-worker`: serves its queues until SIGTERM/SIGINT, then stops taking jobs, lets
  * in-flight ones finish (up to `queues.drain_seconds`) and exits. Returns the exit code
- * (0 after a clean stop, 1 on a start-up failure, 2 on bad usage or config).
+ * (0 after a clean stop, 1 on a start-up failure, 2 on bad usage or config). Serving generate
+ * without a model is not a start-up failure: the worker stays up, not ready, and says why.
  */
 export async function main(argv: readonly string[], io: MainIO = defaultIO): Promise<number> {
   let args: WorkerArgs;
@@ -113,7 +121,14 @@ export async function main(argv: readonly string[], io: MainIO = defaultIO): Pro
   let worker: RunningWorker;
   try {
     // A generate worker checks its LLM settings now, not on the first `--task` run.
-    worker = await startWorker(args, { config, logger, env: io.env, requireLlm: true });
+    worker = await startWorker(args, { config, logger, env: io.env, requireLlm: true }).catch(async (err: unknown) => {
+      if (!isPyfleetError(err) || err.code !== "LLM_CONFIG") throw err;
+      // No model: stay up (a restart loop helps nobody) so runs that bring their code still flow;
+      // say it once here and on every /readyz, and `--task` runs fail with this LLM_CONFIG message.
+      const reason = `generate has no model: ${err.message}`;
+      logger.error({ code: err.code }, `${reason}; /readyz answers 503, runs with provided code still flow`);
+      return startWorker(args, { config, logger, env: io.env, notReadyReason: reason });
+    });
   } catch (err) {
     io.err(`pyfleet-worker: cannot start: ${err instanceof Error ? err.message : String(err)}`);
     return isPyfleetError(err) && err.category === "configuration" ? 2 : 1;

@@ -8,6 +8,7 @@ import {
   requestLimitsFrom,
   type RunRecord,
   type RunStatus,
+  runLogger,
   type SignedDecision,
   isTerminalStatus,
   toPyfleetError,
@@ -113,6 +114,7 @@ export class Fleet {
         ...(opts.executionMethod ? { executionMethod: opts.executionMethod } : {}),
       });
       await this.ctx.sink.emit({ runId, type: "status", stage: null, data: { status: "queued", next: started.next } });
+      runLogger(this.ctx.logger, { runId, attempt: 0 }).info({ next: started.next, providedCode: Boolean(request.code) }, "run submitted");
       await this.driver.dispatch(
         { runId, threadId: started.ref.threadId, checkpointNs: started.ref.checkpointNs, node: started.next, step: 0, mode: null },
         "queued",

@@ -5,6 +5,7 @@
 import { END, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { createAnalyzeNode } from "./nodes/analyze.js";
+import { logged } from "./nodes/context.js";
 import { createApproveNode } from "./nodes/approve.js";
 import { createExecuteNode } from "./nodes/execute.js";
 import { createFinalizeNode } from "./nodes/finalize.js";
@@ -40,12 +41,12 @@ function routeOf(node: NodeName) {
  */
 export function compileRunGraph(deps: PipelineDeps, checkpointer: BaseCheckpointSaver) {
   const graph = new StateGraph(RunStateAnnotation)
-    .addNode("generate", createGenerateNode(deps))
-    .addNode("analyze", createAnalyzeNode(deps))
-    .addNode("preview", createPreviewNode(deps))
-    .addNode("approve", createApproveNode(deps))
-    .addNode("execute", createExecuteNode(deps))
-    .addNode("finalize", createFinalizeNode(deps))
+    .addNode("generate", logged(deps, "generate", createGenerateNode(deps)))
+    .addNode("analyze", logged(deps, "analyze", createAnalyzeNode(deps)))
+    .addNode("preview", logged(deps, "preview", createPreviewNode(deps)))
+    .addNode("approve", logged(deps, "approve", createApproveNode(deps)))
+    .addNode("execute", logged(deps, "execute", createExecuteNode(deps)))
+    .addNode("finalize", logged(deps, "finalize", createFinalizeNode(deps)))
     .addConditionalEdges(START, firstNode, ["analyze", "generate"])
     .addConditionalEdges("generate", routeOf("generate"), [...TARGETS.generate])
     .addConditionalEdges("analyze", routeOf("analyze"), [...TARGETS.analyze])

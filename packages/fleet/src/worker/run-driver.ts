@@ -5,6 +5,7 @@ import {
   PyfleetError,
   type RunRecord,
   type RunStatus,
+  runLogger,
   type SignedDecision,
   toPyfleetError,
 } from "@pyfleet/core";
@@ -113,6 +114,10 @@ export class RunDriver {
       await this.finishFailed(runId, new PyfleetError("RECORD_CORRUPT", `the checkpoint of run ${runId} is unreadable (${String((err as Error).message).slice(0, 200)}); the decision was not applied`, { retryable: false }));
       return "finished";
     }
+    runLogger(this.ctx.logger, { runId, stage: "approve", attempt: record.attempts }).info(
+      { decision: decision.decision, approvalId: decision.approvalId, status: result.status },
+      "approval decided",
+    );
     await this.emitStatus(runId, result.status, result.next, { decision: decision.decision, approvalId: decision.approvalId });
     const next = await this.afterStep(cur, result, new Set());
     if (typeof next === "string") return next;
@@ -269,6 +274,10 @@ export class RunDriver {
       data: { approvalId: approval?.id ?? null, codeHash: req.codeHash, executionMode: req.executionMode, kernelName: req.kernelName },
     });
     await this.emitStatus(cur.runId, "awaiting_approval", "approve");
+    runLogger(this.ctx.logger, { runId: cur.runId, stage: "approve", attempt: req.attempt }).info(
+      { approvalId: approval?.id ?? null, executionMode: req.executionMode },
+      "run parked for approval",
+    );
   }
 
   private async finish(cur: StageJob, result: StepResult): Promise<void> {
@@ -292,6 +301,10 @@ export class RunDriver {
     const ok = await this.ctx.runs.finish(runId, status, { ...patch, stage: null }, this.now());
     if (!ok) return;
     const rec = await this.ctx.runs.get(runId);
+    runLogger(this.ctx.logger, { runId, attempt: rec?.attempts ?? 0 }).info(
+      { status, errorCode: rec?.error?.code ?? null, durationMs: rec ? Date.parse(rec.finishedAt ?? rec.updatedAt) - Date.parse(rec.createdAt) : null },
+      "run finished",
+    );
     await this.emitStatus(runId, status, null);
     await this.ctx.sink.emit({
       runId,

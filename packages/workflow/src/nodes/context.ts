@@ -1,5 +1,5 @@
 /** Small helpers every node shares: the run folder, events and the per-node logger. */
-import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { isGraphInterrupt, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { type Logger, type RunEventType, type RunFolder, runLogger, type Stage } from "@pyfleet/core";
 import type { PipelineDeps } from "../pipeline-types.js";
 import type { RunState, RunUpdate } from "../state.js";
@@ -47,4 +47,29 @@ export function emitDetached(
 /** Logger bound to run, stage and attempt. */
 export function nodeLogger(deps: PipelineDeps, state: RunState, stage: Stage, attempt: number): Logger {
   return runLogger(deps.logger, { runId: state.runId, stage, attempt });
+}
+
+/**
+ * Wraps a node so every run of it logs `stage started` and `stage finished` (duration, outcome)
+ * at info level, bound to run, stage and attempt (generate opens the next attempt).
+ */
+export function logged(deps: PipelineDeps, stage: Stage, node: RunNode): RunNode {
+  return async (state, config) => {
+    const attempt = stage === "generate" ? state.attempts.length + 1 : (state.attempts.at(-1)?.number ?? 0);
+    const log = nodeLogger(deps, state, stage, attempt);
+    log.info("stage started");
+    const t0 = performance.now();
+    let outcome = "error";
+    try {
+      const update = await node(state, config);
+      outcome = "ok";
+      return update;
+    } catch (err) {
+      // approve parks by throwing LangGraph's interrupt: that is a pause, not a failure
+      if (isGraphInterrupt(err)) outcome = "interrupted";
+      throw err;
+    } finally {
+      log.info({ durationMs: Math.round(performance.now() - t0), outcome }, "stage finished");
+    }
+  };
 }

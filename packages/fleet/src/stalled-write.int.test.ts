@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync } from "node:fs";
+import { basename, sep } from "node:path";
 import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { Worker } from "bullmq";
@@ -25,7 +25,6 @@ describe("a write job whose executor was lost before the code started", () => {
   let env: Record<string, string>;
   let producer: Fleet;
   let executor: Fleet | null = null;
-  let log: string;
   const config = (): PyfleetConfig => {
     const c = testConfig(env);
     c.analysis.rules = { ...c.analysis.rules, "file-write-outside": "allow" };
@@ -37,8 +36,6 @@ describe("a write job whose executor was lost before the code started", () => {
   beforeAll(async () => {
     fx = await createRedisFixture("stalledw");
     env = testEnv(fx.prefix, { ...KEYS });
-    log = join(env.PYFLEET_ARTIFACTS as string, "executions.log");
-    writeFileSync(log, "");
     ({ fleet: producer } = await createFleet(config(), { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
   });
   afterAll(async () => {
@@ -49,8 +46,11 @@ describe("a write job whose executor was lost before the code started", () => {
 
   /** Submits and approves a write run, then lets a worker that dies take its execute job. */
   async function approvedAndAbandoned(tag: string): Promise<string> {
-    // each line names the folder the code ran in: the manifest's dry run runs in `dry-run`
-    const code = `import epics, os\nwith open(${JSON.stringify(log)}, "a") as f: f.write("${tag} " + os.path.basename(os.getcwd()) + "\\n")\nepics.caput("SR:C01:HCM", 1)\nresults = {"tag": "${tag}"}\n`;
+    // Each execution leaves a file of its own (a fresh name, so a second execution in the same
+    // attempt folder could not overwrite the first) in its working folder. The local backend's
+    // sandbox hides host paths (its /tmp is private), so the file comes back to the run's attempt
+    // folder when the run ends; the manifest's dry run leaves its own in `dry-run` (not counted).
+    const code = `import epics, uuid\nopen("executed-" + uuid.uuid4().hex + ".${tag}", "w").close()\nepics.caput("SR:C01:HCM", 1)\nresults = {"tag": "${tag}"}\n`;
     const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${tag}`, code, dry_run: true }, { requester: "carol" });
     const { store } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
     await approveParked(producer, store, runId);
@@ -74,7 +74,10 @@ describe("a write job whose executor was lost before the code started", () => {
   }
 
   /** Executions of the write run (the dry run that built its manifest not counted). */
-  const ran = (tag: string) => readFileSync(log, "utf8").split("\n").filter((l) => l.startsWith(`${tag} `) && l !== `${tag} dry-run`).length;
+  const ran = (tag: string) =>
+    readdirSync(env.PYFLEET_ARTIFACTS as string, { recursive: true, encoding: "utf8" }).filter(
+      (f) => !f.split(sep).includes("dry-run") && new RegExp(`^executed-[0-9a-f]{32}\\.${tag}$`).test(basename(f)),
+    ).length;
 
   it("is enqueued again and runs exactly once (no marker: the code provably never started)", async () => {
     const runId = await approvedAndAbandoned("a");

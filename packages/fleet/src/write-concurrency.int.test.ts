@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join, sep } from "node:path";
 import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,23 +13,36 @@ import { realPipelineBuilder } from "./wire/real-pipeline.js";
 const KEYS = testDecisionKeys();
 const RUNS = 4;
 
-/** Write code that logs when it starts and ends (wall clock, seconds) around a pause. */
-const code = (i: number, log: string) =>
+/**
+ * Write code that logs when it starts and ends (wall clock, seconds) around a pause, in a file of
+ * its own in its working folder: the local backend's sandbox hides host paths (its /tmp is
+ * private), so the file comes back to the run's attempt folder when the run ends. The manifest's
+ * dry run leaves its own in `dry-run` (not counted).
+ */
+const code = (i: number) =>
   [
-    "import time, epics",
-    `with open(${JSON.stringify(log)}, "a") as f: f.write("${i} start " + repr(time.time()) + "\\n")`,
+    "import time, epics, uuid",
+    'log = "writes-" + uuid.uuid4().hex + ".log"',
+    `with open(log, "a") as f: f.write("${i} start " + repr(time.time()) + "\\n")`,
     `epics.caput("CAP:W${i}", ${i})`,
     "time.sleep(0.6)",
-    `with open(${JSON.stringify(log)}, "a") as f: f.write("${i} end " + repr(time.time()) + "\\n")`,
+    `with open(log, "a") as f: f.write("${i} end " + repr(time.time()) + "\\n")`,
     `results = {"i": ${i}}`,
   ].join("\n");
+
+/** Lines of every log the write executions left below `root` (dry runs not counted). */
+function writeLogLines(root: string): string[] {
+  return readdirSync(root, { recursive: true, encoding: "utf8" })
+    .filter((f) => !f.split(sep).includes("dry-run") && /^writes-[0-9a-f]{32}\.log$/.test(basename(f)))
+    .flatMap((f) => readFileSync(join(root, f), "utf8").trim().split("\n"));
+}
 
 describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
   let fx: RedisFixture;
   let producer: Fleet;
   const executors: Fleet[] = [];
   let config: PyfleetConfig;
-  let log: string;
+  let root: string;
 
   beforeAll(async () => {
     fx = await createRedisFixture("wcap");
@@ -39,8 +52,7 @@ describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
     config.queues.execute_write_access.concurrency = 2;
     config.queues.write_fleet_concurrency = 1;
     config.analysis.rules = { ...config.analysis.rules, "file-write-outside": "allow" };
-    log = join(env.PYFLEET_ARTIFACTS as string, "writes.log");
-    writeFileSync(log, "");
+    root = env.PYFLEET_ARTIFACTS as string;
     ({ fleet: producer } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
     for (let i = 0; i < 2; i++) {
       const { fleet } = await createFleet(config, { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) });
@@ -57,7 +69,7 @@ describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
     const { store } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
     const ids: string[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${i}`, code: code(i, log), dry_run: true }, { requester: "carol" });
+      const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${i}`, code: code(i), dry_run: true }, { requester: "carol" });
       ids.push(runId);
     }
     // Park all of them first, then release them together so they compete for the executors.
@@ -66,7 +78,10 @@ describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
     for (const id of ids) await waitForStatus((r) => producer.get(r), id, "completed", 60_000);
 
     const spans = new Map<number, { start?: number; end?: number }>();
-    for (const line of readFileSync(log, "utf8").trim().split("\n")) {
+    const lines = writeLogLines(root);
+    // one start and one end per run: no write ran twice
+    expect(lines).toHaveLength(2 * RUNS);
+    for (const line of lines) {
       const [i, what, t] = line.split(" ");
       const span = spans.get(Number(i)) ?? {};
       span[what as "start" | "end"] = Number(t);

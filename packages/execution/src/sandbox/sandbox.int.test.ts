@@ -84,8 +84,11 @@ describe("the local backend's bubblewrap sandbox", () => {
   });
 
   it("caps processes, file size and /tmp; the host keeps no runaway process", async () => {
+    // The children exec `sleep` with a duration no other process uses, so the host can find them
+    // by command line (other tests' sandboxes run as the same uid at the same time).
+    const mark = `30.${Date.now() % 1_000_000}${Math.floor(Math.random() * 1000)}`;
     const r = await results(
-      `import os, time\nforked = 0\ntry:\n    for _ in range(100):\n        if os.fork() == 0:\n            time.sleep(30); os._exit(0)\n        forked += 1\nexcept OSError:\n    pass\ndef fill(path, mb):\n    try:\n        with open(path, 'wb') as f:\n            for _ in range(mb): f.write(b'x' * 2**20)\n        return 'written'\n    except OSError as e:\n        return type(e).__name__\nresults = {'forked': forked, 'big': fill('big.bin', 8), 'tmp': fill('/tmp/t1', 6) + fill('/tmp/t2', 6)}`,
+      `import os, time\nforked = 0\ntry:\n    for _ in range(100):\n        if os.fork() == 0:\n            os.execv('/usr/bin/sleep', ['sleep', '${mark}']); os._exit(0)\n        forked += 1\nexcept OSError:\n    pass\ndef fill(path, mb):\n    try:\n        with open(path, 'wb') as f:\n            for _ in range(mb): f.write(b'x' * 2**20)\n        return 'written'\n    except OSError as e:\n        return type(e).__name__\nresults = {'forked': forked, 'big': fill('big.bin', 8), 'tmp': fill('/tmp/t1', 6) + fill('/tmp/t2', 6)}`,
     );
     expect(r.forked).toBeLessThan(16);
     expect(r.big).toBe("OSError"); // EFBIG at 4 MiB
@@ -94,7 +97,8 @@ describe("the local backend's bubblewrap sandbox", () => {
     const sleepers = [];
     for (const p of (await readdir("/proc")).filter((x) => /^\d+$/.test(x))) {
       const status = await readFile(`/proc/${p}/status`, "utf8").catch(() => "");
-      if (/^Uid:\s+65534\s/m.test(status) && !/State:\s+Z/.test(status)) sleepers.push(p);
+      const cmdline = await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "");
+      if (cmdline.includes(mark) && !/State:\s+Z/.test(status)) sleepers.push(p);
     }
     expect(sleepers).toEqual([]);
   });

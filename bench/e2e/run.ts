@@ -1,11 +1,11 @@
 /**
  * End-to-end bench: provided-code read-only runs through the real fleet (producer HTTP API →
- * analyze worker → read-only executor processes → finalize) on the real Redis, with 1, 2 and 3
- * executor processes, next to the same snippets run directly on the local backend without the
+ * analyze worker → read-only executor processes → finalize) on the real Redis, with 1, 2 and 4
+ * executor processes (--executors), next to the same snippets run directly on the local backend without the
  * fleet (sequential baseline, same process, same run).
  *
  *   npx tsx bench/e2e/run.ts            (200 runs per phase; REDIS_URL, default redis://127.0.0.1:6379)
- *   npx tsx bench/e2e/run.ts --runs 50
+ *   npx tsx bench/e2e/run.ts --runs 50 [--executors 1,2,4] [--json FILE]
  *
  * Latency is submit (client side, before the HTTP call) → the run record's `finishedAt`.
  * "one at a time" phases submit the next run when the previous one finished (no queueing);
@@ -13,7 +13,7 @@
  * The split column takes each run's status events: submit → analyzing, analyzing → executing,
  * executing → finished (p50 of each).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunRecord, silentLogger } from "@pyfleet/core";
@@ -23,6 +23,10 @@ import { type BenchFleet, mapLimit, startBenchFleet, waitAllTerminal } from "./h
 import { fmt, loadAverage, quantile, ratio, table } from "./stats.js";
 
 const RUNS = argInt("--runs", 200);
+const EXECUTORS = (process.argv.includes("--executors") ? String(process.argv[process.argv.indexOf("--executors") + 1]) : "1,2,4")
+  .split(",")
+  .map(Number);
+const JSON_OUT = process.argv.includes("--json") ? process.argv[process.argv.indexOf("--json") + 1] : undefined;
 const ONE_AT_A_TIME = Math.max(10, Math.min(30, Math.floor(RUNS / 5)));
 const IN_FLIGHT = 16;
 
@@ -52,6 +56,7 @@ interface Phase {
   runs: number;
   perSecond: number;
   p50: number;
+  p95: number;
   p99: number;
   failed: number;
   load: string;
@@ -65,6 +70,7 @@ function phase(name: string, latencies: number[], wallMs: number, failed: number
     runs: latencies.length + failed,
     perSecond: (latencies.length / wallMs) * 1000,
     p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
     p99: quantile(latencies, 0.99),
     failed,
     load: loadAverage(),
@@ -173,8 +179,9 @@ async function main(): Promise<number> {
     const base = await baseline(bench, RUNS);
     await bench.spawn(["--stage", "analyze"]);
     const phases: Phase[] = [];
-    for (let n = 1; n <= 3; n++) {
-      await bench.spawn(["--stage", "execute", "--mode", "read_only"]);
+    let running = 0;
+    for (const n of EXECUTORS) {
+      for (; running < n; running++) await bench.spawn(["--stage", "execute", "--mode", "read_only"]);
       phases.push(...(await fleetPhases(bench, n, n * 100_000)));
       process.stdout.write(`  ${n} executor(s) done (load ${loadAverage()})\n`);
     }
@@ -187,6 +194,7 @@ async function main(): Promise<number> {
       ratio(p.perSecond, base.perSecond),
       p.name.includes("burst") ? ratio(p.perSecond, burst1) : "",
       fmt(p.p50),
+      fmt(p.p95),
       fmt(p.p99),
       ratio(p.p50, base.p50),
       p.split ? `${fmt(p.split.toAnalyze, 0)} / ${fmt(p.split.analyzeToExecute, 0)} / ${fmt(p.split.executeToDone, 0)}` : "",
@@ -200,12 +208,14 @@ async function main(): Promise<number> {
       "vs base",
       "vs 1 exec",
       "p50 ms",
+      "p95 ms",
       "p99 ms",
       "p50 vs base",
       "p50 ms →analyze / →execute / →done",
       "load avg 1/5/15",
     ];
     process.stdout.write(`\n${table(header, rows)}\n\n`);
+    if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ bench: "e2e", runs: RUNS, baseline: base, phases }, null, 2));
     process.stdout.write(
       "executor processes: execute_read_only concurrency from config.yml; one analyze worker; producer + polling in this process\n",
     );

@@ -20,7 +20,9 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,28 @@ from .config import ConfigError, load_config
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "storage-ring.yml"
 
 
-def client_env(port: int) -> dict[str, str]:
+def client_env(port: int, repeater_port: int) -> dict[str, str]:
     """What a Channel Access client needs to find this IOC, and nothing else on the network."""
     return {
         "EPICS_CA_ADDR_LIST": f"127.0.0.1:{port}",
         "EPICS_CA_AUTO_ADDR_LIST": "NO",
         "EPICS_CA_SERVER_PORT": str(port),
+        "EPICS_CA_REPEATER_PORT": str(repeater_port),
     }
+
+
+def _start_repeater(port: int) -> None:
+    """A CA repeater on 127.0.0.1:`port`, in a daemon thread of the IOC.
+
+    libca starts a `caRepeater` process from PATH when nothing holds its repeater port, and prints
+    four lines to the user's stderr when there is none (the pyepics wheel ships no such binary).
+    With this one running, clients given EPICS_CA_REPEATER_PORT register with it instead.
+    """
+    from caproto.sync import repeater  # noqa: PLC0415
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", port))
+    threading.Thread(target=repeater._run_repeater, args=(sock, ("127.0.0.1", port)), daemon=True).start()
 
 
 def _server_env(port: int, host: str) -> None:
@@ -83,10 +100,12 @@ async def _serve(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     try:
         port, lock = claim_port(args.port, args.host)
+        repeater_port, repeater_lock = claim_port(0)
     except OSError as exc:
         print(f"pyfleet_sim: {exc}", file=sys.stderr)
         return 3
     _server_env(port, args.host)
+    _start_repeater(repeater_port)
     _quiet_refusals()
     put_log = PutLog(args.put_log)
     ring = Ring(config, put_log)
@@ -102,7 +121,7 @@ async def _serve(args: argparse.Namespace) -> int:
             "port": ctx.port,
             "pvs": len(ring.pvdb),
             "put_log": args.put_log,
-            "env": client_env(port),
+            "env": client_env(port, repeater_port),
         }
         print(json.dumps(line), flush=True)
 
@@ -117,6 +136,7 @@ async def _serve(args: argparse.Namespace) -> int:
             await task
     put_log.close()
     release(lock)
+    release(repeater_lock)
     failed = [t for t in done if t is not stopper and not t.cancelled() and t.exception() is not None]
     if failed:
         print(f"pyfleet_sim: stopped on an error: {failed[0].exception()!r}", file=sys.stderr)

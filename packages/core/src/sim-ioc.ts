@@ -13,6 +13,8 @@ export interface CaEnv extends Record<string, string> {
   EPICS_CA_ADDR_LIST: string;
   EPICS_CA_AUTO_ADDR_LIST: string;
   EPICS_CA_SERVER_PORT: string;
+  /** The IOC's own CA repeater (so libca does not try to start a `caRepeater` binary). */
+  EPICS_CA_REPEATER_PORT: string;
 }
 
 export interface SimIocOptions {

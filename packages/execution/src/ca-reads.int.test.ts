@@ -54,7 +54,10 @@ describe("read-only runs read the live simulated ring over Channel Access", () =
       env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", HOME: root, ...ioc.env },
     });
     try {
-      expectLiveCurrent(await executor.execute(input(READ_CURRENT)));
+      const outcome = await executor.execute(input(READ_CURRENT));
+      expectLiveCurrent(outcome);
+      // EPICS_CA_REPEATER_PORT (allow-listed) names the IOC's repeater: libca starts no caRepeater
+      expect(outcome.stderr).not.toContain("caRepeater");
     } finally {
       await executor.close();
     }

@@ -103,7 +103,7 @@ export const DEFAULT_EXECUTION_OPTIONS: ResolvedExecutionOptions = {
       memory_limit_mb: 2048,
       cpu_seconds: 900,
       max_open_files: 256,
-      env_allowlist: ["PATH", "LANG", "LC_ALL", "TZ", "HOME", "MPLBACKEND", "EPICS_CA_ADDR_LIST", "EPICS_CA_AUTO_ADDR_LIST", "EPICS_CA_SERVER_PORT"],
+      env_allowlist: ["PATH", "LANG", "LC_ALL", "TZ", "HOME", "MPLBACKEND", "EPICS_CA_ADDR_LIST", "EPICS_CA_AUTO_ADDR_LIST", "EPICS_CA_SERVER_PORT", "EPICS_CA_REPEATER_PORT"],
     },
     sandbox: DEFAULT_SANDBOX_OPTIONS,
   },

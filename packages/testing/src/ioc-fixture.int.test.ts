@@ -13,10 +13,12 @@ const RB = "SR:MAG:QF1:CURRENT_RB";
 
 /** Runs Python with pyepics from the venv against one IOC (its env only) and returns the JSON it prints. */
 async function client(ioc: IocFixture, code: string): Promise<Record<string, unknown>> {
-  const { stdout } = await run(projectPython(), ["-c", `import json, time, epics\nout = {}\n${code}\nprint(json.dumps(out))`], {
+  const { stdout, stderr } = await run(projectPython(), ["-c", `import json, time, epics\nout = {}\n${code}\nprint(json.dumps(out))`], {
     env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", ...ioc.env },
     timeout: 30_000,
   });
+  // libca found the IOC's repeater: it did not try to start a caRepeater binary (and say so)
+  expect(stderr).not.toContain("caRepeater");
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
 }
 
@@ -35,6 +37,7 @@ describe("IocFixture: the simulated storage ring over real Channel Access", () =
       EPICS_CA_ADDR_LIST: `127.0.0.1:${ioc.port}`,
       EPICS_CA_AUTO_ADDR_LIST: "NO",
       EPICS_CA_SERVER_PORT: String(ioc.port),
+      EPICS_CA_REPEATER_PORT: expect.stringMatching(/^\d+$/),
     });
   });
 

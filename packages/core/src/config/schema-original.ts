@@ -88,6 +88,7 @@ export function executionSchema(d: EnvDefault) {
           "EPICS_CA_ADDR_LIST",
           "EPICS_CA_AUTO_ADDR_LIST",
           "EPICS_CA_SERVER_PORT",
+          "EPICS_CA_REPEATER_PORT",
         ]),
     }),
     // bubblewrap around user code on this host (docs/security.md); disabling it is for machines

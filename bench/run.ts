@@ -1,0 +1,112 @@
+/**
+ * `npm run bench [-- --quick] [-- --only execution,e2e,analysis]`: runs the benchmark scenarios
+ * one after the other (each in its own process, so one cannot warm or load the next), streams
+ * their tables, and writes every scenario's raw numbers and printed table to
+ * `bench/results/<time>.json` (gitignored). Every table carries its own baseline, measured in
+ * the same run. Not part of the test suite.
+ *
+ * Scenarios:
+ * - execution: backends side by side (fresh kernel per run as the seed did, warm kernel pools,
+ *   local spawn, fork server with and without the sandbox, docker one-shot) on a trivial, a
+ *   numpy and a one-figure PNG snippet (bench/execution).
+ * - e2e: fleet overhead (provided code through producer → analyze → execute → finalize in separate
+ *   processes, one at a time and a burst) and scale-out over 1/2/4 executors, against the same
+ *   backend called directly, with the per-run stage split (bench/e2e).
+ * - analysis: 1,000-line analysis, native and wasm parser, against the original regex scan
+ *   (bench/analysis).
+ *
+ * `--quick` (about a few minutes on a quiet 2-core machine) uses fewer runs and 1/2 executors.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const QUICK = process.argv.includes("--quick");
+const ONLY = process.argv.includes("--only") ? String(process.argv[process.argv.indexOf("--only") + 1]).split(",") : undefined;
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const RESULTS = join(HERE, "results");
+
+interface Scenario {
+  name: string;
+  script: string;
+  args: (json: string) => string[];
+  /** Writes `--json FILE` itself; otherwise only its printed table is kept. */
+  json: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: "execution",
+    script: "execution/run.ts",
+    args: (json) => ["--runs", QUICK ? "10" : "30", "--json", json],
+    json: true,
+  },
+  {
+    name: "e2e",
+    script: "e2e/run.ts",
+    args: (json) => ["--runs", QUICK ? "40" : "200", "--executors", QUICK ? "1,2" : "1,2,4", "--json", json],
+    json: true,
+  },
+  { name: "analysis", script: "analysis/run.ts", args: () => ["--runs", QUICK ? "60" : "300"], json: false },
+];
+
+async function runScenario(s: Scenario, jsonFile: string): Promise<{ code: number; output: string; seconds: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", join(HERE, s.script), ...s.args(jsonFile)], { stdio: ["ignore", "pipe", "inherit"] });
+  let output = "";
+  child.stdout.on("data", (b: Buffer) => {
+    output += b.toString("utf8");
+    process.stdout.write(b);
+  });
+  const code = await new Promise<number>((resolve) => child.once("exit", (c) => resolve(c ?? 1)));
+  return { code, output, seconds: (performance.now() - started) / 1000 };
+}
+
+async function main(): Promise<number> {
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const scratch = join(tmpdir(), `pyfleet-bench-${stamp}`);
+  mkdirSync(scratch, { recursive: true });
+  const summary: Record<string, unknown> = {
+    startedAt: new Date().toISOString(),
+    quick: QUICK,
+    cpus: cpus().length,
+    loadavgAtStart: loadavg(),
+    scenarios: {},
+  };
+  let failed = 0;
+  try {
+    for (const s of SCENARIOS) {
+      if (ONLY && !ONLY.includes(s.name)) continue;
+      process.stdout.write(`\n=== ${s.name} (load average ${loadavg().map((l) => l.toFixed(1)).join(" ")})\n`);
+      const jsonFile = join(scratch, `${s.name}.json`);
+      const r = await runScenario(s, jsonFile);
+      if (r.code !== 0) failed++;
+      let raw: unknown = null;
+      if (s.json) {
+        try {
+          raw = JSON.parse(readFileSync(jsonFile, "utf8"));
+        } catch {
+          raw = null;
+        }
+      }
+      (summary.scenarios as Record<string, unknown>)[s.name] = { exitCode: r.code, seconds: r.seconds, loadavgAfter: loadavg(), raw, printed: r.output };
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const file = join(RESULTS, `${stamp}${QUICK ? "-quick" : ""}.json`);
+  writeFileSync(file, JSON.stringify({ ...summary, finishedAt: new Date().toISOString() }, null, 2));
+  process.stdout.write(`\nraw numbers: ${file}${failed ? `\n${failed} scenario(s) exited non-zero` : ""}\n`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

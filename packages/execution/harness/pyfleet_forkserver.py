@@ -349,8 +349,10 @@ class Child:
 
 
 def _text_stream(fd: int) -> io.TextIOWrapper:
+    # Line-buffered, not write-through: `print('a', b)` is four writes, and the executor streams
+    # what each pipe read brings, so write-through turned one printed line into several events.
     return io.TextIOWrapper(
-        io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True, write_through=True
+        io.BufferedWriter(io.FileIO(fd, "w", closefd=False)), encoding="utf-8", errors="backslashreplace", line_buffering=True
     )
 
 

@@ -83,6 +83,14 @@ describe("ForkServerExecutor without a sandbox (a warm parent forks a fresh chil
     expect(await readdir(inp.workDir)).toEqual(["out.txt"]);
   });
 
+  it("streams whole lines: the pieces of one printed line arrive as one chunk", async () => {
+    const chunks: string[] = [];
+    const code = "import sys, time\nfor i in range(2):\n    sys.stdout.write('part')\n    time.sleep(0.1)\n    print(' rest', i)\n    time.sleep(0.1)";
+    const outcome = await ro.execute(input(code, { onOutput: (s, t) => s === "stdout" && chunks.push(t) }));
+    expect(outcome.error).toBeUndefined();
+    expect(chunks).toEqual(["part rest 0\n", "part rest 1\n"]);
+  });
+
   it("leaks nothing from one run into the next: modules, globals, builtins, figures, guard state", async () => {
     const first = await ro.execute(
       input(

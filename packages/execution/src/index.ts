@@ -23,7 +23,6 @@ export { FORKSERVER_PATH, type ForkParentLauncher, type ForkParentSpec, spawnFor
 export {
   type ContainerOptions,
   type ForkServerOptions,
-  LOCAL_ISOLATIONS,
   type LocalIsolation,
   DEFAULT_EXECUTION_OPTIONS,
   type DockerOptions,
@@ -42,7 +41,6 @@ export {
   SYSTEM_BINDS,
 } from "./sandbox/bwrap-command.js";
 export {
-  DEFAULT_SANDBOX_OPTIONS,
   grantToSandbox,
   type SandboxedProcess,
   type SandboxOptions,

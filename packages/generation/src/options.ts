@@ -1,48 +1,27 @@
-import { PyfleetError } from "@pyfleet/core";
+import { configDefaults, type PyfleetConfig, PyfleetError } from "@pyfleet/core";
 import type { PromptTemplates } from "./prompt/templates.js";
 
+/** `models.python_code_generator` of the loaded config, every key present. */
+type GeneratorConfig = PyfleetConfig["models"]["python_code_generator"];
+
 /**
- * Settings of the code generator. The snake_case keys mirror `models.python_code_generator`
- * in config.yml; the rest are pyfleet tuning knobs with safe defaults.
+ * Settings of the code generator: `models.python_code_generator` of config.yml (see its schema
+ * for each key), plus the control-system and analysis settings the prompt's rules depend on
+ * (`generatorOptionsFromConfig` maps them). Every key but `model` is optional; the defaults are
+ * the config schema's.
  */
-export interface GeneratorOptions {
-  /** OpenAI-compatible endpoint; empty means `OPENAI_BASE_URL` from the env, then api.openai.com. */
-  base_url?: string;
+export type GeneratorOptions = Partial<Omit<GeneratorConfig, "model">> & {
   /** Model, or Azure deployment name. */
   model: string;
-  temperature?: number;
-  /** Completion limit; a reply cut off by `length` is retried once with twice this. */
-  max_tokens?: number;
-  /** Deadline of one HTTP request including the whole streamed body. */
-  timeout_seconds?: number;
-  /** Retries of 429 / 5xx / resets / timeouts inside one `generate` call. */
-  max_retries?: number;
-  /** Non-empty: talk to Azure OpenAI with this api-version (`base_url` = the resource endpoint). */
-  azure_api_version?: string;
-  /** Name of the env var holding the key (default `OPENAI_API_KEY`). */
-  api_key_env?: string;
-  /** Save prompt.json and reply.md in the attempt folder. */
-  save_prompts?: boolean;
-  /** How many of the latest error-chain entries are fed back (default 2). */
-  feedback_errors?: number;
-  /** `control_system.writes_enabled`: false tells the model never to write. Default true. */
-  writes_enabled?: boolean;
-  /** `control_system.type`, named in the rules (default `epics`). */
-  control_system?: "epics" | "tango" | "none";
+  /** `control_system.writes_enabled`: false tells the model never to write. */
+  writes_enabled?: PyfleetConfig["control_system"]["writes_enabled"];
+  /** `control_system.type`, named in the rules. */
+  control_system?: PyfleetConfig["control_system"]["type"];
   /** `analysis.rules` (rule id → block | warn | allow): rules set to `allow` are not forbidden in the prompt. */
-  analysis_rules?: Record<string, "block" | "warn" | "allow">;
-  /** First retry delay; doubles each retry up to `retry_backoff_max_ms` (defaults 500 / 8000). */
-  retry_backoff_ms?: number;
-  retry_backoff_max_ms?: number;
-  /** `onChunk` gets text at most this often ... (default 200 ms) */
-  stream_batch_ms?: number;
-  /** ... or as soon as this many characters are waiting (default 512). */
-  stream_batch_chars?: number;
-  /** Character budget of the context summary in the prompt (default 4000). */
-  context_summary_chars?: number;
+  analysis_rules?: PyfleetConfig["analysis"]["rules"];
   /** Overrides of the prompt templates (see `DEFAULT_TEMPLATES`). */
   templates?: Partial<PromptTemplates>;
-}
+};
 
 /** Options with every default applied and the endpoint and key resolved from the env. */
 export interface ResolvedOptions extends Required<Omit<GeneratorOptions, "templates" | "base_url" | "azure_api_version">> {
@@ -52,23 +31,12 @@ export interface ResolvedOptions extends Required<Omit<GeneratorOptions, "templa
   templates: Partial<PromptTemplates>;
 }
 
-export const DEFAULT_OPTIONS = {
-  temperature: 0.2,
-  max_tokens: 4096,
-  timeout_seconds: 120,
-  max_retries: 3,
-  api_key_env: "OPENAI_API_KEY",
-  save_prompts: true,
-  feedback_errors: 2,
-  writes_enabled: true,
-  control_system: "epics",
-  analysis_rules: {},
-  retry_backoff_ms: 500,
-  retry_backoff_max_ms: 8000,
-  stream_batch_ms: 200,
-  stream_batch_chars: 512,
-  context_summary_chars: 4000,
-} as const;
+/** The schema's defaults of every option that has one (the model, endpoint and api version have none here). */
+function generatorDefaults() {
+  const { models, control_system, analysis } = configDefaults();
+  const { base_url: _url, model: _model, azure_api_version: _azure, ...generator } = models.python_code_generator;
+  return { ...generator, writes_enabled: control_system.writes_enabled, control_system: control_system.type, analysis_rules: analysis.rules };
+}
 
 const PATH = "models.python_code_generator";
 
@@ -77,8 +45,9 @@ const PATH = "models.python_code_generator";
  * @throws PyfleetError LLM_CONFIG naming the key to set.
  */
 export function resolveOptions(options: GeneratorOptions, env: Record<string, string | undefined>): ResolvedOptions {
-  const o = { ...DEFAULT_OPTIONS, ...stripUndefined(options) };
-  const apiKeyEnv = o.api_key_env || DEFAULT_OPTIONS.api_key_env;
+  const defaults = generatorDefaults();
+  const o = { ...defaults, ...stripUndefined(options) };
+  const apiKeyEnv = o.api_key_env || defaults.api_key_env;
   const baseUrl = nonEmpty(options.base_url) ?? nonEmpty(env.OPENAI_BASE_URL);
   const apiKey = nonEmpty(env[apiKeyEnv]);
   const azure = nonEmpty(options.azure_api_version);

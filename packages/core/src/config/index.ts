@@ -1,3 +1,4 @@
+export { configDefaults, type DeepPartial, withDefaults } from "./defaults.js";
 export { ENV_DEFAULTS } from "./env-defaults.js";
 export { type ConfigIssue, formatPath } from "./issues.js";
 export { type LoadConfigOptions, loadConfig, loadConfigFromString, resolveConfigPath } from "./load.js";
@@ -14,6 +15,7 @@ export {
   APPROVAL_GLOBAL_MODES,
   type ApprovalGlobalMode,
   PYTHON_APPROVAL_MODES,
+  PYTHON_APPROVAL_MODES_ACCEPTED,
   type PythonApprovalMode,
 } from "./schema-original.js";
 export { configSchema, type PyfleetConfig } from "./schema.js";

@@ -91,6 +91,15 @@ export function modelsSchema(d: EnvDefault) {
       azure_api_version: str("", false),
       save_prompts: bool(true),
       feedback_errors: int(2, 0, 20),
+      /** First retry delay inside one call; doubles each retry up to `retry_backoff_max_ms`. */
+      retry_backoff_ms: int(500, 0, 600_000),
+      retry_backoff_max_ms: int(8000, 0, 600_000),
+      /** Streamed text goes to the listener at most this often ... */
+      stream_batch_ms: int(200, 0, 60_000),
+      /** ... or as soon as this many characters are waiting. */
+      stream_batch_chars: int(512, 1, 1_000_000),
+      /** Character budget of the context summary in the prompt. */
+      context_summary_chars: int(4000, 200, 1_000_000),
     }),
   });
 }

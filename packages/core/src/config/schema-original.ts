@@ -46,6 +46,7 @@ export function executionSchema(d: EnvDefault) {
     execution_method: z
       .enum(EXECUTION_METHODS)
       .prefault(d("execution.execution_method") as (typeof EXECUTION_METHODS)[number]),
+    /** Backends runs may use; others are refused. */
     allowed_methods: z.array(z.enum(EXECUTION_METHODS)).min(1).default([...EXECUTION_METHODS]),
     modes: section({
       read_only: mode("python3-epics-readonly", false, false),
@@ -58,24 +59,32 @@ export function executionSchema(d: EnvDefault) {
       use_https: bool(false),
       pool_min_idle: int(1, 0, 64),
       pool_max_size: int(4, 1, 64),
+      /** How a kernel is cleaned after a run: a full restart, or an in-process reset. */
       reset: oneOf(KERNEL_RESET_MODES, "restart"),
       interrupt_grace_seconds: int(3, 0, 600),
       idle_cull_seconds: int(600, 0, 86_400),
     }),
     local: section({
+      /** A venv folder (its `bin/python` is used) or an interpreter. */
       python_env_path: z.string().min(1).prefault(d("execution.local.python_env_path")),
+      /** `fork`: fork a warm parent per run; `spawn`: start the interpreter per run. */
       isolation: oneOf(LOCAL_ISOLATION_MODES, "fork"),
       fork_server: section({
+        /** Children a parent forks before a fresh parent replaces it (in the background). */
         max_runs_per_parent: int(1000, 1, 10_000_000),
+        /** Modules the parent imports once so runs do not pay for them (missing ones are logged). */
         preload: z
           .array(z.string().refine((s) => MODULE_NAME.test(s), "is not a Python module name"))
           .default(["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "epics"]),
+        /** Children kept forked ahead of demand, so a run does not wait for `fork()` (0: fork on demand). */
         spare_children: int(1, 0, 64),
+        /** Longest wait for a parent's imports. */
         start_timeout_seconds: int(120, 1, 3600),
       }),
       memory_limit_mb: int(2048, 16, 1_048_576),
       cpu_seconds: int(900, 1, 86_400),
       max_open_files: int(256, 16, 1_048_576),
+      /** The only environment variables user code gets (secret-looking names are dropped anyway). */
       env_allowlist: z
         .array(z.string().refine((s) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s), "is not an environment variable name"))
         .default([
@@ -94,8 +103,11 @@ export function executionSchema(d: EnvDefault) {
     // bubblewrap around user code on this host (docs/security.md); disabling it is for machines
     // without bubblewrap only and leaves the read-only promise to the in-process guard
     sandbox: section({
+      /** false runs user code without bubblewrap (development machines without it; never production). */
       enabled: bool(true),
+      /** The bubblewrap executable. */
       bwrap_path: str("/usr/bin/bwrap"),
+      /** Host uid:gid bwrap runs as when the executor is root (ignored otherwise: the executor's own). */
       run_as: z
         .string()
         .refine((s) => /^\d+:\d+$/.test(s), "is not uid:gid (e.g. 65534:65534)")

@@ -4,30 +4,11 @@ import { chown } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { PyfleetError } from "@pyfleet/core";
+import { type PyfleetConfig, PyfleetError } from "@pyfleet/core";
 import { buildBwrapArgs, type SandboxSpec } from "./bwrap-command.js";
 
 /** How sandboxes are started on this host (`execution.sandbox` in config.yml). */
-export interface SandboxOptions {
-  /** false runs user code without bubblewrap (development machines without it; never production). */
-  enabled: boolean;
-  /** The bubblewrap executable. */
-  bwrap_path: string;
-  /** Host uid:gid bwrap runs as when the executor is root (ignored otherwise: the executor's own). */
-  run_as: string;
-  max_processes: number;
-  max_file_mb: number;
-  tmp_mb: number;
-}
-
-export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
-  enabled: true,
-  bwrap_path: "/usr/bin/bwrap",
-  run_as: "65534:65534",
-  max_processes: 64,
-  max_file_mb: 256,
-  tmp_mb: 256,
-};
+export type SandboxOptions = PyfleetConfig["execution"]["sandbox"];
 
 /** The host uid/gid a sandbox runs as: `run_as` when we are root, else ourselves. */
 export function sandboxHostIds(options: SandboxOptions): { uid: number; gid: number } | undefined {

@@ -38,7 +38,7 @@ import {
   readHeader,
 } from "./records.js";
 import type { RedisClient } from "./redis-client.js";
-import { loadScript, putScript, putWritesScript } from "./scripts.js";
+import { type CheckpointScripts, checkpointScripts } from "./scripts.js";
 
 export interface PlainRedisSaverOptions {
   /**
@@ -88,6 +88,7 @@ function requirePositiveSeconds(ttlSeconds: number, what: string): void {
 export class PlainRedisSaver extends BaseCheckpointSaver {
   readonly prefix: string;
   private readonly ttlMs: number;
+  private readonly scripts: CheckpointScripts;
 
   constructor(
     private readonly redis: RedisClient,
@@ -100,6 +101,7 @@ export class PlainRedisSaver extends BaseCheckpointSaver {
     if (options.ttlSeconds !== undefined) requirePositiveSeconds(options.ttlSeconds, "checkpointer ttlSeconds");
     this.prefix = options.prefix;
     this.ttlMs = (options.ttlSeconds ?? 0) * 1000;
+    this.scripts = checkpointScripts(redis);
   }
 
   override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
@@ -179,7 +181,7 @@ export class PlainRedisSaver extends BaseCheckpointSaver {
     }
 
     await Promise.all([
-      putScript.run(this.redis, threadKeyList(this.prefix, threadId), [
+      this.scripts.put(threadKeyList(this.prefix, threadId), [
         String(this.ttlMs),
         encodeComponent(checkpointNs),
         checkpointMember(checkpointNs, checkpoint.id),
@@ -213,7 +215,7 @@ export class PlainRedisSaver extends BaseCheckpointSaver {
         packWrite(taskId, channel, taskPath, idx, await this.serde.dumpsTyped(value)),
       );
     }
-    await putWritesScript.run(this.redis, threadKeyList(this.prefix, threadId), args);
+    await this.scripts.putWrites(threadKeyList(this.prefix, threadId), args);
   }
 
   override async deleteThread(threadId: string): Promise<void> {
@@ -265,7 +267,7 @@ export class PlainRedisSaver extends BaseCheckpointSaver {
   }
 
   private async load(threadId: string, args: string[]): Promise<RawCheckpoint[]> {
-    return parseLoadReply(await loadScript.run(this.redis, threadKeyList(this.prefix, threadId), args));
+    return parseLoadReply(await this.scripts.load(threadKeyList(this.prefix, threadId), args));
   }
 
   /** Checkpoint members of a thread, newest first, for one namespace or all of them. */

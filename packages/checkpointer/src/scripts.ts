@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { PyfleetError } from "@pyfleet/core";
+import { THREAD_KEY_NAMES } from "./keys.js";
 import type { RedisClient } from "./redis-client.js";
 
 /**
@@ -122,25 +123,41 @@ end
 return out
 `;
 
-/** A Lua script run by EVALSHA, loaded with EVAL on the first NOSCRIPT. */
-export class LuaScript {
-  readonly sha: string;
-  constructor(readonly source: string) {
-    this.sha = createHash("sha1").update(source).digest("hex");
-  }
+/** One of the saver's scripts: thread keys in, the raw reply out, bulk strings as Buffers. */
+export type CheckpointScript = (keys: string[], args: ReadonlyArray<string | Buffer>) => Promise<unknown>;
 
-  /** Runs the script and returns the raw reply with bulk strings as Buffers. */
-  async run(redis: RedisClient, keys: string[], args: ReadonlyArray<string | Buffer>): Promise<unknown> {
-    const tail = [keys.length, ...keys, ...args];
-    try {
-      return await redis.callBuffer("EVALSHA", [this.sha, ...tail]);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-      return redis.callBuffer("EVAL", [this.source, ...tail]);
-    }
-  }
+/** The saver's three scripts, bound to one client. */
+export interface CheckpointScripts {
+  put: CheckpointScript;
+  putWrites: CheckpointScript;
+  load: CheckpointScript;
 }
 
-export const putScript = new LuaScript(PUT);
-export const putWritesScript = new LuaScript(PUT_WRITES);
-export const loadScript = new LuaScript(LOAD);
+/** The scripts' Lua sources (their SHA1 is what the server caches). */
+export const CHECKPOINT_LUA = { put: PUT, putWrites: PUT_WRITES, load: LOAD } as const;
+
+/** Command names on the client; prefixed so they never shadow a Redis command or another package's script. */
+const COMMAND_NAMES = { put: "pyfleetCheckpointPut", putWrites: "pyfleetCheckpointPutWrites", load: "pyfleetCheckpointLoad" } as const;
+
+type ScriptCall = (...args: Array<string | Buffer>) => Promise<unknown>;
+
+/**
+ * Defines the saver's scripts on the client with ioredis `defineCommand` (EVALSHA, loaded with
+ * EVAL on the server's first NOSCRIPT, also inside pipelines and on every Cluster node) and
+ * returns them bound to it. Uses the `…Buffer` form: blobs are binary. Defining twice is a no-op.
+ */
+export function checkpointScripts(redis: RedisClient): CheckpointScripts {
+  const call = (which: keyof typeof COMMAND_NAMES): CheckpointScript => {
+    const name = COMMAND_NAMES[which];
+    const client = redis as unknown as Record<string, ScriptCall | undefined>;
+    if (typeof client[name] !== "function") redis.defineCommand(name, { lua: CHECKPOINT_LUA[which], numberOfKeys: THREAD_KEY_NAMES.length });
+    const fn = client[`${name}Buffer`] as ScriptCall;
+    return async (keys, args) => {
+      if (keys.length !== THREAD_KEY_NAMES.length) {
+        throw new PyfleetError("INTERNAL", `checkpoint script ${name} takes the thread's ${THREAD_KEY_NAMES.length} keys, got ${keys.length}`);
+      }
+      return fn.call(redis, ...keys, ...args);
+    };
+  };
+  return { put: call("put"), putWrites: call("putWrites"), load: call("load") };
+}

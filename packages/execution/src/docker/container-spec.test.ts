@@ -60,11 +60,11 @@ describe("containerSpec", () => {
 });
 
 describe("inputArchive", () => {
-  it("holds harness (and its write module), entry script, code and context, read-only and owned by root", () => {
+  it("holds harness (and its write module), entry script, code and context, read-only and owned by root", async () => {
     const list = (tar: Buffer) => execFileSync("tar", ["-tvf", "-", "--numeric-owner"], { input: tar }).toString().trim().split("\n");
-    const listing = list(inputArchive({ code: "print(1)", context: { a: 1 } }));
+    const listing = list(await inputArchive({ code: "print(1)", context: { a: 1 } }));
     expect(listing.map((l) => l.split(/\s+/).pop())).toEqual(["pyfleet_harness.py", "pyfleet_writes.py", "pyfleet_docker_entry.py", "user_code.py", "context.json"]);
     for (const line of listing) expect(line).toMatch(/^-r--r--r-- 0\/0 /);
-    expect(list(inputArchive({ code: "x", context: null }))).toHaveLength(4);
+    expect(list(await inputArchive({ code: "x", context: null }))).toHaveLength(4);
   });
 });

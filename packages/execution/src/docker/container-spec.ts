@@ -55,7 +55,7 @@ export function newReportMarker(): Buffer {
 }
 
 /** The tar of inputs put into {@link INPUT_DIR}: harness, entry script, code and context (read-only, root). */
-export function inputArchive(input: Pick<ExecuteInput, "code" | "context">): Buffer {
+export function inputArchive(input: Pick<ExecuteInput, "code" | "context">): Promise<Buffer> {
   const ro = { mode: 0o444, uid: 0, gid: 0 };
   const entries = [
     { name: "pyfleet_harness.py", content: harnessSource(), ...ro },

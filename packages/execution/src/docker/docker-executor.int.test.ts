@@ -145,7 +145,7 @@ describe("DockerExecutor against a real Docker engine", () => {
     );
     const container = await client.createContainer(spec);
     try {
-      await container.putArchive(inputArchive({ code: "import time\ntime.sleep(120)", context: null }), { path: INPUT_DIR });
+      await container.putArchive(await inputArchive({ code: "import time\ntime.sleep(120)", context: null }), { path: INPUT_DIR });
       const started = performance.now();
       await container.start();
       const waited = (await container.wait()) as { StatusCode: number };

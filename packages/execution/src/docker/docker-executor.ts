@@ -4,11 +4,10 @@ import { type Logger, PyfleetError, silentLogger } from "@pyfleet/core";
 import type Docker from "dockerode";
 import { reportToOutcome, timeoutErrorInfo } from "../harness.js";
 import { type ExecutionOptions, type ResolvedExecutionOptions, resolveExecutionOptions } from "../options.js";
-import { OutputCollector } from "../output-collector.js";
 import { type DockerEndpoint, describeEndpoint, dockerClient, dockerError } from "./client.js";
 import { checkSandboxUser, containerSpec, INPUT_DIR, inputArchive, newReportMarker, type SandboxLimits } from "./container-spec.js";
-import { DockerStreamDemuxer, ReportSplitter } from "./demux.js";
 import { copyOut, parseEnvelope } from "./envelope.js";
+import { SandboxOutput } from "./sandbox-output.js";
 
 export interface DockerExecutorOptions extends Partial<SandboxLimits> {
   /** Config sections the backend reads (`docker.*`, `limits.max_stdout_bytes`). */
@@ -25,24 +24,26 @@ export interface DockerExecutorOptions extends Partial<SandboxLimits> {
 /** Longest wait for the output stream to end once the container has exited. */
 const STREAM_DRAIN_MS = 5000;
 
-/** Resolves when `p` does or after `ms`, whichever comes first (the timer is cleared). */
-async function atMost(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
 /** Seconds past the run's own timeout and grace after which the sandbox kills itself (executor gone). */
 const DEADLINE_MARGIN_S = 30;
 
 /** Exit code of a process killed by SIGKILL (the OOM killer's signal). */
 const SIGKILL_EXIT = 137;
 
+/** How one sandbox ended. */
+interface SandboxRun {
+  output: SandboxOutput;
+  exitCode: number;
+  oomKilled: boolean;
+  timedOut: boolean;
+  cancelled: boolean;
+}
+
 /**
  * The `docker` backend: one hardened, one-shot container per run (no network, read-only root,
  * tmpfs work dir, memory/CPU/pids limits, no capabilities, non-root, no-new-privileges). Inputs
  * go in with `putArchive`; the shared harness runs the code; its report, and the files the code
- * left in the work dir (copied to `workDir`), come back on the demuxed stdout stream after a
+ * left in the work dir (copied to `workDir`), come back on the stdout stream (demultiplexed by dockerode) after a
  * per-run marker. Not `getArchive`: the work dir is a tmpfs, and the archive API reads the
  * container's layer under the mount, not the tmpfs (moby/moby#22020, "corner cases" of docker cp).
  */
@@ -110,94 +111,90 @@ export class DockerExecutor implements Executor {
     if (this.closed) throw new PyfleetError("BACKEND_UNAVAILABLE", "the docker executor is closed");
     refuseRealWrites(input);
     const log = this.log.child({ runId: input.runId, attempt: input.attempt, backend: "docker" });
-    const ctx = { endpoint: this.endpoint, image: this.cfg.docker.image };
-    const step = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
-      try {
-        return await fn();
-      } catch (err) {
-        throw dockerError(err, operation, ctx);
-      }
-    };
     const marker = newReportMarker();
     const started = performance.now();
     const deadline = (input.timeoutMs + this.graceMs) / 1000 + DEADLINE_MARGIN_S;
     const spec = containerSpec(input, this.cfg.docker, this.limits, marker, this.instanceId, deadline);
-    const container = await step("create container", () => this.docker.createContainer(spec));
+    const container = await this.step("create container", () => this.docker.createContainer(spec));
     this.live.add(container);
     try {
-      await step("put archive", () => container.putArchive(inputArchive(input), { path: INPUT_DIR }));
-      const maxOut = this.cfg.limits.max_stdout_bytes;
-      const stdout = new OutputCollector(maxOut, (t) => input.onOutput?.("stdout", t));
-      const stderr = new OutputCollector(maxOut, (t) => input.onOutput?.("stderr", t));
-      const splitter = new ReportSplitter(marker, (b) => stdout.pushBytes(b), this.maxReportBytes);
-      const demux = new DockerStreamDemuxer(
-        (b) => splitter.push(b),
-        (b) => stderr.pushBytes(b),
-      );
-      const stream = await step("attach", () => container.attach({ stream: true, stdout: true, stderr: true }));
-      const ended = new Promise<void>((resolve) => {
-        stream.on("data", (chunk: Buffer) => demux.push(chunk));
-        stream.on("end", () => resolve());
-        stream.on("close", () => resolve());
-        stream.on("error", (err: unknown) => {
-          log.warn({ err }, "sandbox output stream failed");
-          resolve();
-        });
-      });
-      await step("start", () => container.start());
-      const t = this.watch(container, input, log);
-      const waited = await step("wait", () => container.wait() as Promise<{ StatusCode: number }>).finally(() => t.clear());
-      // the attach stream ends right after the exit; do not hang on an engine that never closes it
-      await atMost(ended, STREAM_DRAIN_MS);
-      stream.removeAllListeners("data");
-      if (demux.pendingBytes > 0) log.warn({ bytes: demux.pendingBytes }, "sandbox output ended inside a frame");
-      splitter.end();
-      const state = (await step("inspect", () => container.inspect())).State;
+      const run = await this.run(container, input, marker, log);
       const durationMs = performance.now() - started;
-      log.debug({ exitCode: waited.StatusCode, oomKilled: state.OOMKilled, durationMs }, "docker run ended");
-      if (t.cancelled()) throw new PyfleetError("CANCELLED", `run ${input.runId} attempt ${input.attempt} was cancelled`);
-      // close() force-removes running containers: their exit 137 is not the code's doing
-      if (this.closed) throw new PyfleetError("BACKEND_UNAVAILABLE", "the docker executor was closed during the run");
-      const out = {
-        backend: "docker",
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        stdoutTruncated: stdout.truncated || stderr.truncated,
-        durationMs,
-      };
-      const timedOut = t.timedOut();
-      if (state.OOMKilled || (waited.StatusCode === SIGKILL_EXIT && !timedOut)) {
-        throw new PyfleetError(
-          "MEMORY_LIMIT",
-          `the code hit the sandbox memory limit of ${this.cfg.docker.memory_mb} MB (docker.memory_mb) and was killed`,
-          { details: { memoryMb: this.cfg.docker.memory_mb, exitCode: waited.StatusCode, stderr: out.stderr.slice(-2000) } },
-        );
-      }
-      const text = splitter.report();
-      if (text === null) {
-        if (timedOut) return { ...out, results: null, figures: [], recordedWrites: [], warnings: [], error: timeoutErrorInfo(input.timeoutMs) };
-        const code = splitter.reportTooLarge || waited.StatusCode === 2 || waited.StatusCode === 3 ? "INTERNAL" : "KERNEL_DIED";
-        const why = splitter.reportTooLarge ? `its report exceeded ${this.maxReportBytes} bytes` : `it exited with ${waited.StatusCode} before reporting`;
-        throw new PyfleetError(code, `the sandbox Python process died: ${why}`, {
-          details: { exitCode: waited.StatusCode, backend: "docker", stderr: out.stderr.slice(-2000) },
-        });
-      }
-      const result = parseEnvelope(text);
-      const copyWarnings = await copyOut(input.workDir, result, this.limits.copyOutBytes);
-      const outcome = reportToOutcome(result.report, timedOut ? { ...out, timedOutAfterMs: input.timeoutMs } : out);
-      return copyWarnings.length > 0 ? { ...outcome, warnings: [...outcome.warnings, ...copyWarnings] } : outcome;
+      log.debug({ exitCode: run.exitCode, oomKilled: run.oomKilled, durationMs }, "docker run ended");
+      return await this.outcome(run, input, durationMs);
     } finally {
       this.live.delete(container);
-      // removal (~100 ms) happens after the outcome is returned; settled() and close() await it
-      const removal: Promise<void> = container
-        .remove({ force: true, v: true })
-        .then(
-          () => undefined,
-          (err: unknown) => log.warn({ err }, "could not remove sandbox container"),
-        )
-        .finally(() => this.removals.delete(removal));
-      this.removals.add(removal);
+      this.removeLater(container, log);
     }
+  }
+
+  /** Runs `fn`, turning a dockerode failure into the fleet's error taxonomy (see {@link dockerError}). */
+  private async step<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw dockerError(err, operation, { endpoint: this.endpoint, image: this.cfg.docker.image });
+    }
+  }
+
+  /** Puts the inputs in, starts the container with its output attached, and waits for it to exit. */
+  private async run(container: Docker.Container, input: ExecuteInput, marker: Buffer, log: Logger): Promise<SandboxRun> {
+    await this.step("put archive", async () => container.putArchive(await inputArchive(input), { path: INPUT_DIR }));
+    const stream = await this.step("attach", () => container.attach({ stream: true, stdout: true, stderr: true }));
+    const output = new SandboxOutput(this.docker, stream, {
+      marker,
+      maxOut: this.cfg.limits.max_stdout_bytes,
+      maxReportBytes: this.maxReportBytes,
+      onOutput: input.onOutput,
+      log,
+    });
+    await this.step("start", () => container.start());
+    const watch = this.watch(container, input, log);
+    const waited = await this.step("wait", () => container.wait() as Promise<{ StatusCode: number }>).finally(() => watch.clear());
+    await output.finish(STREAM_DRAIN_MS);
+    const state = (await this.step("inspect", () => container.inspect())).State;
+    return { output, exitCode: waited.StatusCode, oomKilled: state.OOMKilled, timedOut: watch.timedOut(), cancelled: watch.cancelled() };
+  }
+
+  /** What an exited sandbox means: the harness report turned into an outcome, or the error that ended it. */
+  private async outcome(run: SandboxRun, input: ExecuteInput, durationMs: number): Promise<ExecutionOutcome> {
+    if (run.cancelled) throw new PyfleetError("CANCELLED", `run ${input.runId} attempt ${input.attempt} was cancelled`);
+    // close() force-removes running containers: their exit 137 is not the code's doing
+    if (this.closed) throw new PyfleetError("BACKEND_UNAVAILABLE", "the docker executor was closed during the run");
+    const { stdout, stderr, report } = run.output;
+    const out = { backend: "docker", stdout: stdout.text(), stderr: stderr.text(), stdoutTruncated: stdout.truncated || stderr.truncated, durationMs };
+    if (run.oomKilled || (run.exitCode === SIGKILL_EXIT && !run.timedOut)) {
+      throw new PyfleetError(
+        "MEMORY_LIMIT",
+        `the code hit the sandbox memory limit of ${this.cfg.docker.memory_mb} MB (docker.memory_mb) and was killed`,
+        { details: { memoryMb: this.cfg.docker.memory_mb, exitCode: run.exitCode, stderr: out.stderr.slice(-2000) } },
+      );
+    }
+    const text = report.report();
+    if (text === null) {
+      if (run.timedOut) return { ...out, results: null, figures: [], recordedWrites: [], warnings: [], error: timeoutErrorInfo(input.timeoutMs) };
+      const code = report.reportTooLarge || run.exitCode === 2 || run.exitCode === 3 ? "INTERNAL" : "KERNEL_DIED";
+      const why = report.reportTooLarge ? `its report exceeded ${this.maxReportBytes} bytes` : `it exited with ${run.exitCode} before reporting`;
+      throw new PyfleetError(code, `the sandbox Python process died: ${why}`, {
+        details: { exitCode: run.exitCode, backend: "docker", stderr: out.stderr.slice(-2000) },
+      });
+    }
+    const result = parseEnvelope(text);
+    const copyWarnings = await copyOut(input.workDir, result, this.limits.copyOutBytes);
+    const outcome = reportToOutcome(result.report, run.timedOut ? { ...out, timedOutAfterMs: input.timeoutMs } : out);
+    return copyWarnings.length > 0 ? { ...outcome, warnings: [...outcome.warnings, ...copyWarnings] } : outcome;
+  }
+
+  /** Removes the container (~100 ms) after the outcome is returned; settled() and close() await it. */
+  private removeLater(container: Docker.Container, log: Logger): void {
+    const removal: Promise<void> = container
+      .remove({ force: true, v: true })
+      .then(
+        () => undefined,
+        (err: unknown) => log.warn({ err }, "could not remove sandbox container"),
+      )
+      .finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
   }
 
   /** Resolves once every finished run's container (and its input volume) is removed. */

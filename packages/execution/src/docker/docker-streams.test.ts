@@ -1,6 +1,10 @@
 import { execFileSync } from "node:child_process";
+import { PassThrough } from "node:stream";
+import { silentLogger } from "@pyfleet/core";
+import Docker from "dockerode";
 import { describe, expect, it } from "vitest";
-import { DockerStreamDemuxer, ReportSplitter } from "./demux.js";
+import { ReportSplitter } from "./report-splitter.js";
+import { SandboxOutput } from "./sandbox-output.js";
 import { buildTar } from "./tar.js";
 
 function frame(stream: number, text: string): Buffer {
@@ -11,28 +15,39 @@ function frame(stream: number, text: string): Buffer {
   return Buffer.concat([h, payload]);
 }
 
-describe("DockerStreamDemuxer", () => {
-  it("splits stdout and stderr frames even when frames span and share chunks", () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const d = new DockerStreamDemuxer(
-      (b) => out.push(b.toString()),
-      (b) => err.push(b.toString()),
-    );
-    const all = Buffer.concat([frame(1, "héllo "), frame(2, "oops"), frame(1, "world"), frame(0, "stdin")]);
-    for (let i = 0; i < all.length; i += 3) d.push(all.subarray(i, i + 3));
-    expect(out.join("")).toBe("héllo world");
-    expect(err.join("")).toBe("oops");
-    expect(d.pendingBytes).toBe(0);
+/** Feeds `all` through a SandboxOutput (dockerode's demuxer) in `step`-byte chunks. */
+async function demux(all: Buffer, step: number, marker = Buffer.from("\u0000MARK-0\u0000")): Promise<SandboxOutput> {
+  const stream = new PassThrough();
+  const docker = new Docker({ socketPath: "/nonexistent/docker.sock" });
+  const out = new SandboxOutput(docker, stream, { marker, maxOut: 1 << 20, maxReportBytes: 1 << 20, onOutput: undefined, log: silentLogger() });
+  for (let i = 0; i < all.length; i += step) stream.write(all.subarray(i, i + step));
+  stream.end();
+  await out.finish(1000);
+  return out;
+}
+
+describe("SandboxOutput (dockerode demuxStream)", () => {
+  it("splits stdout and stderr frames even when frames span and share chunks", async () => {
+    // No stdin frames: the executor attaches stdout and stderr only.
+    const all = Buffer.concat([frame(1, "héllo "), frame(2, "oops"), frame(1, "world")]);
+    const out = await demux(all, 3);
+    expect(out.stdout.text()).toBe("héllo world");
+    expect(out.stderr.text()).toBe("oops");
+    const whole = await demux(all, all.length);
+    expect(whole.stdout.text()).toBe("héllo world");
   });
 
-  it("keeps an incomplete frame pending", () => {
-    const d = new DockerStreamDemuxer(
-      () => undefined,
-      () => undefined,
-    );
-    d.push(frame(1, "abcdef").subarray(0, 10));
-    expect(d.pendingBytes).toBe(10);
+  it("keeps an incomplete frame out of the output", async () => {
+    const out = await demux(Buffer.concat([frame(1, "ok"), frame(1, "abcdef").subarray(0, 10)]), 4);
+    expect(out.stdout.text()).toBe("ok");
+  });
+
+  it("takes the report after the marker from stdout", async () => {
+    const marker = Buffer.from("\u0000MARK-9\u0000");
+    const out = await demux(Buffer.concat([frame(1, "user\n"), frame(1, `${marker.toString()}{"a":1}`), frame(2, "warn")]), 5, marker);
+    expect(out.stdout.text()).toBe("user\n");
+    expect(out.report.report()).toBe('{"a":1}');
+    expect(out.stderr.text()).toBe("warn");
   });
 });
 
@@ -64,8 +79,8 @@ describe("ReportSplitter", () => {
 });
 
 describe("buildTar", () => {
-  it("writes an archive GNU tar lists with modes, owners and sizes", () => {
-    const tar = buildTar([
+  it("writes an archive GNU tar lists with modes, owners and sizes", async () => {
+    const tar = await buildTar([
       { name: "a.py", content: "print('é')\n", mode: 0o444 },
       { name: "dir/b.json", content: new Uint8Array(600).fill(65), mode: 0o640, uid: 7, gid: 8 },
     ]);
@@ -77,9 +92,9 @@ describe("buildTar", () => {
     expect(content).toBe("print('é')\n");
   });
 
-  it("refuses names that could escape the target folder", () => {
-    expect(() => buildTar([{ name: "../x", content: "" }])).toThrow(/unsafe/);
-    expect(() => buildTar([{ name: "/etc/x", content: "" }])).toThrow(/unsafe/);
-    expect(() => buildTar([{ name: "a//b", content: "" }])).toThrow(/unsafe/);
+  it("refuses names that could escape the target folder", async () => {
+    await expect(buildTar([{ name: "../x", content: "" }])).rejects.toThrow(/unsafe/);
+    await expect(buildTar([{ name: "/etc/x", content: "" }])).rejects.toThrow(/unsafe/);
+    await expect(buildTar([{ name: "a//b", content: "" }])).rejects.toThrow(/unsafe/);
   });
 });

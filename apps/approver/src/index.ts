@@ -1,6 +1,5 @@
 export * from "./approval-events.js";
 export { hashToken, hasRole, type Identity, type Role, TokenAuth, type TokenEntry } from "@pyfleet/core";
-export * from "./http-errors.js";
 export { openApiDocument } from "./openapi.js";
 export { approverPage } from "./page.js";
 export * from "./server.js";

@@ -1,12 +1,12 @@
-import { DecisionBodySchema, hasRole, PyfleetError, parseOrThrow, type Role, type TokenAuth, RUN_STATUSES, type RunRecord, type RunStatus, type SignedDecision } from "@pyfleet/core";
+import { DecisionBodySchema, PyfleetError, parseOrThrow, type Role, type TokenAuth, RUN_STATUSES, type RunRecord, type RunStatus, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord, ApprovalStore, ApproverIdentity, AuditLog } from "@pyfleet/fleet";
 import { approvalSummary } from "@pyfleet/fleet";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from "fastify";
+import { BearerGuard, createService } from "@pyfleet/service-kit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { ApprovalEvents } from "./approval-events.js";
-import { installErrorHandler } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
 import { approverPage } from "./page.js";
 
@@ -67,20 +67,15 @@ const ReconcileBody = z
 
 /** Builds the approver's HTTP app (API, SSE, web page). Call `listen` on the result. */
 export function createApproverServer(deps: ApproverDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: deps.bodyLimit, logController: new LogController({ disableRequestLogging: true }) });
-  installErrorHandler(app);
+  const app = createService({ logger: deps.logger, bodyLimit: deps.bodyLimit, service: "approver", bodyLimitSetting: "approver_http.body_limit_bytes" });
   app.addHook("onRequest", async (req) => {
     if (req.url.startsWith("/v1/") && deps.redisReady && !deps.redisReady()) {
       throw new PyfleetError("REDIS_UNAVAILABLE", "Redis is unreachable; nothing was read or changed: retry in a few seconds");
     }
   });
 
-  const require = (req: FastifyRequest, role: Role): ApproverIdentity => {
-    const who = deps.auth.authenticate(req.headers.authorization);
-    if (!who) throw new PyfleetError("UNAUTHORIZED", "missing or unknown bearer token: send Authorization: Bearer <token>");
-    if (!hasRole(who, role)) throw new PyfleetError("APPROVAL_FORBIDDEN", `${who.id} lacks the ${role} role`);
-    return who;
-  };
+  const guard = new BearerGuard(deps.auth, "APPROVAL_FORBIDDEN");
+  const require = (req: FastifyRequest, role: Role): ApproverIdentity => guard.require(req, role);
 
   app.get("/", async (_req, reply) => reply.type("text/html; charset=utf-8").send(approverPage()));
   app.get("/healthz", async () => ({ ok: true }));
@@ -182,5 +177,5 @@ export function createApproverServer(deps: ApproverDeps): FastifyInstance {
     return { runId: req.params.id, status: res.status };
   });
 
-  return app;
+  return app as unknown as FastifyInstance;
 }

@@ -1,6 +1,6 @@
-import { pathToFileURL } from "node:url";
-import { createLogger, isPyfleetError, type Logger, loadConfig, type PyfleetConfig } from "@pyfleet/core";
+import { type Logger, loadConfig, type PyfleetConfig } from "@pyfleet/core";
 import { createFleet, type Fleet, type PipelineBuilder, realPipelineBuilder } from "@pyfleet/fleet";
+import { parseOptions, processIO, runIfMain, runMain } from "@pyfleet/service-kit";
 import type { FastifyInstance } from "fastify";
 import { createProducerServer } from "./server.js";
 
@@ -74,43 +74,24 @@ export async function startProducer(opts: StartProducerOptions): Promise<Running
   };
 }
 
-/** `pyfleet-producer [--config FILE] [--port N]`: serves until SIGTERM/SIGINT. */
-export async function main(argv: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
-  let file: string | undefined;
-  let port: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--config") file = argv[++i];
-    else if (argv[i] === "--port") port = Number(argv[++i]);
-    else {
-      process.stderr.write(`pyfleet-producer: unknown option ${argv[i]}\nUsage: pyfleet-producer [--config FILE] [--port N]\n`);
-      return 2;
-    }
-  }
-  let config: PyfleetConfig;
-  try {
-    config = loadConfig({ ...(file ? { file } : {}), env });
-  } catch (err) {
-    if (!isPyfleetError(err)) throw err;
-    process.stderr.write(`pyfleet-producer: ${err.message}${(err.issues ?? []).map((i) => `\n  ${i.path}: ${i.message}`).join("")}\n`);
-    return 2;
-  }
-  const logger = createLogger({ service: "producer", destination: process.stderr });
-  const running = await startProducer({ config, logger, env, ...(port !== undefined ? { port } : {}) });
-  process.stdout.write(`pyfleet-producer listening on ${running.url}\n`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGTERM", () => resolve());
-    process.once("SIGINT", () => resolve());
-  });
-  await running.close();
-  return 0;
-}
+const USAGE = "pyfleet-producer [--config FILE] [--port N]";
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`pyfleet-producer: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
+/** `pyfleet-producer [--config FILE] [--port N]`: serves until SIGTERM/SIGINT, then drains. */
+export function main(argv: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  return runMain(
+    {
+      name: "pyfleet-producer",
+      usage: USAGE,
+      parse: (args) => parseOptions(args, { config: { type: "string" }, port: { type: "string" } }, ["port"]),
+      config: (values, env) => loadConfig({ ...(typeof values.config === "string" ? { file: values.config } : {}), env }),
+      async start({ args, config, env, logger }) {
+        const running = await startProducer({ config, logger, env, ...(typeof args.port === "string" ? { port: Number(args.port) } : {}) });
+        return { readyLine: `pyfleet-producer listening on ${running.url}`, close: () => running.close() };
+      },
     },
+    argv,
+    { ...processIO, env },
   );
 }
+
+runIfMain(import.meta.url, "pyfleet-producer", () => main(process.argv.slice(2)));

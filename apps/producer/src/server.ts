@@ -1,12 +1,11 @@
 import { createReadStream } from "node:fs";
-import { DEFAULT_REQUEST_LIMITS, EXECUTION_METHODS, hasRole, type Identity, jsonDepthExceeds, PyfleetError, type Role, TokenAuth, type TokenEntry } from "@pyfleet/core";
+import { DEFAULT_REQUEST_LIMITS, EXECUTION_METHODS, type Identity, jsonDepthExceeds, type Logger, PyfleetError, type Role, TokenAuth, type TokenEntry } from "@pyfleet/core";
 import type { Fleet } from "@pyfleet/fleet";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from "fastify";
-import type { Logger } from "@pyfleet/core";
+import { assertRole, BearerGuard, createService, errorBody, runNotFound } from "@pyfleet/service-kit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
 import { contentTypeOf, resolveArtifact } from "./artifacts.js";
-import { errorBody, installErrorHandler, onFrameworkError, runNotFound } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
 import { listRuns, RunListQuery } from "./run-list.js";
 import { publicRun } from "./run-view.js";
@@ -48,21 +47,19 @@ declare module "fastify" {
 /** Builds the producer HTTP API (see `/openapi.json`). Call `listen` on the result. */
 export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   const { fleet } = deps;
-  const app = Fastify({
+  const app = createService({
+    logger: deps.logger,
     // The producer logs only warnings and errors of its own, no request lines.
-    loggerInstance: deps.logger.child({ component: "http" }, { level: "warn" }) as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
+    logLevel: "warn",
     bodyLimit: deps.bodyLimit,
-    // Errors raised before routing (bad percent-encoding in the path) get the producer's error shape.
-    frameworkErrors: onFrameworkError,
+    service: "producer",
+    bodyLimitSetting: "producer.body_limit_bytes",
+    detailsOf: ["THREAD_HAS_RUN"],
   });
-  installErrorHandler(app);
   const anonymous: Identity = { id: "anonymous", roles: ["viewer", "submitter"] };
   const producerTokens = deps.tokens.map((t) => ({ sha256: t.sha256, identity: t.identity, roles: t.roles ?? (["submitter"] as const) }));
-  const auth = new TokenAuth(producerTokens.length ? [...producerTokens, ...(deps.readerTokens ?? [])] : [], { openAs: anonymous });
-  const need = (req: FastifyRequest, role: Role): void => {
-    if (!hasRole(req.who, role)) throw new PyfleetError("FORBIDDEN", `${req.who.id} lacks the ${role} role`);
-  };
+  const guard = new BearerGuard(new TokenAuth(producerTokens.length ? [...producerTokens, ...(deps.readerTokens ?? [])] : [], { openAs: anonymous }));
+  const need = (req: FastifyRequest, role: Role): void => assertRole(req.who, role);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const submitted = new Counter({ name: "pyfleet_runs_submitted_total", help: "Runs accepted by this producer", registers: [registry] });
@@ -78,8 +75,7 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   app.addHook("onRequest", async (req) => {
     req.who = anonymous;
     if (OPEN_PATHS.has(req.url.split("?")[0] ?? "")) return;
-    const who = auth.authenticate(req.headers.authorization);
-    if (who === null) throw new PyfleetError("UNAUTHORIZED", "missing or unknown bearer token: send Authorization: Bearer <token>");
+    const who = guard.identify(req);
     req.identity = who.id;
     req.who = who;
     // A Redis outage answers 503 at once rather than holding the request until Redis returns
@@ -167,7 +163,7 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
     return reply.status(202).send({ runId: rec.runId, status: rec.status });
   });
 
-  return app;
+  return app as unknown as FastifyInstance;
 }
 
 function runIdOf(req: FastifyRequest): string {

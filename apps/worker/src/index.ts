@@ -1,4 +1,5 @@
 export { parseWorkerArgs, WORKER_USAGE, type WorkerArgs, WorkerUsageError } from "./args.js";
 export { startHealthServer } from "./health-server.js";
-export { main, type MainIO, type RunningWorker, type StartWorkerOptions, startWorker } from "./main.js";
+export type { MainIO } from "@pyfleet/service-kit";
+export { main, type RunningWorker, type StartWorkerOptions, startWorker } from "./main.js";
 export { createWorkerMetrics, type WorkerMetrics } from "./metrics.js";

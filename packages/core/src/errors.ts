@@ -76,6 +76,70 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, ErrorCategory>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * The HTTP status every service answers an error code with (the producer, the approver and the
+ * console share this map through `@pyfleet/service-kit`). Kept next to {@link ERROR_CODES} and
+ * total over them, so a new code cannot ship without a status. Codes a caller cannot cause or fix
+ * (code, policy, configuration, most infrastructure) are 500; an unreachable Redis is 503.
+ */
+export const HTTP_STATUS = {
+  SYNTAX_ERROR: 500,
+  ANALYSIS_BLOCKED: 500,
+  RUNTIME_ERROR: 500,
+  NO_CODE_IN_REPLY: 500,
+  REPLY_TRUNCATED: 500,
+  RESULTS_MISSING: 500,
+  EXECUTION_TIMEOUT: 500,
+  DRY_RUN_FAILED: 500,
+  MANIFEST_OUT_OF_LIMITS: 500,
+  RESULTS_TOO_LARGE: 500,
+  REDIS_UNAVAILABLE: 503,
+  KERNEL_DIED: 500,
+  KERNEL_UNAVAILABLE: 500,
+  BACKEND_UNAVAILABLE: 500,
+  LLM_UNAVAILABLE: 500,
+  STAGE_RETRIES_EXHAUSTED: 500,
+  INTERNAL: 500,
+  WAIT_TIMEOUT: 500,
+  RECORD_CORRUPT: 500,
+  WRITE_IN_READ_ONLY: 500,
+  WRITES_DISABLED: 500,
+  MEMORY_LIMIT: 500,
+  METHOD_NOT_ALLOWED: 500,
+  OUTCOME_UNKNOWN: 500,
+  WRITE_NOT_IN_MANIFEST: 500,
+  WRITE_OUT_OF_LIMITS: 500,
+  CONTROL_SYSTEM_WRITE_FAILED: 500,
+  CONFIG_INVALID: 500,
+  CONFIG_NOT_FOUND: 500,
+  LLM_CONFIG: 500,
+  IMAGE_MISSING: 500,
+  BACKEND_MISCONFIGURED: 500,
+  APPROVAL_MISSING: 500,
+  APPROVAL_SIGNATURE_INVALID: 500,
+  APPROVAL_EXPIRED: 410,
+  APPROVAL_HASH_MISMATCH: 409,
+  APPROVAL_MANIFEST_MISMATCH: 409,
+  APPROVAL_ALREADY_DECIDED: 409,
+  APPROVAL_FORBIDDEN: 403,
+  APPROVAL_NOT_FOUND: 404,
+  APPROVAL_REJECTED: 409,
+  VALIDATION_FAILED: 400,
+  NOT_FOUND: 404,
+  STEP_NOT_PENDING: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  CANCELLED: 409,
+  THREAD_HAS_RUN: 409,
+  RUN_NOT_RECONCILABLE: 409,
+} as const satisfies Record<ErrorCode, number>;
+
+/** The HTTP status of an error code ({@link HTTP_STATUS}). */
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
+
 /** A problem with one field of an input, named by its dotted path. */
 export interface FieldIssue {
   path: string;

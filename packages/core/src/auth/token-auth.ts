@@ -34,6 +34,24 @@ export function hasRole(who: Identity, role: Role): boolean {
   return who.roles.includes(role);
 }
 
+/**
+ * Whether an identity sees every run, not only the runs it submitted. A plain `submitter` (a
+ * producer token: one backend or one user) sees its own runs only, so one tenant cannot read
+ * another's code, results or figures. `viewer` and `admin` exist to see everything, and an
+ * `approver` reviews other identities' runs by definition, so those three see all runs.
+ */
+export function seesAllRuns(who: Identity): boolean {
+  return who.roles.some((r) => r === "viewer" || r === "approver" || r === "admin");
+}
+
+/**
+ * Whether an identity may cancel any run. Only `admin`: cancelling is a change, and seeing a run
+ * (viewer, approver) is not owning it. Every submitter may cancel the runs it submitted.
+ */
+export function cancelsAllRuns(who: Identity): boolean {
+  return who.roles.includes("admin");
+}
+
 export interface TokenAuthOptions {
   /**
    * Who a request without a known token is when no token is configured at all (the producer's

@@ -1,6 +1,7 @@
 import type { AnalysisResult, AnalyzeInput, CodeAnalyzer, Finding, PvAccess } from "@pyfleet/core";
 import { AnalysisCache } from "./analysis-cache.js";
-import { type Access, detect } from "./detect.js";
+import { detect } from "./detect.js";
+import type { Access } from "./detection.js";
 import { type AnalyzerOptions, type ResolvedPolicy, resolvePolicy } from "./options.js";
 import { type ParserEngineChoice, PythonParser } from "./parser.js";
 import { decideApproval } from "./policy.js";

@@ -4,7 +4,7 @@ import { Evaluator } from "./evaluator.js";
 import type { CallArgs } from "./literals.js";
 import { type PyNode, field, text } from "./py-node.js";
 import { type Param, paramsOf, type Scope } from "./scopes.js";
-import { addAll, addValue, EMPTY, single, type ValueSet } from "./values.js";
+import { addAll, addValue, single, type ValueSet } from "./values.js";
 
 /** Python builtins whose results are plain values (an undeclared name that is not one of them may be an injected helper). */
 const PLAIN_BUILTINS = new Set(
@@ -49,7 +49,7 @@ export abstract class CallEvaluator extends Evaluator {
             this.add(this.items.get(call.id)!, vs);
             return vs;
           });
-          this.positional.set(call.id, perArg);
+          this.setPositions(call.id, perArg);
           addValue(out, { k: "coll", id: call.id });
           break;
         }
@@ -58,7 +58,7 @@ export abstract class CallEvaluator extends Evaluator {
           break;
         case "func":
           this.bindArgs(v.node, v.bound, args, scope, depth, v.self);
-          addAll(out, this.returns.get(v.node.id) ?? EMPTY);
+          addAll(out, this.slotIn(this.returns, v.node.id));
           if (v.node.type === "lambda") {
             const body = field(v.node, "body");
             const inner = this.scopes.get(v.node.id);
@@ -79,7 +79,7 @@ export abstract class CallEvaluator extends Evaluator {
           addValue(out, v);
           break;
         case "collmeth":
-          addAll(out, this.items.get(v.id) ?? EMPTY);
+          addAll(out, this.slotIn(this.items, v.id));
           addValue(out, { k: "coll", id: v.id });
           break;
         default:
@@ -130,7 +130,7 @@ export abstract class CallEvaluator extends Evaluator {
       if (fallback) addAll(out, this.eval(fallback, scope, depth));
       return out;
     }
-    if ((q === "builtins.vars" || q === "builtins.globals" || q === "builtins.locals") && this.usesControl)
+    if ((q === "builtins.vars" || q === "builtins.globals" || q === "builtins.locals") && this.controlInUse())
       return single({ k: "dyn", reason: `${q.replace("builtins.", "")}() at line ${call.row + 1} looks names up dynamically` });
     if (q.startsWith("builtins.") && PASS_THROUGH.has(q.slice(9))) {
       for (const a of args.positional) addAll(out, this.eval(a, scope, depth));
@@ -157,7 +157,7 @@ export abstract class CallEvaluator extends Evaluator {
       if (fam)
         for (const pv of names.length > 0 && !UNNAMED_FAMILIES.has(fam) ? names : [null])
           this.addOne(into, { k: "inst", fam, pv: pv === null ? null : instanceName(fam, pv, null) });
-      if (v.k === "func") this.add(into, this.returns.get(v.node.id) ?? EMPTY);
+      if (v.k === "func") this.add(into, this.slotIn(this.returns, v.node.id));
       if (v.k === "dyn") this.addOne(into, v);
     }
     return single({ k: "coll", id: call.id });

@@ -1,5 +1,6 @@
 import { FAMILIES, isControlQual } from "./catalog.js";
 import { ophydComponent } from "./device-names.js";
+import { DependencyLog } from "./dependencies.js";
 import { type CallArgs, callArgs, literal } from "./literals.js";
 import { type PyNode, field, namedChildren, text } from "./py-node.js";
 import { buildScopes, type Scope, type ScopedNodes } from "./scopes.js";
@@ -31,10 +32,15 @@ export abstract class Evaluator {
   protected readonly returns = new Map<number, ValueSet>();
   protected readonly items = new Map<number, ValueSet>();
   /** Per-position values of tuple / list literals and factory results, for precise unpacking. */
-  protected readonly positional = new Map<number, ValueSet[]>();
-  protected changed = false;
-  /** Results of `eval` per node within one fixpoint round (cleared each round; exact afterwards). */
-  protected readonly memo = new Map<number, ValueSet>();
+  private readonly positional = new Map<number, ValueSet[]>();
+  /** Reads and growths of slots, and `eval` results per node within one fixpoint round (see {@link DependencyLog}). */
+  protected readonly log = new DependencyLog();
+  /**
+   * Stand-ins for state that is not a slot, so its readers are found like a slot's: positions of
+   * a collection (per node id), the module's star imports, class families, {@link usesControl}.
+   */
+  private readonly positionSlots = new Map<number, ValueSet>();
+  protected readonly flags: { stars: ValueSet; families: ValueSet; control: ValueSet } = { stars: new Map(), families: new Map(), control: new Map() };
   private readonly families = new Map<number, PyNode[]>();
   private readonly argsByCall = new Map<number, CallArgs>();
   /** True when the module imports any control-system client (makes `globals()` lookups dynamic). */
@@ -64,10 +70,11 @@ export abstract class Evaluator {
 
   /** The scope a node is evaluated in is supplied by {@link walkScoped}; this evaluates an expression. */
   eval(node: PyNode, scope: Scope, depth = 0): ValueSet {
-    const hit = this.memo.get(node.id);
+    const hit = this.log.recall(node.id);
     if (hit) return hit;
+    const from = this.log.mark();
     const values = this.evalUncached(node, scope, depth);
-    this.memo.set(node.id, values);
+    this.log.remember(node.id, values, from);
     return values;
   }
 
@@ -169,7 +176,7 @@ export abstract class Evaluator {
     const out: string[] = [];
     for (const v of this.eval(node, scope).values()) {
       if (v.k === "str") out.push(v.s);
-      if (v.k === "coll") for (const e of this.items.get(v.id)?.values() ?? []) if (e.k === "str") out.push(e.s);
+      if (v.k === "coll") for (const e of this.slotIn(this.items, v.id).values()) if (e.k === "str") out.push(e.s);
     }
     return out;
   }
@@ -186,7 +193,7 @@ export abstract class Evaluator {
   elements(vs: ValueSet): ValueSet {
     const out: ValueSet = new Map();
     for (const v of vs.values()) {
-      if (v.k === "coll") addAll(out, this.items.get(v.id) ?? EMPTY);
+      if (v.k === "coll") addAll(out, this.slotIn(this.items, v.id));
       if (v.k === "dyn" || v.k === "ext") addValue(out, v);
     }
     return out;
@@ -194,9 +201,10 @@ export abstract class Evaluator {
 
   lookup(name: string, scope: Scope): ValueSet {
     const owner = this.owner(name, scope);
-    if (owner) return owner.vars.get(name) ?? EMPTY;
+    if (owner) return this.slotIn(owner.vars, name);
     const out: ValueSet = new Map();
     const module = this.moduleScope(scope);
+    this.log.read(this.flags.stars);
     for (const m of module.stars) addValue(out, { k: "qual", q: `${m}.${name}` });
     addValue(out, { k: "qual", q: `builtins.${name}` });
     return out;
@@ -242,7 +250,7 @@ export abstract class Evaluator {
           break;
       }
     }
-    if (!typed) addAll(out, this.attrs.all.get(attr) ?? EMPTY);
+    if (!typed) addAll(out, this.slotIn(this.attrs.all, attr));
     return out;
   }
 
@@ -257,10 +265,11 @@ export abstract class Evaluator {
         if (def?.type === "function_definition" && name && text(this.src, name) === attr)
           addValue(out, self ? { k: "func", node: def, bound: true, self } : { k: "func", node: def, bound: false });
       }
-      addAll(out, this.scopes.get(member.id)?.vars.get(attr) ?? EMPTY);
-      addAll(out, this.attrs.byClass.get(`${member.id}:${attr}`) ?? EMPTY);
+      const scope = this.scopes.get(member.id);
+      if (scope) addAll(out, this.slotIn(scope.vars, attr));
+      addAll(out, this.slotIn(this.attrs.byClass, `${member.id}:${attr}`));
     }
-    addAll(out, this.attrs.untyped.get(attr) ?? EMPTY);
+    addAll(out, this.slotIn(this.attrs.untyped, attr));
     return out;
   }
 
@@ -269,6 +278,7 @@ export abstract class Evaluator {
    * a method of a base reads `self.x` that a subclass set, and the other way round.
    */
   protected family(cls: PyNode): PyNode[] {
+    this.log.read(this.flags.families);
     return this.families.get(cls.id) ?? [cls];
   }
 
@@ -279,7 +289,13 @@ export abstract class Evaluator {
     if (a === b || a.includes(sub)) return;
     const merged = [...new Set([...a, ...b])];
     for (const c of merged) this.families.set(c.id, merged);
-    this.changed = true;
+    this.log.grew(this.flags.families);
+  }
+
+  /** {@link usesControl}, read as a dependency (an import found later makes the reader stale). */
+  protected controlInUse(): boolean {
+    this.log.read(this.flags.control);
+    return this.usesControl;
   }
 
   /** True when values come from a control-system module or object (or are already dynamic). */
@@ -312,7 +328,7 @@ export abstract class Evaluator {
         perPosition.push(values);
       }
     }
-    if (exact) this.positional.set(node.id, perPosition);
+    if (exact) this.setPositions(node.id, perPosition);
   }
 
   /** Values per position when every value is a collection of exactly `n` known positions. */
@@ -320,24 +336,56 @@ export abstract class Evaluator {
     if (values.size === 0) return null;
     const out: ValueSet[] = Array.from({ length: n }, () => new Map());
     for (const v of values.values()) {
-      const per = v.k === "coll" ? this.positional.get(v.id) : undefined;
+      const per = v.k === "coll" ? this.positionsOf(v.id) : undefined;
       if (!per || per.length !== n) return null;
       for (const [i, vs] of per.entries()) addAll(out[i]!, vs);
     }
     return out;
   }
 
+  /** Records the values per position of a collection; a change counts as a growth for its readers. */
+  protected setPositions(id: number, per: ValueSet[]): void {
+    const old = this.positional.get(id);
+    this.positional.set(id, per);
+    if (!old || old.length !== per.length || old.some((vs, i) => vs.size !== per[i]!.size)) this.log.grew(this.positionSlot(id));
+  }
+
+  private positionsOf(id: number): ValueSet[] | undefined {
+    this.log.read(this.positionSlot(id));
+    return this.positional.get(id);
+  }
+
+  private positionSlot(id: number): ValueSet {
+    let slot = this.positionSlots.get(id);
+    if (!slot) {
+      slot = new Map();
+      this.positionSlots.set(id, slot);
+    }
+    return slot;
+  }
+
+  /** The slot under `key` (created empty when missing), logged as read. */
+  protected slotIn<K>(slots: Map<K, ValueSet>, key: K): ValueSet {
+    let slot = slots.get(key);
+    if (!slot) {
+      slot = new Map();
+      slots.set(key, slot);
+    }
+    return this.log.read(slot);
+  }
+
   protected touch(id: number): void {
     if (!this.items.has(id)) this.items.set(id, new Map());
   }
 
+  /** Adds values to a slot, stamping it when it grew. */
   protected add(into: ValueSet, from: ValueSet): void {
-    if (addAll(into, from)) this.changed = true;
+    if (addAll(into, from)) this.log.grew(into);
   }
 
   /** {@link add} for one value. */
   protected addOne(into: ValueSet, v: Value): void {
-    if (addValue(into, v)) this.changed = true;
+    if (addValue(into, v)) this.log.grew(into);
   }
 
   protected owner(name: string, scope: Scope): Scope | null {

@@ -1,5 +1,6 @@
 import { constructorFamily, isControlQual } from "./catalog.js";
 import { CallEvaluator } from "./calls.js";
+import type { DependencyLog, Reads } from "./dependencies.js";
 import { type PyNode, field, fields, namedChildren, text } from "./py-node.js";
 import { importedName, paramsOf, type Scope, walkScoped } from "./scopes.js";
 import { single, type ValueSet } from "./values.js";
@@ -27,10 +28,13 @@ const BINDING_NODES = new Set([
  * assigned to it anywhere, function parameters get the union of their call-site arguments,
  * calls get the union of the function's returns, attributes stored on objects get a shared
  * per-attribute slot. It iterates to a fixpoint, so values flow through variables, functions,
- * containers and `self.x` in any order. Over-approximating is the safe direction here.
+ * containers and `self.x` in any order: the first round evaluates every binding node, later
+ * rounds only the nodes that read a slot which grew after they read it (see {@link DependencyLog}),
+ * so code whose values flow forwards is resolved in one pass. Over-approximating is the safe
+ * direction here.
  */
 export class Resolver extends CallEvaluator {
-  /** Propagates values until nothing changes (bounded). */
+  /** Propagates values until no binding node is stale (bounded). */
   solve(): void {
     // Parallel arrays rather than [node, scope] pairs: the list is walked up to MAX_ITERATIONS times.
     const work: PyNode[] = [];
@@ -41,13 +45,19 @@ export class Resolver extends CallEvaluator {
         workScopes.push(s);
       }
     });
-    for (let i = 0; i < MAX_ITERATIONS; i++) {
-      this.changed = false;
-      this.memo.clear();
-      for (let j = 0; j < work.length; j++) this.bindNode(work[j]!, workScopes[j]!);
-      if (!this.changed) break;
+    const reads: Reads[] = [];
+    let pending = work.map((_, j) => j);
+    for (let i = 0; i < MAX_ITERATIONS && pending.length > 0; i++) {
+      this.log.forget();
+      for (const j of pending) {
+        reads[j] = this.log.begin();
+        this.bindNode(work[j]!, workScopes[j]!);
+      }
+      this.log.end();
+      pending = [];
+      for (let j = 0; j < work.length; j++) if (this.log.stale(reads[j]!)) pending.push(j);
     }
-    this.memo.clear();
+    this.log.forget();
   }
 
   /** Binds a target pattern to values (attributes go to the per-name field slot). */
@@ -175,6 +185,12 @@ export class Resolver extends CallEvaluator {
     }
   }
 
+  private controlUsed(): void {
+    if (this.usesControl) return;
+    this.usesControl = true;
+    this.log.grew(this.flags.control);
+  }
+
   private touchReturn(id: number): void {
     if (!this.returns.has(id)) this.returns.set(id, new Map());
   }
@@ -183,13 +199,16 @@ export class Resolver extends CallEvaluator {
     const from = n.type === "import_from_statement" ? field(n, "module_name") : undefined;
     const base = from ? text(this.src, from) : null;
     if (base !== null && namedChildren(n).some((c) => c.type === "wildcard_import")) {
-      if (!s.stars.includes(base)) s.stars.push(base);
-      if (isControlQual(base)) this.usesControl = true;
+      if (!s.stars.includes(base)) {
+        s.stars.push(base);
+        this.log.grew(this.flags.stars);
+      }
+      if (isControlQual(base)) this.controlUsed();
     }
     for (const c of fields(n, "name")) {
       const dotted = c.type === "aliased_import" ? text(this.src, field(c, "name")!) : text(this.src, c);
       const q = base !== null ? `${base}.${dotted}` : c.type === "aliased_import" ? dotted : (dotted.split(".")[0] ?? dotted);
-      if (isControlQual(q)) this.usesControl = true;
+      if (isControlQual(q)) this.controlUsed();
       this.setVar(s, importedName(this.src, c, base === null), single({ k: "qual", q }));
     }
   }

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { DependencyLog } from "./dependencies.js";
+import { PythonParser } from "./parser.js";
+import { Resolver } from "./resolver.js";
+import type { ValueSet } from "./values.js";
+
+describe("DependencyLog", () => {
+  it("marks a reader stale when the slot it read grows later, not when it grew before the read", () => {
+    const log = new DependencyLog();
+    const slot: ValueSet = new Map();
+    const other: ValueSet = new Map();
+    log.begin();
+    log.grew(other);
+    const early = log.begin();
+    log.read(other);
+    log.read(slot);
+    log.begin();
+    expect(log.stale(early)).toBe(false);
+    log.grew(slot);
+    expect(log.stale(early)).toBe(true);
+  });
+
+  it("a node that reuses a memoised result depends on what that result read, with the original read time", () => {
+    const log = new DependencyLog();
+    const slot: ValueSet = new Map();
+    log.begin();
+    const from = log.mark();
+    log.read(slot);
+    log.remember(1, new Map(), from);
+    log.begin();
+    log.grew(slot);
+    const reuser = log.begin();
+    expect(log.recall(1)).toBeDefined();
+    expect(log.stale(reuser)).toBe(true);
+    log.forget();
+    expect(log.recall(1)).toBeUndefined();
+  });
+});
+
+describe("Resolver fixpoint", () => {
+  it("resolves values that flow backwards through the code (later assignments, later call sites)", async () => {
+    const code = [
+      "from epics import PV",
+      "def make(name):",
+      "    return PV(PREFIX + name)",
+      "def run():",
+      "    return holder.pv",
+      "class Holder:",
+      "    pass",
+      "holder = Holder()",
+      "holder.pv = make(':SP')",
+      "PREFIX = 'SR:Q1'",
+      "",
+    ].join("\n");
+    const { root } = (await PythonParser.create("wasm")).parse(code);
+    const r = new Resolver(code, root);
+    r.solve();
+    const module = r.scopes.get(root.id)!;
+    const run = [...r.scopes.values()].find((s) => s.kind === "function" && code.slice(s.node.startIndex).startsWith("def run"))!;
+    const values = [...r.lookup("holder", module).values()];
+    expect(values.map((v) => v.k)).toEqual(["obj"]);
+    expect(r.lookup("make", run).size).toBe(1);
+    const pv = [...r.getAttr(r.lookup("holder", run), "pv").values()];
+    expect(pv).toContainEqual({ k: "inst", fam: "epics.PV", pv: "SR:Q1:SP" });
+  });
+});

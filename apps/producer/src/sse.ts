@@ -1,4 +1,4 @@
-import { isTerminalStatus } from "@pyfleet/core";
+import { isTerminalStatus, type RunEvent } from "@pyfleet/core";
 import { type Fleet, isStreamId } from "@pyfleet/fleet";
 import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -15,14 +15,15 @@ export function openEventStream(reply: FastifyReply): { res: ServerResponse } {
   return { res };
 }
 
-/** How often the stream is polled for new events, and how often a keep-alive comment is sent. */
-const POLL_MS = 100;
+/** Longest wait on the run's stream before its status is checked, and how often a keep-alive comment is sent. */
+const BLOCK_MS = 2000;
 const PING_MS = 15_000;
 
 /**
  * Streams a run's events as Server-Sent Events (`id` = Redis stream id, `event` = type).
  * Resumes after `Last-Event-ID` (header or `?lastEventId=`); ends after the `finished` event,
- * or, with `?follow=0`, once the events stored so far are sent.
+ * or, with `?follow=0`, once the events stored so far are sent. New events arrive through the
+ * event log's blocking tail (XREAD BLOCK), not by polling.
  */
 export async function streamRunEvents(fleet: Fleet, runId: string, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const q = req.query as { lastEventId?: string; follow?: string };
@@ -30,31 +31,45 @@ export async function streamRunEvents(fleet: Fleet, runId: string, req: FastifyR
   const header = req.headers["last-event-id"];
   const requested = (Array.isArray(header) ? header[0] : header) ?? q.lastEventId ?? "0";
   let last = isStreamId(requested) ? requested : "0";
-  const stream = openEventStream(reply);
-  const res = stream.res;
-  let closed = false;
-  req.raw.on("close", () => {
-    closed = true;
-  });
+  const { res } = openEventStream(reply);
+  const gone = new AbortController();
+  res.on("close", () => gone.abort());
   let lastWrite = Date.now();
-  while (!closed) {
-    const events = await fleet.ctx.events.read(runId, last);
+  /** Writes the events; true once the `finished` event went out. */
+  const send = (events: RunEvent[]): boolean => {
     for (const e of events) {
       res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
       last = e.id ?? last;
       lastWrite = Date.now();
-      if (e.type === "finished") closed = true;
+      if (e.type === "finished") return true;
     }
-    if (closed || (!follow && events.length === 0)) break;
-    if (events.length === 0) {
+    return false;
+  };
+  try {
+    if (!follow) {
+      for (let events = await fleet.ctx.events.read(runId, last); events.length > 0 && !send(events); ) {
+        events = await fleet.ctx.events.read(runId, last);
+      }
+      return;
+    }
+    for await (const events of fleet.ctx.events.tail(runId, last, { signal: gone.signal, blockMs: BLOCK_MS })) {
+      if (send(events)) break;
+      if (events.length > 0) continue;
       const rec = await fleet.get(runId);
-      if (!rec || isTerminalStatus(rec.status)) break;
+      if (!rec || isTerminalStatus(rec.status)) {
+        // events appended between the wait and the status read are still sent
+        send(await fleet.ctx.events.read(runId, last));
+        break;
+      }
       if (Date.now() - lastWrite > PING_MS) {
         res.write(": ping\n\n");
         lastWrite = Date.now();
       }
-      await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  } catch (err) {
+    req.log.warn({ err, runId }, "run event stream ended by an error");
+  } finally {
+    gone.abort();
+    res.end();
   }
-  res.end();
 }

@@ -1,6 +1,16 @@
 import { type RedisKeys, type RunEvent, RunEventSchema } from "@pyfleet/core";
 import type { Redis } from "ioredis";
 
+/** How {@link RunEventLog.tail} waits. */
+export interface TailOptions {
+  /** Stops the tail, also while it waits (its connection is closed). */
+  signal?: AbortSignal;
+  /** Longest wait for new events before an empty batch is yielded (default 5000 ms). */
+  blockMs?: number;
+  /** Most events per batch (default 500). */
+  count?: number;
+}
+
 /** A run event before the stream gives it an id. */
 export type NewRunEvent = Omit<RunEvent, "id" | "at"> & { at?: string };
 
@@ -27,6 +37,45 @@ export class RunEventLog {
     const start = afterId === "0" ? "-" : `(${afterId}`;
     const rows = await this.redis.xrange(this.keys.runEvents(runId), start, "+", "COUNT", count);
     return rows.map(([id, fields]) => decode(id, fields));
+  }
+
+  /**
+   * Follows a run's stream: yields the stored events after `afterId` at once, then each batch as
+   * it is appended, and an empty batch whenever `blockMs` passed without one (so the caller can
+   * check the run or keep its client alive). Waits with XREAD BLOCK on a connection of its own
+   * (a blocked read holds its connection, so it cannot share the fleet's), closed when the
+   * caller stops iterating or `signal` aborts.
+   */
+  async *tail(runId: string, afterId = "0", opts: TailOptions = {}): AsyncGenerator<RunEvent[]> {
+    const key = this.keys.runEvents(runId);
+    const count = opts.count ?? 500;
+    const blockMs = opts.blockMs ?? 5000;
+    // named after the run, so CLIENT LIST shows which run a blocked reader follows
+    const blocking = this.redis.duplicate({ connectionName: `pyfleet-tail:${runId}` });
+    const stop = () => blocking.disconnect();
+    opts.signal?.addEventListener("abort", stop, { once: true });
+    let last = afterId;
+    let first = true;
+    try {
+      while (!opts.signal?.aborted) {
+        let reply: Array<[string, Array<[string, string[]]>]> | null;
+        try {
+          reply = first
+            ? await blocking.xread("COUNT", count, "STREAMS", key, last)
+            : await blocking.xread("COUNT", count, "BLOCK", blockMs, "STREAMS", key, last);
+        } catch (err) {
+          if (opts.signal?.aborted) return;
+          throw err;
+        }
+        first = false;
+        const events = (reply?.[0]?.[1] ?? []).map(([id, fields]) => decode(id, fields));
+        last = events.at(-1)?.id ?? last;
+        yield events;
+      }
+    } finally {
+      opts.signal?.removeEventListener("abort", stop);
+      blocking.disconnect();
+    }
   }
 
   /** Starts the retention clock of a finished run's stream. */

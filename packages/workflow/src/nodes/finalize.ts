@@ -50,7 +50,7 @@ export function createFinalizeNode(deps: PipelineDeps): RunNode {
       ...(attempt ? { attempt: attempt.number } : {}),
       data: { status, reason: final.reason, notebookPath: saved.notebookPath, resultsPath: saved.resultsPath },
     });
-    log.info({ status, attempts: final.attempts }, "run finished");
+    log.info({ status, attempts: final.attempts, notebookPath: saved.notebookPath }, "results saved");
     return { folderPath: folder.folderPath, final, route: null };
   };
 }

@@ -2,25 +2,26 @@
  * The public step-mode API of the pipeline (ARCHITECTURE §2). The fleet drives runs only
  * through these types; the graph itself stays an implementation detail of this package.
  */
-import type {
-  ApprovalRequest,
-  ApprovalVerifier,
-  ArtifactStore,
-  Attempt,
-  Clock,
-  CodeAnalyzer,
-  CodeGenerator,
-  ErrorChainEntry,
-  EventSink,
-  ExecutionGuard,
-  ExecutionMethod,
-  ExecutionMode,
-  ExecutorRegistry,
-  FinalResult,
-  Logger,
-  PythonExecutionRequest,
-  RunStatus,
-  SignedDecision,
+import {
+  type ApprovalRequest,
+  type ApprovalVerifier,
+  type ArtifactStore,
+  type Attempt,
+  type Clock,
+  type CodeAnalyzer,
+  type CodeGenerator,
+  configDefaults,
+  type ErrorChainEntry,
+  type EventSink,
+  type ExecutionGuard,
+  type ExecutionMethod,
+  type ExecutionMode,
+  type ExecutorRegistry,
+  type FinalResult,
+  type Logger,
+  type PythonExecutionRequest,
+  type RunStatus,
+  type SignedDecision,
 } from "@pyfleet/core";
 
 /** Graph node names, in pipeline order. */
@@ -65,15 +66,22 @@ export interface PipelineDeps {
 
 /** How write runs are previewed and enforced (config `control_system`). */
 export interface WriteSafetyOptions {
-  /** Seconds a write (and a manifest read) waits for its PV to connect. Default 5. */
+  /** Seconds a write (and a manifest read) waits for its PV to connect. */
   connectionTimeoutS: number;
-  /** A dry run proposing a value outside a PV's limits goes back to generation, never to a human. Default true. */
+  /** A dry run proposing a value outside a PV's limits goes back to generation, never to a human. */
   refuseOutOfLimits: boolean;
-  /** At execute time, refuse a value outside the signed manifest's limits (not only an unlisted PV). Default true. */
+  /** At execute time, refuse a value outside the signed manifest's limits (not only an unlisted PV). */
   enforceLimits: boolean;
 }
 
-export const DEFAULT_WRITE_SAFETY: WriteSafetyOptions = { connectionTimeoutS: 5, refuseOutOfLimits: true, enforceLimits: true };
+const { control_system: CONTROL_SYSTEM_DEFAULTS } = configDefaults();
+
+/** The config schema's `control_system` defaults. */
+export const DEFAULT_WRITE_SAFETY: WriteSafetyOptions = {
+  connectionTimeoutS: CONTROL_SYSTEM_DEFAULTS.write_connection_timeout_seconds,
+  refuseOutOfLimits: CONTROL_SYSTEM_DEFAULTS.refuse_out_of_limits,
+  enforceLimits: CONTROL_SYSTEM_DEFAULTS.enforce_limits_at_execute,
+};
 
 /** Input of a new run. `runId` is chosen by the producer. */
 export interface StartRunInput {

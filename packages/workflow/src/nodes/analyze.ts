@@ -5,12 +5,12 @@
  * `approve` itself only interrupts).
  */
 import { type AnalysisResult, type Attempt, PyfleetError } from "@pyfleet/core";
-import { effectiveBudgets, withinBudget } from "../budgets.js";
 import { errorEntry } from "../error-chain.js";
 import type { PipelineDeps } from "../pipeline-types.js";
 import { currentAttempt, patchCurrentAttempt, type RunState, type RunUpdate } from "../state.js";
 import { buildApprovalRequest } from "./approval-request.js";
 import { emitEvent, ensureFolder, nodeLogger, type RunNode } from "./context.js";
+import { failAttempt } from "./fail-attempt.js";
 
 export function createAnalyzeNode(deps: PipelineDeps): RunNode {
   return async (state) => {
@@ -98,17 +98,11 @@ async function analysisFailed(deps: PipelineDeps, state: RunState, attempt: Atte
     stage: syntax ? "syntax_error" : "static_analysis_failed",
     error: entry,
   });
-  await emitEvent(deps, state, { type: "error", stage: "analyze", attempt: attempt.number, data: { ...entry } });
-  const failures = state.generationFailures + 1;
-  const retry = withinBudget(failures, effectiveBudgets(deps.budgets, state.request).maxGenerationRetries);
   return {
     attempts: patchCurrentAttempt(state, { analysis, notebookPath: saved.notebookPath }),
-    errorChain: [...state.errorChain, entry],
-    generationFailures: failures,
     needsApproval: false,
     approvalRequest: null,
     decision: null,
-    route: retry ? "generate" : "finalize",
-    ending: retry ? null : { status: "failed", reason: `analysis failed after ${failures} attempt(s): ${entry.message}` },
+    ...(await failAttempt(deps, state, entry, { retry: "generation", what: "analysis" })),
   };
 }

@@ -5,11 +5,11 @@
  */
 import { interrupt } from "@langchain/langgraph";
 import { PyfleetError, type SignedDecision, SignedDecisionSchema } from "@pyfleet/core";
-import { effectiveBudgets, withinBudget } from "../budgets.js";
 import { errorEntry } from "../error-chain.js";
 import type { PipelineDeps } from "../pipeline-types.js";
 import { currentAttempt } from "../state.js";
 import { emitEvent, nodeLogger, type RunNode } from "./context.js";
+import { routeFailure } from "./fail-attempt.js";
 
 export function createApproveNode(deps: PipelineDeps): RunNode {
   return async (state) => {
@@ -44,14 +44,7 @@ export function createApproveNode(deps: PipelineDeps): RunNode {
       at: deps.clock.now(),
       failedCode: attempt.code,
     });
-    const failures = state.generationFailures + 1;
-    const retry = withinBudget(failures, effectiveBudgets(deps.budgets, state.request).maxGenerationRetries);
-    return {
-      decision,
-      errorChain: [...state.errorChain, entry],
-      generationFailures: failures,
-      route: retry ? "generate" : "finalize",
-      ending: retry ? null : { status: "rejected", reason: decision.reason },
-    };
+    // the decision event above already told followers: a rejection is no error event
+    return { decision, ...routeFailure(deps, state, entry, { retry: "generation", otherwise: { status: "rejected", reason: decision.reason } }) };
   };
 }

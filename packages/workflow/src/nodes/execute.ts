@@ -23,11 +23,11 @@ import {
   type WritePolicy,
   writePolicyFor,
 } from "@pyfleet/core";
-import { effectiveBudgets, withinBudget } from "../budgets.js";
 import { errorEntry } from "../error-chain.js";
 import { DEFAULT_WRITE_SAFETY, type PipelineDeps } from "../pipeline-types.js";
 import { currentAttempt, patchCurrentAttempt, type RunState, type RunUpdate } from "../state.js";
-import { emitDetached, emitEvent, ensureFolder, nodeLogger, type RunNode } from "./context.js";
+import { emitDetached, ensureFolder, nodeLogger, type RunNode } from "./context.js";
+import { failAttempt } from "./fail-attempt.js";
 
 export function createExecuteNode(deps: PipelineDeps): RunNode {
   return async (state, config) => {
@@ -131,14 +131,7 @@ async function checkApproval(
       attempt: attempt.number,
       at: deps.clock.now(),
     });
-    await emitEvent(deps, state, { type: "error", stage: "execute", attempt: attempt.number, data: { ...entry } });
-    return {
-      refused: {
-        errorChain: [...state.errorChain, entry],
-        route: "finalize",
-        ending: { status: "failed", reason: `approval not valid for this code: ${entry.message}` },
-      },
-    };
+    return { refused: await failAttempt(deps, state, entry, { end: { status: "failed", reason: `approval not valid for this code: ${entry.message}` } }) };
   }
 }
 
@@ -162,8 +155,7 @@ async function outcomeUnknown(deps: PipelineDeps, state: RunState, attempt: Atte
     attempt: attempt.number,
     at: deps.clock.now(),
   });
-  await emitEvent(deps, state, { type: "error", stage: "execute", attempt: attempt.number, data: { ...entry } });
-  return { errorChain: [...state.errorChain, entry], route: "finalize", ending: { status: "outcome_unknown", reason: entry.message } };
+  return failAttempt(deps, state, entry, { end: { status: "outcome_unknown", reason: entry.message } });
 }
 
 /** A code- or policy-category error thrown by a backend, as the outcome the harness would report. */
@@ -222,20 +214,12 @@ async function executionFailed(
     stage: "execution_failed",
     error: entry,
   });
-  await emitEvent(deps, state, { type: "error", stage: "execute", attempt: attempt.number, data: { ...entry } });
+  const failed = await failAttempt(
+    deps,
+    state,
+    entry,
+    error.category === "policy" ? { end: { status: "failed", reason: `policy violation: ${entry.message}` } } : { retry: "execution", what: "execution" },
+  );
   log.warn({ code: entry.code, category: error.category }, "execution failed");
-  const attempts = patchCurrentAttempt(state, { outcome: attempt.outcome, notebookPath: saved.notebookPath });
-  const errorChain = [...state.errorChain, entry];
-  if (error.category === "policy") {
-    return { attempts, errorChain, route: "finalize", ending: { status: "failed", reason: `policy violation: ${entry.message}` } };
-  }
-  const failures = state.executionFailures + 1;
-  const retry = withinBudget(failures, effectiveBudgets(deps.budgets, state.request).maxExecutionRetries);
-  return {
-    attempts,
-    errorChain,
-    executionFailures: failures,
-    route: retry ? "generate" : "finalize",
-    ending: retry ? null : { status: "failed", reason: `execution failed after ${failures} attempt(s): ${entry.message}` },
-  };
+  return { attempts: patchCurrentAttempt(state, { outcome: attempt.outcome, notebookPath: saved.notebookPath }), ...failed };
 }

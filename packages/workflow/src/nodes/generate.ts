@@ -3,12 +3,11 @@
  * no usable code) is feedback: it adds an attempt WITHOUT code, so nothing downstream can pick
  * up the previous attempt's code again (the original re-analysed stale code here).
  */
-import { type Attempt, codeHash, type ErrorChainEntry, isPyfleetError } from "@pyfleet/core";
-import { effectiveBudgets, withinBudget } from "../budgets.js";
+import { type Attempt, codeHash, isPyfleetError } from "@pyfleet/core";
 import { errorEntry } from "../error-chain.js";
 import type { PipelineDeps } from "../pipeline-types.js";
-import type { RunState, RunUpdate } from "../state.js";
 import { emitDetached, emitEvent, ensureFolder, nodeLogger, type RunNode } from "./context.js";
+import { failAttempt } from "./fail-attempt.js";
 
 export function createGenerateNode(deps: PipelineDeps): RunNode {
   return async (state, config) => {
@@ -58,32 +57,16 @@ export function createGenerateNode(deps: PipelineDeps): RunNode {
       if (!isPyfleetError(err) || err.category !== "code") throw err;
       log.warn({ code: err.code, err: err.message }, "generation produced no usable code");
       const entry = errorEntry({ stage: "generate", category: "code", code: err.code, message: err.message, attempt: number, at: deps.clock.now() });
-      await emitEvent(deps, state, { type: "error", stage: "generate", attempt: number, data: { ...entry } });
-      return { folderPath: folder.folderPath, ...generationFailed(deps, state, number, source, entry) };
+      // an attempt without code, so nothing downstream can pick up the previous attempt's code
+      const empty: Attempt = { number, code: "", codeHash: "", source, createdAt: entry.at };
+      return {
+        folderPath: folder.folderPath,
+        attempts: [...state.attempts, empty],
+        needsApproval: false,
+        approvalRequest: null,
+        decision: null,
+        ...(await failAttempt(deps, state, entry, { retry: "generation", what: "code generation" })),
+      };
     }
-  };
-}
-
-/** The update for a failed generation: an empty attempt, feedback, and the next route. */
-function generationFailed(
-  deps: PipelineDeps,
-  state: RunState,
-  number: number,
-  source: Attempt["source"],
-  entry: ErrorChainEntry,
-): RunUpdate {
-  const failures = state.generationFailures + 1;
-  const budget = effectiveBudgets(deps.budgets, state.request).maxGenerationRetries;
-  const empty: Attempt = { number, code: "", codeHash: "", source, createdAt: entry.at };
-  const retry = withinBudget(failures, budget);
-  return {
-    attempts: [...state.attempts, empty],
-    errorChain: [...state.errorChain, entry],
-    generationFailures: failures,
-    needsApproval: false,
-    approvalRequest: null,
-    decision: null,
-    route: retry ? "generate" : "finalize",
-    ending: retry ? null : { status: "failed", reason: `code generation failed after ${failures} attempt(s): ${entry.message}` },
   };
 }

@@ -25,12 +25,12 @@ import {
   PyfleetError,
   type WriteManifest,
 } from "@pyfleet/core";
-import { effectiveBudgets, withinBudget } from "../budgets.js";
 import { errorEntry } from "../error-chain.js";
 import { DEFAULT_WRITE_SAFETY, type PipelineDeps } from "../pipeline-types.js";
 import { currentAttempt, patchCurrentAttempt, type RunState, type RunUpdate } from "../state.js";
 import { buildApprovalRequest } from "./approval-request.js";
 import { emitEvent, ensureFolder, nodeLogger, type RunNode } from "./context.js";
+import { failAttempt } from "./fail-attempt.js";
 
 export function createPreviewNode(deps: PipelineDeps): RunNode {
   const safety = deps.writeSafety ?? DEFAULT_WRITE_SAFETY;
@@ -156,21 +156,13 @@ async function feedback(
     stage: f.code === "DRY_RUN_FAILED" ? "execution_failed" : "static_analysis_failed",
     error: entry,
   });
-  await emitEvent(deps, state, { type: "error", stage: "preview", attempt: attempt.number, data: { ...entry } });
-  const budgets = effectiveBudgets(deps.budgets, state.request);
-  const generation = f.budget === "generation";
-  const failures = (generation ? state.generationFailures : state.executionFailures) + 1;
-  const retry = withinBudget(failures, generation ? budgets.maxGenerationRetries : budgets.maxExecutionRetries);
   return {
     folderPath: folder.folderPath,
     attempts: patchCurrentAttempt(state, { ...attempt, notebookPath: saved.notebookPath }),
-    errorChain: [...state.errorChain, entry],
-    ...(generation ? { generationFailures: failures } : { executionFailures: failures }),
     needsApproval: false,
     approvalRequest: null,
     decision: null,
-    route: retry ? "generate" : "finalize",
-    ending: retry ? null : { status: "failed", reason: `write preview failed after ${failures} attempt(s): ${entry.message}` },
+    ...(await failAttempt(deps, state, entry, { retry: f.budget, what: "write preview" })),
   };
 }
 
@@ -182,13 +174,10 @@ function policyCode(code: string | undefined): ErrorCode {
 /** A policy refusal of the dry run: the run ends (never retried, never regenerated). */
 async function ended(deps: PipelineDeps, state: RunState, attempt: Attempt, code: ErrorCode, message: string): Promise<RunUpdate> {
   const entry = errorEntry({ stage: "preview", category: ERROR_CODES[code], code, message, attempt: attempt.number, at: deps.clock.now() });
-  await emitEvent(deps, state, { type: "error", stage: "preview", attempt: attempt.number, data: { ...entry } });
   return {
-    errorChain: [...state.errorChain, entry],
     needsApproval: false,
     approvalRequest: null,
     decision: null,
-    route: "finalize",
-    ending: { status: "failed", reason: `policy violation: ${message}` },
+    ...(await failAttempt(deps, state, entry, { end: { status: "failed", reason: `policy violation: ${message}` } })),
   };
 }

@@ -14,8 +14,8 @@ import {
   toPyfleetError,
 } from "@pyfleet/core";
 import type { ApprovalRequest, Attempt, ErrorChainEntry, FinalResult } from "@pyfleet/core";
-import type { QueueName } from "@pyfleet/workflow";
 import type { FleetContext } from "./context.js";
+import type { QueueName } from "./queues/queue-for.js";
 import type { RunListPage } from "./runs/run-store.js";
 import type { AdvanceOutcome, RunDriver } from "./worker/run-driver.js";
 import type { StageWorkers } from "./worker/stage-workers.js";

@@ -7,6 +7,7 @@ export * from "./fleet.js";
 export * from "./queues/catalog.js";
 export * from "./queues/dispatcher.js";
 export * from "./queues/job.js";
+export * from "./queues/queue-for.js";
 export * from "./runs/event-log.js";
 export * from "./runs/event-sink.js";
 export * from "./runs/run-store.js";

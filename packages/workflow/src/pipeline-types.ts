@@ -28,9 +28,6 @@ import {
 export const NODE_NAMES = ["generate", "analyze", "preview", "approve", "execute", "finalize"] as const;
 export type NodeName = (typeof NODE_NAMES)[number];
 
-/** Queues of the fleet (names before the prefix). */
-export type QueueName = "generate" | "analyze" | "execute.read_only" | "execute.write_access";
-
 /** Identifies one run's thread in the checkpointer. */
 export interface RunRef {
   threadId: string;
@@ -182,26 +179,4 @@ export interface Pipeline {
   resume(ref: RunRef, decision: SignedDecision, opts?: StepOptions): Promise<StepResult>;
   /** Reads a run; null when the thread has no checkpoint. */
   getRun(ref: RunRef): Promise<RunView | null>;
-}
-
-/**
- * Which queue owns a node. `preview` (a write run's dry run) runs on the read-only executors;
- * `approve` runs in the analyze stage (it only interrupts);
- * `finalize` is cheap and always continues in the process that ran the node before it,
- * or on the analyze queue when enqueued (e.g. after a rejection).
- */
-export function queueFor(node: NodeName, mode: ExecutionMode | null): QueueName {
-  switch (node) {
-    case "generate":
-      return "generate";
-    case "analyze":
-    case "approve":
-    case "finalize":
-      return "analyze";
-    case "preview":
-      // the dry run needs the read-only kernel (and CA reads): the read-only executors own both
-      return "execute.read_only";
-    case "execute":
-      return mode === "write_access" ? "execute.write_access" : "execute.read_only";
-  }
 }

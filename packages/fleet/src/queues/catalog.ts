@@ -1,6 +1,6 @@
-import type { QueueName } from "@pyfleet/workflow";
 import type { JobsOptions } from "bullmq";
 import type { FleetConfig, QueueTuning } from "../config.js";
+import type { QueueName } from "./queue-for.js";
 
 /** Every queue of the fleet, in pipeline order. */
 export const QUEUE_NAMES = [

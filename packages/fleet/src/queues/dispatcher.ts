@@ -1,9 +1,9 @@
-import { queueFor, type QueueName } from "@pyfleet/workflow";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { FleetConfig } from "../config.js";
 import { defaultJobOptions, QUEUE_NAMES } from "./catalog.js";
 import { type StageJob, StageJobSchema, stageJobId } from "./job.js";
+import { type QueueName, queueFor } from "./queue-for.js";
 
 /** Where a hop was enqueued. */
 export interface Dispatched {

@@ -1,11 +1,11 @@
 import { PyfleetError, type RunRecord, RunRecordSchema } from "@pyfleet/core";
+import type { QueueName } from "../queues/queue-for.js";
 
 function corrupt(key: string, why: string): PyfleetError {
   return new PyfleetError("RECORD_CORRUPT", `${key} is unreadable (${why.slice(0, 300)}): restore it from a backup or delete it; other runs are unaffected`, {
     retryable: false,
   });
 }
-import type { QueueName } from "@pyfleet/workflow";
 
 /** Fleet bookkeeping kept in the run hash beside the public record fields. */
 export interface RunInternals {

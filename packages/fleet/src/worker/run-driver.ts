@@ -9,10 +9,11 @@ import {
   type SignedDecision,
   toPyfleetError,
 } from "@pyfleet/core";
-import { graphThreadId, type NodeName, type QueueName, queueFor, type RunRef, type StepResult } from "@pyfleet/workflow";
+import { graphThreadId, type NodeName, type RunRef, type StepResult } from "@pyfleet/workflow";
 import { AuditLog } from "../audit/audit-log.js";
 import type { FleetContext } from "../context.js";
 import type { StageJob } from "../queues/job.js";
+import { type QueueName, queueFor } from "../queues/queue-for.js";
 
 /** Status a run shows while a node runs. */
 export const RUNNING_STATUS: Record<NodeName, RunStatus> = {

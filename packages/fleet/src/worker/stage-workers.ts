@@ -1,8 +1,8 @@
 import { PyfleetError, toPyfleetError } from "@pyfleet/core";
-import type { QueueName } from "@pyfleet/workflow";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { tuningFor, isWriteQueue } from "../queues/catalog.js";
 import { StageJobSchema } from "../queues/job.js";
+import type { QueueName } from "../queues/queue-for.js";
 import type { FleetContext } from "../context.js";
 import type { AdvanceOutcome, RunDriver } from "./run-driver.js";
 

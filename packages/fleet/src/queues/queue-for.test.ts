@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { queueFor } from "./pipeline-types.js";
+import { queueFor } from "./queue-for.js";
 
 describe("queueFor (the stage map of ARCHITECTURE §2)", () => {
   it("puts generate on its own queue and approve/finalize with analyze", () => {

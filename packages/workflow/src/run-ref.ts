@@ -8,17 +8,15 @@
  * into LangGraph's `thread_id` as `<threadId>/<namespace>` (thread ids cannot contain "/", so
  * the mapping is unambiguous and two namespaces of one thread never share checkpoints).
  */
-import { PyfleetError, type PythonExecutionRequest } from "@pyfleet/core";
+import { ID_PATTERN_TEXT, isValidId, PyfleetError, type PythonExecutionRequest } from "@pyfleet/core";
 import type { RunRef, StartRunInput } from "./pipeline-types.js";
-
-const THREAD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 /** The ref of a new run: `input.threadId ?? request.thread_id ?? runId`, and the namespace. */
 export function refForInput(input: Pick<StartRunInput, "runId" | "threadId" | "checkpointNs">, request: PythonExecutionRequest): RunRef {
   const threadId = input.threadId ?? request.thread_id ?? input.runId;
-  if (!THREAD_ID_PATTERN.test(threadId)) {
-    throw new PyfleetError("VALIDATION_FAILED", `thread id "${threadId}" must match [A-Za-z0-9][A-Za-z0-9_.:-]{0,127}`, {
-      issues: [{ path: "thread_id", message: "must match [A-Za-z0-9][A-Za-z0-9_.:-]{0,127}" }],
+  if (!isValidId(threadId)) {
+    throw new PyfleetError("VALIDATION_FAILED", `thread id "${threadId}" must match ${ID_PATTERN_TEXT}`, {
+      issues: [{ path: "thread_id", message: `must match ${ID_PATTERN_TEXT}` }],
     });
   }
   return { threadId, checkpointNs: input.checkpointNs ?? request.checkpoint_ns ?? "" };

@@ -1,6 +1,7 @@
 export * from "./analysis.js";
 export * from "./approval.js";
 export * from "./execution.js";
+export * from "./id.js";
 export * from "./json-depth.js";
 export * from "./notebook.js";
 export * from "./request.js";

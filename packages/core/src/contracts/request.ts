@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ID_PATTERN, ID_PATTERN_TEXT } from "./id.js";
 import { jsonDepthExceeds } from "./json-depth.js";
 
 /** Size and nesting limits enforced by the request schema; `limits` in config.yml overrides them. */
@@ -23,7 +24,6 @@ export const EXECUTION_MODES = ["read_only", "write_access"] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
 const byteLength = (s: string) => Buffer.byteLength(s, "utf8");
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 /**
  * Builds the request schema with the given limits. Every field of the original
@@ -69,7 +69,7 @@ export function makeRequestSchema(limits: RequestLimits = DEFAULT_REQUEST_LIMITS
         )
         .optional(),
       execution_method: z.enum(EXECUTION_METHODS).optional(),
-      thread_id: z.string().regex(ID_PATTERN, "thread_id must match [A-Za-z0-9][A-Za-z0-9_.:-]{0,127}").optional(),
+      thread_id: z.string().regex(ID_PATTERN, `thread_id must match ${ID_PATTERN_TEXT}`).optional(),
       checkpoint_ns: z.string().max(128).optional(),
       /** Who asked (set by the producer from the token identity; ignored when sent by clients). */
       requester: z.string().max(128).optional(),

@@ -1,16 +1,15 @@
 import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { PyfleetError } from "@pyfleet/core";
+import { ID_PATTERN_TEXT, isValidId, PyfleetError } from "@pyfleet/core";
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const FOLDER_NAME = /^[A-Za-z0-9_.-]{1,80}$/;
 const MONTH = /^\d{4}-\d{2}$/;
 
 /** @throws PyfleetError VALIDATION_FAILED unless `runId` is a safe single path segment. */
 export function checkRunId(runId: string): string {
-  if (!RUN_ID.test(runId)) {
+  if (!isValidId(runId)) {
     throw new PyfleetError("VALIDATION_FAILED", `run id ${JSON.stringify(runId)} is not a valid id`, {
-      issues: [{ path: "runId", message: "must match [A-Za-z0-9][A-Za-z0-9_.:-]{0,127}" }],
+      issues: [{ path: "runId", message: `must match ${ID_PATTERN_TEXT}` }],
     });
   }
   return runId;

@@ -57,7 +57,6 @@ export {
   createExecutorRegistry,
   type ExecutorRegistryDeps,
   type ManagedExecutorRegistry,
-  selectExecutionMethod,
 } from "./registry.js";
 export { bootstrapCode, RESET_CODE, runCode } from "./container/bootstrap.js";
 export { type KernelRunOptions, type KernelRunResult, runInKernel } from "./container/run-in-kernel.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ForkServerExecutor } from "./fork/fork-server-executor.js";
 import { LocalExecutor } from "./local/local-executor.js";
-import { createExecutorRegistry, selectExecutionMethod } from "./registry.js";
+import { createExecutorRegistry } from "./registry.js";
 
 describe("createExecutorRegistry", () => {
   it("creates executors lazily, once per method (and per mode for kernels and fork servers), and names kernels per mode", async () => {
@@ -47,17 +47,5 @@ describe("createExecutorRegistry", () => {
     );
     expect(registry.get("docker", "write_access").method).toBe("docker");
     await registry.close();
-  });
-});
-
-describe("selectExecutionMethod", () => {
-  it("prefers configurable, then the request, then config", () => {
-    expect(selectExecutionMethod("local", { execution_method: "docker" }, { execution_method: "container" })).toBe("container");
-    expect(selectExecutionMethod("local", { execution_method: "docker" }, {})).toBe("docker");
-    expect(selectExecutionMethod("local", null, null)).toBe("local");
-  });
-
-  it("refuses a method that does not exist", () => {
-    expect(() => selectExecutionMethod("local", null, { execution_method: "ssh" })).toThrow(expect.objectContaining({ code: "VALIDATION_FAILED" }));
   });
 });

@@ -110,23 +110,3 @@ export function createExecutorRegistry(options: ExecutionOptions = {}, deps: Exe
     },
   };
 }
-
-/**
- * The backend of one run (ARCHITECTURE §4, dynamic environment selection):
- * `configurable.execution_method`, else the request's `execution_method`, else
- * `execution.execution_method` (the same order as the workflow's pipeline).
- * @throws PyfleetError `VALIDATION_FAILED` for a method that does not exist.
- */
-export function selectExecutionMethod(
-  configured: ExecutionMethod,
-  request?: { execution_method?: string | undefined } | null,
-  configurable?: { execution_method?: unknown } | null,
-): ExecutionMethod {
-  const chosen = configurable?.execution_method ?? request?.execution_method ?? configured;
-  if (typeof chosen !== "string" || !(EXECUTION_METHODS as readonly string[]).includes(chosen)) {
-    throw new PyfleetError("VALIDATION_FAILED", `execution_method must be one of ${EXECUTION_METHODS.join(", ")}, not ${JSON.stringify(chosen)}`, {
-      issues: [{ path: "execution_method", message: `one of ${EXECUTION_METHODS.join(", ")}` }],
-    });
-  }
-  return chosen as ExecutionMethod;
-}

@@ -4,4 +4,3 @@ export * from "./final-notebook.js";
 export * from "./markdown.js";
 export * from "./nbformat.js";
 export * from "./outputs.js";
-export * from "./write.js";

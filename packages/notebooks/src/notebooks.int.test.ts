@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { projectPython } from "@pyfleet/core";
 import { REPO_JUPYTER_DIR } from "@pyfleet/testing";
@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAttemptNotebook } from "./attempt-notebook.js";
 import { buildFinalNotebook } from "./final-notebook.js";
 import { attempt, outcome, request, TINY_PNG } from "./fixtures.test-helpers.js";
-import type { KernelSpecInfo, Notebook } from "./nbformat.js";
-import { writeNotebook } from "./write.js";
+import { type KernelSpecInfo, type Notebook, serializeNotebook } from "./nbformat.js";
 
 const run = promisify(execFile);
 /** The project's kernelspecs: notebooks name them and must execute on them. */
@@ -18,6 +17,11 @@ const readOnlyKernel: KernelSpecInfo = { name: "python3-epics-readonly", display
 const writeKernel: KernelSpecInfo = { name: "python3-epics-write", display_name: "Python 3 (EPICS, write access)", language: "python" };
 
 let dir: string;
+/** Saves a notebook where nbconvert will read it (the fleet saves them through its artifact store). */
+async function writeNotebook(path: string, nb: Notebook): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, serializeNotebook(nb), "utf8");
+}
 const env = () => ({
   ...process.env,
   NBFORMAT_VALIDATOR: "jsonschema",

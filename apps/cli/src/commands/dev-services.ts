@@ -26,6 +26,8 @@ export function freePort(): Promise<number> {
 /** True when a Redis answers PING at `url` within a second. */
 export async function redisAnswers(url: string): Promise<boolean> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  // the refusal is the answer: without a listener ioredis prints it as an "Unhandled error event"
+  r.on("error", () => undefined);
   try {
     await r.connect();
     await r.ping();
@@ -98,4 +100,28 @@ export async function startJupyter(repoRoot: string, env: Record<string, string 
   };
   await waitFor("jupyter server", probe, child, 30_000);
   return { url, port, token, stop: () => stopChild(child) };
+}
+
+/**
+ * Stops `services` in the given order, each given at most `budgetMs` (a close that hangs, e.g. on
+ * a kernel busy with user code, must not keep the rest running: what it leaves is killed after).
+ * Returns the services that did not stop in time.
+ */
+export async function stopServices(services: readonly StartedService[], budgetMs: number): Promise<StartedService[]> {
+  const late: StartedService[] = [];
+  for (const s of services) {
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([
+      s.stop().then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((r) => {
+        timer = setTimeout(() => r(false), budgetMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!inTime) late.push(s);
+  }
+  return late;
 }

@@ -8,7 +8,8 @@ import { startProducer } from "@pyfleet/producer";
 import { startWorker } from "@pyfleet/worker";
 import { type Command, UsageError } from "../command.js";
 import { caExports } from "./sim-ioc.js";
-import { hasCommand, jupyterInstalled, redisAnswers, type StartedService, startJupyter, startPrivateRedis } from "./dev-services.js";
+import { hasCommand, jupyterInstalled, redisAnswers, type StartedService, startJupyter, startPrivateRedis, stopServices } from "./dev-services.js";
+import { DEV_ROLE_VAR, stopLeftovers, stopRequested, superviseDev } from "./dev-supervisor.js";
 
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
@@ -33,6 +34,9 @@ const command: Command = {
     });
     const kernels = values.kernels as string;
     if (!["auto", "jupyter", "local"].includes(kernels)) throw new UsageError("--kernels must be auto, jupyter or local");
+    // The process the user starts only supervises: the fleet runs in a child it can clean up after.
+    if (io.env[DEV_ROLE_VAR] !== "fleet") return superviseDev(args, io);
+    const stop = stopRequested();
     const env: Record<string, string | undefined> = { ...io.env };
     const config = structuredClone(loadConfig({ ...(values.config ? { file: values.config } : {}), env, cwd: io.cwd }));
     if (values.prefix) config.redis.prefix = values.prefix;
@@ -42,7 +46,11 @@ const command: Command = {
     const consolePort = values["console-port"] ? port(values["console-port"], "--console-port") : 8082;
     const started: StartedService[] = [];
     const stopAll = async () => {
-      for (const s of started.reverse()) await s.stop().catch(() => undefined);
+      // the worker drains in-flight runs first; nothing else should take long
+      const late = await stopServices(started.reverse(), config.queues.drain_seconds * 1000 + 10_000);
+      for (const s of late) io.err(`dev: ${s.url || "the worker"} did not stop in time; what it started is killed now`);
+      const left = await stopLeftovers();
+      if (left.length > 0) io.err(`dev: stopped ${left.length} process(es) still running after the orderly stop: ${left.join(", ")}`);
     };
     try {
       if (!(await redisAnswers(config.redis.url))) {
@@ -105,11 +113,7 @@ const command: Command = {
       }
       io.out(`dev: worker metrics http://127.0.0.1:${worker.metricsPort}/metrics; Redis ${config.redis.url} prefix ${config.redis.prefix}; artifacts ${config.artifacts.root}`);
       io.out("dev: ready (Ctrl-C stops everything)");
-      const sig = await new Promise<string>((resolve) => {
-        process.once("SIGINT", () => resolve("SIGINT"));
-        process.once("SIGTERM", () => resolve("SIGTERM"));
-      });
-      io.out(`dev: ${sig}: stopping`);
+      io.out(`dev: ${await stop}: stopping`);
       await stopAll();
       io.out("dev: stopped");
       return 0;

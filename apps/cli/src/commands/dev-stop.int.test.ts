@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { descendantsOf, type ProcessEntry } from "./process-tree.js";
 
 const repo = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -30,6 +30,17 @@ interface Dev {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Every dev started here: one a failed test left running is stopped after it. */
+const started: Dev[] = [];
+afterEach(async () => {
+  for (const dev of started.splice(0)) {
+    if (dev.child.exitCode === null && dev.child.signalCode === null) {
+      dev.child.kill("SIGTERM");
+      await dev.exited;
+    }
+  }
+});
+
 async function startDev(kernels: "jupyter" | "local", tag: string): Promise<Dev> {
   // REDIS_URL points nowhere: dev starts its own redis-server, one more process it must stop
   const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: "redis://127.0.0.1:1", PYFLEET_LOG_LEVEL: "warn" };
@@ -45,6 +56,7 @@ async function startDev(kernels: "jupyter" | "local", tag: string): Promise<Dev>
     out += d.toString();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+  started.push({ child, output: () => out, exited });
   await expect.poll(() => out, { timeout: 120_000, interval: 250 }).toMatch(/dev: ready|exited|Error/);
   expect(out).toMatch(/dev: ready/);
   return { child, output: () => out, exited };

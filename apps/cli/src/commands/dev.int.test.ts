@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { FakeOpenAIServer } from "@pyfleet/testing";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 const repo = fileURLToPath(new URL("../../../../", import.meta.url));
 
@@ -75,6 +75,10 @@ describe("pyfleet dev without a Redis", () => {
       out += d.toString();
     });
     const exited = new Promise<number | null>((r) => child.once("exit", r));
+    onTestFinished(() => {
+      // a failed assertion must not leave this dev (and all it started) running
+      if (child.exitCode === null) child.kill("SIGTERM");
+    });
     await expect.poll(() => out, { timeout: 90_000 }).toMatch(/dev: ready/);
     expect(out).toMatch(/no Redis at redis:\/\/127\.0\.0\.1:1; started a private redis-server at redis:\/\/127\.0\.0\.1:\d+/);
     expect(out).toMatch(/Jupyter is not installed|--kernels local: code runs on the local backend/);

@@ -27,6 +27,10 @@ export default defineConfig({
         test: {
           name: "hostile",
           include: ["packages/*/src/**/*.hostile.test.ts"],
+          // one simulated IOC for every backend's file; the files run in parallel against it
+          globalSetup: ["packages/execution/src/sandbox/hostile/ioc.global-setup.ts"],
+          fileParallelism: true,
+          maxWorkers: 4,
           testTimeout: 120_000,
           hookTimeout: 180_000,
           sequence: { groupOrder: 2 },

@@ -22,6 +22,11 @@ Protocol (stdin → stdout; replies carry the request's `id`):
     (manifest null: any PV, no limits; only for write runs the operator lets run without a manifest)
     → {"id":1,"ok":true,"session":"s1"}
   {"id":2,"op":"detach","session":"s1"} → {"id":2,"ok":true,"writes":[...],"refused":[...]}
+  {"id":4,"op":"policy","session":"s1","manifest":{...}|null}  (write sessions: the next run's manifest)
+    → {"id":4,"ok":true}
+  {"id":5,"op":"take","session":"s1"} → {"id":5,"ok":true,"writes":[...],"refused":[...]}
+    (what the session saw since the last take; the session stays attached)
+  A long-lived sandbox (the fork server's parent) keeps one session and takes its record per run.
   {"id":3,"op":"ping"} → {"id":3,"ok":true}
 Start: python pyfleet_ca_gate.py --upstream HOST:PORT [--upstream HOST:PORT ...]
 """
@@ -412,6 +417,13 @@ class Gate:
         return s
 
 
+def parse_manifest(raw: Any) -> dict[str, dict[str, float]] | None:
+    """PV → {low, high} (numbers only); None admits any PV."""
+    if raw is None:
+        return None
+    return {str(k): {kk: float(vv) for kk, vv in (v or {}).items() if kk in ("low", "high") and vv is not None} for k, v in raw.items()}
+
+
 async def serve_control(gate: Gate) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -431,10 +443,18 @@ async def serve_control(gate: Gate) -> None:
             req = json.loads(line)
             op = req.get("op")
             if op == "attach":
-                raw = req.get("manifest")
-                manifest = None if raw is None else {str(k): {kk: float(vv) for kk, vv in (v or {}).items() if kk in ("low", "high") and vv is not None} for k, v in raw.items()}
-                s = await gate.attach(int(req["pid"]), str(req["mode"]), manifest)
+                s = await gate.attach(int(req["pid"]), str(req["mode"]), parse_manifest(req.get("manifest")))
                 reply({"id": req.get("id"), "ok": True, "session": s.id})
+            elif op == "policy":
+                s = gate.sessions[str(req["session"])]
+                if s.mode == "write_access":
+                    s.manifest = parse_manifest(req.get("manifest"))
+                reply({"id": req.get("id"), "ok": True})
+            elif op == "take":
+                s = gate.sessions[str(req["session"])]
+                writes, refused = s.writes, s.refused
+                s.writes, s.refused = [], []
+                reply({"id": req.get("id"), "ok": True, "writes": writes, "refused": refused})
             elif op == "detach":
                 s = gate.detach(str(req["session"]))
                 await asyncio.sleep(0)

@@ -44,6 +44,8 @@ export function createExecutorRegistry(options: ExecutionOptions = {}, deps: Exe
             local: resolved.execution.local,
             forkServer: resolved.execution.local.fork_server,
             sandbox: resolved.execution.sandbox,
+            caUpstreams: upstreamsFromEnv(env),
+            maxResultBytes: resolved.limits.max_result_bytes,
             maxStdoutBytes: resolved.limits.max_stdout_bytes,
             env,
             logger: log.child({ isolation: "fork" }),

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import type { LocalOptions } from "../options.js";
 import { interpreterInSandbox } from "../local/local-sandbox.js";
 import { buildBwrapArgs } from "../sandbox/bwrap-command.js";
-import { grantToSandbox, type SandboxOptions, sandboxHostIds } from "../sandbox/sandbox-process.js";
+import { grantToSandbox, type SandboxOptions, sandboxEtcBinds, sandboxHostIds } from "../sandbox/sandbox-process.js";
 import { FORKSERVER_PATH, type ForkParentLauncher } from "./spawn-fork-parent.js";
 
 /** Where the fork server's files appear inside its sandbox. */
@@ -80,6 +80,7 @@ export async function sandboxedForkLauncher(input: {
       argv: [interpreter.python, ...args],
       cwd: "/tmp",
       binds: [
+        ...sandboxEtcBinds(),
         ...interpreter.binds,
         { src: dirname(FORKSERVER_PATH), dest: FORK_SANDBOX_PATHS.harness },
         { src: folders.sock, dest: FORK_SANDBOX_PATHS.sock },

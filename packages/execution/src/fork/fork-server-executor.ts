@@ -8,11 +8,14 @@ import { resolveInterpreter } from "../local/interpreter.js";
 import { copyOutWork } from "../local/local-sandbox.js";
 import type { ForkServerOptions, LocalOptions } from "../options.js";
 import { buildChildEnv } from "../safe-env.js";
-import type { SandboxOptions } from "../sandbox/sandbox-process.js";
+import { CaGate, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
+import { applyGateTruth } from "../sandbox/gate-truth.js";
+import { type SandboxOptions, sandboxCommandPid } from "../sandbox/sandbox-process.js";
 import { ChildHub } from "./child-hub.js";
 import { ForkParent } from "./fork-parent.js";
 import { type ForkFolders, grantSocket, makeRunFolder, prepareForkFolders, removeRunFolder, sandboxedForkLauncher } from "./fork-sandbox.js";
 import { runForkedChild } from "./forked-run.js";
+import { ParentGate } from "./parent-gate.js";
 import { FORKSERVER_PATH, type ForkParentLauncher, type ForkParentSpec, spawnForkParent } from "./spawn-fork-parent.js";
 
 export interface ForkServerExecutorOptions {
@@ -28,6 +31,13 @@ export interface ForkServerExecutorOptions {
    * sandboxed, only for development machines without bubblewrap; the runtime passes the config's section.
    */
   sandbox?: SandboxOptions;
+  /**
+   * CA servers (`host:port`) sandboxed runs reach through the Channel Access gate, which serves
+   * the parent's network namespace (docs/security.md §3). Empty or unset: no Channel Access.
+   */
+  caUpstreams?: readonly string[];
+  /** Largest `results` (serialized JSON) a run may return; default: no cap. */
+  maxResultBytes?: number;
   /** Starts the parent; default {@link spawnForkParent}, or bubblewrap when `sandbox.enabled`. */
   launch?: ForkParentLauncher;
   logger?: Logger;
@@ -48,6 +58,8 @@ export class ForkServerExecutor implements Executor {
   private starting: Promise<ForkParent> | undefined;
   private readonly parents = new Set<ForkParent>();
   private readonly aborts = new Set<AbortController>();
+  private readonly gates = new Map<ForkParent, ParentGate>();
+  private gate: Promise<CaGate> | undefined;
   private closed = false;
 
   constructor(private readonly options: ForkServerExecutorOptions) {
@@ -76,15 +88,23 @@ export class ForkServerExecutor implements Executor {
     const runFolder = sandbox ? await makeRunFolder(sandbox, folders, randomBytes(12).toString("base64url")) : undefined;
     const abort = new AbortController();
     this.aborts.add(abort);
+    const parentGate = this.gates.get(parent);
+    const ticket = await parentGate?.begin(gateManifestFor(input.mode, input.writePolicy));
     try {
-      return await runForkedChild({
+      const outcome = await runForkedChild({
         parent,
         hub,
         input,
         workDir: runFolder?.inside ?? input.workDir,
         maxStdoutBytes: this.options.maxStdoutBytes,
+        ...(this.options.maxResultBytes === undefined ? {} : { maxResultBytes: this.options.maxResultBytes }),
         closing: abort.signal,
       });
+      // the gate's record, not the code's report, says which writes happened or were refused
+      return ticket && parentGate ? applyGateTruth(outcome, await parentGate.end(ticket)) : outcome;
+    } catch (err) {
+      if (ticket && parentGate) await parentGate.end(ticket).catch(() => undefined);
+      throw err;
     } finally {
       this.aborts.delete(abort);
       if (parent.runs >= this.options.forkServer.max_runs_per_parent) this.replace(parent);
@@ -112,6 +132,11 @@ export class ForkServerExecutor implements Executor {
     await Promise.all([...this.parents].map((p) => p.kill()));
     this.parents.clear();
     this.current = undefined;
+    await Promise.all([...this.gates.values()].map((g) => g.detach()));
+    this.gates.clear();
+    const gate = this.gate;
+    this.gate = undefined;
+    await gate?.then((g) => g.close(), () => undefined);
     const dir = await this.dir?.catch(() => undefined);
     if (dir) {
       await dir.hub.close();
@@ -150,10 +175,13 @@ export class ForkServerExecutor implements Executor {
     args.push("--preload", forkServer.preload.join(","));
     args.push("--rlimit-as-mb", String(local.memory_limit_mb), "--rlimit-cpu-s", String(local.cpu_seconds));
     args.push("--rlimit-nofile", String(local.max_open_files));
+    const gate = sandbox ? await this.caGate(python) : undefined;
     const env = buildChildEnv(local.env_allowlist, this.options.env ?? process.env, {
       MPLBACKEND: "Agg",
       PYTHONDONTWRITEBYTECODE: "1",
       PYTHONNOUSERSITE: "1",
+      // unmodified CA clients find the gate on the sandbox's loopback
+      ...(gate ? SANDBOX_CA_ENV : {}),
     });
     const spec: ForkParentSpec = { python, args, env, cwd: folders.root, socketPath };
     const launch =
@@ -169,6 +197,16 @@ export class ForkServerExecutor implements Executor {
     if (this.closed) {
       await parent.kill();
       throw new PyfleetError("BACKEND_UNAVAILABLE", "the fork server executor is closed");
+    }
+    if (gate) {
+      // the parent runs no user code before its first fork: attaching now covers every run
+      try {
+        const pid = await sandboxCommandPid(parent.hostPid);
+        this.gates.set(parent, new ParentGate(gate, await gate.attach(pid, this.options.mode, {}), this.options.mode));
+      } catch (err) {
+        await parent.kill();
+        throw new PyfleetError("BACKEND_UNAVAILABLE", `the CA gate could not serve the fork server's sandbox: ${String(err)}`, { cause: err });
+      }
     }
     this.parents.add(parent);
     this.current = parent;
@@ -197,7 +235,20 @@ export class ForkServerExecutor implements Executor {
       });
   }
 
+  /** The gate, started on first use with the run's interpreter (it needs caproto); undefined without upstreams. */
+  private async caGate(python: string): Promise<CaGate | undefined> {
+    const upstreams = this.options.caUpstreams ?? [];
+    if (upstreams.length === 0) return undefined;
+    this.gate ??= CaGate.start({ python, upstreams, logger: this.logger });
+    return this.gate.catch((err: unknown) => {
+      this.gate = undefined;
+      throw err;
+    });
+  }
+
   private onDeath(parent: ForkParent): void {
+    void this.gates.get(parent)?.detach();
+    this.gates.delete(parent);
     this.parents.delete(parent);
     if (this.current === parent) this.current = undefined;
   }

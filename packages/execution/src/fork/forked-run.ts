@@ -19,6 +19,8 @@ export interface ForkedRunOptions {
   /** The folder the child works in, as the child sees it (the attempt folder unless sandboxed). */
   workDir: string;
   maxStdoutBytes: number;
+  /** Largest `results` (serialized JSON) a run may return; unset: no cap. */
+  maxResultBytes?: number;
   /** Aborted when the executor closes. */
   closing: AbortSignal;
 }
@@ -88,7 +90,16 @@ export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionO
       ...(timedOut ? { timedOutAfterMs: input.timeoutMs } : {}),
     };
     const raw = child.reportBytes();
-    if (exit.code === 0 && raw !== null) return reportToOutcome(parseHarnessReport(JSON.parse(raw.toString("utf8"))), extras);
+    if (exit.code === 0 && raw !== null) {
+      try {
+        const report = parseHarnessReport(parseJson(raw));
+        return reportToOutcome(report, opts.maxResultBytes === undefined ? extras : { ...extras, maxResultBytes: opts.maxResultBytes });
+      } catch (err) {
+        // copies of the child the code forked share its report connection: a timed-out run
+        // stays a timeout whatever they sent; otherwise the report cannot be trusted
+        if (!timedOut) throw err;
+      }
+    }
     if (timedOut) return timeoutOutcome({ ...extras, timedOutAfterMs: input.timeoutMs });
     throw new PyfleetError(
       "KERNEL_DIED",
@@ -100,6 +111,15 @@ export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionO
     input.signal?.removeEventListener("abort", onAbort);
     opts.closing.removeEventListener("abort", onAbort);
     hub.release(child.id);
+  }
+}
+
+/** The report's JSON; not JSON (e.g. several processes wrote to the connection) is an INTERNAL error. */
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch (err) {
+    throw new PyfleetError("INTERNAL", `the forked child's report is not one JSON document (did the code fork copies of itself?): ${String(err)}`);
   }
 }
 

@@ -122,6 +122,17 @@ export class CaGate {
     return GateRecordSchema.parse({ writes: reply.writes, refused: reply.refused });
   }
 
+  /** Sets the manifest a write session admits from now on (a long-lived sandbox: one per run). */
+  async setPolicy(session: GateSession, manifest: GateManifest): Promise<void> {
+    await this.call({ op: "policy", session: session.id, manifest });
+  }
+
+  /** Every write the session saw since the last take (or attach); the session stays attached. */
+  async take(session: GateSession): Promise<GateRecord> {
+    const reply = await this.call({ op: "take", session: session.id });
+    return GateRecordSchema.parse({ writes: reply.writes, refused: reply.refused });
+  }
+
   /** Stops the gate. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { chown } from "node:fs/promises";
+import { chown, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -30,7 +30,7 @@ let etcDir: string | undefined;
  * `/etc/passwd` and `/etc/group` naming only the sandbox's user (uid 65534): libraries that look
  * the user up (getpass, caproto's client name) work, and the host's account list stays outside.
  */
-function sandboxEtcBinds(): { src: string; dest: string }[] {
+export function sandboxEtcBinds(): { src: string; dest: string }[] {
   if (!etcDir) {
     etcDir = mkdtempSync(join(tmpdir(), "pyfleet-sandbox-etc-"));
     chmodSync(etcDir, 0o755);
@@ -89,6 +89,20 @@ export function spawnSandboxed(options: SandboxOptions, input: SpawnSandboxedInp
       block?.end("1");
     },
   };
+}
+
+/**
+ * Host pid of the command bubblewrap started (pid 1 of the sandbox; its `/proc/<pid>/ns/net` is
+ * the sandbox's network): bwrap's only child. For launchers that do not read bwrap's info fd.
+ * @throws PyfleetError `BACKEND_UNAVAILABLE` when bwrap has no child (it exited).
+ */
+export async function sandboxCommandPid(bwrapPid: number | undefined): Promise<number> {
+  const text = bwrapPid === undefined ? "" : await readFile(`/proc/${bwrapPid}/task/${bwrapPid}/children`, "utf8").catch(() => "");
+  const pids = text.split(/\s+/).filter(Boolean).map(Number);
+  if (pids.length !== 1 || !Number.isInteger(pids[0])) {
+    throw new PyfleetError("BACKEND_UNAVAILABLE", `bubblewrap (pid ${bwrapPid}) has ${pids.length} children, not the one sandboxed command`);
+  }
+  return pids[0] as number;
 }
 
 /** bwrap writes `{ "child-pid": N, ... }` to its info fd once the namespaces exist. */

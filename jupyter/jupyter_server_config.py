@@ -36,3 +36,6 @@ c.MappingKernelManager.cull_busy = True
 c.ServerApp.iopub_data_rate_limit = 0
 c.ServerApp.iopub_msg_rate_limit = 0
 c.KernelManager.shutdown_wait_time = 2.0
+# ZMQ over IPC sockets: a sandboxed kernel (jupyter/pyfleet_kernel.py) has no network at all, so
+# the server reaches it through Unix sockets the launcher links into the kernel's private folder.
+c.KernelManager.transport = "ipc"

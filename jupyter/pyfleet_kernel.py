@@ -1,23 +1,56 @@
 """Launcher of pyfleet's Jupyter kernels (``kernels/*/kernel.json`` point here).
 
-Before ipykernel starts it:
-- drops every environment variable that looks like a secret (keys, tokens, passwords), so
-  neither the Jupyter token nor an LLM key is visible to user code;
-- loads the pyfleet harness (``PYFLEET_HARNESS`` or the copy in ``packages/execution/harness``)
-  and installs its control-system write guard. ``PYFLEET_KERNEL_MODE=read_only`` locks the guard:
-  ``epics.caput``, ``epics.PV.put``, ``epics.ca.put``, ``PV.value = ...`` and the caproto / p4p /
-  pvaccess / Tango write calls raise ``PermissionError`` for the life of the kernel, whatever
-  the code asks for later. A read-only kernel without its guard refuses to start (fail closed).
+Jupyter starts this file as "the kernel". By default it does not run the kernel itself: it starts
+ipykernel inside a bubblewrap sandbox (docs/security.md §3, the same command line as the local
+backend: ``packages/execution/harness/pyfleet_bwrap.py``) and stays outside as its supervisor:
+
+- the kernel runs as an unprivileged uid in its own user, PID, network and IPC namespaces, with an
+  empty read-only root (``/usr``, the venv and the harness read-only), a private size-capped
+  working folder and ``/tmp``, rlimits, and an allow-listed environment: no Jupyter token, no
+  server pid, no API keys. It cannot see or signal the server or other kernels;
+- ZMQ runs over IPC sockets in a private folder (the sandbox has no network but loopback): the
+  server's socket paths are symlinks into that folder (``c.KernelManager.transport = "ipc"``);
+- the CA gate (``packages/execution/gate/pyfleet_ca_gate.py``) runs in this process and serves
+  Channel Access on the sandbox's loopback, upstream to the server's ``EPICS_CA_ADDR_LIST``:
+  a read-only kernel's writes are refused whatever the code does to its own process; a write
+  kernel's writes pass and are logged (the write executor's signed manifest is checked by the
+  harness in the kernel; the per-run manifest at the gate is the local backend's, not yet here);
+- SIGINT from the server (an interrupt) is forwarded to the kernel; when this process dies,
+  bubblewrap and the kernel die with it.
+
+``PYFLEET_KERNEL_SANDBOX=off`` runs the kernel in this process instead (machines without
+bubblewrap; the boundary is then only the network the operator gives the server). A sandbox that
+cannot start is an error, never a silent fallback.
+
+Inside the sandbox (``--inside``), before ipykernel starts, the launcher drops every variable that
+looks like a secret and installs the harness's control-system write guard
+(``PYFLEET_KERNEL_MODE=read_only`` locks it for the life of the kernel; a read-only kernel without
+its guard refuses to start). The guard is the friendly early error, not the boundary.
 """
 
 import importlib.util
+import json
 import os
 import re
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 
 _SECRET = re.compile(r"(KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH)", re.IGNORECASE)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _DEFAULT_HARNESS = os.path.join(_HERE, "..", "packages", "execution", "harness", "pyfleet_harness.py")
+_DEFAULT_GATE = os.path.join(_HERE, "..", "packages", "execution", "gate", "pyfleet_ca_gate.py")
+#: where things appear inside the kernel's sandbox
+_IN = {
+    "venv": "/opt/pyfleet/venv",
+    "harness": "/opt/pyfleet/harness",
+    "launcher": "/opt/pyfleet/kernel/pyfleet_kernel.py",
+    "kernel": "/run/pyfleet/kernel",
+    "work": "/run/pyfleet/work",
+}
+_ZMQ_PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
 
 def _scrub_environment() -> None:
@@ -26,30 +59,259 @@ def _scrub_environment() -> None:
             del os.environ[name]
 
 
+def _harness_path() -> str:
+    return os.path.abspath(os.environ.get("PYFLEET_HARNESS", "") or _DEFAULT_HARNESS)
+
+
+def _load(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _install_guard(mode: str) -> None:
-    path = os.path.abspath(os.environ.pop("PYFLEET_HARNESS", "") or _DEFAULT_HARNESS)
+    path = _harness_path()
+    os.environ.pop("PYFLEET_HARNESS", None)
     if not os.path.isfile(path):
         if mode == "read_only":
             sys.exit(f"pyfleet kernel: harness not found at {path}; a read-only kernel cannot start without its guard")
         return
-    spec = importlib.util.spec_from_file_location("pyfleet_harness", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["pyfleet_harness"] = module
-    spec.loader.exec_module(module)
-    module.install_guard(mode, lock=mode == "read_only")
+    _load("pyfleet_harness", path).install_guard(mode, lock=mode == "read_only")
+
+
+def run_kernel(mode: str) -> None:
+    """ipykernel in this process, behind the in-process guard (inside the sandbox, or sandbox off)."""
+    _scrub_environment()
+    os.environ["MPLBACKEND"] = "Agg"
+    _install_guard(mode)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") not in (_HERE, os.path.dirname(_IN["launcher"]))]
+    from ipykernel import kernelapp  # noqa: PLC0415  (after the guard, on purpose)
+
+    kernelapp.launch_new_instance()
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        sys.exit(f"pyfleet kernel: {name}={raw!r} is not a whole number")
+
+
+def _upstreams() -> list[str]:
+    port = os.environ.get("EPICS_CA_SERVER_PORT", "5064")
+    return [a if ":" in a else f"{a}:{port}" for a in os.environ.get("EPICS_CA_ADDR_LIST", "").split()]
+
+
+def _host_ids() -> tuple[int, int] | None:
+    """The host uid/gid the sandbox runs as when this launcher is root (PYFLEET_SANDBOX_RUN_AS)."""
+    if os.getuid() != 0:
+        return None
+    raw = os.environ.get("PYFLEET_SANDBOX_RUN_AS", "65534:65534")
+    m = re.fullmatch(r"(\d+):(\d+)", raw)
+    if not m:
+        sys.exit(f"pyfleet kernel: PYFLEET_SANDBOX_RUN_AS={raw!r} is not uid:gid")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _interpreter_binds() -> tuple[list[dict], str]:
+    """The venv (shown at /opt/pyfleet/venv) and, outside /usr, the real interpreter's prefix."""
+    binds, python = [], sys.executable
+    if os.path.isfile(os.path.join(sys.prefix, "pyvenv.cfg")):
+        binds.append({"src": sys.prefix, "dest": _IN["venv"]})
+        python = os.path.join(_IN["venv"], "bin", os.path.basename(sys.executable))
+    real = os.path.realpath(sys.executable)
+    if not real.startswith("/usr/"):
+        binds.append({"src": os.path.dirname(os.path.dirname(real))})
+    return binds, python
+
+
+def _private_folders(ids: tuple[int, int] | None) -> tuple[str, str]:
+    """A folder for the kernel's sockets and connection file (the sandbox's), and one for /etc files."""
+    kdir = tempfile.mkdtemp(prefix="pyfleet-kernel-")
+    etc = tempfile.mkdtemp(prefix="pyfleet-kernel-etc-")
+    os.chmod(etc, 0o755)
+    for name, text in (("passwd", "nobody:x:65534:65534:pyfleet sandbox:/tmp:/usr/sbin/nologin\n"), ("group", "nogroup:x:65534:\n"), ("hosts", "127.0.0.1 localhost\n")):
+        with open(os.path.join(etc, name), "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(os.path.join(etc, name), 0o644)
+    if ids:
+        os.chown(kdir, *ids)
+    return kdir, etc
+
+
+def _link_sockets(conn: dict, kdir: str) -> None:
+    """The server's ipc paths (`<ip>-<port>`) become symlinks to the sockets the kernel binds in `kdir`."""
+    for key in _ZMQ_PORTS:
+        link = f"{conn['ip']}-{conn[key]}"
+        tmp = f"{link}.pyfleet-tmp"
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(os.path.join(kdir, f"k-{conn[key]}"), tmp)
+        os.replace(tmp, link)
+
+
+def launch_sandboxed(mode: str, connection_file: str) -> int:
+    with open(connection_file, encoding="utf-8") as fh:
+        conn = json.load(fh)
+    if conn.get("transport") != "ipc" or not os.path.isabs(str(conn.get("ip", ""))):
+        sys.exit(
+            "pyfleet kernel: a sandboxed kernel has no network, so ZMQ must run over IPC: start the server with "
+            "c.KernelManager.transport = 'ipc' (jupyter/jupyter_server_config.py does), or set PYFLEET_KERNEL_SANDBOX=off"
+        )
+    bwrap_path = os.environ.get("PYFLEET_BWRAP", "/usr/bin/bwrap")
+    if not os.access(bwrap_path, os.X_OK):
+        sys.exit(f"pyfleet kernel: {bwrap_path} not found (apt-get install -y bubblewrap), and PYFLEET_KERNEL_SANDBOX is not 'off'")
+    harness_dir = os.path.dirname(_harness_path())
+    builder = _load("pyfleet_bwrap", os.path.join(harness_dir, "pyfleet_bwrap.py"))
+    ids = _host_ids()
+    kdir, etc = _private_folders(ids)
+    try:
+        inner_conn = dict(conn, ip=f"{_IN['kernel']}/k")
+        inner_file = os.path.join(kdir, "connection.json")
+        with open(inner_file, "w", encoding="utf-8") as fh:
+            json.dump(inner_conn, fh)
+        if ids:
+            os.chown(inner_file, *ids)
+        _link_sockets(conn, kdir)
+        upstreams = _upstreams()
+        binds, python = _interpreter_binds()
+        binds += [{"src": os.path.join(etc, f), "dest": f"/etc/{f}"} for f in ("passwd", "group", "hosts")]
+        binds += [
+            {"src": harness_dir, "dest": _IN["harness"]},
+            {"src": os.path.abspath(__file__), "dest": _IN["launcher"]},
+            {"src": kdir, "dest": _IN["kernel"], "writable": True},
+        ]
+        info_r, info_w = os.pipe()
+        block_r, block_w = os.pipe()
+        spec = {
+            "argv": [python, _IN["launcher"], "--inside", "-f", f"{_IN['kernel']}/connection.json"],
+            "cwd": _IN["work"],
+            "binds": binds,
+            "tmpfs": [{"dest": _IN["work"], "sizeMb": _int_env("PYFLEET_KERNEL_WORK_MB", 256)}],
+            "limits": {
+                "maxProcesses": _int_env("PYFLEET_KERNEL_MAX_PROCESSES", 64),
+                "memoryMb": _int_env("PYFLEET_KERNEL_MEMORY_MB", 2048),
+                "cpuSeconds": _int_env("PYFLEET_KERNEL_CPU_SECONDS", 86400),
+                "maxFileMb": _int_env("PYFLEET_KERNEL_MAX_FILE_MB", 256),
+                "maxOpenFiles": _int_env("PYFLEET_KERNEL_MAX_OPEN_FILES", 256),
+                "tmpMb": _int_env("PYFLEET_KERNEL_TMP_MB", 256),
+            },
+            "infoFd": info_w,
+            "blockFd": block_r,
+        }
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "HOME": "/tmp",
+            "IPYTHONDIR": "/tmp/.ipython",
+            "MPLCONFIGDIR": "/tmp/.mpl",
+            "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            "PYFLEET_KERNEL_MODE": mode,
+            "PYFLEET_HARNESS": f"{_IN['harness']}/pyfleet_harness.py",
+        }
+        if upstreams:
+            env.update({"EPICS_CA_ADDR_LIST": "127.0.0.1", "EPICS_CA_AUTO_ADDR_LIST": "NO", "EPICS_CA_SERVER_PORT": "5064"})
+
+        def drop_privileges() -> None:
+            if ids:
+                os.setgroups([])
+                os.setgid(ids[1])
+                os.setuid(ids[0])
+
+        proc = subprocess.Popen(
+            [bwrap_path, *builder.build_bwrap_args(spec)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            pass_fds=(info_w, block_r),
+            preexec_fn=drop_privileges,  # noqa: PLW1509  (single-threaded here: nothing started yet)
+            start_new_session=True,  # the server's interrupt (killpg) reaches this process only; it forwards it
+        )
+        os.close(info_w)
+        os.close(block_r)
+        return _supervise(proc, info_r, block_w, mode, upstreams)
+    finally:
+        shutil.rmtree(kdir, ignore_errors=True)
+        shutil.rmtree(etc, ignore_errors=True)
+
+
+def _read_child_pid(info_r: int) -> int:
+    text = b""
+    while b"child-pid" not in text or b"}" not in text:
+        chunk = os.read(info_r, 4096)
+        if not chunk:
+            raise RuntimeError("bubblewrap exited before it started the kernel")
+        text += chunk
+    return int(json.loads(text[: text.index(b"}") + 1])["child-pid"])
+
+
+def _supervise(proc: subprocess.Popen, info_r: int, block_w: int, mode: str, upstreams: list[str]) -> int:
+    """Attaches the gate, lets the kernel start, forwards interrupts, and waits for the sandbox."""
+    try:
+        pid = _read_child_pid(info_r)
+    except (RuntimeError, ValueError) as err:
+        proc.kill()
+        sys.exit(f"pyfleet kernel: {err}")
+
+    def forward(sig: int, _frame: object) -> None:
+        try:
+            os.kill(pid if sig == signal.SIGINT else proc.pid, sig if sig == signal.SIGINT else signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    if not upstreams:
+        os.write(block_w, b"1")
+        os.close(block_w)
+        return proc.wait()
+    import asyncio  # noqa: PLC0415  (only a kernel with Channel Access pays for the gate's imports)
+
+    gate_module = _load("pyfleet_ca_gate", os.path.abspath(os.environ.get("PYFLEET_CA_GATE", "") or _DEFAULT_GATE))
+    hosts = [(h or "127.0.0.1", int(p)) for h, _, p in (u.rpartition(":") for u in upstreams)]
+
+    async def serve() -> int:
+        gate = gate_module.Gate(hosts)
+        # a read-only kernel's session refuses every write; a write kernel's admits any PV (manifest None)
+        session = await gate.attach(pid, mode, {} if mode == "read_only" else None)
+        os.write(block_w, b"1")
+        os.close(block_w)
+        loop = asyncio.get_running_loop()
+        code = await loop.run_in_executor(None, proc.wait)
+        for record in session.writes + session.refused:
+            gate_module.log(f"kernel pid {pid}: {json.dumps(record)}")
+        return code
+
+    try:
+        return asyncio.run(serve())
+    except Exception as err:  # noqa: BLE001  (no gate, no kernel: fail closed)
+        proc.kill()
+        sys.exit(f"pyfleet kernel: the CA gate could not serve the kernel's sandbox: {type(err).__name__}: {err}")
 
 
 def main() -> None:
     mode = os.environ.get("PYFLEET_KERNEL_MODE", "read_only")
     if mode not in ("read_only", "write_access"):
         sys.exit(f"pyfleet kernel: PYFLEET_KERNEL_MODE must be read_only or write_access, not {mode!r}")
-    _scrub_environment()
-    os.environ["MPLBACKEND"] = "Agg"
-    _install_guard(mode)
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-    from ipykernel import kernelapp  # noqa: PLC0415  (after the guard, on purpose)
-
-    kernelapp.launch_new_instance()
+    if "--inside" in sys.argv:
+        sys.argv.remove("--inside")
+        run_kernel(mode)
+        return
+    setting = os.environ.get("PYFLEET_KERNEL_SANDBOX", "on").lower()
+    if setting not in ("on", "off"):
+        sys.exit(f"pyfleet kernel: PYFLEET_KERNEL_SANDBOX must be on or off, not {setting!r}")
+    if setting == "off":
+        run_kernel(mode)
+        return
+    try:
+        connection_file = sys.argv[sys.argv.index("-f") + 1]
+    except (ValueError, IndexError):
+        sys.exit("pyfleet kernel: no -f CONNECTION_FILE")
+    sys.exit(launch_sandboxed(mode, connection_file))
 
 
 if __name__ == "__main__":

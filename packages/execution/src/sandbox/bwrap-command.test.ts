@@ -1,5 +1,9 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { buildBwrapArgs, prlimitArgs, type SandboxLimits } from "./bwrap-command.js";
+import { buildBwrapArgs, prlimitArgs, type SandboxLimits, type SandboxSpec } from "./bwrap-command.js";
+
+const PY_BUILDER = fileURLToPath(new URL("../../harness/pyfleet_bwrap.py", import.meta.url));
 
 const limits: SandboxLimits = { maxProcesses: 32, memoryMb: 512, cpuSeconds: 60, maxFileMb: 8, maxOpenFiles: 128, tmpMb: 16 };
 
@@ -43,5 +47,24 @@ describe("buildBwrapArgs", () => {
 
   it("keeps the host network only when asked", () => {
     expect(buildBwrapArgs({ argv: ["x"], cwd: "/", binds: [], limits, shareNetwork: true })).not.toContain("--unshare-net");
+  });
+});
+
+describe("the Python twin (harness/pyfleet_bwrap.py, used by the Jupyter kernel launcher)", () => {
+  const specs: SandboxSpec[] = [
+    { argv: ["/usr/bin/python3", "-c", "pass"], cwd: "/w", binds: [{ src: "/host/w", dest: "/w", writable: true }, { src: "/venv" }], limits, infoFd: 3, blockFd: 4 },
+    { argv: ["x"], cwd: "/k", binds: [{ src: "/a", dest: "/b" }], tmpfs: [{ dest: "/k", sizeMb: 64 }], limits, innerUid: 1000, shareNetwork: true },
+  ];
+  for (const [i, spec] of specs.entries()) {
+    it(`builds the same command line (spec ${i + 1})`, () => {
+      const out = execFileSync("/usr/bin/python3", [PY_BUILDER], { input: JSON.stringify(spec), encoding: "utf8" });
+      expect(JSON.parse(out)).toEqual(buildBwrapArgs(spec));
+    });
+  }
+
+  it("caps a tmpfs folder's total size", () => {
+    const args = buildBwrapArgs(specs[1] as SandboxSpec);
+    const at = args.indexOf("/k", args.indexOf("--tmpfs", args.indexOf("/tmp") + 1));
+    expect(args.slice(at - 3, at + 1)).toEqual(["--size", String(64 * 2 ** 20), "--tmpfs", "/k"]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The one place that turns "run this argv contained" into a bubblewrap command line. Used by the
- * local backend, the fork server's parent and the Jupyter kernelspec, so every backend that runs
- * user code on this host gets the same boundary (docs/security.md, ARCHITECTURE §9).
+ * local backend and the fork server's parent; the Jupyter kernelspec launcher (Python) runs its
+ * twin `harness/pyfleet_bwrap.py`, which the tests hold to identical output. Every backend that
+ * runs user code on this host gets the same boundary (docs/security.md, ARCHITECTURE §9).
  *
  * What the command gives the process (bubblewrap 0.8, Debian `bubblewrap`):
  * - a user namespace with a fixed unprivileged uid/gid inside, started from an unprivileged host
@@ -49,6 +50,11 @@ export interface SandboxSpec {
   /** Working folder inside (must be one of the binds or `/tmp`). */
   cwd: string;
   binds: readonly SandboxBind[];
+  /**
+   * Private size-capped tmpfs folders (mounted after the binds): what the code writes there
+   * counts against `sizeMb` in all, however many files it makes (the total disk cap).
+   */
+  tmpfs?: readonly { dest: string; sizeMb: number }[];
   limits: SandboxLimits;
   /** Uid/gid the code sees inside; default 65534 (nobody). */
   innerUid?: number;
@@ -138,6 +144,7 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
   // later binds win; the caller's writable folders come last so a read-only parent cannot hide them
   const ordered = [...spec.binds.filter((b) => !b.writable), ...spec.binds.filter((b) => b.writable)];
   for (const b of ordered) args.push(b.writable ? "--bind" : "--ro-bind", b.src, b.dest ?? b.src);
+  for (const t of spec.tmpfs ?? []) args.push("--size", String(t.sizeMb * 1024 * 1024), "--tmpfs", t.dest);
   // everything but /tmp and the writable binds is read-only, the empty root included
   args.push("--remount-ro", "/");
   if (spec.infoFd !== undefined) args.push("--info-fd", String(spec.infoFd));

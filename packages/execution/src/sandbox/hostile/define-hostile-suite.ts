@@ -199,12 +199,19 @@ export function defineHostileSuite(backend: HostileBackend): void {
         // no secret in anything the run produced
         const produced = JSON.stringify([outcome ?? null, isPyfleetError(thrown) ? thrown.toJSON() : String(thrown ?? "")]) + (await filesText(workDir));
         for (const secret of secrets) expect(produced.includes(secret)).toBe(false);
-        // the harness is unchanged, and the executor serves the next run
+        // the harness is unchanged, and the executor serves the next run: the next snippet shows
+        // it (it must not throw), so only a run that may have died checks it at once
         expect(await readFile(join(REPO, "packages/execution/harness/pyfleet_harness.py"), "utf8")).not.toContain("#pwned");
-        const next = await run(started.executor, "results = {'alive': True}");
-        expect(next.outcome?.results, String(next.thrown ?? next.outcome?.stderr)).toEqual({ alive: true });
+        if (snippet.mayDie) await expectAlive();
       });
     }
+
+    async function expectAlive(): Promise<void> {
+      const next = await run(started.executor, "results = {'alive': True}");
+      expect(next.outcome?.results, String(next.thrown ?? next.outcome?.stderr)).toEqual({ alive: true });
+    }
+
+    it("serves a run after every snippet", expectAlive);
 
     it("a huge result is refused with RESULTS_TOO_LARGE", async () => {
       const { outcome, thrown } = await run(started.executor, "results = {'x': 'a' * (8 * 2**20)}");

@@ -1,5 +1,7 @@
 import { isPyfleetError, isTerminalStatus, type RunRecord, type SignedDecision } from "@pyfleet/core";
 import type { ApprovalRecord, ApprovalStore } from "@pyfleet/fleet";
+import { Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
 /** What the sweeper needs from the fleet. */
@@ -12,34 +14,64 @@ export interface SweeperFleetPort {
   get(runId: string): Promise<RunRecord | null>;
 }
 
+/** Where and how often the sweep is scheduled. */
+export interface SweepSchedule {
+  /** The fleet's Redis connection (BullMQ shares it for commands and duplicates it for its blocking reads). */
+  redis: Redis;
+  /** BullMQ key prefix of the fleet (`RedisKeys.bullPrefix`): the sweep queue lives beside the stage queues. */
+  prefix: string;
+  /** Period of the sweep (default 5000 ms). Replicas should agree: the last one to start sets it. */
+  intervalMs?: number;
+}
+
+/** Queue of the sweep job, and its scheduler's id (one scheduler for every replica). */
+export const SWEEP_QUEUE = "approver-sweep";
+const SWEEP_SCHEDULER = "approver-sweep";
+
 /**
  * Background duties of the approver: end runs whose approval expired, and resume runs whose
  * decision was stored but never delivered (the approver crashed between the vote and the
- * resume). Runs every `intervalMs`; `close()` waits for the round in flight.
+ * resume). A BullMQ job scheduler creates one sweep job per period for the whole fleet, and the
+ * queue's global concurrency of 1 lets one replica run it at a time: with several approvers the
+ * sweep still runs once per period, not once per replica. A replica that dies mid-sweep leaves
+ * a stalled job that another picks up. `close()` waits for the sweep in flight.
  */
 export class ApproverSweeper {
-  private timer: NodeJS.Timeout | null = null;
-  private round: Promise<void> | null = null;
+  private queue: Queue | null = null;
+  private worker: Worker | null = null;
   private closed = false;
+  private readonly intervalMs: number;
 
   constructor(
     private readonly store: ApprovalStore,
     private readonly fleet: SweeperFleetPort,
     private readonly logger: Logger,
-    private readonly intervalMs = 5000,
-  ) {}
+    private readonly schedule: SweepSchedule,
+  ) {
+    this.intervalMs = schedule.intervalMs ?? 5000;
+  }
 
-  start(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setInterval(() => {
-      this.round ??= this.sweep()
-        .then(() => undefined)
-        .catch((err: unknown) => this.logger.error({ err }, "approval sweep failed"))
-        .finally(() => {
-          this.round = null;
-        });
-    }, this.intervalMs);
-    this.timer.unref();
+  /** Schedules the sweep (idempotent across replicas) and starts taking sweep jobs. */
+  async start(): Promise<void> {
+    if (this.worker || this.closed) return;
+    const { redis, prefix } = this.schedule;
+    this.queue = new Queue(SWEEP_QUEUE, { connection: redis, prefix });
+    await this.queue.setGlobalConcurrency(1);
+    await this.queue.upsertJobScheduler(
+      SWEEP_SCHEDULER,
+      { every: this.intervalMs },
+      { name: "sweep", opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+    this.worker = new Worker(
+      SWEEP_QUEUE,
+      async () => {
+        await this.sweep();
+      },
+      { connection: redis, prefix, concurrency: 1 },
+    );
+    this.worker.on("failed", (_job, err) => this.logger.error({ err }, "approval sweep failed"));
+    this.worker.on("error", (err) => this.logger.error({ err }, "approval sweep worker error"));
+    await this.worker.waitUntilReady();
   }
 
   /** One pass; returns what it did (tests call it directly). */
@@ -72,10 +104,12 @@ export class ApproverSweeper {
     return { expired, resumed };
   }
 
+  /** Stops taking sweep jobs (waits for the one in flight). The schedule stays for the other replicas. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.round;
+    await this.worker?.close();
+    await this.queue?.close();
+    this.worker = null;
+    this.queue = null;
   }
 }

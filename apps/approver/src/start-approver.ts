@@ -65,7 +65,7 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
     logger,
   );
   webhooks.attach(events);
-  const sweeper = new ApproverSweeper(store, fleet, logger, opts.sweepIntervalMs);
+  const sweeper = new ApproverSweeper(store, fleet, logger, { redis, prefix: keys.bullPrefix, intervalMs: opts.sweepIntervalMs });
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   new Gauge({
@@ -94,13 +94,13 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
     redisReady: () => redis.status === "ready",
   });
   const host = opts.host ?? config.approver_http.host;
+  await sweeper.start();
   try {
     await app.listen({ host, port: opts.port ?? config.approver_http.port });
   } catch (err) {
-    await Promise.allSettled([events.close(), webhooks.close()]);
+    await Promise.allSettled([sweeper.close(), events.close(), webhooks.close()]);
     throw err;
   }
-  sweeper.start();
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : (opts.port ?? config.approver_http.port);
   let closing: Promise<void> | null = null;

@@ -14,9 +14,6 @@ export interface StageWorkersOptions {
   cancelPollMs?: number;
 }
 
-/** BullMQ's message for a job that stalled more often than `maxStalledCount` allows. */
-const STALLED = "stalled more than allowable limit";
-
 /**
  * One BullMQ Worker per served queue, all sharing the fleet's context. Each job runs its node
  * through the RunDriver with an AbortSignal that fires when the run is cancelled.
@@ -49,7 +46,7 @@ export class StageWorkers {
         stalledInterval: this.ctx.config.queues.stalled_check_seconds * 1000,
         autorun: false,
       });
-      w.on("failed", (job, err) => void this.onFailed(queue, job, err));
+      w.on("failed", (job) => void this.onFailed(queue, job));
       w.on("completed", () => this.ctx.observer?.jobFinished(queue, "completed"));
       w.on("error", (err) => this.ctx.logger.error({ err, queue }, "queue worker error"));
       this.workers.push(w);
@@ -127,9 +124,11 @@ export class StageWorkers {
    * A job that stalled past its limit never reaches `process` again: end its run here, or, for a
    * write whose code provably never started, enqueue it again ({@link RunDriver.recoverStalledWrite}).
    */
-  private async onFailed(queue: QueueName, job: Job | undefined, err: Error): Promise<void> {
+  private async onFailed(queue: QueueName, job: Job | undefined): Promise<void> {
     this.ctx.observer?.jobFinished(queue, "failed");
-    if (!job || !err.message.includes(STALLED)) return;
+    // BullMQ fails a job that stalled past `maxStalledCount` through its `deferredFailure` field
+    // (set by its stalled-job check, the only thing that sets it here): branch on that, not on the message
+    if (!job?.deferredFailure) return;
     const parsed = StageJobSchema.safeParse(job.data);
     if (!parsed.success) return;
     const runId = parsed.data.runId;

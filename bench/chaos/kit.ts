@@ -1,11 +1,12 @@
 /** Pieces both chaos scripts share: flags, the chaos config.yml, and replaceable worker pools. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SpawnedWorker } from "@pyfleet/fleet/testing";
 import { parse, stringify } from "yaml";
 import { type BenchFleet, startBenchFleet } from "../e2e/harness.js";
+import { deepMerge } from "./deep-merge.js";
 
 /** The positive integer after `flag` on the command line, or `fallback`. */
 export function argInt(flag: string, fallback: number): number {
@@ -19,9 +20,10 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * config.yml with short stall detection (a killed executor's job comes back in seconds, not 30 s),
- * a short drain, and the runs' log file allowed as a write target.
+ * a short drain, file writes allowed (runs mark their executions with a file), and `patch`
+ * merged into `framework` ({@link deepMerge}).
  */
-export function chaosConfigFile(dir: string): string {
+export function chaosConfigFile(dir: string, patch: Record<string, unknown> = {}): string {
   const repo = fileURLToPath(new URL("../../config.yml", import.meta.url));
   const doc = parse(readFileSync(repo, "utf8")) as { framework: Record<string, Record<string, unknown>> };
   const fw = doc.framework;
@@ -30,17 +32,30 @@ export function chaosConfigFile(dir: string): string {
   // No IOC here: a write run's dry run (preview) waits 1 s for its unreachable PVs, not 5.
   fw.control_system = { ...fw.control_system, write_connection_timeout_seconds: 1 };
   const file = join(dir, "config.yml");
-  writeFileSync(file, stringify(doc));
+  writeFileSync(file, stringify({ ...doc, framework: deepMerge(fw, patch) }));
   return file;
 }
 
-/** Reads "<run index> <pid>" lines: the executions each run's code logged, with the executor pid. */
-export function readExecutions(log: string): Map<number, number[]> {
+/**
+ * Run code's first line: it leaves a file of its own (a fresh name, so a second execution in the
+ * same attempt folder cannot overwrite the first) in its working folder. The sandbox hides host
+ * paths; the file comes back to the run's attempt folder under the artifacts root when the
+ * execution ends on a live executor (one killed mid-run copies nothing back).
+ */
+export const markExecution = (i: number) => `import uuid; open("executed-" + uuid.uuid4().hex + ".${i}", "w").close()`;
+
+/**
+ * Executions per run index, from the files {@link markExecution} left below the artifacts root
+ * `root` (the write manifest's dry runs, in `dry-run` folders, not counted): the time each file
+ * was written, oldest first.
+ */
+export function readExecutions(root: string): Map<number, number[]> {
   const executions = new Map<number, number[]>();
-  for (const line of readFileSync(log, "utf8").split("\n")) {
-    const [i, pid] = line.split(" ").map(Number);
-    if (i === undefined || pid === undefined || Number.isNaN(i) || Number.isNaN(pid)) continue;
-    executions.set(i, [...(executions.get(i) ?? []), pid]);
+  for (const f of readdirSync(root, { recursive: true, encoding: "utf8" })) {
+    const hit = /^executed-[0-9a-f]{32}\.(\d+)$/.exec(basename(f));
+    if (!hit || f.split(sep).includes("dry-run")) continue;
+    const i = Number(hit[1]);
+    executions.set(i, [...(executions.get(i) ?? []), statSync(join(root, f)).mtimeMs].sort((a, b) => a - b));
   }
   return executions;
 }
@@ -104,25 +119,25 @@ export function runMain(label: string, main: () => Promise<number>): void {
 }
 
 /**
- * Runs `body` on a bench fleet whose workers use {@link chaosConfigFile}, with an empty execution
- * log in a temp folder; workers, keys and files are removed afterwards, also on Ctrl-C / SIGTERM.
+ * Runs `body` on a bench fleet whose workers use {@link chaosConfigFile} (with `patch`); its
+ * second argument is the artifacts root {@link readExecutions} counts in. Workers, keys and files
+ * are removed afterwards, also on Ctrl-C / SIGTERM.
  */
 export async function withChaosBench(
   label: string,
   extraEnv: Record<string, string>,
-  body: (bench: BenchFleet, log: string) => Promise<number>,
+  body: (bench: BenchFleet, root: string) => Promise<number>,
+  patch: Record<string, unknown> = {},
 ): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), `pyfleet-${label}-`));
-  const log = join(dir, "executions.log");
-  writeFileSync(log, "");
-  const bench = await startBenchFleet(`bench-${label}`, { PYFLEET_CONFIG: chaosConfigFile(dir), ...extraEnv });
+  const bench = await startBenchFleet(`bench-${label}`, { PYFLEET_CONFIG: chaosConfigFile(dir, patch), ...extraEnv });
   const stop = () => {
     void bench.cleanup().finally(() => process.exit(130));
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   try {
-    return await body(bench, log);
+    return await body(bench, bench.env.PYFLEET_ARTIFACTS as string);
   } finally {
     await bench.cleanup();
     rmSync(dir, { recursive: true, force: true });

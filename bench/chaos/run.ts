@@ -5,8 +5,9 @@
  *   - no run executed twice except where an execution died with a SIGKILLed executor (read-only
  *     runs are at-least-once by design: a killed executor's job is redelivered and runs again);
  *   - every completed run returned its own result.
- * Each run's code appends "<run index> <executor pid>" to a log file when it starts, so executions
- * are counted outside the fleet. Exit code 1 on any violation.
+ * Each run's code leaves a file of its own in its run folder (kit.markExecution), so executions
+ * are counted outside the fleet; a repeat is explained only when an executor was SIGKILLed
+ * between the two executions. Exit code 1 on any violation.
  *
  *   npx tsx bench/chaos/run.ts                          (120 runs, 30 s of chaos, seed 1)
  *   npx tsx bench/chaos/run.ts --runs 200 --seconds 60 --seed 7
@@ -16,7 +17,7 @@ import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
 import { seededRandom } from "@pyfleet/testing";
 import { type BenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
-import { argInt, readExecutions, report, runMain, sleep, spawnInto, takeRandom, topUp, type WorkerPool, withChaosBench, workerPool } from "./kit.js";
+import { argInt, markExecution, readExecutions, report, runMain, sleep, spawnInto, takeRandom, topUp, type WorkerPool, withChaosBench, workerPool } from "./kit.js";
 
 const RUNS = argInt("--runs", 120);
 const CHAOS_SECONDS = argInt("--seconds", 30);
@@ -25,11 +26,10 @@ const ANALYZER_SIGNAL: NodeJS.Signals = process.argv.includes("--kill-analyzers"
 
 const rng = seededRandom(SEED);
 
-const code = (i: number, log: string) =>
+const code = (i: number) =>
   [
-    "import os, time",
-    `with open(${JSON.stringify(log)}, "a") as f:`,
-    `    f.write("${i} " + str(os.getppid()) + "\\n")`,
+    markExecution(i),
+    "import time",
     `time.sleep(${(0.1 + (i % 5) * 0.1).toFixed(1)})`,
     `results = {"i": ${i}}`,
   ].join("\n");
@@ -37,7 +37,8 @@ const code = (i: number, log: string) =>
 interface Pools {
   executors: WorkerPool;
   analyzers: WorkerPool;
-  killed: Set<number>;
+  /** When executors were SIGKILLed (ms). */
+  kills: number[];
   actions: { sigkill: number; sigterm: number; idle: number };
 }
 
@@ -45,7 +46,7 @@ interface Pools {
 async function chaosStep(bench: BenchFleet, pools: Pools, pending: Promise<void>[]): Promise<void> {
   const executor = rng() < 0.65 ? takeRandom(pools.executors, rng) : undefined;
   if (executor) {
-    pools.killed.add(executor.pid);
+    pools.kills.push(Date.now());
     pools.actions.sigkill++;
     executor.child.kill("SIGKILL");
     pending.push(sleep(300 + rng() * 2000).then(() => spawnInto(bench, pools.executors)));
@@ -61,11 +62,11 @@ async function chaosStep(bench: BenchFleet, pools: Pools, pending: Promise<void>
   }
 }
 
-async function main(bench: BenchFleet, log: string): Promise<number> {
+async function main(bench: BenchFleet, root: string): Promise<number> {
   const pools: Pools = {
     executors: workerPool(["--stage", "execute", "--mode", "read_only"], 3),
     analyzers: workerPool(["--stage", "analyze"], 2),
-    killed: new Set(),
+    kills: [],
     actions: { sigkill: 0, sigterm: 0, idle: 0 },
   };
   process.stdout.write(`chaos: ${RUNS} runs, ${CHAOS_SECONDS} s of chaos, seed ${SEED}, prefix ${bench.fx.prefix}\n`);
@@ -77,7 +78,7 @@ async function main(bench: BenchFleet, log: string): Promise<number> {
     let submitted = false;
     const submitting = (async () => {
       for (let i = 0; i < RUNS; i++) {
-        ids.push((await bench.client.submit({ user_query: "chaos", task_objective: `chaos run ${i}`, code: code(i, log) })).runId);
+        ids.push((await bench.client.submit({ user_query: "chaos", task_objective: `chaos run ${i}`, code: code(i) })).runId);
         await sleep((CHAOS_SECONDS * 1000 * 0.7) / RUNS);
       }
       submitted = true;
@@ -92,19 +93,19 @@ async function main(bench: BenchFleet, log: string): Promise<number> {
     await topUp(bench, [pools.executors, pools.analyzers]);
     process.stdout.write(`chaos over after ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for the runs (load ${loadAverage()})\n`);
     const done = await waitAllTerminal(bench.fleet, ids, 180_000);
-    return await verdict(bench, ids, done, log, pools, Date.now() - t0);
+    return await verdict(bench, ids, done, root, pools, Date.now() - t0);
 }
 
 async function verdict(
   bench: BenchFleet,
   ids: string[],
   done: Map<string, RunRecord>,
-  log: string,
+  root: string,
   pools: Pools,
   elapsedMs: number,
 ): Promise<number> {
   const violations: string[] = [];
-  const executions = readExecutions(log);
+  const executions = readExecutions(root);
   const byStatus = new Map<string, number>();
   let explainedRepeats = 0;
   for (const [i, id] of ids.entries()) {
@@ -112,13 +113,13 @@ async function verdict(
     const status = rec?.status ?? "missing";
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
     if (!rec || !isTerminalStatus(rec.status)) violations.push(`run ${i} (${id}) is not terminal: ${status}`);
-    const pids = executions.get(i) ?? [];
-    // An execution whose executor was SIGKILLed (or that was orphaned: ppid 1) may be repeated.
-    const onLive = pids.filter((p) => p !== 1 && !pools.killed.has(p));
-    if (onLive.length > 1) violations.push(`run ${i} (${id}) executed ${onLive.length} times on live executors (pids ${pids.join(", ")})`);
-    else if (pids.length > 1) explainedRepeats++;
+    const times = executions.get(i) ?? [];
+    // A run may be repeated when an executor was SIGKILLed between its two executions (its job came back).
+    const unexplained = times.slice(1).filter((t, n) => !pools.kills.some((k) => k >= (times[n] as number) - 1000 && k <= t));
+    if (unexplained.length > 0) violations.push(`run ${i} (${id}) executed ${times.length} times with no executor SIGKILLed in between`);
+    else if (times.length > 1) explainedRepeats++;
     if (rec?.status === "completed") {
-      if (pids.length === 0) violations.push(`run ${i} (${id}) completed without executing`);
+      if (times.length === 0) violations.push(`run ${i} (${id}) completed without executing`);
       const got = (await bench.fleet.details(id))?.final?.result?.results.i;
       if (got !== i) violations.push(`run ${i} (${id}) completed with results.i = ${JSON.stringify(got)}`);
     } else if (rec?.status === "failed") {

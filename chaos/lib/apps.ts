@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@pyfleet/testing";
 import { parse, stringify } from "yaml";
+import { deepMerge } from "../../bench/chaos/deep-merge.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -81,12 +82,12 @@ export function approverToken(identity: string, roles: string[] = ["approver"]):
 }
 
 /**
- * Writes config.yml with `patch` merged into `framework` (one level deep per section) to a temp
- * folder and returns its path, for `PYFLEET_CONFIG`.
+ * Writes config.yml with `patch` merged into `framework` (deepMerge) to a temp folder and
+ * returns its path, for `PYFLEET_CONFIG`.
  */
-export function chaosConfig(patch: Record<string, Record<string, unknown>>): string {
-  const doc = parse(readFileSync(join(REPO, "config.yml"), "utf8")) as { framework: Record<string, Record<string, unknown>> };
-  for (const [section, values] of Object.entries(patch)) doc.framework[section] = { ...doc.framework[section], ...values };
+export function chaosConfig(patch: Record<string, unknown>): string {
+  const doc = parse(readFileSync(join(REPO, "config.yml"), "utf8")) as { framework: Record<string, unknown> };
+  doc.framework = deepMerge(doc.framework, patch);
   const file = join(mkdtempSync(join(tmpdir(), "pyfleet-chaos-config-")), "config.yml");
   writeFileSync(file, stringify(doc));
   return file;

@@ -4,23 +4,24 @@ import { fileURLToPath } from "node:url";
 import { PyfleetClient } from "@pyfleet/client";
 import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
 import { type SpawnedWorker, spawnWorker, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
+import { deepMerge } from "../../bench/chaos/deep-merge.js";
 import { approverToken, chaosConfig } from "./apps.js";
 
 export const ALICE = approverToken("alice", ["viewer", "approver"]);
 
 /**
- * Test env on `prefix` (and `redisUrl` when given) with a chaos config: short stall detection
+ * Test env on `prefix` with a chaos config (`patch` merged in, deepMerge): short stall detection
  * (a SIGKILLed worker's job comes back within seconds), alice as approver, fresh decision keys.
  */
-export function chaosEnv(prefix: string, extra: Record<string, string> = {}, patch: Record<string, Record<string, unknown>> = {}): Record<string, string> {
-  const config = chaosConfig({
+export function chaosEnv(prefix: string, extra: Record<string, string> = {}, patch: Record<string, unknown> = {}): Record<string, string> {
+  const defaults = {
     queues: { lock_seconds: 6, stalled_check_seconds: 3, drain_seconds: 10 },
     analysis: { rules: { "file-write-outside": "allow" } },
     approver: { tokens: [ALICE.entry] },
     // No IOC: a write run's dry run (preview) waits 1 s for its unreachable PVs, not 5.
     control_system: { write_connection_timeout_seconds: 1 },
-    ...patch,
-  });
+  };
+  const config = chaosConfig(deepMerge(defaults, patch));
   return testEnv(prefix, { ...testDecisionKeys(), PYFLEET_LOG_LEVEL: "error", PYFLEET_CONFIG: config, ...extra });
 }
 

@@ -1,5 +1,6 @@
-/** Run helpers shared by the chaos scenarios: an HTTP auto-approver, logged run code, retrying submit. */
-import { readFileSync } from "node:fs";
+/** Run helpers shared by the chaos scenarios: an HTTP auto-approver, run code counted in its run folder, retrying submit. */
+import { readdirSync } from "node:fs";
+import { basename, sep } from "node:path";
 import { ALICE } from "./fleet-env.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,30 +41,28 @@ export function autoApprove(approverUrl: () => string): { stop(): Promise<void>;
 }
 
 /**
- * Read-only code logs "<index> <pid>" when it starts (executions counted outside the fleet).
- * Write code only caputs (dry run): it also runs once as the manifest's preview on a read-only
- * executor, so its executions are counted from the write executor's recorded writes instead.
+ * Run code that leaves a file of its own (a fresh name, so a second execution in the same attempt
+ * folder cannot overwrite the first) in its working folder: the sandbox hides host paths, and the
+ * file comes back to the run's attempt folder under the artifacts root when the run ends. Write
+ * code then caputs (dry run: recorded, not performed); its manifest's dry run on a read-only
+ * executor leaves its file in the attempt's `dry-run` folder, which {@link executions} skips.
  */
-export const runCode = (i: number, log: string, write: boolean) =>
-  (write
-    ? ["import epics", `epics.caput("CHAOS:W${i}", ${i})`]
-    : ["import os", `with open(${JSON.stringify(log)}, "a") as f:`, `    f.write("${i} " + str(os.getppid()) + "\\n")`]
-  )
-    .concat([`results = {"i": ${i}}`])
-    .join("\n");
+export const runCode = (i: number, write: boolean) =>
+  [
+    "import uuid",
+    `open("executed-" + uuid.uuid4().hex + ".${i}", "w").close()`,
+    ...(write ? ["import epics", `epics.caput("CHAOS:W${i}", ${i})`] : []),
+    `results = {"i": ${i}}`,
+  ].join("\n");
 
-/** Recorded (dry-run) writes of each write run's execution: 1 = executed once. */
-export async function writeExecutions(client: { get(id: string): Promise<{ final?: { result?: { recorded_writes?: unknown[] } | null } | null }> }, ids: string[]): Promise<number[]> {
-  const out: number[] = [];
-  for (const id of ids) out.push((await client.get(id)).final?.result?.recorded_writes?.length ?? 0);
-  return out;
-}
-
-export function executions(log: string): Map<number, number> {
+/** Executions per run index, counted from the files {@link runCode} left below the artifacts root `root`. */
+export function executions(root: string): Map<number, number> {
   const m = new Map<number, number>();
-  for (const line of readFileSync(log, "utf8").split("\n")) {
-    const i = Number(line.split(" ")[0]);
-    if (line && !Number.isNaN(i)) m.set(i, (m.get(i) ?? 0) + 1);
+  for (const f of readdirSync(root, { recursive: true, encoding: "utf8" })) {
+    const hit = /^executed-[0-9a-f]{32}\.(\d+)$/.exec(basename(f));
+    if (!hit || f.split(sep).includes("dry-run")) continue;
+    const i = Number(hit[1]);
+    m.set(i, (m.get(i) ?? 0) + 1);
   }
   return m;
 }

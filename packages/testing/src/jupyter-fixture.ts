@@ -27,6 +27,8 @@ export interface JupyterFixture {
    * @throws Error with the status, body and the server's recent output when it keeps failing.
    */
   listKernels(): Promise<Array<{ id: string; name: string }>>;
+  /** SIGKILLs the server and its kernels at once (a crash, no shutdown); {@link close} still cleans up. */
+  kill(): Promise<void>;
   /** Stops the server and its kernels (kills the process group) and removes its folders. Idempotent. */
   close(): Promise<void>;
 }
@@ -40,6 +42,9 @@ export interface JupyterFixtureOptions {
   startTimeoutMs?: number;
   /** Extra server options after the project's config, e.g. `--MappingKernelManager.cull_interval=1`. */
   args?: string[];
+  /** Port and token of a server that replaces a stopped one (a restart); default a free port and a random token. */
+  port?: number;
+  token?: string;
 }
 
 /** Asks the kernel for a free loopback port. */
@@ -67,10 +72,10 @@ export async function startJupyterFixture(options: JupyterFixtureOptions = {}): 
   const root = await mkdtemp(join(tmpdir(), "pyfleet-jupyter-"));
   const dirs = { config: join(root, "config"), runtime: join(root, "runtime"), data: join(root, "data"), work: join(root, "work") };
   await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
-  const token = randomBytes(16).toString("hex");
+  const token = options.token ?? randomBytes(16).toString("hex");
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child = spawn(
       python,
       [
@@ -124,6 +129,12 @@ export async function startJupyterFixture(options: JupyterFixtureOptions = {}): 
       baseUrl,
       wsUrl: `ws://127.0.0.1:${port}/`,
       listKernels: () => listKernels(baseUrl, token, () => output),
+      async kill() {
+        if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        signalGroup(child.pid, "SIGKILL");
+        await exited;
+      },
       async close() {
         if (closed) return;
         closed = true;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only execution,e2e,analysis]`: runs the benchmark scenarios
+ * `npm run bench [-- --quick] [-- --only execution,e2e,analysis,resources]`: runs the benchmark scenarios
  * one after the other (each in its own process, so one cannot warm or load the next), streams
  * their tables, and writes every scenario's raw numbers and printed table to
  * `bench/results/<time>.json` (gitignored). Every table carries its own baseline, measured in
@@ -14,6 +14,10 @@
  *   backend called directly, with the per-run stage split (bench/e2e).
  * - analysis: 1,000-line analysis, native and wasm parser, against the original regex scan
  *   (bench/analysis).
+ * - resources: Redis bytes and commands per finished run (against the idle fleet's traffic),
+ *   Redis memory per finished run while retained and after retention (against the idle fleet
+ *   before the first run), and worker RSS over 10,000 runs (against RSS after warm-up), on a
+ *   private redis-server (bench/resources).
  *
  * `--quick` (about a few minutes on a quiet 2-core machine) uses fewer runs and 1/2 executors.
  */
@@ -50,6 +54,12 @@ const SCENARIOS: Scenario[] = [
     json: true,
   },
   { name: "analysis", script: "analysis/run.ts", args: () => ["--runs", QUICK ? "60" : "300"], json: false },
+  {
+    name: "resources",
+    script: "resources/run.ts",
+    args: (json) => ["--runs", QUICK ? "300" : "10000", "--json", json],
+    json: true,
+  },
 ];
 
 async function runScenario(s: Scenario, jsonFile: string): Promise<{ code: number; output: string; seconds: number }> {

@@ -1,0 +1,214 @@
+/**
+ * Resources bench: what a finished run costs in Redis (bytes on the wire, commands, memory while
+ * retained and after retention) and whether worker processes grow over many runs. The fleet
+ * (producer in this process, one analyze worker, one read-only executor process on the default
+ * local backend) runs on a private redis-server, so every byte and command counted is the fleet's.
+ * Retention is set to its minimum (60 s) in a copy of config.yml so "after retention" is measured
+ * in the same run; everything else is the repository's config.
+ *
+ *   npx tsx bench/resources/run.ts [--runs 10000] [--json FILE]
+ *
+ * Baselines, same run: the idle fleet's traffic over the same time (workers polling, no runs),
+ * Redis memory of the started, idle fleet before the first run, each process's RSS after warm-up.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isTerminalStatus, RedisKeys, type RunStatus } from "@pyfleet/core";
+import { REPO_CONFIG } from "@pyfleet/fleet/testing";
+import { RedisServerFixture } from "@pyfleet/testing";
+import { Redis } from "ioredis";
+import { type BenchFleet, mapLimit, startBenchFleet } from "../e2e/harness.js";
+import { fmt, loadAverage, ratio, table } from "../e2e/stats.js";
+import { commandsBetween, keyFamilies, processTree, rss, StatusPoller, traffic, usedMemory } from "./redis-probe.js";
+
+const SAMPLES = 10;
+const RUNS = argInt("--runs", 10_000);
+const JSON_OUT = process.argv.includes("--json") ? process.argv[process.argv.indexOf("--json") + 1] : undefined;
+const WARMUP = 20;
+const IN_FLIGHT = 8;
+const IDLE_MS = 5000;
+const RETENTION_S = 60;
+const TARGET_BYTES_PER_RUN = 20 * 1024;
+
+function argInt(flag: string, fallback: number): number {
+  const i = process.argv.indexOf(flag);
+  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(n) || n < SAMPLES) throw new Error(`${flag} needs an integer >= ${SAMPLES}`);
+  return n;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const kb = (bytes: number) => fmt(bytes / 1024, 1);
+const mb = (bytes: number) => fmt(bytes / 1024 ** 2, 1);
+
+/** Submits trivial provided-code runs (`IN_FLIGHT` at a time), waits for them; returns how many completed. */
+async function runBatch(bench: BenchFleet, poller: StatusPoller, from: number, n: number): Promise<number> {
+  const ids = await mapLimit(
+    Array.from({ length: n }, (_, i) => from + i),
+    IN_FLIGHT,
+    async (i) => (await bench.client.submit({ user_query: "bench", task_objective: "resources bench", code: `results = {"i": ${i}}` })).runId,
+  );
+  const done = await poller.wait(ids, 120_000 + n * 1000);
+  return [...done.values()].filter((status) => status === "completed").length;
+}
+
+/** A copy of config.yml with run and checkpoint retention at the minimum the schema allows. */
+function shortRetentionConfig(dir: string): string {
+  const file = join(dir, "config.yml");
+  const text = readFileSync(REPO_CONFIG, "utf8").replace(/retention_seconds: \d+/g, `retention_seconds: ${RETENTION_S}`);
+  writeFileSync(file, text);
+  return file;
+}
+
+async function main(): Promise<number> {
+  const server = await RedisServerFixture.start({ aof: false });
+  process.env.REDIS_URL = server.url;
+  const dir = mkdtempSync(join(tmpdir(), "pyfleet-bench-resources-"));
+  const redis = new Redis(server.url, { lazyConnect: true });
+  await redis.connect();
+  let bench: BenchFleet | null = null;
+  try {
+    bench = await startBenchFleet("bench-resources", { PYFLEET_CONFIG: shortRetentionConfig(dir) });
+    const keys = new RedisKeys(bench.fx.prefix);
+    const poller = new StatusPoller(redis, (id) => keys.run(id), (status) => isTerminalStatus(status as RunStatus));
+    const analyze = await bench.spawn(["--stage", "analyze"]);
+    const execute = await bench.spawn(["--stage", "execute", "--mode", "read_only"]);
+    process.stdout.write(`resources bench: ${RUNS} runs (${IN_FLIGHT} in flight), private redis-server ${server.url}, retention ${RETENTION_S} s\n`);
+
+    const memBase = await usedMemory(redis);
+    const idleA = await traffic(redis);
+    await sleep(IDLE_MS);
+    const idleB = await traffic(redis);
+    const idleBytesPerMs = (idleB.bytes - idleA.bytes) / (idleB.atMs - idleA.atMs);
+    const idleCallsPerMs = (sum(idleB.calls) - sum(idleA.calls)) / (idleB.atMs - idleA.atMs);
+
+    let completed = await runBatch(bench, poller, -WARMUP, WARMUP);
+    const procs = { "analyze worker": analyze.pid, "executor (node)": execute.pid };
+    const rssRows: Array<{ name: string; samples: number[] }> = [
+      ...Object.entries(procs).map(([name, pid]) => ({ name, samples: [rss(pid)] })),
+      { name: "executor + its children (fork server)", samples: [treeRss(execute.pid)] },
+    ];
+    const t0 = await traffic(redis);
+    const poll0 = { calls: poller.calls, bytes: poller.bytes };
+    const step = Math.ceil(RUNS / SAMPLES);
+    for (let done = 0; done < RUNS; done += step) {
+      completed += await runBatch(bench, poller, done, Math.min(step, RUNS - done));
+      rssRows[0]!.samples.push(rss(analyze.pid));
+      rssRows[1]!.samples.push(rss(execute.pid));
+      rssRows[2]!.samples.push(treeRss(execute.pid));
+      process.stdout.write(`  ${Math.min(done + step, RUNS)} runs (load ${loadAverage()})\n`);
+    }
+    const t1 = await traffic(redis);
+    const pollCalls = poller.calls - poll0.calls;
+    const pollBytes = poller.bytes - poll0.bytes;
+    const memRuns = await usedMemory(redis);
+    const familiesRuns = await keyFamilies(redis, bench.fx.prefix);
+    const finished = RUNS + WARMUP;
+    process.stdout.write(`  waiting ${RETENTION_S + 10} s for retention\n`);
+    await sleep((RETENTION_S + 10) * 1000);
+    const memAfter = await usedMemory(redis);
+    const familiesAfter = await keyFamilies(redis, bench.fx.prefix);
+
+    const wallMs = t1.atMs - t0.atMs;
+    // the bench's own status polling is counted exactly and left out
+    const perRunBytes = (t1.bytes - t0.bytes - pollBytes) / RUNS;
+    const idlePerRunBytes = (idleBytesPerMs * wallMs) / RUNS;
+    const perRunCalls = (sum(t1.calls) - sum(t0.calls) - pollCalls) / RUNS;
+    const idlePerRunCalls = (idleCallsPerMs * wallMs) / RUNS;
+    const commands = commandsBetween(t0, t1, RUNS, { hget: pollCalls });
+    const trafficTable = table(
+      ["redis traffic", "KB per run", "commands per run", "vs idle fleet"],
+      [
+        ["idle fleet over the same time (baseline)", kb(idlePerRunBytes), fmt(idlePerRunCalls), "1.00x"],
+        [`per finished run (${RUNS} runs, ${fmt(RUNS / (wallMs / 1000))} runs/s)`, kb(perRunBytes), fmt(perRunCalls), ratio(perRunBytes, idlePerRunBytes)],
+        ["per finished run, idle traffic subtracted", kb(perRunBytes - idlePerRunBytes), fmt(perRunCalls - idlePerRunCalls), ""],
+      ],
+    );
+    const memTable = table(
+      ["redis memory (used_memory)", "MB", "KB per finished run", "vs baseline"],
+      [
+        ["started idle fleet, before any run (baseline)", mb(memBase), "", "1.00x"],
+        [`after ${finished} runs, retained`, mb(memRuns), kb((memRuns - memBase) / finished), ratio(memRuns, memBase)],
+        [`${RETENTION_S + 10} s later (retention ${RETENTION_S} s)`, mb(memAfter), kb((memAfter - memBase) / finished), ratio(memAfter, memBase)],
+      ],
+    );
+    const familyTable = table(
+      ["key family (ids folded)", "keys retained", "KB retained", "keys after retention", "KB after retention"],
+      [
+        ...familiesRuns
+          .filter((f, i) => i < 10 || familiesAfter.some((a) => a.family === f.family))
+          .map((f) => {
+            const after = familiesAfter.find((a) => a.family === f.family);
+            return [f.family, String(f.keys), kb(f.bytes), String(after?.keys ?? 0), kb(after?.bytes ?? 0)];
+          }),
+        ["all keys", String(count(familiesRuns)), kb(bytes(familiesRuns)), String(count(familiesAfter)), kb(bytes(familiesAfter))],
+      ],
+    );
+    const rssTable = table(
+      ["process RSS", "after warm-up MB", `after ${RUNS} runs MB`, "max MB", "growth MB", "end vs start"],
+      rssRows.map((r) => {
+        const first = r.samples[0]!;
+        const last = r.samples[r.samples.length - 1]!;
+        return [r.name, mb(first), mb(last), mb(Math.max(...r.samples)), mb(last - first), ratio(last, first)];
+      }),
+    );
+    const retainedPerRun = (memRuns - memBase) / finished;
+    process.stdout.write(
+      [
+        "",
+        trafficTable,
+        `top commands per run: ${commands
+          .slice(0, 10)
+          .map(([c, n]) => `${c} ${fmt(n)}`)
+          .join(", ")}`,
+        "",
+        memTable,
+        "",
+        familyTable,
+        "",
+        rssTable,
+        "",
+        `target Redis <= 20 KB per finished run: ${retainedPerRun <= TARGET_BYTES_PER_RUN ? "met" : "NOT met"} (${kb(retainedPerRun)} KB retained per run); back to baseline after retention: ${kb(memAfter - memBase)} KB above it`,
+        `completed ${completed} of ${finished} runs`,
+        "",
+      ].join("\n"),
+    );
+    if (JSON_OUT)
+      writeFileSync(
+        JSON_OUT,
+        JSON.stringify(
+          { bench: "resources", runs: RUNS, wallMs, idleBytesPerMs, perRunBytes, perRunCalls, commands, memBase, memRuns, memAfter, familiesRuns, familiesAfter, rss: rssRows, completed },
+          null,
+          2,
+        ),
+      );
+    return completed === finished ? 0 : 1;
+  } finally {
+    await bench?.cleanup();
+    redis.disconnect();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const count = (fs: Array<{ keys: number }>) => fs.reduce((n, f) => n + f.keys, 0);
+const bytes = (fs: Array<{ bytes: number }>) => fs.reduce((n, f) => n + f.bytes, 0);
+
+function sum(calls: Map<string, number>): number {
+  let n = 0;
+  for (const [cmd, c] of calls) if (cmd !== "info") n += c;
+  return n;
+}
+
+function treeRss(pid: number): number {
+  return processTree(pid).reduce((total, p) => total + rss(p), 0);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`resources bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

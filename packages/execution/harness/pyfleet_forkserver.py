@@ -38,6 +38,7 @@ the guard already installed. Exit 0 means the report was sent.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import io
@@ -75,6 +76,23 @@ def _parse_args(argv: list[str]) -> dict[str, Any]:
     if opts["mode"] not in ("read_only", "write_access"):
         raise ValueError("--mode must be read_only or write_access")
     return opts
+
+
+def _warm_matplotlib(plt: Any) -> None:
+    """Draws and saves one small figure, then closes it.
+
+    The first figure a process draws opens the font file and fills matplotlib's font and text
+    caches (~15-20 ms of CPU and ~1,300 page faults in a forked child). Done once here, every child
+    inherits them; no figure is left open.
+    """
+    # a warm-up that fails only costs the children time
+    with contextlib.suppress(Exception):
+        fig, ax = plt.subplots()
+        ax.hist([0.0, 1.0, 1.0, 2.0], bins=3)
+        ax.set_title("warm-up")
+        ax.set_xlabel("x")
+        fig.savefig(io.BytesIO(), format="png", dpi=100, bbox_inches="tight", facecolor="white")
+    plt.close("all")
 
 
 def _prctl_pdeathsig() -> Any:
@@ -120,7 +138,7 @@ class Parent:
         plt = sys.modules.get("matplotlib.pyplot")
         if plt is not None:
             plt.switch_backend("Agg")
-            plt.close("all")
+            _warm_matplotlib(plt)
         # Objects that exist now are never collected; children do not touch their pages (less
         # copy-on-write per fork).
         gc.collect()

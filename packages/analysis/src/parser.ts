@@ -133,6 +133,33 @@ export class PythonParser {
     this.backend(source).dispose();
   }
 
+  /**
+   * Parses `source` and visits every node once with a cursor, reading nothing: the floor under any
+   * analysis that reads the whole tree through the public API (for the bench). Returns the node count.
+   */
+  parseAndWalk(source: string): number {
+    const raw = this.backend(source);
+    try {
+      const c = raw.cursor;
+      let nodes = 1;
+      for (;;) {
+        if (c.gotoFirstChild()) {
+          nodes++;
+          continue;
+        }
+        for (;;) {
+          if (c.gotoNextSibling()) {
+            nodes++;
+            break;
+          }
+          if (!c.gotoParent()) return nodes;
+        }
+      }
+    } finally {
+      raw.dispose();
+    }
+  }
+
   /** Parses `source` and returns a plain-object copy of the tree (error-tolerant). */
   parse(source: string): ParsedModule {
     const raw = this.backend(source);

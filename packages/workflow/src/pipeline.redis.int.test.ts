@@ -4,23 +4,15 @@
  */
 import { PlainRedisSaver, threadKeyList } from "@pyfleet/checkpointer";
 import { codeHash, RedisKeys } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type RedisFixture, redisTest } from "@pyfleet/testing";
+import { describe, expect } from "vitest";
 import { createPipeline } from "./pipeline.js";
 import type { RunRef } from "./pipeline-types.js";
 import { graphConfig, graphThreadId } from "./run-ref.js";
 import { fakeDeps, makeDecision, makeRequest } from "./testing/fakes.js";
 
-let fx: RedisFixture;
-beforeEach(async () => {
-  fx = await createRedisFixture("wf");
-});
-afterEach(async () => {
-  await fx.cleanup();
-});
-
 /** One process: its own connection, saver, fakes and compiled graph. */
-function fleetProcess(script: string[] = []) {
+function fleetProcess(fx: RedisFixture, script: string[] = []) {
   const saver = new PlainRedisSaver(fx.connect(), { prefix: new RedisKeys(fx.prefix).checkpointPrefix });
   const { deps, fakes } = fakeDeps({ script });
   return { saver, fakes, pipeline: createPipeline(deps, saver) };
@@ -33,10 +25,10 @@ async function checkpointCount(saver: PlainRedisSaver, ref: RunRef): Promise<num
 }
 
 describe("step mode on Redis across two processes", () => {
-  it("advances one run alternately through generate → analyze → approve → resume → execute → finalize", async () => {
+  redisTest("advances one run alternately through generate → analyze → approve → resume → execute → finalize", async ({ redis: fx }) => {
     const code = "epics.caput('BEAM:SET', 1) # WRITE";
-    const a = fleetProcess([code]);
-    const b = fleetProcess();
+    const a = fleetProcess(fx, [code]);
+    const b = fleetProcess(fx);
 
     const started = await a.pipeline.startRun({ runId: "r-1", request: makeRequest({ checkpoint_ns: "fleet" }) });
     expect(started).toMatchObject({ next: "generate", ref: { threadId: "r-1", checkpointNs: "fleet" } });
@@ -77,9 +69,9 @@ describe("step mode on Redis across two processes", () => {
     expect(await fx.redis.exists(...threadKeys)).toBe(threadKeys.length);
   });
 
-  it("refuses a duplicate step for a node the other process already ran, without side effects", async () => {
-    const a = fleetProcess();
-    const b = fleetProcess();
+  redisTest("refuses a duplicate step for a node the other process already ran, without side effects", async ({ redis: fx }) => {
+    const a = fleetProcess(fx);
+    const b = fleetProcess(fx);
     const { ref } = await a.pipeline.startRun({ runId: "r-2", request: makeRequest() });
     await a.pipeline.step(ref, { expected: "generate" });
     const before = await b.pipeline.getRun(ref);
@@ -94,9 +86,9 @@ describe("step mode on Redis across two processes", () => {
     expect(await b.pipeline.step(ref, { expected: "analyze" })).toMatchObject({ ran: "analyze", next: "execute" });
   });
 
-  it("re-runs only execute in the other process after an infrastructure error", async () => {
-    const a = fleetProcess();
-    const b = fleetProcess();
+  redisTest("re-runs only execute in the other process after an infrastructure error", async ({ redis: fx }) => {
+    const a = fleetProcess(fx);
+    const b = fleetProcess(fx);
     const { ref } = await a.pipeline.startRun({ runId: "r-3", request: makeRequest({ code: "x = 1" }) });
     await a.pipeline.step(ref, { expected: "analyze" });
     a.fakes.executors.executor.infraFailures = 1;

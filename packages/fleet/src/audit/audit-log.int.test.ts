@@ -1,18 +1,11 @@
 import { RedisKeys } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { redisTest } from "@pyfleet/testing";
+import { describe, expect } from "vitest";
 import { AuditLog } from "./audit-log.js";
 
 describe("AuditLog", () => {
-  let fx: RedisFixture;
-  let keys: RedisKeys;
-  beforeEach(async () => {
-    fx = await createRedisFixture("audit");
-    keys = new RedisKeys(fx.prefix);
-  });
-  afterEach(() => fx.cleanup());
-
-  it("chains entries and verifies an untouched log", async () => {
+  redisTest("chains entries and verifies an untouched log", async ({ redis: fx }) => {
+    const keys = new RedisKeys(fx.prefix);
     const log = new AuditLog(fx.redis, keys);
     const a = await log.append("approval.requested", { approvalId: "a1" });
     const b = await log.append("approval.decision", { approvalId: "a1", decision: "approve" });
@@ -23,7 +16,8 @@ describe("AuditLog", () => {
     expect(tail.map((e) => e.type)).toEqual(["approval.requested", "approval.decision"]);
   });
 
-  it("keeps one chain under concurrent appends from two connections", async () => {
+  redisTest("keeps one chain under concurrent appends from two connections", async ({ redis: fx }) => {
+    const keys = new RedisKeys(fx.prefix);
     const l1 = new AuditLog(fx.redis, keys);
     const l2 = new AuditLog(fx.connect(), keys);
     await Promise.all(
@@ -33,7 +27,8 @@ describe("AuditLog", () => {
     expect(v).toEqual({ ok: true, entries: 40 });
   });
 
-  it("reports the first tampered entry", async () => {
+  redisTest("reports the first tampered entry", async ({ redis: fx }) => {
+    const keys = new RedisKeys(fx.prefix);
     const log = new AuditLog(fx.redis, keys);
     await log.append("approval.requested", { approvalId: "a1" });
     const b = await log.append("approval.decision", { approvalId: "a1", decision: "reject" });
@@ -51,7 +46,8 @@ describe("AuditLog", () => {
     if (!v.ok) expect(v.reason).toMatch(/modified/);
   });
 
-  it("reports a removed entry", async () => {
+  redisTest("reports a removed entry", async ({ redis: fx }) => {
+    const keys = new RedisKeys(fx.prefix);
     const log = new AuditLog(fx.redis, keys);
     await log.append("approval.requested", { n: 1 });
     const b = await log.append("approval.requested", { n: 2 });

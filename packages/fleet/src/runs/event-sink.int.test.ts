@@ -1,15 +1,11 @@
 import { RedisKeys, silentLogger, systemClock } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { redisTest } from "@pyfleet/testing";
+import { describe, expect } from "vitest";
 import { RunEventLog } from "./event-log.js";
 import { BatchingEventSink } from "./event-sink.js";
 
 describe("BatchingEventSink", () => {
-  let fx: RedisFixture;
-  afterEach(async () => fx?.cleanup());
-
-  it("merges code chunks into one event, keeps emission order, and renames finalize's finished to result", async () => {
-    fx = await createRedisFixture("sink");
+  redisTest("merges code chunks into one event, keeps emission order, and renames finalize's finished to result", async ({ redis: fx }) => {
     const log = new RunEventLog(fx.redis, new RedisKeys(fx.prefix), 100);
     const sink = new BatchingEventSink(log, systemClock, silentLogger(), 1000);
     const runId = "r1";
@@ -24,8 +20,7 @@ describe("BatchingEventSink", () => {
     expect(await log.read(runId, events[1]!.id!)).toHaveLength(2);
   });
 
-  it("trims the stream to about maxlen entries", async () => {
-    fx = await createRedisFixture("sink");
+  redisTest("trims the stream to about maxlen entries", async ({ redis: fx }) => {
     const log = new RunEventLog(fx.redis, new RedisKeys(fx.prefix), 10);
     for (let i = 0; i < 500; i++) await log.append({ runId: "r2", type: "stdout", data: { text: String(i) } }, new Date());
     expect(await fx.redis.xlen(new RedisKeys(fx.prefix).runEvents("r2"))).toBeLessThan(200);

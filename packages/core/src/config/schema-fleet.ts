@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_REQUEST_LIMITS } from "../contracts/request.js";
 import { envName, envVarName, identity, matching, sha256Hex, url, urlOf } from "./checks.js";
 import type { EnvDefault } from "./env-defaults.js";
 import { bool, int, num, oneOf, port, section, str } from "./values.js";
@@ -62,12 +63,13 @@ export const runsSchema = section({
 });
 
 export const limitsSchema = section({
-  max_code_bytes: int(262_144, 1024, 64 * 1024 ** 2),
-  max_context_bytes: int(16_777_216, 1024, 1024 ** 3),
+  // the request limits' defaults are the request contract's, which applies them without a config
+  max_code_bytes: int(DEFAULT_REQUEST_LIMITS.maxCodeBytes, 1024, 64 * 1024 ** 2),
+  max_context_bytes: int(DEFAULT_REQUEST_LIMITS.maxContextBytes, 1024, 1024 ** 3),
   max_stdout_bytes: int(1_048_576, 1024, 1024 ** 3),
   // a run's serialized `results`; larger ones are refused with RESULTS_TOO_LARGE (docs/security.md)
   max_result_bytes: int(4_194_304, 1024, 1024 ** 3),
-  max_json_depth: int(64, 2, 1000),
+  max_json_depth: int(DEFAULT_REQUEST_LIMITS.maxJsonDepth, 2, 1000),
 });
 
 export function artifactsSchema(d: EnvDefault) {

@@ -1,5 +1,4 @@
 export * from "./redis-fixture.js";
-export * from "./redis-test.js";
 export * from "./fake-openai-server.js";
 export * from "./jupyter-fixture.js";
 export * from "./browser.js";

@@ -4,7 +4,8 @@
  */
 import { PlainRedisSaver, threadKeyList } from "@pyfleet/checkpointer";
 import { codeHash, RedisKeys } from "@pyfleet/core";
-import { type RedisFixture, redisTest } from "@pyfleet/testing";
+import type { RedisFixture } from "@pyfleet/testing";
+import { redisTest } from "@pyfleet/testing/vitest";
 import { describe, expect } from "vitest";
 import { createPipeline } from "./pipeline.js";
 import type { RunRef } from "./pipeline-types.js";

@@ -1,5 +1,5 @@
 import { RedisKeys } from "@pyfleet/core";
-import { redisTest } from "@pyfleet/testing";
+import { redisTest } from "@pyfleet/testing/vitest";
 import { describe, expect } from "vitest";
 import { AuditLog } from "./audit-log.js";
 

@@ -1,5 +1,5 @@
 import { RedisKeys, silentLogger, systemClock } from "@pyfleet/core";
-import { redisTest } from "@pyfleet/testing";
+import { redisTest } from "@pyfleet/testing/vitest";
 import { describe, expect } from "vitest";
 import { RunEventLog } from "./event-log.js";
 import { BatchingEventSink } from "./event-sink.js";

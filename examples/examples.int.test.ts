@@ -6,8 +6,9 @@ import { Command, MemorySaver } from "@langchain/langgraph";
 import { startDevApprover } from "@pyfleet/approver";
 import { getRegistry } from "@pyfleet/client";
 import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
+import type { Fleet } from "@pyfleet/fleet";
+import { openFleet } from "@pyfleet/runtime";
+import { testConfig, testDecisionKeys, testEnv } from "@pyfleet/runtime/testing";
 import { startProducer } from "@pyfleet/producer";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,18 +44,20 @@ describe("examples against a running fleet", () => {
     fake = await FakeOpenAIServer.start();
     const env = testEnv(fx.prefix, { ...testDecisionKeys(), OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "k" });
     const config = testConfig(env);
-    ({ fleet } = await createFleet(config, {
+    const runtime = await openFleet(config, {
       stages: ["generate", "analyze", "execute"],
       modes: ["read_only", "write_access"],
       logger: silentLogger(),
-      build: realPipelineBuilder(env),
-    }));
+      env,
+      decides: true,
+    });
+    ({ fleet } = runtime);
     closers.push(() => fleet.close());
     const producer = await startProducer({ config, logger: silentLogger(), env, fleet, port: 0 });
     closers.push(() => producer.close());
     producerUrl = producer.url;
     const devToken = randomBytes(16).toString("hex");
-    const approver = await startDevApprover({ config, fleet, logger: silentLogger(), env, port: 0, devToken });
+    const approver = await startDevApprover({ config, runtime, logger: silentLogger(), env, port: 0, devToken });
     closers.push(() => approver.close());
     getRegistry({ url: producer.url, approverUrl: approver.url, approverToken: devToken, waitTimeoutMs: 60_000 });
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { basename, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SpawnedWorker } from "@pyfleet/fleet/testing";
+import type { SpawnedWorker } from "@pyfleet/runtime/testing";
 import { parse, stringify } from "yaml";
 import { type BenchFleet, startBenchFleet } from "../e2e/harness.js";
 import { deepMerge } from "./deep-merge.js";

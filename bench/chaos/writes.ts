@@ -17,7 +17,7 @@
  */
 import { isTerminalStatus, RedisKeys, type RunRecord, type SignedDecision } from "@pyfleet/core";
 import { type ApprovalRecord, type ApprovalStore, type AuditLog, RunReconciler } from "@pyfleet/fleet";
-import { testApprovalStore, testDecisionKeys } from "@pyfleet/fleet/testing";
+import { testApprovalStore, testDecisionKeys } from "@pyfleet/runtime/testing";
 import { IocFixture, seededRandom } from "@pyfleet/testing";
 import { type BenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
@@ -117,7 +117,7 @@ async function chaosStep(bench: BenchFleet, chaos: Chaos, ids: string[], pending
 }
 
 async function main(bench: BenchFleet, ioc: IocFixture): Promise<number> {
-  const { store, audit } = testApprovalStore(bench.fleet, KEYS.PYFLEET_SIGNING_KEYS);
+  const { store, audit } = testApprovalStore(bench.fx.redis, bench.fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
   const analyzers = workerPool(["--stage", "analyze"], 1);
   // The write manifest's dry run (preview) runs on a read-only executor before a write run parks.
   const readers = workerPool(["--stage", "execute", "--mode", "read_only"], 1);

@@ -18,7 +18,7 @@ const SEGMENTS = ["toAnalyze", "analyzeToExecute", "executeToDone"] as const;
 export async function breakdown(fleet: Fleet, submittedAt: ReadonlyMap<string, number>): Promise<Breakdown> {
   const samples: Record<keyof Breakdown, number[]> = { toAnalyze: [], analyzeToExecute: [], executeToDone: [] };
   for (const [runId, submitted] of submittedAt) {
-    const events = await fleet.ctx.events.read(runId);
+    const events = await fleet.events(runId);
     const firstStatus = (status: string) => events.find((e) => e.type === "status" && e.data.status === status)?.at;
     const analyzing = firstStatus("analyzing");
     const executing = firstStatus("executing");

@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { PyfleetClient } from "@pyfleet/client";
 import { isTerminalStatus, type PyfleetConfig, type RunRecord, silentLogger } from "@pyfleet/core";
 import type { Fleet } from "@pyfleet/fleet";
-import { type SpawnedWorker, spawnWorker, testConfig, testEnv } from "@pyfleet/fleet/testing";
+import { type SpawnedWorker, spawnWorker, testConfig, testEnv } from "@pyfleet/runtime/testing";
 import { type RunningProducer, startProducer } from "@pyfleet/producer";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isTerminalStatus, RedisKeys, type RunStatus } from "@pyfleet/core";
-import { REPO_CONFIG } from "@pyfleet/fleet/testing";
+import { REPO_CONFIG } from "@pyfleet/runtime/testing";
 import { RedisServerFixture } from "@pyfleet/testing";
 import { Redis } from "ioredis";
 import { type BenchFleet, mapLimit, startBenchFleet } from "../e2e/harness.js";

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PyfleetClient } from "@pyfleet/client";
 import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
-import { type SpawnedWorker, spawnWorker, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
+import { type SpawnedWorker, spawnWorker, testDecisionKeys, testEnv } from "@pyfleet/runtime/testing";
 import { deepMerge } from "../../bench/chaos/deep-merge.js";
 import { approverToken, chaosConfig } from "./apps.js";
 

@@ -1,6 +1,7 @@
 import { codeHash, parseSigningKeys, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { AuditLog, createFleet, DecisionSigner, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { AuditLog, createFleet, DecisionSigner, type Fleet } from "@pyfleet/fleet";
+import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
+import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
@@ -23,13 +24,15 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
     const env = testEnv(fx.prefix, { ...KEYS, OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" });
     config = testConfig(env);
     keys = new RedisKeys(fx.prefix);
-    ({ fleet } = await createFleet(config, {
+    const runtime = await openFleet(config, {
       stages: ["generate", "analyze", "execute"],
       modes: ["read_only", "write_access"],
       logger: silentLogger(),
-      build: realPipelineBuilder(env),
-    }));
-    approver = await startTestApprover(config, fleet, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] }, "bob-token-00001": { identity: "bob", roles: ["approver", "admin"] } });
+      env,
+      decides: true,
+    });
+    ({ fleet } = runtime);
+    approver = await startTestApprover(config, runtime, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] }, "bob-token-00001": { identity: "bob", roles: ["approver", "admin"] } });
   }, 60_000);
   afterAll(async () => {
     await approver?.close();

@@ -2,8 +2,9 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { codeHash, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
+import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
+import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
@@ -65,14 +66,16 @@ describe("approver events, webhooks, health and metrics (real fleet, real HTTP)"
     config.approver.webhooks = [
       { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret_env: "PYFLEET_TEST_HOOK_SECRET", events: ["pending", "decided"] },
     ];
-    ({ fleet } = await createFleet(config, {
+    const runtime = await openFleet(config, {
       stages: ["analyze", "execute"],
       // read_only: the write manifest's dry run runs on the read-only executor
       modes: ["read_only", "write_access"],
       logger: silentLogger(),
-      build: realPipelineBuilder(env),
-    }));
-    approver = await startTestApprover(config, fleet, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
+      env,
+      decides: true,
+    });
+    ({ fleet } = runtime);
+    approver = await startTestApprover(config, runtime, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
   }, 60_000);
   afterAll(async () => {
     await approver?.close();

@@ -1,5 +1,5 @@
 import { type Env, hashToken, type Logger, type PyfleetConfig } from "@pyfleet/core";
-import type { Fleet } from "@pyfleet/fleet";
+import type { FleetRuntime } from "@pyfleet/runtime";
 import { type RunningApprover, startApprover } from "./start-approver.js";
 
 /**
@@ -9,7 +9,7 @@ import { type RunningApprover, startApprover } from "./start-approver.js";
  */
 export function startDevApprover(input: {
   config: PyfleetConfig;
-  fleet: Fleet;
+  runtime: FleetRuntime;
   logger: Logger;
   env: Env;
   port: number;
@@ -17,7 +17,7 @@ export function startDevApprover(input: {
 }): Promise<RunningApprover> {
   return startApprover({
     config: input.config,
-    fleet: input.fleet,
+    runtime: input.runtime,
     logger: input.logger,
     env: input.env,
     host: "127.0.0.1",

@@ -1,7 +1,8 @@
 import { createCheckpointer } from "@pyfleet/checkpointer";
 import { codeHash, parseSigningKeys, parseVerifyKeys, type PyfleetConfig, RedisKeys, type RunRecord, silentLogger } from "@pyfleet/core";
-import { AuditLog, createFleet, DecisionSigner, DecisionVerifier, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { countExecutionLogs, testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { AuditLog, createFleet, DecisionSigner, DecisionVerifier, type Fleet } from "@pyfleet/fleet";
+import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
+import { countExecutionLogs, testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { graphConfig } from "@pyfleet/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,8 +36,9 @@ describe("forged decisions that reach execute are refused by the executor itself
     config = testConfig(env);
     keys = new RedisKeys(fx.prefix);
     // Analyze only: approved runs wait on the write queue until the test starts an executor.
-    ({ fleet: front } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
-    approver = await startTestApprover(config, front, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
+    const runtime = await openFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), env, decides: true });
+    ({ fleet: front } = runtime);
+    approver = await startTestApprover(config, runtime, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
   }, 60_000);
   afterAll(async () => {
     await executor?.close();

@@ -1,5 +1,5 @@
-import { loadConfig, signingKeys } from "@pyfleet/core";
-import { createFleet, realPipelineBuilder } from "@pyfleet/fleet";
+import { loadConfig } from "@pyfleet/core";
+import { openFleet } from "@pyfleet/runtime";
 import { parseOptions, processIO, runIfMain, runMain } from "@pyfleet/service-kit";
 import { startApprover } from "./start-approver.js";
 
@@ -17,13 +17,14 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Prom
       parse: (args) => parseOptions(args, { config: { type: "string" }, host: { type: "string" }, port: { type: "string" } }, ["port"]),
       config: (values, env) => loadConfig({ ...(typeof values.config === "string" ? { file: values.config } : {}), env }),
       async start({ args, config, env, logger }) {
-        signingKeys(config, env); // fail fast, before any connection is opened
-        const { fleet } = await createFleet(config, { stages: [], logger, build: realPipelineBuilder(env) });
+        // decides: the signing keys are checked before any connection is opened
+        const runtime = await openFleet(config, { logger, env, decides: true });
+        const { fleet } = runtime;
         let approver: Awaited<ReturnType<typeof startApprover>>;
         try {
           approver = await startApprover({
             config,
-            fleet,
+            runtime,
             logger,
             env,
             ...(typeof args.host === "string" ? { host: args.host } : {}),

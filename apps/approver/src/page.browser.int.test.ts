@@ -1,6 +1,7 @@
 import { codeHash, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
+import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
+import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
@@ -18,13 +19,15 @@ describe("approver web page (real Chromium, real fleet)", () => {
     fx = await createRedisFixture("apprweb");
     const env = testEnv(fx.prefix, { ...testDecisionKeys() });
     config = testConfig(env);
-    ({ fleet } = await createFleet(config, {
+    const runtime = await openFleet(config, {
       stages: ["analyze", "execute"],
       modes: ["read_only", "write_access"],
       logger: silentLogger(),
-      build: realPipelineBuilder(env),
-    }));
-    approver = await startTestApprover(config, fleet, env, { "web-token-123": { identity: "alice", roles: ["approver"] }, "admin-token-123": { identity: "root", roles: ["admin"] } });
+      env,
+      decides: true,
+    });
+    ({ fleet } = runtime);
+    approver = await startTestApprover(config, runtime, env, { "web-token-123": { identity: "alice", roles: ["approver"] }, "admin-token-123": { identity: "root", roles: ["admin"] } });
   }, 60_000);
   afterAll(async () => {
     await approver?.close();

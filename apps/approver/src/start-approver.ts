@@ -1,5 +1,7 @@
-import { type Env, type Logger, type PyfleetConfig, RedisKeys, signingKeys, TokenAuth, type TokenEntry, webhookSecret } from "@pyfleet/core";
-import { ApprovalStore, AuditLog, DecisionSigner, type Fleet, RunReconciler } from "@pyfleet/fleet";
+import { type Env, type Logger, type PyfleetConfig, PyfleetError, RedisKeys, TokenAuth, type TokenEntry, webhookSecret } from "@pyfleet/core";
+import type { ApprovalStore } from "@pyfleet/fleet";
+import type { FleetRuntime } from "@pyfleet/runtime";
+import { Redis } from "ioredis";
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { ApprovalEvents } from "./approval-events.js";
 import { ApproverSweeper } from "./approver-sweeper.js";
@@ -8,8 +10,11 @@ import { WebhookNotifier } from "./webhook-notifier.js";
 
 export interface StartApproverOptions {
   config: PyfleetConfig;
-  /** The fleet this approver resumes runs on (a producer-only fleet, or the dev process's). */
-  fleet: Fleet;
+  /**
+   * The fleet this approver resumes runs on (a producer-only fleet, or the dev process's), opened
+   * with `decides: true`: its one approval store signs, its one audit log records.
+   */
+  runtime: FleetRuntime;
   logger: Logger;
   env?: Env;
   host?: string;
@@ -33,29 +38,19 @@ export interface RunningApprover {
 /**
  * Starts the approver API and page on `approver_http` (or `host`/`port`), wired to the fleet:
  * decisions are signed with the keys from `approver.signing_keys_env` and resume the run.
- * @throws PyfleetError CONFIG_INVALID when the signing keys are missing or malformed.
+ * @throws PyfleetError CONFIG_INVALID when the runtime's approval store cannot sign (opened without `decides`).
  */
 export async function startApprover(opts: StartApproverOptions): Promise<RunningApprover> {
-  const { config, fleet, logger } = opts;
+  const { config, logger } = opts;
+  const { fleet, built } = opts.runtime;
+  const { approvals: store, audit } = built;
+  if (!store.canDecide) {
+    throw new PyfleetError("CONFIG_INVALID", "the approver needs a fleet opened with { decides: true } (its approval store signs decisions)");
+  }
   const env = opts.env ?? process.env;
   const keys = new RedisKeys(config.redis.prefix);
-  const redis = fleet.ctx.redis;
-  const signer = new DecisionSigner(signingKeys(config, env), config.approver.signing_key_id);
-  const audit = new AuditLog(redis, keys, fleet.ctx.clock);
-  const store = new ApprovalStore(
-    redis,
-    keys,
-    signer,
-    audit,
-    {
-      expirySeconds: config.approver.expiry_seconds,
-      requiredApprovals: config.approver.required_approvals,
-      allowSelfApproval: config.approver.allow_self_approval,
-      retentionSeconds: config.runs.retention_seconds,
-    },
-    fleet.ctx.clock,
-  );
-  const events = new ApprovalEvents(redis.duplicate(), keys);
+  // a subscribed connection can run no other command: the channel gets its own
+  const events = new ApprovalEvents(new Redis(config.redis.url, { maxRetriesPerRequest: null }), keys);
   await events.start();
   const webhooks = new WebhookNotifier(
     config.approver.webhooks.map((h) => {
@@ -65,7 +60,9 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
     logger,
   );
   webhooks.attach(events);
-  const sweeper = new ApproverSweeper(store, fleet, logger, { redis, prefix: keys.bullPrefix, intervalMs: opts.sweepIntervalMs });
+  // the sweep's queue and worker get a connection of their own (BullMQ blocks on it)
+  const sweepRedis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const sweeper = new ApproverSweeper(store, fleet, logger, { redis: sweepRedis, prefix: keys.bullPrefix, intervalMs: opts.sweepIntervalMs });
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   new Gauge({
@@ -73,10 +70,9 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
     help: "Approvals waiting for a decision",
     registers: [metrics],
     async collect() {
-      this.set(await redis.zcard(keys.approvalsPending()));
+      this.set(await store.pendingCount());
     },
   });
-  const reconciler = new RunReconciler(redis, keys, fleet.ctx.clock);
   const app = createApproverServer({
     store,
     audit,
@@ -87,18 +83,18 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
     },
     getRun: (runId) => fleet.get(runId),
     listRuns: (q) => fleet.list(q),
-    reconcile: (runId, input, who) => reconciler.reconcile(runId, input, who.id),
+    reconcile: (runId, input, who) => fleet.reconcile(runId, input, who.id),
     metrics,
     logger,
     bodyLimit: config.approver_http.body_limit_bytes,
-    redisReady: () => redis.status === "ready",
+    redisReady: () => fleet.redisReady,
   });
   const host = opts.host ?? config.approver_http.host;
   await sweeper.start();
   try {
     await app.listen({ host, port: opts.port ?? config.approver_http.port });
   } catch (err) {
-    await Promise.allSettled([sweeper.close(), events.close(), webhooks.close()]);
+    await Promise.allSettled([sweeper.close().then(() => sweepRedis.quit()), events.close(), webhooks.close()]);
     throw err;
   }
   const addr = app.server.address();
@@ -112,6 +108,7 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
     close() {
       closing ??= (async () => {
         await sweeper.close();
+        await sweepRedis.quit().catch(() => sweepRedis.disconnect());
         await app.close();
         await webhooks.close();
         await events.close();

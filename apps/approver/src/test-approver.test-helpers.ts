@@ -1,15 +1,15 @@
 import { hashToken, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import type { Fleet } from "@pyfleet/fleet";
+import type { FleetRuntime } from "@pyfleet/runtime";
 import { type RunningApprover, startApprover } from "./start-approver.js";
 
 /** Roles a test identity holds, keyed by its bearer token. */
 export type TestTokens = Record<string, { identity: string; roles: Array<"viewer" | "approver" | "admin"> }>;
 
-/** The approver wired to `fleet` on a free loopback port, silent, with the given test tokens. */
-export function startTestApprover(config: PyfleetConfig, fleet: Fleet, env: Record<string, string>, tokens: TestTokens): Promise<RunningApprover> {
+/** The approver wired to `runtime` (opened with `decides: true`) on a free loopback port, silent, with the given test tokens. */
+export function startTestApprover(config: PyfleetConfig, runtime: FleetRuntime, env: Record<string, string>, tokens: TestTokens): Promise<RunningApprover> {
   return startApprover({
     config,
-    fleet,
+    runtime,
     env,
     logger: silentLogger(),
     host: "127.0.0.1",

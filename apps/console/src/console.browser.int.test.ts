@@ -2,8 +2,9 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startApprover } from "@pyfleet/approver";
 import { hashToken, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
+import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
+import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { type RunningProducer, startProducer } from "@pyfleet/producer";
 import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
 import type { Browser } from "playwright-core";
@@ -54,9 +55,10 @@ describe("web console (real Chromium, real fleet, producer + approver behind the
     ];
     // The producer and approver run on a fleet that serves no queue: runs wait in `queued`
     // until the test starts the workers.
-    ({ fleet: front } = await createFleet(config, { logger: silentLogger(), build: realPipelineBuilder(env) }));
+    const runtime = await openFleet(config, { logger: silentLogger(), env, decides: true });
+    ({ fleet: front } = runtime);
     producer = await startProducer({ config, logger: silentLogger(), env, fleet: front, port: 0 });
-    approver = await startApprover({ config, fleet: front, env, logger: silentLogger(), host: "127.0.0.1", port: 0 });
+    approver = await startApprover({ config, runtime, env, logger: silentLogger(), host: "127.0.0.1", port: 0 });
     web = await startConsole({ producerUrl: producer.url, approverUrl: approver.url, port: 0, logger: silentLogger() });
     ({ browser, close: closeBrowser } = await launchBrowser());
   }, 120_000);

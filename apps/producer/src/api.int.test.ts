@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { PyfleetClient } from "@pyfleet/client";
-import { type PyfleetConfig, type RunEvent, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testEnv } from "@pyfleet/fleet/testing";
+import { type PyfleetConfig, RedisKeys, type RunEvent, silentLogger } from "@pyfleet/core";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
+import { realPipelineBuilder } from "@pyfleet/runtime";
+import { testConfig, testEnv } from "@pyfleet/runtime/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -218,7 +219,7 @@ describe("producer API", () => {
     const first = (await post(JSON.stringify(body({ thread_id: thread })))).json();
     await client.wait(first.runId, { timeoutMs: 30_000 });
     // The record's thread index expires first when runs.retention_seconds < checkpointer.retention_seconds.
-    await fleet.ctx.redis.del(fleet.ctx.keys.threadRun(thread));
+    await fx.redis.del(new RedisKeys(fx.prefix).threadRun(thread));
     const before = await allRunIds();
     const again = await post(JSON.stringify(body({ thread_id: thread })));
     expect(again.statusCode).toBe(409);

@@ -1,6 +1,6 @@
 import { PyfleetClient } from "@pyfleet/client";
 import { type RunEvent, silentLogger } from "@pyfleet/core";
-import { type SpawnedWorker, spawnWorker, testConfig, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
+import { type SpawnedWorker, spawnWorker, testConfig, testDecisionKeys, testEnv } from "@pyfleet/runtime/testing";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningProducer, startProducer } from "./main.js";

@@ -1,5 +1,6 @@
 import { type Logger, loadConfig, type PyfleetConfig } from "@pyfleet/core";
-import { createFleet, type Fleet, type PipelineBuilder, realPipelineBuilder } from "@pyfleet/fleet";
+import { createFleet, type Fleet, type PipelineBuilder } from "@pyfleet/fleet";
+import { realPipelineBuilder } from "@pyfleet/runtime";
 import { parseOptions, processIO, runIfMain, runMain } from "@pyfleet/service-kit";
 import type { FastifyInstance } from "fastify";
 import { createProducerServer } from "./server.js";

@@ -32,7 +32,7 @@ export async function streamRunList(fleet: Fleet, filter: RunListFilter, req: Fa
   const page = { ...filter, cursor: undefined };
   /** Status events of `r` after the last one sent (all of them for a run new to the view). */
   const statusChanges = async (r: RunRecord, emit: boolean) => {
-    const events = await fleet.ctx.events.read(r.runId, lastEvent.get(r.runId) ?? "0");
+    const events = await fleet.events(r.runId, lastEvent.get(r.runId) ?? "0");
     for (const e of events) {
       if (e.id) lastEvent.set(r.runId, e.id);
       if (emit && e.type === "status") send("status", { runId: r.runId, status: e.data.status, stage: e.stage ?? null, at: e.at });

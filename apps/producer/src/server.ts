@@ -80,7 +80,7 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
     req.who = who;
     // A Redis outage answers 503 at once rather than holding the request until Redis returns
     // (the fleet's connection queues commands while it reconnects).
-    if (fleet.ctx.redis.status !== "ready") {
+    if (!fleet.redisReady) {
       throw new PyfleetError("REDIS_UNAVAILABLE", "Redis is unreachable; nothing was stored: retry in a few seconds");
     }
   });

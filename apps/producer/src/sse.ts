@@ -47,18 +47,18 @@ export async function streamRunEvents(fleet: Fleet, runId: string, req: FastifyR
   };
   try {
     if (!follow) {
-      for (let events = await fleet.ctx.events.read(runId, last); events.length > 0 && !send(events); ) {
-        events = await fleet.ctx.events.read(runId, last);
+      for (let events = await fleet.events(runId, last); events.length > 0 && !send(events); ) {
+        events = await fleet.events(runId, last);
       }
       return;
     }
-    for await (const events of fleet.ctx.events.tail(runId, last, { signal: gone.signal, blockMs: BLOCK_MS })) {
+    for await (const events of fleet.tail(runId, last, { signal: gone.signal, blockMs: BLOCK_MS })) {
       if (send(events)) break;
       if (events.length > 0) continue;
       const rec = await fleet.get(runId);
       if (!rec || isTerminalStatus(rec.status)) {
         // events appended between the wait and the status read are still sent
-        send(await fleet.ctx.events.read(runId, last));
+        send(await fleet.events(runId, last));
         break;
       }
       if (Date.now() - lastWrite > PING_MS) {

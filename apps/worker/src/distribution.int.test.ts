@@ -1,6 +1,7 @@
 import { parseSigningKeys, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import { createFleet, DecisionSigner, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { type SpawnedWorker, spawnWorker, testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { createFleet, DecisionSigner, type Fleet } from "@pyfleet/fleet";
+import { realPipelineBuilder } from "@pyfleet/runtime";
+import { type SpawnedWorker, spawnWorker, testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -59,7 +60,7 @@ describe("a fleet of worker processes on one Redis", () => {
     expect(fake.chatRequests).toHaveLength(1);
     expect(await jobsDone(generate, "generate")).toBe(1);
     expect(await jobsDone(analyze, "analyze")).toBeGreaterThanOrEqual(1);
-    const stages = (await fleet.ctx.events.read(run.runId)).filter((e) => e.type === "status").map((e) => e.data.status);
+    const stages = (await fleet.events(run.runId)).filter((e) => e.type === "status").map((e) => e.data.status);
     expect(stages).toEqual(expect.arrayContaining(["generating", "analyzing", "executing", "completed"]));
     const base = `http://127.0.0.1:${executors[0]!.metricsPort}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -95,7 +96,7 @@ describe("a fleet of worker processes on one Redis", () => {
     await fleet.resumeRun(run.runId, decision);
     await new Promise((r) => setTimeout(r, 1500));
     expect((await fleet.get(run.runId))?.status).toBe("queued");
-    expect(await fleet.ctx.dispatcher.queue("execute.write_access").getJobCounts("waiting")).toEqual({ waiting: 1 });
+    expect((await fleet.queueCounts())["execute.write_access"].waiting).toBe(1);
     const writer = await spawnWorker(["--stage", "execute", "--mode", "write_access"], env);
     workers.push(writer);
     expect((await waitForStatus((id) => fleet.get(id), run.runId, ["completed", "failed"], 30_000)).status).toBe("completed");

@@ -1,6 +1,7 @@
 import { silentLogger } from "@pyfleet/core";
-import { createFleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { createFleet } from "@pyfleet/fleet";
+import { realPipelineBuilder } from "@pyfleet/runtime";
+import { spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterEach, describe, expect, it } from "vitest";
 

@@ -1,6 +1,7 @@
 import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { type SpawnedWorker, spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
+import { realPipelineBuilder } from "@pyfleet/runtime";
+import { type SpawnedWorker, spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -53,7 +54,7 @@ describe("horizontal scaling of read-only executors", () => {
     // Every execution prints its marker once: a second execution of a run would print it again.
     const markers: string[] = [];
     for (const id of ids) {
-      const events = await fleet.ctx.events.read(id, "0", 1000);
+      const events = await fleet.events(id, "0", 1000);
       const printed = events.filter((e) => e.type === "stdout").map((e) => String(e.data.text));
       markers.push(...printed.join("").split("\n").filter((l) => l.startsWith("exec-")));
       expect(events.filter((e) => e.type === "status" && e.stage === "execute" && e.data.status === "executing")).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { isPyfleetError, type Logger, loadConfig, type PyfleetConfig } from "@pyfleet/core";
-import { type BuiltPipeline, createFleet, type Fleet, type PipelineBuilder, realPipelineBuilder } from "@pyfleet/fleet";
+import type { Fleet } from "@pyfleet/fleet";
+import { openFleet, type RealPipeline, type RealPipelineBuilder } from "@pyfleet/runtime";
 import { type MainIO, processIO, runIfMain, runMain } from "@pyfleet/service-kit";
 import { parseWorkerArgs, WORKER_USAGE, type WorkerArgs } from "./args.js";
 import { startHealthServer } from "./health-server.js";
@@ -8,7 +9,7 @@ import { createWorkerMetrics } from "./metrics.js";
 /** A running worker process (also embedded by `pyfleet dev`). */
 export interface RunningWorker {
   fleet: Fleet;
-  built: BuiltPipeline;
+  built: RealPipeline;
   /** Port of `/healthz`, `/readyz`, `/metrics`. */
   metricsPort: number;
   /** Drains in-flight jobs (up to `queues.drain_seconds`), then closes everything. Idempotent. */
@@ -19,7 +20,9 @@ export interface StartWorkerOptions {
   config: PyfleetConfig;
   logger: Logger;
   env?: Record<string, string | undefined>;
-  build?: PipelineBuilder<PyfleetConfig>;
+  build?: RealPipelineBuilder;
+  /** This process also decides approvals (`pyfleet dev`): its approval store signs. */
+  decides?: boolean;
   /** Host of the health server (default all interfaces). */
   metricsHost?: string;
   /**
@@ -39,13 +42,16 @@ export interface StartWorkerOptions {
 /** Starts the queue workers of `args` and their health/metrics server. */
 export async function startWorker(args: WorkerArgs, opts: StartWorkerOptions): Promise<RunningWorker> {
   const metrics = createWorkerMetrics();
-  const { fleet, built } = await createFleet(opts.config, {
+  const { fleet, built } = await openFleet(opts.config, {
     stages: args.stages,
     modes: args.modes,
     ...(args.concurrency ? { concurrency: args.concurrency } : {}),
     logger: opts.logger,
     observer: metrics.observer,
-    build: opts.build ?? realPipelineBuilder(opts.env ?? process.env, { servesGenerate: Boolean(opts.requireLlm) && args.stages.includes("generate") }),
+    env: opts.env ?? process.env,
+    ...(opts.requireLlm ? { requireLlm: true } : {}),
+    ...(opts.decides ? { decides: true } : {}),
+    ...(opts.build ? { build: opts.build } : {}),
   });
   metrics.bind(fleet, built);
   let http: Awaited<ReturnType<typeof startHealthServer>>;

@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet, RunReconciler, realPipelineBuilder } from "@pyfleet/fleet";
-import { approveParked, countExecutionLogs, findFiles, REPO_CONFIG, type SpawnedWorker, spawnWorker, testApprovalStore, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/fleet/testing";
+import { createFleet, type Fleet, RunReconciler } from "@pyfleet/fleet";
+import { realPipelineBuilder } from "@pyfleet/runtime";
+import { approveParked, countExecutionLogs, findFiles, REPO_CONFIG, type SpawnedWorker, spawnWorker, testApprovalStore, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, IocFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -60,7 +61,7 @@ describe("at most one write execution when a write executor dies mid-run", () =>
 
   it("SIGKILL during the write: the stalled write job is failed, never run again (maxStalledCount 0); the run is outcome_unknown and can be reconciled", async () => {
     const keys = new RedisKeys(fx.prefix);
-    const { store } = testApprovalStore(fleet, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
     const { runId } = await fleet.submit({ user_query: "q", task_objective: "set a corrector", code: CODE }, { requester: "carol" });
     const { approval: rec } = await approveParked(fleet, store, runId);
 

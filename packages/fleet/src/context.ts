@@ -1,6 +1,8 @@
 import type { ApprovalRequest, Clock, Logger, RedisKeys } from "@pyfleet/core";
 import type { Pipeline } from "@pyfleet/workflow";
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
+import type { ExecutionMarkers } from "./approvals/redis-execution-guard.js";
+import type { AuditLog } from "./audit/audit-log.js";
 import type { FleetConfig } from "./config.js";
 import type { Dispatcher } from "./queues/dispatcher.js";
 import type { BatchingEventSink } from "./runs/event-sink.js";
@@ -9,8 +11,11 @@ import type { RunStore } from "./runs/run-store.js";
 
 /** What the fleet needs from the approval store (`ApprovalStore` fits): record and cancel. */
 export interface ApprovalRecorder {
-  /** Stores the approval record of an `approve` interrupt; returns it with its id. */
-  create(request: ApprovalRequest, ref: { checkpointNs: string }): Promise<{ id: string }>;
+  /**
+   * Stores the approval record of an `approve` interrupt; returns it with its id. `alsoInTx`
+   * adds the run record's change to the same transaction (parking is atomic).
+   */
+  create(request: ApprovalRequest, ref: { checkpointNs: string }, alsoInTx?: (tx: ChainableCommander, approvalId: string) => void): Promise<{ id: string }>;
   /** Cancels a pending approval (its run was cancelled); false when it was not pending. */
   cancel(id: string, reason: string): Promise<boolean>;
 }
@@ -32,6 +37,9 @@ export interface FleetContext {
   sink: BatchingEventSink;
   dispatcher: Dispatcher;
   approvals: ApprovalRecorder | null;
+  /** The process's one audit log (null when the pipeline has none: tests without approvals). */
+  audit: Pick<AuditLog, "append"> | null;
+  markers: ExecutionMarkers;
   /** Sets the retention TTL on a finished run's checkpoints (null when the saver cannot). */
   expireThread: ((threadId: string, seconds: number) => Promise<void>) | null;
   clock: Clock;

@@ -1,6 +1,8 @@
 import { type Clock, type EventSink, type ExecutionMode, type Logger, RedisKeys, silentLogger, systemClock } from "@pyfleet/core";
 import type { Pipeline } from "@pyfleet/workflow";
 import { Redis } from "ioredis";
+import { ExecutionMarkers } from "./approvals/redis-execution-guard.js";
+import type { AuditLog } from "./audit/audit-log.js";
 import type { FleetConfig } from "./config.js";
 import type { ApprovalRecorder, FleetContext, StageObserver } from "./context.js";
 import { Fleet } from "./fleet.js";
@@ -18,6 +20,8 @@ export interface BuiltPipeline {
   /** Retention TTL on a finished thread's checkpoints; null when the saver cannot. */
   expireThread: ((threadId: string, seconds: number) => Promise<void>) | null;
   approvals: ApprovalRecorder | null;
+  /** The process's one audit log, shared by the pipeline's parts and the fleet (null: none). */
+  audit: Pick<AuditLog, "append"> | null;
   /** Resolves when the execution backend answers (for `/readyz`). */
   backendReady(): Promise<void>;
   /** Kernel pool sizes per kernel name, when the backend has pools. */
@@ -39,7 +43,7 @@ export interface PipelineBuildInput<C> {
 /** Builds the pipeline and its dependencies (the default wires the real packages). */
 export type PipelineBuilder<C> = (input: PipelineBuildInput<C>) => Promise<BuiltPipeline>;
 
-export interface CreateFleetOptions<C extends FleetConfig> {
+export interface CreateFleetOptions<C extends FleetConfig, B extends BuiltPipeline = BuiltPipeline> {
   /** Stages to serve; none = a producer/approver-only process. */
   stages?: readonly StageName[];
   /** Execute modes to serve (required when `stages` has `execute`). */
@@ -49,7 +53,7 @@ export interface CreateFleetOptions<C extends FleetConfig> {
   logger?: Logger;
   clock?: Clock;
   observer?: StageObserver;
-  build: PipelineBuilder<C>;
+  build: (input: PipelineBuildInput<C>) => Promise<B>;
 }
 
 /**
@@ -57,7 +61,10 @@ export interface CreateFleetOptions<C extends FleetConfig> {
  * Everything it opens is closed by `fleet.close()`; it keeps no global state.
  * @throws Error when `execute` is requested without a mode.
  */
-export async function createFleet<C extends FleetConfig>(config: C, opts: CreateFleetOptions<C>): Promise<{ fleet: Fleet; built: BuiltPipeline }> {
+export async function createFleet<C extends FleetConfig, B extends BuiltPipeline = BuiltPipeline>(
+  config: C,
+  opts: CreateFleetOptions<C, B>,
+): Promise<{ fleet: Fleet; built: B }> {
   const stages = opts.stages ?? [];
   const modes = opts.modes ?? [];
   const queues = servedQueues(stages, modes);
@@ -82,6 +89,8 @@ export async function createFleet<C extends FleetConfig>(config: C, opts: Create
       sink,
       dispatcher: new Dispatcher(redis, keys.bullPrefix, config),
       approvals: built.approvals,
+      audit: built.audit,
+      markers: new ExecutionMarkers(redis, keys),
       expireThread: built.expireThread,
       clock,
       logger,

@@ -13,10 +13,11 @@ import {
   isTerminalStatus,
   toPyfleetError,
 } from "@pyfleet/core";
-import type { ApprovalRequest, Attempt, ErrorChainEntry, FinalResult } from "@pyfleet/core";
+import type { ApprovalRequest, Attempt, ErrorChainEntry, FinalResult, RunEvent } from "@pyfleet/core";
 import type { FleetContext } from "./context.js";
 import type { QueueName } from "./queues/queue-for.js";
-import type { RunListPage } from "./runs/run-store.js";
+import type { TailOptions } from "./runs/event-log.js";
+import type { Reconciliation, RunListPage } from "./runs/run-store.js";
 import type { AdvanceOutcome, RunDriver } from "./worker/run-driver.js";
 import type { StageWorkers } from "./worker/stage-workers.js";
 
@@ -56,7 +57,7 @@ export class Fleet {
   private closing: Promise<void> | null = null;
 
   constructor(
-    readonly ctx: FleetContext,
+    private readonly ctx: FleetContext,
     private readonly driver: RunDriver,
     private readonly workers: StageWorkers | null,
     private readonly servedQueues: readonly QueueName[],
@@ -197,7 +198,7 @@ export class Fleet {
     if (!found) throw new PyfleetError("NOT_FOUND", `run ${runId} not found`);
     const { record, internals } = found;
     if (isTerminalStatus(record.status)) return record;
-    await this.ctx.redis.set(this.ctx.keys.runCancel(runId), this.ctx.clock.now().toISOString());
+    await this.ctx.runs.requestCancel(runId, this.ctx.clock.now());
     if (record.status === "awaiting_approval") {
       if (record.approvalId && this.ctx.approvals) {
         try {
@@ -232,7 +233,7 @@ export class Fleet {
    */
   async recoverSubmissions(graceMs: number, windowMs = 6 * 3_600_000): Promise<{ redispatched: number; failed: number }> {
     const now = this.ctx.clock.now().getTime();
-    const ids = await this.ctx.redis.zrangebyscore(this.ctx.keys.runsIndex(), now - windowMs, now - graceMs);
+    const ids = await this.ctx.runs.createdBetween(now - windowMs, now - graceMs);
     let redispatched = 0;
     let failed = 0;
     for (const runId of ids) {
@@ -255,6 +256,32 @@ export class Fleet {
       redispatched++;
     }
     return { redispatched, failed };
+  }
+
+  /**
+   * Settles a run that ended `outcome_unknown` (an admin checked the machine).
+   * @throws PyfleetError NOT_FOUND, RUN_NOT_RECONCILABLE (see {@link RunStore.reconcile}).
+   */
+  reconcile(runId: string, input: Reconciliation, by: string): Promise<{ status: RunStatus }> {
+    return this.ctx.runs.reconcile(runId, input, by, this.ctx.clock.now());
+  }
+
+  /** The run's events after stream id `after` (exclusive; "0" = from the start), oldest first. */
+  events(runId: string, after = "0", count?: number): Promise<RunEvent[]> {
+    return this.ctx.events.read(runId, after, count);
+  }
+
+  /**
+   * Follows the run's events after `after` as they are appended (batches; an empty batch after
+   * each wait without news), until `opts.signal` aborts. See {@link RunEventLog.tail}.
+   */
+  tail(runId: string, after = "0", opts: TailOptions = {}): AsyncGenerator<RunEvent[]> {
+    return this.ctx.events.tail(runId, after, opts);
+  }
+
+  /** Whether the fleet's Redis connection is up now (no round trip: for fast 503s). */
+  get redisReady(): boolean {
+    return this.ctx.redis.status === "ready";
   }
 
   /** Ends a run parked at `approve` whose approval expired (status `approval_expired`). */

@@ -1,7 +1,7 @@
 export * from "./approvals/index.js";
 export * from "./audit/audit-log.js";
 export type { FleetConfig, QueueTuning } from "./config.js";
-export type { ApprovalRecorder, FleetContext, StageObserver } from "./context.js";
+export type { ApprovalRecorder, StageObserver } from "./context.js";
 export * from "./create-fleet.js";
 export * from "./fleet.js";
 export * from "./queues/catalog.js";
@@ -12,5 +12,5 @@ export * from "./runs/event-log.js";
 export * from "./runs/event-sink.js";
 export * from "./runs/run-store.js";
 export type { AdvanceOutcome } from "./worker/run-driver.js";
-export { realPipelineBuilder } from "./wire/real-pipeline.js";
+export { MAX_WRITE_REQUEUES, type StalledWriteOutcome } from "./worker/stalled-write.js";
 export * from "./acl/redis-acl.js";

@@ -4,4 +4,4 @@ export { trimTraceback } from "./error-chain.js";
 export { createPipeline } from "./pipeline.js";
 export { graphConfig, graphThreadId, refForInput } from "./run-ref.js";
 export { RunStateAnnotation, type RunState } from "./state.js";
-export { deriveStatus } from "./status.js";
+export { deriveStatus, runningStatus } from "./status.js";

@@ -96,6 +96,11 @@ export interface StepOptions {
   expected?: NodeName;
   /** Aborts a running execution (cancellation). */
   signal?: AbortSignal;
+  /**
+   * Called once the pending node is confirmed (after the `expected` check), right before it
+   * runs: the caller records the run as running without reading the checkpoint itself.
+   */
+  onStart?: () => Promise<void>;
 }
 
 /** What one `step` / `resume` did. */
@@ -112,6 +117,8 @@ export interface StepResult {
   mode: ExecutionMode | null;
   /** Set once the run is finished. */
   final?: FinalResult;
+  /** The last entry of the error chain once the run finished without completing (its cause). */
+  lastError?: ErrorChainEntry;
 }
 
 /** How a run is about to end: set by the node that routes to `finalize`. */

@@ -26,7 +26,7 @@ import {
 } from "./pipeline-types.js";
 import { graphConfig, refForInput } from "./run-ref.js";
 import { currentAttempt, type RunState, type RunUpdate, toRunStateValue } from "./state.js";
-import { deriveStatus } from "./status.js";
+import { deriveStatus, runningStatus } from "./status.js";
 
 /**
  * Compiles the pipeline on `checkpointer` (a MemorySaver in tests, the Redis saver in the fleet).
@@ -84,6 +84,8 @@ function stepResult(ran: NodeName | null, run: RunView): StepResult {
   };
   if (run.interrupt) result.interrupt = run.interrupt;
   if (run.next === null && run.state.final) result.final = run.state.final;
+  const lastError = run.state.errorChain.at(-1);
+  if (run.next === null && run.status !== "completed" && lastError) result.lastError = lastError;
   return result;
 }
 
@@ -125,7 +127,7 @@ async function startRun(graph: RunGraph, deps: PipelineDeps, input: StartRunInpu
   };
   await graph.invoke(initial, invokeConfig(ref, {}));
   const next = firstNode({ request: input.request });
-  return { ref, next, status: next === "analyze" ? ("analyzing" as const) : ("generating" as const) };
+  return { ref, next, status: runningStatus(next) };
 }
 
 async function step(graph: RunGraph, ref: RunRef, opts: StepOptions): Promise<StepResult> {
@@ -135,6 +137,7 @@ async function step(graph: RunGraph, ref: RunRef, opts: StepOptions): Promise<St
   }
   if (before.interrupt) throw notPending(ref, "a step", before);
   if (before.next === null) return stepResult(null, before);
+  await opts.onStart?.();
   await graph.invoke(null, invokeConfig(ref, opts));
   return stepResult(before.next, await readExisting(graph, ref));
 }

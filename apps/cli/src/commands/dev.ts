@@ -95,12 +95,12 @@ const command: Command = {
       const devToken = env.PYFLEET_DEV_TOKEN ?? randomBytes(16).toString("hex");
       env.PYFLEET_DEV_TOKEN = devToken;
       const logger = createLogger({ service: "dev", destination: process.stderr, level: env.PYFLEET_LOG_LEVEL ?? "warn" });
-      const worker = await startWorker({ stages: ["generate", "analyze", "execute"], modes: ["read_only", "write_access"], metricsPort: 0 }, { config, logger, env, metricsHost: "127.0.0.1" });
+      const worker = await startWorker({ stages: ["generate", "analyze", "execute"], modes: ["read_only", "write_access"], metricsPort: 0 }, { config, logger, env, metricsHost: "127.0.0.1", decides: true });
       started.push({ url: "", stop: () => worker.close() });
       const producer = await startProducer({ config, logger, env, fleet: worker.fleet });
       started.push({ url: producer.url, stop: () => producer.close() });
       io.out(`dev: producer ${producer.url}  (export PYFLEET_URL=${producer.url})`);
-      const approver = await startDevApprover({ config, fleet: worker.fleet, logger, env, port: config.approver_http.port, devToken });
+      const approver = await startDevApprover({ config, runtime: worker, logger, env, port: config.approver_http.port, devToken });
       started.push({ url: approver.url, stop: () => approver.close() });
       io.out(`dev: approver ${approver.url}  (export PYFLEET_APPROVER_URL=${approver.url} PYFLEET_TOKEN=${devToken}; identity dev, roles approver+admin)`);
       try {

@@ -17,8 +17,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { startApprover } from "@pyfleet/approver";
 import { createLogger } from "@pyfleet/core";
-import { createFleet, realPipelineBuilder } from "@pyfleet/fleet";
-import { testConfig, testDecisionKeys, testEnv } from "@pyfleet/fleet/testing";
+import { openFleet } from "@pyfleet/runtime";
+import { testConfig, testDecisionKeys, testEnv } from "@pyfleet/runtime/testing";
 import { startProducer } from "@pyfleet/producer";
 import { createRedisFixture, FakeOpenAIServer, type FakeStep, IocFixture, startJupyterFixture } from "@pyfleet/testing";
 
@@ -72,16 +72,18 @@ async function main(): Promise<void> {
       { sha256: sha256(tokens.viewer), identity: "viewer-vic", roles: ["viewer"] },
     ];
     const logger = createLogger({ service: "pyclient-test-fleet", destination: process.stderr, level: env.PYFLEET_LOG_LEVEL ?? "warn" });
-    const { fleet } = await createFleet(config, {
+    const runtime = await openFleet(config, {
       stages: ["generate", "analyze", "execute"],
       modes: ["read_only", "write_access"],
       logger,
-      build: realPipelineBuilder(env),
+      env,
+      decides: true,
     });
+    const { fleet } = runtime;
     closers.push(() => fleet.close());
     const producer = await startProducer({ config, logger, env, fleet, port: 0 });
     closers.push(() => producer.close());
-    const approver = await startApprover({ config, fleet, logger, env, host: "127.0.0.1", port: 0, sweepIntervalMs: 500 });
+    const approver = await startApprover({ config, runtime, logger, env, host: "127.0.0.1", port: 0, sweepIntervalMs: 500 });
     closers.push(() => approver.close());
     const control = await startControl(fake, ioc);
     closers.push(() => new Promise<void>((r) => control.close(() => r())));

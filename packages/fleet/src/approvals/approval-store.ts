@@ -9,8 +9,9 @@ import {
   type RedisKeys,
   systemClock,
 } from "@pyfleet/core";
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis, Result } from "ioredis";
 import type { AuditLog } from "../audit/audit-log.js";
+import { defineScripts } from "../redis/define-scripts.js";
 import { type ApprovalRecord, type ApproverIdentity, approvalSummary } from "./approval-record.js";
 import type { DecisionSigner } from "./decision-signer.js";
 
@@ -42,6 +43,13 @@ if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) end
 if ARGV[5] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
 return 1`;
 
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    /** KEYS record, pending index; ARGV version, record JSON, id, "keep"|"" (index), TTL|"". 1 set, 0 version moved, -1 gone. */
+    pyfleetApprovalCas(record: string, pending: string, version: string, next: string, id: string, keep: string, ttl: string): Result<number, Context>;
+  }
+}
+
 /**
  * Approval records in Redis with a pending index (sorted by expiry) and an index of all
  * records (sorted by creation). Votes are counted per distinct identity; the decision is
@@ -56,10 +64,15 @@ export class ApprovalStore {
     private readonly audit: AuditLog,
     private readonly options: ApprovalStoreOptions,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    defineScripts(redis, { pyfleetApprovalCas: { numberOfKeys: 2, lua: CAS_SCRIPT } });
+  }
 
-  /** Creates a pending record for an `approve` interrupt. */
-  async create(req: ApprovalRequest, ref: { checkpointNs: string }): Promise<ApprovalRecord> {
+  /**
+   * Creates a pending record for an `approve` interrupt. `alsoInTx` adds commands to the same
+   * transaction (the run record's `awaiting_approval`), so nobody sees one without the other.
+   */
+  async create(req: ApprovalRequest, ref: { checkpointNs: string }, alsoInTx?: (tx: ChainableCommander, approvalId: string) => void): Promise<ApprovalRecord> {
     const now = this.clock.now();
     const rec: ApprovalRecord = {
       id: randomUUID(),
@@ -90,12 +103,15 @@ export class ApprovalStore {
       resumedAt: null,
       version: 1,
     };
-    await this.redis
+    const tx = this.redis
       .multi()
       .set(this.keys.approval(rec.id), JSON.stringify(rec))
       .zadd(this.keys.approvalsPending(), Date.parse(rec.expiresAt), rec.id)
-      .zadd(this.keys.approvalsAll(), now.getTime(), rec.id)
-      .exec();
+      .zadd(this.keys.approvalsAll(), now.getTime(), rec.id);
+    alsoInTx?.(tx, rec.id);
+    const replies = await tx.exec();
+    const failed = replies?.find(([err]) => err !== null)?.[0];
+    if (!replies || failed) throw failed ?? new PyfleetError("INTERNAL", `storing approval ${rec.id} was aborted`);
     await this.audit.append("approval.requested", {
       approvalId: rec.id,
       runId: rec.runId,
@@ -111,6 +127,16 @@ export class ApprovalStore {
   async get(id: string): Promise<ApprovalRecord | null> {
     const raw = await this.redis.get(this.keys.approval(id));
     return raw ? (JSON.parse(raw) as ApprovalRecord) : null;
+  }
+
+  /** Whether this store holds a signer (only the approver's does). */
+  get canDecide(): boolean {
+    return this.signer !== null;
+  }
+
+  /** How many approvals wait for a decision (for the approver's gauge). */
+  pendingCount(): Promise<number> {
+    return this.redis.zcard(this.keys.approvalsPending());
   }
 
   /** Newest first; `status` filters (expired-but-unswept pending records count as expired). */
@@ -260,9 +286,7 @@ export class ApprovalStore {
   }
 
   private async cas(prev: ApprovalRecord, next: ApprovalRecord, terminal: boolean): Promise<boolean> {
-    const res = (await this.redis.eval(
-      CAS_SCRIPT,
-      2,
+    const res = await this.redis.pyfleetApprovalCas(
       this.keys.approval(prev.id),
       this.keys.approvalsPending(),
       String(prev.version),
@@ -270,7 +294,7 @@ export class ApprovalStore {
       prev.id,
       terminal ? "" : "keep",
       terminal ? String(this.options.retentionSeconds) : "",
-    )) as number;
+    );
     if (res === -1) throw new PyfleetError("APPROVAL_NOT_FOUND", `approval ${prev.id} does not exist`);
     return res === 1;
   }

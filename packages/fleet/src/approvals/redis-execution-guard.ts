@@ -13,6 +13,25 @@ export interface ExecutionMarker {
   finishedAt?: string;
 }
 
+/** Reads the execution markers (`<prefix>:exec:<run>:<attempt>`); only the guard below writes them. */
+export class ExecutionMarkers {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** The marker of a run attempt, or null. */
+  async read(runId: string, attempt: number): Promise<ExecutionMarker | null> {
+    const raw = await this.redis.get(this.keys.execMarker(runId, attempt));
+    return raw ? (JSON.parse(raw) as ExecutionMarker) : null;
+  }
+
+  /** Whether the attempt's write code may have started (its marker is set). */
+  async started(runId: string, attempt: number): Promise<boolean> {
+    return (await this.redis.exists(this.keys.execMarker(runId, attempt))) === 1;
+  }
+}
+
 /**
  * At-most-once guard for write executions (ARCHITECTURE §6): `SET NX` of the marker before the
  * first line runs. A redelivered job (crash mid-run, stalled job) finds the marker and must not
@@ -20,13 +39,17 @@ export interface ExecutionMarker {
  * redelivery is still refused.
  */
 export class RedisExecutionGuard implements ExecutionGuard {
+  private readonly markers: ExecutionMarkers;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly audit: AuditLog,
     private readonly workerId: string,
     private readonly ttlSeconds = 30 * 24 * 3600,
-  ) {}
+  ) {
+    this.markers = new ExecutionMarkers(redis, keys);
+  }
 
   async begin(input: { runId: string; attempt: number; codeHash: string }): Promise<"acquired" | "already_started"> {
     const marker: ExecutionMarker = {
@@ -89,8 +112,7 @@ export class RedisExecutionGuard implements ExecutionGuard {
   }
 
   /** The marker of a run attempt, or null. */
-  async read(runId: string, attempt: number): Promise<ExecutionMarker | null> {
-    const raw = await this.redis.get(this.keys.execMarker(runId, attempt));
-    return raw ? (JSON.parse(raw) as ExecutionMarker) : null;
+  read(runId: string, attempt: number): Promise<ExecutionMarker | null> {
+    return this.markers.read(runId, attempt);
   }
 }

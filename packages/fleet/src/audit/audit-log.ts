@@ -1,6 +1,14 @@
 import { createHash } from "node:crypto";
 import { type Clock, type RedisKeys, systemClock } from "@pyfleet/core";
-import type { Redis } from "ioredis";
+import type { Redis, Result } from "ioredis";
+import { defineScripts } from "../redis/define-scripts.js";
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    /** KEYS stream, head; ARGV prev, type, at, data JSON, hash. The entry id, or null when the head moved. */
+    pyfleetAuditAppend(stream: string, head: string, prev: string, type: string, at: string, data: string, hash: string): Result<string | null, Context>;
+  }
+}
 
 /** Kinds of audit entries. */
 export type AuditType =
@@ -58,7 +66,9 @@ export class AuditLog {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    defineScripts(redis, { pyfleetAuditAppend: { numberOfKeys: 2, lua: APPEND_SCRIPT } });
+  }
 
   /** Appends an entry and returns it. */
   async append(type: AuditType, data: Record<string, unknown>): Promise<AuditEntry> {
@@ -69,17 +79,7 @@ export class AuditLog {
       const hash = auditHash(prev, type, at, dataJson);
       // Compare-and-append in one script: the entry is only added if the head is still `prev`,
       // so concurrent writers (any process) can never fork the chain.
-      const id = (await this.redis.eval(
-        APPEND_SCRIPT,
-        2,
-        this.keys.audit(),
-        this.keys.auditHead(),
-        prev,
-        type,
-        at,
-        dataJson,
-        hash,
-      )) as string | null;
+      const id = await this.redis.pyfleetAuditAppend(this.keys.audit(), this.keys.auditHead(), prev, type, at, dataJson, hash);
       if (id) return { id, type, at, data, prev, hash };
     }
     throw new Error(`audit append failed after ${MAX_APPEND_RETRIES} concurrent retries`);

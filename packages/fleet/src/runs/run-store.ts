@@ -1,6 +1,18 @@
 import { PyfleetError, type RedisKeys, type RunRecord, type RunStatus, TERMINAL_STATUSES } from "@pyfleet/core";
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis, Result } from "ioredis";
+import { defineScripts } from "../redis/define-scripts.js";
 import { decodeRecord, encodeFields, type RunInternals, type RunPatch } from "./record-codec.js";
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    /** KEYS run, index, thread; ARGV runId, score, fields JSON. '' when created, else the thread's run id. */
+    pyfleetRunCreate(run: string, index: string, thread: string, runId: string, score: number, fields: string): Result<string, Context>;
+    /** KEYS run; ARGV fields JSON, terminal statuses csv. 1 patched, 0 unknown run, -1 terminal. */
+    pyfleetRunPatch(run: string, fields: string, terminalCsv: string): Result<number, Context>;
+    /** KEYS run; ARGV status JSON, reconciliation JSON, updatedAt JSON. 1 settled, -1 unknown, else the status JSON. */
+    pyfleetRunReconcile(run: string, status: string, reconciliation: string, at: string): Result<number | string, Context>;
+  }
+}
 
 /** Creates the run unless its thread already has one: KEYS run, index, thread; ARGV runId, score, fields. */
 const CREATE_LUA = `
@@ -22,6 +34,29 @@ for k, v in pairs(f) do redis.call('HSET', KEYS[1], k, v) end
 return 1
 `;
 
+// Only a run in `outcome_unknown` can be settled; fields are JSON-encoded like every run field.
+const RECONCILE_LUA = `
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return -1 end
+if cjson.decode(cur) ~= 'outcome_unknown' then return cur end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'reconciliation', ARGV[2], 'updatedAt', ARGV[3])
+return 1`;
+
+const SCRIPTS = {
+  pyfleetRunCreate: { numberOfKeys: 3, lua: CREATE_LUA },
+  pyfleetRunPatch: { numberOfKeys: 1, lua: PATCH_LUA },
+  pyfleetRunReconcile: { numberOfKeys: 1, lua: RECONCILE_LUA },
+};
+
+/** How an admin settled a run that ended `outcome_unknown`. */
+export interface Reconciliation {
+  outcome: "succeeded" | "failed";
+  note: string;
+}
+
+/** Write requeues are counted this long (a month: longer than any run lives). */
+const REQUEUE_COUNT_TTL_SECONDS = 30 * 24 * 3600;
+
 export interface RunListPage {
   runs: RunRecord[];
   /** Opaque cursor for the next page; null when this was the last one. */
@@ -30,7 +65,8 @@ export interface RunListPage {
 
 /**
  * Run records: one hash per run (`keys.run(id)`) mirroring RunRecord, a sorted set of run ids by
- * creation time for listing, and the thread → run key that keeps one run per thread.
+ * creation time for listing, the thread → run key that keeps one run per thread, the run's
+ * cancel flag and its count of write requeues. Nothing else touches these keys.
  */
 export class RunStore {
   private readonly terminalCsv = [...TERMINAL_STATUSES].join(",");
@@ -39,7 +75,9 @@ export class RunStore {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly retentionSeconds: number,
-  ) {}
+  ) {
+    defineScripts(redis, SCRIPTS);
+  }
 
   /**
    * Stores a new run.
@@ -47,16 +85,14 @@ export class RunStore {
    */
   async create(record: RunRecord): Promise<void> {
     const fields = encodeFields({ ...record, step: 0, pendingJob: null });
-    const existing = (await this.redis.eval(
-      CREATE_LUA,
-      3,
+    const existing = await this.redis.pyfleetRunCreate(
       this.keys.run(record.runId),
       this.keys.runsIndex(),
       this.keys.threadRun(record.threadId),
       record.runId,
       Date.parse(record.createdAt),
       JSON.stringify(fields),
-    )) as string;
+    );
     if (existing) {
       throw new PyfleetError("THREAD_HAS_RUN", `thread_id ${record.threadId} already has run ${existing}`, {
         details: { runId: existing, threadId: record.threadId },
@@ -83,9 +119,16 @@ export class RunStore {
    * @returns false when the run is terminal or unknown.
    */
   async update(runId: string, patch: RunPatch, at: Date): Promise<boolean> {
+    return (await this.queueUpdate(this.redis, runId, patch, at)) === 1;
+  }
+
+  /**
+   * The patch of {@link update} as a command of `tx` (a `multi()`), so it commits together with
+   * other keys (parking writes the approval record and the run status in one transaction).
+   */
+  queueUpdate<T extends Redis | ChainableCommander>(tx: T, runId: string, patch: RunPatch, at: Date): ReturnType<T["pyfleetRunPatch"]> {
     const fields = encodeFields({ ...patch, updatedAt: at.toISOString() });
-    const r = (await this.redis.eval(PATCH_LUA, 1, this.keys.run(runId), JSON.stringify(fields), this.terminalCsv)) as number;
-    return r === 1;
+    return tx.pyfleetRunPatch(this.keys.run(runId), JSON.stringify(fields), this.terminalCsv) as ReturnType<T["pyfleetRunPatch"]>;
   }
 
   /**
@@ -105,6 +148,59 @@ export class RunStore {
     const m = this.redis.multi().expire(this.keys.run(runId), ttl).expire(this.keys.runCancel(runId), ttl);
     if (rec) m.expire(this.keys.threadRun(rec.threadId), ttl);
     await m.exec();
+  }
+
+  /** Sets the run's cancel flag (workers watching the run abort it). */
+  async requestCancel(runId: string, at: Date): Promise<void> {
+    await this.redis.set(this.keys.runCancel(runId), at.toISOString());
+  }
+
+  async isCancelled(runId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.runCancel(runId))) === 1;
+  }
+
+  /** The runs among `runIds` whose cancel flag is set (one round trip). */
+  async cancelledAmong(runIds: readonly string[]): Promise<Set<string>> {
+    if (runIds.length === 0) return new Set();
+    const flags = await this.redis.mget(...runIds.map((id) => this.keys.runCancel(id)));
+    return new Set(runIds.filter((_, i) => flags[i] !== null));
+  }
+
+  /** Counts one more requeue of the run's write hop; returns the count so far. */
+  async countWriteRequeue(runId: string): Promise<number> {
+    const key = this.keys.writeRequeues(runId);
+    const [[, count] = []] = (await this.redis.multi().incr(key).expire(key, REQUEUE_COUNT_TTL_SECONDS).exec()) ?? [];
+    return Number(count);
+  }
+
+  /** Ids of runs created in [`from`, `to`] (epoch ms), oldest first. */
+  createdBetween(from: number, to: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.runsIndex(), from, to);
+  }
+
+  /**
+   * Settles a run that ended `outcome_unknown` (status `completed` or `failed`, with the note);
+   * the code never runs again.
+   * @throws PyfleetError NOT_FOUND for an unknown run, RUN_NOT_RECONCILABLE when the run is not
+   *   in `outcome_unknown` (e.g. already reconciled).
+   */
+  async reconcile(runId: string, input: Reconciliation, by: string, at: Date): Promise<{ status: RunStatus }> {
+    const status: RunStatus = input.outcome === "succeeded" ? "completed" : "failed";
+    const when = at.toISOString();
+    const r = await this.redis.pyfleetRunReconcile(
+      this.keys.run(runId),
+      JSON.stringify(status),
+      JSON.stringify({ outcome: input.outcome, note: input.note, by, at: when }),
+      JSON.stringify(when),
+    );
+    if (r === -1) throw new PyfleetError("NOT_FOUND", `run ${runId} does not exist`);
+    if (r !== 1) {
+      throw new PyfleetError(
+        "RUN_NOT_RECONCILABLE",
+        `run ${runId} is ${JSON.parse(String(r))}, not outcome_unknown: only runs whose write outcome is unknown can be reconciled`,
+      );
+    }
+    return { status };
   }
 
   /** Lists runs newest first, optionally of one status; expired records are pruned from the index. */

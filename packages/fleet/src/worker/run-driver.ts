@@ -9,21 +9,10 @@ import {
   type SignedDecision,
   toPyfleetError,
 } from "@pyfleet/core";
-import { graphThreadId, type NodeName, type RunRef, type StepResult } from "@pyfleet/workflow";
-import { AuditLog } from "../audit/audit-log.js";
+import { graphThreadId, type NodeName, type RunRef, runningStatus, type StepResult } from "@pyfleet/workflow";
 import type { FleetContext } from "../context.js";
 import type { StageJob } from "../queues/job.js";
 import { type QueueName, queueFor } from "../queues/queue-for.js";
-
-/** Status a run shows while a node runs. */
-export const RUNNING_STATUS: Record<NodeName, RunStatus> = {
-  generate: "generating",
-  analyze: "analyzing",
-  preview: "analyzing",
-  approve: "analyzing",
-  execute: "executing",
-  finalize: "executing",
-};
 
 /** What became of a job's hop (and the hops continued after it in-process). */
 export type AdvanceOutcome = "dispatched" | "parked" | "finished" | "duplicate" | "cancelled" | "forwarded";
@@ -36,20 +25,14 @@ export interface AdvanceOptions {
   onContinue?: (job: StageJob) => Promise<void>;
 }
 
-const refOf = (j: { threadId: string; checkpointNs: string }): RunRef => ({ threadId: j.threadId, checkpointNs: j.checkpointNs });
-
-/** How long a decision waits for a run that is being parked to show `awaiting_approval`. */
-const PARK_WAIT_MS = 2000;
-
-/** Times a write hop is enqueued again after losing its executor before the code started. */
-export const MAX_WRITE_REQUEUES = 2;
-
-/** What became of a write job whose executor was lost. */
-export type StalledWriteOutcome = "requeued" | "failed" | "outcome_unknown" | "ended";
+export const refOf = (j: { threadId: string; checkpointNs: string }): RunRef => ({ threadId: j.threadId, checkpointNs: j.checkpointNs });
 
 /**
  * Drives one run through the step-mode pipeline (ARCHITECTURE §2): runs the pending node,
  * continues in-process or dispatches the next one, parks at `approve`, finishes terminal runs.
+ * The checkpoint is the one source of truth of where a run is: the pipeline's `expected` check
+ * refuses a duplicate or late job before anything is written, the status comes from the
+ * workflow's `runningStatus`/`deriveStatus`, and the run record follows.
  */
 export class RunDriver {
   constructor(private readonly ctx: FleetContext) {}
@@ -59,19 +42,18 @@ export class RunDriver {
     let cur = job;
     let first = true;
     for (;;) {
-      if (await this.isCancelled(cur.runId)) {
+      if (await this.ctx.runs.isCancelled(cur.runId)) {
         await this.finishCancelled(cur.runId);
         return "cancelled";
       }
-      if (first) {
+      if (first && cur.node !== "finalize" && !opts.served.has(queueFor(cur.node, cur.mode ?? null))) {
+        // A retried job whose hop moved on (in-process continuation) to a queue not served here;
+        // no step runs here, so the checkpoint is asked whether the hop is still pending.
         if (!(await this.isPending(cur))) return "duplicate";
-        if (cur.node !== "finalize" && !opts.served.has(queueFor(cur.node, cur.mode ?? null))) {
-          // A retried job whose hop moved on (in-process continuation) to a queue not served here.
-          await this.dispatch(cur, "queued");
-          return "forwarded";
-        }
-        first = false;
+        await this.dispatch(cur, "queued");
+        return "forwarded";
       }
+      first = false;
       const result = await this.runNode(cur, opts.signal);
       if (result === "duplicate" || result === "cancelled") return result;
       const next = await this.afterStep(cur, result, opts.served);
@@ -84,22 +66,18 @@ export class RunDriver {
   /**
    * Resumes a run parked at `approve` with a signed decision, then dispatches what follows
    * (`finalize` after a rejection runs here).
+   * Whether the run is parked is the checkpoint's to say (`pipeline.resume` refuses otherwise);
+   * the run record only rules out runs that already ended (expired, cancelled, finished).
    * @throws PyfleetError `NOT_FOUND` for an unknown run, `STEP_NOT_PENDING` when it is not parked.
    */
   async resumeRun(runId: string, decision: SignedDecision): Promise<AdvanceOutcome> {
-    let found = await this.ctx.runs.getWithInternals(runId);
-    // Parking stores the approval record a moment before the run record says so: a decision
-    // that fast (a bot answering the webhook) waits for the run record instead of failing.
-    for (let waited = 0; found?.record.status === "analyzing" && waited < PARK_WAIT_MS; waited += 50) {
-      await new Promise((r) => setTimeout(r, 50));
-      found = await this.ctx.runs.getWithInternals(runId);
-    }
+    const found = await this.ctx.runs.getWithInternals(runId);
     if (!found) throw new PyfleetError("NOT_FOUND", `run ${runId} not found`);
     const { record, internals } = found;
-    if (record.status !== "awaiting_approval") {
+    if (isTerminalStatus(record.status)) {
       throw new PyfleetError("STEP_NOT_PENDING", `run ${runId} is ${record.status}, not awaiting approval`);
     }
-    if (await this.isCancelled(runId)) {
+    if (await this.ctx.runs.isCancelled(runId)) {
       await this.finishCancelled(runId);
       return "cancelled";
     }
@@ -124,7 +102,7 @@ export class RunDriver {
     if (typeof next === "string") return next;
     // The resume itself moved the run on: record that, so the in-process continuation
     // (finalize after a rejection) is not mistaken for a late duplicate of the parked step.
-    await this.ctx.runs.update(runId, { status: RUNNING_STATUS[next.node], stage: next.node, step: next.step, pendingJob: null }, this.now());
+    await this.ctx.runs.update(runId, { status: runningStatus(next.node), stage: next.node, step: next.step, pendingJob: null }, this.now());
     return this.advance(next, { served: new Set() });
   }
 
@@ -136,64 +114,10 @@ export class RunDriver {
     await this.ctx.dispatcher.dispatch(job);
   }
 
-  async isCancelled(runId: string): Promise<boolean> {
-    return (await this.ctx.redis.exists(this.ctx.keys.runCancel(runId))) === 1;
-  }
-
   /** Ends a run as `cancelled` (no-op when it already ended). */
   async finishCancelled(runId: string): Promise<void> {
     const error = { code: "CANCELLED", category: "validation" as const, message: "run cancelled on request" };
     await this.finishWith(runId, "cancelled", { error }, null);
-  }
-
-  /**
-   * A write job whose executor was lost (the job stalled; the write queue never redelivers).
-   * The execution marker is set before the first line of write code runs (ARCHITECTURE §6), so:
-   * - `execute` pending, no marker: the code never started; the hop is enqueued again
-   *   (`removeFailed` first drops the failed job so its id can be reused), up to
-   *   {@link MAX_WRITE_REQUEUES} times, then the run fails;
-   * - `execute` pending, marker set: the write may have happened: `outcome_unknown`, for a human;
-   * - a later node pending (the write node had finished): that node is dispatched;
-   * - nothing pending but the record not terminal: `outcome_unknown` (a human checks).
-   * A second delivery racing a lost-but-alive executor is still refused by the marker's SET NX.
-   */
-  async recoverStalledWrite(job: StageJob, removeFailed: () => Promise<void>): Promise<StalledWriteOutcome> {
-    if (await this.isCancelled(job.runId)) {
-      await this.finishCancelled(job.runId);
-      return "ended";
-    }
-    const view = await this.ctx.pipeline.getRun(refOf(job));
-    if (view?.next && view.next !== "execute" && !view.interrupt) {
-      await this.dispatch({ ...job, node: view.next, step: job.node === view.next ? job.step : job.step + 1 }, "queued");
-      return "requeued";
-    }
-    const attempt = view?.next === "execute" ? view.state.attempts.at(-1)?.number : undefined;
-    const marked = attempt !== undefined && (await this.ctx.redis.exists(this.ctx.keys.execMarker(job.runId, attempt))) === 1;
-    if (attempt === undefined || marked) {
-      const record = await this.ctx.runs.get(job.runId);
-      if (record && isTerminalStatus(record.status)) return "ended";
-      const message = `${job.node} job stalled (write executor lost) after the write started; the write may or may not have happened`;
-      await this.finishFailed(job.runId, new PyfleetError("OUTCOME_UNKNOWN", message), "outcome_unknown");
-      return "outcome_unknown";
-    }
-    const key = this.ctx.keys.writeRequeues(job.runId);
-    const count = Number(await this.ctx.redis.incr(key));
-    await this.ctx.redis.expire(key, 30 * 24 * 3600);
-    if (count > MAX_WRITE_REQUEUES) {
-      const message = `write executor lost ${count} times before attempt ${attempt}'s code started (it never ran)`;
-      await this.finishFailed(job.runId, new PyfleetError("STAGE_RETRIES_EXHAUSTED", message));
-      return "failed";
-    }
-    await removeFailed();
-    await new AuditLog(this.ctx.redis, this.ctx.keys, this.ctx.clock).append("write.requeued", {
-      runId: job.runId,
-      attempt,
-      requeues: count,
-      reason: "write executor lost before the code started (no execution marker)",
-    });
-    this.ctx.logger.warn({ runId: job.runId, stage: job.node, attempt, requeues: count }, "write executor lost before the code started; enqueued again");
-    await this.dispatch(job, "queued");
-    return "requeued";
   }
 
   /** Ends a run as `failed` (or `outcome_unknown`) with the cause. */
@@ -202,38 +126,42 @@ export class RunDriver {
     await this.finishWith(runId, status, { error: { code: e.code, category: e.category, message: e.message } }, null);
   }
 
-  /**
-   * Whether the job's node is the one the run's thread waits for (the checkpoint is the truth:
-   * a retried job whose data moved on to a later node still matches). A duplicate or late job
-   * is dropped before it touches the run record; the pipeline's `expected` check stays final.
-   */
+  /** Whether the job's node is the one the run's thread waits for (for a job no step runs for). */
   private async isPending(job: StageJob): Promise<boolean> {
     const view = await this.ctx.pipeline.getRun(refOf(job));
     const current = view !== null && view.next === job.node && !view.interrupt;
-    if (!current) {
-      this.ctx.logger.info(
-        { runId: job.runId, stage: job.node, step: job.step, pending: view?.next ?? null, parked: Boolean(view?.interrupt) },
-        "duplicate or late job dropped",
-      );
-    }
+    if (!current) this.logDuplicate(job, { pending: view?.next ?? null, parked: Boolean(view?.interrupt) });
     return current;
   }
 
+  private logDuplicate(job: StageJob, details: Record<string, unknown> | undefined): void {
+    this.ctx.logger.info({ runId: job.runId, stage: job.node, step: job.step, ...details }, "duplicate or late job dropped");
+  }
+
+  /**
+   * Runs the job's node. The pipeline refuses a node that is not pending (a duplicate or late
+   * job) before anything is written; only then is the run recorded as running (`onStart`).
+   */
   private async runNode(job: StageJob, signal?: AbortSignal): Promise<StepResult | "duplicate" | "cancelled"> {
-    const status = RUNNING_STATUS[job.node];
-    await this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob: null }, this.now());
-    await this.emitStatus(job.runId, status, job.node);
     const queue = queueFor(job.node, job.mode ?? null);
     const t0 = performance.now();
+    const onStart = async () => {
+      const status = runningStatus(job.node);
+      await this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob: null }, this.now());
+      await this.emitStatus(job.runId, status, job.node);
+    };
     try {
-      const result = await this.ctx.pipeline.step(refOf(job), signal ? { expected: job.node, signal } : { expected: job.node });
+      const result = await this.ctx.pipeline.step(refOf(job), { expected: job.node, onStart, ...(signal ? { signal } : {}) });
       this.ctx.observer?.nodeFinished(job.node, queue, (performance.now() - t0) / 1000, "ok");
       return result;
     } catch (err) {
-      this.ctx.observer?.nodeFinished(job.node, queue, (performance.now() - t0) / 1000, "error");
       const e = toPyfleetError(err);
-      if (e.code === "STEP_NOT_PENDING") return "duplicate";
-      if (signal?.aborted || (await this.isCancelled(job.runId))) {
+      if (e.code === "STEP_NOT_PENDING") {
+        this.logDuplicate(job, e.details);
+        return "duplicate";
+      }
+      this.ctx.observer?.nodeFinished(job.node, queue, (performance.now() - t0) / 1000, "error");
+      if (signal?.aborted || (await this.ctx.runs.isCancelled(job.runId))) {
         await this.finishCancelled(job.runId);
         return "cancelled";
       }
@@ -258,15 +186,22 @@ export class RunDriver {
     return "dispatched";
   }
 
+  /**
+   * Parks the run: the approval record and the run's `awaiting_approval` are one transaction, so
+   * a decision (which needs the record) never meets a run that does not look parked yet.
+   */
   private async park(cur: StageJob, result: StepResult): Promise<void> {
     const req = result.interrupt!;
-    const approval = this.ctx.approvals ? await this.ctx.approvals.create(req, { checkpointNs: cur.checkpointNs }) : null;
     const step = result.next === cur.node ? cur.step : cur.step + 1;
-    await this.ctx.runs.update(
-      cur.runId,
-      { status: "awaiting_approval", stage: "approve", step, mode: result.mode, attempts: req.attempt, approvalId: approval?.id ?? null, pendingJob: null },
-      this.now(),
-    );
+    const parked = (approvalId: string | null) =>
+      ({ status: "awaiting_approval", stage: "approve", step, mode: result.mode, attempts: req.attempt, approvalId, pendingJob: null }) as const;
+    const at = this.now();
+    let approval: { id: string } | null = null;
+    if (this.ctx.approvals) {
+      approval = await this.ctx.approvals.create(req, { checkpointNs: cur.checkpointNs }, (tx, approvalId) => {
+        this.ctx.runs.queueUpdate(tx, cur.runId, parked(approvalId), at);
+      });
+    } else await this.ctx.runs.update(cur.runId, parked(null), at);
     await this.ctx.sink.emit({
       runId: cur.runId,
       type: "approval",
@@ -285,8 +220,7 @@ export class RunDriver {
     const final = result.final;
     let error: RunRecord["error"] = null;
     if (result.status !== "completed") {
-      const view = await this.ctx.pipeline.getRun(refOf(cur));
-      const last = view?.state.errorChain.at(-1);
+      const last = result.lastError;
       error = last
         ? { code: last.code, category: last.category, message: final?.reason ?? last.message }
         : { code: result.status.toUpperCase(), category: categoryOf(result.status), message: final?.reason ?? result.status };

@@ -5,6 +5,7 @@ import { StageJobSchema } from "../queues/job.js";
 import type { QueueName } from "../queues/queue-for.js";
 import type { FleetContext } from "../context.js";
 import type { AdvanceOutcome, RunDriver } from "./run-driver.js";
+import { recoverStalledWrite } from "./stalled-write.js";
 
 export interface StageWorkersOptions {
   queues: readonly QueueName[];
@@ -122,7 +123,7 @@ export class StageWorkers {
 
   /**
    * A job that stalled past its limit never reaches `process` again: end its run here, or, for a
-   * write whose code provably never started, enqueue it again ({@link RunDriver.recoverStalledWrite}).
+   * write whose code provably never started, enqueue it again ({@link recoverStalledWrite}).
    */
   private async onFailed(queue: QueueName, job: Job | undefined): Promise<void> {
     this.ctx.observer?.jobFinished(queue, "failed");
@@ -134,7 +135,7 @@ export class StageWorkers {
     const runId = parsed.data.runId;
     try {
       if (isWriteQueue(queue)) {
-        await this.driver.recoverStalledWrite(parsed.data, () => job.remove());
+        await recoverStalledWrite(this.ctx, this.driver, parsed.data, () => job.remove());
         return;
       }
       const msg = `${parsed.data.node} job stalled (worker lost)`;
@@ -148,10 +149,9 @@ export class StageWorkers {
     if (this.inflight.size === 0) return;
     const ids = [...this.inflight.keys()];
     try {
-      const flags = await this.ctx.redis.mget(...ids.map((id) => this.ctx.keys.runCancel(id)));
-      flags.forEach((f, i) => {
-        if (f !== null) this.inflight.get(ids[i]!)?.abort(new PyfleetError("CANCELLED", "run cancelled on request"));
-      });
+      for (const id of await this.ctx.runs.cancelledAmong(ids)) {
+        this.inflight.get(id)?.abort(new PyfleetError("CANCELLED", "run cancelled on request"));
+      }
     } catch (err) {
       this.ctx.logger.warn({ err }, "cancel poll failed");
     }

@@ -11,13 +11,18 @@ import {
 } from "@pyfleet/core";
 import { ContainerExecutor, createExecutorRegistry, FileArtifactStore, ForkServerExecutor } from "@pyfleet/execution";
 import { generatorOptionsFromConfig, OpenAICodeGenerator } from "@pyfleet/generation";
+import {
+  type ApprovalStore,
+  AuditLog,
+  type BuiltPipeline,
+  type DecisionSigner,
+  DecisionVerifier,
+  type PipelineBuildInput,
+  RedisExecutionGuard,
+  SignedApprovalVerifier,
+} from "@pyfleet/fleet";
 import { createPipeline, type PipelineDeps } from "@pyfleet/workflow";
-import { ApprovalStore } from "../approvals/approval-store.js";
-import { DecisionVerifier } from "../approvals/decision-verifier.js";
-import { RedisExecutionGuard } from "../approvals/redis-execution-guard.js";
-import { SignedApprovalVerifier } from "../approvals/signed-approval-verifier.js";
-import { AuditLog } from "../audit/audit-log.js";
-import type { BuiltPipeline, PipelineBuilder } from "../create-fleet.js";
+import { createApprovalStore } from "../approval-store-factory.js";
 import { checkBackend } from "./backend-ready.js";
 import { LazyGenerator } from "./lazy-generator.js";
 
@@ -40,15 +45,29 @@ export interface RealPipelineOptions {
    * `--task` run. Otherwise the client is built on first use (provided-code runs need no model).
    */
   servesGenerate?: boolean;
+  /**
+   * The approver's decision signer: the process's approval store decides with it. Without it
+   * the store only creates and cancels records (workers, producers).
+   */
+  signer?: DecisionSigner;
 }
+
+/** The real pipeline plus the process's one audit log and approval store. */
+export interface RealPipeline extends BuiltPipeline {
+  audit: AuditLog;
+  approvals: ApprovalStore;
+}
+
+/** Builds a {@link RealPipeline} for `createFleet`. */
+export type RealPipelineBuilder = (input: PipelineBuildInput<PyfleetConfig>) => Promise<RealPipeline>;
 
 /**
  * The production wiring: plain-Redis (or official) checkpointer, tree-sitter analyzer, OpenAI
  * generator (eager when the process serves generate, else lazy), executors of the configured
  * backends, file artifact store, and the approval store, verifier and write guard on the same Redis.
  */
-export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOptions = {}): PipelineBuilder<PyfleetConfig> {
-  return async ({ config, redis, keys, events, logger, clock, modes }): Promise<BuiltPipeline> => {
+export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOptions = {}): RealPipelineBuilder {
+  return async ({ config, redis, keys, events, logger, clock, modes }): Promise<RealPipeline> => {
     const makeGenerator = () => OpenAICodeGenerator.create(generatorOptionsFromConfig(config), env, { logger });
     // Before anything is opened, so a configuration error leaves nothing to close.
     const generator = opts.servesGenerate ? makeGenerator() : new LazyGenerator(makeGenerator);
@@ -56,20 +75,8 @@ export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOp
     const audit = new AuditLog(redis, keys, clock);
     // Executors hold public keys only: they can check a decision, never make one.
     const publicKeys = verifyKeys(config, env);
-    // Creating and cancelling approval records never signs; deciding happens in the approver.
-    const approvals = new ApprovalStore(
-      redis,
-      keys,
-      null,
-      audit,
-      {
-        expirySeconds: config.approver.expiry_seconds,
-        requiredApprovals: config.approver.required_approvals,
-        allowSelfApproval: config.approver.allow_self_approval,
-        retentionSeconds: config.runs.retention_seconds,
-      },
-      clock,
-    );
+    // Only the approver's store signs; everywhere else it creates and cancels records.
+    const approvals = createApprovalStore(config, { redis, keys, audit, clock, signer: opts.signer ?? null });
     const executors = createExecutorRegistry(config, { env, logger });
     const deps: PipelineDeps = {
       generator,
@@ -117,6 +124,7 @@ export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOp
         ),
       expireThread: (threadId, seconds) => checkpointer.expireThread(threadId, seconds),
       approvals,
+      audit,
       backendReady: () => checkBackend(config, env),
       close: async () => {
         await executors.close();

@@ -1,11 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { loadConfig, type PyfleetConfig } from "@pyfleet/core";
+import { loadConfig, PROJECT_ROOT, type PyfleetConfig } from "@pyfleet/core";
 
 /** The repository's config.yml (the documented defaults). */
-export const REPO_CONFIG = fileURLToPath(new URL("../../../../config.yml", import.meta.url));
+export const REPO_CONFIG = join(PROJECT_ROOT, "config.yml");
 
 /** Environment of a test fleet: its own Redis prefix and artifact folder, the local backend. */
 export function testEnv(prefix: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -8,12 +8,10 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { type PyfleetConfig, projectPython, silentLogger } from "@pyfleet/core";
+import { type PyfleetConfig, projectPython, RedisKeys, silentLogger } from "@pyfleet/core";
+import { AuditLog, createFleet, type Fleet } from "@pyfleet/fleet";
 import { createRedisFixture, IocFixture, type JupyterFixture, type RedisFixture, startJupyterFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuditLog } from "./audit/audit-log.js";
-import { createFleet } from "./create-fleet.js";
-import type { Fleet } from "./fleet.js";
 import { approveParked, testApprovalStore, testConfig, testDecisionKeys, testEnv, waitForStatus } from "./testing/index.js";
 import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
@@ -68,14 +66,14 @@ describe.each([{ backend: "local" as const }, { backend: "container" as const }]
 
   const submit = (code: string, extra: Record<string, unknown> = {}) =>
     fleet.submit({ user_query: "set the quadrupole", task_objective: "set a magnet", code, ...extra }, { requester: "carol" });
-  const audit = async (runId: string) => (await new AuditLog(fx.redis, fleet.ctx.keys).range()).filter((e) => e.data.runId === runId);
+  const audit = async (runId: string) => (await new AuditLog(fx.redis, new RedisKeys(fx.prefix)).range()).filter((e) => e.data.runId === runId);
 
   it("shows current → proposed with units and limits, and after approval changes the setpoint exactly once (read back)", async () => {
     const start = (await ioc.get(QF1)) as number;
     const target = Math.round((start + 1.5) * 10) / 10;
     const before = await accepted(QF1);
     const { runId } = await submit(`import epics\nepics.caput(${JSON.stringify(QF1)}, ${target})\nresults = {'set': ${target}}\n`);
-    const { store } = testApprovalStore(fleet, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
     const parked = await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval", 60_000);
     const record = await store.get(parked.approvalId as string);
     expect(record?.manifest?.entries).toMatchObject([
@@ -109,7 +107,7 @@ describe.each([{ backend: "local" as const }, { backend: "container" as const }]
     ].join("\n");
     await operatorPut(QF1, 101.0);
     const { runId } = await submit(code);
-    const { store } = testApprovalStore(fleet, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
     const parked = await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval", 60_000);
     expect((await store.get(parked.approvalId as string))?.manifest?.pvs).toEqual([QF1]);
     await operatorPut(QF1, 125.0); // the data the code depends on changes before the write runs
@@ -142,7 +140,7 @@ describe.each([{ backend: "local" as const }, { backend: "container" as const }]
     await operatorPut(QF1, 101.0);
     const before = await accepted(QF1);
     const { runId } = await submit(`import epics\nepics.caput(${JSON.stringify(QF1)}, 103.0)\nresults = {}\n`);
-    const { store } = testApprovalStore(fleet, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
     await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval", 60_000);
     await operatorPut("SR:INTLK:ENABLE", 0);
     try {

@@ -1,10 +1,7 @@
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
-import { parseSigningKeys, type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { createFleet, DecisionSigner, Dispatcher, type Fleet, RunStore, stageJobId } from "@pyfleet/fleet";
+import { parseSigningKeys, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { DecisionSigner } from "./approvals/decision-signer.js";
-import { createFleet } from "./create-fleet.js";
-import type { Fleet } from "./fleet.js";
-import { stageJobId } from "./queues/job.js";
 import { testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
@@ -64,6 +61,15 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     return { fleet, config };
   }
 
+  const keysOf = () => new RedisKeys(fx.prefix);
+
+  /** A dispatcher of the test's own on the fleet's queues (to enqueue hops by hand). */
+  async function dispatcherFor(config: PyfleetConfig): Promise<Dispatcher> {
+    const dispatcher = new Dispatcher(fx.redis, keysOf().bullPrefix, config);
+    open.push(dispatcher);
+    return dispatcher;
+  }
+
   it("runs a provided-code run to completed, with record, ordered events and retention TTLs", async () => {
     fx = await createRedisFixture("fleet");
     const { fleet } = await start(["generate", "analyze", "execute"]);
@@ -74,18 +80,18 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     const details = await fleet.details(run.runId);
     expect(details?.final?.result?.results.answer).toBe(42);
     // `finished` is written right after the record turns terminal.
-    await expect.poll(async () => (await fleet.ctx.events.read(run.runId)).at(-1)?.type).toBe("finished");
-    const events = await fleet.ctx.events.read(run.runId);
+    await expect.poll(async () => (await fleet.events(run.runId)).at(-1)?.type).toBe("finished");
+    const events = await fleet.events(run.runId);
     const statuses = events.filter((e) => e.type === "status").map((e) => e.data.status);
     expect(statuses[0]).toBe("queued");
     expect(statuses).toContain("analyzing");
     expect(statuses).toContain("executing");
-    expect(await fx.redis.ttl(fleet.ctx.keys.run(run.runId))).toBeGreaterThan(0);
-    expect(await fx.redis.ttl(fleet.ctx.keys.runEvents(run.runId))).toBeGreaterThan(0);
+    expect(await fx.redis.ttl(keysOf().run(run.runId))).toBeGreaterThan(0);
+    expect(await fx.redis.ttl(keysOf().runEvents(run.runId))).toBeGreaterThan(0);
     const cpKeys: string[] = [];
     let cursor = "0";
     do {
-      const [next, keys] = await fx.redis.scan(cursor, "MATCH", `${fleet.ctx.keys.checkpointPrefix}*${run.runId}*`, "COUNT", 1000);
+      const [next, keys] = await fx.redis.scan(cursor, "MATCH", `${keysOf().checkpointPrefix}*${run.runId}*`, "COUNT", 1000);
       cursor = next;
       cpKeys.push(...keys);
     } while (cursor !== "0");
@@ -95,17 +101,18 @@ describe("fleet (in-process, real Redis and local Python)", () => {
 
   it("treats a second enqueue of the same hop as a no-op and drops a stale job", async () => {
     fx = await createRedisFixture("fleet");
-    const { fleet: producer } = await start([]);
+    const { fleet: producer, config } = await start([]);
     const run = await producer.submit(request("results = {'x': 1}"));
     const job = { runId: run.runId, threadId: run.threadId, checkpointNs: "", node: "analyze" as const, step: 0, mode: null };
-    await producer.ctx.dispatcher.dispatch(job);
-    await producer.ctx.dispatcher.dispatch(job);
-    expect(await producer.ctx.dispatcher.queue("analyze").getJobCounts("waiting")).toEqual({ waiting: 1 });
+    const dispatcher = await dispatcherFor(config);
+    await dispatcher.dispatch(job);
+    await dispatcher.dispatch(job);
+    expect(await dispatcher.queue("analyze").getJobCounts("waiting")).toEqual({ waiting: 1 });
     const { fleet: worker } = await start(["analyze", "execute"]);
     await waitForStatus((id) => worker.get(id), run.runId, "completed");
     // A late duplicate of an old hop (different id after retention) is dropped, the run stays completed.
-    await producer.ctx.dispatcher.dispatch({ ...job, step: 7 });
-    const late = await producer.ctx.dispatcher.queue("analyze").getJob(stageJobId(run.runId, 7, "analyze"));
+    await dispatcher.dispatch({ ...job, step: 7 });
+    const late = await dispatcher.queue("analyze").getJob(stageJobId(run.runId, 7, "analyze"));
     await expect.poll(async () => late?.getState(), { timeout: 10_000 }).toBe("completed");
     expect(await late?.getState()).toBe("completed");
     expect((await worker.get(run.runId))?.status).toBe("completed");
@@ -117,8 +124,8 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     const run = await fleet.submit(request("results = {}"));
     const rec = await fleet.cancel(run.runId);
     expect(rec.status).toBe("cancelled");
-    expect(await fleet.ctx.dispatcher.queue("analyze").getJobCounts("waiting")).toEqual({ waiting: 0 });
-    expect((await fleet.ctx.events.read(run.runId)).at(-1)?.data.status).toBe("cancelled");
+    expect((await fleet.queueCounts()).analyze.waiting).toBe(0);
+    expect((await fleet.events(run.runId)).at(-1)?.data.status).toBe("cancelled");
     await expect(fleet.cancel("no-such-run")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
@@ -158,8 +165,9 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval");
     const decision = await approval(fleet, run.runId);
     // Back to the moment between the approval record and the run record of parking.
-    await fleet.ctx.runs.update(run.runId, { status: "analyzing" }, new Date());
-    const parking = new Promise((r) => setTimeout(r, 300)).then(() => fleet.ctx.runs.update(run.runId, { status: "awaiting_approval" }, new Date()));
+    const runs = new RunStore(fx.redis, keysOf(), 600);
+    await runs.update(run.runId, { status: "analyzing" }, new Date());
+    const parking = new Promise((r) => setTimeout(r, 300)).then(() => runs.update(run.runId, { status: "awaiting_approval" }, new Date()));
     expect(await fleet.resumeRun(run.runId, decision)).toBe("dispatched");
     await parking;
     expect((await waitForStatus((id) => fleet.get(id), run.runId, ["completed", "failed"])).status).toBe("completed");
@@ -171,9 +179,9 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     const run = await fleet.submit(request("import epics\nepics.caput('DEMO:X', 1)\nresults = {}", { dry_run: true }));
     const parked = await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval");
     expect((await fleet.cancel(run.runId)).status).toBe("cancelled");
-    const approval = JSON.parse((await fx.redis.get(fleet.ctx.keys.approval(parked.approvalId!))) ?? "{}");
+    const approval = JSON.parse((await fx.redis.get(keysOf().approval(parked.approvalId!))) ?? "{}");
     expect(approval.status).toBe("cancelled");
-    expect(await fx.redis.zscore(fleet.ctx.keys.approvalsPending(), parked.approvalId!)).toBeNull();
+    expect(await fx.redis.zscore(keysOf().approvalsPending(), parked.approvalId!)).toBeNull();
   });
 
   it("fails a run with the cause after the last infrastructure retry", async () => {

@@ -1,16 +1,14 @@
 import { readdirSync } from "node:fs";
+import { createFleet, type Fleet, MAX_WRITE_REQUEUES } from "@pyfleet/fleet";
 import { basename, sep } from "node:path";
-import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFleet } from "./create-fleet.js";
-import type { Fleet } from "./fleet.js";
 import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { MAX_WRITE_REQUEUES } from "./worker/run-driver.js";
 import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
 const KEYS = testDecisionKeys();
@@ -52,9 +50,8 @@ describe("a write job whose executor was lost before the code started", () => {
     // folder when the run ends; the manifest's dry run leaves its own in `dry-run` (not counted).
     const code = `import epics, uuid\nopen("executed-" + uuid.uuid4().hex + ".${tag}", "w").close()\nepics.caput("SR:C01:HCM", 1)\nresults = {"tag": "${tag}"}\n`;
     const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${tag}`, code, dry_run: true }, { requester: "carol" });
-    const { store } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
     await approveParked(producer, store, runId);
-    const queue = producer.ctx.dispatcher.queue("execute.write_access");
     const connection = new Redis(fx.url, { maxRetriesPerRequest: null });
     let taken!: () => void;
     const took = new Promise<void>((r) => (taken = r));
@@ -65,7 +62,7 @@ describe("a write job whose executor was lost before the code started", () => {
         return new Promise<never>(() => {});
       },
       // its own stall check would throttle everyone else's for its stalledInterval: keep that short too
-      { connection, prefix: queue.opts.prefix, lockDuration: 1000, stalledInterval: 1000 },
+      { connection, prefix: new RedisKeys(fx.prefix).bullPrefix, lockDuration: 1000, stalledInterval: 1000 },
     );
     await took;
     await doomed.close(true);
@@ -85,7 +82,7 @@ describe("a write job whose executor was lost before the code started", () => {
     const done = await waitForStatus((id) => producer.get(id), runId, ["completed", "failed", "outcome_unknown"], 30_000);
     expect(done.status).toBe("completed");
     expect(ran("a")).toBe(1);
-    const audit = await testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS).audit.range();
+    const audit = await testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS).audit.range();
     const requeued = audit.filter((e) => e.type === "write.requeued");
     expect(requeued).toHaveLength(1);
     expect(requeued[0]?.data).toMatchObject({ runId, attempt: 1, requeues: 1 });
@@ -96,7 +93,7 @@ describe("a write job whose executor was lost before the code started", () => {
     await executor?.close();
     executor = null;
     const runId = await approvedAndAbandoned("b");
-    await fx.redis.set(producer.ctx.keys.writeRequeues(runId), String(MAX_WRITE_REQUEUES));
+    await fx.redis.set(new RedisKeys(fx.prefix).writeRequeues(runId), String(MAX_WRITE_REQUEUES));
     ({ fleet: executor } = await createFleet(config(), { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
     const done = await waitForStatus((id) => producer.get(id), runId, ["completed", "failed", "outcome_unknown"], 30_000);
     expect(done.status).toBe("failed");

@@ -1,8 +1,7 @@
 import { silentLogger } from "@pyfleet/core";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFleet } from "./create-fleet.js";
-import type { Fleet } from "./fleet.js";
 import { testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";

@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
 import { basename, join, sep } from "node:path";
 import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFleet } from "./create-fleet.js";
-import type { Fleet } from "./fleet.js";
 import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
@@ -66,7 +65,7 @@ describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
   });
 
   it("never runs two approved writes at once across two executors with room for two each", async () => {
-    const { store } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
     const ids: string[] = [];
     for (let i = 0; i < RUNS; i++) {
       const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${i}`, code: code(i), dry_run: true }, { requester: "carol" });

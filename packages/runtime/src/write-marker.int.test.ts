@@ -1,9 +1,8 @@
 import { sep } from "node:path";
-import { silentLogger } from "@pyfleet/core";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
+import { RedisKeys, silentLogger } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFleet } from "./create-fleet.js";
-import type { Fleet } from "./fleet.js";
 import { approveParked, findFiles, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
@@ -41,13 +40,13 @@ describe("a write job that finds its execution marker already set (real Redis gu
     // that a flag left by an execution does reach the artifacts.
     const code = `import epics\nopen("ran.flag", "w").write("ran")\nepics.caput("SR:C01:HCM", 1)\nresults = {"ok": True}\n`;
     const flags = () => findFiles(env.PYFLEET_ARTIFACTS as string, "ran.flag");
-    const { store, audit } = testApprovalStore(producer, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store, audit } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
     const { runId } = await producer.submit({ user_query: "q", task_objective: "set", code, dry_run: true }, { requester: "carol" });
     const { approval } = await approveParked(producer, store, runId);
     // An earlier delivery of this attempt got as far as taking the marker, then its process died
     // (no executor runs yet: the execute job waits in its queue).
     const marker = { runId, attempt: 1, codeHash: approval.codeHash, workerId: "dead-worker:1", startedAt: new Date().toISOString(), outcome: "running" };
-    await fx.redis.set(producer.ctx.keys.execMarker(runId, 1), JSON.stringify(marker));
+    await fx.redis.set(new RedisKeys(fx.prefix).execMarker(runId, 1), JSON.stringify(marker));
 
     ({ fleet: executor } = await createFleet(config(), { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
     const done = await waitForStatus((id) => producer.get(id), runId, ["outcome_unknown", "completed", "failed"], 30_000);

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "@pyfleet/core";
 
-const WORKER_MAIN = fileURLToPath(new URL("../../../../apps/worker/src/main.ts", import.meta.url));
+/** The `pyfleet-worker` command as npm links it for the workspace (a bin name, not a path into apps/). */
+const WORKER_BIN = join(PROJECT_ROOT, "node_modules", ".bin", "pyfleet-worker");
 
 /** A `pyfleet-worker` child process. */
 export interface SpawnedWorker {
@@ -16,11 +18,11 @@ export interface SpawnedWorker {
 }
 
 /**
- * Starts `node --import tsx apps/worker/src/main.ts <args>` and resolves once it printed its
+ * Starts `pyfleet-worker <args>` (the workspace's bin) and resolves once it printed its
  * ready line (metrics port parsed from it).
  */
 export function spawnWorker(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<SpawnedWorker> {
-  const child = spawn(process.execPath, ["--import", "tsx", WORKER_MAIN, "--metrics-port", "0", ...args], {
+  const child = spawn(process.execPath, [WORKER_BIN, "--metrics-port", "0", ...args], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,11 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, sep } from "node:path";
-import { generateDecisionKeyPair, parseSigningKeys, type SignedDecision } from "@pyfleet/core";
-import type { ApprovalRecord } from "../approvals/approval-record.js";
-import { ApprovalStore } from "../approvals/approval-store.js";
-import { DecisionSigner } from "../approvals/decision-signer.js";
-import { AuditLog } from "../audit/audit-log.js";
-import type { Fleet } from "../fleet.js";
+import { generateDecisionKeyPair, parseSigningKeys, RedisKeys, type SignedDecision, systemClock } from "@pyfleet/core";
+import { type ApprovalRecord, type ApprovalStore, AuditLog, DecisionSigner, type Fleet } from "@pyfleet/fleet";
+import type { Redis } from "ioredis";
+import { type ApprovalStoreConfig, createApprovalStore } from "../approval-store-factory.js";
 import { waitForStatus } from "./wait-for.js";
 
 /**
@@ -18,19 +16,20 @@ export function testDecisionKeys(keyId = "k1"): { PYFLEET_SIGNING_KEYS: string; 
 }
 
 /**
- * The approval store an approver would use on `fleet`'s Redis, signing with the first key of
- * `signingKeys` (`PYFLEET_SIGNING_KEYS` form), one approval per mode, 10 minutes to decide.
+ * The approval store an approver would use on `redis` under `prefix` (built by the one factory),
+ * signing with the first key of `signingKeys` (`PYFLEET_SIGNING_KEYS` form), one approval per
+ * mode, 10 minutes to decide.
  */
-export function testApprovalStore(fleet: Fleet, signingKeys: string): { store: ApprovalStore; audit: AuditLog } {
-  const keys = parseSigningKeys(signingKeys);
-  const audit = new AuditLog(fleet.ctx.redis, fleet.ctx.keys);
-  const store = new ApprovalStore(fleet.ctx.redis, fleet.ctx.keys, new DecisionSigner(keys, [...keys.keys()][0] ?? "k1"), audit, {
-    expirySeconds: 600,
-    requiredApprovals: { read_only: 1, write_access: 1 },
-    allowSelfApproval: false,
-    retentionSeconds: 600,
-  });
-  return { store, audit };
+export function testApprovalStore(redis: Redis, prefix: string, signingKeys: string): { store: ApprovalStore; audit: AuditLog } {
+  const keys = new RedisKeys(prefix);
+  const signing = parseSigningKeys(signingKeys);
+  const audit = new AuditLog(redis, keys);
+  const config: ApprovalStoreConfig = {
+    approver: { expiry_seconds: 600, required_approvals: { read_only: 1, write_access: 1 }, allow_self_approval: false },
+    runs: { retention_seconds: 600 },
+  };
+  const signer = new DecisionSigner(signing, [...signing.keys()][0] ?? "k1");
+  return { store: createApprovalStore(config, { redis, keys, audit, clock: systemClock, signer }), audit };
 }
 
 /**

@@ -1,9 +1,8 @@
 import { PassThrough } from "node:stream";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
 import { createLogger } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFleet } from "./create-fleet.js";
-import type { Fleet } from "./fleet.js";
 import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
 import { testConfig, testEnv } from "./testing/test-config.js";
 import { waitForStatus } from "./testing/wait-for.js";
@@ -70,7 +69,7 @@ describe("run lifecycle at info level (real Redis, real executor, pino JSON)", (
   }, 60_000);
 
   it("logs a run parked for approval and the decision", async () => {
-    const { store } = testApprovalStore(fleet, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
     const code = "import epics\nepics.caput('SR:C01:HCM', 1)\nresults = {'ok': True}\n";
     const { runId } = await fleet.submit({ user_query: "q", task_objective: "set", code, dry_run: true }, { requester: "carol" });
     const { approval } = await approveParked(fleet, store, runId);

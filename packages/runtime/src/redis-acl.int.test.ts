@@ -1,16 +1,13 @@
 import { randomBytes } from "node:crypto";
+import { AuditLog, createFleet, type Fleet, REDIS_ROLES, redisAclFile, type RedisRole, redisUrlFor } from "@pyfleet/fleet";
 import { RedisKeys, silentLogger } from "@pyfleet/core";
 import { RedisServerFixture } from "@pyfleet/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuditLog } from "../audit/audit-log.js";
-import { createFleet } from "../create-fleet.js";
-import type { Fleet } from "../fleet.js";
-import { approveParked, testApprovalStore, testDecisionKeys } from "../testing/approvals.js";
-import { testConfig, testEnv } from "../testing/test-config.js";
-import { waitForStatus } from "../testing/wait-for.js";
-import { realPipelineBuilder } from "../wire/real-pipeline.js";
-import { REDIS_ROLES, type RedisRole, redisAclFile, redisUrlFor } from "./redis-acl.js";
+import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
+import { testConfig, testEnv } from "./testing/test-config.js";
+import { waitForStatus } from "./testing/wait-for.js";
+import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
 const PREFIX = "aclfleet";
 
@@ -63,13 +60,13 @@ describe("Redis ACL users per role", () => {
 
     const code = "import epics\nepics.caput('SR:C01:HCM', 1)\nresults = {'ok': True}\n";
     const w = await producer.submit({ user_query: "q", task_objective: "write", code, dry_run: true }, { requester: "carol" });
-    const { store } = testApprovalStore(approverFleet, keys.PYFLEET_SIGNING_KEYS);
+    const { store } = testApprovalStore(connectAs("approver"), PREFIX, keys.PYFLEET_SIGNING_KEYS);
     await approveParked(approverFleet, store, w.runId);
     const done = await waitForStatus((id) => producer.get(id), w.runId, ["completed", "failed", "outcome_unknown"], 60_000);
     expect(done.error).toBeNull();
     expect(done.status).toBe("completed");
     expect((await producer.details(w.runId))?.final?.result?.recorded_writes).toMatchObject([{ pv: "SR:C01:HCM", value: 1 }]);
-    expect(await new AuditLog(connectAs("approver"), producer.ctx.keys).verify()).toMatchObject({ ok: true });
+    expect(await new AuditLog(connectAs("approver"), new RedisKeys(PREFIX)).verify()).toMatchObject({ ok: true });
   }, 120_000);
 
   it("a producer credential cannot write an approval, the audit stream or an execution marker; no role reaches keys outside the prefix", async () => {

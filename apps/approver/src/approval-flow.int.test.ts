@@ -1,6 +1,6 @@
 import { codeHash, parseSigningKeys, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { AuditLog, createFleet, DecisionSigner, type Fleet } from "@pyfleet/fleet";
-import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
+import { AuditLog, DecisionSigner, type Fleet } from "@pyfleet/fleet";
+import { openFleet } from "@pyfleet/runtime";
 import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

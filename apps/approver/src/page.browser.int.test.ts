@@ -1,6 +1,6 @@
 import { codeHash, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
+import { type Fleet } from "@pyfleet/fleet";
+import { openFleet } from "@pyfleet/runtime";
 import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { codeHash, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import { type Fleet } from "@pyfleet/fleet";
+import type { Fleet } from "@pyfleet/fleet";
 import { openFleet } from "@pyfleet/runtime";
 import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";

@@ -1,5 +1,5 @@
 import { codeHash, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { type Fleet } from "@pyfleet/fleet";
+import type { Fleet } from "@pyfleet/fleet";
 import { openFleet } from "@pyfleet/runtime";
 import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";

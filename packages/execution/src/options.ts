@@ -25,7 +25,7 @@ export type ResolvedExecutionOptions = Pick<PyfleetConfig, "python_executor" | "
 export type ExecutionOptions = DeepPartial<ResolvedExecutionOptions>;
 
 /** The schema's defaults of the sections the backends read. */
-export function executionDefaults(): ResolvedExecutionOptions {
+function executionDefaults(): ResolvedExecutionOptions {
   const { python_executor, execution, limits, docker } = configDefaults();
   return { python_executor, execution, limits, docker };
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startDevApprover } from "@pyfleet/approver";
 import { startConsole } from "@pyfleet/console";
-import { createLogger, generateDecisionKeyPair, loadConfig, projectPython, startSimIoc, verifyKeysOf } from "@pyfleet/core";
+import { createLogger, generateDecisionKeyPair, loadConfig, PROJECT_ROOT, projectPython, startSimIoc, verifyKeysOf } from "@pyfleet/core";
 import { startProducer } from "@pyfleet/producer";
 import { startWorker } from "@pyfleet/worker";
 import { type Command, UsageError } from "../command.js";
@@ -12,7 +11,6 @@ import { hasCommand, jupyterInstalled, redisAnswers, type StartedService, startJ
 import { DEV_ROLE_VAR, stopLeftovers, stopRequested, superviseDev } from "./dev-supervisor.js";
 
 
-const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
 
 const command: Command = {
   name: ["dev"],
@@ -69,7 +67,7 @@ const command: Command = {
         io.out(`dev: simulated storage ring (sim/storage-ring.yml, ${ioc.pvCount} PVs) on 127.0.0.1:${ioc.port}; every backend gets ${caExports(ioc.env).map((l) => l.replace("export ", "")).join(" ")}`);
       }
       if (kernels !== "local" && jupyterInstalled(env)) {
-        const jup = await startJupyter(repoRoot, env);
+        const jup = await startJupyter(PROJECT_ROOT, env);
         started.push(jup);
         config.execution.execution_method = "container";
         config.execution.container.jupyter_host = "127.0.0.1";

@@ -1,14 +1,12 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { EXECUTION_METHODS, type ExecutionMethod, type ExecutionOutcome, loadConfig } from "@pyfleet/core";
+import { EXECUTION_METHODS, type ExecutionMethod, type ExecutionOutcome, loadConfig, PROJECT_ROOT } from "@pyfleet/core";
 import { createExecutorRegistry, type ExecutionOptions } from "@pyfleet/execution";
-import { fileURLToPath } from "node:url";
 import { type Command, type CommandIO, UsageError } from "../command.js";
 import { type StartedService, startJupyter } from "./dev-services.js";
 
 /** The repository (its scripts/jupyter.sh serves the project's kernelspecs). */
-const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
 
 interface ExecArgs {
   file: string;
@@ -119,7 +117,7 @@ const command: Command = {
     let jupyter: StartedService | null = null;
     if (args.method === "container" && !env[tokenEnv]) {
       // a private server with the repo's kernelspecs on a free port, gone when the run is
-      const started = await startJupyter(REPO_ROOT);
+      const started = await startJupyter(PROJECT_ROOT);
       jupyter = started;
       env[tokenEnv] = started.token;
       options.execution = { ...options.execution, container: { ...options.execution?.container, jupyter_host: "127.0.0.1", jupyter_port: started.port } };

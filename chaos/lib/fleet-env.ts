@@ -66,7 +66,7 @@ export async function waitTerminal(client: PyfleetClient, ids: readonly string[]
 }
 
 /** Counts runs by status. */
-export function byStatus(recs: Iterable<RunRecord>): Record<string, number> {
+export function byStatus(recs: Iterable<Pick<RunRecord, "status">>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of recs) out[r.status] = (out[r.status] ?? 0) + 1;
   return out;

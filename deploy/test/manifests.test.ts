@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
+import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { loadConfig, RedisKeys } from "@pyfleet/core";
 // Not a declared dependency: @pyfleet/fleet depends on this package, so declaring it would close
 // a workspace cycle. The workspace link resolves it; the queue catalog stays the one source.
-import { QUEUE_NAMES, STAGE_NAMES, type StageName, servedQueues } from "@pyfleet/fleet";
+import { QUEUE_NAMES, REDIS_ROLES, STAGE_NAMES, type StageName, servedQueues } from "@pyfleet/fleet";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
@@ -34,6 +34,7 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "keda.sh/v1alpha1/ScaledObject": ScaledObject,
+  "keda.sh/v1alpha1/TriggerAuthentication": TriggerAuthentication,
 };
 
 function labelsMatch(labels: Obj, selector: Obj): boolean {
@@ -144,8 +145,10 @@ describe.each(["k8s/base", "k8s/overlays/dev"])("kustomization %s", (dir) => {
   it("ships the container config, which loads with the manifests' environment", () => {
     const cm = named("ConfigMap", "pyfleet-config")!;
     expect(cm.data["config.yml"]).toBe(read(join(ROOT, "deploy/config.yml")));
-    const loaded = loadConfig({ file: join(ROOT, "deploy/config.yml"), env });
-    expect(loaded.redis.url).toBe(env.REDIS_URL);
+    // REDIS_URL comes from each process's role Secret, never from the shared ConfigMap
+    expect(env.REDIS_URL).toBeUndefined();
+    const url = "redis://worker:secret-password-16@redis:6379";
+    expect(loadConfig({ file: join(ROOT, "deploy/config.yml"), env: { ...env, REDIS_URL: url } }).redis.url).toBe(url);
     expect(env.PYFLEET_CONFIG).toBe("/etc/pyfleet/config.yml");
   });
 
@@ -208,6 +211,32 @@ describe.each(["k8s/base", "k8s/overlays/dev"])("kustomization %s", (dir) => {
     expect(named("Deployment", "worker-execute-write")!.spec.strategy.type).toBe("Recreate");
     const defined = new Set(secretTemplates.flatMap((s) => Object.keys(s.stringData).map((k) => `${s.metadata.name}/${k}`)));
     for (const [name, r] of refs) for (const ref of r) expect(defined.has(ref), `${name} uses ${ref}`).toBe(true);
+  });
+
+  it("connects each process as its own Redis ACL user; Redis loads the ACL file; KEDA authenticates", () => {
+    const ROLE: Record<string, string> = {
+      producer: "producer",
+      approver: "approver",
+      "worker-generate": "worker",
+      "worker-analyze": "worker",
+      "worker-execute-read-only": "worker",
+      "worker-execute-write": "executor-write",
+    };
+    expect(deployments.filter((d) => d.metadata.name in ROLE || (podSpec(d).containers[0].args ?? [])[0]?.startsWith("apps/")).map((d) => d.metadata.name).sort()).toEqual(Object.keys(ROLE).sort());
+    expect([...new Set(Object.values(ROLE))].sort()).toEqual([...REDIS_ROLES].sort());
+    for (const [name, role] of Object.entries(ROLE)) {
+      const redisEnv = (podSpec(named("Deployment", name)!).containers[0].env as Obj[]).filter((e) => e.name === "REDIS_URL");
+      expect(redisEnv, name).toEqual([{ name: "REDIS_URL", valueFrom: { secretKeyRef: { name: `pyfleet-redis-${role}`, key: "REDIS_URL" } } }]);
+    }
+    const redis = podSpec(named("StatefulSet", "redis")!);
+    const args = redis.containers[0].args as string[];
+    expect(argOf(args, "--aclfile")).toBe("/etc/redis/users.acl");
+    const aclMount = (redis.containers[0].volumeMounts as Obj[]).find((m) => m.mountPath === "/etc/redis");
+    expect(redis.volumes.find((v: Obj) => v.name === aclMount?.name)?.secret.secretName).toBe("pyfleet-redis-acl");
+    expect(secretTemplates.find((t) => t.metadata.name === "pyfleet-redis-acl")?.stringData).toHaveProperty("users.acl");
+    const auth = named("TriggerAuthentication", "pyfleet-keda-redis")!;
+    expect(auth.spec.secretTargetRef.map((r: Obj) => `${r.parameter}=${r.name}/${r.key}`).sort()).toEqual(["password=pyfleet-redis-keda/password", "username=pyfleet-redis-keda/username"]);
+    for (const t of byKind("ScaledObject").flatMap((o) => o.spec.triggers)) expect(t.authenticationRef).toEqual({ name: "pyfleet-keda-redis" });
   });
 
   it("scales each worker with KEDA on its own BullMQ wait list", () => {

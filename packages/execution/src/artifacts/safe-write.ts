@@ -35,8 +35,14 @@ export class RunFolderWriter {
     const abs = this.path(rel);
     await this.ensureDir(dirname(abs));
     const tmp = `${abs}.${randomBytes(4).toString("hex")}.tmp`;
-    await writeFile(tmp, data, { flag: "wx" });
-    await rename(tmp, abs);
+    try {
+      await writeFile(tmp, data, { flag: "wx" });
+      await rename(tmp, abs);
+    } catch (err) {
+      // a full disk (ENOSPC) leaves part of the temp file: remove it, the target stays as it was
+      await rm(tmp, { force: true });
+      throw err;
+    }
     return abs;
   }
 

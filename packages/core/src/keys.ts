@@ -42,6 +42,10 @@ export class RedisKeys {
   approvalsAll(): string {
     return `${this.prefix}:approvals`;
   }
+  /** Lease of the one process applying a decision to a run parked at `step` (see RunStore.claimResume). */
+  runResume(runId: string, step: number): string {
+    return `${this.prefix}:run:${runId}:resume:${step}`;
+  }
   /** At-most-once marker for write executions. */
   execMarker(runId: string, attempt: number): string {
     return `${this.prefix}:exec:${runId}:${attempt}`;

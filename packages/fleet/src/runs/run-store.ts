@@ -166,6 +166,18 @@ export class RunStore {
     return new Set(runIds.filter((_, i) => flags[i] !== null));
   }
 
+  /**
+   * Claims the right to apply a decision to the run parked at `step`: the approver's decision
+   * endpoint and its sweep can both hold the same decision, and two resumes of one parked step
+   * would both run the graph on and enqueue the next hop twice (a write run would then end
+   * `outcome_unknown` at its second delivery). A lease, not a lock held forever: a claimant that
+   * dies mid-resume leaves the decision to the next sweep once `leaseMs` has passed.
+   * @returns false when another process holds the claim.
+   */
+  async claimResume(runId: string, step: number, holder: string, leaseMs: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.runResume(runId, step), holder, "PX", leaseMs, "NX")) === "OK";
+  }
+
   /** Counts one more requeue of the run's write hop; returns the count so far. */
   async countWriteRequeue(runId: string): Promise<number> {
     const key = this.keys.writeRequeues(runId);

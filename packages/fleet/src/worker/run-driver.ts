@@ -25,6 +25,9 @@ export interface AdvanceOptions {
   onContinue?: (job: StageJob) => Promise<void>;
 }
 
+/** How long a resume claim holds off other resumes of the same parked step (ms). */
+const RESUME_LEASE_MS = 60_000;
+
 export const refOf = (j: { threadId: string; checkpointNs: string }): RunRef => ({ threadId: j.threadId, checkpointNs: j.checkpointNs });
 
 /**
@@ -82,6 +85,9 @@ export class RunDriver {
       return "cancelled";
     }
     const cur: StageJob = { ...refOf(record), runId, node: "approve", step: internals.step, mode: record.mode };
+    if (!(await this.ctx.runs.claimResume(runId, internals.step, decision.approvalId, RESUME_LEASE_MS))) {
+      throw new PyfleetError("STEP_NOT_PENDING", `run ${runId} is being resumed by another process (step ${internals.step})`);
+    }
     let result: StepResult;
     try {
       result = await this.ctx.pipeline.resume(refOf(record), decision);

@@ -1,0 +1,60 @@
+import { sep } from "node:path";
+import { createFleet, type Fleet } from "@pyfleet/fleet";
+import { isPyfleetError, silentLogger } from "@pyfleet/core";
+import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findFiles, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
+import { testConfig, testEnv } from "./testing/test-config.js";
+import { waitForStatus } from "./testing/wait-for.js";
+import { realPipelineBuilder } from "./wire/real-pipeline.js";
+
+const KEYS = testDecisionKeys();
+
+// The approver's decision endpoint and its sweep can hold the same decision at once (the sweep
+// sees a decision whose resume is still in flight as undelivered): only one may apply it.
+describe("one decision delivered twice at once (two processes, real Redis, real executor)", () => {
+  let fx: RedisFixture;
+  let env: Record<string, string>;
+  const fleets: Fleet[] = [];
+  const config = () => {
+    const c = testConfig(env);
+    c.analysis.rules = { ...c.analysis.rules, "file-write-outside": "allow" };
+    return c;
+  };
+
+  beforeAll(async () => {
+    fx = await createRedisFixture("double-resume");
+    env = testEnv(fx.prefix, { ...KEYS });
+    for (const stages of [["analyze", "execute"], [], ["execute"]] as const) {
+      const modes = stages.length === 1 ? (["write_access"] as const) : (["read_only"] as const);
+      fleets.push((await createFleet(config(), { stages: [...stages], modes: [...modes], logger: silentLogger(), build: realPipelineBuilder(env) })).fleet);
+    }
+  });
+  afterAll(async () => {
+    for (const f of fleets.reverse()) await f.close();
+    await fx?.cleanup();
+  });
+
+  it("applies it once: one resume wins, the other is refused, the write runs once and the run completes", async () => {
+    const [producer, otherApprover] = fleets as [Fleet, Fleet, Fleet];
+    const code = `import epics\nopen("ran.flag", "w").write("ran")\nepics.caput("SR:C01:HCM", 1)\nresults = {"ok": True}\n`;
+    const { store, audit } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { runId } = await producer.submit({ user_query: "q", task_objective: "set", code, dry_run: true }, { requester: "carol" });
+    const parked = await waitForStatus((id) => producer.get(id), runId, "awaiting_approval");
+    const { released } = await store.decide(parked.approvalId as string, { id: "alice", roles: ["approver"] }, { decision: "approve", codeHash: (await store.get(parked.approvalId as string))?.codeHash as string, reason: "ok" });
+    if (!released) throw new Error("the approval did not release the run");
+
+    const outcomes = await Promise.allSettled([producer.resumeRun(runId, released), otherApprover.resumeRun(runId, released)]);
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    const refused = outcomes.find((o) => o.status === "rejected");
+    expect(refused && isPyfleetError(refused.reason) && refused.reason.code).toBe("STEP_NOT_PENDING");
+
+    const done = await waitForStatus((id) => producer.get(id), runId, ["outcome_unknown", "completed", "failed"], 30_000);
+    expect(done.status).toBe("completed");
+    const executed = findFiles(env.PYFLEET_ARTIFACTS as string, "ran.flag").filter((f) => !f.split(sep).includes("dry-run"));
+    expect(executed).toHaveLength(1);
+    const entries = await audit.range();
+    expect(entries.filter((e) => e.type === "write.started")).toHaveLength(1);
+    expect(entries.filter((e) => e.type === "write.duplicate_refused")).toHaveLength(0);
+  }, 60_000);
+});

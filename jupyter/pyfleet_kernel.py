@@ -215,7 +215,7 @@ def launch_sandboxed(mode: str, connection_file: str) -> int:
             "PYFLEET_HARNESS": f"{_IN['harness']}/pyfleet_harness.py",
         }
         if upstreams:
-            env.update({"EPICS_CA_ADDR_LIST": "127.0.0.1", "EPICS_CA_AUTO_ADDR_LIST": "NO", "EPICS_CA_SERVER_PORT": "5064"})
+            env.update({"EPICS_CA_ADDR_LIST": "127.0.0.1", "EPICS_CA_AUTO_ADDR_LIST": "NO", "EPICS_CA_SERVER_PORT": "5064", "EPICS_CA_REPEATER_PORT": "5065"})
 
         def drop_privileges() -> None:
             if ids:

@@ -1,6 +1,7 @@
 """pyfleet's Channel Access gate: the only CA server a sandboxed run can reach (docs/security.md).
 
-It runs outside every sandbox, as the executor's user, and is driven over stdin/stdout (one JSON
+It runs outside every sandbox, as the sandboxes' own host uid (never root: the executor starts it
+as `execution.sandbox.run_as` when it is root itself), and is driven over stdin/stdout (one JSON
 object per line). For each run it is asked to `attach` to the run's sandbox: it enters the
 sandbox's network namespace in a short-lived thread (setns(2) changes only that thread), binds
 UDP and TCP sockets on the sandbox's 127.0.0.1:5064 there, and serves them from its own network
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import fcntl
 import itertools
 import json
 import math
@@ -49,7 +51,13 @@ import caproto as ca
 from caproto._commands import read_datagram, read_from_bytestream
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+#: ioctl on a namespace fd: an fd of the user namespace that owns it
+NS_GET_USERNS = 0xB701
 CA_PORT = 5064
+#: libca registers with a CA repeater on this port (EPICS_CA_REPEATER_PORT in the sandbox); the gate
+#: confirms the registration so libca does not try to start a caRepeater process in the sandbox
+REPEATER_PORT = 5065
 #: ioids at and above this are the gate's own (write status, readback); their replies never reach the client
 GATE_IOID_BASE = 0x7F000000
 MAX_BUFFER = 64 * 1024 * 1024
@@ -77,8 +85,30 @@ def log(msg: str) -> None:
     sys.stderr.flush()
 
 
+def _bind(kind: int, port: int) -> socket.socket:
+    s = socket.socket(socket.AF_INET, kind)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    if kind == socket.SOCK_STREAM:
+        s.listen(64)
+    s.setblocking(False)
+    return s
+
+
 def sockets_in_netns(pid: int, ports: list[tuple[int, int]]) -> list[socket.socket]:
-    """Binds sockets on 127.0.0.1 inside the network namespace of `pid` ((type, port) pairs)."""
+    """Binds sockets on 127.0.0.1 inside the network namespace of `pid` ((type, port) pairs).
+
+    As root: a short-lived thread enters the namespace (setns(2) changes only that thread).
+    Unprivileged (the gate runs as the same host uid as the sandboxes, which owns their user
+    namespaces): a forked, single-threaded helper joins the user namespace that owns the network
+    namespace (where that uid holds every capability), then the network namespace, binds there and
+    hands the sockets back over SCM_RIGHTS. setns into a network namespace needs CAP_SYS_ADMIN in
+    the caller's own user namespace, which an unprivileged gate only has after joining that one.
+    """
+    return _bind_in_thread(pid, ports) if os.geteuid() == 0 else _bind_in_helper(pid, ports)
+
+
+def _bind_in_thread(pid: int, ports: list[tuple[int, int]]) -> list[socket.socket]:
     out: list[socket.socket] = []
     errors: list[BaseException] = []
 
@@ -90,15 +120,7 @@ def sockets_in_netns(pid: int, ports: list[tuple[int, int]]) -> list[socket.sock
                     raise OSError(ctypes.get_errno(), "setns into the sandbox's network failed")
             finally:
                 os.close(fd)
-            # the namespace's loopback starts down; bwrap brings it up, but be sure
-            for kind, port in ports:
-                s = socket.socket(socket.AF_INET, kind)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind(("127.0.0.1", port))
-                if kind == socket.SOCK_STREAM:
-                    s.listen(64)
-                s.setblocking(False)
-                out.append(s)
+            out.extend(_bind(kind, port) for kind, port in ports)
         except BaseException as err:  # noqa: BLE001  (re-raised in the caller's thread)
             errors.append(err)
 
@@ -111,6 +133,46 @@ def sockets_in_netns(pid: int, ports: list[tuple[int, int]]) -> list[socket.sock
             s.close()
         raise errors[0]
     return out
+
+
+def _bind_in_helper(pid: int, ports: list[tuple[int, int]]) -> list[socket.socket]:
+    net = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+    ours, theirs = socket.socketpair()
+    try:
+        child = os.fork()
+        if child == 0:
+            status = 1
+            try:
+                owner = fcntl.ioctl(net, NS_GET_USERNS)
+                if _libc.setns(owner, CLONE_NEWUSER) != 0:
+                    raise OSError(ctypes.get_errno(), "setns into the sandbox's user namespace failed")
+                if _libc.setns(net, CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns into the sandbox's network failed")
+                socks = [_bind(kind, port) for kind, port in ports]
+                socket.send_fds(theirs, [b"ok"], [s.fileno() for s in socks])
+                status = 0
+            except BaseException as err:  # noqa: BLE001  (reported to the gate, which raises it)
+                try:
+                    theirs.sendall(f"{type(err).__name__}: {err}".encode())
+                except BaseException:  # noqa: BLE001, S110
+                    pass
+            finally:
+                os._exit(status)
+        theirs.close()
+        msg, fds, _, _ = socket.recv_fds(ours, 4096, len(ports))
+        os.waitpid(child, 0)
+        if msg != b"ok" or len(fds) != len(ports):
+            for fd in fds:
+                os.close(fd)
+            raise OSError(f"the gate's namespace helper failed: {msg.decode(errors='replace') or 'no answer'}")
+        out = [socket.socket(fileno=fd) for fd in fds]
+        for s in out:
+            s.setblocking(False)
+        return out
+    finally:
+        os.close(net)
+        ours.close()
+        theirs.close()
 
 
 def values_of(cmd: Any) -> list[Any]:
@@ -349,6 +411,25 @@ class SearchRelay(asyncio.DatagramProtocol):
             self.transport.sendto(b"".join(bytes(c) for c in out), self.client_addr)
 
 
+class RepeaterStub(asyncio.DatagramProtocol):
+    """Confirms libca's repeater registration inside the sandbox (beacons are not relayed: the gate's
+    circuits notice a server that went away themselves)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            cmds = read_datagram(data, addr, ca.CLIENT)
+        except Exception:  # noqa: BLE001  (hostile bytes: drop them)
+            return
+        if self.transport is not None and any(isinstance(c, ca.RepeaterRegisterRequest) for c in cmds):
+            self.transport.sendto(bytes(ca.RepeaterConfirmResponse("127.0.0.1")), addr)
+
+
 class UpstreamUdp(asyncio.DatagramProtocol):
     def __init__(self, relay: SearchRelay):
         self.relay = relay
@@ -368,12 +449,13 @@ class Gate:
             raise ValueError(f"mode {mode!r} is not read_only or write_access")
         s = Session(id=f"s{next(self.ids)}", pid=pid, mode=mode, manifest=manifest if mode == "write_access" else {})
         loop = asyncio.get_running_loop()
-        (udp,) = await loop.run_in_executor(None, sockets_in_netns, pid, [(socket.SOCK_DGRAM, CA_PORT)])
+        udp, rep = await loop.run_in_executor(None, sockets_in_netns, pid, [(socket.SOCK_DGRAM, CA_PORT), (socket.SOCK_DGRAM, REPEATER_PORT)])
         relay = SearchRelay(self, s)
         tr, _ = await loop.create_datagram_endpoint(lambda: relay, sock=udp)
+        rep_tr, _ = await loop.create_datagram_endpoint(RepeaterStub, sock=rep)
         up_tr, _ = await loop.create_datagram_endpoint(lambda: UpstreamUdp(relay), local_addr=("0.0.0.0", 0))
         relay.upstream_tr = up_tr  # type: ignore[assignment]
-        s.transports += [tr, up_tr]
+        s.transports += [tr, rep_tr, up_tr]
         self.sessions[s.id] = s
         # a CA server's TCP port is usually its search port: serve 5064 for the first upstream
         # right away, so a client that skips the search (or speaks raw CA) meets the gate too

@@ -1,13 +1,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { ExecuteInput, ExecutionOutcome } from "@pyfleet/core";
+import { dirname, join } from "node:path";
+import { type ExecuteInput, type ExecutionOutcome, projectPython } from "@pyfleet/core";
 import { IocFixture, type JupyterFixture, startJupyterFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContainerExecutor } from "./container/container-executor.js";
 import { makeServerSettings } from "./container/jupyter-settings.js";
 import { LocalExecutor } from "./local/local-executor.js";
 import { DEFAULT_EXECUTION_OPTIONS } from "./options.js";
+import { upstreamsFromEnv } from "./sandbox/ca-gate.js";
 
 /** Read-only user code that reads the live ring the ways the original's users do. */
 const READ_CURRENT = [
@@ -19,6 +20,9 @@ const READ_CURRENT = [
   "pv = epics.PV('SR:MAG:QF1:CURRENT_RB')",
   "results = {'samples': samples, 'qf1_rb': pv.get(timeout=5), 'units': pv.get_ctrlvars(timeout=5)['units']}",
 ].join("\n");
+
+/** The project venv folder (the sandbox shows it read-only at /opt/pyfleet/venv). */
+const projectVenv = () => dirname(dirname(projectPython()));
 
 let ioc: IocFixture;
 let root: string;
@@ -45,18 +49,22 @@ function expectLiveCurrent(outcome: ExecutionOutcome): void {
 }
 
 describe("read-only runs read the live simulated ring over Channel Access", () => {
-  it("local backend: epics.caget with the IOC's EPICS_CA_* (allow-listed env), no put reaches the IOC", async () => {
-    // Without the bubblewrap sandbox: its network namespace has loopback only (the CA gate that
-    // bridges it to the IOC is the containment work); the env allow-list is what this test checks.
+  it("local backend in its sandbox: unmodified epics.caget / PV.get through the CA gate, no put reaches the IOC", async () => {
+    // the sandbox has no network but its loopback; the gate (upstream: the IOC's EPICS_CA_ADDR_LIST)
+    // is the only CA server the code can reach
+    const env = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", HOME: root, ...ioc.env };
     const executor = new LocalExecutor({
-      local: DEFAULT_EXECUTION_OPTIONS.execution.local,
+      local: { ...DEFAULT_EXECUTION_OPTIONS.execution.local, python_env_path: projectVenv() },
+      sandbox: DEFAULT_EXECUTION_OPTIONS.execution.sandbox,
+      caUpstreams: upstreamsFromEnv(env),
       maxStdoutBytes: 64 * 1024,
-      env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", HOME: root, ...ioc.env },
+      env,
     });
+    expect(DEFAULT_EXECUTION_OPTIONS.execution.sandbox.enabled).toBe(true);
     try {
       const outcome = await executor.execute(input(READ_CURRENT));
       expectLiveCurrent(outcome);
-      // EPICS_CA_REPEATER_PORT (allow-listed) names the IOC's repeater: libca starts no caRepeater
+      // the gate answers libca's repeater registration inside the sandbox: no caRepeater is started
       expect(outcome.stderr).not.toContain("caRepeater");
     } finally {
       await executor.close();

@@ -2,9 +2,9 @@
  * Write safety against a real Channel Access server (the simulated ring, sim/): every count comes
  * from the IOC's put log, which the code under test cannot touch. One IOC per file (own free port).
  *
- * The local backend runs here without its bubblewrap sandbox: the sandbox's network namespace has
- * loopback only, and the CA gate that bridges it to the IOC is the containment work. The Jupyter
- * backend runs the same flows on the write and read-only kernels.
+ * The local backend runs in its bubblewrap sandbox (the config's default): the sandbox has no network
+ * but its loopback, where the CA gate (upstream: the IOC) enforces the signed manifest. The Jupyter
+ * backend runs the same flows on the sandboxed write and read-only kernels.
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -54,7 +54,7 @@ describe.each([{ backend: "local" as const }, { backend: "container" as const }]
       ...(jupyter ? { JUPYTER_HOST: jupyter.host, JUPYTER_PORT: String(jupyter.port), JUPYTER_TOKEN: jupyter.token } : {}),
     });
     config = testConfig(env);
-    config.execution.sandbox.enabled = false;
+    expect(config.execution.sandbox.enabled).toBe(true);
     config.control_system.write_connection_timeout_seconds = 2;
     ({ fleet } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only", "write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
   }, 120_000);

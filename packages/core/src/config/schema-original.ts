@@ -115,6 +115,8 @@ export function executionSchema(d: EnvDefault) {
       max_processes: int(64, 4, 65_536),
       max_file_mb: int(256, 1, 1_048_576),
       tmp_mb: int(256, 1, 1_048_576),
+      /** Total size of a sandbox's working folder in MiB (a tmpfs; the executor must be root to mount it). */
+      work_mb: int(1024, 1, 1_048_576),
     }),
   });
 }

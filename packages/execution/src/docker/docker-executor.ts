@@ -181,7 +181,9 @@ export class DockerExecutor implements Executor {
     }
     const result = parseEnvelope(text);
     const copyWarnings = await copyOut(input.workDir, result, this.limits.copyOutBytes);
-    const outcome = reportToOutcome(result.report, run.timedOut ? { ...out, timedOutAfterMs: input.timeoutMs } : out);
+    // results over limits.max_result_bytes are refused, as on the other backends (issue 14 item 5)
+    const extras = { ...out, maxResultBytes: this.cfg.limits.max_result_bytes };
+    const outcome = reportToOutcome(result.report, run.timedOut ? { ...extras, timedOutAfterMs: input.timeoutMs } : extras);
     return copyWarnings.length > 0 ? { ...outcome, warnings: [...outcome.warnings, ...copyWarnings] } : outcome;
   }
 

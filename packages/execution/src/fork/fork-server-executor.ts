@@ -10,7 +10,8 @@ import type { ForkServerOptions, LocalOptions } from "../options.js";
 import { buildChildEnv } from "../safe-env.js";
 import { CaGate, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
 import { applyGateTruth } from "../sandbox/gate-truth.js";
-import { type SandboxOptions, sandboxCommandPid } from "../sandbox/sandbox-process.js";
+import { type SandboxOptions, sandboxCommandPid, sandboxHostIds } from "../sandbox/sandbox-process.js";
+import { mountWorkTmpfs, type Unmount } from "../sandbox/work-tmpfs.js";
 import { ChildHub } from "./child-hub.js";
 import { ForkParent } from "./fork-parent.js";
 import { type ForkFolders, grantSocket, makeRunFolder, prepareForkFolders, removeRunFolder, sandboxedForkLauncher } from "./fork-sandbox.js";
@@ -60,6 +61,7 @@ export class ForkServerExecutor implements Executor {
   private readonly aborts = new Set<AbortController>();
   private readonly gates = new Map<ForkParent, ParentGate>();
   private gate: Promise<CaGate> | undefined;
+  private unmountWork: Unmount | undefined;
   private closed = false;
 
   constructor(private readonly options: ForkServerExecutorOptions) {
@@ -140,6 +142,7 @@ export class ForkServerExecutor implements Executor {
     const dir = await this.dir?.catch(() => undefined);
     if (dir) {
       await dir.hub.close();
+      await this.unmountWork?.();
       await rm(dir.folders.root, { recursive: true, force: true });
     }
   }
@@ -147,6 +150,8 @@ export class ForkServerExecutor implements Executor {
   private folder(): Promise<{ folders: ForkFolders; socketPath: string; hub: ChildHub }> {
     this.dir ??= (async () => {
       const folders = await prepareForkFolders(await mkdtemp(join(tmpdir(), "pyfleet-fork-")));
+      // the parent's sandbox has one total disk cap: its runs' folders live in one tmpfs
+      if (this.sandbox) this.unmountWork = await mountWorkTmpfs(folders.work, this.sandbox.work_mb, undefined, "0711");
       const socketPath = join(folders.sock, "children.sock");
       const hub = await ChildHub.listen(socketPath);
       if (this.sandbox) await grantSocket(this.sandbox, socketPath);
@@ -239,7 +244,8 @@ export class ForkServerExecutor implements Executor {
   private async caGate(python: string): Promise<CaGate | undefined> {
     const upstreams = this.options.caUpstreams ?? [];
     if (upstreams.length === 0) return undefined;
-    this.gate ??= CaGate.start({ python, upstreams, logger: this.logger });
+    const sandbox = this.options.sandbox;
+    this.gate ??= CaGate.start({ python, upstreams, logger: this.logger, runAs: sandbox ? sandboxHostIds(sandbox) : undefined });
     return this.gate.catch((err: unknown) => {
       this.gate = undefined;
       throw err;

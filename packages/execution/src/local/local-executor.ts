@@ -10,7 +10,8 @@ import { OutputCollector } from "../output-collector.js";
 import { buildChildEnv } from "../safe-env.js";
 import { CaGate, type GateSession, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
 import { applyGateTruth } from "../sandbox/gate-truth.js";
-import { type SandboxOptions, spawnSandboxed } from "../sandbox/sandbox-process.js";
+import { type SandboxOptions, sandboxHostIds, spawnSandboxed } from "../sandbox/sandbox-process.js";
+import { mountWorkTmpfs } from "../sandbox/work-tmpfs.js";
 import { resolveInterpreter } from "./interpreter.js";
 import { copyOutWork, localSandboxSpec, prepareSandboxFolders, SANDBOX_ENV } from "./local-sandbox.js";
 
@@ -72,12 +73,18 @@ export class LocalExecutor implements Executor {
       const sandbox = this.options.sandbox?.enabled ? this.options.sandbox : undefined;
       if (!sandbox) return await this.run(python, scratch, input);
       const folders = await prepareSandboxFolders(sandbox, scratch);
+      // the working folder's total size is capped (a tmpfs) when we may mount one
+      const unmount = await mountWorkTmpfs(folders.work, sandbox.work_mb, sandboxHostIds(sandbox));
       try {
         return await this.run(python, folders.run, input, { options: sandbox, folders });
       } finally {
-        // the code's files reach the attempt folder only now, and only regular files
-        const skipped = await copyOutWork(folders.work, input.workDir, sandbox.max_file_mb * 1024 * 1024);
-        if (skipped.length > 0) this.logger.warn({ runId: input.runId, skipped }, "files the sandboxed code left were not kept");
+        try {
+          // the code's files reach the attempt folder only now, and only regular files
+          const skipped = await copyOutWork(folders.work, input.workDir, sandbox.max_file_mb * 1024 * 1024);
+          if (skipped.length > 0) this.logger.warn({ runId: input.runId, skipped }, "files the sandboxed code left were not kept");
+        } finally {
+          await unmount?.();
+        }
       }
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -218,7 +225,8 @@ export class LocalExecutor implements Executor {
   private async caGate(python: string): Promise<CaGate | undefined> {
     const upstreams = this.options.caUpstreams ?? [];
     if (upstreams.length === 0) return undefined;
-    this.gate ??= CaGate.start({ python, upstreams, logger: this.logger });
+    const sandbox = this.options.sandbox;
+    this.gate ??= CaGate.start({ python, upstreams, logger: this.logger, runAs: sandbox ? sandboxHostIds(sandbox) : undefined });
     return this.gate.catch((err: unknown) => {
       this.gate = undefined;
       throw err;

@@ -11,6 +11,8 @@ export const SANDBOX_CA_ENV: Readonly<Record<string, string>> = {
   EPICS_CA_ADDR_LIST: "127.0.0.1",
   EPICS_CA_AUTO_ADDR_LIST: "NO",
   EPICS_CA_SERVER_PORT: "5064",
+  // the gate confirms libca's repeater registration here: no caRepeater process in the sandbox
+  EPICS_CA_REPEATER_PORT: "5065",
 };
 
 /** PVs a write run may write, with optional limits (from the signed manifest); null admits any PV. */
@@ -38,6 +40,11 @@ export interface CaGateOptions {
   python: string;
   /** CA servers' search addresses, `host:port` (the executor's EPICS_CA_ADDR_LIST). */
   upstreams: readonly string[];
+  /**
+   * Host uid/gid of the gate process: the sandboxes' own (`sandboxHostIds`) when the executor is
+   * root, so the gate holds no privilege beyond the user namespaces that uid owns.
+   */
+  runAs?: { uid: number; gid: number } | undefined;
   logger?: Logger;
 }
 
@@ -77,7 +84,12 @@ export class CaGate {
       throw new PyfleetError("BACKEND_MISCONFIGURED", "the CA gate needs at least one upstream CA server (set EPICS_CA_ADDR_LIST for the executor)");
     }
     const args = [CA_GATE_PATH, ...options.upstreams.flatMap((u) => ["--upstream", u])];
-    const child = spawn(options.python, args, { stdio: ["pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin", PYTHONDONTWRITEBYTECODE: "1" } });
+    const child = spawn(options.python, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { PATH: "/usr/bin:/bin", PYTHONDONTWRITEBYTECODE: "1" },
+      cwd: "/",
+      ...(options.runAs ?? {}),
+    });
     const logger = options.logger ?? silentLogger();
     const gate = new CaGate(child, logger);
     const ready = new Promise<void>((resolve, reject) => {

@@ -27,7 +27,7 @@ beforeAll(async () => {
   listenerPort = (listener.address() as { port: number }).port;
   executor = new LocalExecutor({
     local: { ...DEFAULT_EXECUTION_OPTIONS.execution.local, env_allowlist: ["PATH", "LANG", "HOME"] },
-    sandbox: { ...DEFAULT_EXECUTION_OPTIONS.execution.sandbox, max_processes: 16, max_file_mb: 4, tmp_mb: 8 },
+    sandbox: { ...DEFAULT_EXECUTION_OPTIONS.execution.sandbox, max_processes: 16, max_file_mb: 4, tmp_mb: 8, work_mb: 10 },
     maxStdoutBytes: 64 * 1024,
     env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8", HOME: root, PYFLEET_CANARY: CANARY },
   });
@@ -49,7 +49,18 @@ async function results(code: string): Promise<Record<string, unknown>> {
   return outcome.results ?? {};
 }
 
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.warn("sandbox disk-cap test skipped: mounting the work folder's tmpfs needs root");
+
 describe("the local backend's bubblewrap sandbox", () => {
+  it.skipIf(!isRoot)("caps the working folder's total size (work_mb), not only each file (max_file_mb)", async () => {
+    // 8 files of 3 MiB: each under the 4 MiB file-size limit, together far over the 10 MiB folder
+    const r = await results(
+      "import errno\nwritten, err = 0, None\nfor i in range(8):\n    try:\n        with open(f'f{i}', 'wb') as fh:\n            fh.write(b'x' * (3 * 2**20))\n        written += 1\n    except OSError as e:\n        err = errno.errorcode.get(e.errno)\n        break\nresults = {'written': written, 'err': err}",
+    );
+    expect(r).toEqual({ written: 3, err: "ENOSPC" });
+  });
+
   it("runs as an unprivileged uid with no capabilities, as pid 1 of a namespace that shows nothing else", async () => {
     const r = await results(
       "import os\nstatus = open('/proc/self/status').read()\ncap = [l for l in status.splitlines() if l.startswith('CapEff')][0].split()[1]\nresults = {'uid': os.getuid(), 'pid': os.getpid(), 'procs': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), 'cap': cap}",

@@ -179,8 +179,10 @@ export function defineHostileSuite(backend: HostileBackend): void {
       it(`holds against: ${snippet.name}`, async () => {
         const { outcome, thrown, workDir } = await run(started.executor, snippet.code, snippet.timeoutMs ? { timeoutMs: snippet.timeoutMs } : {});
         if (thrown !== undefined) {
-          // a process that killed or replaced itself is an infrastructure failure, never a success
-          expect(snippet.mayDie ? isPyfleetError(thrown) && thrown.category === "infrastructure" : thrown, String(thrown)).toBe(true);
+          // a process that killed or replaced itself is an infrastructure failure (or a limit the
+          // supervisor saw, like docker's memory cgroup), never a success
+          const died = isPyfleetError(thrown) && (thrown.category === "infrastructure" || thrown.code === "MEMORY_LIMIT");
+          expect(snippet.mayDie ? died : thrown, String(thrown)).toBe(true);
         }
         // counted at the device: not one put reached the IOC
         expect(await readPuts(putLog)).toEqual([]);

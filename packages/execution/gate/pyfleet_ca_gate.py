@@ -362,6 +362,20 @@ class Circuit:
             self.pending[rb] = {"readback_of": record}
             self.up_w.write(bytes(ca.ReadNotifyRequest(chan[1] if chan else src.data_type, chan[2] if chan else src.data_count, src.sid, rb)))
             return
+        elif isinstance(cmd, ca.ErrorResponse) and cmd.original_request.parameter2 in self.pending:
+            # the server refused one of the gate's own requests (a write it forwarded, or its read-back)
+            w = self.pending.pop(cmd.original_request.parameter2)
+            if "readback_of" in w:
+                return
+            status = getattr(cmd.status, "name", str(cmd.status))
+            self.s.writes.append({"pv": w["pv"], "value": w["value"], "outcome": "failed", "status": status})
+            src = w["cmd"]
+            if w["client_ioid"] is not None:
+                self.client_w.write(bytes(ca.WriteNotifyResponse(src.data_type, src.data_count, cmd.status, w["client_ioid"])))
+            else:
+                message = bytes(cmd.error_message).rstrip(b"\x00").decode("latin-1")
+                self.client_w.write(bytes(ca.ErrorResponse(src, self.cid_by_sid.get(src.sid, 0), cmd.status, message)))
+            return
         elif isinstance(cmd, ca.ReadNotifyResponse) and cmd.ioid in self.pending:
             w = self.pending.pop(cmd.ioid)
             w["readback_of"]["readback"] = jsonable(values_of(cmd))

@@ -17,7 +17,8 @@ defineHostileSuite({
       env: {
         EPICS_CA_ADDR_LIST: caUpstreams.join(" "),
         EPICS_CA_AUTO_ADDR_LIST: "NO",
-        PYFLEET_KERNEL_MEMORY_MB: String(HOSTILE_LIMITS.local.memory_limit_mb),
+        // a kernel has more threads (ZMQ, IPython, libca) than a one-shot run: more address space
+        PYFLEET_KERNEL_MEMORY_MB: "1536",
         PYFLEET_KERNEL_MAX_PROCESSES: String(HOSTILE_LIMITS.sandbox.max_processes),
         PYFLEET_KERNEL_MAX_FILE_MB: String(HOSTILE_LIMITS.sandbox.max_file_mb),
         PYFLEET_KERNEL_TMP_MB: String(HOSTILE_LIMITS.sandbox.tmp_mb),

@@ -67,6 +67,7 @@ export function createExecutorRegistry(options: ExecutionOptions = {}, deps: Exe
           settings: makeServerSettings(endpointFromOptions(resolved.execution.container, env)),
           container: resolved.execution.container,
           maxStdoutBytes: resolved.limits.max_stdout_bytes,
+          maxResultBytes: resolved.limits.max_result_bytes,
           logger: log,
         });
       case "docker": {

@@ -15,6 +15,8 @@ export interface ContainerExecutorOptions {
   settings: ServerConnection.ISettings;
   container: ContainerOptions;
   maxStdoutBytes: number;
+  /** Largest `results` (serialized JSON) a run may return (`limits.max_result_bytes`); unset: no cap. */
+  maxResultBytes?: number;
   logger?: Logger;
 }
 
@@ -81,7 +83,10 @@ export class ContainerExecutor implements Executor {
         figures: run.figures,
         ...(run.timedOut ? { timedOutAfterMs: input.timeoutMs } : {}),
       };
-      if (run.report) return reportToOutcome(run.report, extras);
+      if (run.report) {
+        const { maxResultBytes } = this.options;
+        return reportToOutcome(run.report, maxResultBytes === undefined ? extras : { ...extras, maxResultBytes });
+      }
       if (run.timedOut) return timeoutOutcome({ ...extras, timedOutAfterMs: input.timeoutMs }, run.kernelError?.traceback ?? "");
       healthy = false;
       const why = run.kernelError ? `${run.kernelError.ename}: ${run.kernelError.evalue}` : "no report";

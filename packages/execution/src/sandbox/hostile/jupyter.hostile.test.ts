@@ -32,6 +32,7 @@ defineHostileSuite({
       settings: makeServerSettings(jupyter),
       container: { ...DEFAULT_EXECUTION_OPTIONS.execution.container, pool_min_idle: 1, pool_max_size: 1, reset: "restart" },
       maxStdoutBytes: HOSTILE_LIMITS.maxStdoutBytes,
+      maxResultBytes: HOSTILE_LIMITS.maxResultBytes,
     });
     return {
       executor,

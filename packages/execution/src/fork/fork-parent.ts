@@ -133,7 +133,10 @@ export class ForkParent {
    */
   async take(): Promise<ForkedChild> {
     if (this.exited || !this.hub) throw this.deathError();
-    const child = this.spareChildren.shift() ?? this.forkChild(this.hub);
+    // a spare can be gone (a run of this parent may signal its siblings): never hand a dead one out
+    let spare = this.spareChildren.shift();
+    while (spare?.lost) spare = this.spareChildren.shift();
+    const child = spare ?? this.forkChild(this.hub);
     this.runs += 1;
     this.topUp();
     await Promise.race([

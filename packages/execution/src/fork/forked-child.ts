@@ -49,6 +49,11 @@ export class ForkedChild implements ChildRoute {
     return this.started;
   }
 
+  /** A spare whose job connection ended before it got a job: it died (another run may have killed it). */
+  get lost(): boolean {
+    return !this.started && this.ended.has("ctl");
+  }
+
   /** Sends the job and routes output to `sink` from now on. */
   start(job: Buffer, sink: ChildSink): void {
     this.started = true;

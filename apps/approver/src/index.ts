@@ -1,6 +1,5 @@
 export * from "./approval-events.js";
 export { hashToken, hasRole, type Identity, type Role, TokenAuth, type TokenEntry } from "@pyfleet/core";
-export { openApiDocument } from "./openapi.js";
 export { approverPage } from "./page.js";
 export * from "./server.js";
 export * from "./webhook-notifier.js";

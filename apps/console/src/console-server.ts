@@ -1,7 +1,8 @@
 import replyFrom from "@fastify/reply-from";
 import fastifyStatic from "@fastify/static";
 import type { Logger } from "@pyfleet/core";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { createService, errorBody } from "@pyfleet/service-kit";
+import type { FastifyInstance } from "fastify";
 
 /** What the console server needs: where the two APIs are and the built page. */
 export interface ConsoleDeps {
@@ -24,11 +25,13 @@ const UPSTREAMS = ["producer", "approver"] as const;
  * itself with the shared `TokenAuth`, and the page gets one origin for both.
  */
 export async function createConsoleServer(deps: ConsoleDeps): Promise<FastifyInstance> {
-  const app = Fastify({
-    loggerInstance: deps.logger.child({ component: "console-http" }, { level: "warn" }) as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
+  const app = createService({
+    logger: deps.logger,
+    logLevel: "warn",
     // Bodies are passed through as they are (decisions are small; the producer enforces its limit).
     bodyLimit: 20 * 1024 * 1024,
+    service: "console",
+    bodyLimitSetting: "the console's pass-through limit (20 MiB)",
   });
   app.get("/healthz", async () => ({ ok: true }));
   for (const name of UPSTREAMS) {
@@ -51,8 +54,8 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<FastifyIns
   }
   await app.register(fastifyStatic, { root: deps.webRoot, prefix: "/", index: ["index.html"], wildcard: false });
   app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith("/api/")) return reply.status(404).send({ error: { code: "NOT_FOUND", message: `no console API at ${req.url}`, issues: [] } });
+    if (req.url.startsWith("/api/")) return reply.status(404).send(errorBody("NOT_FOUND", `no console API at ${req.url}`));
     return reply.type("text/html; charset=utf-8").sendFile("index.html");
   });
-  return app;
+  return app as unknown as FastifyInstance;
 }

@@ -1,2 +1,2 @@
-export { main, type RunningProducer, type StartProducerOptions, startProducer } from "./main.js";
+export { checkProducerAuth, main, type RunningProducer, type StartProducerOptions, startProducer } from "./main.js";
 export { createProducerServer, type ProducerDeps } from "./server.js";

@@ -1,4 +1,4 @@
-import { type Logger, loadConfig, type PyfleetConfig } from "@pyfleet/core";
+import { type Logger, loadConfig, type PyfleetConfig, PyfleetError } from "@pyfleet/core";
 import { createFleet, type Fleet, type PipelineBuilder } from "@pyfleet/fleet";
 import { realPipelineBuilder } from "@pyfleet/runtime";
 import { parseOptions, processIO, runIfMain, runMain } from "@pyfleet/service-kit";
@@ -24,8 +24,29 @@ export interface StartProducerOptions {
   port?: number;
 }
 
+/**
+ * A producer without tokens lets anyone who reaches its port submit code and read every run:
+ * it starts only when the config opts in with `producer.allow_anonymous: true`.
+ * @returns "anonymous" when it will run without tokens (the caller warns), "tokens" otherwise.
+ * @throws PyfleetError `CONFIG_INVALID` naming both settings when there are no tokens and no opt-in.
+ */
+export function checkProducerAuth(config: PyfleetConfig): "tokens" | "anonymous" {
+  const { producer } = config;
+  if (producer.tokens.length > 0) return "tokens";
+  if (producer.allow_anonymous) return "anonymous";
+  throw new PyfleetError(
+    "CONFIG_INVALID",
+    "producer.tokens is empty: add a token ({ sha256, identity }) or, on a trusted dev machine only, set producer.allow_anonymous: true",
+    { issues: [{ path: "producer.tokens", message: "no tokens and producer.allow_anonymous is false: the producer would accept runs from anyone" }] },
+  );
+}
+
 /** Opens the fleet (unless given) and listens on `producer.host:port`. */
 export async function startProducer(opts: StartProducerOptions): Promise<RunningProducer> {
+  if (checkProducerAuth(opts.config) === "anonymous") {
+    const { host, port } = opts.config.producer;
+    opts.logger.warn({ host, port }, "producer.allow_anonymous is true and producer.tokens is empty: anyone who reaches this port submits, reads and cancels every run");
+  }
   const own = !opts.fleet;
   const fleet =
     opts.fleet ?? (await createFleet(opts.config, { logger: opts.logger, build: opts.build ?? realPipelineBuilder(opts.env ?? process.env) })).fleet;
@@ -84,7 +105,11 @@ export function main(argv: readonly string[], env: Record<string, string | undef
       name: "pyfleet-producer",
       usage: USAGE,
       parse: (args) => parseOptions(args, { config: { type: "string" }, port: { type: "string" } }, ["port"]),
-      config: (values, env) => loadConfig({ ...(typeof values.config === "string" ? { file: values.config } : {}), env }),
+      config: (values, env) => {
+        const config = loadConfig({ ...(typeof values.config === "string" ? { file: values.config } : {}), env });
+        checkProducerAuth(config);
+        return config;
+      },
       async start({ args, config, env, logger }) {
         const running = await startProducer({ config, logger, env, ...(typeof args.port === "string" ? { port: Number(args.port) } : {}) });
         return { readyLine: `pyfleet-producer listening on ${running.url}`, close: () => running.close() };

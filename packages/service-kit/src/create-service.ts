@@ -2,7 +2,9 @@ import type { Logger } from "@pyfleet/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { type ZodTypeProvider, validatorCompiler } from "fastify-type-provider-zod";
 import { type ErrorReplyOptions, installErrorHandler, onFrameworkError } from "./error-reply.js";
+import { registerFileReplies } from "./file-reply.js";
 import { strictUtf8Json } from "./json-body.js";
+import { type OpenApiOptions, registerOpenApi } from "./openapi.js";
 
 export interface ServiceOptions extends ErrorReplyOptions {
   logger: Logger;
@@ -10,6 +12,10 @@ export interface ServiceOptions extends ErrorReplyOptions {
   bodyLimit: number;
   /** Level of the service's own HTTP log lines (default the logger's). */
   logLevel?: string;
+  /** Lets replies stream files (`sendContainedFile`). */
+  files?: boolean;
+  /** Documents the routes at `GET /openapi.json`; add the routes in a plugin (`app.register`) so it sees them. */
+  openapi?: OpenApiOptions;
 }
 
 /**
@@ -33,6 +39,8 @@ export function createService(opts: ServiceOptions) {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   installErrorHandler(app as unknown as FastifyInstance, opts);
   strictUtf8Json(app as unknown as FastifyInstance);
+  if (opts.files) registerFileReplies(app as unknown as FastifyInstance);
+  if (opts.openapi) registerOpenApi(app as unknown as FastifyInstance, opts.openapi);
   return app;
 }
 

@@ -26,7 +26,10 @@ const ROOT_OF: Record<string, string> = { body: "(root)", querystring: "(query)"
 export function validationIssues(err: FastifyError): FieldIssue[] {
   const root = ROOT_OF[err.validationContext ?? "body"] ?? "(root)";
   return (err.validation ?? []).map((v) => {
-    const path = v.instancePath.replace(/^\//, "").split("/").filter(Boolean).join(".");
+    const segments = v.instancePath.replace(/^\//, "").split("/").filter(Boolean);
+    // Fastify's wildcard parameter (`/artifacts/*`) is documented as `path`.
+    if (err.validationContext === "params" && segments[0] === "*") segments[0] = "path";
+    const path = segments.join(".");
     return { path: path || root, message: v.message ?? "invalid" };
   });
 }
@@ -52,6 +55,10 @@ function fromFastify(err: FastifyError, opts: ErrorReplyOptions): { status: numb
     default:
       if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
         return { status: err.statusCode, body: errorBody(err.statusCode === 413 ? "PAYLOAD_TOO_LARGE" : "VALIDATION_FAILED", err.message, [{ path: "(body)", message: err.message }]) };
+      }
+      // A proxied service that is down or slow (the console's pass-through) keeps its gateway status.
+      if (err.statusCode === 502 || err.statusCode === 503 || err.statusCode === 504) {
+        return { status: err.statusCode, body: errorBody("BACKEND_UNAVAILABLE", err.message) };
       }
       return null;
   }

@@ -95,6 +95,8 @@ const command: Command = {
       const logger = createLogger({ service: "dev", destination: process.stderr, level: env.PYFLEET_LOG_LEVEL ?? "warn" });
       const worker = await startWorker({ stages: ["generate", "analyze", "execute"], modes: ["read_only", "write_access"], metricsPort: 0 }, { config, logger, env, metricsHost: "127.0.0.1", decides: true });
       started.push({ url: "", stop: () => worker.close() });
+      // A dev fleet on this machine: the producer takes runs without a token (it warns once).
+      if (config.producer.tokens.length === 0) config.producer.allow_anonymous = true;
       const producer = await startProducer({ config, logger, env, fleet: worker.fleet });
       started.push({ url: producer.url, stop: () => producer.close() });
       io.out(`dev: producer ${producer.url}  (export PYFLEET_URL=${producer.url})`);

@@ -158,6 +158,8 @@ export const dockerSchema = section({
 export const producerSchema = section({
   ...httpServer(8080, 20_971_520),
   tokens: z.array(z.object({ sha256: sha256Hex, identity })).default([]),
+  /** Without tokens the producer refuses to start unless this is true (everyone is then `anonymous`). */
+  allow_anonymous: bool(false),
   recover_after_seconds: int(60, 5, 86_400),
 });
 

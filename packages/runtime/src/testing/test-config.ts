@@ -18,6 +18,8 @@ export function testEnv(prefix: string, extra: Record<string, string> = {}): Rec
     PYFLEET_EXECUTION_METHOD: "local",
     PYFLEET_LOG_LEVEL: "warn",
     PYFLEET_CONFIG: REPO_CONFIG,
+    // Test producers run without tokens unless a test configures some (producer.allow_anonymous).
+    PYFLEET_ALLOW_ANONYMOUS: "true",
     // Channel Access stays on loopback: without an IOC fixture (its env in `extra`) searches go
     // to a port nobody serves, never to the network's broadcast address
     EPICS_CA_AUTO_ADDR_LIST: "NO",

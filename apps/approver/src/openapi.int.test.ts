@@ -1,0 +1,110 @@
+import { type ApprovalRequest, codeHash, generateDecisionKeyPair, hashToken, parseSigningKeys, RedisKeys, silentLogger, TokenAuth } from "@pyfleet/core";
+import { ApprovalStore, AuditLog, DecisionSigner } from "@pyfleet/fleet";
+import { routeCoverage } from "@pyfleet/service-kit";
+import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import type { FastifyInstance } from "fastify";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApprovalEvents } from "./approval-events.js";
+import { createApproverServer } from "./server.js";
+
+const CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {}\n";
+
+function request(runId: string): ApprovalRequest {
+  return {
+    approval_type: "python_executor",
+    runId,
+    threadId: runId,
+    attempt: 1,
+    codeHash: codeHash(CODE),
+    code: CODE,
+    executionMode: "write_access",
+    kernelName: "python3-epics-write",
+    task: "set X:Y",
+    userQuery: "set X:Y",
+    reasoning: "writes X:Y",
+    findings: [],
+    pvWrites: [{ pv: "X:Y", line: 2, column: 1, api: "epics.caput", dynamic: false }],
+    notebookPath: null,
+    notebookLink: null,
+    requester: "carol",
+    expectedResults: {},
+    user_message: "approval required",
+  };
+}
+
+describe("approver /openapi.json and request validation (real Redis)", () => {
+  let fx: RedisFixture;
+  let app: FastifyInstance;
+  let store: ApprovalStore;
+  let audit: AuditLog;
+  let events: ApprovalEvents;
+
+  beforeAll(async () => {
+    fx = await createRedisFixture("openapi-appr");
+    const keys = new RedisKeys(fx.prefix);
+    audit = new AuditLog(fx.redis, keys);
+    const signer = new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1");
+    store = new ApprovalStore(fx.redis, keys, signer, audit, {
+      expirySeconds: 600,
+      requiredApprovals: { read_only: 1, write_access: 1 },
+      allowSelfApproval: false,
+      retentionSeconds: 3600,
+    });
+    events = new ApprovalEvents(fx.connect(), keys);
+    await events.start();
+    app = createApproverServer({
+      store,
+      audit,
+      events,
+      auth: new TokenAuth([{ sha256: hashToken("alice-token"), identity: "alice", roles: ["approver", "admin"] }]),
+      release: async () => {},
+      getRun: async () => null,
+      listRuns: async () => ({ runs: [], nextCursor: null }),
+      reconcile: async () => ({ status: "completed" }),
+      metrics: new Registry(),
+      logger: silentLogger(),
+      bodyLimit: 64 * 1024,
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await events?.close();
+    await fx?.cleanup();
+  });
+
+  const auth = { authorization: "Bearer alice-token" };
+
+  it("documents every route, the decision body under its own name", async () => {
+    const { routes, undocumented } = routeCoverage(app);
+    expect(undocumented).toEqual([]);
+    expect(routes.length).toBeGreaterThanOrEqual(11);
+    const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/", "/v1/approvals", "/v1/approvals/{id}/decision", "/v1/runs/{id}/reconcile", "/v1/audit", "/v1/me"]));
+    expect(doc.paths["/v1/approvals/{id}/decision"].post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Decision" });
+    expect(doc.components.schemas.Decision.required.sort()).toEqual(["codeHash", "decision", "reason"]);
+  });
+
+  it("validates queries and bodies with the schemas: 400 naming the field", async () => {
+    const q = await app.inject({ method: "GET", url: "/v1/audit?scan=0", headers: auth });
+    expect(q.statusCode).toBe(400);
+    expect(q.json().error.issues.map((i: { path: string }) => i.path)).toEqual(["runId", "scan"]);
+    const r = await app.inject({ method: "POST", url: "/v1/runs/r1/reconcile", headers: { ...auth, "content-type": "application/json" }, payload: { outcome: "succeeded", note: "" } });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.issues.map((i: { path: string }) => i.path)).toEqual(["note"]);
+  });
+
+  it("refuses a decision whose reason is not valid UTF-8 (400 naming reason) and records no vote", async () => {
+    const rec = await store.create(request("run-utf8"), { checkpointNs: "" });
+    const head = Buffer.from(`{"decision":"approve","codeHash":"${codeHash(CODE)}","reason":"looks `);
+    const payload = Buffer.concat([head, Buffer.from([0xff, 0xfe, 0x80]), Buffer.from(' fine"}')]);
+    const res = await app.inject({ method: "POST", url: `/v1/approvals/${rec.id}/decision`, headers: { ...auth, "content-type": "application/json" }, payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: "VALIDATION_FAILED", issues: [{ path: "reason" }] });
+    const after = await store.get(rec.id);
+    expect(after?.status).toBe("pending");
+    expect(after?.votes).toEqual([]);
+    expect((await audit.tail(50)).some((e) => e.type.startsWith("approval.decided") || JSON.stringify(e.data).includes("\ufffd"))).toBe(false);
+  });
+});

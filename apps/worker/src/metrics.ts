@@ -4,6 +4,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 /** Job states reported per queue (delayed and prioritised included: `wait` alone under-counts). */
 const STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "failed", "completed"] as const;
 
+/** Seconds, from a fast analysis (5 ms) to a long run or a human's approval (hours). */
+const LONG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400];
+
 /** Prometheus registry of a worker process plus the observer that feeds it. */
 export interface WorkerMetrics {
   registry: Registry;
@@ -12,29 +15,54 @@ export interface WorkerMetrics {
   bind(fleet: Fleet, built: BuiltPipeline): void;
 }
 
+/**
+ * The worker's metrics (deploy/grafana/pyfleet.json charts exactly these names):
+ * - `pyfleet_jobs_total{queue,outcome}`: hops of runs this process finished per queue, a hop
+ *   continued in-process into another served queue counted under that queue;
+ * - `pyfleet_stage_duration_seconds{node,queue,outcome}`: one node, labelled with the queue it ran under;
+ * - `pyfleet_runs_finished_total{status,mode}` and `pyfleet_run_duration_seconds{status}` (submit → end);
+ * - `pyfleet_approval_wait_seconds{decision}`: parked → decided, where the decision was applied;
+ * - `pyfleet_control_writes_total{outcome}`: real control-system writes by outcome;
+ * - `pyfleet_llm_request_seconds{model}`, `pyfleet_llm_tokens_total{model,kind}`;
+ * - gauges read at scrape time: `pyfleet_queue_jobs{queue,state}`, `pyfleet_kernel_pool{kernel,state}`.
+ */
 export function createWorkerMetrics(): WorkerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const jobs = new Counter({
-    name: "pyfleet_jobs_total",
-    help: "Stage jobs finished by this process, by queue and outcome",
-    labelNames: ["queue", "outcome"],
-    registers: [registry],
-  });
+  const registers = [registry];
+  const jobs = new Counter({ name: "pyfleet_jobs_total", help: "Stage jobs (hops) finished by this process, by queue and outcome", labelNames: ["queue", "outcome"], registers });
   const duration = new Histogram({
     name: "pyfleet_stage_duration_seconds",
-    help: "Time one pipeline node took, by node, queue and outcome",
+    help: "Time one pipeline node took, by node, the queue it ran under, and outcome",
     labelNames: ["node", "queue", "outcome"],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-    registers: [registry],
+    buckets: LONG_BUCKETS.slice(0, 14),
+    registers,
   });
+  const runs = new Counter({ name: "pyfleet_runs_finished_total", help: "Runs this process ended, by final status and mode", labelNames: ["status", "mode"], registers });
+  const runDuration = new Histogram({ name: "pyfleet_run_duration_seconds", help: "Submit to end of the runs this process ended", labelNames: ["status"], buckets: LONG_BUCKETS, registers });
+  const approvalWait = new Histogram({
+    name: "pyfleet_approval_wait_seconds",
+    help: "Time a run waited parked for its approval decision, by decision",
+    labelNames: ["decision"],
+    buckets: LONG_BUCKETS.slice(6),
+    registers,
+  });
+  const writes = new Counter({ name: "pyfleet_control_writes_total", help: "Control-system writes performed by finished runs, by outcome", labelNames: ["outcome"], registers });
+  const llmSeconds = new Histogram({
+    name: "pyfleet_llm_request_seconds",
+    help: "Latency of the LLM call of one generation attempt, by model",
+    labelNames: ["model"],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 60, 120],
+    registers,
+  });
+  const llmTokens = new Counter({ name: "pyfleet_llm_tokens_total", help: "LLM tokens used by generation, by model and kind (prompt, completion)", labelNames: ["model", "kind"], registers });
   let fleet: Fleet | null = null;
   let built: BuiltPipeline | null = null;
   new Gauge({
     name: "pyfleet_queue_jobs",
     help: "Jobs in each fleet queue by state",
     labelNames: ["queue", "state"],
-    registers: [registry],
+    registers,
     async collect() {
       if (!fleet) return;
       this.reset();
@@ -48,7 +76,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     name: "pyfleet_kernel_pool",
     help: "Kernels in the warm pools of this process, by kernel name and state",
     labelNames: ["kernel", "state"],
-    registers: [registry],
+    registers,
     collect() {
       this.reset();
       for (const p of built?.poolStats?.() ?? []) {
@@ -63,6 +91,17 @@ export function createWorkerMetrics(): WorkerMetrics {
     observer: {
       nodeFinished: (node, queue, seconds, outcome) => duration.observe({ node, queue, outcome }, seconds),
       jobFinished: (queue, outcome) => jobs.inc({ queue, outcome }),
+      runFinished: (run) => {
+        runs.inc({ status: run.status, mode: run.mode ?? "none" });
+        if (run.seconds !== null) runDuration.observe({ status: run.status }, run.seconds);
+        for (const outcome of run.writeOutcomes) writes.inc({ outcome });
+      },
+      approvalDecided: (decision, seconds) => approvalWait.observe({ decision }, seconds),
+      llmCall: (usage) => {
+        llmSeconds.observe({ model: usage.model }, usage.latencyMs / 1000);
+        llmTokens.inc({ model: usage.model, kind: "prompt" }, usage.promptTokens);
+        llmTokens.inc({ model: usage.model, kind: "completion" }, usage.completionTokens);
+      },
     },
     bind(f, b) {
       fleet = f;

@@ -1,4 +1,4 @@
-import type { ApprovalRequest, Clock, Logger, RedisKeys } from "@pyfleet/core";
+import type { ApprovalRequest, Clock, ExecutionMode, Logger, RedisKeys, RunStatus, TokenUsage } from "@pyfleet/core";
 import type { Pipeline } from "@pyfleet/workflow";
 import type { ChainableCommander, Redis } from "ioredis";
 import type { ExecutionMarkers } from "./approvals/redis-execution-guard.js";
@@ -20,10 +20,27 @@ export interface ApprovalRecorder {
   cancel(id: string, reason: string): Promise<boolean>;
 }
 
+/** A run this process ended, as a {@link StageObserver} sees it. */
+export interface FinishedRun {
+  status: RunStatus;
+  mode: ExecutionMode | null;
+  /** Submit to end; null when the record is gone. */
+  seconds: number | null;
+  /** Outcome (`ok`, `failed`, `refused`) of each real control-system write of the final attempt. */
+  writeOutcomes: string[];
+}
+
 /** Observes stage work (the worker app turns these into Prometheus metrics). */
 export interface StageObserver {
+  /** One node ran; `queue` is the queue of the hop it ran in (finalize runs in the hop before it). */
   nodeFinished(node: string, queue: string, seconds: number, outcome: "ok" | "error"): void;
+  /** One hop of a run ended: a BullMQ job, or a hop continued in-process into another served queue. */
   jobFinished(queue: string, outcome: "completed" | "failed"): void;
+  runFinished?(run: FinishedRun): void;
+  /** A parked run was resumed with a decision after waiting `seconds`. */
+  approvalDecided?(decision: "approve" | "reject", seconds: number): void;
+  /** A generation attempt's LLM call (latency and tokens as the generator measured them). */
+  llmCall?(usage: TokenUsage): void;
 }
 
 /** Everything a fleet process shares: one Redis connection, the stores, the pipeline. */

@@ -1,7 +1,7 @@
 export * from "./approvals/index.js";
 export * from "./audit/audit-log.js";
 export type { FleetConfig, QueueTuning } from "./config.js";
-export type { ApprovalRecorder, StageObserver } from "./context.js";
+export type { ApprovalRecorder, FinishedRun, StageObserver } from "./context.js";
 export * from "./create-fleet.js";
 export * from "./fleet.js";
 export * from "./queues/catalog.js";

@@ -21,6 +21,8 @@ export interface AdvanceOptions {
   /** Queues this process serves: a next node owned by one of them runs here without a hop. */
   served: ReadonlySet<QueueName>;
   signal?: AbortSignal;
+  /** Queue of the BullMQ job being run (its completion is counted by the worker; hops continued after it are counted here). */
+  queue?: QueueName;
   /** Called before a node continues in-process, so a retry of the job resumes at that node. */
   onContinue?: (job: StageJob) => Promise<void>;
 }
@@ -44,6 +46,14 @@ export class RunDriver {
   async advance(job: StageJob, opts: AdvanceOptions): Promise<AdvanceOutcome> {
     let cur = job;
     let first = true;
+    // The queue whose hop runs now: metrics label nodes with it (finalize runs in the hop before
+    // it), and a hop continued here into another served queue counts as a job of that queue.
+    let hop = opts.queue ?? queueFor(job.node, job.mode ?? null);
+    let continued = false;
+    const endHop = <T>(outcome: T): T => {
+      if (continued && opts.queue) this.ctx.observer?.jobFinished(hop, "completed");
+      return outcome;
+    };
     for (;;) {
       if (await this.ctx.runs.isCancelled(cur.runId)) {
         await this.finishCancelled(cur.runId);
@@ -57,11 +67,17 @@ export class RunDriver {
         return "forwarded";
       }
       first = false;
-      const result = await this.runNode(cur, opts.signal);
-      if (result === "duplicate" || result === "cancelled") return result;
+      const result = await this.runNode(cur, hop, opts.signal);
+      if (result === "duplicate" || result === "cancelled") return endHop(result);
       const next = await this.afterStep(cur, result, opts.served);
-      if (typeof next === "string") return next;
+      if (typeof next === "string") return endHop(next);
       await opts.onContinue?.(next);
+      const nextQueue = queueFor(next.node, next.mode ?? null);
+      if (next.node !== "finalize" && nextQueue !== hop) {
+        endHop(null);
+        hop = nextQueue;
+        continued = hop !== opts.queue;
+      }
       cur = next;
     }
   }
@@ -103,6 +119,7 @@ export class RunDriver {
       { decision: decision.decision, approvalId: decision.approvalId, status: result.status },
       "approval decided",
     );
+    this.ctx.observer?.approvalDecided?.(decision.decision, (this.now().getTime() - Date.parse(record.updatedAt)) / 1000);
     await this.emitStatus(runId, result.status, result.next, { decision: decision.decision, approvalId: decision.approvalId });
     const next = await this.afterStep(cur, result, new Set());
     if (typeof next === "string") return next;
@@ -148,8 +165,7 @@ export class RunDriver {
    * Runs the job's node. The pipeline refuses a node that is not pending (a duplicate or late
    * job) before anything is written; only then is the run recorded as running (`onStart`).
    */
-  private async runNode(job: StageJob, signal?: AbortSignal): Promise<StepResult | "duplicate" | "cancelled"> {
-    const queue = queueFor(job.node, job.mode ?? null);
+  private async runNode(job: StageJob, queue: QueueName, signal?: AbortSignal): Promise<StepResult | "duplicate" | "cancelled"> {
     const t0 = performance.now();
     const onStart = async () => {
       const status = runningStatus(job.node);
@@ -159,6 +175,7 @@ export class RunDriver {
     try {
       const result = await this.ctx.pipeline.step(refOf(job), { expected: job.node, onStart, ...(signal ? { signal } : {}) });
       this.ctx.observer?.nodeFinished(job.node, queue, (performance.now() - t0) / 1000, "ok");
+      if (job.node === "generate") await this.observeLlm(job);
       return result;
     } catch (err) {
       const e = toPyfleetError(err);
@@ -235,13 +252,31 @@ export class RunDriver {
     const resultSummary = r
       ? { resultKeys: Object.keys(r.results), figureCount: r.figure_paths.length, notebookPath: r.notebook_path, notebookLink: r.notebook_link }
       : null;
-    await this.finishWith(cur.runId, result.status, { error, resultSummary, attempts: final?.attempts ?? 0, mode: result.mode }, cur);
+    const writes = (r?.writes ?? []).map((w) => w.status);
+    await this.finishWith(cur.runId, result.status, { error, resultSummary, attempts: final?.attempts ?? 0, mode: result.mode }, cur, writes);
   }
 
-  private async finishWith(runId: string, status: RunStatus, patch: Partial<RunRecord>, job: StageJob | null): Promise<void> {
+  /** Reports the LLM call of the attempt just generated (usage lives in the checkpoint); never fails the run. */
+  private async observeLlm(job: StageJob): Promise<void> {
+    if (!this.ctx.observer?.llmCall) return;
+    try {
+      const usage = (await this.ctx.pipeline.getRun(refOf(job)))?.state.attempts.at(-1)?.usage;
+      if (usage) this.ctx.observer.llmCall(usage);
+    } catch (err) {
+      this.ctx.logger.warn({ err, runId: job.runId, stage: job.node }, "LLM usage not observed");
+    }
+  }
+
+  private async finishWith(runId: string, status: RunStatus, patch: Partial<RunRecord>, job: StageJob | null, writeOutcomes: string[] = []): Promise<void> {
     const ok = await this.ctx.runs.finish(runId, status, { ...patch, stage: null }, this.now());
     if (!ok) return;
     const rec = await this.ctx.runs.get(runId);
+    this.ctx.observer?.runFinished?.({
+      status,
+      mode: rec?.mode ?? null,
+      seconds: rec ? (Date.parse(rec.finishedAt ?? rec.updatedAt) - Date.parse(rec.createdAt)) / 1000 : null,
+      writeOutcomes,
+    });
     runLogger(this.ctx.logger, { runId, attempt: rec?.attempts ?? 0 }).info(
       { status, errorCode: rec?.error?.code ?? null, durationMs: rec ? Date.parse(rec.finishedAt ?? rec.updatedAt) - Date.parse(rec.createdAt) : null },
       "run finished",

@@ -95,6 +95,7 @@ export class StageWorkers {
     try {
       const outcome = await this.driver.advance(data, {
         served: this.served,
+        queue,
         signal: ac.signal,
         onContinue: async (next) => {
           await job.updateData(next);

@@ -25,6 +25,10 @@ export class RedisKeys {
   runsIndex(): string {
     return `${this.prefix}:runs`;
   }
+  /** Stream of run ids whose record was created or changed (a live runs list follows it). */
+  runChanges(): string {
+    return `${this.prefix}:runs:changes`;
+  }
   /** Run id that owns a thread (one run per `thread_id`). */
   threadRun(threadId: string): string {
     return `${this.prefix}:thread:${threadId}`;

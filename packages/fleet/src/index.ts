@@ -10,6 +10,7 @@ export * from "./queues/job.js";
 export * from "./queues/queue-for.js";
 export * from "./runs/event-log.js";
 export * from "./runs/event-sink.js";
+export * from "./runs/run-changes.js";
 export * from "./runs/run-store.js";
 export type { AdvanceOutcome } from "./worker/run-driver.js";
 export { MAX_WRITE_REQUEUES, type StalledWriteOutcome } from "./worker/stalled-write.js";

@@ -25,7 +25,7 @@ const COMMANDS = "+@all -@admin -@dangerous +info +client|setname +client|getnam
  */
 export function redisAclRules(prefix: string): Record<RedisRole, string> {
   const k = new RedisKeys(prefix);
-  const runs = [`~${k.run("*")}`, `~${k.runsIndex()}`, `~${k.threadRun("*")}`, `~${k.bullPrefix}:*`, `~${k.checkpointPrefix}*`];
+  const runs = [`~${k.run("*")}`, `~${k.runsIndex()}`, `~${k.runChanges()}`, `~${k.threadRun("*")}`, `~${k.bullPrefix}:*`, `~${k.checkpointPrefix}*`];
   const approvals = [`~${k.approval("*")}`, `~${k.approvalsAll()}`, `~${k.approvalsPending()}`];
   const audit = [`~${k.audit()}`, `~${k.auditHead()}`];
   const exec = [`~${k.execMarker("*", 0).replace(/:0$/, ":*")}`, `~${k.writeSlots()}`];

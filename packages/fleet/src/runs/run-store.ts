@@ -2,28 +2,33 @@ import { PyfleetError, type RedisKeys, type RunRecord, type RunStatus, TERMINAL_
 import type { ChainableCommander, Redis, Result } from "ioredis";
 import { defineScripts } from "../redis/define-scripts.js";
 import { decodeRecord, encodeFields, type RunInternals, type RunPatch } from "./record-codec.js";
+import { RUN_CHANGES_MAXLEN } from "./run-changes.js";
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    /** KEYS run, index, thread; ARGV runId, score, fields JSON. '' when created, else the thread's run id. */
-    pyfleetRunCreate(run: string, index: string, thread: string, runId: string, score: number, fields: string): Result<string, Context>;
-    /** KEYS run; ARGV fields JSON, terminal statuses csv. 1 patched, 0 unknown run, -1 terminal. */
-    pyfleetRunPatch(run: string, fields: string, terminalCsv: string): Result<number, Context>;
-    /** KEYS run; ARGV status JSON, reconciliation JSON, updatedAt JSON. 1 settled, -1 unknown, else the status JSON. */
-    pyfleetRunReconcile(run: string, status: string, reconciliation: string, at: string): Result<number | string, Context>;
+    /** KEYS run, index, thread, changes; ARGV runId, score, fields JSON, changes maxlen. '' when created, else the thread's run id. */
+    pyfleetRunCreate(run: string, index: string, thread: string, changes: string, runId: string, score: number, fields: string, maxlen: number): Result<string, Context>;
+    /** KEYS run, changes; ARGV fields JSON, terminal statuses csv, runId, changes maxlen. 1 patched, 0 unknown run, -1 terminal. */
+    pyfleetRunPatch(run: string, changes: string, fields: string, terminalCsv: string, runId: string, maxlen: number): Result<number, Context>;
+    /** KEYS run, changes; ARGV status JSON, reconciliation JSON, updatedAt JSON, runId, changes maxlen. 1 settled, -1 unknown, else the status JSON. */
+    pyfleetRunReconcile(run: string, changes: string, status: string, reconciliation: string, at: string, runId: string, maxlen: number): Result<number | string, Context>;
   }
 }
 
-/** Creates the run unless its thread already has one: KEYS run, index, thread; ARGV runId, score, fields. */
+// Every write of a run record also appends the run id to the run-change stream (KEYS[last]), in
+// the same script, so a live runs list learns of each change, also of those made in a MULTI.
+
+/** Creates the run unless its thread already has one: KEYS run, index, thread, changes; ARGV runId, score, fields, maxlen. */
 const CREATE_LUA = `
 if redis.call('SET', KEYS[3], ARGV[1], 'NX') == false then return redis.call('GET', KEYS[3]) end
 local f = cjson.decode(ARGV[3])
 for k, v in pairs(f) do redis.call('HSET', KEYS[1], k, v) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1])
 return ''
 `;
 
-/** Applies a patch unless the run is terminal (or gone): KEYS run; ARGV fields, terminal csv. */
+/** Applies a patch unless the run is terminal (or gone): KEYS run, changes; ARGV fields, terminal csv, runId, maxlen. */
 const PATCH_LUA = `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 0 end
@@ -31,6 +36,7 @@ cur = cjson.decode(cur)
 for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then return -1 end end
 local f = cjson.decode(ARGV[1])
 for k, v in pairs(f) do redis.call('HSET', KEYS[1], k, v) end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[3])
 return 1
 `;
 
@@ -40,12 +46,13 @@ local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return -1 end
 if cjson.decode(cur) ~= 'outcome_unknown' then return cur end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'reconciliation', ARGV[2], 'updatedAt', ARGV[3])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[4])
 return 1`;
 
 const SCRIPTS = {
-  pyfleetRunCreate: { numberOfKeys: 3, lua: CREATE_LUA },
-  pyfleetRunPatch: { numberOfKeys: 1, lua: PATCH_LUA },
-  pyfleetRunReconcile: { numberOfKeys: 1, lua: RECONCILE_LUA },
+  pyfleetRunCreate: { numberOfKeys: 4, lua: CREATE_LUA },
+  pyfleetRunPatch: { numberOfKeys: 2, lua: PATCH_LUA },
+  pyfleetRunReconcile: { numberOfKeys: 2, lua: RECONCILE_LUA },
 };
 
 /** How an admin settled a run that ended `outcome_unknown`. */
@@ -89,9 +96,11 @@ export class RunStore {
       this.keys.run(record.runId),
       this.keys.runsIndex(),
       this.keys.threadRun(record.threadId),
+      this.keys.runChanges(),
       record.runId,
       Date.parse(record.createdAt),
       JSON.stringify(fields),
+      RUN_CHANGES_MAXLEN,
     );
     if (existing) {
       throw new PyfleetError("THREAD_HAS_RUN", `thread_id ${record.threadId} already has run ${existing}`, {
@@ -128,7 +137,7 @@ export class RunStore {
    */
   queueUpdate<T extends Redis | ChainableCommander>(tx: T, runId: string, patch: RunPatch, at: Date): ReturnType<T["pyfleetRunPatch"]> {
     const fields = encodeFields({ ...patch, updatedAt: at.toISOString() });
-    return tx.pyfleetRunPatch(this.keys.run(runId), JSON.stringify(fields), this.terminalCsv) as ReturnType<T["pyfleetRunPatch"]>;
+    return tx.pyfleetRunPatch(this.keys.run(runId), this.keys.runChanges(), JSON.stringify(fields), this.terminalCsv, runId, RUN_CHANGES_MAXLEN) as ReturnType<T["pyfleetRunPatch"]>;
   }
 
   /**
@@ -201,9 +210,12 @@ export class RunStore {
     const when = at.toISOString();
     const r = await this.redis.pyfleetRunReconcile(
       this.keys.run(runId),
+      this.keys.runChanges(),
       JSON.stringify(status),
       JSON.stringify({ outcome: input.outcome, note: input.note, by, at: when }),
       JSON.stringify(when),
+      runId,
+      RUN_CHANGES_MAXLEN,
     );
     if (r === -1) throw new PyfleetError("NOT_FOUND", `run ${runId} does not exist`);
     if (r !== 1) {

@@ -1,5 +1,5 @@
 import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
-import { type Fleet, lastRunChangeId, tailRunChanges } from "@pyfleet/fleet";
+import type { Fleet } from "@pyfleet/fleet";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { listRuns, matchesFilter, type RunListFilter } from "./run-list.js";
 import { openEventStream } from "./sse.js";
@@ -48,14 +48,14 @@ export async function streamRunList(fleet: Fleet, filter: RunListFilter, req: Fa
   };
   try {
     // taken before the snapshot: a change made while it is read is delivered after it
-    const from = await lastRunChangeId(fleet.ctx.redis, fleet.ctx.keys);
+    const from = await fleet.lastRunChange();
     const first = await listRuns(fleet, { ...filter, cursor: undefined });
     for (const r of first.runs) {
       seen.set(r.runId, `${r.status}|${r.updatedAt}`);
       if (!isTerminalStatus(r.status)) await statusChanges(r, false);
     }
     send("snapshot", { runs: first.runs });
-    for await (const changed of tailRunChanges(fleet.ctx.redis, fleet.ctx.keys, from, { signal: gone.signal, blockMs: PING_MS })) {
+    for await (const changed of fleet.tailRunChanges(from, { signal: gone.signal, blockMs: PING_MS })) {
       if (changed.length === 0) res.write(": ping\n\n");
       for (const runId of changed) {
         const r = await fleet.get(runId);

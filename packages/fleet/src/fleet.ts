@@ -17,6 +17,7 @@ import type { ApprovalRequest, Attempt, ErrorChainEntry, FinalResult, RunEvent }
 import type { FleetContext } from "./context.js";
 import type { QueueName } from "./queues/queue-for.js";
 import type { TailOptions } from "./runs/event-log.js";
+import { lastRunChangeId, type RunChangeTailOptions, tailRunChanges } from "./runs/run-changes.js";
 import type { Reconciliation, RunListPage } from "./runs/run-store.js";
 import type { AdvanceOutcome, RunDriver } from "./worker/run-driver.js";
 import type { StageWorkers } from "./worker/stage-workers.js";
@@ -277,6 +278,20 @@ export class Fleet {
    */
   tail(runId: string, after = "0", opts: TailOptions = {}): AsyncGenerator<RunEvent[]> {
     return this.ctx.events.tail(runId, after, opts);
+  }
+
+  /** Id of the newest run change ("0-0" when none): follow {@link tailRunChanges} from here to miss nothing after it. */
+  lastRunChange(): Promise<string> {
+    return lastRunChangeId(this.ctx.redis, this.ctx.keys);
+  }
+
+  /**
+   * Follows the run-change stream (a run id for every write of its record) after `after`:
+   * batches of changed run ids, an empty batch after each wait without news, until
+   * `opts.signal` aborts. See {@link tailRunChanges}.
+   */
+  tailRunChanges(after: string, opts: RunChangeTailOptions = {}): AsyncGenerator<string[]> {
+    return tailRunChanges(this.ctx.redis, this.ctx.keys, after, opts);
   }
 
   /** Whether the fleet's Redis connection is up now (no round trip: for fast 503s). */

@@ -27,6 +27,8 @@ const RUNS = argInt("--runs", 10_000);
 const JSON_OUT = process.argv.includes("--json") ? process.argv[process.argv.indexOf("--json") + 1] : undefined;
 const WARMUP = 20;
 const IN_FLIGHT = 8;
+/** Runs per wait: the bench polls the status of every run it waits for, so it waits for few at a time. */
+const CHUNK = 40;
 const IDLE_MS = 5000;
 const RETENTION_S = 60;
 const TARGET_BYTES_PER_RUN = 20 * 1024;
@@ -42,15 +44,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const kb = (bytes: number) => fmt(bytes / 1024, 1);
 const mb = (bytes: number) => fmt(bytes / 1024 ** 2, 1);
 
-/** Submits trivial provided-code runs (`IN_FLIGHT` at a time), waits for them; returns how many completed. */
+/** Submits trivial provided-code runs (`IN_FLIGHT` at a time) in chunks of `CHUNK`, waiting for each chunk; returns how many completed. */
 async function runBatch(bench: BenchFleet, poller: StatusPoller, from: number, n: number): Promise<number> {
-  const ids = await mapLimit(
-    Array.from({ length: n }, (_, i) => from + i),
-    IN_FLIGHT,
-    async (i) => (await bench.client.submit({ user_query: "bench", task_objective: "resources bench", code: `results = {"i": ${i}}` })).runId,
-  );
-  const done = await poller.wait(ids, 120_000 + n * 1000);
-  return [...done.values()].filter((status) => status === "completed").length;
+  let completed = 0;
+  for (let start = from; start < from + n; start += CHUNK) {
+    const ids = await mapLimit(
+      Array.from({ length: Math.min(CHUNK, from + n - start) }, (_, i) => start + i),
+      IN_FLIGHT,
+      async (i) => (await bench.client.submit({ user_query: "bench", task_objective: "resources bench", code: `results = {"i": ${i}}` })).runId,
+    );
+    const done = await poller.wait(ids, 120_000 + ids.length * 1000);
+    completed += [...done.values()].filter((status) => status === "completed").length;
+  }
+  return completed;
 }
 
 /** A copy of config.yml with run and checkpoint retention at the minimum the schema allows. */
@@ -68,6 +74,11 @@ async function main(): Promise<number> {
   const redis = new Redis(server.url, { lazyConnect: true });
   await redis.connect();
   let bench: BenchFleet | null = null;
+  const stop = () => {
+    void Promise.allSettled([bench?.cleanup(), server.close()]).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   try {
     bench = await startBenchFleet("bench-resources", { PYFLEET_CONFIG: shortRetentionConfig(dir) });
     const keys = new RedisKeys(bench.fx.prefix);

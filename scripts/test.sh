@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`): bootstrap, typecheck, lint + import cycles,
-# unit and integration tests against real services, then the checkpointer conformance suite.
-# The fault suite (npm run test:chaos, chaos/) runs separately for now.
+# unit and integration tests against real services, the hostile suite, the checkpointer
+# conformance suite, the Python client, then the fault suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -19,3 +19,7 @@ echo "== tests"; npx vitest run --project unit --project int
 echo "== hostile"; npm run -s test:hostile
 echo "== checkpointer conformance"; npm run -s test:conformance
 bash clients/python/check.sh
+# the fault suite (chaos/, docs/reliability.md): real processes SIGKILLed, Redis, Jupyter and a
+# private Docker engine stopped, a full artifacts disk, load and fuzzing, each scenario asserted
+# from outside (IOC put log, Redis, run folders); its outcomes land in chaos/.results/
+echo "== chaos"; npm run -s test:chaos

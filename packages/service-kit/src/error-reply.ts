@@ -13,6 +13,8 @@ export interface ErrorReplyOptions {
   bodyLimitSetting: string;
   /** Codes whose `details` are part of the answer (the producer's THREAD_HAS_RUN names the run). */
   detailsOf?: readonly string[];
+  /** False: the app sets its own not-found handler (the console serves its page for unknown paths). */
+  notFound?: boolean;
 }
 
 /** Where a schema-validation issue sits when it is about the whole part, not one field. */
@@ -39,7 +41,9 @@ function fromFastify(err: FastifyError, opts: ErrorReplyOptions): { status: numb
   if (Array.isArray(err.validation)) {
     const issues = validationIssues(err);
     const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-    return { status: 400, body: errorBody("VALIDATION_FAILED", `invalid ${err.validationContext ?? "request"}: ${summary}`, issues) };
+    const parts: Record<string, string> = { body: "request body", querystring: "query", params: "path", headers: "headers" };
+    const part = parts[err.validationContext ?? "body"] ?? "request";
+    return { status: 400, body: errorBody("VALIDATION_FAILED", `invalid ${part}: ${summary}`, issues) };
   }
   switch (err.code) {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
@@ -83,6 +87,7 @@ export function installErrorHandler(app: FastifyInstance, opts: ErrorReplyOption
     req.log.error({ err }, "request failed");
     return reply.status(500).send(errorBody("INTERNAL", `internal error; see the ${opts.service} log`));
   });
+  if (opts.notFound === false) return;
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send(errorBody("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`));
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isPyfleetError } from "../errors.js";
-import { hashToken, hasRole, TokenAuth } from "./token-auth.js";
+import { cancelsAllRuns, hashToken, hasRole, seesAllRuns, TokenAuth } from "./token-auth.js";
 
 describe("TokenAuth (shared by producer, approver and console)", () => {
   it("maps a known bearer token to its identity and roles, case-insensitive on the scheme and the stored hex", () => {
@@ -52,5 +52,15 @@ describe("TokenAuth (shared by producer, approver and console)", () => {
     expect(hasRole({ id: "a", roles: ["admin"] }, "submitter")).toBe(true);
     expect(hasRole({ id: "p", roles: ["approver"] }, "submitter")).toBe(false);
     expect(hasRole({ id: "s", roles: ["submitter"] }, "viewer")).toBe(true);
+  });
+
+  it("run visibility: a plain submitter sees and cancels its own runs only; viewer, approver, admin see all; only admin cancels all", () => {
+    const submitter = { id: "s", roles: ["submitter"] as const };
+    expect(seesAllRuns(submitter)).toBe(false);
+    expect(cancelsAllRuns(submitter)).toBe(false);
+    for (const role of ["viewer", "approver", "admin"] as const) expect(seesAllRuns({ id: "x", roles: [role] }), role).toBe(true);
+    expect(seesAllRuns({ id: "sv", roles: ["submitter", "viewer"] })).toBe(true);
+    expect(cancelsAllRuns({ id: "v", roles: ["viewer", "approver"] })).toBe(false);
+    expect(cancelsAllRuns({ id: "a", roles: ["admin"] })).toBe(true);
   });
 });

@@ -54,7 +54,9 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<FastifyIns
     }, { prefix: `/api/${name}` });
   }
   await app.register(fastifyStatic, { root: deps.webRoot, prefix: "/", index: ["index.html"], wildcard: false });
-  app.setNotFoundHandler((req, reply) => {
+  // Any other page path is the single-page app (its router reads the hash). A route, not a
+  // not-found handler: the service kit owns that one (Fastify allows one per prefix).
+  app.get("/*", (req, reply) => {
     if (req.url.startsWith("/api/")) return reply.status(404).send(errorBody("NOT_FOUND", `no console API at ${req.url}`));
     return reply.type("text/html; charset=utf-8").sendFile("index.html");
   });

@@ -220,7 +220,7 @@ describe("crash scenarios (SIGKILL of real processes)", () => {
   it("read-only executors SIGKILLed and analyze workers SIGKILLed mid-run (bench/chaos/run.ts): every run terminal, never twice on a live executor", async () => {
     const t0 = Date.now();
     const args = ["--runs", "30", "--seconds", "15", "--seed", "5", "--kill-analyzers"];
-    const { code, out } = await runBench("run.ts", args, 300_000);
+    const { code, out } = await runBench("run.ts", args, 840_000);
     const statuses = summaryRow(out, "terminal statuses");
     recordOutcome({
       id: "crash-read-only",

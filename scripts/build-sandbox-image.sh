@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds the docker backend's sandbox image without any registry (idempotent).
 #   bash scripts/build-sandbox-image.sh [--rebuild]
-# 1. debootstrap a minimal bookworm with python3, numpy, matplotlib, pandas and the EPICS CA
-#    libraries; pyepics goes in as files only (Debian's package hard-depends on wxgtk, which a
-#    sandbox does not need); matplotlib's font cache is built once so runs do not rebuild it.
-# 2. the rootfs is cached as a tarball (keyed on the package list and recipe version), so a
-#    rebuild is one import.
+# 1. debootstrap a minimal bookworm with Debian's python3 (3.11, the interpreter of the project
+#    venv); every Python package comes from the project's hashed lock (python/requirements.lock),
+#    like the venv scripts/bootstrap.sh builds: the wheels are downloaded on this machine
+#    (pip --require-hashes), then installed offline into the image's /usr/local (on the system
+#    interpreter's path). matplotlib's font cache is built once so runs do not rebuild it.
+# 2. the rootfs is cached as a tarball (keyed on the package list, the lock and recipe version),
+#    so a rebuild is one import.
 # 3. `docker import` with the runtime settings: non-root user, /work, Agg backend.
 # Env: PYFLEET_SANDBOX_IMAGE (default pyfleet-sandbox:latest), PYFLEET_CACHE_DIR,
 #      DEBIAN_MIRROR (default http://deb.debian.org/debian), DOCKER_HOST (else scripts/dockerd.sh start).
@@ -32,18 +34,21 @@ mkdir -p "$cache_dir"
 exec 9>"$cache_dir/build.lock"
 flock 9
 
-if [ "$rebuild" = 0 ] && docker image inspect "$image" >/dev/null 2>&1; then
-  echo "sandbox image $image exists (skip; --rebuild to rebuild) [$(elapsed) s]"
+
+# Debian gives only the interpreter (python3-venv: pip for the one offline install step).
+packages="python3-venv"
+lock="$repo/python/requirements.lock"
+# Bump recipe when the rootfs steps below change: the cached tarball is keyed on it and the lock.
+recipe=4
+key=$( (echo "$recipe $packages"; cat "$lock") | sha256sum | cut -c1-12)
+rootfs_tar="$cache_dir/sandbox-rootfs-bookworm-$key.tar"
+
+# An image built from this recipe and lock carries its key: an older image (another lock, Debian's
+# python3-* packages) is rebuilt, not reused.
+if [ "$rebuild" = 0 ] && [ "$(docker image inspect -f '{{index .Config.Labels "org.pyfleet.sandbox.key"}}' "$image" 2>/dev/null)" = "$key" ]; then
+  echo "sandbox image $image is current (key $key; skip, --rebuild to rebuild) [$(elapsed) s]"
   exit 0
 fi
-
-# apt (not debootstrap's resolver, which always takes the first alternative) installs these, so
-# `python3-scipy | python3-munkres` in python3-fonttools does not drag in scipy, pythran and gcc.
-packages="python3-numpy python3-matplotlib python3-pandas python3-pkg-resources libca4.13.5 libcom3.17.6 libblas3 liblapack3 python3-munkres python3-ufolib2"
-# Bump recipe when the rootfs steps below change: the cached tarball is keyed on it.
-recipe=3
-key=$(echo "$recipe $packages" | sha256sum | cut -c1-12)
-rootfs_tar="$cache_dir/sandbox-rootfs-bookworm-$key.tar"
 
 if [ ! -f "$rootfs_tar" ]; then
   [ "$(id -u)" = 0 ] || { echo "building the rootfs needs root (debootstrap, chroot); run: sudo bash $0" >&2; exit 1; }
@@ -62,11 +67,19 @@ if [ ! -f "$rootfs_tar" ]; then
   # shellcheck disable=SC2086
   chroot "$root" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages" \
     >"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log" >&2; exit 1; }
-  # pyepics as files only: its Debian package depends on wxgtk; the CA libraries came in above.
-  chroot "$root" sh -c 'cd /tmp && apt-get download -qq python3-pyepics && dpkg-deb -x python3-pyepics_*.deb / && rm python3-pyepics_*.deb' \
-    >>"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log" >&2; exit 1; }
-  rm -rf "$root/usr/lib/python3/dist-packages/epics/wx"
   echo "packages installed [$(elapsed) s]"
+  # The lock's wheels, fetched and hash-checked here (this machine reaches PyPI), installed offline
+  # in the rootfs with a throwaway venv's pip into /usr/local/lib/python3.11/dist-packages (on Debian's python3's path).
+  mkdir -p "$root/tmp/wheels"
+  cp "$lock" "$root/tmp/requirements.lock"
+  # the project venv's interpreter is Debian's python3 of the same release: the same wheels fit
+  [ -x "$repo/.venv/bin/python" ] || { echo "no $repo/.venv: run bash scripts/bootstrap.sh first" >&2; exit 1; }
+  "$repo/.venv/bin/python" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+    -d "$root/tmp/wheels" -r "$lock" >"$work/pip.log" 2>&1 || { tail -30 "$work/pip.log" >&2; exit 1; }
+  chroot "$root" sh -c 'python3 -m venv /tmp/pip && /tmp/pip/bin/pip install --quiet --no-index --find-links /tmp/wheels \
+      --require-hashes --no-deps --only-binary=:all: --target /usr/local/lib/python3.11/dist-packages -r /tmp/requirements.lock && rm -rf /tmp/pip /tmp/wheels /tmp/requirements.lock' \
+    >>"$work/pip.log" 2>&1 || { tail -30 "$work/pip.log" >&2; exit 1; }
+  echo "locked Python packages installed [$(elapsed) s]"
 
   # Font cache baked in; the container copies it to its writable tmpfs before Python starts.
   mkdir -p "$root/opt/pyfleet/matplotlib" "$root/work"
@@ -91,6 +104,7 @@ docker import \
   --change 'WORKDIR /work' \
   --change 'ENV HOME=/work MPLBACKEND=Agg MPLCONFIGDIR=/tmp/matplotlib PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin' \
   --change 'LABEL org.pyfleet.sandbox=1' \
+  --change "LABEL org.pyfleet.sandbox.key=$key" \
   --change 'CMD ["/usr/bin/python3"]' \
   "$rootfs_tar" "$image" >/dev/null
 echo "sandbox image $image built [$(elapsed) s]"

@@ -61,6 +61,7 @@ describe("ApproverSweeper on a BullMQ job scheduler (two approver replicas, real
         expiredRuns.push(runId);
       },
       get: async (): Promise<RunRecord | null> => null,
+      pruneRunIndex: async () => 0,
     };
     const sweeper = new CountingSweeper(store, fleet, silentLogger(), { redis, prefix: keys.bullPrefix, intervalMs });
     sweepers.push(sweeper);

@@ -12,6 +12,8 @@ export interface SweeperFleetPort {
   expireRun(runId: string, reason: string): Promise<unknown>;
   /** The run record (null when unknown). */
   get(runId: string): Promise<RunRecord | null>;
+  /** Drops run-index entries of runs whose retention ran out; returns how many. */
+  pruneRunIndex(limit?: number): Promise<number>;
 }
 
 /** Where and how often the sweep is scheduled. */
@@ -29,9 +31,9 @@ export const SWEEP_QUEUE = "approver-sweep";
 const SWEEP_SCHEDULER = "approver-sweep";
 
 /**
- * Background duties of the approver: end runs whose approval expired, and resume runs whose
+ * Background duties of the approver: end runs whose approval expired, resume runs whose
  * decision was stored but never delivered (the approver crashed between the vote and the
- * resume). A BullMQ job scheduler creates one sweep job per period for the whole fleet, and the
+ * resume), and drop run-index entries of runs whose retention ran out. A BullMQ job scheduler creates one sweep job per period for the whole fleet, and the
  * queue's global concurrency of 1 lets one replica run it at a time: with several approvers the
  * sweep still runs once per period, not once per replica. A replica that dies mid-sweep leaves
  * a stalled job that another picks up. `close()` waits for the sweep in flight.
@@ -75,7 +77,7 @@ export class ApproverSweeper {
   }
 
   /** One pass; returns what it did (tests call it directly). */
-  async sweep(): Promise<{ expired: ApprovalRecord[]; resumed: ApprovalRecord[] }> {
+  async sweep(): Promise<{ expired: ApprovalRecord[]; resumed: ApprovalRecord[]; pruned: number }> {
     const expired = await this.store.expireDue();
     for (const rec of expired) {
       this.logger.info({ runId: rec.runId, approvalId: rec.id, stage: "approve", attempt: rec.attempt }, "approval expired; ending run");
@@ -101,7 +103,9 @@ export class ApproverSweeper {
       await this.store.markResumed(rec.id);
       resumed.push(rec);
     }
-    return { expired, resumed };
+    // The run index has no TTL: the sweep (once per period fleet-wide) keeps it to retained runs.
+    const pruned = await this.fleet.pruneRunIndex();
+    return { expired, resumed, pruned };
   }
 
   /** Stops taking sweep jobs (waits for the one in flight). The schedule stays for the other replicas. Idempotent. */

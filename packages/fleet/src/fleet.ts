@@ -304,6 +304,14 @@ export class Fleet {
     await this.driver.finishFailed(runId, new PyfleetError("APPROVAL_EXPIRED", reason), "approval_expired");
   }
 
+  /**
+   * Removes run-index entries of runs whose retention ran out, oldest first, looking at up to
+   * `limit` entries (default 500). Called by the approver's sweep. @returns entries removed.
+   */
+  pruneRunIndex(limit = 500): Promise<number> {
+    return this.ctx.runs.pruneIndex(limit);
+  }
+
   /** Job counts of every queue by state (for metrics and `/readyz`). */
   async queueCounts(): Promise<Record<QueueName, Record<string, number>>> {
     const out = {} as Record<QueueName, Record<string, number>>;

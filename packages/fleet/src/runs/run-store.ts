@@ -187,6 +187,23 @@ export class RunStore {
     return (await this.redis.set(this.keys.runResume(runId, step), holder, "PX", leaseMs, "NX")) === "OK";
   }
 
+  /**
+   * Drops the oldest `limit` entries of the run index whose run record is gone (its retention
+   * TTL ran out): the index has no TTL of its own, so without this it would keep one member per
+   * run ever made. Listing drops the ones it meets too; this covers a fleet nobody lists.
+   * @returns how many entries were removed.
+   */
+  async pruneIndex(limit: number): Promise<number> {
+    const ids = await this.redis.zrange(this.keys.runsIndex(), "0", String(limit - 1));
+    if (ids.length === 0) return 0;
+    const p = this.redis.pipeline();
+    for (const id of ids) p.exists(this.keys.run(id));
+    const exists = (await p.exec()) ?? [];
+    const gone = ids.filter((_, i) => exists[i]?.[1] === 0);
+    if (gone.length > 0) await this.redis.zrem(this.keys.runsIndex(), ...gone);
+    return gone.length;
+  }
+
   /** Counts one more requeue of the run's write hop; returns the count so far. */
   async countWriteRequeue(runId: string): Promise<number> {
     const key = this.keys.writeRequeues(runId);

@@ -32,6 +32,20 @@ export class RunEventLog {
     return id as string;
   }
 
+  /** Appends events in order in one round trip (a pipeline); returns their stream ids. */
+  async appendMany(events: readonly NewRunEvent[], at: Date): Promise<string[]> {
+    const p = this.redis.pipeline();
+    const when = at.toISOString();
+    for (const event of events) {
+      p.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", JSON.stringify({ ...event, at: event.at ?? when }));
+    }
+    const replies = (await p.exec()) ?? [];
+    return replies.map(([err, id]) => {
+      if (err) throw err;
+      return id as string;
+    });
+  }
+
   /** Events after `afterId` (exclusive; "0" = from the start), oldest first. */
   async read(runId: string, afterId = "0", count = 500): Promise<RunEvent[]> {
     const start = afterId === "0" ? "-" : `(${afterId}`;

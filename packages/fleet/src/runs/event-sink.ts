@@ -4,10 +4,13 @@ import type { NewRunEvent, RunEventLog } from "./event-log.js";
 /**
  * The EventSink handed to the pipeline. Events of one run are written in emission order (one
  * promise chain per run); `code_chunk` events are merged for `batchMs` so streaming a reply does
- * not cost one XADD per token.
+ * not cost one XADD per token. Events emitted while the run's previous write is in flight are
+ * written together in one round trip (a pipeline of XADDs, still in emission order).
  */
 export class BatchingEventSink implements EventSink {
   private readonly chains = new Map<string, Promise<void>>();
+  /** The batch of each run whose write has not started yet: new events of the run join it. */
+  private readonly batches = new Map<string, { events: NewRunEvent[]; done: Promise<void> }>();
   private readonly pending = new Map<string, { event: NewRunEvent; text: string; timer: NodeJS.Timeout }>();
 
   constructor(
@@ -52,13 +55,23 @@ export class BatchingEventSink implements EventSink {
   }
 
   private enqueue(event: NewRunEvent): Promise<void> {
+    const open = this.batches.get(event.runId);
+    if (open) {
+      open.events.push(event);
+      return open.done;
+    }
+    const events = [event];
     const prev = this.chains.get(event.runId) ?? Promise.resolve();
     const next = prev
-      .then(() => this.log.append(event, this.clock.now()))
+      .then(() => {
+        if (this.batches.get(event.runId)?.events === events) this.batches.delete(event.runId);
+        return this.log.appendMany(events, this.clock.now());
+      })
       .then(
         () => undefined,
-        (err: unknown) => this.logger.warn({ err, runId: event.runId, type: event.type }, "run event not written"),
+        (err: unknown) => this.logger.warn({ err, runId: event.runId, types: events.map((e) => e.type) }, "run events not written"),
       );
+    this.batches.set(event.runId, { events, done: next });
     this.chains.set(event.runId, next);
     void next.then(() => {
       if (this.chains.get(event.runId) === next) this.chains.delete(event.runId);

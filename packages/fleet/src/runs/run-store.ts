@@ -10,6 +10,8 @@ declare module "ioredis" {
     pyfleetRunCreate(run: string, index: string, thread: string, changes: string, runId: string, score: number, fields: string, maxlen: number): Result<string, Context>;
     /** KEYS run, changes; ARGV fields JSON, terminal statuses csv, runId, changes maxlen. 1 patched, 0 unknown run, -1 terminal. */
     pyfleetRunPatch(run: string, changes: string, fields: string, terminalCsv: string, runId: string, maxlen: number): Result<number, Context>;
+    /** KEYS run, cancel, changes; ARGV fields JSON, terminal csv, ttl, runId, changes maxlen. The run hash (flat) when finished, 0 unknown run, -1 terminal. */
+    pyfleetRunFinish(run: string, cancel: string, changes: string, fields: string, terminalCsv: string, ttl: number, runId: string, maxlen: number): Result<number | string[], Context>;
     /** KEYS run, changes; ARGV status JSON, reconciliation JSON, updatedAt JSON, runId, changes maxlen. 1 settled, -1 unknown, else the status JSON. */
     pyfleetRunReconcile(run: string, changes: string, status: string, reconciliation: string, at: string, runId: string, maxlen: number): Result<number | string, Context>;
   }
@@ -40,6 +42,23 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[3])
 return 1
 `;
 
+/**
+ * The patch of PATCH_LUA (change stream included) plus the retention clock on the run hash and its cancel flag, answering
+ * with the final hash: finishing a run is one round trip, not patch + read + expire + read.
+ */
+const FINISH_LUA = `
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return 0 end
+cur = cjson.decode(cur)
+for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then return -1 end end
+local f = cjson.decode(ARGV[1])
+for k, v in pairs(f) do redis.call('HSET', KEYS[1], k, v) end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[4])
+return redis.call('HGETALL', KEYS[1])
+`;
+
 // Only a run in `outcome_unknown` can be settled; fields are JSON-encoded like every run field.
 const RECONCILE_LUA = `
 local cur = redis.call('HGET', KEYS[1], 'status')
@@ -52,6 +71,7 @@ return 1`;
 const SCRIPTS = {
   pyfleetRunCreate: { numberOfKeys: 4, lua: CREATE_LUA },
   pyfleetRunPatch: { numberOfKeys: 2, lua: PATCH_LUA },
+  pyfleetRunFinish: { numberOfKeys: 3, lua: FINISH_LUA },
   pyfleetRunReconcile: { numberOfKeys: 2, lua: RECONCILE_LUA },
 };
 
@@ -141,22 +161,21 @@ export class RunStore {
   }
 
   /**
-   * Moves a run to a terminal status and starts the retention clock on its keys.
-   * @returns false when it already was terminal (the first final status wins).
+   * Moves a run to a terminal status and starts the retention clock on its keys (run hash, cancel
+   * flag, thread key).
+   * @returns the final record, or null when the run already was terminal (the first final status
+   *   wins) or is unknown.
    */
-  async finish(runId: string, status: RunStatus, patch: RunPatch, at: Date): Promise<boolean> {
-    const ok = await this.update(runId, { ...patch, status, finishedAt: at.toISOString(), pendingJob: null }, at);
-    if (ok) await this.expire(runId);
-    return ok;
-  }
-
-  /** Sets the retention TTL on the run hash, its thread key and its cancel flag. */
-  async expire(runId: string): Promise<void> {
-    const rec = await this.get(runId);
-    const ttl = this.retentionSeconds;
-    const m = this.redis.multi().expire(this.keys.run(runId), ttl).expire(this.keys.runCancel(runId), ttl);
-    if (rec) m.expire(this.keys.threadRun(rec.threadId), ttl);
-    await m.exec();
+  async finish(runId: string, status: RunStatus, patch: RunPatch, at: Date): Promise<RunRecord | null> {
+    const fields = encodeFields({ ...patch, status, finishedAt: at.toISOString(), pendingJob: null, updatedAt: at.toISOString() });
+    const key = this.keys.run(runId);
+    const reply = await this.redis.pyfleetRunFinish(key, this.keys.runCancel(runId), this.keys.runChanges(), JSON.stringify(fields), this.terminalCsv, this.retentionSeconds, runId, RUN_CHANGES_MAXLEN);
+    if (!Array.isArray(reply)) return null;
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;
+    const record = decodeRecord(hash, key)?.record ?? null;
+    if (record) await this.redis.expire(this.keys.threadRun(record.threadId), this.retentionSeconds);
+    return record;
   }
 
   /** Sets the run's cancel flag (workers watching the run abort it). */

@@ -169,8 +169,11 @@ export class RunDriver {
     const t0 = performance.now();
     const onStart = async () => {
       const status = runningStatus(job.node);
-      await this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob: null }, this.now());
-      await this.emitStatus(job.runId, status, job.node);
+      // issued in this order on one connection, so Redis applies the record before the event
+      await Promise.all([
+        this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob: null }, this.now()),
+        this.emitStatus(job.runId, status, job.node),
+      ]);
     };
     try {
       const result = await this.ctx.pipeline.step(refOf(job), { expected: job.node, onStart, ...(signal ? { signal } : {}) });
@@ -204,8 +207,9 @@ export class RunDriver {
     }
     const next: StageJob = { ...cur, node: result.next, step: cur.step + 1, mode: result.mode };
     if (next.node === "finalize" || served.has(queueFor(next.node, next.mode ?? null))) return next;
-    await this.emitStatus(cur.runId, "queued", next.node);
-    await this.dispatch(next, "queued");
+    // the event is written while the record takes the pendingJob (one round trip on the one
+    // connection); the job is added after both were sent, so the next stage's events follow
+    await Promise.all([this.emitStatus(cur.runId, "queued", next.node), this.dispatch(next, "queued")]);
     return "dispatched";
   }
 
@@ -268,31 +272,23 @@ export class RunDriver {
   }
 
   private async finishWith(runId: string, status: RunStatus, patch: Partial<RunRecord>, job: StageJob | null, writeOutcomes: string[] = []): Promise<void> {
-    const ok = await this.ctx.runs.finish(runId, status, { ...patch, stage: null }, this.now());
-    if (!ok) return;
-    const rec = await this.ctx.runs.get(runId);
-    this.ctx.observer?.runFinished?.({
-      status,
-      mode: rec?.mode ?? null,
-      seconds: rec ? (Date.parse(rec.finishedAt ?? rec.updatedAt) - Date.parse(rec.createdAt)) / 1000 : null,
-      writeOutcomes,
-    });
-    runLogger(this.ctx.logger, { runId, attempt: rec?.attempts ?? 0 }).info(
-      { status, errorCode: rec?.error?.code ?? null, durationMs: rec ? Date.parse(rec.finishedAt ?? rec.updatedAt) - Date.parse(rec.createdAt) : null },
+    const rec = await this.ctx.runs.finish(runId, status, { ...patch, stage: null }, this.now());
+    if (!rec) return;
+    const durationMs = Date.parse(rec.finishedAt ?? rec.updatedAt) - Date.parse(rec.createdAt);
+    this.ctx.observer?.runFinished?.({ status, mode: rec.mode ?? null, seconds: durationMs / 1000, writeOutcomes });
+    runLogger(this.ctx.logger, { runId, attempt: rec.attempts }).info(
+      { status, errorCode: rec.error?.code ?? null, durationMs },
       "run finished",
     );
-    await this.emitStatus(runId, status, null);
-    await this.ctx.sink.emit({
-      runId,
-      type: "finished",
-      stage: null,
-      data: { status, resultSummary: rec?.resultSummary ?? null, error: rec?.error ?? null },
-    });
+    // The record is final before either event is written: a client that sees `finished` reads it.
+    void this.emitStatus(runId, status, null);
+    void this.ctx.sink.emit({ runId, type: "finished", stage: null, data: { status, resultSummary: rec.resultSummary ?? null, error: rec.error ?? null } });
     await this.ctx.sink.flush();
-    const ttl = this.ctx.config.runs.retention_seconds;
-    await this.ctx.events.expire(runId, ttl);
     const ref = job ?? rec;
-    if (ref && this.ctx.expireThread) await this.ctx.expireThread(graphThreadId(refOf(ref)), this.ctx.config.checkpointer.retention_seconds);
+    await Promise.all([
+      this.ctx.events.expire(runId, this.ctx.config.runs.retention_seconds),
+      this.ctx.expireThread?.(graphThreadId(refOf(ref)), this.ctx.config.checkpointer.retention_seconds),
+    ]);
   }
 
   private async emitStatus(runId: string, status: RunStatus, node: NodeName | null, extra: Record<string, unknown> = {}): Promise<void> {

@@ -34,9 +34,9 @@ describe("the run index after retention (real Redis, real executor)", () => {
     // the retention of the first two runs ran out
     await fx.redis.del(keys.run(ids[0]!), keys.run(ids[1]!));
     expect(await fleet.pruneRunIndex(1)).toBe(1);
-    expect(await fx.redis.zrange(keys.runsIndex(), 0, -1)).toEqual([ids[1], ids[2]]);
+    expect(await fx.redis.zrange(keys.runsIndex(), "0", "-1")).toEqual([ids[1], ids[2]]);
     expect(await fleet.pruneRunIndex()).toBe(1);
-    expect(await fx.redis.zrange(keys.runsIndex(), 0, -1)).toEqual([ids[2]]);
+    expect(await fx.redis.zrange(keys.runsIndex(), "0", "-1")).toEqual([ids[2]]);
     expect(await fleet.pruneRunIndex()).toBe(0);
   }, 90_000);
 });

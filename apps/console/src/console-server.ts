@@ -32,7 +32,6 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<FastifyIns
     bodyLimit: 20 * 1024 * 1024,
     service: "console",
     bodyLimitSetting: "the console's pass-through limit (20 MiB)",
-    notFound: false,
   });
   app.get("/healthz", async () => ({ ok: true }));
   for (const name of UPSTREAMS) {

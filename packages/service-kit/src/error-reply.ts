@@ -13,8 +13,6 @@ export interface ErrorReplyOptions {
   bodyLimitSetting: string;
   /** Codes whose `details` are part of the answer (the producer's THREAD_HAS_RUN names the run). */
   detailsOf?: readonly string[];
-  /** False: the app sets its own not-found handler (the console serves its page for unknown paths). */
-  notFound?: boolean;
 }
 
 /** Where a schema-validation issue sits when it is about the whole part, not one field. */
@@ -87,7 +85,6 @@ export function installErrorHandler(app: FastifyInstance, opts: ErrorReplyOption
     req.log.error({ err }, "request failed");
     return reply.status(500).send(errorBody("INTERNAL", `internal error; see the ${opts.service} log`));
   });
-  if (opts.notFound === false) return;
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send(errorBody("NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`));
   });

@@ -18,6 +18,8 @@ export function chaosEnv(prefix: string, extra: Record<string, string> = {}, pat
     queues: { lock_seconds: 6, stalled_check_seconds: 3, drain_seconds: 10 },
     analysis: { rules: { "file-write-outside": "allow" } },
     approver: { tokens: [ALICE.entry] },
+    // the suite's clients call the producer without a token (a loopback test fleet)
+    producer: { allow_anonymous: true },
     // No IOC: a write run's dry run (preview) waits 1 s for its unreachable PVs, not 5.
     control_system: { write_connection_timeout_seconds: 1 },
   };

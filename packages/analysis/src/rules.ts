@@ -39,7 +39,7 @@ export const FIXED_RULES = {
   "result-key-missing": "warn",
 } as const;
 
-export type FixedRuleId = keyof typeof FIXED_RULES;
+type FixedRuleId = keyof typeof FIXED_RULES;
 
 /** Effective levels of the security rules after applying `analysis.rules` overrides. */
 export type RuleLevels = Record<SecurityRuleId, RuleLevel>;

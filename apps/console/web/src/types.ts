@@ -4,7 +4,6 @@
  * build on top of them are described here.
  */
 import type {
-  AnalysisResult,
   Attempt,
   ErrorChainEntry,
   ExecutionOutcome,
@@ -17,7 +16,7 @@ import type {
   RunStatus,
 } from "@pyfleet/core";
 
-export type { AnalysisResult, ErrorChainEntry, Finding, PvAccess, RunEvent, RunRecord, RunStatus };
+export type { ErrorChainEntry, Finding, PvAccess, RunEvent, RunRecord, RunStatus };
 
 export interface ArtifactRef {
   path: string;

@@ -7,6 +7,7 @@ import { openFleet } from "@pyfleet/runtime";
 import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApproverMetrics } from "./approver-metrics.js";
 import type { RunningApprover } from "./start-approver.js";
 import { startTestApprover } from "./test-approver.test-helpers.js";
 
@@ -47,6 +48,7 @@ function sseReader(body: ReadableStream<Uint8Array>) {
 describe("approver events, webhooks, health and metrics (real fleet, real HTTP)", () => {
   let fx: RedisFixture;
   let fleet: Fleet;
+  const approverMetrics = createApproverMetrics();
   let approver: RunningApprover;
   let config: PyfleetConfig;
   let receiver: Server;
@@ -73,9 +75,10 @@ describe("approver events, webhooks, health and metrics (real fleet, real HTTP)"
       logger: silentLogger(),
       env,
       decides: true,
+      observer: approverMetrics.observer,
     });
     ({ fleet } = runtime);
-    approver = await startTestApprover(config, runtime, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
+    approver = await startTestApprover(config, runtime, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } }, approverMetrics.registry);
   }, 60_000);
   afterAll(async () => {
     await approver?.close();
@@ -141,6 +144,8 @@ describe("approver events, webhooks, health and metrics (real fleet, real HTTP)"
       const decided = await events.next();
       expect(decided).toMatchObject({ event: "decided", data: { id: parked.approvalId, runId, status: "approved" } });
       expect(pendingGauge(await metrics())).toBe(0);
+      // the approver applied the decision: it exports how long the run waited for it
+      expect(await metrics()).toMatch(/^pyfleet_approval_wait_seconds_count\{decision="approve"\} 1$/m);
 
       const hookDecided = await deliveryOf("approval.decided");
       expect(JSON.parse(hookDecided.body)).toMatchObject({ type: "approval.decided", approval: { id: parked.approvalId, status: "approved" } });

@@ -1,6 +1,7 @@
 import { loadConfig } from "@pyfleet/core";
 import { openFleet } from "@pyfleet/runtime";
 import { parseOptions, processIO, runIfMain, runMain } from "@pyfleet/service-kit";
+import { createApproverMetrics } from "./approver-metrics.js";
 import { startApprover } from "./start-approver.js";
 
 const USAGE = "pyfleet-approver [--config FILE] [--host HOST] [--port N]";
@@ -18,7 +19,8 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Prom
       config: (values, env) => loadConfig({ ...(typeof values.config === "string" ? { file: values.config } : {}), env }),
       async start({ args, config, env, logger }) {
         // decides: the signing keys are checked before any connection is opened
-        const runtime = await openFleet(config, { logger, env, decides: true });
+        const metrics = createApproverMetrics();
+        const runtime = await openFleet(config, { logger, env, decides: true, observer: metrics.observer });
         const { fleet } = runtime;
         let approver: Awaited<ReturnType<typeof startApprover>>;
         try {
@@ -27,6 +29,7 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Prom
             runtime,
             logger,
             env,
+            metrics: metrics.registry,
             ...(typeof args.host === "string" ? { host: args.host } : {}),
             ...(typeof args.port === "string" ? { port: Number(args.port) } : {}),
           });

@@ -23,6 +23,11 @@ export interface StartApproverOptions {
   extraTokens?: TokenEntry[];
   /** Sweep interval for expiry and undelivered decisions (default 5 s). */
   sweepIntervalMs?: number;
+  /**
+   * Registry served on `/metrics`; pass the one whose observer the runtime was opened with
+   * (createApproverMetrics) so approval waits are exported. Default: a registry of its own.
+   */
+  metrics?: Registry;
 }
 
 /** A running approver (also mounted by `pyfleet dev`). */
@@ -63,8 +68,8 @@ export async function startApprover(opts: StartApproverOptions): Promise<Running
   // the sweep's queue and worker get a connection of their own (BullMQ blocks on it)
   const sweepRedis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   const sweeper = new ApproverSweeper(store, fleet, logger, { redis: sweepRedis, prefix: keys.bullPrefix, intervalMs: opts.sweepIntervalMs });
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
+  const metrics = opts.metrics ?? new Registry();
+  if (!opts.metrics) collectDefaultMetrics({ register: metrics });
   new Gauge({
     name: "pyfleet_approvals_pending",
     help: "Approvals waiting for a decision",

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
-from .errors import ApprovalRequiredError, PyfleetError
+import httpx
+
+from .errors import ApprovalRequiredError, PyfleetError, error_from_response
 from .execution import Execution, ExecutionError, Figure
-from .models import ExecutionMethod, ExecutionResult, RunDetails, RunRequest
+from .models import ApprovalSummary, ExecutionMethod, ExecutionResult, RunDetails, RunRequest, RunStatus
+
+ApprovalStatus = Literal["pending", "approved", "rejected", "expired", "cancelled"]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_APPROVER_URL = "http://127.0.0.1:8081"
@@ -58,6 +62,69 @@ def resolve_settings(
 
 def auth_headers(token: str | None) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"} if token else {}
+
+
+def prepare(settings: Settings, path: str, approver: bool, kw: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """One request's base URL (named when it is unreachable), full URL and httpx keyword
+    arguments, the caller's headers merged over the token of the API it goes to."""
+    base, token = (settings.approver_url, settings.approver_token) if approver else (settings.url, settings.token)
+    headers = {**auth_headers(token), **kw.pop("headers", {})}
+    return base, f"{base}{path}", {**kw, "headers": headers}
+
+
+def check(res: httpx.Response, what: str) -> httpx.Response:
+    """``res`` when it succeeded; else the fleet's error as :class:`PyfleetError` (body read already)."""
+    if res.status_code >= 400:
+        raise error_from_response(res, what)
+    return res
+
+
+def events_stream(settings: Settings, run_id: str, last_event_id: str | None, follow: bool) -> dict[str, Any]:
+    """The keyword arguments of ``stream()`` for a run's events, resuming after ``last_event_id``;
+    no read timeout, since a quiet run sends nothing for a while."""
+    headers = {"accept": "text/event-stream", **({"last-event-id": last_event_id} if last_event_id else {})}
+    return {
+        "method": "GET",
+        "url": f"{settings.url}{run_path(run_id, '/events')}",
+        "headers": {**auth_headers(settings.token), **headers},
+        "params": {} if follow else {"follow": "0"},
+        "timeout": httpx.Timeout(settings.timeout, read=None),
+    }
+
+
+def list_params(status: RunStatus | None, limit: int, cursor: str | None) -> dict[str, str | int]:
+    params: dict[str, str | int] = {"limit": limit}
+    if status:
+        params["status"] = status
+    if cursor:
+        params["cursor"] = cursor
+    return params
+
+
+def approvals_params(status: ApprovalStatus | None, limit: int | None) -> dict[str, str | int]:
+    params: dict[str, str | int] = {}
+    if status:
+        params["status"] = status
+    if limit:
+        params["limit"] = limit
+    return params
+
+
+def approvals_from(body: Any) -> list[ApprovalSummary]:
+    return [ApprovalSummary.model_validate(a) for a in body["approvals"]]
+
+
+def approve_body(code_hash: str, reason: str) -> dict[str, Any]:
+    return {"decision": "approve", "codeHash": code_hash, "reason": reason}
+
+
+def reject_body(code_hash: str, reason: str, feedback: str | None, regenerate: bool | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"decision": "reject", "codeHash": code_hash, "reason": reason}
+    if feedback is not None:
+        body["feedback"] = feedback
+    if regenerate is not None:
+        body["regenerate"] = regenerate
+    return body
 
 
 def run_path(run_id: str, tail: str = "") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
@@ -27,8 +27,6 @@ from .models import (
     is_terminal,
 )
 from .sse import parse_sse
-
-ApprovalStatus = Literal["pending", "approved", "rejected", "expired", "cancelled"]
 
 
 class Client:
@@ -70,16 +68,12 @@ class Client:
 
     # --- plumbing ---
     def _request(self, method: str, path: str, *, approver: bool = False, **kw: Any) -> httpx.Response:
-        s = self.settings
-        base, token = (s.approver_url, s.approver_token) if approver else (s.url, s.token)
-        headers = {**c.auth_headers(token), **kw.pop("headers", {})}
+        base, url, args = c.prepare(self.settings, path, approver, kw)
         try:
-            res = self._http.request(method, f"{base}{path}", headers=headers, **kw)
+            res = self._http.request(method, url, **args)
         except httpx.TransportError as exc:
             raise unreachable(base, exc) from exc
-        if res.status_code >= 400:
-            raise error_from_response(res, f"{method} {path}")
-        return res
+        return c.check(res, f"{method} {path}")
 
     # --- runs ---
     def submit(self, request: RunRequest | Mapping[str, Any], *, execution_method: ExecutionMethod | None = None) -> str:
@@ -94,12 +88,7 @@ class Client:
 
     def list(self, *, status: RunStatus | None = None, limit: int = 50, cursor: str | None = None) -> RunList:
         """Runs newest first."""
-        params: dict[str, str | int] = {"limit": limit}
-        if status:
-            params["status"] = status
-        if cursor:
-            params["cursor"] = cursor
-        return RunList.model_validate(self._request("GET", "/v1/runs", params=params).json())
+        return RunList.model_validate(self._request("GET", "/v1/runs", params=c.list_params(status, limit, cursor)).json())
 
     def cancel(self, run_id: str) -> CancelledRun:
         """Cancels a run (a queued job is dropped, a pending approval cancelled)."""
@@ -127,16 +116,8 @@ class Client:
         failures = 0
         while True:
             got_any = False
-            headers = {"accept": "text/event-stream", **({"last-event-id": last} if last else {})}
-            params = {} if follow else {"follow": "0"}
             try:
-                with self._http.stream(
-                    "GET",
-                    f"{self.settings.url}{c.run_path(run_id, '/events')}",
-                    headers={**c.auth_headers(self.settings.token), **headers},
-                    params=params,
-                    timeout=httpx.Timeout(self.settings.timeout, read=None),
-                ) as res:
+                with self._http.stream(**c.events_stream(self.settings, run_id, last, follow)) as res:
                     if res.status_code >= 400:
                         res.read()
                         raise error_from_response(res, f"GET {c.run_path(run_id, '/events')}")
@@ -199,15 +180,10 @@ class Client:
         return c.to_execution(run, self.settings.url, figures)
 
     # --- approvals (approver API) ---
-    def approvals(self, *, status: ApprovalStatus | None = "pending", limit: int | None = None) -> builtins.list[ApprovalSummary]:
+    def approvals(self, *, status: c.ApprovalStatus | None = "pending", limit: int | None = None) -> builtins.list[ApprovalSummary]:
         """Approvals newest first (default: the pending ones). Needs any approver-API role."""
-        params: dict[str, str | int] = {}
-        if status:
-            params["status"] = status
-        if limit:
-            params["limit"] = limit
-        body = self._request("GET", "/v1/approvals", approver=True, params=params).json()
-        return [ApprovalSummary.model_validate(a) for a in body["approvals"]]
+        body = self._request("GET", "/v1/approvals", approver=True, params=c.approvals_params(status, limit)).json()
+        return c.approvals_from(body)
 
     def approval(self, approval_id: str) -> ApprovalDetail:
         """One approval: code, its sha256, mode, findings, PV writes, votes."""
@@ -217,7 +193,7 @@ class Client:
     def approve(self, approval_id: str, *, code_hash: str, reason: str) -> DecisionResult:
         """Approves, quoting the sha256 of the code reviewed. Needs the approver role
         (``APPROVAL_FORBIDDEN`` otherwise); ``APPROVAL_HASH_MISMATCH`` when the code changed."""
-        return self._decide(approval_id, {"decision": "approve", "codeHash": code_hash, "reason": reason})
+        return self._decide(approval_id, c.approve_body(code_hash, reason))
 
     def reject(
         self,
@@ -230,12 +206,7 @@ class Client:
     ) -> DecisionResult:
         """Rejects. With ``feedback`` and ``regenerate=True`` the run generates new code from the
         feedback instead of ending ``rejected``."""
-        body: dict[str, Any] = {"decision": "reject", "codeHash": code_hash, "reason": reason}
-        if feedback is not None:
-            body["feedback"] = feedback
-        if regenerate is not None:
-            body["regenerate"] = regenerate
-        return self._decide(approval_id, body)
+        return self._decide(approval_id, c.reject_body(code_hash, reason, feedback, regenerate))
 
     def _decide(self, approval_id: str, body: dict[str, Any]) -> DecisionResult:
         res = self._request("POST", c.approval_path(approval_id, "/decision"), approver=True, json=body)

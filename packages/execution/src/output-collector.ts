@@ -66,3 +66,15 @@ export class OutputCollector {
     this.onText?.(text);
   }
 }
+
+/** What every local run's outcome carries of its output streams, time and timeout. */
+export function outputExtras(stdout: OutputCollector, stderr: OutputCollector, durationMs: number, timedOutAfterMs: number | undefined) {
+  return {
+    backend: "local",
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    stdoutTruncated: stdout.truncated || stderr.truncated,
+    durationMs,
+    ...(timedOutAfterMs !== undefined ? { timedOutAfterMs } : {}),
+  };
+}

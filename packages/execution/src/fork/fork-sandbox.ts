@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { chmod, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { LocalOptions } from "../options.js";
-import { interpreterInSandbox } from "../local/local-sandbox.js";
+import { interpreterInSandbox, sandboxLimits } from "../local/local-sandbox.js";
 import { buildBwrapArgs } from "../sandbox/bwrap-command.js";
 import { grantToSandbox, type SandboxOptions, sandboxEtcBinds, sandboxHostIds } from "../sandbox/sandbox-process.js";
 import { FORKSERVER_PATH, type ForkParentLauncher } from "./spawn-fork-parent.js";
@@ -86,14 +86,7 @@ export async function sandboxedForkLauncher(input: {
         { src: folders.sock, dest: FORK_SANDBOX_PATHS.sock },
         { src: folders.work, dest: FORK_SANDBOX_PATHS.work, writable: true },
       ],
-      limits: {
-        maxProcesses: sandbox.max_processes,
-        memoryMb: local.memory_limit_mb,
-        cpuSeconds: local.cpu_seconds,
-        maxFileMb: sandbox.max_file_mb,
-        maxOpenFiles: local.max_open_files,
-        tmpMb: sandbox.tmp_mb,
-      },
+      limits: sandboxLimits(local, sandbox),
     });
     const env = { ...spec.env, HOME: "/tmp", MPLCONFIGDIR: "/tmp/.mpl" };
     return spawn(sandbox.bwrap_path, bwrapArgs, { env, detached: true, stdio: ["pipe", "pipe", "pipe"], ...(ids ?? {}) });

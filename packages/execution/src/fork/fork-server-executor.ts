@@ -8,9 +8,10 @@ import { resolveInterpreter } from "../local/interpreter.js";
 import { copyOutWork } from "../local/local-sandbox.js";
 import type { ForkServerOptions, LocalOptions } from "../options.js";
 import { buildChildEnv } from "../safe-env.js";
-import { CaGate, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
+import { gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
 import { applyGateTruth } from "../sandbox/gate-truth.js";
-import { type SandboxOptions, sandboxCommandPid, sandboxHostIds } from "../sandbox/sandbox-process.js";
+import { type SandboxOptions, sandboxCommandPid, } from "../sandbox/sandbox-process.js";
+import { SharedCaGate } from "../sandbox/shared-ca-gate.js";
 import { mountWorkTmpfs, type Unmount } from "../sandbox/work-tmpfs.js";
 import { ChildHub } from "./child-hub.js";
 import { ForkParent } from "./fork-parent.js";
@@ -60,12 +61,13 @@ export class ForkServerExecutor implements Executor {
   private readonly parents = new Set<ForkParent>();
   private readonly aborts = new Set<AbortController>();
   private readonly gates = new Map<ForkParent, ParentGate>();
-  private gate: Promise<CaGate> | undefined;
+  private readonly gate: SharedCaGate;
   private unmountWork: Unmount | undefined;
   private closed = false;
 
   constructor(private readonly options: ForkServerExecutorOptions) {
     this.logger = options.logger ?? silentLogger();
+    this.gate = new SharedCaGate({ ...options, logger: this.logger });
   }
 
   /** Starts the parent now so the first run does not wait for its imports. */
@@ -136,9 +138,7 @@ export class ForkServerExecutor implements Executor {
     this.current = undefined;
     await Promise.all([...this.gates.values()].map((g) => g.detach()));
     this.gates.clear();
-    const gate = this.gate;
-    this.gate = undefined;
-    await gate?.then((g) => g.close(), () => undefined);
+    await this.gate.close();
     const dir = await this.dir?.catch(() => undefined);
     if (dir) {
       await dir.hub.close();
@@ -180,7 +180,7 @@ export class ForkServerExecutor implements Executor {
     args.push("--preload", forkServer.preload.join(","));
     args.push("--rlimit-as-mb", String(local.memory_limit_mb), "--rlimit-cpu-s", String(local.cpu_seconds));
     args.push("--rlimit-nofile", String(local.max_open_files));
-    const gate = sandbox ? await this.caGate(python) : undefined;
+    const gate = sandbox ? await this.gate.get(python) : undefined;
     const env = buildChildEnv(local.env_allowlist, this.options.env ?? process.env, {
       MPLBACKEND: "Agg",
       PYTHONDONTWRITEBYTECODE: "1",
@@ -238,18 +238,6 @@ export class ForkServerExecutor implements Executor {
       .finally(() => {
         this.starting = undefined;
       });
-  }
-
-  /** The gate, started on first use with the run's interpreter (it needs caproto); undefined without upstreams. */
-  private async caGate(python: string): Promise<CaGate | undefined> {
-    const upstreams = this.options.caUpstreams ?? [];
-    if (upstreams.length === 0) return undefined;
-    const sandbox = this.options.sandbox;
-    this.gate ??= CaGate.start({ python, upstreams, logger: this.logger, runAs: sandbox ? sandboxHostIds(sandbox) : undefined });
-    return this.gate.catch((err: unknown) => {
-      this.gate = undefined;
-      throw err;
-    });
   }
 
   private onDeath(parent: ForkParent): void {

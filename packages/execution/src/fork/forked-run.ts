@@ -2,7 +2,7 @@ import type { ExecuteInput, ExecutionOutcome } from "@pyfleet/core";
 import { PyfleetError } from "@pyfleet/core";
 import { parseHarnessReport, reportToOutcome, timeoutOutcome } from "../harness.js";
 import { LOCAL_KILL_GRACE_MS } from "../local/local-executor.js";
-import { OutputCollector } from "../output-collector.js";
+import { OutputCollector, outputExtras } from "../output-collector.js";
 import type { ChildHub } from "./child-hub.js";
 import type { ForkParent } from "./fork-parent.js";
 import type { ChildExit } from "./forked-child.js";
@@ -81,14 +81,7 @@ export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionO
     await child.drained(DRAIN_MS);
     const durationMs = performance.now() - started;
     if (cancelled) throw new PyfleetError("CANCELLED", "the execution was cancelled");
-    const extras = {
-      backend: "local",
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      stdoutTruncated: stdout.truncated || stderr.truncated,
-      durationMs,
-      ...(timedOut ? { timedOutAfterMs: input.timeoutMs } : {}),
-    };
+    const extras = outputExtras(stdout, stderr, durationMs, timedOut ? input.timeoutMs : undefined);
     const raw = child.reportBytes();
     if (exit.code === 0 && raw !== null) {
       try {

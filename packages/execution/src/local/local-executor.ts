@@ -6,11 +6,12 @@ import type { ExecuteInput, ExecutionOutcome, Executor, Logger } from "@pyfleet/
 import { PyfleetError, silentLogger } from "@pyfleet/core";
 import { HARNESS_PATH, parseHarnessReport, reportToOutcome, timeoutOutcome } from "../harness.js";
 import type { LocalOptions } from "../options.js";
-import { OutputCollector } from "../output-collector.js";
+import { OutputCollector, outputExtras } from "../output-collector.js";
 import { buildChildEnv } from "../safe-env.js";
-import { CaGate, type GateSession, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
+import { type CaGate, type GateSession, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
 import { applyGateTruth } from "../sandbox/gate-truth.js";
 import { type SandboxOptions, sandboxHostIds, spawnSandboxed } from "../sandbox/sandbox-process.js";
+import { SharedCaGate } from "../sandbox/shared-ca-gate.js";
 import { mountWorkTmpfs } from "../sandbox/work-tmpfs.js";
 import { resolveInterpreter } from "./interpreter.js";
 import { copyOutWork, localSandboxSpec, prepareSandboxFolders, SANDBOX_ENV } from "./local-sandbox.js";
@@ -50,13 +51,14 @@ export interface LocalExecutorOptions {
 export class LocalExecutor implements Executor {
   readonly method = "local" as const;
   private interpreter: Promise<string> | undefined;
-  private gate: Promise<CaGate> | undefined;
+  private readonly gate: SharedCaGate;
   private readonly running = new Set<ChildProcess>();
   private closed = false;
   private readonly logger: Logger;
 
   constructor(private readonly options: LocalExecutorOptions) {
     this.logger = options.logger ?? silentLogger();
+    this.gate = new SharedCaGate({ ...options, logger: this.logger });
   }
 
   /** Runs the code; user-code errors and timeouts come back in `outcome.error`. */
@@ -127,7 +129,7 @@ export class LocalExecutor implements Executor {
     let child: ChildProcess;
     let gateRun: { gate: CaGate; session: GateSession } | undefined;
     if (sandboxed && sandbox) {
-      const gate = await this.caGate(python);
+      const gate = await this.gate.get(python);
       const spec = await localSandboxSpec({ python, folders: sandboxed.folders, workDir: input.workDir, argv: [python, ...args], local, sandbox });
       // with a gate the command waits (bwrap --block-fd) until the gate serves CA in its network
       const sp = spawnSandboxed(sandbox, { spec, env: gate ? { ...env, ...SANDBOX_CA_ENV } : env, hold: gate !== undefined });
@@ -190,14 +192,7 @@ export class LocalExecutor implements Executor {
       throw new PyfleetError("BACKEND_UNAVAILABLE", `cannot start ${python}: ${exit.spawnError.message}`, { cause: exit.spawnError });
     }
     if (cancelled) throw new PyfleetError("CANCELLED", "the execution was cancelled");
-    const extras = {
-      backend: "local",
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      stdoutTruncated: stdout.truncated || stderr.truncated,
-      durationMs,
-      ...(timedOut ? { timedOutAfterMs: input.timeoutMs } : {}),
-    };
+    const extras = outputExtras(stdout, stderr, durationMs, timedOut ? input.timeoutMs : undefined);
     const raw = exit.code === 0 ? await readReport(files.report, this.maxReportBytes()) : null;
     // in a sandbox the report folder is always writable: failing to write it (harness exit 3) means
     // the report hit the file-size limit, i.e. the code returned too much
@@ -221,18 +216,6 @@ export class LocalExecutor implements Executor {
     );
   }
 
-  /** The gate, started on first use with the run's interpreter (it needs caproto); undefined without upstreams. */
-  private async caGate(python: string): Promise<CaGate | undefined> {
-    const upstreams = this.options.caUpstreams ?? [];
-    if (upstreams.length === 0) return undefined;
-    const sandbox = this.options.sandbox;
-    this.gate ??= CaGate.start({ python, upstreams, logger: this.logger, runAs: sandbox ? sandboxHostIds(sandbox) : undefined });
-    return this.gate.catch((err: unknown) => {
-      this.gate = undefined;
-      throw err;
-    });
-  }
-
   private maxResultBytes(): number {
     return this.options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
   }
@@ -247,9 +230,7 @@ export class LocalExecutor implements Executor {
     this.closed = true;
     for (const child of this.running) signalGroup(child, "SIGKILL");
     this.running.clear();
-    const gate = this.gate;
-    this.gate = undefined;
-    await gate?.then((g) => g.close(), () => undefined);
+    await this.gate.close();
   }
 }
 

@@ -2,7 +2,7 @@ import { copyFile, lstat, mkdir, readdir, realpath, stat } from "node:fs/promise
 import { basename, dirname, join } from "node:path";
 import { HARNESS_PATH } from "../harness.js";
 import type { LocalOptions } from "../options.js";
-import type { SandboxBind, SandboxSpec } from "../sandbox/bwrap-command.js";
+import type { SandboxBind, SandboxLimits, SandboxSpec } from "../sandbox/bwrap-command.js";
 import { grantToSandbox, type SandboxOptions } from "../sandbox/sandbox-process.js";
 
 /** Where the local backend's files appear inside its sandbox. */
@@ -99,13 +99,18 @@ export async function localSandboxSpec(input: {
       { src: input.folders.run, dest: SANDBOX_ENV.scratch, writable: true },
       { src: input.folders.work, dest: input.workDir, writable: true },
     ],
-    limits: {
-      maxProcesses: sandbox.max_processes,
-      memoryMb: local.memory_limit_mb,
-      cpuSeconds: local.cpu_seconds,
-      maxFileMb: sandbox.max_file_mb,
-      maxOpenFiles: local.max_open_files,
-      tmpMb: sandbox.tmp_mb,
-    },
+    limits: sandboxLimits(local, sandbox),
+  };
+}
+
+/** The rlimits and tmpfs size of a sandboxed run (or fork server) from the executor's settings. */
+export function sandboxLimits(local: LocalOptions, sandbox: SandboxOptions): SandboxLimits {
+  return {
+    maxProcesses: sandbox.max_processes,
+    memoryMb: local.memory_limit_mb,
+    cpuSeconds: local.cpu_seconds,
+    maxFileMb: sandbox.max_file_mb,
+    maxOpenFiles: local.max_open_files,
+    tmpMb: sandbox.tmp_mb,
   };
 }

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from . import _common as c
+from ._pacing import EventResume, WaitPacing
 from .errors import PyfleetError, error_from_response, unreachable
 from .execution import Execution
 from .models import (
@@ -97,46 +98,37 @@ class Client:
     def wait(self, run_id: str, *, timeout: float = 600.0, until_approval: bool = False) -> RunDetails:
         """Returns the run once it is terminal (check ``status``), or parked for approval with
         ``until_approval``. Raises ``WAIT_TIMEOUT`` after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        delay = 0.05
+        pacing = WaitPacing(run_id, timeout, until_approval)
         while True:
             run = self.get(run_id)
-            if is_terminal(run.status) or (until_approval and run.status == "awaiting_approval"):
+            if pacing.done(run):
                 return run
-            if time.monotonic() >= deadline:
-                raise c.wait_timeout(run_id, run.status, timeout)
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 1.0)
+            time.sleep(pacing.pause(run))
 
     def events(self, run_id: str, *, last_event_id: str | None = None, follow: bool = True, max_reconnects: int = 10) -> Iterator[RunEvent]:
         """The run's events in order, ending after ``finished`` (or, with ``follow=False``, after
         the events stored so far). A dropped connection is resumed from the last event id, so no
         event is lost or repeated; ``BACKEND_UNAVAILABLE`` after ``max_reconnects`` failures in a row."""
-        last = last_event_id
-        failures = 0
+        resume = EventResume(last_event_id, max_reconnects)
         while True:
-            got_any = False
+            resume.connecting()
             try:
-                with self._http.stream(**c.events_stream(self.settings, run_id, last, follow)) as res:
+                with self._http.stream(**c.events_stream(self.settings, run_id, resume.last, follow)) as res:
                     if res.status_code >= 400:
                         res.read()
                         raise error_from_response(res, f"GET {c.run_path(run_id, '/events')}")
                     for msg in parse_sse(res.iter_lines()):
-                        event = RunEvent.model_validate_json(msg.data)
-                        last = msg.id or event.id or last
-                        got_any, failures = True, 0
+                        event = resume.accept(msg)
                         yield event
                         if event.type == "finished":
                             return
             except httpx.TransportError as exc:
-                failures += 1
-                if failures > max_reconnects:
-                    raise unreachable(self.settings.url, exc) from exc
+                resume.dropped(self.settings.url, exc)
             if not follow:
                 return
-            if not got_any and is_terminal(self.get(run_id).status):
+            if not resume.got_any and is_terminal(self.get(run_id).status):
                 return
-            time.sleep(min(0.1 * failures, 2.0))
+            time.sleep(resume.pause())
 
     def artifacts(self, run_id: str) -> builtins.list[str]:
         """Paths (relative to the run folder) of the files a finished run produced: figures, notebook."""

@@ -91,6 +91,10 @@ export class CaGate {
       ...(options.runAs ?? {}),
     });
     const logger = options.logger ?? silentLogger();
+    // A gate that died (killed with the fleet's process group at shutdown) fails the write of
+    // the next request with EPIPE: its exit rejects what is pending; unhandled, it would crash
+    // the executor process.
+    child.stdin?.on("error", (err) => logger.warn({ err }, "CA gate input closed"));
     const gate = new CaGate(child, logger);
     const ready = new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });

@@ -29,6 +29,10 @@ const env = () => ({
   JUPYTER_CONFIG_DIR: join(dir, "config"),
   JUPYTER_PATH: REPO_JUPYTER_DIR,
   PYDEVD_DISABLE_FILE_VALIDATION: "1",
+  // The notebook replayed as a user replays it, outside the fleet: the kernelspec's bubblewrap
+  // sandbox (tested with the Jupyter backend and the hostile suite) sees only its own work folder,
+  // not the run folder holding the notebook's context file.
+  PYFLEET_KERNEL_SANDBOX: "off",
 });
 
 const figureCode = [

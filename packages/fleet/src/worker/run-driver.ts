@@ -28,7 +28,7 @@ export interface AdvanceOptions {
 }
 
 /** How long a resume claim holds off other resumes of the same parked step (ms). */
-const RESUME_LEASE_MS = 60_000;
+const RESUME_LEASE_MS = 15_000;
 
 export const refOf = (j: { threadId: string; checkpointNs: string }): RunRef => ({ threadId: j.threadId, checkpointNs: j.checkpointNs });
 

@@ -1,4 +1,5 @@
 import type { StageObserver } from "@pyfleet/fleet";
+import { runEndMetrics } from "@pyfleet/service-kit";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 
 /** Prometheus registry of an approver process plus the observer its fleet reports decisions to. */
@@ -9,9 +10,11 @@ export interface ApproverMetrics {
 }
 
 /**
- * The approver's metrics: process defaults and `pyfleet_approval_wait_seconds{decision}` (parked →
- * decided, observed where the decision is applied: this process). Same name and buckets as the
- * worker's, so one dashboard query covers `pyfleet dev` and a fleet with a standalone approver.
+ * The approver's metrics: process defaults, `pyfleet_approval_wait_seconds{decision}` (parked →
+ * decided, observed where the decision is applied: this process) and the run-end metrics of the
+ * runs this process ends (rejections finalized in-process, expiries of its sweep, a run whose
+ * checkpoint cannot be resumed). Same names and buckets as the worker's, so one dashboard query
+ * covers `pyfleet dev` and a fleet with a standalone approver.
  */
 export function createApproverMetrics(): ApproverMetrics {
   const registry = new Registry();
@@ -29,6 +32,7 @@ export function createApproverMetrics(): ApproverMetrics {
       // an approver serves no queue: nodes it continues in-process are counted by no job metric
       nodeFinished: () => undefined,
       jobFinished: () => undefined,
+      runFinished: runEndMetrics(registry),
       approvalDecided: (decision, seconds) => approvalWait.observe({ decision }, seconds),
     },
   };

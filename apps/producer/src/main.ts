@@ -1,8 +1,9 @@
 import { type Logger, loadConfig, type PyfleetConfig, PyfleetError } from "@pyfleet/core";
-import { createFleet, type Fleet, type PipelineBuilder } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
+import type { Fleet } from "@pyfleet/fleet";
+import { openFleet } from "@pyfleet/runtime";
 import { parseOptions, processIO, runIfMain, runMain } from "@pyfleet/service-kit";
 import type { FastifyInstance } from "fastify";
+import { createProducerMetrics } from "./producer-metrics.js";
 import { createProducerServer } from "./server.js";
 
 /** A running producer (also embedded by `pyfleet dev`). */
@@ -17,9 +18,11 @@ export interface StartProducerOptions {
   config: PyfleetConfig;
   logger: Logger;
   env?: Record<string, string | undefined>;
-  /** Serve on this fleet instead of opening one (dev mode shares one). */
+  /**
+   * Serve on this fleet instead of opening one (tests that share one). The runs this producer
+   * ends (cancels) are then counted by that fleet's observer, not on this producer's `/metrics`.
+   */
   fleet?: Fleet;
-  build?: PipelineBuilder<PyfleetConfig>;
   /** Overrides `producer.port` (0 = any free port). */
   port?: number;
 }
@@ -48,8 +51,8 @@ export async function startProducer(opts: StartProducerOptions): Promise<Running
     opts.logger.warn({ host, port }, "producer.allow_anonymous is true and producer.tokens is empty: anyone who reaches this port submits, reads and cancels every run");
   }
   const own = !opts.fleet;
-  const fleet =
-    opts.fleet ?? (await createFleet(opts.config, { logger: opts.logger, build: opts.build ?? realPipelineBuilder(opts.env ?? process.env) })).fleet;
+  const metrics = createProducerMetrics();
+  const fleet = opts.fleet ?? (await openFleet(opts.config, { logger: opts.logger, env: opts.env ?? process.env, observer: metrics.observer })).fleet;
   const { producer, limits } = opts.config;
   const app = createProducerServer({
     fleet,
@@ -60,6 +63,7 @@ export async function startProducer(opts: StartProducerOptions): Promise<Running
     maxCodeBytes: limits.max_code_bytes,
     maxContextBytes: limits.max_context_bytes,
     maxJsonDepth: limits.max_json_depth,
+    metrics,
   });
   try {
     await app.listen({ host: producer.host, port: opts.port ?? producer.port });

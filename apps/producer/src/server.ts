@@ -2,8 +2,8 @@ import { type Identity, type Logger, makeRequestSchema, PyfleetError, type Role,
 import type { Fleet } from "@pyfleet/fleet";
 import { BearerGuard, createService } from "@pyfleet/service-kit";
 import type { FastifyInstance } from "fastify";
-import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
+import { createProducerMetrics, type ProducerMetrics } from "./producer-metrics.js";
 import { responses } from "./route-schemas.js";
 import { runRoutes } from "./run-routes.js";
 
@@ -28,6 +28,11 @@ export interface ProducerDeps {
   maxContextBytes: number;
   /** `limits.max_json_depth` (default 64): deeper free-form JSON is left to the schema's 400. */
   maxJsonDepth?: number;
+  /**
+   * Served on `/metrics`; pass the one whose observer the fleet was opened with so the runs this
+   * process ends are counted (`startProducer` does). Default: metrics of its own.
+   */
+  metrics?: ProducerMetrics;
 }
 
 declare module "fastify" {
@@ -64,15 +69,8 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
   });
   const producerTokens = deps.tokens.map((t) => ({ sha256: t.sha256, identity: t.identity, roles: t.roles ?? (["submitter"] as const) }));
   const guard = new BearerGuard(new TokenAuth(producerTokens.length ? [...producerTokens, ...(deps.readerTokens ?? [])] : [], { openAs: ANONYMOUS }));
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const submitted = new Counter({ name: "pyfleet_runs_submitted_total", help: "Runs accepted by this producer", registers: [registry] });
-  const responsesTotal = new Counter({
-    name: "pyfleet_http_responses_total",
-    help: "HTTP responses by route and status",
-    labelNames: ["route", "status"],
-    registers: [registry],
-  });
+  const metrics = deps.metrics ?? createProducerMetrics();
+  const { registry } = metrics;
 
   app.decorateRequest("identity", "anonymous");
   app.decorateRequest("who", null as unknown as Identity);
@@ -89,7 +87,7 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
     }
   });
   app.addHook("onResponse", async (req, reply) => {
-    responsesTotal.inc({ route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) });
+    metrics.responded(req.routeOptions.url ?? "unknown", reply.statusCode);
   });
 
   app.register(async (api) => {
@@ -100,6 +98,6 @@ export function createProducerServer(deps: ProducerDeps): FastifyInstance {
       async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
     );
   });
-  app.register(runRoutes({ ...deps, request, onSubmitted: () => submitted.inc() }));
+  app.register(runRoutes({ ...deps, request, onSubmitted: metrics.submitted }));
   return app as unknown as FastifyInstance;
 }

@@ -1,11 +1,9 @@
 import type { BuiltPipeline, Fleet, StageObserver } from "@pyfleet/fleet";
+import { LONG_BUCKETS, runEndMetrics } from "@pyfleet/service-kit";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Job states reported per queue (delayed and prioritised included: `wait` alone under-counts). */
 const STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "failed", "completed"] as const;
-
-/** Seconds, from a fast analysis (5 ms) to a long run or a human's approval (hours). */
-const LONG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400];
 
 /** Prometheus registry of a worker process plus the observer that feeds it. */
 export interface WorkerMetrics {
@@ -20,9 +18,9 @@ export interface WorkerMetrics {
  * - `pyfleet_jobs_total{queue,outcome}`: hops of runs this process finished per queue, a hop
  *   continued in-process into another served queue counted under that queue;
  * - `pyfleet_stage_duration_seconds{node,queue,outcome}`: one node, labelled with the queue it ran under;
- * - `pyfleet_runs_finished_total{status,mode}` and `pyfleet_run_duration_seconds{status}` (submit → end);
+ * - the run-end metrics of `runEndMetrics` (runs this process ended; the producer and approver
+ *   export the same series for the runs they end);
  * - `pyfleet_approval_wait_seconds{decision}`: parked → decided, where the decision was applied;
- * - `pyfleet_control_writes_total{outcome}`: real control-system writes by outcome;
  * - `pyfleet_llm_request_seconds{model}`, `pyfleet_llm_tokens_total{model,kind}`;
  * - gauges read at scrape time: `pyfleet_queue_jobs{queue,state}`, `pyfleet_kernel_pool{kernel,state}`.
  */
@@ -38,8 +36,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     buckets: LONG_BUCKETS.slice(0, 14),
     registers,
   });
-  const runs = new Counter({ name: "pyfleet_runs_finished_total", help: "Runs this process ended, by final status and mode", labelNames: ["status", "mode"], registers });
-  const runDuration = new Histogram({ name: "pyfleet_run_duration_seconds", help: "Submit to end of the runs this process ended", labelNames: ["status"], buckets: LONG_BUCKETS, registers });
+  const runFinished = runEndMetrics(registry);
   const approvalWait = new Histogram({
     name: "pyfleet_approval_wait_seconds",
     help: "Time a run waited parked for its approval decision, by decision",
@@ -47,7 +44,6 @@ export function createWorkerMetrics(): WorkerMetrics {
     buckets: LONG_BUCKETS.slice(6),
     registers,
   });
-  const writes = new Counter({ name: "pyfleet_control_writes_total", help: "Control-system writes performed by finished runs, by outcome", labelNames: ["outcome"], registers });
   const llmSeconds = new Histogram({
     name: "pyfleet_llm_request_seconds",
     help: "Latency of the LLM call of one generation attempt, by model",
@@ -91,11 +87,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     observer: {
       nodeFinished: (node, queue, seconds, outcome) => duration.observe({ node, queue, outcome }, seconds),
       jobFinished: (queue, outcome) => jobs.inc({ queue, outcome }),
-      runFinished: (run) => {
-        runs.inc({ status: run.status, mode: run.mode ?? "none" });
-        if (run.seconds !== null) runDuration.observe({ status: run.status }, run.seconds);
-        for (const outcome of run.writeOutcomes) writes.inc({ outcome });
-      },
+      runFinished,
       approvalDecided: (decision, seconds) => approvalWait.observe({ decision }, seconds),
       llmCall: (usage) => {
         llmSeconds.observe({ model: usage.model }, usage.latencyMs / 1000);

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds the docker backend's sandbox image without any registry (idempotent).
 #   bash scripts/build-sandbox-image.sh [--rebuild]
-# 1. debootstrap a minimal bookworm with Debian's python3 (3.11, the interpreter of the project
-#    venv); every Python package comes from the project's hashed lock (python/requirements.lock),
-#    like the venv scripts/bootstrap.sh builds: the wheels are downloaded on this machine
-#    (pip --require-hashes), then installed offline into the image's /usr/local (on the system
-#    interpreter's path). matplotlib's font cache is built once so runs do not rebuild it.
-# 2. the rootfs is cached as a tarball (keyed on the package list, the lock and recipe version),
-#    so a rebuild is one import.
-# 3. `docker import` with the runtime settings: non-root user, /work, Agg backend.
+# 1. debootstrap a minimal bookworm; inside it (chroot) docker/sandbox/install-python.sh, the recipe
+#    shared with the registry variant docker/sandbox/Dockerfile, installs Debian's python3 (3.11, the
+#    project venv's interpreter) and every Python package from the hashed lock
+#    (python/requirements.lock, pip --require-hashes): the wheels are downloaded on this machine
+#    and installed offline. matplotlib's font cache is built once so runs do not rebuild it.
+# 2. the rootfs is cached as a tarball (keyed on the recipe version, the install script and the
+#    lock), so a rebuild is one import.
+# 3. `docker import` with the runtime settings of the Dockerfile: non-root user, /work, Agg backend.
 # Env: PYFLEET_SANDBOX_IMAGE (default pyfleet-sandbox:latest), PYFLEET_CACHE_DIR,
 #      DEBIAN_MIRROR (default http://deb.debian.org/debian), DOCKER_HOST (else scripts/dockerd.sh start).
 # Deployments with a registry can use docker/sandbox/Dockerfile instead.
@@ -35,12 +35,13 @@ exec 9>"$cache_dir/build.lock"
 flock 9
 
 
-# Debian gives only the interpreter (python3-venv: pip for the one offline install step).
-packages="python3-venv"
 lock="$repo/python/requirements.lock"
-# Bump recipe when the rootfs steps below change: the cached tarball is keyed on it and the lock.
-recipe=4
-key=$( (echo "$recipe $packages"; cat "$lock") | sha256sum | cut -c1-12)
+# What goes into the rootfs is docker/sandbox/install-python.sh, shared with the registry variant
+# docker/sandbox/Dockerfile. Bump recipe when the outer steps below change: the cached tarball is
+# keyed on it, the install script and the lock.
+install="$repo/docker/sandbox/install-python.sh"
+recipe=5
+key=$( (echo "$recipe"; cat "$install" "$lock") | sha256sum | cut -c1-12)
 rootfs_tar="$cache_dir/sandbox-rootfs-bookworm-$key.tar"
 
 # An image built from this recipe and lock carries its key: an older image (another lock, Debian's
@@ -57,42 +58,31 @@ if [ ! -f "$rootfs_tar" ]; then
   root="$work/root"
   cleanup() { umount "$root/proc" 2>/dev/null || true; rm -rf "$work"; }
   trap cleanup EXIT
-  echo "debootstrap bookworm (minbase + python3) into $work ..."
-  debootstrap --variant=minbase --include=python3 bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  echo "debootstrap bookworm (minbase) into $work ..."
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
   echo "debootstrap done [$(elapsed) s]"
 
   mount -t proc proc "$root/proc"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
-  # shellcheck disable=SC2086
-  chroot "$root" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages" \
-    >"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log" >&2; exit 1; }
-  echo "packages installed [$(elapsed) s]"
-  # The lock's wheels, fetched and hash-checked here (this machine reaches PyPI), installed offline
-  # in the rootfs with a throwaway venv's pip into /usr/local/lib/python3.11/dist-packages (on Debian's python3's path).
-  mkdir -p "$root/tmp/wheels"
-  cp "$lock" "$root/tmp/requirements.lock"
+  # The lock's wheels, fetched and hash-checked here (this machine reaches PyPI, with its own pip
+  # settings and trust), then installed offline inside the rootfs by the shared recipe.
+  mkdir -p "$root/tmp/pyfleet-build/wheels"
+  cp "$lock" "$root/tmp/pyfleet-build/requirements.lock"
+  cp "$install" "$root/tmp/pyfleet-build/install-python.sh"
   # the project venv's interpreter is Debian's python3 of the same release: the same wheels fit
   [ -x "$repo/.venv/bin/python" ] || { echo "no $repo/.venv: run bash scripts/bootstrap.sh first" >&2; exit 1; }
   "$repo/.venv/bin/python" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
-    -d "$root/tmp/wheels" -r "$lock" >"$work/pip.log" 2>&1 || { tail -30 "$work/pip.log" >&2; exit 1; }
-  chroot "$root" sh -c 'python3 -m venv /tmp/pip && /tmp/pip/bin/pip install --quiet --no-index --find-links /tmp/wheels \
-      --require-hashes --no-deps --only-binary=:all: --target /usr/local/lib/python3.11/dist-packages -r /tmp/requirements.lock && rm -rf /tmp/pip /tmp/wheels /tmp/requirements.lock' \
-    >>"$work/pip.log" 2>&1 || { tail -30 "$work/pip.log" >&2; exit 1; }
-  echo "locked Python packages installed [$(elapsed) s]"
-
-  # Font cache baked in; the container copies it to its writable tmpfs before Python starts.
-  mkdir -p "$root/opt/pyfleet/matplotlib" "$root/work"
-  chroot "$root" env MPLCONFIGDIR=/opt/pyfleet/matplotlib MPLBACKEND=Agg /usr/bin/python3 -c \
-    'import matplotlib.pyplot as plt, numpy, pandas, epics; plt.figure(); plt.plot([1, 2]); plt.savefig("/dev/null", format="png")'
-  chmod -R a+rX "$root/opt/pyfleet"
-  chown 65534:65534 "$root/work"
+    -d "$root/tmp/pyfleet-build/wheels" -r "$lock" >"$work/pip.log" 2>&1 || { tail -30 "$work/pip.log" >&2; exit 1; }
+  echo "wheels downloaded [$(elapsed) s]"
+  # a clean environment: this machine's pip settings (PIP_FIND_LINKS...) mean nothing in the rootfs
+  chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 sh /tmp/pyfleet-build/install-python.sh /tmp/pyfleet-build/requirements.lock /tmp/pyfleet-build/wheels \
+    >"$work/install.log" 2>&1 || { tail -30 "$work/install.log" >&2; exit 1; }
+  rm -rf "$root/tmp/pyfleet-build"
+  echo "python3 and the locked packages installed (docker/sandbox/install-python.sh) [$(elapsed) s]"
   umount "$root/proc"
   : >"$root/etc/resolv.conf"
 
-  # Smaller image: no apt lists, caches, docs or locales are needed at run time.
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/* \
-    "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/*
   tar -C "$root" -cf "$rootfs_tar.tmp" .
   mv "$rootfs_tar.tmp" "$rootfs_tar"
   find "$cache_dir" -maxdepth 1 -name 'sandbox-rootfs-bookworm-*.tar' ! -name "$(basename "$rootfs_tar")" -delete

@@ -259,6 +259,17 @@ describe.each(["k8s/base", "k8s/overlays/dev"])("kustomization %s", (dir) => {
     }
   });
 
+  it("serves one kernelspec per Jupyter server and states the kernel sandbox choice explicitly", () => {
+    for (const [name, spec] of [["jupyter-read-only", "python3-epics-readonly"], ["jupyter-write", "python3-epics-write"]] as const) {
+      const c = podSpec(named("Deployment", name)!).containers[0];
+      expect(c.image, name).toBe("pyfleet-jupyter:latest");
+      const envOf = (k: string) => (c.env as Obj[]).find((e) => e.name === k)?.value;
+      expect(envOf("PYFLEET_KERNELSPEC"), name).toBe(spec);
+      // restricted Pod Security leaves bubblewrap no user namespaces: the opt-out is written down, never implied
+      expect(envOf("PYFLEET_KERNEL_SANDBOX"), name).toBe("off");
+    }
+  });
+
   it("lets executors reach only Redis, their own Jupyter server and DNS", () => {
     const policies = byKind("NetworkPolicy");
     expect(policies.find((p) => p.metadata.name === "default-deny")!.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
@@ -329,6 +340,21 @@ describe("docker-compose.yml", () => {
       expect(services[name]!.environment.EPICS_CA_ADDR_LIST, name).toBe(["$", "{EPICS_CA_ADDR_LIST:-ioc:5064}"].join(""));
       expect(services[name]!.environment.EPICS_CA_AUTO_ADDR_LIST, name).toBe("NO");
     }
+  });
+
+  it("runs both Jupyter servers with kernels sandboxed: the seccomp profile and unmasked /proc bubblewrap needs, no opt-out", () => {
+    const profile = JSON.parse(read(join(ROOT, "deploy/jupyter/seccomp-kernel-sandbox.json"))) as Obj;
+    const denied = profile.syscalls.flatMap((r: Obj) => (r.action === "SCMP_ACT_ERRNO" ? r.names : [])) as string[];
+    for (const needed of ["clone", "unshare", "setns", "mount", "pivot_root"]) expect(denied, needed).not.toContain(needed);
+    for (const name of ["jupyter-read-only", "jupyter-write"]) {
+      const s = services[name]!;
+      expect(s.image, name).toBe(["$", "{PYFLEET_JUPYTER_IMAGE:-pyfleet-jupyter:latest}"].join(""));
+      expect(s.security_opt, name).toEqual(["no-new-privileges:true", "seccomp=./deploy/jupyter/seccomp-kernel-sandbox.json", "systempaths=unconfined"]);
+      expect(s.cap_drop, name).toEqual(["ALL"]);
+      expect(s.environment.PYFLEET_KERNEL_SANDBOX, name).toBeUndefined();
+    }
+    expect(services["jupyter-read-only"]!.environment.PYFLEET_KERNELSPEC).toBe("python3-epics-readonly");
+    expect(services["jupyter-write"]!.environment.PYFLEET_KERNELSPEC).toBe("python3-epics-write");
   });
 
   it("points each Node service at the container method and each executor at the server of its mode", () => {

@@ -14,7 +14,7 @@ export default defineConfig({
       {
         test: {
           name: "int",
-          include: ["packages/*/src/**/*.int.test.ts", "apps/*/src/**/*.int.test.ts", "examples/**/*.int.test.ts"],
+          include: ["packages/*/src/**/*.int.test.ts", "apps/*/src/**/*.int.test.ts", "examples/**/*.int.test.ts", "deploy/test/**/*.int.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: true,

@@ -1,7 +1,8 @@
-import type { AnalysisResult, AnalyzeInput, CodeAnalyzer, Finding, PvAccess } from "@pyfleet/core";
+import type { AnalysisResult, AnalyzeInput, CodeAnalyzer } from "@pyfleet/core";
 import { AnalysisCache } from "./analysis-cache.js";
 import { detect } from "./detect.js";
 import type { Access } from "./detection.js";
+import { FindingList, toPvAccess, undefinedMessage, uniqueBy } from "./findings.js";
 import { type AnalyzerOptions, type ResolvedPolicy, resolvePolicy } from "./options.js";
 import { type ParserEngineChoice, PythonParser } from "./parser.js";
 import { decideApproval } from "./policy.js";
@@ -60,10 +61,6 @@ export function createAnalyzer(options: AnalyzerOptions = {}, runtime: AnalyzerR
   };
 }
 
-function finding(lines: SourceLines, node: PyNode, rule: string, level: Finding["level"], message: string): Finding {
-  return { rule, level, line: node.row + 1, column: node.column + 1, snippet: lines.at(node.row), message };
-}
-
 /**
  * Control-system accesses of a code string (literal code given to exec/eval); its security
  * findings go to `emit` so the caller can report them at the exec/eval call.
@@ -80,54 +77,29 @@ function dynamicAccess(node: PyNode): Access {
   return { kind: "write", pv: null, node, api: "dynamic", dynamic: true, reason: "code nested too deeply in exec/eval strings" };
 }
 
-function toPvAccess(a: Access): PvAccess {
-  return { pv: a.pv, line: a.node.row + 1, column: a.node.column + 1, api: a.api, dynamic: a.dynamic };
-}
-
-function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
-  const seen = new Set<string>();
-  return items.filter((t) => {
-    const k = key(t);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
-/** Imports that define names generated code often uses without importing them. */
-const IMPORT_HINTS: Record<string, string> = {
-  caput: "from epics import caput",
-  caget: "from epics import caget",
-  PV: "from epics import PV",
-  camonitor: "from epics import camonitor",
-  np: "import numpy as np",
-  pd: "import pandas as pd",
-  plt: "import matplotlib.pyplot as plt",
-  DeviceProxy: "from tango import DeviceProxy",
-};
-
-function undefinedMessage(name: string): string {
-  const hint = IMPORT_HINTS[name];
-  return `undefined name "${name}": it is never imported, defined or assigned, so the code would fail with NameError${hint ? ` (missing \`${hint}\`?)` : ""}`;
-}
-
-/** The whole analysis, synchronous once the parser exists (the bench calls it directly). */
-export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings: AnalysisSettings): AnalysisResult {
-  const started = performance.now();
-  const src = input.code;
+/** Parses the code and resolves its names; syntax errors are the first findings. */
+function parseAndResolve(parser: PythonParser, src: string, levels: RuleLevels): { r: Resolver; found: FindingList } {
   const { root } = parser.parse(src);
   const lines = new SourceLines(src);
-  const findings: Finding[] = syntaxFindings(src, root, lines);
+  const found = new FindingList(lines, levels, syntaxFindings(src, root, lines));
   const r = new Resolver(src, root);
   r.solve();
-  const emit: Emit = (rule, node, message) => {
-    const level = settings.levels[rule];
-    if (level !== "allow") findings.push(finding(lines, node, rule, level, message));
-  };
-  if (findings.length === 0)
-    for (const u of undefinedNames(r)) emit("undefined-name", u.node, undefinedMessage(u.name));
-  const security = new SecurityChecks(r, emit);
-  const accesses = detect(r, security, (code, at) =>
+  return { r, found };
+}
+
+/** Names used but never defined; only looked for when the code parses (an error would make them noise). */
+function reportUndefinedNames(r: Resolver, found: FindingList): void {
+  if (!found.empty) return;
+  for (const u of undefinedNames(r)) found.emit("undefined-name", u.node, undefinedMessage(u.name));
+}
+
+/**
+ * Control-system writes and reads (each once), with the security rules checked on the same walk.
+ * Literal code given to exec/eval is analysed too and reported at the exec/eval call.
+ */
+function detectAccesses(parser: PythonParser, r: Resolver, found: FindingList): { writes: Access[]; reads: Access[] } {
+  const emit = found.emit;
+  const accesses = detect(r, new SecurityChecks(r, emit), (code, at) =>
     accessesOf(parser, code, 1, (rule, _node, message) => emit(rule, at, `${message} (in an exec/eval string)`)).map((a) => ({
       ...a,
       node: at,
@@ -135,73 +107,27 @@ export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings:
     })),
   );
   const key = (a: Access) => `${a.kind}|${a.pv}|${a.node.id}|${a.api}`;
-  const writes = uniqueBy(accesses.filter((a) => a.kind === "write"), key);
-  const reads = uniqueBy(accesses.filter((a) => a.kind === "read"), key);
-  for (const w of writes) {
-    if (w.serve)
-      findings.push(
-        finding(
-          lines,
-          w.node,
-          "control-serve",
-          "warn",
-          `serves ${w.pv ?? "PVs"} on the control network via ${w.api}: a served PV can shadow a real one, so this counts as a control-system write (approval required)`,
-        ),
-      );
-    else if (w.dynamic)
-      findings.push(finding(lines, w.node, "dynamic-control-access", "warn", `${w.reason}; counted as a possible control-system write (fail safe)`));
-    else findings.push(finding(lines, w.node, "control-write", "info", `writes ${w.pv ?? "a PV whose name is not a literal"} via ${w.api}`));
-  }
-  for (const a of reads) findings.push(finding(lines, a.node, "control-read", "info", `reads ${a.pv ?? "a PV whose name is not a literal"} via ${a.api}`));
+  return { writes: uniqueBy(accesses.filter((a) => a.kind === "write"), key), reads: uniqueBy(accesses.filter((a) => a.kind === "read"), key) };
+}
 
+/** The whole analysis, synchronous once the parser exists (the bench calls it directly). */
+export function analyzeWith(parser: PythonParser, input: AnalyzeInput, settings: AnalysisSettings): AnalysisResult {
+  const started = performance.now();
+  const { r, found } = parseAndResolve(parser, input.code, settings.levels);
+  reportUndefinedNames(r, found);
+  const { writes, reads } = detectAccesses(parser, r, found);
+  found.addAccesses(writes, reads);
   const results = analyzeResults(r);
   const expected = Object.keys(input.expectedResults ?? {});
-  if (results.built === "none")
-    findings.push({
-      rule: "results-missing",
-      level: "warn",
-      line: 0,
-      column: 0,
-      snippet: "",
-      message: "no module-level `results` dict is assigned; the run will return no structured results",
-    });
-  else if (results.built === "dict" || results.keys.size > 0)
-    for (const k of expected)
-      if (!results.keys.has(k))
-        findings.push({
-          rule: "result-key-missing",
-          level: "warn",
-          line: results.line ?? 0,
-          column: 1,
-          snippet: results.line ? lines.at(results.line - 1) : "",
-          message: results.dynamicKeys
-            ? `expected result "${k}" is not set with a literal key (some keys are computed)`
-            : `expected result "${k}" is never set in results`,
-        });
-
+  found.addResultStructure(results, expected);
+  found.addWritesDisabled(writes, settings.policy.writesEnabled);
   const mode = writes.length > 0 ? "write_access" : "read_only";
-  const first = writes[0];
-  if (first && !settings.policy.writesEnabled)
-    findings.push(
-      finding(
-        lines,
-        first.node,
-        "writes-disabled",
-        "block",
-        `control-system writes are disabled (control_system.writes_enabled: false) but the code writes at line${writes.length > 1 ? "s" : ""} ${[...new Set(writes.map((w) => w.node.row + 1))].join(", ")}; generate read-only code: read PVs only, never caput/put/set/write`,
-      ),
-    );
   const decision = decideApproval(settings.policy, mode, writes.length);
-  const unique = uniqueBy(findings, (f) => `${f.rule}|${f.line}|${f.column}|${f.message}`).sort((a, b) => a.line - b.line || a.column - b.column);
-  const blocking = unique.filter((f) => f.level === "block");
-  const passed = blocking.length === 0;
-  const reasoning = passed
-    ? decision.reasoning
-    : `Analysis failed: ${blocking.map((f) => `${f.rule} at line ${f.line}`).join("; ")}. ${decision.reasoning}`;
+  const { passed, severity, findings, reasoning } = found.verdict(decision);
   return {
     passed,
-    severity: blocking.length > 0 ? "error" : unique.some((f) => f.level === "warn") ? "warning" : "info",
-    findings: unique,
+    severity,
+    findings,
     pv_writes: writes.map(toPvAccess),
     pv_reads: reads.map(toPvAccess),
     execution_mode: mode,

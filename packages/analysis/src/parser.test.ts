@@ -1,4 +1,7 @@
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import { Language, Parser } from "web-tree-sitter";
+import { loadCorpus } from "./corpus.js";
 import { PythonParser } from "./parser.js";
 import type { PyNode } from "./py-node.js";
 
@@ -37,5 +40,41 @@ describe("PythonParser tree copy", () => {
     expect(all.some((n) => n.missing && n.type === ")")).toBe(true);
     expect(all.some((n) => n.type === "(")).toBe(true);
     expect(all.some((n) => n.type === "pass")).toBe(true);
+  });
+
+  it("derives the same byte ranges the parser reports for every node (corpus, strings with escapes, broken code)", async () => {
+    // The copy reads a node's start from its first child and its end from its last child instead
+    // of asking the parser; compare every copied node with the ranges web-tree-sitter reports.
+    await Parser.init();
+    const raw = new Parser();
+    raw.setLanguage(await Language.load(createRequire(import.meta.url).resolve("tree-sitter-python/tree-sitter-python.wasm")));
+    const inputs = loadCorpus().flatMap((c) => [c.code, `def w():\n${c.code.replace(/^/gm, "  ")}`, c.code.slice(0, Math.floor(c.code.length / 2))]);
+    inputs.push('s = "a\\nb\\x41c" + f"{x!r:>{w}}\\t" + b"\\0" + """q\\\n"""\n', "x = 1   # c\n\n\n   \n", "if a:\n    b\n  # c\nd\n");
+    const missing: string[] = [];
+    for (const engine of ["native", "wasm"] as const) {
+      const parser = await PythonParser.create(engine);
+      for (const code of inputs) {
+        const tree = raw.parse(code);
+        if (!tree) throw new Error("no tree");
+        const ranges = new Set<string>();
+        const c = tree.walk();
+        for (let more = true; more; ) {
+          ranges.add(`${c.nodeType}@${c.startIndex}-${c.endIndex}`);
+          if (c.gotoFirstChild()) continue;
+          while (!c.gotoNextSibling()) if (!c.gotoParent()) {
+            more = false;
+            break;
+          }
+        }
+        c.delete();
+        tree.delete();
+        const visit = (n: PyNode) => {
+          if (!ranges.has(`${n.type}@${n.startIndex}-${n.endIndex}`)) missing.push(`${engine} ${n.type}@${n.startIndex}-${n.endIndex} in ${JSON.stringify(code.slice(0, 40))}`);
+          n.children.forEach(visit);
+        };
+        visit(parser.parse(code).root);
+      }
+    }
+    expect(missing.slice(0, 5)).toEqual([]);
   });
 });

@@ -179,21 +179,30 @@ function lineStarts(source: string): number[] {
 }
 
 /**
+ * Node types whose children do not cover their whole range: `string_content` holds the string's
+ * characters as hidden tokens the cursor never visits. (The grammar's other hidden tokens, the
+ * scanner's newline, indent and dedent, are zero-width; a test compares derived ranges with read ones.)
+ */
+const GAPPED: ReadonlySet<string> = new Set(["string_content"]);
+
+/**
  * Copies the tree with a cursor, the cheapest way to visit every node from JS: numeric ids are
  * mapped through tables, rows and columns come from the line table rather than from the parser.
- * Every cursor call crosses into WebAssembly or native code, so calls whose answer the grammar
- * tables already know are skipped: the field id under parents whose children never have fields,
- * the first-child move on tokens. Anonymous tokens (punctuation, keywords) are left out unless
- * they carry a field name (operators) or the tree has errors (then MISSING tokens are needed for
- * the syntax findings).
+ * Every cursor call crosses into WebAssembly or native code and the calls are the whole cost of
+ * the copy, so calls whose answer is already known are skipped: the field id under parents whose
+ * children never have fields, the first-child move on tokens, and the byte range of a node with
+ * children (a node starts where its first child starts and ends where its last child ends, since
+ * tree-sitter sizes a node as the sum of its children; not in trees with errors, where an ERROR
+ * node may span skipped characters, nor in {@link GAPPED} types). Anonymous tokens (punctuation, keywords)
+ * are left out unless they carry a field name (operators) or the tree has errors (then MISSING
+ * tokens are needed for the syntax findings).
  */
 function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, hasError: boolean): PyNode {
   const { types, fields, named, childFields, leaf } = tables;
   const starts = lineStarts(source);
   let row = 0;
   let id = 0;
-  const make = (parent: PyNode | null, typeId: number, type: string, fieldId: number): PyNode => {
-    const startIndex = cursor.startIndex;
+  const make = (parent: PyNode | null, typeId: number, type: string, fieldId: number, startIndex: number): PyNode => {
     if (startIndex < (starts[row] ?? 0) || startIndex >= (starts[row + 1] ?? Number.POSITIVE_INFINITY)) {
       let lo = 0;
       let hi = starts.length - 1;
@@ -211,7 +220,8 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
       named: named[typeId] ?? false,
       missing: hasError && cursor.nodeIsMissing,
       startIndex,
-      endIndex: cursor.endIndex,
+      // Set when the node is left: from its last child, or read here for a node without children.
+      endIndex: -1,
       row,
       column: startIndex - starts[row]!,
       parent,
@@ -219,29 +229,45 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
     };
   };
   const rootType = cursor.nodeTypeId;
-  const root = make(null, rootType, types[rootType] ?? tables.learnType(cursor, rootType), 0);
+  const root = make(null, rootType, types[rootType] ?? tables.learnType(cursor, rootType), 0, cursor.startIndex);
+  // The root's range is read, not derived: trailing whitespace may belong to it and to no child.
+  root.endIndex = cursor.endIndex;
   let current = root;
   // Whether children of `current` can have field names; kept in step with `current`.
   let withFields = childFields[rootType] ?? true;
   const fieldsAbove: boolean[] = [];
   if (leaf[rootType] || !cursor.gotoFirstChild()) return root;
+  // Ranges are derived only in trees without errors: an ERROR node may also span skipped characters that no child covers.
+  const derive = !hasError;
+  // Start of the cursor's node when known without asking (a first child starts with its parent), else -1.
+  let knownStart = derive ? root.startIndex : -1;
+  // The node made for the cursor's node, complete with its range, or null when it was left out.
+  let made: PyNode | null = null;
   for (;;) {
     const typeId = cursor.nodeTypeId;
     const type = types[typeId] ?? tables.learnType(cursor, typeId);
     // The native cursor answers undefined where web-tree-sitter answers 0 (no field).
     const fieldId = withFields ? cursor.currentFieldId || 0 : 0;
+    made = null;
     if (hasError || named[typeId] || fieldId !== 0) {
-      const node = make(current, typeId, type, fieldId);
+      const node = make(current, typeId, type, fieldId, knownStart >= 0 ? knownStart : cursor.startIndex);
       current.children.push(node);
       if (!leaf[typeId] && cursor.gotoFirstChild()) {
         current = node;
         fieldsAbove.push(withFields);
         withFields = childFields[typeId] ?? true;
+        knownStart = derive && !GAPPED.has(type) ? node.startIndex : -1;
         continue;
       }
+      node.endIndex = cursor.endIndex;
+      made = node;
     }
+    knownStart = -1;
+    // The cursor is on the last child of `current`: `current` ends where that child does.
     while (!cursor.gotoNextSibling()) {
-      if (!cursor.gotoParent() || current.parent === null) return root;
+      if (current.parent === null || !cursor.gotoParent()) return root;
+      current.endIndex = made && derive && !GAPPED.has(current.type) ? made.endIndex : cursor.endIndex;
+      made = current;
       current = current.parent;
       withFields = fieldsAbove.pop() ?? true;
     }

@@ -25,7 +25,11 @@ export interface CreateCheckpointerOptions {
 export interface CheckpointerHandle {
   saver: BaseCheckpointSaver;
   kind: CheckpointerKind;
-  /** Applies a retention TTL to every key of a thread (on a run's terminal state). */
+  /**
+   * On a run's terminal state: applies the retention TTL to every key of its thread. The plain
+   * saver also drops the superseded checkpoints then ({@link PlainRedisSaver.retireThread}):
+   * a finished run keeps its latest checkpoint only.
+   */
   expireThread(threadId: string, ttlSeconds: number): Promise<void>;
   /** Closes connections opened here (the official saver's); idempotent. */
   close(): Promise<void>;
@@ -83,7 +87,9 @@ export async function createCheckpointer(opts: CreateCheckpointerOptions): Promi
     return {
       saver,
       kind,
-      expireThread: (threadId, ttlSeconds) => saver.expireThread(threadId, ttlSeconds),
+      expireThread: async (threadId, ttlSeconds) => {
+        await saver.retireThread(threadId, ttlSeconds);
+      },
       close: async () => {},
     };
   }

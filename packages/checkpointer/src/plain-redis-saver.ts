@@ -243,6 +243,27 @@ export class PlainRedisSaver extends BaseCheckpointSaver {
     ]);
   }
 
+  /**
+   * Retires the thread of a run that has ended: keeps only the newest checkpoint of each
+   * namespace (with the channel values it references and its own pending writes), drops every
+   * superseded checkpoint, blob and write, and gives every key the retention TTL, in one atomic
+   * script. What remains answers `getTuple` / `getState` exactly as before; only the history
+   * (`list`, `getStateHistory`) loses the superseded steps. Threads past their retention leave
+   * the cross-thread index as in {@link expireThread}.
+   * @returns the number of checkpoints dropped.
+   */
+  async retireThread(threadId: string, ttlSeconds: number): Promise<number> {
+    requirePositiveSeconds(ttlSeconds, "retention ttlSeconds");
+    const now = Date.now();
+    const index = threadsIndexKey(this.prefix);
+    const [dropped] = await Promise.all([
+      this.scripts.retire(threadKeyList(this.prefix, threadId), [String(ttlSeconds * 1000)]),
+      this.redis.zadd(index, "XX", now + ttlSeconds * 1000, threadId),
+      this.redis.zremrangebyscore(index, "-inf", now),
+    ]);
+    return Number(dropped);
+  }
+
   private async toTuple(
     threadId: string,
     raw: RawCheckpoint,

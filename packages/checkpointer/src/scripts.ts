@@ -123,21 +123,81 @@ end
 return out
 `;
 
+/**
+ * retire: for a thread whose run has ended. Keeps the newest checkpoint of each namespace with
+ * the blobs it references and its own pending writes, drops every superseded checkpoint, blob
+ * and write (nothing resumes from them; a finished graph reads only its latest checkpoint), then
+ * sets the retention TTL on every key. One atomic call, so a reader sees the thread before or
+ * after, never half pruned. ARGV: ttlMs (> 0). Returns the number of checkpoints dropped.
+ */
+const RETIRE = `
+local function del_fields(key, fields, cmd)
+  for i = 1, #fields, 500 do
+    local chunk = {}
+    for j = i, math.min(i + 499, #fields) do chunk[#chunk + 1] = fields[j] end
+    redis.call(cmd, key, unpack(chunk))
+  end
+end
+local latest = {}
+local dropped = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local ns = string.match(m, '^([^|]*)|')
+  if latest[ns] then dropped[#dropped + 1] = latest[ns] end
+  latest[ns] = m
+end
+local keep_blobs, keep_writes = {}, {}
+for ns, m in pairs(latest) do
+  local refs = redis.call('HGET', KEYS[1], 'r|' .. m)
+  if refs then
+    for line in string.gmatch(refs, '[^\\n]+') do keep_blobs[ns .. '|' .. line] = true end
+  end
+  for _, w in ipairs(redis.call('ZRANGE', KEYS[5], '[' .. m .. '|', '(' .. m .. '}', 'BYLEX')) do keep_writes[w] = true end
+end
+if #dropped > 0 then
+  local fields = {}
+  for _, m in ipairs(dropped) do fields[#fields + 1] = 'c|' .. m; fields[#fields + 1] = 'r|' .. m end
+  del_fields(KEYS[1], fields, 'HDEL')
+  del_fields(KEYS[2], dropped, 'ZREM')
+end
+local stale = {}
+for _, f in ipairs(redis.call('HKEYS', KEYS[3])) do
+  if not keep_blobs[f] then stale[#stale + 1] = f end
+end
+if #stale > 0 then del_fields(KEYS[3], stale, 'HDEL') end
+stale = {}
+for _, w in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+  if not keep_writes[w] then stale[#stale + 1] = w end
+end
+if #stale > 0 then
+  del_fields(KEYS[4], stale, 'HDEL')
+  del_fields(KEYS[5], stale, 'ZREM')
+end
+local ttl = tonumber(ARGV[1])
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
+return #dropped
+`;
+
 /** One of the saver's scripts: thread keys in, the raw reply out, bulk strings as Buffers. */
 export type CheckpointScript = (keys: string[], args: ReadonlyArray<string | Buffer>) => Promise<unknown>;
 
-/** The saver's three scripts, bound to one client. */
+/** The saver's scripts, bound to one client. */
 export interface CheckpointScripts {
   put: CheckpointScript;
   putWrites: CheckpointScript;
   load: CheckpointScript;
+  retire: CheckpointScript;
 }
 
 /** The scripts' Lua sources (their SHA1 is what the server caches). */
-export const CHECKPOINT_LUA = { put: PUT, putWrites: PUT_WRITES, load: LOAD } as const;
+export const CHECKPOINT_LUA = { put: PUT, putWrites: PUT_WRITES, load: LOAD, retire: RETIRE } as const;
 
 /** Command names on the client; prefixed so they never shadow a Redis command or another package's script. */
-const COMMAND_NAMES = { put: "pyfleetCheckpointPut", putWrites: "pyfleetCheckpointPutWrites", load: "pyfleetCheckpointLoad" } as const;
+const COMMAND_NAMES = {
+  put: "pyfleetCheckpointPut",
+  putWrites: "pyfleetCheckpointPutWrites",
+  load: "pyfleetCheckpointLoad",
+  retire: "pyfleetCheckpointRetire",
+} as const;
 
 type ScriptCall = (...args: Array<string | Buffer>) => Promise<unknown>;
 
@@ -159,5 +219,5 @@ export function checkpointScripts(redis: RedisClient): CheckpointScripts {
       return fn.call(redis, ...keys, ...args);
     };
   };
-  return { put: call("put"), putWrites: call("putWrites"), load: call("load") };
+  return { put: call("put"), putWrites: call("putWrites"), load: call("load"), retire: call("retire") };
 }

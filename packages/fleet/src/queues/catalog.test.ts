@@ -13,14 +13,14 @@ const queues = {
   keep_failed: 5000,
   drain_seconds: 30,
 };
-const config = { queues } as unknown as FleetConfig;
+const config = { queues, runs: { retention_seconds: 3600 } } as unknown as FleetConfig;
 
 describe("queue catalog", () => {
   it("gives each queue its attempts, exponential backoff and retention", () => {
     expect(defaultJobOptions(config, "analyze")).toEqual({
       attempts: 3,
       backoff: { type: "exponential", delay: 500 },
-      removeOnComplete: { count: 1000 },
+      removeOnComplete: { count: 1000, age: 3600 },
       removeOnFail: { count: 5000 },
     });
     expect(defaultJobOptions(config, "execute.write_access").attempts).toBe(1);

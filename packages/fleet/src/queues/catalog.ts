@@ -31,13 +31,16 @@ export function tuningFor(config: FleetConfig, queue: QueueName): QueueTuning {
 /**
  * Default options of a job on `queue`: attempts with exponential backoff for infrastructure
  * errors (code errors never reach BullMQ: they are state), and bounded retention of finished jobs.
+ * A completed job is kept no longer than its run's record (`runs.retention_seconds`): BullMQ drops
+ * older ones whenever a job completes, so an active fleet does not hold `keep_completed` jobs per
+ * queue of runs that are long gone.
  */
 export function defaultJobOptions(config: FleetConfig, queue: QueueName): JobsOptions {
   const t = tuningFor(config, queue);
   return {
     attempts: Math.max(1, t.attempts),
     backoff: { type: "exponential", delay: t.backoff_ms },
-    removeOnComplete: { count: config.queues.keep_completed },
+    removeOnComplete: { count: config.queues.keep_completed, age: config.runs.retention_seconds },
     removeOnFail: { count: config.queues.keep_failed },
   };
 }

@@ -65,9 +65,14 @@ if n > 0 and parent ~= '' then
     end
   end
 end
+local blobs = {}
 for i = 7 + n, #ARGV, 2 do
   refs[#refs + 1] = ARGV[i]
-  redis.call('HSET', KEYS[3], ns .. '|' .. ARGV[i], ARGV[i + 1])
+  blobs[#blobs + 1] = ns .. '|' .. ARGV[i]
+  blobs[#blobs + 1] = ARGV[i + 1]
+end
+for i = 1, #blobs, 500 do
+  redis.call('HSET', KEYS[3], unpack(blobs, i, math.min(i + 499, #blobs)))
 end
 redis.call('HSET', KEYS[1], 'c|' .. member, ARGV[5], 'r|' .. member, table.concat(refs, '\\n'))
 redis.call('ZADD', KEYS[2], 0, member)

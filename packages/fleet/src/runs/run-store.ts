@@ -17,6 +17,7 @@ declare module "ioredis" {
   }
 }
 
+// A record's fields go out in one HSET (a record has a few dozen fields at most: unpack is safe).
 // Every write of a run record also appends the run id to the run-change stream (KEYS[last]), in
 // the same script, so a live runs list learns of each change, also of those made in a MULTI.
 
@@ -24,7 +25,9 @@ declare module "ioredis" {
 const CREATE_LUA = `
 if redis.call('SET', KEYS[3], ARGV[1], 'NX') == false then return redis.call('GET', KEYS[3]) end
 local f = cjson.decode(ARGV[3])
-for k, v in pairs(f) do redis.call('HSET', KEYS[1], k, v) end
+local hv = {}
+for k, v in pairs(f) do hv[#hv + 1] = k; hv[#hv + 1] = v end
+if #hv > 0 then redis.call('HSET', KEYS[1], unpack(hv)) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1])
 return ''
@@ -37,7 +40,9 @@ if not cur then return 0 end
 cur = cjson.decode(cur)
 for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then return -1 end end
 local f = cjson.decode(ARGV[1])
-for k, v in pairs(f) do redis.call('HSET', KEYS[1], k, v) end
+local hv = {}
+for k, v in pairs(f) do hv[#hv + 1] = k; hv[#hv + 1] = v end
+if #hv > 0 then redis.call('HSET', KEYS[1], unpack(hv)) end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[3])
 return 1
 `;
@@ -52,7 +57,9 @@ if not cur then return 0 end
 cur = cjson.decode(cur)
 for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then return -1 end end
 local f = cjson.decode(ARGV[1])
-for k, v in pairs(f) do redis.call('HSET', KEYS[1], k, v) end
+local hv = {}
+for k, v in pairs(f) do hv[#hv + 1] = k; hv[#hv + 1] = v end
+if #hv > 0 then redis.call('HSET', KEYS[1], unpack(hv)) end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[4])

@@ -13,8 +13,14 @@ backend: ``packages/execution/harness/pyfleet_bwrap.py``) and stays outside as i
 - the CA gate (``packages/execution/gate/pyfleet_ca_gate.py``) runs in this process and serves
   Channel Access on the sandbox's loopback, upstream to the server's ``EPICS_CA_ADDR_LIST``:
   a read-only kernel's writes are refused whatever the code does to its own process; a write
-  kernel's writes pass and are logged (the write executor's signed manifest is checked by the
-  harness in the kernel; the per-run manifest at the gate is the local backend's, not yet here);
+  kernel admits nothing until the executor sets a run's signed manifest, and then only its PVs
+  (within its limits). The executor drives the gate per run through the server
+  (``POST /pyfleet/kernels/<id>/gate``, jupyter_server_config.py), which relays to this
+  process's control socket ``<connection file stem>-gate.sock`` (0600, in the server's runtime
+  folder: the sandbox cannot see it):
+    {"op":"begin","manifest":{PV:{low,high}}|null} → {"ok":true,"leftover":{writes,refused}}
+    {"op":"end"} → {"ok":true,"writes":[...],"refused":[...]}   (manifest reset to "nothing")
+  so the run's outcome is decided from the gate's record, not from the kernel's report;
 - SIGINT from the server (an interrupt) is forwarded to the kernel; when this process dies,
   bubblewrap and the kernel die with it.
 
@@ -28,6 +34,7 @@ looks like a secret and installs the harness's control-system write guard
 its guard refuses to start). The guard is the friendly early error, not the boundary.
 """
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -233,10 +240,17 @@ def launch_sandboxed(mode: str, connection_file: str) -> int:
         )
         os.close(info_w)
         os.close(block_r)
-        return _supervise(proc, info_r, block_w, mode, upstreams)
+        return _supervise(proc, info_r, block_w, mode, upstreams, gate_control_path(connection_file))
     finally:
         shutil.rmtree(kdir, ignore_errors=True)
         shutil.rmtree(etc, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(gate_control_path(connection_file))
+
+
+def gate_control_path(connection_file: str) -> str:
+    """The launcher's gate control socket beside the connection file (the server derives the same)."""
+    return os.path.splitext(os.path.abspath(connection_file))[0] + "-gate.sock"
 
 
 def _read_child_pid(info_r: int) -> int:
@@ -249,7 +263,7 @@ def _read_child_pid(info_r: int) -> int:
     return int(json.loads(text[: text.index(b"}") + 1])["child-pid"])
 
 
-def _supervise(proc: subprocess.Popen, info_r: int, block_w: int, mode: str, upstreams: list[str]) -> int:
+def _supervise(proc: subprocess.Popen, info_r: int, block_w: int, mode: str, upstreams: list[str], control_path: str) -> int:
     """Attaches the gate, lets the kernel start, forwards interrupts, and waits for the sandbox."""
     try:
         pid = _read_child_pid(info_r)
@@ -276,14 +290,16 @@ def _supervise(proc: subprocess.Popen, info_r: int, block_w: int, mode: str, ups
 
     async def serve() -> int:
         gate = gate_module.Gate(hosts)
-        # a read-only kernel's session refuses every write; a write kernel's admits any PV (manifest None)
-        session = await gate.attach(pid, mode, {} if mode == "read_only" else None)
+        # read-only: every write refused; write: nothing admitted until the executor's "begin"
+        session = await gate.attach(pid, mode, {})
+        control = await _serve_control(gate_module, session, mode, control_path)
         os.write(block_w, b"1")
         os.close(block_w)
         loop = asyncio.get_running_loop()
         code = await loop.run_in_executor(None, proc.wait)
+        control.close()
         for record in session.writes + session.refused:
-            gate_module.log(f"kernel pid {pid}: {json.dumps(record)}")
+            gate_module.log(f"kernel pid {pid}: not taken by a run: {json.dumps(record)}")
         return code
 
     try:
@@ -291,6 +307,49 @@ def _supervise(proc: subprocess.Popen, info_r: int, block_w: int, mode: str, ups
     except Exception as err:  # noqa: BLE001  (no gate, no kernel: fail closed)
         proc.kill()
         sys.exit(f"pyfleet kernel: the CA gate could not serve the kernel's sandbox: {type(err).__name__}: {err}")
+
+
+async def _serve_control(gate_module, session, mode: str, path: str):  # noqa: ANN001, ANN202  (loaded module)
+    """The per-run control socket (module docstring): the executor's "begin" sets the run's
+    manifest, its "end" resets it to "nothing" and takes what the gate saw, so run B never writes
+    under run A's manifest."""
+    import asyncio  # noqa: PLC0415
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                try:
+                    req = json.loads(line)
+                    op = req.get("op")
+                    if op == "begin":
+                        await session.settle(gate_module.SETTLE_S)
+                        leftover = session.take()
+                        if mode == "write_access":
+                            # null admits any PV (a write run the operator lets run without a manifest)
+                            session.manifest = gate_module.parse_manifest(req["manifest"]) if "manifest" in req else {}
+                        reply = {"ok": True, "mode": mode, "leftover": leftover}
+                    elif op == "end":
+                        if mode == "write_access":
+                            session.manifest = {}
+                        await session.settle(gate_module.SETTLE_S)
+                        reply = {"ok": True, "mode": mode, **session.take()}
+                    else:
+                        reply = {"ok": False, "error": f"unknown op {op!r} (begin or end)"}
+                except Exception as err:  # noqa: BLE001  (a bad request is answered, not fatal)
+                    reply = {"ok": False, "error": f"{type(err).__name__}: {err}"}
+                writer.write((json.dumps(reply) + "\n").encode())
+                await writer.drain()
+        finally:
+            writer.close()
+
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    old = os.umask(0o177)
+    try:
+        server = await asyncio.start_unix_server(handle, path=path)
+    finally:
+        os.umask(old)
+    return server
 
 
 def main() -> None:

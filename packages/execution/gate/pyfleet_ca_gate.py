@@ -26,7 +26,9 @@ Protocol (stdin → stdout; replies carry the request's `id`):
   {"id":4,"op":"policy","session":"s1","manifest":{...}|null}  (write sessions: the next run's manifest)
     → {"id":4,"ok":true}
   {"id":5,"op":"take","session":"s1"} → {"id":5,"ok":true,"writes":[...],"refused":[...]}
-    (what the session saw since the last take; the session stays attached)
+    (what the session saw since the last take, after writes in flight got their answer (≤ 2 s);
+    the session stays attached)
+  Each refusal carries `code`: WRITE_IN_READ_ONLY, WRITE_NOT_IN_MANIFEST or WRITE_OUT_OF_LIMITS.
   A long-lived sandbox (the fork server's parent) keeps one session and takes its record per run.
   {"id":3,"op":"ping"} → {"id":3,"ok":true}
 Start: python pyfleet_ca_gate.py --upstream HOST:PORT [--upstream HOST:PORT ...]
@@ -61,6 +63,8 @@ REPEATER_PORT = 5065
 #: ioids at and above this are the gate's own (write status, readback); their replies never reach the client
 GATE_IOID_BASE = 0x7F000000
 MAX_BUFFER = 64 * 1024 * 1024
+#: how long taking a record waits for writes still in flight (their server status and read-back)
+SETTLE_S = 2.0
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -205,27 +209,45 @@ class Session:
     circuits: set[Circuit] = field(default_factory=set)
     closed: bool = False
 
-    def judge(self, pv: str | None, values: list[Any]) -> str | None:
-        """Why this write is refused, or None when it may pass."""
+    def judge(self, pv: str | None, values: list[Any]) -> tuple[str, str] | None:
+        """Why this write is refused, as (error code, reason), or None when it may pass."""
         if self.mode != "write_access":
-            return "read-only run: the CA gate refuses every write"
+            return "WRITE_IN_READ_ONLY", "read-only run: the CA gate refuses every write"
         if self.manifest is None:
-            return None if pv is not None else "write to an unknown channel"
+            return None if pv is not None else ("WRITE_NOT_IN_MANIFEST", "write to an unknown channel")
         if pv is None or pv not in self.manifest:
-            return f"{pv} is not in the approved write manifest"
+            return "WRITE_NOT_IN_MANIFEST", f"{pv} is not in the approved write manifest"
         limits = self.manifest[pv]
         for v in values:
             if not isinstance(v, (int, float)) or isinstance(v, bool):
                 if "low" in limits or "high" in limits:
-                    return f"{pv}: value {v!r} is not a number (the manifest sets limits)"
+                    return "WRITE_OUT_OF_LIMITS", f"{pv}: value {v!r} is not a number (the manifest sets limits)"
                 continue
             if not math.isfinite(v):
-                return f"{pv}: value {v!r} is not finite"
+                return "WRITE_OUT_OF_LIMITS", f"{pv}: value {v!r} is not finite"
             if "low" in limits and v < limits["low"]:
-                return f"{pv}: value {v} is below the manifest's limit {limits['low']}"
+                return "WRITE_OUT_OF_LIMITS", f"{pv}: value {v} is below the manifest's limit {limits['low']}"
             if "high" in limits and v > limits["high"]:
-                return f"{pv}: value {v} is above the manifest's limit {limits['high']}"
+                return "WRITE_OUT_OF_LIMITS", f"{pv}: value {v} is above the manifest's limit {limits['high']}"
         return None
+
+    def in_flight(self) -> bool:
+        """True while a write (or its read-back) the gate forwarded has no answer yet."""
+        return any(c.pending for c in self.circuits)
+
+    async def settle(self, timeout_s: float) -> None:
+        """Waits (at most `timeout_s`) until every forwarded write has its answer and read-back,
+        so a record taken now holds the true outcome of every write made so far."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self.in_flight() and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+
+    def take(self) -> dict[str, list[dict[str, Any]]]:
+        """What the session saw since the last take (or attach); it stays attached."""
+        record = {"writes": self.writes, "refused": self.refused}
+        self.writes, self.refused = [], []
+        return record
 
 
 class Circuit:
@@ -306,10 +328,11 @@ class Circuit:
         chan = self.chan_by_sid.get(cmd.sid)
         pv = chan[0] if chan else None
         values = values_of(cmd)
-        reason = self.s.judge(pv, values)
+        verdict = self.s.judge(pv, values)
         notify = isinstance(cmd, ca.WriteNotifyRequest)
-        if reason is not None:
-            self.s.refused.append({"pv": pv, "value": jsonable(values), "reason": reason})
+        if verdict is not None:
+            code, reason = verdict
+            self.s.refused.append({"pv": pv, "value": jsonable(values), "reason": reason, "code": code})
             status = ca.CAStatus.ECA_NOWTACCESS
             if notify:
                 self.client_w.write(bytes(ca.WriteNotifyResponse(cmd.data_type, cmd.data_count, status, cmd.ioid)))
@@ -548,9 +571,9 @@ async def serve_control(gate: Gate) -> None:
                 reply({"id": req.get("id"), "ok": True})
             elif op == "take":
                 s = gate.sessions[str(req["session"])]
-                writes, refused = s.writes, s.refused
-                s.writes, s.refused = [], []
-                reply({"id": req.get("id"), "ok": True, "writes": writes, "refused": refused})
+                # a write forwarded just before the run ended belongs to it: wait for its answer
+                await s.settle(SETTLE_S)
+                reply({"id": req.get("id"), "ok": True, **s.take()})
             elif op == "detach":
                 s = gate.detach(str(req["session"]))
                 await asyncio.sleep(0)

@@ -46,7 +46,13 @@ export const GateWriteSchema = z.object({
 export type GateWrite = z.infer<typeof GateWriteSchema>;
 
 /** A write the CA gate refused (never forwarded to any CA server). */
-export const GateRefusalSchema = z.object({ pv: z.string().nullable(), value: z.unknown(), reason: z.string() });
+export const GateRefusalSchema = z.object({
+  pv: z.string().nullable(),
+  value: z.unknown(),
+  reason: z.string(),
+  /** Why, as an error code: `WRITE_IN_READ_ONLY`, `WRITE_NOT_IN_MANIFEST` or `WRITE_OUT_OF_LIMITS`. */
+  code: z.enum(["WRITE_IN_READ_ONLY", "WRITE_NOT_IN_MANIFEST", "WRITE_OUT_OF_LIMITS"]).optional(),
+});
 export type GateRefusal = z.infer<typeof GateRefusalSchema>;
 
 /**

@@ -9,7 +9,7 @@ import { HOSTILE_LIMITS } from "./hostile-limits.js";
 defineHostileSuite({
   name: "docker",
   reads: false,
-  gateRecord: false,
+  gateRecord: "a docker sandbox has no network, so no CA gate (write runs are refused on docker)",
   async start({ secrets }) {
     const { dockerHost } = await ensureDockerSandbox();
     // the worker's own environment holds the secrets: none may reach a container

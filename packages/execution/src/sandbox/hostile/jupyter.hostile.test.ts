@@ -6,12 +6,12 @@ import { defineHostileSuite } from "./define-hostile-suite.js";
 import { HOSTILE_LIMITS } from "./hostile-limits.js";
 
 // The container backend: pooled Jupyter kernels, each started by jupyter/pyfleet_kernel.py inside
-// bubblewrap (ZMQ over IPC) with the CA gate in the launcher, restarted after every run.
+// bubblewrap (ZMQ over IPC) with the CA gate in the launcher, restarted after every run; the
+// executor sets each run's manifest on that gate and takes its record through the server.
 defineHostileSuite({
   name: "jupyter",
   reads: true,
-  // the gate's record stays in the kernel's launcher: refusals hold, but the executor does not see them
-  gateRecord: false,
+  gateRecord: true,
   async start({ mode, caUpstreams, secrets }) {
     const jupyter = await startJupyterFixture({
       env: {

@@ -151,7 +151,9 @@ export class ForkServerExecutor implements Executor {
     this.dir ??= (async () => {
       const folders = await prepareForkFolders(await mkdtemp(join(tmpdir(), "pyfleet-fork-")));
       // the parent's sandbox has one total disk cap: its runs' folders live in one tmpfs
-      if (this.sandbox) this.unmountWork = await mountWorkTmpfs(folders.work, this.sandbox.work_mb, undefined, "0711");
+      if (this.sandbox) {
+        this.unmountWork = await mountWorkTmpfs(folders.work, this.sandbox.work_mb, undefined, { mode: "0711", remove: folders.root, logger: this.logger });
+      }
       const socketPath = join(folders.sock, "children.sock");
       const hub = await ChildHub.listen(socketPath);
       if (this.sandbox) await grantSocket(this.sandbox, socketPath);

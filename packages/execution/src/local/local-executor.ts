@@ -76,7 +76,7 @@ export class LocalExecutor implements Executor {
       if (!sandbox) return await this.run(python, scratch, input);
       const folders = await prepareSandboxFolders(sandbox, scratch);
       // the working folder's total size is capped (a tmpfs) when we may mount one
-      const unmount = await mountWorkTmpfs(folders.work, sandbox.work_mb, sandboxHostIds(sandbox));
+      const unmount = await mountWorkTmpfs(folders.work, sandbox.work_mb, sandboxHostIds(sandbox), { remove: scratch, logger: this.logger });
       try {
         return await this.run(python, folders.run, input, { options: sandbox, folders });
       } finally {

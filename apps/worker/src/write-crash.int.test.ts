@@ -1,21 +1,22 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
 import { createFleet, type Fleet, RunReconciler } from "@pyfleet/fleet";
 import { realPipelineBuilder } from "@pyfleet/runtime";
-import { approveParked, countExecutionLogs, findFiles, REPO_CONFIG, type SpawnedWorker, spawnWorker, testApprovalStore, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
+import { approveParked, REPO_CONFIG, type SpawnedWorker, spawnWorker, testApprovalStore, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, IocFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const KEYS = testDecisionKeys();
+const PV = "SR:MAG:QF1:CURRENT_SP";
+// Sleeps only after its put really landed (read back from the IOC): the write manifest's dry run
+// records the put instead of performing it, so it reads the old value and does not sleep.
 const CODE = [
-  "import os, time",
+  "import time",
   "import epics",
-  "with open('executions.log', 'a') as f:",
-  "    f.write(str(os.getpid()) + '\\n')",
-  "epics.caput('SR:MAG:QF1:CURRENT_SP', 100.5)",
-  // the write manifest's dry run (cwd `dry-run`) runs this too, and must not take a minute
-  "time.sleep(0 if os.path.basename(os.getcwd()) == 'dry-run' else 60)",
+  `epics.caput(${JSON.stringify(PV)}, 100.5, wait=True, timeout=5)`,
+  `if epics.caget(${JSON.stringify(PV)}, use_monitor=False) == 100.5:`,
+  "    time.sleep(60)",
   "results = {'done': True}",
   "",
 ].join("\n");
@@ -27,6 +28,33 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every process below `root` (by parent pid, from /proc): the worker's sandboxes, gate and all. */
+function descendants(root: number): Array<{ pid: number; comm: string }> {
+  const procs: Array<{ pid: number; ppid: number; comm: string }> = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses
+      const close = stat.lastIndexOf(")");
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      procs.push({ pid: Number(name), ppid, comm: stat.slice(stat.indexOf("(") + 1, close) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: Array<{ pid: number; comm: string }> = [];
+  const todo = [root];
+  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+    for (const p of procs) {
+      if (p.ppid !== pid) continue;
+      found.push({ pid: p.pid, comm: p.comm });
+      todo.push(p.pid);
+    }
+  }
+  return found;
 }
 
 describe("at most one write execution when a write executor dies mid-run", () => {
@@ -43,13 +71,13 @@ describe("at most one write execution when a write executor dies mid-run", () =>
     ioc = await IocFixture.start();
     // Short locks so a dead worker's job is found stalled within seconds, not 30 s.
     const file = join(testEnv(fx.prefix).PYFLEET_ARTIFACTS as string, "config.yml");
-    // without the bubblewrap sandbox: its network namespace cannot reach the IOC yet (the CA gate is the containment work)
     const yml = readFileSync(REPO_CONFIG, "utf8").replace("lock_seconds: 30", "lock_seconds: 2").replace("stalled_check_seconds: 30", "stalled_check_seconds: 1");
-    writeFileSync(file, yml.replace(/(sandbox:[^\n]*\n\s+enabled:) true/, "$1 false"));
+    writeFileSync(file, yml);
     env = testEnv(fx.prefix, { ...KEYS, ...ioc.env, PYFLEET_CONFIG: file });
     config = loadConfig({ file, env, onWarning: () => {} });
     expect(config.queues.lock_seconds).toBe(2);
-    expect(config.execution.sandbox.enabled).toBe(false);
+    // as in production: the code runs in bubblewrap and reaches the IOC only through the CA gate
+    expect(config.execution.sandbox.enabled).toBe(true);
     ({ fleet } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
   });
   afterAll(async () => {
@@ -67,18 +95,17 @@ describe("at most one write execution when a write executor dies mid-run", () =>
 
     const first = await spawnWorker(["--stage", "execute", "--mode", "write_access"], env);
     workers.push(first);
-    const root = env.PYFLEET_ARTIFACTS as string;
-    const deadline = Date.now() + 30_000;
-    while (countExecutionLogs(root) === 0) {
-      if (Date.now() > deadline) throw new Error(`the write never started:\n${first.output()}`);
-      await new Promise((r) => setTimeout(r, 50));
+    // the write started when the IOC counted its put (the code then sleeps in its sandbox)
+    const deadline = Date.now() + 60_000;
+    while ((await ioc.putCount(PV)) === 0) {
+      if (Date.now() > deadline) throw new Error(`the write never reached the IOC:\n${first.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
     }
+    const below = descendants(first.pid);
+    expect(below.map((p) => p.comm)).toContain("bwrap");
     await first.stop("SIGKILL");
-    // The harness dies with its executor (PR_SET_PDEATHSIG): the code does not run on unowned.
-    const log = findFiles(root, "executions.log").find((f) => !f.includes("/dry-run/"));
-    const harnessPid = Number(readFileSync(log ?? "", "utf8").trim());
-    expect(harnessPid).toBeGreaterThan(0);
-    await expect.poll(() => alive(harnessPid), { timeout: 5000 }).toBe(false);
+    // The sandbox (and the gate) die with their executor: the code does not run on unowned.
+    await expect.poll(() => below.filter((p) => alive(p.pid)).map((p) => `${p.pid} ${p.comm}`), { timeout: 10_000 }).toEqual([]);
 
     const second = await spawnWorker(["--stage", "execute", "--mode", "write_access"], env);
     workers.push(second);
@@ -86,17 +113,15 @@ describe("at most one write execution when a write executor dies mid-run", () =>
     expect(done.status).toBe("outcome_unknown");
     expect(done.error?.code).toBe("OUTCOME_UNKNOWN");
     await new Promise((r) => setTimeout(r, 3000));
-    expect(countExecutionLogs(root)).toBe(1);
-    // counted at the device: the killed executor's put happened or not, and nothing put it again
-    expect(await ioc.putCount("SR:MAG:QF1:CURRENT_SP")).toBeLessThanOrEqual(1);
-    expect((await ioc.puts()).filter((p) => p.pv === "SR:MAG:QF1:CURRENT_SP")).toHaveLength(await ioc.putCount("SR:MAG:QF1:CURRENT_SP"));
+    // counted at the device: the killed executor's put happened once, and nothing put it again
+    expect(await ioc.putCount(PV)).toBe(1);
+    expect((await ioc.puts()).filter((p) => p.pv === PV)).toHaveLength(1);
     expect((await fleet.get(runId))?.status).toBe("outcome_unknown");
     const marker = JSON.parse((await fx.redis.get(keys.execMarker(runId, 1))) as string);
     expect(marker).toMatchObject({ outcome: "running", codeHash: rec.codeHash });
 
     await new RunReconciler(fx.redis, keys).reconcile(runId, { outcome: "succeeded", note: "readback shows 0.5" }, "root");
     expect((await fleet.get(runId))?.status).toBe("completed");
-    expect(countExecutionLogs(root)).toBe(1);
-    expect(await ioc.putCount("SR:MAG:QF1:CURRENT_SP")).toBeLessThanOrEqual(1);
+    expect(await ioc.putCount(PV)).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import { sep } from "node:path";
 import { createFleet, type Fleet } from "@pyfleet/fleet";
+import type { Pipeline } from "@pyfleet/workflow";
 import { isPyfleetError, silentLogger } from "@pyfleet/core";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +17,8 @@ describe("one decision delivered twice at once (two processes, real Redis, real 
   let fx: RedisFixture;
   let env: Record<string, string>;
   const fleets: Fleet[] = [];
+  /** The pipeline of the second (approver-like) process: a test applies a decision with it alone. */
+  let approverPipeline: Pipeline | undefined;
   const config = () => {
     const c = testConfig(env);
     c.analysis.rules = { ...c.analysis.rules, "file-write-outside": "allow" };
@@ -27,7 +30,13 @@ describe("one decision delivered twice at once (two processes, real Redis, real 
     env = testEnv(fx.prefix, { ...KEYS });
     for (const stages of [["analyze", "execute"], [], ["execute"]] as const) {
       const modes = stages.length === 1 ? (["write_access"] as const) : (["read_only"] as const);
-      fleets.push((await createFleet(config(), { stages: [...stages], modes: [...modes], logger: silentLogger(), build: realPipelineBuilder(env) })).fleet);
+      const build = realPipelineBuilder(env);
+      const capture: typeof build = async (input) => {
+        const built = await build(input);
+        if (stages.length === 0) approverPipeline = built.pipeline;
+        return built;
+      };
+      fleets.push((await createFleet(config(), { stages: [...stages], modes: [...modes], logger: silentLogger(), build: capture })).fleet);
     }
   });
   afterAll(async () => {
@@ -56,5 +65,29 @@ describe("one decision delivered twice at once (two processes, real Redis, real 
     const entries = await audit.range();
     expect(entries.filter((e) => e.type === "write.started")).toHaveLength(1);
     expect(entries.filter((e) => e.type === "write.duplicate_refused")).toHaveLength(0);
+  }, 60_000);
+
+  // The approver applied the decision to the checkpoint and was SIGKILLed before it recorded and
+  // enqueued the next hop (chaos: approver killed mid-decision left runs awaiting_approval for
+  // good): the sweep's resume must continue the run from the checkpoint, not refuse it forever.
+  it("continues a run whose decision reached the checkpoint but whose next hop was never dispatched", async () => {
+    const [producer, approver] = fleets as [Fleet, Fleet, Fleet];
+    const code = `import epics\nopen("ran.flag", "w").write("ran")\nepics.caput("SR:C01:HCM", 2)\nresults = {"ok": True}\n`;
+    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { runId } = await producer.submit({ user_query: "q", task_objective: "set after a crash", code, dry_run: true }, { requester: "carol" });
+    const parked = await waitForStatus((id) => producer.get(id), runId, "awaiting_approval");
+    const approvalId = parked.approvalId as string;
+    const { released } = await store.decide(approvalId, { id: "alice", roles: ["approver"] }, { decision: "approve", codeHash: (await store.get(approvalId))?.codeHash as string, reason: "ok" });
+    if (!released || !approverPipeline) throw new Error("the approval did not release the run");
+    // what the dead approver got done: the checkpoint moved past approve, the record did not
+    await approverPipeline.resume({ threadId: parked.threadId, checkpointNs: parked.checkpointNs }, released);
+    expect((await producer.get(runId))?.status).toBe("awaiting_approval");
+
+    // the sweep delivers the stored decision again
+    await approver.resumeRun(runId, released);
+    const done = await waitForStatus((id) => producer.get(id), runId, ["outcome_unknown", "completed", "failed"], 30_000);
+    expect(done.status).toBe("completed");
+    const executed = findFiles(env.PYFLEET_ARTIFACTS as string, "ran.flag").filter((f) => f.includes(runId) && !f.split(sep).includes("dry-run"));
+    expect(executed).toHaveLength(1);
   }, 60_000);
 });

@@ -108,12 +108,16 @@ export class RunDriver {
     try {
       result = await this.ctx.pipeline.resume(refOf(record), decision);
     } catch (err) {
-      // Redis answers but the checkpoint cannot be resumed from (it does not decode): it never
-      // will, so end this run with a clear error instead of leaving it parked for the sweeper to
-      // retry forever. Our own refusals and Redis outages stay errors the caller retries.
-      if (err instanceof PyfleetError || this.ctx.redis.status !== "ready" || /ReplyError|MaxRetriesPerRequestError/.test((err as Error).name)) throw err;
-      await this.finishFailed(runId, new PyfleetError("RECORD_CORRUPT", `the checkpoint of run ${runId} is unreadable (${String((err as Error).message).slice(0, 200)}); the decision was not applied`, { retryable: false }));
-      return "finished";
+      const applied = err instanceof PyfleetError && err.code === "STEP_NOT_PENDING" ? await this.appliedEarlier(record, decision) : null;
+      if (applied) result = applied;
+      else {
+        // Redis answers but the checkpoint cannot be resumed from (it does not decode): it never
+        // will, so end this run with a clear error instead of leaving it parked for the sweeper to
+        // retry forever. Our own refusals and Redis outages stay errors the caller retries.
+        if (err instanceof PyfleetError || this.ctx.redis.status !== "ready" || /ReplyError|MaxRetriesPerRequestError/.test((err as Error).name)) throw err;
+        await this.finishFailed(runId, new PyfleetError("RECORD_CORRUPT", `the checkpoint of run ${runId} is unreadable (${String((err as Error).message).slice(0, 200)}); the decision was not applied`, { retryable: false }));
+        return "finished";
+      }
     }
     runLogger(this.ctx.logger, { runId, stage: "approve", attempt: record.attempts }).info(
       { decision: decision.decision, approvalId: decision.approvalId, status: result.status },
@@ -127,6 +131,25 @@ export class RunDriver {
     // (finalize after a rejection) is not mistaken for a late duplicate of the parked step.
     await this.ctx.runs.update(runId, { status: runningStatus(next.node), stage: next.node, step: next.step, pendingJob: null }, this.now());
     return this.advance(next, { served: new Set() });
+  }
+
+  /**
+   * Where a resume with `decision` left the run when the process that applied it to the
+   * checkpoint died before recording what follows: the record still says `awaiting_approval`,
+   * and since {@link dispatch} records a hop before enqueuing it, nothing was dispatched. Without
+   * this the run stayed parked for good (the sweep's resume found no interrupt to resume).
+   * Null when the checkpoint does not hold this decision past `approve`.
+   */
+  private async appliedEarlier(record: RunRecord, decision: SignedDecision): Promise<StepResult | null> {
+    if (record.status !== "awaiting_approval") return null;
+    const view = await this.ctx.pipeline.getRun(refOf(record));
+    const applied = view?.state.decision;
+    if (!view || view.interrupt || view.next === null || applied?.approvalId !== decision.approvalId || applied.signature !== decision.signature) return null;
+    runLogger(this.ctx.logger, { runId: record.runId, stage: "approve", attempt: record.attempts }).warn(
+      { approvalId: decision.approvalId, next: view.next },
+      "decision was applied by a process that stopped before dispatching what follows; continuing the run",
+    );
+    return { ran: "approve", next: view.next, status: view.status, mode: view.state.attempts.at(-1)?.analysis?.execution_mode ?? null };
   }
 
   /** Enqueues a hop after recording it on the run (so a cancel can find and drop the job). */

@@ -68,7 +68,7 @@ describe("execution backends going away", () => {
       await jupyter.close();
       jupyter = await startJupyterFixture({ port: jupyter.port, token: jupyter.token });
       const downMs = Date.now() - killedAt;
-      const done = await waitTerminal(client, ids, 180_000);
+      const done = await waitTerminal(client, ids, 180_000, { what: "runs after the Jupyter restart", procs: [...(workers?.all ?? []), ...apps] });
       const kernels = await jupyter.listKernels();
       const results = await Promise.all(ids.map(async (id) => (await client.get(id)).final?.result?.results.i));
       const failures = stageFailures(executor?.output() ?? "");
@@ -120,12 +120,12 @@ describe("execution backends going away", () => {
       for (let i = 3; i < 5; i++) docker.push(await submit(i, "docker", 0));
       const local: string[] = [];
       for (let i = 0; i < 4; i++) local.push(await submit(100 + i, "local", 0));
-      const localDone = await waitTerminal(client, local, 120_000);
+      const localDone = await waitTerminal(client, local, 120_000, { what: "local runs while Docker is away", procs: [...(workers?.all ?? []), ...apps] });
       const localMs = Date.now() - stoppedAt;
       const dockerDuring = byStatus(await Promise.all(docker.map((id) => client.get(id))));
       await startChaosEngine();
       const downMs = Date.now() - stoppedAt;
-      const done = await waitTerminal(client, docker, 180_000);
+      const done = await waitTerminal(client, docker, 180_000, { what: "docker runs after the engine came back", procs: [...(workers?.all ?? []), ...apps] });
       const results = await Promise.all(docker.map(async (id) => (await client.get(id)).final?.result?.results.i));
       const failures = stageFailures(executor?.output() ?? "");
       const dockerFailures = failures.filter((f) => docker.includes(f.runId));

@@ -72,11 +72,12 @@ describe("crash scenarios (SIGKILL of real processes)", () => {
     const producer = await spawnApp("producer", env, port);
     apps.push(producer);
     const client = clientFor(producer.url);
-    const done = await waitTerminal(client, accepted, 120_000);
+    const done = await waitTerminal(client, accepted, 180_000, { what: "acknowledged runs", procs: [...workers.all, ...apps] });
     const listed = (await client.list({ limit: 500 })).runs;
     const extra = listed.filter((r) => !accepted.includes(r.runId));
     // Stored but never acknowledged: the restarted producer's recovery dispatches or fails them.
-    const extraDone = await waitTerminal(client, extra.map((r) => r.runId), 90_000);
+    // recovery acts on runs older than recover_after_seconds (10 s), checked every 5 s
+    const extraDone = await waitTerminal(client, extra.map((r) => r.runId), 120_000, { what: "stored but unacknowledged runs", procs: [...workers.all, ...apps] });
     const extraStuck = extra.filter((r) => !["completed", "failed"].includes(extraDone.get(r.runId)?.status ?? "missing")).length;
     const counts = byStatus(done.values());
     const ok = accepted.length > 0 && counts.completed === accepted.length;
@@ -149,7 +150,12 @@ describe("crash scenarios (SIGKILL of real processes)", () => {
       }
       runs.push({ runId, first, retry });
     }
-    const done = await waitTerminal(client, runs.map((r) => r.runId), 120_000);
+    // A decision stored but not applied when the approver died is applied by a later sweep: after
+    // the resume lease (15 s) and, when the dead approver held the sweep job, its BullMQ lock
+    // (30 s) and stall check (30 s), plus the sweep period (5 s); then the write hop runs (under
+    // 30 s on a loaded host). Doubled for a loaded 2-core host.
+    const resumeBoundMs = 2 * (15_000 + 60_000 + 5_000 + 30_000);
+    const done = await waitTerminal(client, runs.map((r) => r.runId), resumeBoundMs, { what: "approved runs", procs: [...workers.all, ...apps] });
     const votes: number[] = [];
     const writes: number[] = [];
     for (const r of runs) {
@@ -195,7 +201,7 @@ describe("crash scenarios (SIGKILL of real processes)", () => {
       expect(llm.chatRequests.length).toBe(1);
       await gen?.stop("SIGKILL");
       await workers.spawn(["--stage", "generate"]);
-      const done = await waitTerminal(client, [runId], 90_000);
+      const done = await waitTerminal(client, [runId], 120_000, { what: "runs", procs: [...workers.all, ...apps] });
       const rec = done.get(runId);
       const details = await client.get(runId);
       const ok = rec?.status === "completed" && details.final?.result?.results.answer === 42;

@@ -119,17 +119,17 @@ describe("artifacts disk full", () => {
       await run("a file on a full disk", 'open("big.bin", "wb").write(b"x" * 1_000_000)\nresults = {"ok": 1}'),
       await run("a figure on a full disk", 'import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nresults = {"ok": 1}'),
     ];
-    const fullDone = await waitTerminal(client, full, 180_000);
+    const fullDone = await waitTerminal(client, full, 180_000, { what: "runs on the full disk", procs: [...workers.all, ...apps] });
     const errors = full.map((id) => fullDone.get(id)?.error ?? null);
     // Nearly full: 512 KiB free, enough for the run's own records, not for the 2 MB file its code leaves.
     truncateSync(filler, statSync(filler).size - 512 * 1024);
     const bigFile = await run("a 2 MB file with 512 KiB free", 'open("big.bin", "wb").write(b"x" * 2_000_000)\nresults = {"ok": 1}');
-    const big = (await waitTerminal(client, [bigFile], 180_000)).get(bigFile);
+    const big = (await waitTerminal(client, [bigFile], 180_000, { what: "runs with 512 KiB free", procs: [...workers.all, ...apps] })).get(bigFile);
     const files = brokenFiles(root);
 
     rmSync(filler);
     const after = await run("after", 'results = {"ok": 2}');
-    const afterDone = (await waitTerminal(client, [after], 120_000)).get(after);
+    const afterDone = (await waitTerminal(client, [after], 120_000, { what: "runs after space came back", procs: [...workers.all, ...apps] })).get(after);
     const alive = [analyzer, executor].every((w) => w?.child.exitCode === null && w.child.signalCode === null) && producer.child.exitCode === null;
     const counts = byStatus(fullDone.values());
     const clear = errors.every((e) => e !== null && FULL.test(e.message));

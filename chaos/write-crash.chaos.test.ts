@@ -90,7 +90,7 @@ describe("write executor SIGKILLed mid-write (counted at the IOC)", () => {
         writer = spawnWriter();
       }
       await writer;
-      const done = await waitTerminal(client, ids, 180_000);
+      const done = await waitTerminal(client, ids, 180_000, { what: "write runs", procs: [...workers.all, ...apps] });
       await approving.stop();
       const puts = await Promise.all(ids.map((_, i) => putsOf(i)));
       const statuses = ids.map((id) => done.get(id)?.status ?? "missing");

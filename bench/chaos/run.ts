@@ -13,7 +13,7 @@
  *   npx tsx bench/chaos/run.ts --runs 200 --seconds 60 --seed 7
  *   npx tsx bench/chaos/run.ts --kill-analyzers          (SIGKILL analyze workers instead of SIGTERM)
  */
-import { isTerminalStatus, type RunRecord } from "@pyfleet/core";
+import { isTerminalStatus, RedisKeys, type RunRecord } from "@pyfleet/core";
 import { seededRandom } from "@pyfleet/testing";
 import { type BenchFleet, waitAllTerminal } from "../e2e/harness.js";
 import { loadAverage } from "../e2e/stats.js";
@@ -96,6 +96,28 @@ async function main(bench: BenchFleet, root: string): Promise<number> {
     return await verdict(bench, ids, done, root, pools, Date.now() - t0);
 }
 
+/**
+ * The BullMQ jobs of a run still in Redis (`<queue>:<runId>.<step>.<node>` hashes) with their
+ * attempts, stalls and failure, so a run that never ended says where its job went.
+ */
+async function jobTrail(bench: BenchFleet, runId: string): Promise<string> {
+  const redis = bench.fx.redis;
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", `${new RedisKeys(bench.fx.prefix).bullPrefix}:*:${runId}.*`, "COUNT", 1000);
+    cursor = next;
+    keys.push(...found.filter((k) => !/:(logs|lock)$/.test(k)));
+  } while (cursor !== "0");
+  const rows = await Promise.all(
+    keys.map(async (k) => {
+      const [attempts, stalled, failed, finished] = await redis.hmget(k, "attemptsMade", "stc", "failedReason", "finishedOn");
+      return `${k.split(":").slice(-2).join(":")} attempts ${attempts ?? 0}, stalls ${stalled ?? 0}, ${finished ? `finished${failed ? ` (failed: ${failed.slice(0, 120)})` : ""}` : "not finished"}`;
+    }),
+  );
+  return rows.join("; ") || "none left in Redis";
+}
+
 async function verdict(
   bench: BenchFleet,
   ids: string[],
@@ -112,7 +134,7 @@ async function verdict(
     const rec = done.get(id) ?? (await bench.fleet.get(id));
     const status = rec?.status ?? "missing";
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-    if (!rec || !isTerminalStatus(rec.status)) violations.push(`run ${i} (${id}) is not terminal: ${status}`);
+    if (!rec || !isTerminalStatus(rec.status)) violations.push(`run ${i} (${id}) is not terminal: ${status} (stage ${rec?.stage ?? "-"}, updated ${rec?.updatedAt ?? "-"}); its jobs: ${await jobTrail(bench, id)}`);
     const times = executions.get(i) ?? [];
     // A run may be repeated when an executor was SIGKILLed between its two executions (its job came back).
     const unexplained = times.slice(1).filter((t, n) => !pools.kills.some((k) => k >= (times[n] as number) - 1000 && k <= t));

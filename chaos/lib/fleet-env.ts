@@ -48,8 +48,43 @@ export class WorkerSet {
   }
 }
 
-/** Polls `GET /v1/runs/:id` until every id is terminal or `timeoutMs` passes; returns what it saw. */
-export async function waitTerminal(client: PyfleetClient, ids: readonly string[], timeoutMs: number): Promise<Map<string, RunRecord>> {
+/** A process of the scenario whose output is worth printing when runs do not end. */
+export interface LoggedProcess {
+  pid: number;
+  kind?: string;
+  output(): string;
+}
+
+/** What to print when a wait ends with runs still open. */
+export interface WaitDiagnostics {
+  /** What was awaited, for the heading. */
+  what: string;
+  procs?: Iterable<LoggedProcess>;
+}
+
+/**
+ * Prints (stderr) why a wait ended with runs open: each open run's last seen status, stage and
+ * error, and the tail of every process's output. A failed scenario then says where it stood.
+ */
+function explainOpen(diag: WaitDiagnostics, open: readonly string[], seen: Map<string, RunRecord>, timeoutMs: number): void {
+  const lines = [`== chaos: ${open.length} ${diag.what} not terminal after ${Math.round(timeoutMs / 1000)} s`];
+  for (const id of open.slice(0, 20)) {
+    const r = seen.get(id);
+    lines.push(r ? `  ${id} ${r.status} stage=${r.stage ?? "-"} updated=${r.updatedAt} approval=${r.approvalId ?? "-"}${r.error ? ` error=${r.error.code}: ${r.error.message.slice(0, 200)}` : ""}` : `  ${id} never read`);
+  }
+  if (open.length > 20) lines.push(`  … and ${open.length - 20} more`);
+  for (const p of diag.procs ?? []) {
+    const tail = p.output().split("\n").filter(Boolean).slice(-15);
+    lines.push(`-- ${p.kind ?? "worker"} pid ${p.pid}, last ${tail.length} lines of output:`, ...tail.map((l) => `   ${l.slice(0, 400)}`));
+  }
+  process.stderr.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * Polls `GET /v1/runs/:id` until every id is terminal or `timeoutMs` passes; returns what it saw.
+ * With `diag`, a wait that ends with runs open prints where they stood (see {@link explainOpen}).
+ */
+export async function waitTerminal(client: PyfleetClient, ids: readonly string[], timeoutMs: number, diag?: WaitDiagnostics): Promise<Map<string, RunRecord>> {
   const seen = new Map<string, RunRecord>();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -64,6 +99,8 @@ export async function waitTerminal(client: PyfleetClient, ids: readonly string[]
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  const open = ids.filter((id) => !isTerminalStatus(seen.get(id)?.status ?? "queued"));
+  if (diag && open.length > 0) explainOpen(diag, open, seen, timeoutMs);
   return seen;
 }
 

@@ -22,7 +22,7 @@ export interface TreeCursorLike {
 interface NodeTypeInfo {
   type: string;
   named: boolean;
-  fields?: Record<string, unknown>;
+  fields?: Record<string, { types: Array<{ type: string; named: boolean }> }>;
   children?: unknown;
   subtypes?: unknown;
 }
@@ -65,6 +65,11 @@ export class GrammarTables {
   readonly childFields: boolean[] = [];
   /** True for tokens (identifier, integer, ...), which never have children (no `gotoFirstChild` call needed). */
   readonly leaf: boolean[] = [];
+  /**
+   * Anonymous token types (operators) that can carry a field name under a node of this type; any
+   * other anonymous child has none (no `currentFieldId` call needed). Null: unknown, ask.
+   */
+  readonly anonymousFields: Array<ReadonlySet<string> | null> = [];
   /** Field name per field id; 0 is "no field". */
   readonly fields: Array<string | null | undefined> = [null];
 
@@ -77,6 +82,10 @@ export class GrammarTables {
     this.named[typeId] = isNamed;
     this.childFields[typeId] = !entry?.fields || Object.keys(entry.fields).length > 0;
     this.leaf[typeId] = !!entry && !entry.fields && !entry.children && !entry.subtypes;
+    // Field types list anonymous tokens by name; supertypes (which could hide more) have none in this grammar's node-types.json.
+    this.anonymousFields[typeId] = entry?.fields
+      ? new Set(Object.values(entry.fields).flatMap((f) => f.types.filter((t) => !t.named).map((t) => t.type)))
+      : null;
     this.types[typeId] = type;
     return type;
   }

@@ -42,9 +42,9 @@ describe("PythonParser tree copy", () => {
     expect(all.some((n) => n.type === "pass")).toBe(true);
   });
 
-  it("derives the same byte ranges the parser reports for every node (corpus, strings with escapes, broken code)", async () => {
-    // The copy reads a node's start from its first child and its end from its last child instead
-    // of asking the parser; compare every copied node with the ranges web-tree-sitter reports.
+  it("derives the same byte ranges and field names the parser reports for every node (corpus, strings with escapes, broken code)", async () => {
+    // The copy reads a node's start from its first child and its end from its last child, and asks
+    // for field names only where the grammar allows one; compare every copied node with what web-tree-sitter reports.
     await Parser.init();
     const raw = new Parser();
     raw.setLanguage(await Language.load(createRequire(import.meta.url).resolve("tree-sitter-python/tree-sitter-python.wasm")));
@@ -59,7 +59,7 @@ describe("PythonParser tree copy", () => {
         const ranges = new Set<string>();
         const c = tree.walk();
         for (let more = true; more; ) {
-          ranges.add(`${c.nodeType}@${c.startIndex}-${c.endIndex}`);
+          ranges.add(`${c.currentFieldName ?? ""}:${c.nodeType}@${c.startIndex}-${c.endIndex}`);
           if (c.gotoFirstChild()) continue;
           while (!c.gotoNextSibling()) if (!c.gotoParent()) {
             more = false;
@@ -69,7 +69,8 @@ describe("PythonParser tree copy", () => {
         c.delete();
         tree.delete();
         const visit = (n: PyNode) => {
-          if (!ranges.has(`${n.type}@${n.startIndex}-${n.endIndex}`)) missing.push(`${engine} ${n.type}@${n.startIndex}-${n.endIndex} in ${JSON.stringify(code.slice(0, 40))}`);
+          const key = `${n.field ?? ""}:${n.type}@${n.startIndex}-${n.endIndex}`;
+          if (!ranges.has(key)) missing.push(`${engine} ${key} in ${JSON.stringify(code.slice(0, 40))}`);
           n.children.forEach(visit);
         };
         visit(parser.parse(code).root);

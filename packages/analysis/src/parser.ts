@@ -190,7 +190,7 @@ const GAPPED: ReadonlySet<string> = new Set(["string_content"]);
  * mapped through tables, rows and columns come from the line table rather than from the parser.
  * Every cursor call crosses into WebAssembly or native code and the calls are the whole cost of
  * the copy, so calls whose answer is already known are skipped: the field id under parents whose
- * children never have fields, the first-child move on tokens, and the byte range of a node with
+ * children never have fields and of punctuation and keywords (only operator tokens carry fields), the first-child move on tokens, and the byte range of a node with
  * children (a node starts where its first child starts and ends where its last child ends, since
  * tree-sitter sizes a node as the sum of its children; not in trees with errors, where an ERROR
  * node may span skipped characters, nor in {@link GAPPED} types). Anonymous tokens (punctuation, keywords)
@@ -198,7 +198,7 @@ const GAPPED: ReadonlySet<string> = new Set(["string_content"]);
  * tokens are needed for the syntax findings).
  */
 function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, hasError: boolean): PyNode {
-  const { types, fields, named, childFields, leaf } = tables;
+  const { types, fields, named, childFields, leaf, anonymousFields } = tables;
   const starts = lineStarts(source);
   let row = 0;
   let id = 0;
@@ -235,7 +235,10 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
   let current = root;
   // Whether children of `current` can have field names; kept in step with `current`.
   let withFields = childFields[rootType] ?? true;
+  // Anonymous tokens that may carry a field under `current` (null: any may); kept in step with `current`.
+  let anonymous = anonymousFields[rootType] ?? null;
   const fieldsAbove: boolean[] = [];
+  const anonymousAbove: Array<ReadonlySet<string> | null> = [];
   if (leaf[rootType] || !cursor.gotoFirstChild()) return root;
   // Ranges are derived only in trees without errors: an ERROR node may also span skipped characters that no child covers.
   const derive = !hasError;
@@ -247,7 +250,7 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
     const typeId = cursor.nodeTypeId;
     const type = types[typeId] ?? tables.learnType(cursor, typeId);
     // The native cursor answers undefined where web-tree-sitter answers 0 (no field).
-    const fieldId = withFields ? cursor.currentFieldId || 0 : 0;
+    const fieldId = withFields && (named[typeId] || anonymous === null || anonymous.has(type) || hasError) ? cursor.currentFieldId || 0 : 0;
     made = null;
     if (hasError || named[typeId] || fieldId !== 0) {
       const node = make(current, typeId, type, fieldId, knownStart >= 0 ? knownStart : cursor.startIndex);
@@ -255,7 +258,9 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
       if (!leaf[typeId] && cursor.gotoFirstChild()) {
         current = node;
         fieldsAbove.push(withFields);
+        anonymousAbove.push(anonymous);
         withFields = childFields[typeId] ?? true;
+        anonymous = anonymousFields[typeId] ?? null;
         knownStart = derive && !GAPPED.has(type) ? node.startIndex : -1;
         continue;
       }
@@ -270,6 +275,7 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
       made = current;
       current = current.parent;
       withFields = fieldsAbove.pop() ?? true;
+      anonymous = anonymousAbove.pop() ?? null;
     }
   }
 }

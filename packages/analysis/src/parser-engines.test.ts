@@ -42,7 +42,8 @@ describe("native and WebAssembly parsers", () => {
       if (JSON.stringify(stable(ra)) !== JSON.stringify(stable(rb))) differing.push(name);
     }
     expect(differing).toEqual([]);
-  });
+    // ~19 s when the shared 2-core machine is loaded; the unit default (20 s) is too tight for it.
+  }, 120_000);
 
   it("agree on non-ASCII offsets (UTF-16 columns on both)", async () => {
     const code = 's = "é€😀"; import epics; epics.caput("Ä:B", 1)\n';

@@ -77,5 +77,5 @@ describe("PythonParser tree copy", () => {
       }
     }
     expect(missing.slice(0, 5)).toEqual([]);
-  });
+  }, 60_000);
 });

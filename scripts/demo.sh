@@ -35,12 +35,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for _ in $(seq 1 600); do
+for _ in $(seq 1 900); do
   grep -q "dev: ready" "$work/dev.log" 2>/dev/null && break
   if ! kill -0 "$dev_pid" 2>/dev/null; then cat "$work/dev.log" "$work/dev.err"; echo "demo: pyfleet dev did not start"; exit 1; fi
   sleep 0.2
 done
-grep -q "dev: ready" "$work/dev.log" || { cat "$work/dev.log" "$work/dev.err"; echo "demo: pyfleet dev not ready after 120 s"; exit 1; }
+grep -q "dev: ready" "$work/dev.log" || { cat "$work/dev.log" "$work/dev.err"; echo "demo: pyfleet dev not ready after 180 s"; exit 1; }
 say "pyfleet dev is up"
 sed 's/^dev: /  /' "$work/dev.log"
 PYFLEET_URL="$(grep -o 'PYFLEET_URL=[^ )]*' "$work/dev.log" | head -1 | cut -d= -f2)"

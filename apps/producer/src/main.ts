@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { createProducerMetrics } from "./producer-metrics.js";
 import { createProducerServer } from "./server.js";
 
-/** A running producer (also embedded by `pyfleet dev`). */
+/** A running producer. */
 export interface RunningProducer {
   fleet: Fleet;
   app: FastifyInstance;
@@ -48,7 +48,7 @@ export function checkProducerAuth(config: PyfleetConfig): "tokens" | "anonymous"
 export async function startProducer(opts: StartProducerOptions): Promise<RunningProducer> {
   if (checkProducerAuth(opts.config) === "anonymous") {
     const { host, port } = opts.config.producer;
-    opts.logger.warn({ host, port }, "producer.allow_anonymous is true and producer.tokens is empty: anyone who reaches this port submits, reads and cancels every run");
+    opts.logger.warn({ host, port: opts.port ?? port }, "producer.allow_anonymous is true and producer.tokens is empty: anyone who reaches this port submits, reads and cancels every run");
   }
   const own = !opts.fleet;
   const metrics = createProducerMetrics();

@@ -1,6 +1,6 @@
 /**
  * The metrics of a real fleet (`pyfleet dev`: Jupyter kernels, the simulated IOC, a fake LLM),
- * scraped over HTTP from the worker, producer and approver after a write run approved by a
+ * scraped over HTTP from the two workers, producer and approver after a write run approved by a
  * human, a generated run and a failing run; and deploy/grafana/pyfleet.json checked against
  * those scrapes: every metric name its expressions use is one a real process exports.
  */
@@ -43,7 +43,8 @@ describe("metrics of a real fleet and the Grafana dashboard", () => {
   let fake: FakeOpenAIServer;
   let dev: ChildProcess;
   let out = "";
-  const scrapes: Record<"worker" | "producer" | "approver", string> = { worker: "", producer: "", approver: "" };
+  // `pyfleet dev` runs the apps as a deployment does: a read-only worker for every stage and a write executor
+  const scrapes: Record<"worker" | "writer" | "producer" | "approver", string> = { worker: "", writer: "", producer: "", approver: "" };
 
   beforeAll(async () => {
     fake = await FakeOpenAIServer.start({ models: ["gpt-dash"] });
@@ -66,7 +67,7 @@ describe("metrics of a real fleet and the Grafana dashboard", () => {
     const producer = /PYFLEET_URL=(\S+?)\)/.exec(out)![1]!;
     const approver = /PYFLEET_APPROVER_URL=(\S+)/.exec(out)![1]!;
     const token = /PYFLEET_TOKEN=(\w+)/.exec(out)![1]!;
-    const worker = /dev: worker metrics (http\S+?\/metrics)/.exec(out)![1]!;
+    const [, worker, writer] = /dev: worker metrics (http\S+?\/metrics) and (http\S+?\/metrics)/.exec(out)! as unknown as [string, string, string];
     const json = { "content-type": "application/json", authorization: `Bearer ${token}` };
     const submit = async (body: Record<string, unknown>) => {
       const res = await fetch(`${producer}/v1/runs`, { method: "POST", headers: json, body: JSON.stringify({ user_query: "q", task_objective: "metrics", ...body }) });
@@ -99,7 +100,8 @@ describe("metrics of a real fleet and the Grafana dashboard", () => {
     expect((await until(failing, ["completed", "failed"])).status).toBe("failed");
     for (let waited = 0; waited < 5000; waited += 100) {
       scrapes.worker = await (await fetch(worker)).text();
-      if (sample(scrapes.worker, "pyfleet_runs_finished_total", { status: "completed" }) === 2) break;
+      scrapes.writer = await (await fetch(writer)).text();
+      if (sample(scrapes.worker, "pyfleet_runs_finished_total", { status: "completed" }) + sample(scrapes.writer, "pyfleet_runs_finished_total", { status: "completed" }) === 2) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     scrapes.producer = await (await fetch(`${producer}/metrics`)).text();
@@ -115,15 +117,16 @@ describe("metrics of a real fleet and the Grafana dashboard", () => {
     await fake?.close();
   });
 
-  it("the worker counts the approved write at the IOC by outcome, the approval wait, runs by status and the LLM call", () => {
+  it("the workers count the approved write at the IOC by outcome, runs by status and the LLM call; the approver the approval wait", () => {
     const w = scrapes.worker;
-    expect(sample(w, "pyfleet_control_writes_total", { outcome: "ok" }), w).toBe(1);
-    expect(sample(w, "pyfleet_approval_wait_seconds_count", { decision: "approve" })).toBe(1);
-    expect(sample(w, "pyfleet_runs_finished_total", { status: "completed", mode: "write_access" })).toBe(1);
-    expect(sample(w, "pyfleet_runs_finished_total", { status: "completed", mode: "read_only" })).toBe(1);
+    const x = scrapes.writer;
+    expect(sample(x, "pyfleet_control_writes_total", { outcome: "ok" }), x).toBe(1);
+    expect(sample(x, "pyfleet_runs_finished_total", { status: "completed", mode: "write_access" })).toBe(1);
+    expect(sample(x, "pyfleet_jobs_total", { queue: "execute.write_access", outcome: "completed" })).toBe(1);
+    expect(sample(scrapes.approver, "pyfleet_approval_wait_seconds_count", { decision: "approve" }), scrapes.approver).toBe(1);
+    expect(sample(w, "pyfleet_runs_finished_total", { status: "completed", mode: "read_only" }), w).toBe(1);
     expect(sample(w, "pyfleet_runs_finished_total", { status: "failed", mode: "read_only" })).toBe(1);
     expect(sample(w, "pyfleet_llm_tokens_total", { model: "gpt-dash", kind: "prompt" })).toBe(50);
-    expect(sample(w, "pyfleet_jobs_total", { queue: "execute.write_access", outcome: "completed" })).toBe(1);
     // Jupyter's warm pools: one idle kernel per kernelspec at least
     expect(sample(w, "pyfleet_kernel_pool", { kernel: "python3-epics-readonly", state: "idle" })).toBeGreaterThanOrEqual(1);
     expect(sample(scrapes.producer, "pyfleet_runs_submitted_total")).toBe(3);
@@ -131,7 +134,7 @@ describe("metrics of a real fleet and the Grafana dashboard", () => {
 
   it("every metric name in deploy/grafana/pyfleet.json is exported by a real worker, producer or approver", () => {
     const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8")) as Dashboard;
-    const exported = new Set([...sampleNames(scrapes.worker), ...sampleNames(scrapes.producer), ...sampleNames(scrapes.approver)]);
+    const exported = new Set(Object.values(scrapes).flatMap((text) => [...sampleNames(text)]));
     const used = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, names: metricNamesOf(t.expr) })));
     expect(used.length).toBeGreaterThanOrEqual(10);
     const missing = used.flatMap((u) => u.names.filter((n) => !exported.has(n)).map((n) => `${u.panel}: ${n}`));

@@ -1,20 +1,18 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startDevApprover } from "@pyfleet/approver";
-import { startConsole } from "@pyfleet/console";
-import { createLogger, generateDecisionKeyPair, loadConfig, PROJECT_ROOT, projectPython, startSimIoc, verifyKeysOf } from "@pyfleet/core";
-import { startProducer } from "@pyfleet/producer";
-import { startWorker } from "@pyfleet/worker";
+import { generateDecisionKeyPair, hashToken, loadConfig, PROJECT_ROOT, projectPython, startSimIoc, verifyKeysOf } from "@pyfleet/core";
 import { type Command, UsageError } from "../command.js";
-import { caExports } from "./sim-ioc.js";
+import { startDevApps } from "./dev-fleet.js";
 import { hasCommand, jupyterInstalled, redisAnswers, type StartedService, startJupyter, startPrivateRedis, stopServices } from "./dev-services.js";
 import { DEV_ROLE_VAR, stopLeftovers, stopRequested, superviseDev } from "./dev-supervisor.js";
-
-
+import { caExports } from "./sim-ioc.js";
 
 const command: Command = {
   name: ["dev"],
-  summary: "Run the whole fleet in one process: producer, every stage (both execute modes) and the approver.",
+  summary: "Run the whole fleet on this machine: producer, workers for every stage (both execute modes), approver and console.",
   usage:
     "pyfleet dev [--config FILE] [--producer-port N] [--approver-port N] [--console-port N] [--prefix P] [--kernels auto|jupyter|local] [--artifacts DIR]",
   async run(args, io) {
@@ -39,9 +37,12 @@ const command: Command = {
     const config = structuredClone(loadConfig({ ...(values.config ? { file: values.config } : {}), env, cwd: io.cwd }));
     if (values.prefix) config.redis.prefix = values.prefix;
     if (values.artifacts) config.artifacts.root = values.artifacts;
-    if (values["producer-port"]) config.producer.port = port(values["producer-port"], "--producer-port");
-    if (values["approver-port"]) config.approver_http.port = port(values["approver-port"], "--approver-port");
-    const consolePort = values["console-port"] ? port(values["console-port"], "--console-port") : 8082;
+    // given to the apps as --port (0, any free port, is a flag value, not a config value)
+    const ports = {
+      producer: values["producer-port"] ? port(values["producer-port"], "--producer-port") : config.producer.port,
+      approver: values["approver-port"] ? port(values["approver-port"], "--approver-port") : config.approver_http.port,
+      console: values["console-port"] ? port(values["console-port"], "--console-port") : 8082,
+    };
     const started: StartedService[] = [];
     const stopAll = async () => {
       // the worker drains in-flight runs first; nothing else should take long
@@ -92,26 +93,21 @@ const command: Command = {
       }
       const devToken = env.PYFLEET_DEV_TOKEN ?? randomBytes(16).toString("hex");
       env.PYFLEET_DEV_TOKEN = devToken;
-      const logger = createLogger({ service: "dev", destination: process.stderr, level: env.PYFLEET_LOG_LEVEL ?? "warn" });
-      const worker = await startWorker({ stages: ["generate", "analyze", "execute"], modes: ["read_only", "write_access"], metricsPort: 0 }, { config, logger, env, metricsHost: "127.0.0.1", decides: true });
-      started.push({ url: "", stop: () => worker.close() });
-      // A dev fleet on this machine: the producer takes runs without a token (it warns once).
+      // A dev fleet on this machine: the producer takes runs without a token (it warns once), the
+      // approver answers on loopback to an identity `dev` (roles approver and admin).
       if (config.producer.tokens.length === 0) config.producer.allow_anonymous = true;
-      const producer = await startProducer({ config, logger, env, fleet: worker.fleet });
-      started.push({ url: producer.url, stop: () => producer.close() });
-      io.out(`dev: producer ${producer.url}  (export PYFLEET_URL=${producer.url})`);
-      const approver = await startDevApprover({ config, runtime: worker, logger, env, port: config.approver_http.port, devToken });
-      started.push({ url: approver.url, stop: () => approver.close() });
-      io.out(`dev: approver ${approver.url}  (export PYFLEET_APPROVER_URL=${approver.url} PYFLEET_TOKEN=${devToken}; identity dev, roles approver+admin)`);
-      try {
-        const web = await startConsole({ producerUrl: producer.url, approverUrl: approver.url, port: consolePort, logger });
-        started.push({ url: web.url, stop: () => web.close() });
-        io.out(`dev: console ${web.url}  (sign in with the dev token above)`);
-      } catch (err) {
-        // The fleet works without its web page (an unbuilt checkout): say how to get it.
-        io.out(`dev: console not started: ${(err as Error).message}`);
-      }
-      io.out(`dev: worker metrics http://127.0.0.1:${worker.metricsPort}/metrics; Redis ${config.redis.url} prefix ${config.redis.prefix}; artifacts ${config.artifacts.root}`);
+      config.approver_http.host = "127.0.0.1";
+      config.approver.tokens = [...config.approver.tokens, { sha256: hashToken(devToken), identity: "dev", roles: ["approver", "admin"] }];
+      // The apps read the session's config (ports, Redis, kernels as decided above) from one file.
+      const dir = mkdtempSync(join(tmpdir(), "pyfleet-dev-"));
+      started.push({ url: "", stop: async () => rmSync(dir, { recursive: true, force: true }) });
+      const configFile = join(dir, "config.yml");
+      writeFileSync(configFile, JSON.stringify({ framework: config }), { mode: 0o600 });
+      const apps = await startDevApps({ config, configFile, env, ports, onLine: io.err, started });
+      io.out(`dev: producer ${apps.producer}  (export PYFLEET_URL=${apps.producer})`);
+      io.out(`dev: approver ${apps.approver}  (export PYFLEET_APPROVER_URL=${apps.approver} PYFLEET_TOKEN=${devToken}; identity dev, roles approver+admin)`);
+      io.out(apps.console ? `dev: console ${apps.console}  (sign in with the dev token above)` : `dev: console not started: ${apps.consoleError}`);
+      io.out(`dev: worker metrics ${apps.workerMetrics.join(" and ")}; Redis ${config.redis.url} prefix ${config.redis.prefix}; artifacts ${config.artifacts.root}`);
       io.out("dev: ready (Ctrl-C stops everything)");
       io.out(`dev: ${await stop}: stopping`);
       await stopAll();

@@ -14,6 +14,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import { defineScripts } from "../redis/define-scripts.js";
 import { type ApprovalRecord, type ApproverIdentity, approvalSummary } from "./approval-record.js";
 import type { DecisionSigner } from "./decision-signer.js";
+import { tallyVote } from "./vote-tally.js";
 
 export interface ApprovalStoreOptions {
   /** Seconds a pending approval stays valid (`approver.expiry_seconds`, default 3600). */
@@ -162,30 +163,8 @@ export class ApprovalStore {
       const rec = await this.get(id);
       if (!rec) throw new PyfleetError("APPROVAL_NOT_FOUND", `approval ${id} does not exist`);
       const now = this.clock.now();
-      if (rec.status === "pending" && Date.parse(rec.expiresAt) <= now.getTime()) {
-        throw new PyfleetError("APPROVAL_EXPIRED", `approval ${id} expired at ${rec.expiresAt}`);
-      }
-      if (rec.status === "expired") throw new PyfleetError("APPROVAL_EXPIRED", `approval ${id} expired at ${rec.expiresAt}`);
-      if (rec.status !== "pending") {
-        throw new PyfleetError("APPROVAL_ALREADY_DECIDED", `approval ${id} is already ${rec.status}`);
-      }
-      if (body.codeHash !== rec.codeHash) {
-        throw new PyfleetError(
-          "APPROVAL_HASH_MISMATCH",
-          `codeHash ${body.codeHash.slice(0, 12)}… is not the hash of the code under review (${rec.codeHash.slice(0, 12)}…): reload the approval and review the current code`,
-        );
-      }
-      if (!this.options.allowSelfApproval && who.id === rec.requester && body.decision === "approve") {
-        throw new PyfleetError("APPROVAL_FORBIDDEN", `${who.id} requested run ${rec.runId} and may not approve it (approver.allow_self_approval is false)`);
-      }
-      const next: ApprovalRecord = { ...rec, votes: [...rec.votes], version: rec.version + 1 };
-      const vote = { identity: who.id, decision: body.decision, reason: body.reason, at: now.toISOString(), ...(body.feedback !== undefined ? { feedback: body.feedback } : {}), ...(body.regenerate !== undefined ? { regenerate: body.regenerate } : {}) };
-      const alreadyVoted = next.votes.some((v) => v.identity === who.id && v.decision === body.decision);
-      if (!alreadyVoted) next.votes.push(vote);
-      const approvers = [...new Set(next.votes.filter((v) => v.decision === "approve").map((v) => v.identity))];
-      let final: "approve" | "reject" | null = null;
-      if (body.decision === "reject") final = "reject";
-      else if (approvers.length >= next.requiredApprovals) final = "approve";
+      const { votes, counted, final, approvers } = tallyVote(rec, who.id, body, { allowSelfApproval: this.options.allowSelfApproval, now });
+      const next: ApprovalRecord = { ...rec, votes, version: rec.version + 1 };
       if (final) {
         if (!this.signer) {
           throw new PyfleetError("CONFIG_INVALID", "this process holds no decision signing key (approver.signing_keys_env): only the approver decides");
@@ -220,7 +199,7 @@ export class ApprovalStore {
         identity: who.id,
         decision: body.decision,
         reason: body.reason,
-        counted: !alreadyVoted,
+        counted,
         final: next.status,
       });
       if (final) await this.publish("decided", next);

@@ -24,11 +24,20 @@ export interface BenchFleet {
   cleanup(): Promise<void>;
 }
 
-/** Starts the producer side of a bench fleet under a fresh prefix labelled `label`. */
-export async function startBenchFleet(label: string, extraEnv: Record<string, string> = {}): Promise<BenchFleet> {
+/**
+ * Starts the producer side of a bench fleet under a fresh prefix labelled `label`. The producer's
+ * config is the repository's (`testConfig`); `configure` changes it the way `extraEnv`'s
+ * PYFLEET_CONFIG changes the workers', so both sides run one config.
+ */
+export async function startBenchFleet(
+  label: string,
+  extraEnv: Record<string, string> = {},
+  configure: (config: PyfleetConfig) => void = () => {},
+): Promise<BenchFleet> {
   const fx = await createRedisFixture(label);
   const env = testEnv(fx.prefix, { PYFLEET_LOG_LEVEL: "error", ...extraEnv });
   const config = testConfig(env);
+  configure(config);
   let producer: RunningProducer | null = null;
   const workers = new Set<SpawnedWorker>();
   let cleaned: Promise<void> | null = null;

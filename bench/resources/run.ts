@@ -80,7 +80,12 @@ async function main(): Promise<number> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   try {
-    bench = await startBenchFleet("bench-resources", { PYFLEET_CONFIG: shortRetentionConfig(dir) });
+    // the workers read the short retention from the config file, the in-process producer (which
+    // enqueues the analyze jobs, and so sets their removeOnComplete age) gets it here
+    bench = await startBenchFleet("bench-resources", { PYFLEET_CONFIG: shortRetentionConfig(dir) }, (config) => {
+      config.runs.retention_seconds = RETENTION_S;
+      config.checkpointer.retention_seconds = RETENTION_S;
+    });
     const keys = new RedisKeys(bench.fx.prefix);
     const poller = new StatusPoller(redis, (id) => keys.run(id), (status) => isTerminalStatus(status as RunStatus));
     const analyze = await bench.spawn(["--stage", "analyze"]);

@@ -1,25 +1,18 @@
 import { PassThrough } from "node:stream";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
 import { createLogger } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import type { Fleet } from "@pyfleet/fleet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { approveParked } from "./testing/approvals.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
-
-const KEYS = testDecisionKeys();
 type Line = { level: number; msg: string; runId?: string; stage?: string | null; attempt?: number | null; [k: string]: unknown };
 
 describe("run lifecycle at info level (real Redis, real executor, pino JSON)", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let fleet: Fleet;
-  let env: Record<string, string>;
   const lines: Line[] = [];
 
   beforeAll(async () => {
-    fx = await createRedisFixture("lifecycle-logs");
-    env = testEnv(fx.prefix, { ...KEYS });
     const stream = new PassThrough();
     let buf = "";
     stream.on("data", (d: Buffer) => {
@@ -30,12 +23,10 @@ describe("run lifecycle at info level (real Redis, real executor, pino JSON)", (
       }
     });
     const logger = createLogger({ service: "test", level: "info", destination: stream });
-    ({ fleet } = await createFleet(testConfig(env), { stages: ["analyze", "execute"], modes: ["read_only", "write_access"], logger, build: realPipelineBuilder(env) }));
+    t = await startTestFleet({ tag: "lifecycle-logs", stages: ["analyze", "execute"], modes: ["read_only", "write_access"], logger });
+    ({ fleet } = t);
   });
-  afterAll(async () => {
-    await fleet?.close();
-    await fx?.cleanup();
-  });
+  afterAll(() => t?.cleanup());
 
   const of = (runId: string) => lines.filter((l) => l.runId === runId);
   /** The run's lines once its `run finished` line is written (the record turns final a moment before). */
@@ -69,7 +60,7 @@ describe("run lifecycle at info level (real Redis, real executor, pino JSON)", (
   }, 60_000);
 
   it("logs a run parked for approval and the decision", async () => {
-    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = t.approvals();
     const code = "import epics\nepics.caput('SR:C01:HCM', 1)\nresults = {'ok': True}\n";
     const { runId } = await fleet.submit({ user_query: "q", task_objective: "set", code, dry_run: true }, { requester: "carol" });
     const { approval } = await approveParked(fleet, store, runId);

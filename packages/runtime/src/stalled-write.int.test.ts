@@ -1,17 +1,13 @@
 import { readdirSync } from "node:fs";
-import { createFleet, type Fleet, MAX_WRITE_REQUEUES } from "@pyfleet/fleet";
 import { basename, sep } from "node:path";
-import { type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { RedisKeys } from "@pyfleet/core";
+import { type Fleet, MAX_WRITE_REQUEUES } from "@pyfleet/fleet";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { approveParked } from "./testing/approvals.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
-
-const KEYS = testDecisionKeys();
 
 /**
  * A write executor lost before the code started (it took the job, then vanished): here a bare
@@ -19,28 +15,24 @@ const KEYS = testDecisionKeys();
  * the fleet's write executor finds the job stalled. No execution marker exists for the attempt.
  */
 describe("a write job whose executor was lost before the code started", () => {
-  let fx: RedisFixture;
-  let env: Record<string, string>;
+  let t: TestFleet;
   let producer: Fleet;
   let executor: Fleet | null = null;
-  const config = (): PyfleetConfig => {
-    const c = testConfig(env);
-    c.analysis.rules = { ...c.analysis.rules, "file-write-outside": "allow" };
-    c.queues.lock_seconds = 2;
-    c.queues.stalled_check_seconds = 1;
-    return c;
-  };
 
   beforeAll(async () => {
-    fx = await createRedisFixture("stalledw");
-    env = testEnv(fx.prefix, { ...KEYS });
-    ({ fleet: producer } = await createFleet(config(), { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({
+      tag: "stalledw",
+      stages: ["analyze", "execute"],
+      modes: ["read_only"],
+      allowFileWrites: true,
+      configure: (c) => {
+        c.queues.lock_seconds = 2;
+        c.queues.stalled_check_seconds = 1;
+      },
+    });
+    ({ fleet: producer } = t);
   });
-  afterAll(async () => {
-    await executor?.close();
-    await producer?.close();
-    await fx?.cleanup();
-  });
+  afterAll(() => t?.cleanup());
 
   /** Submits and approves a write run, then lets a worker that dies take its execute job. */
   async function approvedAndAbandoned(tag: string): Promise<string> {
@@ -50,9 +42,8 @@ describe("a write job whose executor was lost before the code started", () => {
     // folder when the run ends; the manifest's dry run leaves its own in `dry-run` (not counted).
     const code = `import epics, uuid\nopen("executed-" + uuid.uuid4().hex + ".${tag}", "w").close()\nepics.caput("SR:C01:HCM", 1)\nresults = {"tag": "${tag}"}\n`;
     const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${tag}`, code, dry_run: true }, { requester: "carol" });
-    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
-    await approveParked(producer, store, runId);
-    const connection = new Redis(fx.url, { maxRetriesPerRequest: null });
+    await approveParked(producer, t.approvals().store, runId);
+    const connection = new Redis(t.redis.url, { maxRetriesPerRequest: null });
     let taken!: () => void;
     const took = new Promise<void>((r) => (taken = r));
     const doomed = new Worker(
@@ -62,7 +53,7 @@ describe("a write job whose executor was lost before the code started", () => {
         return new Promise<never>(() => {});
       },
       // its own stall check would throttle everyone else's for its stalledInterval: keep that short too
-      { connection, prefix: new RedisKeys(fx.prefix).bullPrefix, lockDuration: 1000, stalledInterval: 1000 },
+      { connection, prefix: new RedisKeys(t.redis.prefix).bullPrefix, lockDuration: 1000, stalledInterval: 1000 },
     );
     await took;
     await doomed.close(true);
@@ -72,17 +63,17 @@ describe("a write job whose executor was lost before the code started", () => {
 
   /** Executions of the write run (the dry run that built its manifest not counted). */
   const ran = (tag: string) =>
-    readdirSync(env.PYFLEET_ARTIFACTS as string, { recursive: true, encoding: "utf8" }).filter(
+    readdirSync(t.env.PYFLEET_ARTIFACTS as string, { recursive: true, encoding: "utf8" }).filter(
       (f) => !f.split(sep).includes("dry-run") && new RegExp(`^executed-[0-9a-f]{32}\\.${tag}$`).test(basename(f)),
     ).length;
 
   it("is enqueued again and runs exactly once (no marker: the code provably never started)", async () => {
     const runId = await approvedAndAbandoned("a");
-    ({ fleet: executor } = await createFleet(config(), { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    executor = await t.open({ stages: ["execute"], modes: ["write_access"] });
     const done = await waitForStatus((id) => producer.get(id), runId, ["completed", "failed", "outcome_unknown"], 30_000);
     expect(done.status).toBe("completed");
     expect(ran("a")).toBe(1);
-    const audit = await testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS).audit.range();
+    const audit = await t.approvals().audit.range();
     const requeued = audit.filter((e) => e.type === "write.requeued");
     expect(requeued).toHaveLength(1);
     expect(requeued[0]?.data).toMatchObject({ runId, attempt: 1, requeues: 1 });
@@ -93,8 +84,8 @@ describe("a write job whose executor was lost before the code started", () => {
     await executor?.close();
     executor = null;
     const runId = await approvedAndAbandoned("b");
-    await fx.redis.set(new RedisKeys(fx.prefix).writeRequeues(runId), String(MAX_WRITE_REQUEUES));
-    ({ fleet: executor } = await createFleet(config(), { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    await t.redis.redis.set(new RedisKeys(t.redis.prefix).writeRequeues(runId), String(MAX_WRITE_REQUEUES));
+    executor = await t.open({ stages: ["execute"], modes: ["write_access"] });
     const done = await waitForStatus((id) => producer.get(id), runId, ["completed", "failed", "outcome_unknown"], 30_000);
     expect(done.status).toBe("failed");
     expect(done.error).toMatchObject({ code: "STAGE_RETRIES_EXHAUSTED" });

@@ -1,15 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
 import { basename, join, sep } from "node:path";
-import { type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import type { Fleet } from "@pyfleet/fleet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approveParked, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { approveParked } from "./testing/approvals.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
-
-const KEYS = testDecisionKeys();
 const RUNS = 4;
 
 /**
@@ -37,35 +32,30 @@ function writeLogLines(root: string): string[] {
 }
 
 describe("fleet-wide write cap (queues.write_fleet_concurrency)", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let producer: Fleet;
-  const executors: Fleet[] = [];
-  let config: PyfleetConfig;
   let root: string;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("wcap");
-    const env = testEnv(fx.prefix, { ...KEYS });
-    config = testConfig(env);
-    // Each executor would take two writes at once; only the fleet-wide cap of 1 keeps them apart.
-    config.queues.execute_write_access.concurrency = 2;
-    config.queues.write_fleet_concurrency = 1;
-    config.analysis.rules = { ...config.analysis.rules, "file-write-outside": "allow" };
-    root = env.PYFLEET_ARTIFACTS as string;
-    ({ fleet: producer } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
-    for (let i = 0; i < 2; i++) {
-      const { fleet } = await createFleet(config, { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) });
-      executors.push(fleet);
-    }
+    t = await startTestFleet({
+      tag: "wcap",
+      stages: ["analyze", "execute"],
+      modes: ["read_only"],
+      allowFileWrites: true,
+      configure: (config) => {
+        // Each executor would take two writes at once; only the fleet-wide cap of 1 keeps them apart.
+        config.queues.execute_write_access.concurrency = 2;
+        config.queues.write_fleet_concurrency = 1;
+      },
+    });
+    ({ fleet: producer } = t);
+    root = t.env.PYFLEET_ARTIFACTS as string;
+    for (let i = 0; i < 2; i++) await t.open({ stages: ["execute"], modes: ["write_access"] });
   }, 60_000);
-  afterAll(async () => {
-    for (const f of executors) await f.close();
-    await producer?.close();
-    await fx?.cleanup();
-  });
+  afterAll(() => t?.cleanup());
 
   it("never runs two approved writes at once across two executors with room for two each", async () => {
-    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = t.approvals();
     const ids: string[] = [];
     for (let i = 0; i < RUNS; i++) {
       const { runId } = await producer.submit({ user_query: "q", task_objective: `write ${i}`, code: code(i), dry_run: true }, { requester: "carol" });

@@ -1,37 +1,18 @@
 import { sep } from "node:path";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { RedisKeys, silentLogger } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { RedisKeys } from "@pyfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approveParked, findFiles, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { approveParked, findFiles } from "./testing/approvals.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
-
-const KEYS = testDecisionKeys();
 
 describe("a write job that finds its execution marker already set (real Redis guard, real executor)", () => {
-  let fx: RedisFixture;
-  let env: Record<string, string>;
-  let producer: Fleet;
-  let executor: Fleet | undefined;
-  /** The code writes a flag file, so that rule is relaxed. */
-  const config = () => {
-    const c = testConfig(env);
-    c.analysis.rules = { ...c.analysis.rules, "file-write-outside": "allow" };
-    return c;
-  };
+  let t: TestFleet;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("marker");
-    env = testEnv(fx.prefix, { ...KEYS });
-    ({ fleet: producer } = await createFleet(config(), { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    // The code writes a flag file.
+    t = await startTestFleet({ tag: "marker", stages: ["analyze", "execute"], modes: ["read_only"], allowFileWrites: true });
   });
-  afterAll(async () => {
-    await executor?.close();
-    await producer?.close();
-    await fx?.cleanup();
-  });
+  afterAll(() => t?.cleanup());
 
   it("does not run the code, ends outcome_unknown and audits the refusal", async () => {
     // The code leaves `ran.flag` in its working folder: the local backend's sandbox hides host
@@ -39,8 +20,9 @@ describe("a write job that finds its execution marker already set (real Redis gu
     // The manifest's dry run (in an attempt's `dry-run` folder) runs the code too: its flag shows
     // that a flag left by an execution does reach the artifacts.
     const code = `import epics\nopen("ran.flag", "w").write("ran")\nepics.caput("SR:C01:HCM", 1)\nresults = {"ok": True}\n`;
-    const flags = () => findFiles(env.PYFLEET_ARTIFACTS as string, "ran.flag");
-    const { store, audit } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { fleet: producer, redis: fx } = t;
+    const flags = () => findFiles(t.env.PYFLEET_ARTIFACTS as string, "ran.flag");
+    const { store, audit } = t.approvals();
     const { runId } = await producer.submit({ user_query: "q", task_objective: "set", code, dry_run: true }, { requester: "carol" });
     const { approval } = await approveParked(producer, store, runId);
     // An earlier delivery of this attempt got as far as taking the marker, then its process died
@@ -48,7 +30,7 @@ describe("a write job that finds its execution marker already set (real Redis gu
     const marker = { runId, attempt: 1, codeHash: approval.codeHash, workerId: "dead-worker:1", startedAt: new Date().toISOString(), outcome: "running" };
     await fx.redis.set(new RedisKeys(fx.prefix).execMarker(runId, 1), JSON.stringify(marker));
 
-    ({ fleet: executor } = await createFleet(config(), { stages: ["execute"], modes: ["write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    await t.open({ stages: ["execute"], modes: ["write_access"] });
     const done = await waitForStatus((id) => producer.get(id), runId, ["outcome_unknown", "completed", "failed"], 30_000);
     expect(done.status).toBe("outcome_unknown");
     expect(done.error?.code).toBe("OUTCOME_UNKNOWN");

@@ -6,3 +6,4 @@ export * from "./seeded-random.js";
 export * from "./docker-sandbox.js";
 export * from "./ioc-fixture.js";
 export * from "./redis-server-fixture.js";
+export * from "./test-records.js";

@@ -15,18 +15,37 @@ export function testDecisionKeys(keyId = "k1"): { PYFLEET_SIGNING_KEYS: string; 
   return { PYFLEET_SIGNING_KEYS: pair.signing, PYFLEET_VERIFY_KEYS: pair.verify };
 }
 
+/** What a test's approval store differs in from the default one (see {@link testApprovalStore}). */
+export interface TestApprovalStoreOptions {
+  /** Seconds an approval waits for a decision (default 600). */
+  expirySeconds?: number;
+  /** Approvals a write needs (default 1). */
+  writeApprovals?: number;
+  /** Seconds decided records are kept (default 600). */
+  retentionSeconds?: number;
+}
+
 /**
  * The approval store an approver would use on `redis` under `prefix` (built by the one factory),
- * signing with the first key of `signingKeys` (`PYFLEET_SIGNING_KEYS` form), one approval per
- * mode, 10 minutes to decide.
+ * signing with the first key of `signingKeys` (`PYFLEET_SIGNING_KEYS` form; default a fresh pair),
+ * one approval per mode, 10 minutes to decide, unless `opts` says otherwise.
  */
-export function testApprovalStore(redis: Redis, prefix: string, signingKeys: string): { store: ApprovalStore; audit: AuditLog } {
+export function testApprovalStore(
+  redis: Redis,
+  prefix: string,
+  signingKeys = testDecisionKeys().PYFLEET_SIGNING_KEYS,
+  opts: TestApprovalStoreOptions = {},
+): { store: ApprovalStore; audit: AuditLog } {
   const keys = new RedisKeys(prefix);
   const signing = parseSigningKeys(signingKeys);
   const audit = new AuditLog(redis, keys);
   const config: ApprovalStoreConfig = {
-    approver: { expiry_seconds: 600, required_approvals: { read_only: 1, write_access: 1 }, allow_self_approval: false },
-    runs: { retention_seconds: 600 },
+    approver: {
+      expiry_seconds: opts.expirySeconds ?? 600,
+      required_approvals: { read_only: 1, write_access: opts.writeApprovals ?? 1 },
+      allow_self_approval: false,
+    },
+    runs: { retention_seconds: opts.retentionSeconds ?? 600 },
   };
   const signer = new DecisionSigner(signing, [...signing.keys()][0] ?? "k1");
   return { store: createApprovalStore(config, { redis, keys, audit, clock: systemClock, signer }), audit };

@@ -1,33 +1,9 @@
-import { type ApprovalRequest, codeHash, generateDecisionKeyPair, parseSigningKeys, RedisKeys, type RunRecord, silentLogger } from "@pyfleet/core";
-import { ApprovalStore, AuditLog, DecisionSigner } from "@pyfleet/fleet";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { RedisKeys, type RunRecord, silentLogger } from "@pyfleet/core";
+import { type ApprovalStore, AuditLog } from "@pyfleet/fleet";
+import { testApprovalStore } from "@pyfleet/runtime/testing";
+import { createRedisFixture, type RedisFixture, testApprovalRequest } from "@pyfleet/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApproverSweeper, type SweeperFleetPort } from "./approver-sweeper.js";
-
-const CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {}\n";
-
-function request(runId: string): ApprovalRequest {
-  return {
-    approval_type: "python_executor",
-    runId,
-    threadId: runId,
-    attempt: 1,
-    codeHash: codeHash(CODE),
-    code: CODE,
-    executionMode: "write_access",
-    kernelName: "python3-epics-write",
-    task: "set X:Y",
-    userQuery: "set X:Y",
-    reasoning: "writes X:Y",
-    findings: [],
-    pvWrites: [{ pv: "X:Y", line: 2, column: 1, api: "epics.caput", dynamic: false }],
-    notebookPath: null,
-    notebookLink: null,
-    requester: "carol",
-    expectedResults: {},
-    user_message: "approval required",
-  };
-}
 
 /** A sweeper that counts its rounds (the replica's own view of how often it swept). */
 class CountingSweeper extends ApproverSweeper {
@@ -48,13 +24,7 @@ describe("ApproverSweeper on a BullMQ job scheduler (two approver replicas, real
   /** One approver replica: its own Redis connection, store and sweeper, sharing the fleet's keys. */
   const replica = (expirySeconds: number, intervalMs: number): { sweeper: CountingSweeper; store: ApprovalStore } => {
     const redis = fx.connect();
-    const signer = new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1");
-    const store = new ApprovalStore(redis, keys, signer, new AuditLog(redis, keys), {
-      expirySeconds,
-      requiredApprovals: { read_only: 1, write_access: 1 },
-      allowSelfApproval: false,
-      retentionSeconds: 600,
-    });
+    const { store } = testApprovalStore(redis, fx.prefix, undefined, { expirySeconds });
     const fleet: SweeperFleetPort = {
       resumeRun: async () => undefined,
       expireRun: async (runId) => {
@@ -95,7 +65,7 @@ describe("ApproverSweeper on a BullMQ job scheduler (two approver replicas, real
   it("an expired approval still expires, once, ending its run once", async () => {
     const first = replica(1, 300);
     const second = replica(1, 300);
-    const rec = await first.store.create(request("run-exp"), { checkpointNs: "" });
+    const rec = await first.store.create(testApprovalRequest("run-exp"), { checkpointNs: "" });
     await Promise.all([first.sweeper.start(), second.sweeper.start()]);
     await expect.poll(async () => (await first.store.get(rec.id))?.status, { timeout: 8000, interval: 100 }).toBe("expired");
     // a few more periods: nobody ends the run a second time

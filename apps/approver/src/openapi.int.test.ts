@@ -1,37 +1,13 @@
-import { type ApprovalRequest, codeHash, generateDecisionKeyPair, hashToken, parseSigningKeys, RedisKeys, silentLogger, TokenAuth } from "@pyfleet/core";
-import { ApprovalStore, AuditLog, DecisionSigner } from "@pyfleet/fleet";
+import { codeHash, hashToken, RedisKeys, silentLogger, TokenAuth } from "@pyfleet/core";
+import type { ApprovalStore, AuditLog } from "@pyfleet/fleet";
+import { testApprovalStore } from "@pyfleet/runtime/testing";
 import { routeCoverage } from "@pyfleet/service-kit";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { createRedisFixture, type RedisFixture, TEST_WRITE_CODE as CODE, testApprovalRequest as request } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApprovalEvents } from "./approval-events.js";
 import { createApproverServer } from "./server.js";
-
-const CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {}\n";
-
-function request(runId: string): ApprovalRequest {
-  return {
-    approval_type: "python_executor",
-    runId,
-    threadId: runId,
-    attempt: 1,
-    codeHash: codeHash(CODE),
-    code: CODE,
-    executionMode: "write_access",
-    kernelName: "python3-epics-write",
-    task: "set X:Y",
-    userQuery: "set X:Y",
-    reasoning: "writes X:Y",
-    findings: [],
-    pvWrites: [{ pv: "X:Y", line: 2, column: 1, api: "epics.caput", dynamic: false }],
-    notebookPath: null,
-    notebookLink: null,
-    requester: "carol",
-    expectedResults: {},
-    user_message: "approval required",
-  };
-}
 
 describe("approver /openapi.json and request validation (real Redis)", () => {
   let fx: RedisFixture;
@@ -42,16 +18,8 @@ describe("approver /openapi.json and request validation (real Redis)", () => {
 
   beforeAll(async () => {
     fx = await createRedisFixture("openapi-appr");
-    const keys = new RedisKeys(fx.prefix);
-    audit = new AuditLog(fx.redis, keys);
-    const signer = new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1");
-    store = new ApprovalStore(fx.redis, keys, signer, audit, {
-      expirySeconds: 600,
-      requiredApprovals: { read_only: 1, write_access: 1 },
-      allowSelfApproval: false,
-      retentionSeconds: 3600,
-    });
-    events = new ApprovalEvents(fx.connect(), keys);
+    ({ store, audit } = testApprovalStore(fx.redis, fx.prefix, undefined, { retentionSeconds: 3600 }));
+    events = new ApprovalEvents(fx.connect(), new RedisKeys(fx.prefix));
     await events.start();
     app = createApproverServer({
       store,

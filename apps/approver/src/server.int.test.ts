@@ -1,11 +1,7 @@
-import { type ApprovalRequest, codeHash, generateDecisionKeyPair, parseSigningKeys, PyfleetError, RedisKeys, type SignedDecision, silentLogger } from "@pyfleet/core";
-import {
-  type ApprovalRecord,
-  ApprovalStore,
-  AuditLog,
-  DecisionSigner,
-} from "@pyfleet/fleet";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { type ApprovalRequest, codeHash, PyfleetError, RedisKeys, type SignedDecision, silentLogger } from "@pyfleet/core";
+import type { ApprovalRecord, ApprovalStore, AuditLog } from "@pyfleet/fleet";
+import { testApprovalStore } from "@pyfleet/runtime/testing";
+import { createRedisFixture, type RedisFixture, TEST_WRITE_CODE as CODE, testApprovalRequest } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,31 +9,13 @@ import { ApprovalEvents } from "./approval-events.js";
 import { hashToken, TokenAuth } from "@pyfleet/core";
 import { createApproverServer } from "./server.js";
 
-const CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {}\n";
 const HASH = codeHash(CODE);
 
-function req(runId: string, requester = "carol"): ApprovalRequest {
-  return {
-    approval_type: "python_executor",
-    runId,
-    threadId: runId,
-    attempt: 1,
-    codeHash: HASH,
-    code: CODE,
-    executionMode: "write_access",
-    kernelName: "python3-epics-write",
-    task: "set X:Y",
-    userQuery: "set X:Y",
-    reasoning: "writes X:Y",
+const req = (runId: string, requester = "carol"): ApprovalRequest =>
+  testApprovalRequest(runId, {
     findings: [{ rule: "epics-write", level: "info", line: 2, column: 1, snippet: "epics.caput('X:Y', 1)", message: "writes X:Y" }],
-    pvWrites: [{ pv: "X:Y", line: 2, column: 1, api: "epics.caput", dynamic: false }],
-    notebookPath: null,
-    notebookLink: null,
     requester,
-    expectedResults: {},
-    user_message: "approval required",
-  };
-}
+  });
 
 describe("approver HTTP API", () => {
   let fx: RedisFixture;
@@ -52,16 +30,8 @@ describe("approver HTTP API", () => {
 
   beforeEach(async () => {
     fx = await createRedisFixture("apprhttp");
-    const keys = new RedisKeys(fx.prefix);
-    audit = new AuditLog(fx.redis, keys);
-    const signer = new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1");
-    store = new ApprovalStore(fx.redis, keys, signer, audit, {
-      expirySeconds: 600,
-      requiredApprovals: { read_only: 1, write_access: 2 },
-      allowSelfApproval: false,
-      retentionSeconds: 3600,
-    });
-    events = new ApprovalEvents(fx.connect(), keys);
+    ({ store, audit } = testApprovalStore(fx.redis, fx.prefix, undefined, { writeApprovals: 2, retentionSeconds: 3600 }));
+    events = new ApprovalEvents(fx.connect(), new RedisKeys(fx.prefix));
     await events.start();
     released.length = 0;
     reconciled.length = 0;
@@ -163,12 +133,7 @@ describe("approver HTTP API", () => {
   });
 
   it("returns 410 for an expired approval", async () => {
-    const s = new ApprovalStore(fx.redis, new RedisKeys(fx.prefix), new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1"), audit, {
-      expirySeconds: 0,
-      requiredApprovals: { read_only: 1, write_access: 1 },
-      allowSelfApproval: false,
-      retentionSeconds: 60,
-    });
+    const { store: s } = testApprovalStore(fx.redis, fx.prefix, undefined, { expirySeconds: 0, retentionSeconds: 60 });
     const rec = await s.create(req("run-exp"), { checkpointNs: "" });
     const r = await call("POST", `/v1/approvals/${rec.id}/decision`, tokens.alice, { decision: "approve", codeHash: HASH, reason: "late" });
     expect(r.status).toBe(410);

@@ -1,13 +1,12 @@
 import { ApprovalEvents, createApproverServer } from "@pyfleet/approver";
-import { codeHash, generateDecisionKeyPair, hashToken, parseSigningKeys, RedisKeys, silentLogger, TokenAuth } from "@pyfleet/core";
-import { ApprovalStore, AuditLog, DecisionSigner, } from "@pyfleet/fleet";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { hashToken, RedisKeys, silentLogger, TokenAuth } from "@pyfleet/core";
+import type { ApprovalStore } from "@pyfleet/fleet";
+import { testApprovalStore } from "@pyfleet/runtime/testing";
+import { createRedisFixture, type RedisFixture, testApprovalRequest } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../main.js";
-
-const CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {}\n";
 
 describe("pyfleet approvals / approval / approve / reject", () => {
   let fx: RedisFixture;
@@ -19,15 +18,10 @@ describe("pyfleet approvals / approval / approve / reject", () => {
 
   beforeEach(async () => {
     fx = await createRedisFixture("cliappr");
-    const keys = new RedisKeys(fx.prefix);
-    const audit = new AuditLog(fx.redis, keys);
-    store = new ApprovalStore(fx.redis, keys, new DecisionSigner(parseSigningKeys(generateDecisionKeyPair("k1").signing), "k1"), audit, {
-      expirySeconds: 600,
-      requiredApprovals: { read_only: 1, write_access: 1 },
-      allowSelfApproval: false,
-      retentionSeconds: 600,
-    });
-    events = new ApprovalEvents(fx.connect(), keys);
+    const approvals = testApprovalStore(fx.redis, fx.prefix);
+    ({ store } = approvals);
+    const { audit } = approvals;
+    events = new ApprovalEvents(fx.connect(), new RedisKeys(fx.prefix));
     released.length = 0;
     app = createApproverServer({
       store,
@@ -61,26 +55,12 @@ describe("pyfleet approvals / approval / approve / reject", () => {
 
   const create = (runId: string) =>
     store.create(
-      {
-        approval_type: "python_executor",
-        runId,
-        threadId: runId,
-        attempt: 1,
-        codeHash: codeHash(CODE),
-        code: CODE,
-        executionMode: "write_access",
-        kernelName: "python3-epics-write",
+      testApprovalRequest(runId, {
         task: `task of ${runId}`,
         userQuery: "q",
-        reasoning: "writes X:Y",
         findings: [{ rule: "epics-write", level: "info", line: 2, column: 1, snippet: "", message: "writes X:Y" }],
-        pvWrites: [{ pv: "X:Y", line: 2, column: 1, api: "epics.caput", dynamic: false }],
-        notebookPath: null,
-        notebookLink: null,
-        requester: "carol",
-        expectedResults: {},
         user_message: "",
-      },
+      }),
       { checkpointNs: "" },
     );
 

@@ -1,5 +1,5 @@
-import { type ApprovalRequest, codeHash, RedisKeys } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { type ApprovalRequest, RedisKeys } from "@pyfleet/core";
+import { createRedisFixture, type RedisFixture, testApprovalRequest, testRunRecord } from "@pyfleet/testing";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../audit/audit-log.js";
@@ -8,28 +8,17 @@ import { ApprovalStore } from "./approval-store.js";
 
 const CODE = "import epics\nepics.caput('X:Y', 1)\n";
 
-function request(runId: string): ApprovalRequest {
-  return {
-    approval_type: "python_executor",
-    runId,
-    threadId: runId,
-    attempt: 1,
-    codeHash: codeHash(CODE),
-    code: CODE,
-    executionMode: "write_access",
-    kernelName: "python3-epics-write",
-    task: "set X:Y",
-    userQuery: "set X:Y to 1",
-    reasoning: "writes to X:Y",
-    findings: [],
-    pvWrites: [],
-    notebookPath: null,
-    notebookLink: null,
-    requester: "carol",
-    expectedResults: {},
-    user_message: "HUMAN APPROVAL REQUIRED",
-  };
-}
+const request = (runId: string): ApprovalRequest =>
+  testApprovalRequest(runId, { code: CODE, userQuery: "set X:Y to 1", reasoning: "writes to X:Y", pvWrites: [], user_message: "HUMAN APPROVAL REQUIRED" });
+
+/** The test's park store: no signer (parking never decides), one approval per mode. */
+const parkStore = (fx: RedisFixture, keys: RedisKeys) =>
+  new ApprovalStore(fx.redis, keys, null, new AuditLog(fx.redis, keys), {
+    expirySeconds: 600,
+    requiredApprovals: { read_only: 1, write_access: 1 },
+    allowSelfApproval: false,
+    retentionSeconds: 600,
+  });
 
 describe("parking: the approval record and the run's awaiting_approval in one transaction", () => {
   let fx: RedisFixture;
@@ -39,33 +28,9 @@ describe("parking: the approval record and the run's awaiting_approval in one tr
     fx = await createRedisFixture("park");
     const keys = new RedisKeys(fx.prefix);
     const runs = new RunStore(fx.redis, keys, 600);
-    const store = new ApprovalStore(fx.redis, keys, null, new AuditLog(fx.redis, keys), {
-      expirySeconds: 600,
-      requiredApprovals: { read_only: 1, write_access: 1 },
-      allowSelfApproval: false,
-      retentionSeconds: 600,
-    });
+    const store = parkStore(fx, keys);
     const ids = Array.from({ length: 40 }, (_, i) => `park-${i}`);
-    const now = new Date().toISOString();
-    for (const runId of ids) {
-      await runs.create({
-        runId,
-        threadId: runId,
-        checkpointNs: "",
-        status: "analyzing",
-        stage: "approve",
-        mode: "write_access",
-        attempts: 1,
-        requester: "carol",
-        task: "write",
-        createdAt: now,
-        updatedAt: now,
-        finishedAt: null,
-        approvalId: null,
-        resultSummary: null,
-        error: null,
-      });
-    }
+    for (const runId of ids) await runs.create(testRunRecord(runId));
     // A second client takes consistent snapshots (one MULTI each) while the runs are parked.
     const reader = new Redis(fx.url);
     const snapshots: Array<{ approvals: string[]; statuses: Array<string | null> }> = [];
@@ -104,30 +69,8 @@ describe("parking: the approval record and the run's awaiting_approval in one tr
     fx = await createRedisFixture("park");
     const keys = new RedisKeys(fx.prefix);
     const runs = new RunStore(fx.redis, keys, 600);
-    const store = new ApprovalStore(fx.redis, keys, null, new AuditLog(fx.redis, keys), {
-      expirySeconds: 600,
-      requiredApprovals: { read_only: 1, write_access: 1 },
-      allowSelfApproval: false,
-      retentionSeconds: 600,
-    });
-    const now = new Date().toISOString();
-    await runs.create({
-      runId: "ended",
-      threadId: "ended",
-      checkpointNs: "",
-      status: "analyzing",
-      stage: "approve",
-      mode: "write_access",
-      attempts: 1,
-      requester: "carol",
-      task: "write",
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
-      approvalId: null,
-      resultSummary: null,
-      error: null,
-    });
+    const store = parkStore(fx, keys);
+    await runs.create(testRunRecord("ended"));
     await runs.finish("ended", "cancelled", {}, new Date());
     await store.create(request("ended"), { checkpointNs: "" }, (tx, approvalId) => {
       runs.queueUpdate(tx, "ended", { status: "awaiting_approval", approvalId }, new Date());

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { type ApprovalRequest, type Clock, codeHash, generateDecisionKeyPair, parseSigningKeys, parseVerifyKeys, RedisKeys } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { createRedisFixture, type RedisFixture, testApprovalRequest } from "@pyfleet/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../audit/audit-log.js";
 import { ApprovalStore } from "./approval-store.js";
@@ -11,29 +11,7 @@ import { RedisExecutionGuard } from "./redis-execution-guard.js";
 
 const CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {'ok': True}\n";
 
-function request(over: Partial<ApprovalRequest> = {}): ApprovalRequest {
-  return {
-    approval_type: "python_executor",
-    runId: "run-1",
-    threadId: "run-1",
-    attempt: 1,
-    codeHash: codeHash(CODE),
-    code: CODE,
-    executionMode: "write_access",
-    kernelName: "python3-epics-write",
-    task: "set X:Y",
-    userQuery: "set X:Y to 1",
-    reasoning: "writes to X:Y",
-    findings: [],
-    pvWrites: [{ pv: "X:Y", line: 2, column: 1, api: "epics.caput", dynamic: false }],
-    notebookPath: null,
-    notebookLink: null,
-    requester: "carol",
-    expectedResults: {},
-    user_message: "HUMAN APPROVAL REQUIRED",
-    ...over,
-  };
-}
+const request = (): ApprovalRequest => testApprovalRequest("run-1", { code: CODE, userQuery: "set X:Y to 1", reasoning: "writes to X:Y", user_message: "HUMAN APPROVAL REQUIRED" });
 
 class TestClock implements Clock {
   t = Date.parse("2026-01-01T00:00:00Z");

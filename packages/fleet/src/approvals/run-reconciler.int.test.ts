@@ -1,5 +1,5 @@
 import { RedisKeys } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { createRedisFixture, type RedisFixture, testRunRecord } from "@pyfleet/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RunStore } from "../runs/run-store.js";
 import { RunReconciler } from "./run-reconciler.js";
@@ -16,26 +16,7 @@ describe("RunReconciler", () => {
   });
   afterEach(() => fx.cleanup());
 
-  const make = async (runId: string) => {
-    const now = new Date().toISOString();
-    await runs.create({
-      runId,
-      threadId: `t-${runId}`,
-      checkpointNs: "",
-      status: "executing",
-      stage: "execute",
-      mode: "write_access",
-      attempts: 1,
-      requester: "carol",
-      task: "write",
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
-      approvalId: null,
-      resultSummary: null,
-      error: null,
-    });
-  };
+  const make = (runId: string) => runs.create(testRunRecord(runId, { threadId: `t-${runId}`, status: "executing", stage: "execute" }));
 
   it("settles an outcome_unknown run once and refuses everything else", async () => {
     await make("r1");

@@ -3,21 +3,15 @@
  * against the real simulated IOC, shown to an approver. `refuse_out_of_limits: false` lets such a
  * manifest reach a human (by default it goes back to generation); the page must flag the row.
  */
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { startApprover } from "@pyfleet/approver";
-import { hashToken, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
-import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { type RunningProducer, startProducer } from "@pyfleet/producer";
-import { createRedisFixture, IocFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
+import { hashToken } from "@pyfleet/core";
+import type { Fleet } from "@pyfleet/fleet";
+import { waitForStatus } from "@pyfleet/runtime/testing";
+import { IocFixture } from "@pyfleet/testing";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { screenshot, signIn } from "./browser-session.test-helpers.js";
-import { type RunningConsole, startConsole } from "./start-console.js";
-
-const PKG = fileURLToPath(new URL("..", import.meta.url));
+import { type ConsoleStack, startConsoleStack } from "./console-stack.test-helpers.js";
+import type { RunningConsole } from "./start-console.js";
 const TOKEN = "alice-limits-token-1";
 const QF1 = "SR:MAG:QF1:CURRENT_SP";
 const QD1 = "SR:MAG:QD1:CURRENT_SP";
@@ -26,45 +20,30 @@ const CODE = `import epics\nepics.caput('${QF1}', 200)\nepics.caput('${QD1}', 50
 
 describe("approval page: an out-of-limit row of a write manifest made against the simulated IOC (Chromium)", () => {
   let ioc: IocFixture;
-  let fx: RedisFixture;
-  let config: PyfleetConfig;
+  let stack: ConsoleStack;
   let front: Fleet;
-  let workers: Fleet;
-  let producer: RunningProducer;
-  let approver: Awaited<ReturnType<typeof startApprover>>;
   let web: RunningConsole;
   let browser: Browser;
-  let closeBrowser: () => Promise<void>;
 
   beforeAll(async () => {
-    const build = spawnSync("npm", ["run", "-s", "build"], { cwd: PKG, encoding: "utf8" });
-    if (build.status !== 0) throw new Error(`console build failed:\n${build.stdout}\n${build.stderr}`);
     ioc = await IocFixture.start();
-    fx = await createRedisFixture("consolelimits");
-    const env = testEnv(fx.prefix, { ...testDecisionKeys(), ...ioc.env });
-    config = structuredClone(testConfig(env));
-    config.control_system.refuse_out_of_limits = false;
-    // the dry run reads the PVs from the local backend over loopback (as write-manifest-ioc.int.test.ts)
-    config.execution.sandbox.enabled = false;
-    config.control_system.write_connection_timeout_seconds = 2;
-    config.approver.tokens = [{ sha256: hashToken(TOKEN), identity: "alice", roles: ["approver"] }];
-    const runtime = await openFleet(config, { logger: silentLogger(), env, decides: true });
-    ({ fleet: front } = runtime);
-    ({ fleet: workers } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only", "write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
-    producer = await startProducer({ config, logger: silentLogger(), env, fleet: front, port: 0 });
-    approver = await startApprover({ config, runtime, env, logger: silentLogger(), host: "127.0.0.1", port: 0 });
-    web = await startConsole({ producerUrl: producer.url, approverUrl: approver.url, port: 0, logger: silentLogger() });
-    ({ browser, close: closeBrowser } = await launchBrowser());
+    stack = await startConsoleStack({
+      tag: "consolelimits",
+      env: ioc.env,
+      configure: (config) => {
+        config.control_system.refuse_out_of_limits = false;
+        // the dry run reads the PVs from the local backend over loopback (as write-manifest-ioc.int.test.ts)
+        config.execution.sandbox.enabled = false;
+        config.control_system.write_connection_timeout_seconds = 2;
+        config.approver.tokens = [{ sha256: hashToken(TOKEN), identity: "alice", roles: ["approver"] }];
+      },
+    });
+    ({ front, web, browser } = stack);
+    await stack.startWorkers();
   }, 180_000);
 
   afterAll(async () => {
-    await closeBrowser?.();
-    await web?.close();
-    await approver?.close();
-    await producer?.close();
-    await workers?.close();
-    await front?.close();
-    await fx?.cleanup();
+    await stack?.close();
     await ioc?.close();
   });
 

@@ -1,18 +1,11 @@
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { startApprover } from "@pyfleet/approver";
-import { hashToken, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
-import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { type RunningProducer, startProducer } from "@pyfleet/producer";
-import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
+import { hashToken } from "@pyfleet/core";
+import type { Fleet } from "@pyfleet/fleet";
+import { waitForStatus } from "@pyfleet/runtime/testing";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { screenshot, signIn } from "./browser-session.test-helpers.js";
-import { type RunningConsole, startConsole } from "./start-console.js";
-
-const PKG = fileURLToPath(new URL("..", import.meta.url));
+import { type ConsoleStack, startConsoleStack } from "./console-stack.test-helpers.js";
+import type { RunningConsole } from "./start-console.js";
 const TOKENS = { alice: "alice-console-token-1", vera: "vera-viewer-token-1", backend: "backend-submit-token-1" };
 
 const FIGURE_CODE = `import time
@@ -29,55 +22,33 @@ const WRITE_CODE =
   "import epics\n# nudge the quadrupoles\nepics.caput('SR:MAG:QF1:CURRENT_SP', 101.5)\ncur = epics.caget('SR:DCCT:CURRENT')\nepics.caput('SR:MAG:QD1:CURRENT_SP', 200)\nresults = {'set': True}\n";
 
 describe("web console (real Chromium, real fleet, producer + approver behind the console server)", () => {
-  let fx: RedisFixture;
-  let config: PyfleetConfig;
+  let stack: ConsoleStack;
   let env: Record<string, string>;
   let front: Fleet;
-  let workers: Fleet | null = null;
-  let producer: RunningProducer;
-  let approver: Awaited<ReturnType<typeof startApprover>>;
   let web: RunningConsole;
   let browser: Browser;
-  let closeBrowser: () => Promise<void>;
 
   beforeAll(async () => {
-    // The page under test is the one `npm run build` makes (bootstrap runs it too).
-    const build = spawnSync("npm", ["run", "-s", "build"], { cwd: PKG, encoding: "utf8" });
-    if (build.status !== 0) throw new Error(`console build failed:\n${build.stdout}\n${build.stderr}`);
-    fx = await createRedisFixture("console");
-    env = testEnv(fx.prefix, testDecisionKeys());
-    config = structuredClone(testConfig(env));
-    config.producer.host = "127.0.0.1";
-    config.producer.tokens = [{ sha256: hashToken(TOKENS.backend), identity: "backend" }];
-    config.approver.tokens = [
-      { sha256: hashToken(TOKENS.alice), identity: "alice", roles: ["approver"] },
-      { sha256: hashToken(TOKENS.vera), identity: "vera", roles: ["viewer"] },
-    ];
     // The producer and approver run on a fleet that serves no queue: runs wait in `queued`
     // until the test starts the workers.
-    const runtime = await openFleet(config, { logger: silentLogger(), env, decides: true });
-    ({ fleet: front } = runtime);
-    producer = await startProducer({ config, logger: silentLogger(), env, fleet: front, port: 0 });
-    approver = await startApprover({ config, runtime, env, logger: silentLogger(), host: "127.0.0.1", port: 0 });
-    web = await startConsole({ producerUrl: producer.url, approverUrl: approver.url, port: 0, logger: silentLogger() });
-    ({ browser, close: closeBrowser } = await launchBrowser());
+    stack = await startConsoleStack({
+      tag: "console",
+      configure: (config) => {
+        config.producer.host = "127.0.0.1";
+        config.producer.tokens = [{ sha256: hashToken(TOKENS.backend), identity: "backend" }];
+        config.approver.tokens = [
+          { sha256: hashToken(TOKENS.alice), identity: "alice", roles: ["approver"] },
+          { sha256: hashToken(TOKENS.vera), identity: "vera", roles: ["viewer"] },
+        ];
+      },
+    });
+    ({ front, web, browser } = stack);
+    ({ env } = stack.t);
   }, 120_000);
 
-  afterAll(async () => {
-    await closeBrowser?.();
-    await web?.close();
-    await approver?.close();
-    await producer?.close();
-    await workers?.close();
-    await front?.close();
-    await fx?.cleanup();
-  });
+  afterAll(() => stack?.close());
 
-  const startWorkers = async () => {
-    workers ??= (
-      await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only", "write_access"], logger: silentLogger(), build: realPipelineBuilder(env) })
-    ).fleet;
-  };
+  const startWorkers = () => stack.startWorkers();
 
   it("shows a run going queued → analyzing → executing → completed live, then its code, stdout, figure and notebook", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -7,3 +7,4 @@ export * from "./docker-sandbox.js";
 export * from "./ioc-fixture.js";
 export * from "./redis-server-fixture.js";
 export * from "./test-records.js";
+export * from "./port-fakes.js";

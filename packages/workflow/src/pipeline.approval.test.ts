@@ -1,11 +1,12 @@
 import { MemorySaver } from "@langchain/langgraph";
 import { ApprovalRequestSchema, codeHash, FinalResultSchema } from "@pyfleet/core";
 import { describe, expect, it } from "vitest";
+import { makeDecision, makeRequest } from "@pyfleet/testing";
 import { createPipeline } from "./pipeline.js";
 import { graphConfig } from "./run-ref.js";
 import type { PipelineBudgets, RunRef } from "./pipeline-types.js";
 import { drive } from "./testing/drive.js";
-import { fakeDeps, makeDecision, makeRequest } from "./testing/fakes.js";
+import { fakeDeps } from "./testing/fakes.js";
 
 let seq = 0;
 function setup(opts: { script?: Array<string | Error>; budgets?: Partial<PipelineBudgets> } = {}) {

@@ -1,10 +1,11 @@
 import { MemorySaver } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
+import { makeRequest } from "@pyfleet/testing";
 import { TRACEBACK_LIMIT } from "./error-chain.js";
 import { createPipeline } from "./pipeline.js";
 import type { PipelineBudgets } from "./pipeline-types.js";
 import { drive } from "./testing/drive.js";
-import { fakeDeps, makeRequest } from "./testing/fakes.js";
+import { fakeDeps } from "./testing/fakes.js";
 
 let seq = 0;
 function setup(opts: { script?: Array<string | Error>; budgets?: Partial<PipelineBudgets> } = {}) {

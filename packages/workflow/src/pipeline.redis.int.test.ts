@@ -4,13 +4,13 @@
  */
 import { PlainRedisSaver, threadKeyList } from "@pyfleet/checkpointer";
 import { codeHash, RedisKeys } from "@pyfleet/core";
-import type { RedisFixture } from "@pyfleet/testing";
+import { makeDecision, makeRequest, type RedisFixture } from "@pyfleet/testing";
 import { redisTest } from "@pyfleet/testing/vitest";
 import { describe, expect } from "vitest";
 import { createPipeline } from "./pipeline.js";
 import type { RunRef } from "./pipeline-types.js";
 import { graphConfig, graphThreadId } from "./run-ref.js";
-import { fakeDeps, makeDecision, makeRequest } from "./testing/fakes.js";
+import { fakeDeps } from "./testing/fakes.js";
 
 /** One process: its own connection, saver, fakes and compiled graph. */
 function fleetProcess(fx: RedisFixture, script: string[] = []) {

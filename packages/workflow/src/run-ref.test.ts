@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { makeRequest } from "@pyfleet/testing";
 import { graphConfig, graphThreadId, refForInput } from "./run-ref.js";
-import { makeRequest } from "./testing/fakes.js";
 
 describe("run refs", () => {
   it("prefers the input's thread and namespace, then the request's, then the run id", () => {

@@ -1,7 +1,7 @@
 import { END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
+import { makeRequest } from "@pyfleet/testing";
 import { RunStateAnnotation } from "./state.js";
-import { makeRequest } from "./testing/fakes.js";
 
 describe("RunStateAnnotation", () => {
   it("keeps the first request even when a later update carries another one", async () => {

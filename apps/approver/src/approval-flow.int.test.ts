@@ -1,16 +1,15 @@
-import { codeHash, parseSigningKeys, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
+import { codeHash, parseSigningKeys, type PyfleetConfig, RedisKeys } from "@pyfleet/core";
 import { AuditLog, DecisionSigner, type Fleet } from "@pyfleet/fleet";
-import { openFleet } from "@pyfleet/runtime";
-import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
+import { startTestFleet, type TestFleet, testDecisionKeys, waitForStatus } from "@pyfleet/runtime/testing";
+import type { FakeOpenAIServer, RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
 import { startTestApprover } from "./test-approver.test-helpers.js";
 
-const KEYS = testDecisionKeys();
 const WRITE = (v: number) => `import epics\nepics.caput('SR:C01:HCM', ${v})\nresults = {'set': ${v}}\n`;
 
 describe("approval flow through the fleet (real Redis, analyzer, local Python)", () => {
+  let t: TestFleet;
   let fx: RedisFixture;
   let llm: FakeOpenAIServer;
   let fleet: Fleet;
@@ -19,26 +18,15 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
   let keys: RedisKeys;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("flow");
-    llm = await FakeOpenAIServer.start();
-    const env = testEnv(fx.prefix, { ...KEYS, OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" });
-    config = testConfig(env);
+    t = await startTestFleet({ tag: "flow", llm: true, stages: ["generate", "analyze", "execute"], modes: ["read_only", "write_access"], decides: true });
+    ({ redis: fx, fleet, config } = t);
+    llm = t.llm as FakeOpenAIServer;
     keys = new RedisKeys(fx.prefix);
-    const runtime = await openFleet(config, {
-      stages: ["generate", "analyze", "execute"],
-      modes: ["read_only", "write_access"],
-      logger: silentLogger(),
-      env,
-      decides: true,
-    });
-    ({ fleet } = runtime);
-    approver = await startTestApprover(config, runtime, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] }, "bob-token-00001": { identity: "bob", roles: ["approver", "admin"] } });
+    approver = await startTestApprover(config, t.runtime, t.env, { "alice-token-0001": { identity: "alice", roles: ["approver"] }, "bob-token-00001": { identity: "bob", roles: ["approver", "admin"] } });
   }, 60_000);
   afterAll(async () => {
     await approver?.close();
-    await fleet?.close();
-    await llm?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   // One retry: a rejection with feedback regenerates (provided code defaults to 0 retries).
@@ -194,7 +182,7 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
   });
 
   it("forged or stale decisions sent straight into resume never run the code", async () => {
-    const signer = new DecisionSigner(parseSigningKeys(KEYS.PYFLEET_SIGNING_KEYS), "k1");
+    const signer = new DecisionSigner(parseSigningKeys(t.keys.PYFLEET_SIGNING_KEYS), "k1");
     const forger = new DecisionSigner(parseSigningKeys(testDecisionKeys().PYFLEET_SIGNING_KEYS), "k1");
     // the parked run's write manifest is signed too: these decisions differ only where each case says
     const manifests = new Map<string, { pvs: string[]; hash: string }>();

@@ -1,15 +1,13 @@
 import { createCheckpointer } from "@pyfleet/checkpointer";
-import { codeHash, parseSigningKeys, parseVerifyKeys, type PyfleetConfig, RedisKeys, type RunRecord, silentLogger } from "@pyfleet/core";
-import { AuditLog, createFleet, DecisionSigner, DecisionVerifier, type Fleet } from "@pyfleet/fleet";
-import { openFleet, realPipelineBuilder } from "@pyfleet/runtime";
-import { countExecutionLogs, testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { codeHash, parseSigningKeys, parseVerifyKeys, type PyfleetConfig, RedisKeys, type RunRecord } from "@pyfleet/core";
+import { AuditLog, DecisionSigner, DecisionVerifier, type Fleet } from "@pyfleet/fleet";
+import { countExecutionLogs, startTestFleet, type TestFleet, waitForStatus } from "@pyfleet/runtime/testing";
+import type { RedisFixture } from "@pyfleet/testing";
 import { graphConfig } from "@pyfleet/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
 import { startTestApprover } from "./test-approver.test-helpers.js";
 
-const KEYS = testDecisionKeys();
 /** Write code that leaves a trace in its working directory when it runs. */
 const WRITE = (v: number) =>
   `import epics\nwith open('executions.log', 'a') as f:\n    f.write('ran\\n')\nepics.caput('SR:C01:HCM', ${v})\nresults = {'set': ${v}}\n`;
@@ -22,29 +20,24 @@ const WRITE = (v: number) =>
  * executor with the real SignedApprovalVerifier (public keys only) take the jobs.
  */
 describe("forged decisions that reach execute are refused by the executor itself", () => {
+  let t: TestFleet;
   let fx: RedisFixture;
   let env: Record<string, string>;
   let config: PyfleetConfig;
   let keys: RedisKeys;
   let front: Fleet;
-  let executor: Fleet | null = null;
   let approver: RunningApprover;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("forged");
-    env = testEnv(fx.prefix, { ...KEYS });
-    config = testConfig(env);
-    keys = new RedisKeys(fx.prefix);
     // Analyze only: approved runs wait on the write queue until the test starts an executor.
-    const runtime = await openFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), env, decides: true });
-    ({ fleet: front } = runtime);
-    approver = await startTestApprover(config, runtime, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
+    t = await startTestFleet({ tag: "forged", stages: ["analyze", "execute"], modes: ["read_only"], decides: true });
+    ({ redis: fx, env, config, fleet: front } = t);
+    keys = new RedisKeys(fx.prefix);
+    approver = await startTestApprover(config, t.runtime, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } });
   }, 60_000);
   afterAll(async () => {
-    await executor?.close();
     await approver?.close();
-    await front?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   /** Submits write code, approves it over HTTP and returns once its execute job is queued. */
@@ -89,11 +82,11 @@ describe("forged decisions that reach execute are refused by the executor itself
     });
     // Signed with the real key, so only the code hash gives it away.
     const otherHash = await approved(WRITE(2));
-    const signer = new DecisionSigner(parseSigningKeys(KEYS.PYFLEET_SIGNING_KEYS), "k1");
+    const signer = new DecisionSigner(parseSigningKeys(t.keys.PYFLEET_SIGNING_KEYS), "k1");
     await replaceDecision(otherHash, (real) => {
       const { signature: _s, keyId: _k, ...content } = real;
       const d = signer.sign({ ...(content as Parameters<DecisionSigner["sign"]>[0]), codeHash: codeHash(WRITE(99)) });
-      expect(new DecisionVerifier(parseVerifyKeys(KEYS.PYFLEET_VERIFY_KEYS)).isValid(d)).toBe(true);
+      expect(new DecisionVerifier(parseVerifyKeys(t.keys.PYFLEET_VERIFY_KEYS)).isValid(d)).toBe(true);
       return d;
     });
     const missing = await approved(WRITE(3));
@@ -104,13 +97,7 @@ describe("forged decisions that reach execute are refused by the executor itself
 
     const root = env.PYFLEET_ARTIFACTS as string;
     expect(countExecutionLogs(root)).toBe(0);
-    ({ fleet: executor } = await createFleet(config, {
-      stages: ["execute"],
-      modes: ["write_access"],
-      logger: silentLogger(),
-      build: realPipelineBuilder(env),
-    }));
-    const exec = executor as Fleet;
+    const exec = await t.open({ stages: ["execute"], modes: ["write_access"] });
     const expected: Array<[RunRecord, string]> = [
       [unsigned, "APPROVAL_SIGNATURE_INVALID"],
       [otherHash, "APPROVAL_HASH_MISMATCH"],

@@ -44,14 +44,29 @@ describe("approver /openapi.json and request validation (real Redis)", () => {
 
   const auth = { authorization: "Bearer alice-token" };
 
-  it("documents every route, the decision body under its own name", async () => {
-    const { routes, undocumented } = routeCoverage(app);
+  it("documents every route with its success response, the decision body and approvals under their own names", async () => {
+    const { routes, undocumented, withoutResponses } = routeCoverage(app);
     expect(undocumented).toEqual([]);
+    expect(withoutResponses).toEqual([]);
     expect(routes.length).toBeGreaterThanOrEqual(11);
     const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/", "/v1/approvals", "/v1/approvals/{id}/decision", "/v1/runs/{id}/reconcile", "/v1/audit", "/v1/me"]));
     expect(doc.paths["/v1/approvals/{id}/decision"].post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Decision" });
     expect(doc.components.schemas.Decision.required.sort()).toEqual(["codeHash", "decision", "reason"]);
+    // strict response schemas: the approval's shape is documented field by field, no extra fields
+    expect(doc.components.schemas.ApprovalDetail.additionalProperties).toBe(false);
+    expect(doc.components.schemas.ApprovalDetail.required).toEqual(expect.arrayContaining(["code", "votes", "manifest", "decision"]));
+    expect(doc.components.schemas.ApprovalSummary.additionalProperties).toBe(false);
+  });
+
+  it("an approval's list entry and detail pass their strict response schemas", async () => {
+    const rec = await store.create(request("run-shape"), { checkpointNs: "" });
+    const one = await app.inject({ method: "GET", url: `/v1/approvals/${rec.id}`, headers: auth });
+    expect(one.statusCode, one.body).toBe(200);
+    expect(one.json().approval).toMatchObject({ id: rec.id, code: CODE, votes: [], decision: null });
+    const list = await app.inject({ method: "GET", url: "/v1/approvals?status=pending", headers: auth });
+    expect(list.statusCode, list.body).toBe(200);
+    expect(list.json().approvals.map((a: { id: string }) => a.id)).toContain(rec.id);
   });
 
   it("validates queries and bodies with the schemas: 400 naming the field", async () => {

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { ApprovalEvents } from "./approval-events.js";
+import { ApprovalDetailSchema, ApprovalSummarySchema, ReconcileResultSchema } from "./approval-schemas.js";
 import { approverPage } from "./page.js";
 
 /** What the approver needs from the rest of the fleet. */
@@ -59,14 +60,12 @@ const RunListQuery = z
   })
   .strict();
 const IdParams = z.object({ id: z.string().min(1).max(200) });
-/** An approval as the list and the events show it (`approvalSummary`). */
-const ApprovalSummary = z.looseObject({ id: z.string(), runId: z.string(), attempt: z.number().int(), status: z.string() });
-const ApprovalList = z.object({ approvals: z.array(ApprovalSummary) });
-const DecisionResult = z.object({ approval: ApprovalSummary, released: z.boolean(), resumed: z.boolean() });
+const ApprovalList = z.strictObject({ approvals: z.array(ApprovalSummarySchema) });
+const DecisionResult = z.strictObject({ approval: ApprovalSummarySchema, released: z.boolean(), resumed: z.boolean() });
 /** An entry of the hash-chained audit log. */
-const AuditEntrySchema = z.object({ id: z.string(), type: z.string(), at: z.string(), data: z.record(z.string(), z.unknown()), prev: z.string(), hash: z.string() });
-const Me = z.object({ identity: z.string(), roles: z.array(z.string()) });
-const RunList = z.object({ runs: z.array(RunRecordSchema), nextCursor: z.string().nullable() });
+const AuditEntrySchema = z.strictObject({ id: z.string(), type: z.string(), at: z.string(), data: z.record(z.string(), z.unknown()), prev: z.string(), hash: z.string() });
+const Me = z.strictObject({ identity: z.string(), roles: z.array(z.string()) });
+const RunList = z.strictObject({ runs: z.array(RunRecordSchema), nextCursor: z.string().nullable() });
 const ReconcileBody = z
   .object({
     outcome: z.enum(["succeeded", "failed"]),
@@ -90,7 +89,7 @@ export function createApproverServer(deps: ApproverDeps): FastifyInstance {
     openapi: {
       title: "pyfleet approver",
       description: "Review, approve or reject parked pyfleet runs; admins settle outcome_unknown runs. Every role may view.",
-      schemas: { Decision: DecisionBodySchema, Reconcile: ReconcileBody, RunRecord: RunRecordSchema },
+      schemas: { Decision: DecisionBodySchema, Reconcile: ReconcileBody, RunRecord: RunRecordSchema, ApprovalSummary: ApprovalSummarySchema, ApprovalDetail: ApprovalDetailSchema },
       inputs: ["Decision", "Reconcile"],
     },
   });
@@ -145,7 +144,7 @@ function approverRoutes(deps: ApproverDeps, as: RoleHook): FastifyPluginAsyncZod
         ...as("viewer"),
         schema: {
           summary: "Server-sent events: pending and decided approvals (viewer)",
-          response: { 200: { description: "text/event-stream; events `pending` and `decided`, data an approval", content: { "text/event-stream": { schema: ApprovalSummary } } }, ...errorResponses(401, 403, 503) },
+          response: { 200: { description: "text/event-stream; events `pending` and `decided`, data an approval", content: { "text/event-stream": { schema: ApprovalSummarySchema } } }, ...errorResponses(401, 403, 503) },
         },
       },
       async (req, reply) => {
@@ -172,7 +171,7 @@ function approverRoutes(deps: ApproverDeps, as: RoleHook): FastifyPluginAsyncZod
         schema: {
           summary: "One approval with code, findings, write manifest and votes (viewer)",
           params: IdParams,
-          response: { 200: z.object({ approval: z.looseObject({ id: z.string() }) }), ...errorResponses(401, 403, 404, 503) },
+          response: { 200: z.strictObject({ approval: ApprovalDetailSchema }), ...errorResponses(401, 403, 404, 503) },
         },
       },
       async (req) => {
@@ -220,7 +219,7 @@ function approverRoutes(deps: ApproverDeps, as: RoleHook): FastifyPluginAsyncZod
         schema: {
           summary: "The audit entries of one run (decisions, signature checks, writes), oldest first (viewer)",
           querystring: AuditQuery,
-          response: { 200: z.object({ entries: z.array(AuditEntrySchema) }), ...errorResponses(400, 401, 403, 503) },
+          response: { 200: z.strictObject({ entries: z.array(AuditEntrySchema) }), ...errorResponses(400, 401, 403, 503) },
         },
       },
       async (req) => {
@@ -261,7 +260,7 @@ function approverRoutes(deps: ApproverDeps, as: RoleHook): FastifyPluginAsyncZod
         schema: {
           summary: "The run record of an approval's run: status, error, result summary (viewer)",
           params: IdParams,
-          response: { 200: z.object({ run: RunRecordSchema }), ...errorResponses(401, 403, 404, 503) },
+          response: { 200: z.strictObject({ run: RunRecordSchema }), ...errorResponses(401, 403, 404, 503) },
         },
       },
       async (req) => {
@@ -279,7 +278,7 @@ function approverRoutes(deps: ApproverDeps, as: RoleHook): FastifyPluginAsyncZod
           summary: "Settle an outcome_unknown run after checking the machine (admin)",
           params: IdParams,
           body: ReconcileBody,
-          response: { 200: z.object({ runId: z.string(), status: z.string() }), ...errorResponses(400, 401, 403, 404, 409, 503) },
+          response: { 200: ReconcileResultSchema, ...errorResponses(400, 401, 403, 404, 409, 503) },
         },
       },
       async (req) => {

@@ -141,17 +141,28 @@ const ROUTES = new WeakMap<FastifyInstance, RouteSeen[]>();
 
 /**
  * The routes of an app with {@link registerOpenApi} (`METHOD url`, HEAD and hidden routes left
- * out) and those of them the document does not describe: tests assert the second list is empty.
+ * out), those of them the document does not describe, and those whose description has no success
+ * response with a body schema (`withoutResponses`): tests assert both lists are empty.
  */
-export function routeCoverage(app: FastifyInstance): { routes: string[]; undocumented: string[] } {
-  const doc = app.swagger() as { paths?: Record<string, Record<string, unknown>> };
+export function routeCoverage(app: FastifyInstance): { routes: string[]; undocumented: string[]; withoutResponses: string[] } {
+  const doc = app.swagger() as { paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }>> };
   const routes: string[] = [];
   const missing: string[] = [];
+  const withoutResponses: string[] = [];
   for (const r of ROUTES.get(app) ?? []) {
     if (r.hidden || r.method === "HEAD") continue;
-    routes.push(`${r.method} ${r.url}`);
+    const name = `${r.method} ${r.url}`;
+    routes.push(name);
     const path = r.url.replace(/\/\*$/, "/:path").replace(/:([A-Za-z0-9_]+)/g, "{$1}");
-    if (!doc.paths?.[path]?.[r.method.toLowerCase()]) missing.push(`${r.method} ${r.url}`);
+    const op = doc.paths?.[path]?.[r.method.toLowerCase()];
+    if (!op) {
+      missing.push(name);
+      continue;
+    }
+    const ok = Object.entries(op.responses ?? {}).filter(([code]) => /^2\d\d$/.test(code));
+    // a 204 has no body; any other success needs a schema for what it sends
+    const described = ok.length > 0 && ok.every(([code, res]) => code === "204" || Object.values(res.content ?? {}).some((c) => c.schema !== undefined));
+    if (!described) withoutResponses.push(name);
   }
-  return { routes, undocumented: missing };
+  return { routes, undocumented: missing, withoutResponses };
 }

@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 py=../../.venv/bin
 "$py/python" -c "import pyfleet.osprey" 2>/dev/null || { echo "clients/python: pyfleet is not installed in the project venv; run bash scripts/bootstrap.sh" >&2; exit 1; }
 echo "== python client: ruff"
-"$py/ruff" check src tests ../../examples/python
-"$py/ruff" format --check src tests ../../examples/python
+"$py/ruff" check src tests scripts ../../examples/python
+"$py/ruff" format --check src tests scripts ../../examples/python
+echo "== python client: client.py generated from async_client.py (unasync)"; "$py/python" scripts/gen_sync_client.py --check
 echo "== python client: mypy --strict"; "$py/mypy"
 echo "== python client: pytest"; "$py/pytest" -q "$@"

@@ -1,4 +1,6 @@
-"""The synchronous client: runs on the producer API, decisions on the approver API."""
+"""The synchronous client: runs on the producer API, decisions on the approver API.
+
+Generated from async_client.py by scripts/gen_sync_client.py: edit that file, then run the script."""
 
 from __future__ import annotations
 

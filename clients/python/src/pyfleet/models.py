@@ -349,6 +349,8 @@ class GateRefusal(_Snake):
     pv: str | None
     value: Any
     reason: str
+    code: Literal["WRITE_IN_READ_ONLY", "WRITE_NOT_IN_MANIFEST", "WRITE_OUT_OF_LIMITS"] | None = None
+    """Why, as an error code (absent from gates older than the code)."""
 
 
 class GateRecord(_Snake):

@@ -75,7 +75,8 @@ function invokeConfig(ref: RunRef, opts: StepOptions) {
   return { ...graphConfig(ref), durability: "sync" as const, ...(opts.signal ? { signal: opts.signal } : {}) };
 }
 
-function stepResult(ran: NodeName | null, run: RunView): StepResult {
+/** The step result a view of a run stands for: what `step` returns after `ran` left the run at `run`. */
+export function stepResult(ran: NodeName | null, run: RunView): StepResult {
   const result: StepResult = {
     ran,
     next: run.next,

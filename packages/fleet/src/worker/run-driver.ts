@@ -9,9 +9,9 @@ import {
   type SignedDecision,
   toPyfleetError,
 } from "@pyfleet/core";
-import { graphThreadId, type NodeName, type RunRef, runningStatus, type StepResult } from "@pyfleet/workflow";
+import { graphThreadId, type NodeName, type RunRef, runningStatus, type StepResult, stepResult } from "@pyfleet/workflow";
 import type { FleetContext } from "../context.js";
-import type { StageJob } from "../queues/job.js";
+import { type StageJob, stageJobId } from "../queues/job.js";
 import { type QueueName, queueFor } from "../queues/queue-for.js";
 
 /** What became of a job's hop (and the hops continued after it in-process). */
@@ -66,9 +66,11 @@ export class RunDriver {
         await this.dispatch(cur, "queued");
         return "forwarded";
       }
+      const delivered = first;
       first = false;
       const result = await this.runNode(cur, hop, opts.signal);
-      if (result === "duplicate" || result === "cancelled") return endHop(result);
+      if (result === "cancelled") return endHop(result);
+      if (result === "duplicate") return endHop(delivered ? await this.continueOrphan(cur) : result);
       const next = await this.afterStep(cur, result, opts.served);
       if (typeof next === "string") return endHop(next);
       await opts.onContinue?.(next);
@@ -150,6 +152,44 @@ export class RunDriver {
       "decision was applied by a process that stopped before dispatching what follows; continuing the run",
     );
     return { ran: "approve", next: view.next, status: view.status, mode: view.state.attempts.at(-1)?.analysis?.execution_mode ?? null };
+  }
+
+  /**
+   * A delivered job the checkpoint refused as not pending: a late duplicate, or the redelivery of
+   * a job whose process died after its step reached the checkpoint and before it routed the result
+   * (chaos: an analyze worker SIGKILLed there left its run `analyzing` for good, since every
+   * redelivery was dropped as a duplicate and nothing else dispatches). The run record says which:
+   * it still names the node that ran (its routing never happened), or it names the pending node
+   * (dispatched, or started in-process, by a process that may have died before the job was added).
+   * Either way the pending hop is dispatched under its deterministic job id, so BullMQ adds nothing
+   * when the job exists (a true duplicate); a parked or finished checkpoint is parked or finished.
+   */
+  private async continueOrphan(job: StageJob): Promise<AdvanceOutcome> {
+    const found = await this.ctx.runs.getWithInternals(job.runId);
+    if (!found || isTerminalStatus(found.record.status) || found.record.status === "awaiting_approval" || !found.record.stage) return "duplicate";
+    const { record, internals } = found;
+    const view = await this.ctx.pipeline.getRun(refOf(job));
+    if (!view) return "duplicate";
+    const result = stepResult(null, view);
+    const at: StageJob = { ...job, node: record.stage as NodeName, step: internals.step, mode: record.mode ?? job.mode ?? null };
+    const log = runLogger(this.ctx.logger, { runId: job.runId, stage: job.node, attempt: record.attempts });
+    if (view.next !== null && !view.interrupt && view.next === record.stage) {
+      const pending: StageJob = { ...at, mode: result.mode };
+      const jobId = stageJobId(pending.runId, pending.step, pending.node);
+      if (internals.pendingJob?.jobId === jobId) await this.ctx.dispatcher.dispatch(pending);
+      else await this.dispatch(pending, "queued");
+      log.info({ pending: view.next, jobId }, "redelivered job: the run's pending hop is (re)dispatched under its job id");
+      return "dispatched";
+    }
+    log.warn({ ran: record.stage, pending: view.next, parked: Boolean(view.interrupt) }, "a step reached the checkpoint but its process stopped before routing it; continuing the run");
+    if (view.next !== null && !view.interrupt) {
+      // never in-process: the job id keeps a racing router (a stalled but live process) from adding a second hop
+      const next: StageJob = { ...at, node: view.next, step: at.step + 1, mode: result.mode };
+      await Promise.all([this.emitStatus(job.runId, "queued", next.node), this.dispatch(next, "queued")]);
+      return "dispatched";
+    }
+    const out = await this.afterStep(at, result, new Set());
+    return typeof out === "string" ? out : "duplicate";
   }
 
   /** Enqueues a hop after recording it on the run (so a cancel can find and drop the job). */

@@ -19,7 +19,7 @@ export const COMMANDS: Array<{ name: string[]; summary: string; load: () => Prom
   { name: ["cancel"], summary: "Cancel a run (a queued one at once, a running execution is interrupted).", load: () => import("./cancel.js") },
   { name: ["runs"], summary: "List runs, newest first.", load: () => import("./runs.js") },
   { name: ["worker"], summary: "Run a stage worker (same as pyfleet-worker).", load: () => import("./worker.js") },
-  { name: ["dev"], summary: "Run the whole fleet in one process: producer, every stage (both execute modes) and the approver.", load: () => import("./dev.js") },
+  { name: ["dev"], summary: "Run the whole fleet on this machine: producer, workers for every stage (both execute modes), approver and console.", load: () => import("./dev.js") },
   { name: ["sim", "ioc"], summary: "Serve the simulated storage ring (a caproto Channel Access IOC) on 127.0.0.1 and print the EPICS_CA_* settings to use.", load: () => import("./sim-ioc.js") },
   { name: ["exec"], summary: "Run a Python file read-only on one backend (no fleet) and print its results, output and figures.", load: () => import("./exec.js") },
 ];

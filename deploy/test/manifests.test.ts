@@ -283,6 +283,19 @@ describe.each(["k8s/base", "k8s/overlays/dev"])("kustomization %s", (dir) => {
       expect(new Set(peers)).toEqual(new Set(["redis", jupyter, "kube-dns"]));
     }
   });
+
+  it("lets read-only kernels reach Channel Access only at a read-only gateway (kernels run unsandboxed there)", () => {
+    const labels = named("Deployment", "jupyter-read-only")!.spec.template.metadata.labels;
+    const rules = byKind("NetworkPolicy")
+      .filter((p) => labelsMatch(labels, p.spec.podSelector) && p.spec.policyTypes.includes("Egress"))
+      .flatMap((p) => p.spec.egress ?? []);
+    const ca = rules.filter((r: Obj) => (r.ports ?? []).some((p: Obj) => p.port === 5064));
+    expect(ca.length).toBeGreaterThan(0);
+    for (const r of ca) {
+      expect(r.to, "a CA egress rule without peers reaches every IOC").toBeDefined();
+      for (const peer of r.to) expect(peer.podSelector?.matchLabels?.["pyfleet.io/ca-access"]).toBe("read-only");
+    }
+  });
 });
 
 it("dev overlay shrinks resources and storage for a single node", () => {

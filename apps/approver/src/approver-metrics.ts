@@ -1,5 +1,5 @@
 import type { StageObserver } from "@pyfleet/fleet";
-import { runEndMetrics } from "@pyfleet/service-kit";
+import { queuelessObserver } from "@pyfleet/service-kit";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 
 /** Prometheus registry of an approver process plus the observer its fleet reports decisions to. */
@@ -30,9 +30,7 @@ export function createApproverMetrics(): ApproverMetrics {
     registry,
     observer: {
       // an approver serves no queue: nodes it continues in-process are counted by no job metric
-      nodeFinished: () => undefined,
-      jobFinished: () => undefined,
-      runFinished: runEndMetrics(registry),
+      ...queuelessObserver(registry),
       approvalDecided: (decision, seconds) => approvalWait.observe({ decision }, seconds),
     },
   };

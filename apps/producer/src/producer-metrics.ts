@@ -1,5 +1,5 @@
 import type { StageObserver } from "@pyfleet/fleet";
-import { runEndMetrics } from "@pyfleet/service-kit";
+import { queuelessObserver } from "@pyfleet/service-kit";
 import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 
 /** Prometheus registry of a producer process plus the observer its fleet reports run ends to. */
@@ -26,12 +26,7 @@ export function createProducerMetrics(): ProducerMetrics {
   const responses = new Counter({ name: "pyfleet_http_responses_total", help: "HTTP responses by route and status", labelNames: ["route", "status"], registers });
   return {
     registry,
-    observer: {
-      // a producer serves no queue: it runs no node and finishes no job
-      nodeFinished: () => undefined,
-      jobFinished: () => undefined,
-      runFinished: runEndMetrics(registry),
-    },
+    observer: queuelessObserver(registry),
     submitted: () => submitted.inc(),
     responded: (route, status) => responses.inc({ route, status: String(status) }),
   };

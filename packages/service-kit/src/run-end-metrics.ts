@@ -32,3 +32,11 @@ export function runEndMetrics(registry: Registry): (run: EndedRun) => void {
     for (const outcome of run.writeOutcomes) writes.inc({ outcome });
   };
 }
+
+/**
+ * The observer of a process that serves no queue (producer, approver): it runs no node and finishes
+ * no job, so only the runs it ends are counted (`runEndMetrics`). Spread it into a `StageObserver`.
+ */
+export function queuelessObserver(registry: Registry): { nodeFinished(): void; jobFinished(): void; runFinished(run: EndedRun): void } {
+  return { nodeFinished: () => undefined, jobFinished: () => undefined, runFinished: runEndMetrics(registry) };
+}

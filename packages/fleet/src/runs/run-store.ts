@@ -21,13 +21,22 @@ declare module "ioredis" {
 // Every write of a run record also appends the run id to the run-change stream (KEYS[last]), in
 // the same script, so a live runs list learns of each change, also of those made in a MULTI.
 
+/** Lua: HSET of the JSON object of fields in ARGV[argv] on the run hash (KEYS[1]). */
+const hsetFields = (argv: number) => `local f = cjson.decode(ARGV[${argv}])
+local hv = {}
+for k, v in pairs(f) do hv[#hv + 1] = k; hv[#hv + 1] = v end
+if #hv > 0 then redis.call('HSET', KEYS[1], unpack(hv)) end`;
+
+/** Lua: returns 0 for an unknown run (KEYS[1]) and -1 for one whose status is in the csv ARGV[2]. */
+const UNLESS_TERMINAL = `local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return 0 end
+cur = cjson.decode(cur)
+for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then return -1 end end`;
+
 /** Creates the run unless its thread already has one: KEYS run, index, thread, changes; ARGV runId, score, fields, maxlen. */
 const CREATE_LUA = `
 if redis.call('SET', KEYS[3], ARGV[1], 'NX') == false then return redis.call('GET', KEYS[3]) end
-local f = cjson.decode(ARGV[3])
-local hv = {}
-for k, v in pairs(f) do hv[#hv + 1] = k; hv[#hv + 1] = v end
-if #hv > 0 then redis.call('HSET', KEYS[1], unpack(hv)) end
+${hsetFields(3)}
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[1])
 return ''
@@ -35,14 +44,8 @@ return ''
 
 /** Applies a patch unless the run is terminal (or gone): KEYS run, changes; ARGV fields, terminal csv, runId, maxlen. */
 const PATCH_LUA = `
-local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return 0 end
-cur = cjson.decode(cur)
-for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then return -1 end end
-local f = cjson.decode(ARGV[1])
-local hv = {}
-for k, v in pairs(f) do hv[#hv + 1] = k; hv[#hv + 1] = v end
-if #hv > 0 then redis.call('HSET', KEYS[1], unpack(hv)) end
+${UNLESS_TERMINAL}
+${hsetFields(1)}
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[3])
 return 1
 `;
@@ -52,14 +55,8 @@ return 1
  * with the final hash: finishing a run is one round trip, not patch + read + expire + read.
  */
 const FINISH_LUA = `
-local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return 0 end
-cur = cjson.decode(cur)
-for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then return -1 end end
-local f = cjson.decode(ARGV[1])
-local hv = {}
-for k, v in pairs(f) do hv[#hv + 1] = k; hv[#hv + 1] = v end
-if #hv > 0 then redis.call('HSET', KEYS[1], unpack(hv)) end
+${UNLESS_TERMINAL}
+${hsetFields(1)}
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[4])

@@ -1,11 +1,6 @@
-import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testDecisionKeys } from "./testing/approvals.js";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
 /**
  * The part of a key Redis Cluster hashes: the text inside the first `{…}` when it is non-empty,
@@ -18,31 +13,18 @@ function hashTagOf(key: string): string {
 }
 
 describe("a hash-tag prefix keeps every key of the fleet in one Redis Cluster slot", () => {
-  let fx: RedisFixture;
-  let fleet: Fleet;
+  let t: TestFleet;
   let tag: string;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("slot");
-    tag = fx.prefix;
-    const env = testEnv(`{${tag}}`, { ...testDecisionKeys() });
-    const config = testConfig(env);
-    expect(config.redis.prefix).toBe(`{${tag}}`);
-    ({ fleet } = await createFleet(config, {
-      stages: ["generate", "analyze", "execute"],
-      modes: ["read_only"],
-      logger: silentLogger(),
-      build: realPipelineBuilder(env),
-    }));
+    t = await startTestFleet({ tag: "slot", hashTagPrefix: true, stages: ["generate", "analyze", "execute"], modes: ["read_only"] });
+    tag = t.redis.prefix;
+    expect(t.config.redis.prefix).toBe(`{${tag}}`);
   }, 60_000);
-  afterAll(async () => {
-    await fleet?.close();
-    const keys = await fx.redis.keys(`{${tag}}*`);
-    if (keys.length > 0) await fx.redis.del(...keys);
-    await fx?.cleanup();
-  });
+  afterAll(() => t?.cleanup());
 
   it("runs a run to completion, and queues, jobs, run records, events and checkpoints all hash by the tag", async () => {
+    const { fleet, redis: fx } = t;
     const { runId } = await fleet.submit({ user_query: "q", task_objective: "tagged", code: "results = {'x': 1}" });
     await waitForStatus((id) => fleet.get(id), runId, "completed");
     const keys = await fx.redis.keys(`*${tag}*`);

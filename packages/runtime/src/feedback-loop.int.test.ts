@@ -1,10 +1,7 @@
-import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
+import type { FakeOpenAIServer } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
 const F = "```";
 /** Attempt 1: `(` never closed on line 2. Attempt 2: a shell call. Attempt 3: correct. */
@@ -15,28 +12,17 @@ const REPLIES = [
 ];
 
 describe("feedback loop through a real run (fleet, real generator against a fake OpenAI server, analyzer, local Python)", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let llm: FakeOpenAIServer;
-  let fleet: Fleet;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("feedback");
-    llm = await FakeOpenAIServer.start();
-    const env = testEnv(fx.prefix, { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" });
-    ({ fleet } = await createFleet(testConfig(env), {
-      stages: ["generate", "analyze", "execute"],
-      modes: ["read_only"],
-      logger: silentLogger(),
-      build: realPipelineBuilder(env, { servesGenerate: true }),
-    }));
+    t = await startTestFleet({ tag: "feedback", llm: true, stages: ["generate", "analyze", "execute"], modes: ["read_only"] });
+    llm = t.llm as FakeOpenAIServer;
   }, 60_000);
-  afterAll(async () => {
-    await fleet?.close();
-    await llm?.close();
-    await fx?.cleanup();
-  });
+  afterAll(() => t?.cleanup());
 
   it("syntax error → forbidden call → correct code: three attempts, prompts 2 and 3 carry the earlier findings", async () => {
+    const { fleet } = t;
     llm.enqueue(...REPLIES.map((reply) => ({ reply })));
     const { runId } = await fleet.submit({
       user_query: "Count the files in the working folder",

@@ -1,13 +1,10 @@
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
-import { createFleet, DecisionSigner, Dispatcher, type Fleet, RunStore, stageJobId } from "@pyfleet/fleet";
-import { parseSigningKeys, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
+import type { RedisFixture } from "@pyfleet/testing";
+import { DecisionSigner, Dispatcher, type Fleet, RunStore, stageJobId } from "@pyfleet/fleet";
+import { parseSigningKeys, type PyfleetConfig, RedisKeys } from "@pyfleet/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { testDecisionKeys } from "./testing/approvals.js";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
-const KEYS = testDecisionKeys();
 const request = (code: string, extra: Record<string, unknown> = {}) => ({
   user_query: "test",
   task_objective: "test run",
@@ -17,10 +14,10 @@ const request = (code: string, extra: Record<string, unknown> = {}) => ({
 });
 
 /** A signed approval of the run's pending approval, as the approver would produce it. */
-async function approval(fleet: Fleet, runId: string) {
+async function approval(fleet: Fleet, runId: string, signingKeys: string) {
   const rec = await fleet.get(runId);
   const req = (await fleet.details(runId))!.approval!;
-  const signer = new DecisionSigner(parseSigningKeys(KEYS.PYFLEET_SIGNING_KEYS), "k1");
+  const signer = new DecisionSigner(parseSigningKeys(signingKeys), "k1");
   const now = new Date();
   return signer.sign({
     approvalId: rec!.approvalId!,
@@ -40,25 +37,22 @@ async function approval(fleet: Fleet, runId: string) {
 
 describe("fleet (in-process, real Redis and local Python)", () => {
   const open: Array<{ close(): Promise<void> }> = [];
+  let t: TestFleet | undefined;
   let fx: RedisFixture;
   afterEach(async () => {
     for (const o of open.splice(0).reverse()) await o.close();
-    await fx?.cleanup();
+    await t?.cleanup();
+    t = undefined;
   });
 
-  async function start(stages: Array<"generate" | "analyze" | "execute">, tweak: (c: PyfleetConfig) => void = () => {}) {
-    fx ??= await createRedisFixture("fleet");
-    const env = testEnv(fx.prefix, { ...KEYS });
-    const config = testConfig(env);
-    tweak(config);
-    const { fleet } = await createFleet(config, {
-      stages,
-      modes: stages.includes("execute") ? ["read_only", "write_access"] : [],
-      logger: silentLogger(),
-      build: realPipelineBuilder(env),
-    });
-    open.push(fleet);
-    return { fleet, config };
+  const executes = (stages: Array<"generate" | "analyze" | "execute">) => (stages.includes("execute") ? (["read_only", "write_access"] as const) : []);
+
+  /** The test's fleet on its own Redis prefix (a second call opens another process on it). */
+  async function start(stages: Array<"generate" | "analyze" | "execute">, configure?: (c: PyfleetConfig) => void) {
+    if (t) return { fleet: await t.open({ stages, modes: executes(stages) }), config: t.config, keys: t.keys };
+    t = await startTestFleet({ tag: "fleet", stages, modes: executes(stages), ...(configure ? { configure } : {}) });
+    fx = t.redis;
+    return { fleet: t.fleet, config: t.config, keys: t.keys };
   }
 
   const keysOf = () => new RedisKeys(fx.prefix);
@@ -71,7 +65,6 @@ describe("fleet (in-process, real Redis and local Python)", () => {
   }
 
   it("runs a provided-code run to completed, with record, ordered events and retention TTLs", async () => {
-    fx = await createRedisFixture("fleet");
     const { fleet } = await start(["generate", "analyze", "execute"]);
     const run = await fleet.submit(request("results = {'answer': 6 * 7}", { expected_results: { answer: "int" } }));
     const rec = await waitForStatus((id) => fleet.get(id), run.runId, "completed");
@@ -100,7 +93,6 @@ describe("fleet (in-process, real Redis and local Python)", () => {
   });
 
   it("treats a second enqueue of the same hop as a no-op and drops a stale job", async () => {
-    fx = await createRedisFixture("fleet");
     const { fleet: producer, config } = await start([]);
     const run = await producer.submit(request("results = {'x': 1}"));
     const job = { runId: run.runId, threadId: run.threadId, checkpointNs: "", node: "analyze" as const, step: 0, mode: null };
@@ -119,7 +111,6 @@ describe("fleet (in-process, real Redis and local Python)", () => {
   });
 
   it("cancels a queued run: its job is dropped and it ends cancelled", async () => {
-    fx = await createRedisFixture("fleet");
     const { fleet } = await start([]);
     const run = await fleet.submit(request("results = {}"));
     const rec = await fleet.cancel(run.runId);
@@ -130,7 +121,6 @@ describe("fleet (in-process, real Redis and local Python)", () => {
   });
 
   it("interrupts a running execution on cancel", async () => {
-    fx = await createRedisFixture("fleet");
     const { fleet } = await start(["analyze", "execute"]);
     const run = await fleet.submit(request("import time\ntime.sleep(30)\nresults = {}"));
     await waitForStatus((id) => fleet.get(id), run.runId, "executing");
@@ -142,14 +132,13 @@ describe("fleet (in-process, real Redis and local Python)", () => {
   });
 
   it("parks an EPICS write at awaiting_approval and finishes it after a signed approval", async () => {
-    fx = await createRedisFixture("fleet");
-    const { fleet } = await start(["analyze", "execute"]);
+    const { fleet, keys } = await start(["analyze", "execute"]);
     const code = "import epics\nepics.caput('DEMO:SETPOINT', 1.5)\nresults = {'written': True}";
     const run = await fleet.submit(request(code, { dry_run: true }));
     const parked = await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval");
     expect(parked.mode).toBe("write_access");
     expect(parked.approvalId).toBeTruthy();
-    const decision = await approval(fleet, run.runId);
+    const decision = await approval(fleet, run.runId, keys.PYFLEET_SIGNING_KEYS);
     expect(await fleet.resumeRun(run.runId, decision)).toBe("dispatched");
     const done = await waitForStatus((id) => fleet.get(id), run.runId, ["completed", "failed"]);
     expect(done.status).toBe("completed");
@@ -159,11 +148,10 @@ describe("fleet (in-process, real Redis and local Python)", () => {
   });
 
   it("a decision that arrives while the run is still being parked waits for the run record", async () => {
-    fx = await createRedisFixture("fleet");
-    const { fleet } = await start(["analyze", "execute"]);
+    const { fleet, keys } = await start(["analyze", "execute"]);
     const run = await fleet.submit(request("import epics\nepics.caput('DEMO:SETPOINT', 2)\nresults = {}", { dry_run: true }));
     await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval");
-    const decision = await approval(fleet, run.runId);
+    const decision = await approval(fleet, run.runId, keys.PYFLEET_SIGNING_KEYS);
     // Back to the moment between the approval record and the run record of parking.
     const runs = new RunStore(fx.redis, keysOf(), 600);
     await runs.update(run.runId, { status: "analyzing" }, new Date());
@@ -174,7 +162,6 @@ describe("fleet (in-process, real Redis and local Python)", () => {
   });
 
   it("cancels a run parked for approval and cancels its approval record", async () => {
-    fx = await createRedisFixture("fleet");
     const { fleet } = await start(["analyze", "execute"]);
     const run = await fleet.submit(request("import epics\nepics.caput('DEMO:X', 1)\nresults = {}", { dry_run: true }));
     const parked = await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval");
@@ -185,7 +172,6 @@ describe("fleet (in-process, real Redis and local Python)", () => {
   });
 
   it("fails a run with the cause after the last infrastructure retry", async () => {
-    fx = await createRedisFixture("fleet");
     const { fleet } = await start(["analyze", "execute"], (c) => {
       c.queues.execute_read_only.attempts = 2;
       c.queues.analyze.attempts = 2; // execute continues in-process inside the analyze job here

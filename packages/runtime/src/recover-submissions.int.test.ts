@@ -1,10 +1,9 @@
-import { RedisKeys, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { RedisKeys } from "@pyfleet/core";
+import type { Fleet } from "@pyfleet/fleet";
+import type { RedisFixture } from "@pyfleet/testing";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testConfig, testEnv } from "./testing/test-config.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 
 /**
  * Fleet.recoverSubmissions (what a producer runs for submissions whose producer died mid-way),
@@ -13,6 +12,7 @@ import { realPipelineBuilder } from "./wire/real-pipeline.js";
  * every job stays where recovery put it.
  */
 describe("recoverSubmissions", () => {
+  let t: TestFleet;
   let fx: RedisFixture;
   let fleet: Fleet;
   let keys: RedisKeys;
@@ -29,16 +29,14 @@ describe("recoverSubmissions", () => {
   const submit = async (label: string) => (await fleet.submit({ user_query: "q", task_objective: label, code: "results = {}" }, { requester: "carol" })).runId;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("recover");
-    keys = new RedisKeys(fx.prefix);
-    const env = testEnv(fx.prefix);
     // a producer: it serves no stage, so queued jobs stay queued
-    ({ fleet } = await createFleet(testConfig(env), { stages: [], modes: [], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({ tag: "recover" });
+    ({ fleet, redis: fx } = t);
+    keys = new RedisKeys(fx.prefix);
   });
   afterAll(async () => {
     await Promise.all([...queues.values()].map((q) => q.close()));
-    await fleet?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   it("dispatches again a queued run whose job never reached its queue, once, with the same job id", async () => {

@@ -1,6 +1,6 @@
 import { type ExecutionMode, type Logger, type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import type { ApprovalStore, AuditLog, Fleet, StageName } from "@pyfleet/fleet";
-import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
+import { createRedisFixture, deleteByPrefix, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { type FleetRuntime, openFleet } from "../open-fleet.js";
 import { testApprovalStore, testDecisionKeys } from "./approvals.js";
 import { testConfig, testEnv } from "./test-config.js";
@@ -21,8 +21,16 @@ export interface TestFleetProcess {
 export interface TestFleetOptions extends TestFleetProcess {
   /** Tag of the test's own Redis key prefix. */
   tag: string;
-  /** Starts a FakeOpenAIServer and points the fleet's LLM settings at it. */
-  llm?: boolean;
+  /**
+   * Starts a FakeOpenAIServer (with these options when an object) and points the fleet's LLM
+   * settings at it; processes serving generate then build their LLM client at start-up.
+   */
+  llm?: boolean | { models?: string[] };
+  /**
+   * The fleet's key prefix is the Redis prefix inside a hash tag (`{t:ab12cd34}`), as on Redis
+   * Cluster; `cleanup` deletes the keys under it too.
+   */
+  hashTagPrefix?: boolean;
   /** More environment: an IOC's, a Jupyter server's, another execution method. */
   env?: Record<string, string>;
   /** The code under test leaves files in its working folder (flags, logs): the analyzer allows that. */
@@ -38,6 +46,8 @@ export interface TestFleet {
   /** The first process's runtime, for `startApprover` and the like. */
   runtime: FleetRuntime;
   redis: RedisFixture;
+  /** The fleet's key prefix (`PYFLEET_PREFIX`): `redis.prefix`, or it in a hash tag (`hashTagPrefix`). */
+  prefix: string;
   env: Record<string, string>;
   config: PyfleetConfig;
   /** The decision key pair in `env` (`PYFLEET_SIGNING_KEYS`, `PYFLEET_VERIFY_KEYS`). */
@@ -59,17 +69,19 @@ export interface TestFleet {
  */
 export async function startTestFleet(opts: TestFleetOptions): Promise<TestFleet> {
   const redis = await createRedisFixture(opts.tag);
+  const prefix = opts.hashTagPrefix ? `{${redis.prefix}}` : redis.prefix;
   const fleets: Fleet[] = [];
   let llm: FakeOpenAIServer | undefined;
   const cleanup = async () => {
     for (const f of fleets.splice(0).reverse()) await f.close();
     await llm?.close();
+    if (prefix !== redis.prefix) await deleteByPrefix(redis.redis, prefix);
     await redis.cleanup();
   };
   try {
-    llm = opts.llm ? await FakeOpenAIServer.start() : undefined;
+    llm = opts.llm ? await FakeOpenAIServer.start(opts.llm === true ? {} : opts.llm) : undefined;
     const keys = testDecisionKeys();
-    const env = testEnv(redis.prefix, { ...keys, ...(llm ? { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" } : {}), ...opts.env });
+    const env = testEnv(prefix, { ...keys, ...(llm ? { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" } : {}), ...opts.env });
     const config = testConfig(env);
     if (opts.allowFileWrites) config.analysis.rules = { ...config.analysis.rules, "file-write-outside": "allow" };
     opts.configure?.(config);
@@ -80,6 +92,7 @@ export async function startTestFleet(opts: TestFleetOptions): Promise<TestFleet>
         logger: p.logger ?? silentLogger(),
         env,
         ...(p.decides ? { decides: true } : {}),
+        ...(llm ? { requireLlm: true } : {}),
       });
       fleets.push(runtime.fleet);
       return runtime;
@@ -89,6 +102,7 @@ export async function startTestFleet(opts: TestFleetOptions): Promise<TestFleet>
       fleet: runtime.fleet,
       runtime,
       redis,
+      prefix,
       env,
       config,
       keys,

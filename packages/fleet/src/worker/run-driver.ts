@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import {
   type ErrorCategory,
+  type ExecutionMode,
   isTerminalStatus,
   PyfleetError,
   type RunRecord,
@@ -9,7 +10,7 @@ import {
   type SignedDecision,
   toPyfleetError,
 } from "@pyfleet/core";
-import { graphThreadId, type NodeName, type RunRef, runningStatus, type StepResult, stepResult } from "@pyfleet/workflow";
+import { graphThreadId, type NodeName, type RunRef, type RunView, runningStatus, type StepResult, stepResult } from "@pyfleet/workflow";
 import type { FleetContext } from "../context.js";
 import { type StageJob, stageJobId } from "../queues/job.js";
 import { type QueueName, queueFor } from "../queues/queue-for.js";
@@ -29,6 +30,9 @@ export interface AdvanceOptions {
 
 /** How long a resume claim holds off other resumes of the same parked step (ms). */
 const RESUME_LEASE_MS = 15_000;
+
+/** A run record with the store's internals (step, pending job), as {@link RunStore.getWithInternals} reads it. */
+type StoredRun = NonNullable<Awaited<ReturnType<FleetContext["runs"]["getWithInternals"]>>>;
 
 export const refOf = (j: { threadId: string; checkpointNs: string }): RunRef => ({ threadId: j.threadId, checkpointNs: j.checkpointNs });
 
@@ -110,22 +114,30 @@ export class RunDriver {
     try {
       result = await this.ctx.pipeline.resume(refOf(record), decision);
     } catch (err) {
-      const applied = err instanceof PyfleetError && err.code === "STEP_NOT_PENDING" ? await this.appliedEarlier(record, decision) : null;
-      if (applied) result = applied;
-      else {
-        // Redis answers but the checkpoint cannot be resumed from (it does not decode): it never
-        // will, so end this run with a clear error instead of leaving it parked for the sweeper to
-        // retry forever. Our own refusals and Redis outages stay errors the caller retries.
-        if (err instanceof PyfleetError || this.ctx.redis.status !== "ready" || /ReplyError|MaxRetriesPerRequestError/.test((err as Error).name)) throw err;
-        await this.finishFailed(runId, new PyfleetError("RECORD_CORRUPT", `the checkpoint of run ${runId} is unreadable (${String((err as Error).message).slice(0, 200)}); the decision was not applied`, { retryable: false }));
-        return "finished";
+      if (err instanceof PyfleetError && err.code === "STEP_NOT_PENDING" && record.status === "awaiting_approval") {
+        // The checkpoint is not parked while the record is: a process applied a decision and
+        // stopped before recording what follows (the sweep's resume found no interrupt to resume,
+        // and the run stayed parked for good). The resume claim rules out a live one.
+        const view = await this.ctx.pipeline.getRun(refOf(record));
+        if (view && !view.interrupt) {
+          const applied = view.state.decision;
+          const ours = applied?.approvalId === decision.approvalId && applied.signature === decision.signature;
+          if (ours) {
+            this.decided(record, decision, view.status);
+            await this.emitStatus(runId, view.status, view.next, { decision: decision.decision, approvalId: decision.approvalId });
+          }
+          const outcome = await this.reconcile(found, view);
+          if (ours) return outcome;
+        }
       }
+      if (err instanceof PyfleetError || this.ctx.redis.status !== "ready" || /ReplyError|MaxRetriesPerRequestError/.test((err as Error).name)) throw err;
+      // Redis answers but the checkpoint cannot be resumed from (it does not decode): it never
+      // will, so end this run with a clear error instead of leaving it parked for the sweeper to
+      // retry forever. Our own refusals and Redis outages stay errors the caller retries.
+      await this.finishFailed(runId, new PyfleetError("RECORD_CORRUPT", `the checkpoint of run ${runId} is unreadable (${String((err as Error).message).slice(0, 200)}); the decision was not applied`, { retryable: false }));
+      return "finished";
     }
-    runLogger(this.ctx.logger, { runId, stage: "approve", attempt: record.attempts }).info(
-      { decision: decision.decision, approvalId: decision.approvalId, status: result.status },
-      "approval decided",
-    );
-    this.ctx.observer?.approvalDecided?.(decision.decision, (this.now().getTime() - Date.parse(record.updatedAt)) / 1000);
+    this.decided(record, decision, result.status);
     await this.emitStatus(runId, result.status, result.next, { decision: decision.decision, approvalId: decision.approvalId });
     const next = await this.afterStep(cur, result, new Set());
     if (typeof next === "string") return next;
@@ -135,57 +147,63 @@ export class RunDriver {
     return this.advance(next, { served: new Set() });
   }
 
-  /**
-   * Where a resume with `decision` left the run when the process that applied it to the
-   * checkpoint died before recording what follows: the record still says `awaiting_approval`,
-   * and since {@link dispatch} records a hop before enqueuing it, nothing was dispatched. Without
-   * this the run stayed parked for good (the sweep's resume found no interrupt to resume).
-   * Null when the checkpoint does not hold this decision past `approve`.
-   */
-  private async appliedEarlier(record: RunRecord, decision: SignedDecision): Promise<StepResult | null> {
-    if (record.status !== "awaiting_approval") return null;
-    const view = await this.ctx.pipeline.getRun(refOf(record));
-    const applied = view?.state.decision;
-    if (!view || view.interrupt || view.next === null || applied?.approvalId !== decision.approvalId || applied.signature !== decision.signature) return null;
-    runLogger(this.ctx.logger, { runId: record.runId, stage: "approve", attempt: record.attempts }).warn(
-      { approvalId: decision.approvalId, next: view.next },
-      "decision was applied by a process that stopped before dispatching what follows; continuing the run",
+  private decided(record: RunRecord, decision: SignedDecision, status: RunStatus): void {
+    runLogger(this.ctx.logger, { runId: record.runId, stage: "approve", attempt: record.attempts }).info(
+      { decision: decision.decision, approvalId: decision.approvalId, status },
+      "approval decided",
     );
-    return { ran: "approve", next: view.next, status: view.status, mode: view.state.attempts.at(-1)?.analysis?.execution_mode ?? null };
+    this.ctx.observer?.approvalDecided?.(decision.decision, (this.now().getTime() - Date.parse(record.updatedAt)) / 1000);
   }
 
   /**
    * A delivered job the checkpoint refused as not pending: a late duplicate, or the redelivery of
    * a job whose process died after its step reached the checkpoint and before it routed the result
    * (chaos: an analyze worker SIGKILLed there left its run `analyzing` for good, since every
-   * redelivery was dropped as a duplicate and nothing else dispatches). The run record says which:
-   * it still names the node that ran (its routing never happened), or it names the pending node
-   * (dispatched, or started in-process, by a process that may have died before the job was added).
-   * Either way the pending hop is dispatched under its deterministic job id, so BullMQ adds nothing
-   * when the job exists (a true duplicate); a parked or finished checkpoint is parked or finished.
+   * redelivery was dropped as a duplicate and nothing else dispatches). {@link reconcile} tells
+   * them apart. A parked record is left to the approver (a resume may be in flight; its sweep
+   * repairs a parked run whose checkpoint moved on, under the resume claim).
    */
   private async continueOrphan(job: StageJob): Promise<AdvanceOutcome> {
     const found = await this.ctx.runs.getWithInternals(job.runId);
-    if (!found || isTerminalStatus(found.record.status) || found.record.status === "awaiting_approval" || !found.record.stage) return "duplicate";
-    const { record, internals } = found;
+    if (!found || found.record.status === "awaiting_approval") return "duplicate";
     const view = await this.ctx.pipeline.getRun(refOf(job));
     if (!view) return "duplicate";
+    return this.reconcile(found, view, job.mode);
+  }
+
+  /**
+   * Brings the run record and the queue in line with the checkpoint (the one source of truth)
+   * when a process stopped between its checkpoint write and what follows it: the record write
+   * and the hop dispatch. Both repairs of that situation come here: a redelivered job the
+   * checkpoint refused ({@link continueOrphan}) and a resume of a decision the checkpoint already
+   * holds ({@link resumeRun}). The record's stage and step say where the stopped process stood:
+   * - the checkpoint still waits for that node (dispatched, or started in-process, by a process
+   *   that may have died before the job was added): its hop is (re)dispatched under its
+   *   deterministic job id, so BullMQ adds nothing when the job exists (a true duplicate);
+   * - the checkpoint moved past it (its routing never happened): the next hop is dispatched,
+   *   never run here, since the job id keeps a router that is stalled but live from adding a
+   *   second one; a parked or finished checkpoint is parked or finished.
+   * A record that already ended, or is parked on a parked checkpoint, needs nothing ("duplicate").
+   */
+  private async reconcile(found: StoredRun, view: RunView, jobMode?: ExecutionMode | null): Promise<AdvanceOutcome> {
+    const { record, internals } = found;
+    if (isTerminalStatus(record.status) || !record.stage) return "duplicate";
+    if (view.interrupt && record.status === "awaiting_approval") return "duplicate";
     const result = stepResult(null, view);
-    const at: StageJob = { ...job, node: record.stage as NodeName, step: internals.step, mode: record.mode ?? job.mode ?? null };
-    const log = runLogger(this.ctx.logger, { runId: job.runId, stage: job.node, attempt: record.attempts });
+    const at: StageJob = { ...refOf(view.ref), runId: record.runId, node: record.stage as NodeName, step: internals.step, mode: record.mode ?? jobMode ?? null };
+    const log = runLogger(this.ctx.logger, { runId: record.runId, stage: at.node, attempt: record.attempts });
     if (view.next !== null && !view.interrupt && view.next === record.stage) {
       const pending: StageJob = { ...at, mode: result.mode };
       const jobId = stageJobId(pending.runId, pending.step, pending.node);
       if (internals.pendingJob?.jobId === jobId) await this.ctx.dispatcher.dispatch(pending);
       else await this.dispatch(pending, "queued");
-      log.info({ pending: view.next, jobId }, "redelivered job: the run's pending hop is (re)dispatched under its job id");
+      log.info({ pending: view.next, jobId }, "the run's pending hop is (re)dispatched under its job id");
       return "dispatched";
     }
     log.warn({ ran: record.stage, pending: view.next, parked: Boolean(view.interrupt) }, "a step reached the checkpoint but its process stopped before routing it; continuing the run");
     if (view.next !== null && !view.interrupt) {
-      // never in-process: the job id keeps a racing router (a stalled but live process) from adding a second hop
       const next: StageJob = { ...at, node: view.next, step: at.step + 1, mode: result.mode };
-      await Promise.all([this.emitStatus(job.runId, "queued", next.node), this.dispatch(next, "queued")]);
+      await Promise.all([this.emitStatus(record.runId, "queued", next.node), this.dispatch(next, "queued")]);
       return "dispatched";
     }
     const out = await this.afterStep(at, result, new Set());

@@ -2,7 +2,7 @@
  * The step-mode pipeline (ARCHITECTURE §2): every process compiles the same graph with the shared
  * checkpointer, and each call advances a run by exactly one node.
  */
-import { Command } from "@langchain/langgraph";
+import { Command, type Interrupt } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import {
   type ApprovalRequest,
@@ -24,20 +24,24 @@ import {
   type StepOptions,
   type StepResult,
 } from "./pipeline-types.js";
-import { graphConfig, refForInput } from "./run-ref.js";
+import { graphConfig, graphThreadId, refForInput } from "./run-ref.js";
 import { currentAttempt, type RunState, type RunUpdate, toRunStateValue } from "./state.js";
 import { deriveStatus, runningStatus } from "./status.js";
+import { StepReadSaver } from "./step-read-saver.js";
 
 /**
  * Compiles the pipeline on `checkpointer` (a MemorySaver in tests, the Redis saver in the fleet).
  * Safe to share between any number of concurrent runs.
  */
 export function createPipeline(deps: PipelineDeps, checkpointer: BaseCheckpointSaver): Pipeline {
-  const graph = compileRunGraph(deps, checkpointer);
+  const saver = new StepReadSaver(checkpointer);
+  const graph = compileRunGraph(deps, saver);
+  // a call reads the run once: its invoke loads the checkpoint its checks were made on
+  const once = <T>(ref: RunRef, fn: () => Promise<T>) => saver.once(graphThreadId(ref), fn);
   return {
-    startRun: (input) => startRun(graph, deps, input),
-    step: (ref, opts) => step(graph, ref, opts ?? {}),
-    resume: (ref, decision, opts) => resume(graph, ref, decision, opts ?? {}),
+    startRun: async (input) => once(refForInput(input, input.request), () => startRun(graph, deps, input)),
+    step: (ref, opts) => once(ref, () => step(graph, ref, opts ?? {})),
+    resume: (ref, decision, opts) => once(ref, () => resume(graph, ref, decision, opts ?? {})),
     getRun: (ref) => readRun(graph, ref),
   };
 }
@@ -49,16 +53,48 @@ function isNodeName(name: string | undefined): name is NodeName {
 /** Reads a run's latest checkpoint; null when the thread has none. */
 async function readRun(graph: RunGraph, ref: RunRef): Promise<RunView | null> {
   const snapshot = await graph.getState(graphConfig(ref));
-  const state = snapshot.values as RunState;
+  return viewOf(ref, snapshot.values as RunState, snapshot.next, snapshot.tasks.flatMap((t) => t.interrupts));
+}
+
+/** A run's view from a checkpoint's values, its pending nodes and the interrupts of their tasks; null without a run. */
+function viewOf(ref: RunRef, state: RunState, nextNodes: readonly string[], interrupts: readonly Interrupt[]): RunView | null {
   if (state.runId === undefined) return null;
-  const pending = snapshot.next[0];
+  const pending = nextNodes[0];
   const next = isNodeName(pending) ? pending : null;
-  const interrupt = snapshot.tasks.flatMap((t) => t.interrupts).find((i) => i.value !== undefined)?.value as
-    | ApprovalRequest
-    | undefined;
+  const interrupt = interrupts.find((i) => i.value !== undefined)?.value as ApprovalRequest | undefined;
   const view: RunView = { ref, next, state: toRunStateValue(state), status: deriveStatus(next, state, interrupt !== undefined) };
   if (interrupt !== undefined) view.interrupt = interrupt;
   return view;
+}
+
+/** What the stream's `checkpoints` mode emits for each checkpoint the invoke loads or saves (the parts read here). */
+interface CheckpointEvent {
+  values: RunState;
+  next: string[];
+  tasks: Array<{ interrupts: Interrupt[] }>;
+}
+
+/**
+ * Runs one invoke and returns the run as it left it, from the invoke's own stream instead of
+ * reading the checkpoint back: the last checkpoint it loaded or saved (values, pending node, the
+ * interrupts stored on it) and an interrupt the node raised after it (`approve` parks with one,
+ * without saving a checkpoint). `durability: "sync"` has stored all of it when the stream ends.
+ */
+async function invokeToView(graph: RunGraph, ref: RunRef, input: Parameters<RunGraph["stream"]>[0], opts: StepOptions): Promise<RunView> {
+  let last: CheckpointEvent | undefined;
+  let raised: Interrupt[] = [];
+  const stream = await graph.stream(input, { ...invokeConfig(ref, opts), streamMode: ["checkpoints", "updates"] });
+  for await (const [mode, payload] of stream as AsyncIterable<[string, unknown]>) {
+    if (mode === "checkpoints") {
+      last = payload as CheckpointEvent;
+      raised = [];
+    } else {
+      const update = payload as { __interrupt__?: Interrupt[] };
+      if (update.__interrupt__) raised.push(...update.__interrupt__);
+    }
+  }
+  const view = last && viewOf(ref, last.values, last.next, [...last.tasks.flatMap((t) => t.interrupts), ...raised]);
+  return view ?? readExisting(graph, ref);
 }
 
 async function readExisting(graph: RunGraph, ref: RunRef): Promise<RunView> {
@@ -139,8 +175,7 @@ async function step(graph: RunGraph, ref: RunRef, opts: StepOptions): Promise<St
   if (before.interrupt) throw notPending(ref, "a step", before);
   if (before.next === null) return stepResult(null, before);
   await opts.onStart?.();
-  await graph.invoke(null, invokeConfig(ref, opts));
-  return stepResult(before.next, await readExisting(graph, ref));
+  return stepResult(before.next, await invokeToView(graph, ref, null, opts));
 }
 
 async function resume(graph: RunGraph, ref: RunRef, decision: SignedDecision, opts: StepOptions): Promise<StepResult> {
@@ -162,6 +197,5 @@ async function resume(graph: RunGraph, ref: RunRef, decision: SignedDecision, op
       `decision for run ${parsed.data.runId} attempt ${parsed.data.attempt} does not match the parked attempt ${parked.attempt} of run ${parked.runId}`,
     );
   }
-  await graph.invoke(new Command({ resume: parsed.data }), invokeConfig(ref, opts));
-  return stepResult("approve", await readExisting(graph, ref));
+  return stepResult("approve", await invokeToView(graph, ref, new Command({ resume: parsed.data }), opts));
 }

@@ -1,0 +1,94 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  BaseCheckpointSaver,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointListOptions,
+  type CheckpointMetadata,
+  type CheckpointTuple,
+  type PendingWrite,
+} from "@langchain/langgraph-checkpoint";
+
+/** The latest checkpoint of one thread as read inside one step. */
+interface Held {
+  threadId: string;
+  /** Whether `tuple` holds a read not yet handed on (undefined is a valid read: no checkpoint). */
+  full: boolean;
+  tuple: CheckpointTuple | undefined;
+}
+
+/**
+ * The pipeline's view of the injected checkpointer: every call is delegated, except that inside
+ * {@link once} the thread's latest checkpoint is fetched once for two readers. A step reads the
+ * run (`getState`) to check that the expected node is pending, then `invoke` loads the latest
+ * checkpoint again to run it; here the second load gets the tuple the check was made on, so the
+ * node that runs is the one that was checked and a step costs one checkpoint read, not two.
+ * Any write to the thread inside the scope drops a held read (it is no longer the latest).
+ */
+export class StepReadSaver extends BaseCheckpointSaver {
+  private readonly scope = new AsyncLocalStorage<Held>();
+
+  constructor(private readonly inner: BaseCheckpointSaver) {
+    super(inner.serde);
+  }
+
+  /** Runs `fn` with the latest checkpoint of `threadId` read from the inner saver at most once. */
+  once<T>(threadId: string, fn: () => Promise<T>): Promise<T> {
+    return this.scope.run({ threadId, full: false, tuple: undefined }, fn);
+  }
+
+  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const held = this.heldFor(config);
+    if (!held || config.configurable?.checkpoint_id || (config.configurable?.checkpoint_ns ?? "") !== "") return this.inner.getTuple(config);
+    if (held.full) {
+      const tuple = held.tuple;
+      held.full = false;
+      held.tuple = undefined;
+      return tuple;
+    }
+    const tuple = await this.inner.getTuple(config);
+    held.full = true;
+    held.tuple = tuple;
+    return tuple;
+  }
+
+  override list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+    return this.inner.list(config, options);
+  }
+
+  override put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
+    this.drop(config);
+    return this.inner.put(config, checkpoint, metadata, newVersions);
+  }
+
+  override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    this.drop(config);
+    return this.inner.putWrites(config, writes, taskId, taskPath);
+  }
+
+  override deleteThread(threadId: string): Promise<void> {
+    return this.inner.deleteThread(threadId);
+  }
+
+  override getDeltaChannelHistory(options: Parameters<BaseCheckpointSaver["getDeltaChannelHistory"]>[0]) {
+    return this.inner.getDeltaChannelHistory(options);
+  }
+
+  override getNextVersion(current: number | undefined): number {
+    return this.inner.getNextVersion(current);
+  }
+
+  private heldFor(config: RunnableConfig): Held | undefined {
+    const held = this.scope.getStore();
+    return held && config.configurable?.thread_id === held.threadId ? held : undefined;
+  }
+
+  private drop(config: RunnableConfig): void {
+    const held = this.heldFor(config);
+    if (held) {
+      held.full = false;
+      held.tuple = undefined;
+    }
+  }
+}

@@ -11,7 +11,10 @@
  * One table, with throughput and p50 ratios against the fresh-kernel baseline, plus the CPU time
  * per run spent in this (the executor's) process.
  *
- * Run: npx tsx bench/execution/run.ts [--runs N] [--no-docker] [--json FILE]
+ * Run: npx tsx bench/execution/run.ts [--runs N] [--no-docker] [--json FILE] [--backends fork,local]
+ * `--backends` keeps only the rows whose backend name contains one of the words (e.g. `fork` for
+ * the fork-server rows); the Jupyter server starts only when a kept row needs it, and ratios
+ * against the fresh kernel are printed only when its row was measured.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -33,6 +36,7 @@ const arg = (name: string) => process.argv.indexOf(name);
 const RUNS = arg("--runs") > 0 ? Number(process.argv[arg("--runs") + 1]) : 20;
 const WITH_DOCKER = arg("--no-docker") < 0;
 const JSON_OUT = arg("--json") > 0 ? process.argv[arg("--json") + 1] : undefined;
+const BACKENDS = arg("--backends") > 0 ? String(process.argv[arg("--backends") + 1]).split(",") : undefined;
 
 const SNIPPETS = {
   trivial: "results = {'x': 1}",
@@ -117,9 +121,13 @@ function warmPool(pool: KernelPool, idle: number): () => Promise<void> {
 async function main(): Promise<void> {
   // @jupyterlab/services announces every websocket with console.debug; keep the table clean
   console.debug = () => undefined;
-  const jupyter = await startJupyterFixture();
+  // started on first use: a run of the fork-server rows alone needs no Jupyter server
+  let jupyter: Awaited<ReturnType<typeof startJupyterFixture>> | undefined;
+  const settings = async () => {
+    jupyter ??= await startJupyterFixture();
+    return makeServerSettings(jupyter);
+  };
   const workDir = await mkdtemp(join(tmpdir(), "pyfleet-bench-exec-"));
-  const settings = makeServerSettings(jupyter);
   const container = { ...DEFAULT_EXECUTION_OPTIONS.execution.container, pool_min_idle: 2, pool_max_size: 4 };
   const maxStdoutBytes = DEFAULT_EXECUTION_OPTIONS.limits.max_stdout_bytes;
   const rows: Row[] = [];
@@ -130,16 +138,16 @@ async function main(): Promise<void> {
     await executor.warm();
     return { executor };
   };
-  const pooled = (reset: "restart" | "reset") => {
-    const executor = new ContainerExecutor({ kernelName: "python3-epics-readonly", mode: "read_only", settings, container: { ...container, reset }, maxStdoutBytes });
+  const pooled = async (reset: "restart" | "reset") => {
+    const executor = new ContainerExecutor({ kernelName: "python3-epics-readonly", mode: "read_only", settings: await settings(), container: { ...container, reset }, maxStdoutBytes });
     return { executor, settle: warmPool(executor.pool, container.pool_min_idle) };
   };
   // each backend is created when its turn comes and closed after, so no pool's background
   // kernel starts compete with another backend's measurement
   const plan: Array<[string, () => Promise<{ executor: Executor; settle?: () => Promise<void> }>]> = [
-    ["fresh kernel per run (original)", async () => ({ executor: freshKernelExecutor("python3-epics-readonly", settings, maxStdoutBytes) })],
-    ["warm pool, restart after run", async () => pooled("restart")],
-    ["warm pool, reset in place", async () => pooled("reset")],
+    ["fresh kernel per run (original)", async () => ({ executor: freshKernelExecutor("python3-epics-readonly", await settings(), maxStdoutBytes) })],
+    ["warm pool, restart after run", () => pooled("restart")],
+    ["warm pool, reset in place", () => pooled("reset")],
     ["local spawn (sandboxed)", async () => ({ executor: new LocalExecutor({ local, sandbox, maxStdoutBytes }) })],
     ["fork server (sandboxed)", async () => forked(true)],
     ["fork server, no sandbox", async () => forked(false)],
@@ -147,6 +155,7 @@ async function main(): Promise<void> {
   if (WITH_DOCKER) plan.push(["docker one-shot", async () => ({ executor: await DockerExecutor.create({ options: {} }) })]);
   try {
     for (const [name, make] of plan) {
+      if (BACKENDS && !BACKENDS.some((word) => name.includes(word))) continue;
       let made: { executor: Executor; settle?: () => Promise<void> };
       try {
         made = await make();
@@ -164,7 +173,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await jupyter.close();
+    await jupyter?.close();
     await rm(workDir, { recursive: true, force: true });
   }
   printTable(rows, notes);

@@ -76,8 +76,8 @@ export function executionSchema(d: EnvDefault) {
         preload: z
           .array(z.string().refine((s) => MODULE_NAME.test(s), "is not a Python module name"))
           .default(["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "epics"]),
-        /** Children kept forked ahead of demand, so a run does not wait for `fork()` (0: fork on demand). */
-        spare_children: int(1, 0, 64),
+        /** Children kept forked ahead of demand, so a run does not wait for `fork()` (0: fork on demand); two cover runs that come back to back. */
+        spare_children: int(2, 0, 64),
         /** Longest wait for a parent's imports. */
         start_timeout_seconds: int(120, 1, 3600),
       }),

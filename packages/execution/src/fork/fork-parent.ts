@@ -27,7 +27,8 @@ const STDERR_TAIL = 4000;
  * One warm fork-server parent (`pyfleet_forkserver.py`): started through a launcher, asked to
  * fork, signal and reap children over its stdin/stdout. It never runs user code. It keeps
  * `spares` children forked ahead of demand (connected, waiting for a job), so a run does not wait
- * for `fork()`. When it dies, every child still waited for fails with `KERNEL_DIED` (its children
+ * for `fork()`; a taken spare is replaced once its run's child is reaped, so forking never
+ * competes with a run in flight unless runs come back to back. When it dies, every child still waited for fails with `KERNEL_DIED` (its children
  * die with it: PDEATHSIG).
  */
 export class ForkParent {
@@ -127,8 +128,8 @@ export class ForkParent {
   }
 
   /**
-   * A fresh child for one run, connected and waiting for its job (a spare when there is one),
-   * and forks the next spare.
+   * A fresh child for one run, connected and waiting for its job (a spare when there is one).
+   * The next spare is forked when this child has been reaped.
    * @throws PyfleetError `KERNEL_DIED` when the parent or the child dies before it is connected.
    */
   async take(): Promise<ForkedChild> {
@@ -138,7 +139,13 @@ export class ForkParent {
     while (spare?.lost) spare = this.spareChildren.shift();
     const child = spare ?? this.forkChild(this.hub);
     this.runs += 1;
-    this.topUp();
+    // The spare's successor is forked once this run's child is reaped, not now: forked now, it
+    // competes with the run for the cores and keeps the single-threaded parent inside fork()
+    // when the run's child exits, so the exit status (which ends the run) waits for it.
+    child.exited.then(
+      () => this.topUp(),
+      () => undefined,
+    );
     await Promise.race([
       child.connected,
       child.exited.then((exit) => {

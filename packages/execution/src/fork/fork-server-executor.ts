@@ -60,6 +60,8 @@ export class ForkServerExecutor implements Executor {
   private starting: Promise<ForkParent> | undefined;
   private readonly parents = new Set<ForkParent>();
   private readonly aborts = new Set<AbortController>();
+  /** Run folders being removed after their runs returned. */
+  private readonly removals = new Set<Promise<void>>();
   private readonly gates = new Map<ForkParent, ParentGate>();
   private readonly gate: SharedCaGate;
   private unmountWork: Unmount | undefined;
@@ -86,10 +88,15 @@ export class ForkServerExecutor implements Executor {
     if (input.mode !== this.options.mode) {
       throw new PyfleetError("BACKEND_MISCONFIGURED", `a ${input.mode} run reached the ${this.options.mode} fork server`);
     }
-    const [parent, { hub, folders }] = await Promise.all([this.parent(), this.folder(), mkdir(input.workDir, { recursive: true })]);
     const sandbox = this.sandbox;
-    // sandboxed, a run works in a private folder of the sandbox; its files are copied out after
-    const runFolder = sandbox ? await makeRunFolder(sandbox, folders, randomBytes(12).toString("base64url")) : undefined;
+    const dir = this.folder();
+    const [parent, { hub }, runFolder] = await Promise.all([
+      this.parent(),
+      dir,
+      // sandboxed, a run works in a private folder of the sandbox; its files are copied out after
+      sandbox ? dir.then(({ folders }) => makeRunFolder(sandbox, folders, randomBytes(12).toString("base64url"))) : undefined,
+      mkdir(input.workDir, { recursive: true }),
+    ]);
     const abort = new AbortController();
     this.aborts.add(abort);
     const parentGate = this.gates.get(parent);
@@ -117,10 +124,17 @@ export class ForkServerExecutor implements Executor {
           const skipped = await copyOutWork(runFolder.host, input.workDir, sandbox.max_file_mb * 1024 * 1024);
           if (skipped.length > 0) this.logger.warn({ runId: input.runId, skipped }, "files the sandboxed code left were not kept");
         } finally {
-          await removeRunFolder(runFolder.host);
+          // the files are out: the run need not wait for the folder's removal (close() does)
+          this.removeLater(runFolder.host);
         }
       }
     }
+  }
+
+  private removeLater(folder: string): void {
+    const removal = removeRunFolder(folder).catch((err: unknown) => this.logger.warn({ err, folder }, "could not remove a run folder"));
+    this.removals.add(removal);
+    void removal.finally(() => this.removals.delete(removal));
   }
 
   private get sandbox(): SandboxOptions | undefined {
@@ -139,6 +153,7 @@ export class ForkServerExecutor implements Executor {
     await Promise.all([...this.gates.values()].map((g) => g.detach()));
     this.gates.clear();
     await this.gate.close();
+    await Promise.all(this.removals);
     const dir = await this.dir?.catch(() => undefined);
     if (dir) {
       await dir.hub.close();

@@ -1,11 +1,9 @@
-import { parseSigningKeys, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import { createFleet, DecisionSigner, type Fleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { type SpawnedWorker, spawnWorker, testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
+import { parseSigningKeys } from "@pyfleet/core";
+import { DecisionSigner, type Fleet } from "@pyfleet/fleet";
+import { type SpawnedWorker, spawnWorker, startTestFleet, type TestFleet, waitForStatus } from "@pyfleet/runtime/testing";
+import type { FakeOpenAIServer } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const KEYS = testDecisionKeys();
 const req = (code: string | undefined, extra: Record<string, unknown> = {}) => ({
   user_query: "q",
   task_objective: "distribution test",
@@ -21,9 +19,8 @@ async function jobsDone(w: SpawnedWorker, queue: string): Promise<number> {
 }
 
 describe("a fleet of worker processes on one Redis", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let env: Record<string, string>;
-  let config: PyfleetConfig;
   let fleet: Fleet;
   let fake: FakeOpenAIServer;
   const workers: SpawnedWorker[] = [];
@@ -32,11 +29,9 @@ describe("a fleet of worker processes on one Redis", () => {
   let executors: SpawnedWorker[];
 
   beforeAll(async () => {
-    fx = await createRedisFixture("dist");
-    fake = await FakeOpenAIServer.start();
-    env = testEnv(fx.prefix, { ...KEYS, OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "test-key" });
-    config = testConfig(env);
-    ({ fleet } = await createFleet(config, { logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({ tag: "dist", llm: true });
+    ({ fleet, env } = t);
+    fake = t.llm as FakeOpenAIServer;
     [generate, analyze, ...executors] = await Promise.all([
       spawnWorker(["--stage", "generate"], env),
       spawnWorker(["--stage", "analyze"], env),
@@ -46,9 +41,7 @@ describe("a fleet of worker processes on one Redis", () => {
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop("SIGTERM")));
-    await fleet?.close();
-    await fake?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   it("runs generate → analyze → execute → finalize with one process per stage", async () => {
@@ -79,7 +72,7 @@ describe("a fleet of worker processes on one Redis", () => {
     const parked = await waitForStatus((id) => fleet.get(id), run.runId, "awaiting_approval", 30_000);
     const approval = (await fleet.details(run.runId))!.approval!;
     const now = Date.now();
-    const decision = new DecisionSigner(parseSigningKeys(KEYS.PYFLEET_SIGNING_KEYS), "k1").sign({
+    const decision = new DecisionSigner(parseSigningKeys(t.keys.PYFLEET_SIGNING_KEYS), "k1").sign({
       approvalId: parked.approvalId!,
       runId: run.runId,
       attempt: approval.attempt,
@@ -106,10 +99,9 @@ describe("a fleet of worker processes on one Redis", () => {
 
 describe("graceful shutdown of a worker process", () => {
   it("finishes the in-flight run on SIGTERM, exits, and leaves queued work for the next worker", async () => {
-    const fx = await createRedisFixture("drain");
     // A worker serving generate needs an LLM endpoint configured to start; these provided-code runs never call it.
-    const env = testEnv(fx.prefix, { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" });
-    const { fleet } = await createFleet(testConfig(env), { logger: silentLogger(), build: realPipelineBuilder(env) });
+    const t = await startTestFleet({ tag: "drain", env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" } });
+    const { fleet, env } = t;
     try {
       const w = await spawnWorker(["--stage", "all", "--mode", "read_only", "--concurrency", "1"], env);
       const slow = await fleet.submit(req("import time\ntime.sleep(1.5)\nresults = {'slept': True}"));
@@ -128,8 +120,7 @@ describe("graceful shutdown of a worker process", () => {
         await next.stop();
       }
     } finally {
-      await fleet.close();
-      await fx.cleanup();
+      await t.cleanup();
     }
   });
 });

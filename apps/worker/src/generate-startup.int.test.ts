@@ -1,7 +1,4 @@
-import { silentLogger } from "@pyfleet/core";
-import { createFleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
+import { spawnWorker, startTestFleet, type TestFleet, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
 import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -10,8 +7,11 @@ const NO_LLM = { OPENAI_API_KEY: "", OPENAI_BASE_URL: "" };
 
 describe("pyfleet-worker start-up without an LLM configured (real processes, real Redis)", () => {
   let fx: RedisFixture | undefined;
+  let t: TestFleet | undefined;
   afterEach(async () => {
+    await t?.cleanup();
     await fx?.cleanup();
+    t = undefined;
     fx = undefined;
   });
 
@@ -38,10 +38,9 @@ describe("pyfleet-worker start-up without an LLM configured (real processes, rea
   }, 60_000);
 
   it("--stage all without a model completes a run that brings its code, and fails a --task run with LLM_CONFIG", async () => {
-    fx = await createRedisFixture("gen-start");
-    const env = testEnv(fx.prefix, NO_LLM);
+    t = await startTestFleet({ tag: "gen-start", env: NO_LLM });
+    const { fleet, env } = t;
     const w = await spawnWorker(["--stage", "all", "--mode", "read_only"], env);
-    const { fleet } = await createFleet(testConfig(env), { logger: silentLogger(), build: realPipelineBuilder(env) });
     try {
       expect((await fetch(`http://127.0.0.1:${w.metricsPort}/readyz`)).status).toBe(503);
       const provided = await fleet.submit({ user_query: "q", task_objective: "provided code", code: "results = {'v': 6 * 7}" });

@@ -1,8 +1,5 @@
-import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { type SpawnedWorker, spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import type { Fleet } from "@pyfleet/fleet";
+import { type SpawnedWorker, spawnWorker, startTestFleet, type TestFleet, waitForStatus } from "@pyfleet/runtime/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const req = (code: string) => ({ user_query: "q", task_objective: "horizontal scaling", code });
@@ -15,15 +12,15 @@ async function jobsDone(w: SpawnedWorker, queue: string): Promise<number> {
 }
 
 describe("horizontal scaling of read-only executors", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let fleet: Fleet;
   let executors: SpawnedWorker[] = [];
   const workers: SpawnedWorker[] = [];
 
   beforeAll(async () => {
-    fx = await createRedisFixture("horiz");
-    const env = testEnv(fx.prefix);
-    ({ fleet } = await createFleet(testConfig(env), { logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({ tag: "horiz" });
+    const { env } = t;
+    ({ fleet } = t);
     const spawned = await Promise.all([
       spawnWorker(["--stage", "analyze"], env),
       spawnWorker(["--stage", "execute", "--mode", "read_only"], env),
@@ -35,8 +32,7 @@ describe("horizontal scaling of read-only executors", () => {
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop("SIGTERM")));
-    await fleet?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   it("spreads 300 provided-code runs over three executors, each run executed exactly once", async () => {

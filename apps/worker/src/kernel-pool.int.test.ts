@@ -1,21 +1,16 @@
-import { silentLogger } from "@pyfleet/core";
-import { createFleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, startJupyterFixture } from "@pyfleet/testing";
+import { spawnWorker, startTestFleet, waitForStatus } from "@pyfleet/runtime/testing";
+import { startJupyterFixture } from "@pyfleet/testing";
 import { describe, expect, it } from "vitest";
 
 describe("an executor on Jupyter kernels", () => {
   it("warms its kernel pool at start, reports it in /metrics and /readyz, and runs on it", async () => {
-    const fx = await createRedisFixture("pool");
     const jupyter = await startJupyterFixture();
-    const env = testEnv(fx.prefix, {
-      PYFLEET_EXECUTION_METHOD: "container",
-      JUPYTER_HOST: jupyter.host,
-      JUPYTER_PORT: String(jupyter.port),
-      JUPYTER_TOKEN: jupyter.token,
+    const t = await startTestFleet({
+      tag: "pool",
+      stages: ["analyze"],
+      env: { PYFLEET_EXECUTION_METHOD: "container", JUPYTER_HOST: jupyter.host, JUPYTER_PORT: String(jupyter.port), JUPYTER_TOKEN: jupyter.token },
     });
-    const { fleet } = await createFleet(testConfig(env), { stages: ["analyze"], logger: silentLogger(), build: realPipelineBuilder(env) });
+    const { fleet, env } = t;
     const w = await spawnWorker(["--stage", "execute", "--mode", "read_only"], env);
     try {
       const metrics = () => fetch(`http://127.0.0.1:${w.metricsPort}/metrics`).then((r) => r.text());
@@ -31,9 +26,8 @@ describe("an executor on Jupyter kernels", () => {
       await w.stop("SIGKILL");
     } finally {
       await w.stop();
-      await fleet.close();
+      await t.cleanup();
       await jupyter.close();
-      await fx.cleanup();
     }
   }, 120_000);
 });

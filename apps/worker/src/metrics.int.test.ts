@@ -1,8 +1,6 @@
-import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { type SpawnedWorker, spawnWorker, testConfig, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
+import type { Fleet } from "@pyfleet/fleet";
+import { type SpawnedWorker, spawnWorker, startTestFleet, type TestFleet, waitForStatus } from "@pyfleet/runtime/testing";
+import type { FakeOpenAIServer } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** The value of one sample of a Prometheus text exposition (0 when absent). */
@@ -18,17 +16,17 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe("a worker process's /metrics, scraped over HTTP", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let fake: FakeOpenAIServer;
   let fleet: Fleet;
   let worker: SpawnedWorker;
   let text = "";
 
   beforeAll(async () => {
-    fx = await createRedisFixture("wmetrics");
-    fake = await FakeOpenAIServer.start({ models: ["gpt-metrics"] });
-    const env = testEnv(fx.prefix, { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "k", PYFLEET_MODEL: "gpt-metrics" });
-    ({ fleet } = await createFleet(testConfig(env), { logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({ tag: "wmetrics", llm: { models: ["gpt-metrics"] }, env: { PYFLEET_MODEL: "gpt-metrics" } });
+    const { env } = t;
+    ({ fleet } = t);
+    fake = t.llm as FakeOpenAIServer;
     // one process serving every read-only queue, as `pyfleet dev` does: runs continue in-process
     worker = await spawnWorker(["--stage", "all", "--mode", "read_only"], env);
     fake.enqueue({ reply: "```python\nresults = {'generated': True}\n```", usage: { prompt_tokens: 120, completion_tokens: 30 } });
@@ -47,9 +45,7 @@ describe("a worker process's /metrics, scraped over HTTP", () => {
   }, 120_000);
   afterAll(async () => {
     await worker?.stop();
-    await fleet?.close();
-    await fake?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   it("counts runs by final status and mode, with their duration", () => {

@@ -1,53 +1,35 @@
 import { sep } from "node:path";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
+import type { Fleet } from "@pyfleet/fleet";
 import type { Pipeline } from "@pyfleet/workflow";
-import { isPyfleetError, silentLogger } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { isPyfleetError } from "@pyfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findFiles, testApprovalStore, testDecisionKeys } from "./testing/approvals.js";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { findFiles } from "./testing/approvals.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
-
-const KEYS = testDecisionKeys();
 
 // The approver's decision endpoint and its sweep can hold the same decision at once (the sweep
 // sees a decision whose resume is still in flight as undelivered): only one may apply it.
 describe("one decision delivered twice at once (two processes, real Redis, real executor)", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let env: Record<string, string>;
-  const fleets: Fleet[] = [];
+  let fleets: [Fleet, Fleet, Fleet];
   /** The pipeline of the second (approver-like) process: a test applies a decision with it alone. */
   let approverPipeline: Pipeline | undefined;
-  const config = () => {
-    const c = testConfig(env);
-    c.analysis.rules = { ...c.analysis.rules, "file-write-outside": "allow" };
-    return c;
-  };
 
   beforeAll(async () => {
-    fx = await createRedisFixture("double-resume");
-    env = testEnv(fx.prefix, { ...KEYS });
-    for (const stages of [["analyze", "execute"], [], ["execute"]] as const) {
-      const modes = stages.length === 1 ? (["write_access"] as const) : (["read_only"] as const);
-      const build = realPipelineBuilder(env);
-      const capture: typeof build = async (input) => {
-        const built = await build(input);
-        if (stages.length === 0) approverPipeline = built.pipeline;
-        return built;
-      };
-      fleets.push((await createFleet(config(), { stages: [...stages], modes: [...modes], logger: silentLogger(), build: capture })).fleet);
-    }
+    // The code writes a flag file.
+    t = await startTestFleet({ tag: "double-resume", allowFileWrites: true, stages: ["analyze", "execute"], modes: ["read_only"] });
+    ({ env } = t);
+    const approver = await t.openRuntime({ modes: ["read_only"] });
+    approverPipeline = approver.built.pipeline;
+    fleets = [t.fleet, approver.fleet, await t.open({ stages: ["execute"], modes: ["write_access"] })];
   });
-  afterAll(async () => {
-    for (const f of fleets.reverse()) await f.close();
-    await fx?.cleanup();
-  });
+  afterAll(() => t?.cleanup());
 
   it("applies it once: one resume wins, the other is refused, the write runs once and the run completes", async () => {
-    const [producer, otherApprover] = fleets as [Fleet, Fleet, Fleet];
+    const [producer, otherApprover] = fleets;
     const code = `import epics\nopen("ran.flag", "w").write("ran")\nepics.caput("SR:C01:HCM", 1)\nresults = {"ok": True}\n`;
-    const { store, audit } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store, audit } = t.approvals();
     const { runId } = await producer.submit({ user_query: "q", task_objective: "set", code, dry_run: true }, { requester: "carol" });
     const parked = await waitForStatus((id) => producer.get(id), runId, "awaiting_approval");
     const { released } = await store.decide(parked.approvalId as string, { id: "alice", roles: ["approver"] }, { decision: "approve", codeHash: (await store.get(parked.approvalId as string))?.codeHash as string, reason: "ok" });
@@ -71,9 +53,9 @@ describe("one decision delivered twice at once (two processes, real Redis, real 
   // enqueued the next hop (chaos: approver killed mid-decision left runs awaiting_approval for
   // good): the sweep's resume must continue the run from the checkpoint, not refuse it forever.
   it("continues a run whose decision reached the checkpoint but whose next hop was never dispatched", async () => {
-    const [producer, approver] = fleets as [Fleet, Fleet, Fleet];
+    const [producer, approver] = fleets;
     const code = `import epics\nopen("ran.flag", "w").write("ran")\nepics.caput("SR:C01:HCM", 2)\nresults = {"ok": True}\n`;
-    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = t.approvals();
     const { runId } = await producer.submit({ user_query: "q", task_objective: "set after a crash", code, dry_run: true }, { requester: "carol" });
     const parked = await waitForStatus((id) => producer.get(id), runId, "awaiting_approval");
     const approvalId = parked.approvalId as string;

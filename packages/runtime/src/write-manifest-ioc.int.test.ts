@@ -8,15 +8,13 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { type PyfleetConfig, projectPython, RedisKeys, silentLogger } from "@pyfleet/core";
-import { AuditLog, createFleet, type Fleet } from "@pyfleet/fleet";
-import { createRedisFixture, IocFixture, type JupyterFixture, type RedisFixture, startJupyterFixture } from "@pyfleet/testing";
+import { projectPython, RedisKeys } from "@pyfleet/core";
+import { AuditLog, type Fleet } from "@pyfleet/fleet";
+import { IocFixture, type JupyterFixture, type RedisFixture, startJupyterFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approveParked, testApprovalStore, testConfig, testDecisionKeys, testEnv, waitForStatus } from "./testing/index.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
+import { approveParked, startTestFleet, type TestFleet, waitForStatus } from "./testing/index.js";
 
 const run = promisify(execFile);
-const KEYS = testDecisionKeys();
 const QF1 = "SR:MAG:QF1:CURRENT_SP";
 const QD1 = "SR:MAG:QD1:CURRENT_SP";
 
@@ -39,29 +37,32 @@ async function operatorPut(pv: string, value: number | string): Promise<void> {
 const accepted = (pv: string) => ioc.putCount(pv);
 
 describe.each([{ backend: "local" as const }, { backend: "container" as const }])("write runs on a real IOC ($backend backend)", ({ backend }) => {
+  let t: TestFleet;
   let fx: RedisFixture;
   let jupyter: JupyterFixture | undefined;
   let fleet: Fleet;
-  let config: PyfleetConfig;
 
   beforeAll(async () => {
-    fx = await createRedisFixture(`wioc${backend}`);
     if (backend === "container") jupyter = await startJupyterFixture({ env: ioc.env });
-    const env = testEnv(fx.prefix, {
-      ...KEYS,
-      ...ioc.env,
-      PYFLEET_EXECUTION_METHOD: backend,
-      ...(jupyter ? { JUPYTER_HOST: jupyter.host, JUPYTER_PORT: String(jupyter.port), JUPYTER_TOKEN: jupyter.token } : {}),
+    t = await startTestFleet({
+      tag: `wioc${backend}`,
+      stages: ["analyze", "execute"],
+      modes: ["read_only", "write_access"],
+      env: {
+        ...ioc.env,
+        PYFLEET_EXECUTION_METHOD: backend,
+        ...(jupyter ? { JUPYTER_HOST: jupyter.host, JUPYTER_PORT: String(jupyter.port), JUPYTER_TOKEN: jupyter.token } : {}),
+      },
+      configure: (config) => {
+        expect(config.execution.sandbox.enabled).toBe(true);
+        config.control_system.write_connection_timeout_seconds = 2;
+      },
     });
-    config = testConfig(env);
-    expect(config.execution.sandbox.enabled).toBe(true);
-    config.control_system.write_connection_timeout_seconds = 2;
-    ({ fleet } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only", "write_access"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    ({ fleet, redis: fx } = t);
   }, 120_000);
   afterAll(async () => {
-    await fleet?.close();
+    await t?.cleanup();
     await jupyter?.close();
-    await fx?.cleanup();
   });
 
   const submit = (code: string, extra: Record<string, unknown> = {}) =>
@@ -73,7 +74,7 @@ describe.each([{ backend: "local" as const }, { backend: "container" as const }]
     const target = Math.round((start + 1.5) * 10) / 10;
     const before = await accepted(QF1);
     const { runId } = await submit(`import epics\nepics.caput(${JSON.stringify(QF1)}, ${target})\nresults = {'set': ${target}}\n`);
-    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = t.approvals();
     const parked = await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval", 60_000);
     const record = await store.get(parked.approvalId as string);
     expect(record?.manifest?.entries).toMatchObject([
@@ -107,7 +108,7 @@ describe.each([{ backend: "local" as const }, { backend: "container" as const }]
     ].join("\n");
     await operatorPut(QF1, 101.0);
     const { runId } = await submit(code);
-    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = t.approvals();
     const parked = await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval", 60_000);
     expect((await store.get(parked.approvalId as string))?.manifest?.pvs).toEqual([QF1]);
     await operatorPut(QF1, 125.0); // the data the code depends on changes before the write runs
@@ -140,7 +141,7 @@ describe.each([{ backend: "local" as const }, { backend: "container" as const }]
     await operatorPut(QF1, 101.0);
     const before = await accepted(QF1);
     const { runId } = await submit(`import epics\nepics.caput(${JSON.stringify(QF1)}, 103.0)\nresults = {}\n`);
-    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = t.approvals();
     await waitForStatus((id) => fleet.get(id), runId, "awaiting_approval", 60_000);
     await operatorPut("SR:INTLK:ENABLE", 0);
     try {

@@ -56,6 +56,8 @@ export interface TestFleet {
   llm: FakeOpenAIServer | undefined;
   /** Opens another fleet process on the same Redis, environment and config (closed by `cleanup`). */
   open(process: TestFleetProcess): Promise<Fleet>;
+  /** {@link TestFleet.open}, returning the process's runtime (its pipeline, audit log, approval store). */
+  openRuntime(process: TestFleetProcess): Promise<FleetRuntime>;
   /** The approval store and audit log an approver of this fleet uses (signing with `keys`). */
   approvals(): { store: ApprovalStore; audit: AuditLog };
   /** Closes every fleet it opened (the last first), the fake LLM and the Redis prefix. */
@@ -108,6 +110,7 @@ export async function startTestFleet(opts: TestFleetOptions): Promise<TestFleet>
       keys,
       llm,
       open: async (p) => (await openOne(p)).fleet,
+      openRuntime: openOne,
       approvals: () => testApprovalStore(redis.redis, redis.prefix, keys.PYFLEET_SIGNING_KEYS),
       cleanup,
     };

@@ -70,7 +70,8 @@ def _harness_path() -> str:
     return os.path.abspath(os.environ.get("PYFLEET_HARNESS", "") or _DEFAULT_HARNESS)
 
 
-def _load(name: str, path: str):
+def load_module(name: str, path: str):  # noqa: ANN201  (the module loaded)
+    """The Python file at ``path`` as module ``name`` (the harness, builder and gate are files, not packages)."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -85,7 +86,7 @@ def _install_guard(mode: str) -> None:
         if mode == "read_only":
             sys.exit(f"pyfleet kernel: harness not found at {path}; a read-only kernel cannot start without its guard")
         return
-    _load("pyfleet_harness", path).install_guard(mode, lock=mode == "read_only")
+    load_module("pyfleet_harness", path).install_guard(mode, lock=mode == "read_only")
 
 
 def run_kernel(mode: str) -> None:
@@ -172,7 +173,6 @@ def launch_sandboxed(mode: str, connection_file: str) -> int:
     if not os.access(bwrap_path, os.X_OK):
         sys.exit(f"pyfleet kernel: {bwrap_path} not found (apt-get install -y bubblewrap), and PYFLEET_KERNEL_SANDBOX is not 'off'")
     harness_dir = os.path.dirname(_harness_path())
-    builder = _load("pyfleet_bwrap", os.path.join(harness_dir, "pyfleet_bwrap.py"))
     ids = _host_ids()
     kdir, etc = _private_folders(ids)
     try:
@@ -231,7 +231,7 @@ def launch_sandboxed(mode: str, connection_file: str) -> int:
                 os.setuid(ids[0])
 
         proc = subprocess.Popen(
-            [bwrap_path, *builder.build_bwrap_args(spec)],
+            bwrap_command(spec),
             env=env,
             stdin=subprocess.DEVNULL,
             pass_fds=(info_w, block_r),
@@ -248,12 +248,22 @@ def launch_sandboxed(mode: str, connection_file: str) -> int:
             os.unlink(gate_control_path(connection_file))
 
 
+def bwrap_command(spec: dict) -> list[str]:
+    """bubblewrap (``PYFLEET_BWRAP``) and its arguments for ``spec``, from the builder the local
+    backend shares (``pyfleet_bwrap.py`` beside the harness). ``deploy/jupyter/sandbox_check.py``
+    starts its probe with it, so the image's start-up check runs the kernels' command line."""
+    builder = load_module("pyfleet_bwrap", os.path.join(os.path.dirname(_harness_path()), "pyfleet_bwrap.py"))
+    return [os.environ.get("PYFLEET_BWRAP", "/usr/bin/bwrap"), *builder.build_bwrap_args(spec)]
+
+
 def gate_control_path(connection_file: str) -> str:
     """The launcher's gate control socket beside the connection file (the server derives the same)."""
     return os.path.splitext(os.path.abspath(connection_file))[0] + "-gate.sock"
 
 
-def _read_child_pid(info_r: int) -> int:
+def read_child_pid(info_r: int) -> int:
+    """The sandboxed process's pid, from bubblewrap's ``--info-fd`` JSON; RuntimeError when
+    bubblewrap exits before it started the process."""
     text = b""
     while b"child-pid" not in text or b"}" not in text:
         chunk = os.read(info_r, 4096)
@@ -266,7 +276,7 @@ def _read_child_pid(info_r: int) -> int:
 def _supervise(proc: subprocess.Popen, info_r: int, block_w: int, mode: str, upstreams: list[str], control_path: str) -> int:
     """Attaches the gate, lets the kernel start, forwards interrupts, and waits for the sandbox."""
     try:
-        pid = _read_child_pid(info_r)
+        pid = read_child_pid(info_r)
     except (RuntimeError, ValueError) as err:
         proc.kill()
         sys.exit(f"pyfleet kernel: {err}")
@@ -285,7 +295,7 @@ def _supervise(proc: subprocess.Popen, info_r: int, block_w: int, mode: str, ups
         return proc.wait()
     import asyncio  # noqa: PLC0415  (only a kernel with Channel Access pays for the gate's imports)
 
-    gate_module = _load("pyfleet_ca_gate", os.path.abspath(os.environ.get("PYFLEET_CA_GATE", "") or _DEFAULT_GATE))
+    gate_module = load_module("pyfleet_ca_gate", os.path.abspath(os.environ.get("PYFLEET_CA_GATE", "") or _DEFAULT_GATE))
     hosts = [(h or "127.0.0.1", int(p)) for h, _, p in (u.rpartition(":") for u in upstreams)]
 
     async def serve() -> int:

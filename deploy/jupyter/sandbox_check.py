@@ -1,37 +1,29 @@
 """Start-up check of pyfleet's Jupyter image: can this container give kernels their sandbox?
 
 ``start-jupyter.sh`` runs it before the server starts (unless the operator set
-``PYFLEET_KERNEL_SANDBOX=off``). It does what the kernel launcher (``jupyter/pyfleet_kernel.py``)
-does for every kernel, with ``sleep`` in place of ipykernel: bubblewrap with the launcher's
-command line (the shared builder ``pyfleet_bwrap.py``: own user, PID, IPC, UTS and network
-namespaces, a fresh /proc, tmpfs, read-only root) and, when the server has a control system
-(``EPICS_CA_ADDR_LIST``), the CA gate's entry into the sandbox's network namespace (setns into its
-user namespace, then its network). A container that cannot do either would fail every kernel
-start; the server refuses to start instead, with the reason. Exit 0: it works; 1: the reason is on
-stderr. Python 3.11 standard library + the harness/gate files of the image.
+``PYFLEET_KERNEL_SANDBOX=off``). It does what the kernel launcher (``jupyter/pyfleet_kernel.py``,
+``PYFLEET_KERNEL_LAUNCHER``) does for every kernel, with the launcher's own functions and
+``sleep`` in place of ipykernel: bubblewrap with the launcher's command line (``bwrap_command``:
+own user, PID, IPC, UTS and network namespaces, a fresh /proc, tmpfs, read-only root), its
+``read_child_pid`` and, when the server has a control system (``EPICS_CA_ADDR_LIST``), the CA
+gate's entry into the sandbox's network namespace (setns into its user namespace, then its
+network). A container that cannot do either would fail every kernel start; the server refuses to
+start instead, with the reason. Exit 0: it works; 1: the reason is on stderr. Python 3.11
+standard library + the launcher, harness and gate files of the image.
 """
 
-import importlib.util
-import json
 import os
+import runpy
 import signal
 import socket
 import subprocess
 import sys
 
-
-def _load(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+#: the kernel launcher: the functions that start a kernel's sandbox, used here as they are
+_launcher = runpy.run_path(os.environ.get("PYFLEET_KERNEL_LAUNCHER", "/opt/pyfleet/jupyter/pyfleet_kernel.py"))
 
 
 def main() -> int:
-    harness_dir = os.path.dirname(os.environ.get("PYFLEET_HARNESS", "/opt/pyfleet/harness/pyfleet_harness.py"))
-    builder = _load("pyfleet_bwrap", os.path.join(harness_dir, "pyfleet_bwrap.py"))
-    bwrap = os.environ.get("PYFLEET_BWRAP", "/usr/bin/bwrap")
     info_r, info_w = os.pipe()
     spec = {
         "argv": ["/usr/bin/sleep", "30"],
@@ -42,7 +34,7 @@ def main() -> int:
     }
     # stdout not inherited: start-jupyter.sh reads this script's output to its end
     proc = subprocess.Popen(
-        [bwrap, *builder.build_bwrap_args(spec)],
+        _launcher["bwrap_command"](spec),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -51,17 +43,14 @@ def main() -> int:
     os.close(info_w)
     pid = 0
     try:
-        text = b""
-        while b"}" not in text:
-            chunk = os.read(info_r, 4096)
-            if not chunk:
-                err = proc.communicate(timeout=10)[1].decode(errors="replace").strip()
-                print(f"bubblewrap could not create the sandbox: {err or f'exit {proc.returncode}'}", file=sys.stderr)
-                return 1
-            text += chunk
-        pid = int(json.loads(text[: text.index(b"}") + 1])["child-pid"])
+        try:
+            pid = _launcher["read_child_pid"](info_r)
+        except RuntimeError:
+            err = proc.communicate(timeout=10)[1].decode(errors="replace").strip()
+            print(f"bubblewrap could not create the sandbox: {err or f'exit {proc.returncode}'}", file=sys.stderr)
+            return 1
         if os.environ.get("EPICS_CA_ADDR_LIST", "").strip():
-            gate = _load("pyfleet_ca_gate", os.environ.get("PYFLEET_CA_GATE", "/opt/pyfleet/gate/pyfleet_ca_gate.py"))
+            gate = _launcher["load_module"]("pyfleet_ca_gate", os.environ.get("PYFLEET_CA_GATE", "/opt/pyfleet/gate/pyfleet_ca_gate.py"))
             try:
                 for s in gate.sockets_in_netns(pid, [(socket.SOCK_DGRAM, 5064)]):
                     s.close()

@@ -9,14 +9,16 @@
  *   without it (the sandbox's cost per run),
  * - a docker one-shot container (when an engine answers and the sandbox image exists).
  * One table, with throughput and p50 ratios against the fresh-kernel baseline, plus the CPU time
- * per run spent in this (the executor's) process.
+ * per run spent in this (the executor's) process and, on the fork-server rows, in its Python
+ * parent and the children it reaped (CPU does not inflate with the machine's load as wall time does).
  *
  * Run: npx tsx bench/execution/run.ts [--runs N] [--no-docker] [--json FILE] [--backends fork,local]
  * `--backends` keeps only the rows whose backend name contains one of the words (e.g. `fork` for
  * the fork-server rows); the Jupyter server starts only when a kept row needs it, and ratios
  * against the fresh kernel are printed only when its row was measured.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecuteInput, Executor } from "@pyfleet/core";
@@ -36,6 +38,8 @@ const arg = (name: string) => process.argv.indexOf(name);
 const RUNS = arg("--runs") > 0 ? Number(process.argv[arg("--runs") + 1]) : 20;
 const WITH_DOCKER = arg("--no-docker") < 0;
 const JSON_OUT = arg("--json") > 0 ? process.argv[arg("--json") + 1] : undefined;
+/** Clock ticks per second of /proc's CPU times. */
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 const BACKENDS = arg("--backends") > 0 ? String(process.argv[arg("--backends") + 1]).split(",") : undefined;
 
 const SNIPPETS = {
@@ -60,6 +64,8 @@ export interface Row {
   p99: number;
   /** CPU ms per run of this (the executor's) process only: Python, kernels and containers not included. */
   cpuMs: number;
+  /** Fork server rows: CPU ms per run of the Python parent and the children it reaped (clock ticks: ±10 ms over all runs). */
+  pythonCpuMs?: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -70,6 +76,23 @@ function percentile(sorted: number[], p: number): number {
 function cpuNow(): number {
   const own = process.cpuUsage();
   return (own.user + own.system) / 1000;
+}
+
+/**
+ * CPU ms so far of the fork server's Python parent and of the children it reaped (utime, stime,
+ * cutime, cstime in /proc; sandboxed, the parent is the one child of bubblewrap).
+ */
+async function forkServerCpu(executor: Executor): Promise<number | undefined> {
+  const info = executor instanceof ForkServerExecutor ? executor.parentInfo : undefined;
+  if (!info?.hostPid) return undefined;
+  const children = await readFile(`/proc/${info.hostPid}/task/${info.hostPid}/children`, "utf8").catch(() => "");
+  const launched = (await readFile(`/proc/${info.hostPid}/cmdline`, "utf8")).split("\0")[0] ?? "";
+  const pid = launched.endsWith("bwrap") ? Number(children.trim().split(/\s+/)[0]) : info.hostPid;
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  // fields[0] is field 3 (state): utime, stime, cutime, cstime are fields 14-17
+  const ticks = (fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0);
+  return (ticks * 1000) / CLOCK_TICKS;
 }
 
 async function measure(backend: string, executor: Executor, snippet: keyof typeof SNIPPETS, workDir: string, settle?: () => Promise<void>): Promise<Row> {
@@ -89,6 +112,7 @@ async function measure(backend: string, executor: Executor, snippet: keyof typeo
   await settle?.();
   const times: number[] = [];
   const cpu0 = cpuNow();
+  const python0 = await forkServerCpu(executor);
   const started = performance.now();
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
@@ -97,6 +121,8 @@ async function measure(backend: string, executor: Executor, snippet: keyof typeo
     times.push(performance.now() - t);
   }
   const total = performance.now() - started;
+  const cpuMs = (cpuNow() - cpu0) / RUNS;
+  const python1 = await forkServerCpu(executor);
   times.sort((a, b) => a - b);
   return {
     backend,
@@ -106,7 +132,8 @@ async function measure(backend: string, executor: Executor, snippet: keyof typeo
     p50: percentile(times, 50),
     p95: percentile(times, 95),
     p99: percentile(times, 99),
-    cpuMs: (cpuNow() - cpu0) / RUNS,
+    cpuMs,
+    ...(python0 !== undefined && python1 !== undefined ? { pythonCpuMs: (python1 - python0) / RUNS } : {}),
   };
 }
 
@@ -186,14 +213,14 @@ function printTable(rows: Row[], notes: string[]): void {
   const out = [
     `Execution bench: ${RUNS} sequential runs per row after one warm-up run; 2 cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" / ")}.`,
     "",
-    "| backend | snippet | runs/s | p50 ms | p95 ms | p99 ms | node cpu ms/run | runs/s vs fresh kernel | p50 vs fresh kernel |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| backend | snippet | runs/s | p50 ms | p95 ms | p99 ms | node cpu ms/run | python cpu ms/run | runs/s vs fresh kernel | p50 vs fresh kernel |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     const b = base.get(r.snippet);
     const thr = b ? `${f(r.perSecond / b.perSecond, 2)}x` : "-";
     const lat = b ? `${f(b.p50 / r.p50, 2)}x faster` : "-";
-    out.push(`| ${r.backend} | ${r.snippet} | ${f(r.perSecond, 2)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.cpuMs, 2)} | ${thr} | ${lat} |`);
+    out.push(`| ${r.backend} | ${r.snippet} | ${f(r.perSecond, 2)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.cpuMs, 2)} | ${r.pythonCpuMs === undefined ? "-" : f(r.pythonCpuMs, 2)} | ${thr} | ${lat} |`);
   }
   for (const n of notes) out.push("", `note: ${n}`);
   process.stdout.write(`${out.join("\n")}\n`);

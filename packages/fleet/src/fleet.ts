@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   type ExecutionMethod,
   makeRequestSchema,
+  newRunRecord,
   parseOrThrow,
   PyfleetError,
   type PythonExecutionRequest,
@@ -88,25 +89,17 @@ export class Fleet {
     const threadId = request.thread_id ?? `run-${runId}`;
     const checkpointNs = request.checkpoint_ns ?? "";
     if (request.thread_id !== undefined) await this.checkThreadUnused(threadId, checkpointNs);
-    const now = this.ctx.clock.now().toISOString();
-    await this.ctx.runs.create({
-      runId,
-      threadId,
-      checkpointNs,
-      status: "queued",
-      stage: null,
-      mode: null,
-      attempts: 0,
-      requester: opts.requester ?? request.requester ?? "anonymous",
-      task: request.task_objective,
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
-      approvalId: null,
-      resultSummary: null,
-      error: null,
-      method: opts.executionMethod ?? request.execution_method ?? this.ctx.config.execution.execution_method,
-    });
+    await this.ctx.runs.create(
+      newRunRecord({
+        runId,
+        threadId,
+        checkpointNs,
+        requester: opts.requester ?? request.requester ?? "anonymous",
+        task: request.task_objective,
+        at: this.ctx.clock.now().toISOString(),
+        method: opts.executionMethod ?? request.execution_method ?? this.ctx.config.execution.execution_method,
+      }),
+    );
     try {
       const started = await this.ctx.pipeline.startRun({
         runId,

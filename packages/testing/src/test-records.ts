@@ -1,4 +1,4 @@
-import { type ApprovalRequest, codeHash, type RunRecord } from "@pyfleet/core";
+import { type ApprovalRequest, codeHash, newRunRecord, type RunRecord } from "@pyfleet/core";
 
 /** Write code of the test approvals: one `epics.caput` of `X:Y` on line 2. */
 export const TEST_WRITE_CODE = "import epics\nepics.caput('X:Y', 1)\nresults = {}\n";
@@ -32,25 +32,11 @@ export function testApprovalRequest(runId: string, over: Partial<ApprovalRequest
   };
 }
 
-/** A run record of a write run of carol's, created now, in `status` at `stage` (default: analyzing, at approve). */
+/**
+ * A run record of a write run of carol's, created now, in `status` at `stage` (default: analyzing,
+ * at approve): the fleet's new-run record ({@link newRunRecord}) moved on to its first attempt.
+ */
 export function testRunRecord(runId: string, over: Partial<RunRecord> = {}): RunRecord {
-  const now = new Date().toISOString();
-  return {
-    runId,
-    threadId: runId,
-    checkpointNs: "",
-    status: "analyzing",
-    stage: "approve",
-    mode: "write_access",
-    attempts: 1,
-    requester: "carol",
-    task: "write",
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: null,
-    approvalId: null,
-    resultSummary: null,
-    error: null,
-    ...over,
-  };
+  const created = newRunRecord({ runId, threadId: runId, checkpointNs: "", requester: "carol", task: "write", at: new Date().toISOString() });
+  return { ...created, status: "analyzing", stage: "approve", mode: "write_access", attempts: 1, ...over };
 }

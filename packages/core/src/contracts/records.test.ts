@@ -4,7 +4,7 @@ import { AnalysisResultSchema } from "./analysis.js";
 import { ApprovalRequestSchema, DecisionBodySchema, SignedDecisionSchema } from "./approval.js";
 import { ExecutionOutcomeSchema, ExecutionResultSchema } from "./execution.js";
 import { NotebookAttemptSchema } from "./notebook.js";
-import { FinalResultSchema, isTerminalStatus, RUN_STATUSES, RunEventSchema, RunRecordSchema } from "./run.js";
+import { FinalResultSchema, isTerminalStatus, newRunRecord, RUN_STATUSES, RunEventSchema, RunRecordSchema } from "./run.js";
 import { parseOrThrow } from "./validate.js";
 
 const HASH = "a".repeat(64);
@@ -99,6 +99,10 @@ describe("contracts", () => {
       error: null,
     };
     expect(roundTrip(RunRecordSchema, record)).toEqual(record);
+    const fresh = newRunRecord({ runId: "r2", threadId: "run-r2", checkpointNs: "", requester: "bob", task: "t", at: AT, method: "local" });
+    expect(roundTrip(RunRecordSchema, fresh)).toEqual(fresh);
+    expect(fresh).toMatchObject({ status: "queued", stage: null, mode: null, attempts: 0, createdAt: AT, updatedAt: AT, method: "local", error: null });
+    expect(newRunRecord({ runId: "r3", threadId: "t", checkpointNs: "", requester: "bob", task: "t", at: AT })).not.toHaveProperty("method");
     const event = { id: "1-0", runId: "r1", type: "stdout", at: AT, stage: "execute", attempt: 1, data: { text: "hi" } };
     expect(roundTrip(RunEventSchema, event)).toEqual(event);
     const final = { status: "completed", result, code: "x=1", attempts: 1, reason: null };

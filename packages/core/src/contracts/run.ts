@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ERROR_CATEGORIES } from "../errors.js";
 import { AnalysisResultSchema, FindingSchema } from "./analysis.js";
 import { ExecutionOutcomeSchema, ExecutionResultSchema } from "./execution.js";
-import { EXECUTION_METHODS, EXECUTION_MODES } from "./request.js";
+import { EXECUTION_METHODS, EXECUTION_MODES, type ExecutionMethod } from "./request.js";
 import { WriteManifestSchema } from "./write-manifest.js";
 
 export const RUN_STATUSES = [
@@ -109,6 +109,44 @@ export const RunRecordSchema = z.object({
     .optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** What a new run's record is made of (see {@link newRunRecord}). */
+export interface NewRunRecordInput {
+  runId: string;
+  threadId: string;
+  checkpointNs: string;
+  requester: string;
+  task: string;
+  /** ISO time of the submit: `createdAt` and `updatedAt`. */
+  at: string;
+  /** Backend the run executes on. */
+  method?: ExecutionMethod;
+}
+
+/**
+ * The record of a run just submitted: queued, at no stage and no mode yet, no attempt, nothing
+ * decided, finished or failed. The fleet's submit writes it; test records start from it.
+ */
+export function newRunRecord(input: NewRunRecordInput): RunRecord {
+  return {
+    runId: input.runId,
+    threadId: input.threadId,
+    checkpointNs: input.checkpointNs,
+    status: "queued",
+    stage: null,
+    mode: null,
+    attempts: 0,
+    requester: input.requester,
+    task: input.task,
+    createdAt: input.at,
+    updatedAt: input.at,
+    finishedAt: null,
+    approvalId: null,
+    resultSummary: null,
+    error: null,
+    ...(input.method ? { method: input.method } : {}),
+  };
+}
 
 export const RUN_EVENT_TYPES = [
   "status",

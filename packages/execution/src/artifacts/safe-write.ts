@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { lstat, mkdir, realpath, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, sep } from "node:path";
 import { PyfleetError } from "@pyfleet/core";
 import { inside, isInside } from "./paths.js";
 
@@ -9,13 +9,23 @@ const exists = (p: string): Promise<boolean> => lstat(p).then(
   () => false,
 );
 
+/** Temp-file names: a random tag per process and a counter (drawing random bytes per file costs a syscall). */
+const TMP_TAG = randomBytes(6).toString("hex");
+let tmpCount = 0;
+
 /**
  * Writes files only inside one run folder. Each write goes to a temp file that is renamed over
  * the target: a reader never sees half a file, and a symlink planted at the target is replaced
  * rather than followed. The parent folder's real path must stay inside the run folder.
+ *
+ * A writer remembers the folders it proved to be inside, so the many files of one save cost one
+ * check per folder, not one per file. Use one writer per save, while no user code runs: a folder
+ * swapped for a symlink after it was checked would not be seen by the same writer.
  */
 export class RunFolderWriter {
   private realRoot: string | undefined;
+  /** Folders (absolute, as asked) this writer found, or made, existing with their real path inside. */
+  private readonly folders = new Set<string>();
 
   constructor(readonly folder: string) {}
 
@@ -34,7 +44,7 @@ export class RunFolderWriter {
   async write(rel: string, data: string | Uint8Array): Promise<string> {
     const abs = this.path(rel);
     await this.ensureDir(dirname(abs));
-    const tmp = `${abs}.${randomBytes(4).toString("hex")}.tmp`;
+    const tmp = `${abs}.${TMP_TAG}${(tmpCount++).toString(36)}.tmp`;
     try {
       await writeFile(tmp, data, { flag: "wx" });
       await rename(tmp, abs);
@@ -55,20 +65,46 @@ export class RunFolderWriter {
     const abs = this.path(rel);
     await this.checkReal(dirname(abs));
     await rm(abs, { recursive: true, force: true });
+    for (const dir of this.folders) if (dir === abs || dir.startsWith(`${abs}${sep}`)) this.folders.delete(dir);
   }
 
-  /** Creates `dir` only after its deepest existing ancestor proved to be inside the run folder. */
+  /**
+   * Makes sure `dir` exists as a folder with its real path inside the run folder. An existing
+   * folder costs one `realpath`; anything else takes the careful way: a missing folder is created
+   * only after its deepest existing ancestor proved to be inside, and checked again once created.
+   */
   private async ensureDir(dir: string): Promise<void> {
+    if (await this.isFolderInside(dir)) return;
     let existing = dir;
-    while (!(await exists(existing))) existing = dirname(existing);
+    while (!this.folders.has(existing) && !(await exists(existing))) existing = dirname(existing);
     await this.checkReal(existing);
     await mkdir(dir, { recursive: true });
     await this.checkReal(dir);
   }
 
+  /** @throws PyfleetError VALIDATION_FAILED unless the real path of `dir` lies inside the run folder. */
   private async checkReal(dir: string): Promise<void> {
-    this.realRoot ??= await realpath(this.folder);
-    const real = await realpath(dir);
+    if (!(await this.isFolderInside(dir))) await this.inside(dir, await realpath(dir));
+  }
+
+  /**
+   * True when `dir` is a folder whose real path lies inside (remembered for this writer's next
+   * calls), false when it is missing or not a folder.
+   * @throws PyfleetError VALIDATION_FAILED when it is a folder outside.
+   */
+  private async isFolderInside(dir: string): Promise<boolean> {
+    if (this.folders.has(dir)) return true;
+    // `<dir>/.` resolves only when dir is a folder (a file gives ENOTDIR)
+    const real = await realpath(`${dir}${sep}.`).catch(() => null);
+    if (real === null) return false;
+    await this.inside(dir, real);
+    this.folders.add(dir);
+    return true;
+  }
+
+  /** @throws PyfleetError VALIDATION_FAILED unless `real`, the real path of `dir`, lies inside the run folder's. */
+  private async inside(dir: string, real: string): Promise<void> {
+    this.realRoot ??= dir === this.folder ? real : await realpath(this.folder);
     if (!isInside(this.realRoot, real)) {
       throw new PyfleetError("VALIDATION_FAILED", `refusing to write through ${dir}: it resolves outside the run folder`);
     }

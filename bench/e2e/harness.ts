@@ -19,8 +19,8 @@ export interface BenchFleet {
   fleet: Fleet;
   client: PyfleetClient;
   workers: Set<SpawnedWorker>;
-  /** Starts a worker process (generous ready timeout: a loaded machine boots tsx slowly). */
-  spawn(args: string[], readyTimeoutMs?: number): Promise<SpawnedWorker>;
+  /** Starts a worker process (generous ready timeout: a loaded machine boots tsx slowly); `extraEnv` adds to the fleet's env for it alone. */
+  spawn(args: string[], readyTimeoutMs?: number, extraEnv?: Record<string, string>): Promise<SpawnedWorker>;
   cleanup(): Promise<void>;
 }
 
@@ -59,8 +59,8 @@ export async function startBenchFleet(
       fleet: producer.fleet,
       client: new PyfleetClient({ baseUrl: producer.url }),
       workers,
-      async spawn(args, readyTimeoutMs = 120_000) {
-        const w = await spawnWorker(args, env, readyTimeoutMs);
+      async spawn(args, readyTimeoutMs = 120_000, extraEnv = {}) {
+        const w = await spawnWorker(args, { ...env, ...extraEnv }, readyTimeoutMs);
         workers.add(w);
         void w.exited.then(() => workers.delete(w));
         return w;

@@ -84,6 +84,31 @@ export function rss(pid: number): number {
   }
 }
 
+/**
+ * CPU time (user + system, ms) a process used, with the children it has reaped: from
+ * `/proc/<pid>/stat` utime + stime + cutime + cstime, or utime + stime alone without
+ * `withReaped` (0 when it is gone).
+ */
+export function cpuMs(pid: number, withReaped = true): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // fields after the command (which may hold spaces) start at state; utime is field 14
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = (withReaped ? [11, 12, 13, 14] : [11, 12]).reduce((n, i) => n + Number(f[i] ?? 0), 0);
+    return (ticks * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms of a process and every live descendant, each with the children it reaped. */
+export function treeCpuMs(pid: number): number {
+  return processTree(pid).reduce((total, p) => total + cpuMs(p), 0);
+}
+
+/** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
+
 /** A process and all its descendants (through /proc/<pid>/task/<tid>/children). */
 export function processTree(pid: number): number[] {
   const out = [pid];

@@ -6,7 +6,13 @@
  * Retention is set to its minimum (60 s) in a copy of config.yml so "after retention" is measured
  * in the same run; everything else is the repository's config.
  *
- *   npx tsx bench/resources/run.ts [--runs 10000] [--json FILE]
+ *   npx tsx bench/resources/run.ts [--runs 10000] [--json FILE] [--cpu-prof DIR]
+ *
+ * It also prints the CPU each process used per run over the measured runs (`/proc/<pid>/stat`,
+ * reaped children included; the executor with and without its fork-server tree, the analyze
+ * worker, this process, which hosts the producer and polls statuses, and redis-server).
+ * `--cpu-prof DIR` preloads `cpu-profile.mjs` into the executor, which writes its V8 CPU profile
+ * to DIR when it exits (open it in Chrome DevTools or speedscope).
  *
  * Baselines, same run: the idle fleet's traffic over the same time (workers polling, no runs),
  * Redis memory of the started, idle fleet before the first run, each process's RSS after warm-up.
@@ -14,17 +20,20 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { isTerminalStatus, RedisKeys, type RunStatus } from "@pyfleet/core";
 import { REPO_CONFIG } from "@pyfleet/runtime/testing";
 import { RedisServerFixture } from "@pyfleet/testing";
 import { Redis } from "ioredis";
 import { type BenchFleet, mapLimit, startBenchFleet } from "../e2e/harness.js";
 import { fmt, loadAverage, ratio, table } from "../e2e/stats.js";
-import { commandsBetween, keyFamilies, processTree, rss, StatusPoller, traffic, usedMemory } from "./redis-probe.js";
+import { commandsBetween, cpuMs, keyFamilies, processTree, rss, StatusPoller, traffic, treeCpuMs, usedMemory } from "./redis-probe.js";
 
 const SAMPLES = 10;
 const RUNS = argInt("--runs", 10_000);
-const JSON_OUT = process.argv.includes("--json") ? process.argv[process.argv.indexOf("--json") + 1] : undefined;
+const argStr = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const JSON_OUT = argStr("--json");
+const CPU_PROF_DIR = argStr("--cpu-prof");
 const WARMUP = 20;
 const IN_FLIGHT = 8;
 /** Runs per wait: the bench polls the status of every run it waits for, so it waits for few at a time. */
@@ -89,7 +98,10 @@ async function main(): Promise<number> {
     const keys = new RedisKeys(bench.fx.prefix);
     const poller = new StatusPoller(redis, (id) => keys.run(id), (status) => isTerminalStatus(status as RunStatus));
     const analyze = await bench.spawn(["--stage", "analyze"]);
-    const execute = await bench.spawn(["--stage", "execute", "--mode", "read_only"]);
+    const profEnv: Record<string, string> = CPU_PROF_DIR
+      ? { NODE_OPTIONS: `--import ${pathToFileURL(join(import.meta.dirname, "cpu-profile.mjs")).href}`, PYFLEET_CPU_PROF_DIR: CPU_PROF_DIR }
+      : {};
+    const execute = await bench.spawn(["--stage", "execute", "--mode", "read_only"], undefined, profEnv);
     process.stdout.write(`resources bench: ${RUNS} runs (${IN_FLIGHT} in flight), private redis-server ${server.url}, retention ${RETENTION_S} s\n`);
 
     const memBase = await usedMemory(redis);
@@ -105,6 +117,14 @@ async function main(): Promise<number> {
       ...Object.entries(procs).map(([name, pid]) => ({ name, samples: [rss(pid)] })),
       { name: "executor + its children (fork server)", samples: [treeRss(execute.pid)] },
     ];
+    const cpu = (): Record<string, number> => ({
+      "executor (node alone)": cpuMs(execute.pid, false),
+      "executor + fork-server tree": treeCpuMs(execute.pid),
+      "analyze worker": treeCpuMs(analyze.pid),
+      "bench (producer, client, polling)": (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      "redis-server": server.pid === null ? 0 : cpuMs(server.pid),
+    });
+    const cpu0 = cpu();
     const t0 = await traffic(redis);
     const poll0 = { calls: poller.calls, bytes: poller.bytes };
     const step = Math.ceil(RUNS / SAMPLES);
@@ -116,6 +136,7 @@ async function main(): Promise<number> {
       process.stdout.write(`  ${Math.min(done + step, RUNS)} runs (load ${loadAverage()})\n`);
     }
     const t1 = await traffic(redis);
+    const cpu1 = cpu();
     const pollCalls = poller.calls - poll0.calls;
     const pollBytes = poller.bytes - poll0.bytes;
     const memRuns = await usedMemory(redis);
@@ -177,8 +198,14 @@ async function main(): Promise<number> {
         return [r.name, mb(first), mb(last), mb(Math.max(...r.samples)), mb(last - first), ratio(last, first)];
       }),
     );
+    const cpuRows = Object.keys(cpu0).map((name) => [name, fmt(((cpu1[name] ?? 0) - (cpu0[name] ?? 0)) / RUNS, 2)]);
+    const cpuTotal = ["all (executor tree + analyze + bench + redis)", fmt(Object.keys(cpu0).filter((n) => n !== "executor (node alone)").reduce((t, n) => t + (cpu1[n] ?? 0) - (cpu0[n] ?? 0), 0) / RUNS, 2)];
+    const cpuTable = table(["process", "CPU ms per run"], [...cpuRows, cpuTotal]);
     process.stdout.write(
       [
+        "",
+        `CPU per run over the ${RUNS} measured runs (load ${loadAverage()}):`,
+        cpuTable,
         "",
         trafficTable,
         `top commands per run: ${commands
@@ -202,11 +229,13 @@ async function main(): Promise<number> {
       writeFileSync(
         JSON_OUT,
         JSON.stringify(
-          { bench: "resources", runs: RUNS, wallMs, idleBytesPerMs, perRunBytes, perRunCalls, commands, memBase, memRuns, memAfter, retainedRuns, retainedPerRun, leftPerRun, pruned, familiesRuns, familiesAfter, rss: rssRows, completed },
+          { bench: "resources", runs: RUNS, wallMs, cpu: Object.fromEntries(cpuRows), idleBytesPerMs, perRunBytes, perRunCalls, commands, memBase, memRuns, memAfter, retainedRuns, retainedPerRun, leftPerRun, pruned, familiesRuns, familiesAfter, rss: rssRows, completed },
           null,
           2,
         ),
       );
+    // a profile is written when the process exits on its own, not on the cleanup's SIGKILL
+    if (CPU_PROF_DIR) await execute.stop("SIGTERM");
     return completed === finished ? 0 : 1;
   } finally {
     await bench?.cleanup();

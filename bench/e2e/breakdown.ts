@@ -1,10 +1,10 @@
 /**
- * Where a run's time goes, from its event stream: submit → analyzing (producer + queue hop),
+ * Where a run's time goes, from its event stream: start → analyzing (producer + queue hop),
  * analyzing → executing (analysis + hop to an executor), executing → finished (the execution,
  * notebook and result files, final record).
  */
-import type { Fleet } from "@pyfleet/fleet";
 import { quantile } from "./stats.js";
+import type { BenchTarget, FinishedRun } from "./target.js";
 
 export interface Breakdown {
   toAnalyze: number;
@@ -14,15 +14,15 @@ export interface Breakdown {
 
 const SEGMENTS = ["toAnalyze", "analyzeToExecute", "executeToDone"] as const;
 
-/** p50 of each segment over the runs (submit time per run id, client side). */
-export async function breakdown(fleet: Fleet, submittedAt: ReadonlyMap<string, number>): Promise<Breakdown> {
+/** p50 of each segment over the runs (`startedAt`: each run's start in ms, the bench's submit time or its record's creation). */
+export async function breakdown(target: BenchTarget, startedAt: ReadonlyMap<string, number>, finished: ReadonlyMap<string, FinishedRun>): Promise<Breakdown> {
   const samples: Record<keyof Breakdown, number[]> = { toAnalyze: [], analyzeToExecute: [], executeToDone: [] };
-  for (const [runId, submitted] of submittedAt) {
-    const events = await fleet.events(runId);
+  for (const [runId, submitted] of startedAt) {
+    const events = await target.events(runId);
     const firstStatus = (status: string) => events.find((e) => e.type === "status" && e.data.status === status)?.at;
     const analyzing = firstStatus("analyzing");
     const executing = firstStatus("executing");
-    const done = (await fleet.get(runId))?.finishedAt;
+    const done = finished.get(runId)?.finishedAt;
     if (!analyzing || !executing || !done) continue;
     samples.toAnalyze.push(Date.parse(analyzing) - submitted);
     samples.analyzeToExecute.push(Date.parse(executing) - Date.parse(analyzing));

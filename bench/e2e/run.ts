@@ -6,21 +6,31 @@
  *
  *   npx tsx bench/e2e/run.ts            (200 runs per phase; REDIS_URL, default redis://127.0.0.1:6379)
  *   npx tsx bench/e2e/run.ts --runs 50 [--executors 1,2,4] [--json FILE]
+ *   npx tsx bench/e2e/run.ts --producer URL [--token TOKEN] [--runs 50] [--json FILE]
  *
  * Latency is submit (client side, before the HTTP call) → the run record's `finishedAt`.
  * "one at a time" phases submit the next run when the previous one finished (no queueing);
  * "burst" phases submit every run at once (16 HTTP requests in flight) and measure throughput.
  * The split column takes each run's status events: submit → analyzing, analyzing → executing,
  * executing → finished (p50 of each).
+ *
+ * `--producer URL` measures a deployed fleet instead, through its producer's HTTP API only (the
+ * SDK; `--token` or `PYFLEET_TOKEN` when the producer has tokens): no Redis access, no workers
+ * started, whatever executors the deployment runs. Latency is then the record's `createdAt` →
+ * `finishedAt` (server clocks, so the client's clock and network do not enter it), and the
+ * baseline is the API's own round trip (`GET /v1/runs/<id>` of a finished run, sequential).
+ * Every run is read-only provided code; the runs stay in the fleet (retention removes them).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunRecord, silentLogger } from "@pyfleet/core";
+import { PyfleetClient } from "@pyfleet/client";
+import { silentLogger } from "@pyfleet/core";
 import { createExecutorRegistry } from "@pyfleet/execution";
 import { type Breakdown, breakdown } from "./breakdown.js";
-import { type BenchFleet, mapLimit, startBenchFleet, waitAllTerminal } from "./harness.js";
+import { type BenchFleet, mapLimit, startBenchFleet } from "./harness.js";
 import { fmt, loadAverage, quantile, ratio, table } from "./stats.js";
+import { type BenchTarget, type FinishedRun, localTarget, producerArgs, producerTarget } from "./target.js";
 
 const RUNS = argInt("--runs", 200);
 const EXECUTORS = (process.argv.includes("--executors") ? String(process.argv[process.argv.indexOf("--executors") + 1]) : "1,2,4")
@@ -29,6 +39,7 @@ const EXECUTORS = (process.argv.includes("--executors") ? String(process.argv[pr
 const JSON_OUT = process.argv.includes("--json") ? process.argv[process.argv.indexOf("--json") + 1] : undefined;
 const ONE_AT_A_TIME = Math.max(10, Math.min(30, Math.floor(RUNS / 5)));
 const IN_FLIGHT = 16;
+const PRODUCER = producerArgs(process.argv);
 
 function argInt(flag: string, fallback: number): number {
   const i = process.argv.indexOf(flag);
@@ -43,7 +54,7 @@ function snippet(i: number): string {
     case 0:
       return `results = {"i": ${i}, "v": ${i} * 2}`;
     case 1:
-      return `import statistics\nvals = [x * 0.5 for x in range(${100 + i})]\nresults = {"i": ${i}, "mean": statistics.mean(vals)}`;
+      return `import statistics\nvals = [x * 0.5 for x in range(${100 + (i % 100)})]\nresults = {"i": ${i}, "mean": statistics.mean(vals)}`;
     case 2:
       return `for k in range(3):\n    print("line", k, ${i})\nresults = {"i": ${i}}`;
     default:
@@ -115,27 +126,32 @@ async function baseline(bench: BenchFleet, n: number): Promise<Phase> {
   }
 }
 
-/** Submits `codes` through the HTTP API (`inFlight` at a time) and waits for all of them. */
+/**
+ * Submits `codes` (`inFlight` at a time) and waits for all of them. A run's start is the bench's
+ * submit time on its own fleet, the record's `createdAt` on a deployed one (`serverStart`).
+ */
 async function submitAndWait(
-  bench: BenchFleet,
+  target: BenchTarget,
   codes: string[],
   inFlight: number,
-): Promise<{ latencies: number[]; failed: number; wallMs: number; submittedAt: Map<string, number> }> {
+  serverStart: boolean,
+): Promise<{ latencies: number[]; failed: number; wallMs: number; startedAt: Map<string, number>; done: Map<string, FinishedRun> }> {
   const submittedAt = new Map<string, number>();
-  const t0 = Date.now();
   const ids = await mapLimit(codes, inFlight, async (code) => {
     const at = Date.now();
-    const run = await bench.client.submit({ user_query: "bench", task_objective: "e2e bench", code });
-    submittedAt.set(run.runId, at);
-    return run.runId;
+    const runId = await target.submit(code);
+    submittedAt.set(runId, at);
+    return runId;
   });
-  const done = await waitAllTerminal(bench.fleet, ids, 120_000 + codes.length * 1000);
-  return { ...summarise(ids, done, submittedAt, t0), submittedAt };
+  const done = await target.waitAll(ids, 120_000 + codes.length * 1000);
+  const startedAt = serverStart ? new Map(ids.map((id) => [id, Date.parse(done.get(id)?.createdAt ?? "")])) : submittedAt;
+  return { ...summarise(ids, done, startedAt), startedAt, done };
 }
 
-function summarise(ids: string[], done: Map<string, RunRecord>, submittedAt: Map<string, number>, t0: number) {
+function summarise(ids: string[], done: Map<string, FinishedRun>, startedAt: Map<string, number>) {
   const latencies: number[] = [];
   let failed = 0;
+  const t0 = Math.min(...ids.map((id) => startedAt.get(id) ?? Number.POSITIVE_INFINITY));
   let last = t0;
   for (const id of ids) {
     const rec = done.get(id);
@@ -145,29 +161,74 @@ function summarise(ids: string[], done: Map<string, RunRecord>, submittedAt: Map
     }
     const end = Date.parse(rec.finishedAt);
     last = Math.max(last, end);
-    latencies.push(end - (submittedAt.get(id) as number));
+    latencies.push(end - (startedAt.get(id) as number));
   }
   return { latencies, failed, wallMs: last - t0 };
 }
 
-async function fleetPhases(bench: BenchFleet, executors: number, offset: number): Promise<Phase[]> {
-  const label = `fleet: ${executors} executor${executors === 1 ? "" : "s"}`;
-  await submitAndWait(bench, [0, 1, 2, 3, 4, 5].map((i) => snippet(offset - 1 - i)), 6);
-  const seq = { latencies: [] as number[], failed: 0, wallMs: 0, submittedAt: new Map<string, number>() };
+/** A warm-up, `ONE_AT_A_TIME` runs one after the other, then a burst of `RUNS`; `label` names the fleet. */
+async function fleetPhases(target: BenchTarget, label: string, offset: number, serverStart: boolean): Promise<Phase[]> {
+  await submitAndWait(target, [0, 1, 2, 3, 4, 5].map((i) => snippet(offset - 1 - i)), 6, serverStart);
+  const seq = { latencies: [] as number[], failed: 0, wallMs: 0, startedAt: new Map<string, number>(), done: new Map<string, FinishedRun>() };
   for (let i = 0; i < ONE_AT_A_TIME; i++) {
-    const r = await submitAndWait(bench, [snippet(offset + i)], 1);
+    const r = await submitAndWait(target, [snippet(offset + i)], 1, serverStart);
     seq.latencies.push(...r.latencies);
     seq.failed += r.failed;
     seq.wallMs += r.wallMs;
-    for (const [id, at] of r.submittedAt) seq.submittedAt.set(id, at);
+    for (const [id, at] of r.startedAt) seq.startedAt.set(id, at);
+    for (const [id, rec] of r.done) seq.done.set(id, rec);
   }
-  const one = { ...phase(`${label}, one at a time`, seq.latencies, seq.wallMs, seq.failed), split: await breakdown(bench.fleet, seq.submittedAt) };
+  const one = { ...phase(`${label}, one at a time`, seq.latencies, seq.wallMs, seq.failed), split: await breakdown(target, seq.startedAt, seq.done) };
   const codes = Array.from({ length: RUNS }, (_, i) => snippet(offset + ONE_AT_A_TIME + i));
-  const b = await submitAndWait(bench, codes, IN_FLIGHT);
-  return [one, { ...phase(`${label}, burst of ${RUNS}`, b.latencies, b.wallMs, b.failed), split: await breakdown(bench.fleet, b.submittedAt) }];
+  const b = await submitAndWait(target, codes, IN_FLIGHT, serverStart);
+  return [one, { ...phase(`${label}, burst of ${RUNS}`, b.latencies, b.wallMs, b.failed), split: await breakdown(target, b.startedAt, b.done) }];
+}
+
+/** The producer API's own round trip: `GET /v1/runs/<id>` of one finished run, one after the other. */
+async function apiBaseline(client: PyfleetClient, target: BenchTarget, n: number): Promise<Phase> {
+  const runId = await target.submit(snippet(-100));
+  await target.waitAll([runId], 120_000);
+  for (let i = 0; i < 5; i++) await client.get(runId);
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await client.get(runId);
+    latencies.push(performance.now() - t);
+  }
+  return phase("baseline: producer API round trip (GET /v1/runs/<id>), sequential", latencies, performance.now() - t0, 0);
+}
+
+/** Against a deployed producer: API baseline, then one fleet's phases, all through the SDK. */
+async function remote(url: string, token: string | undefined): Promise<{ base: Phase; phases: Phase[]; note: string }> {
+  const client = new PyfleetClient({ baseUrl: url, ...(token ? { token } : {}) });
+  const target = producerTarget(client);
+  process.stdout.write(`e2e bench against the producer at ${client.baseUrl}: ${RUNS} runs per burst, ${ONE_AT_A_TIME} one at a time\n`);
+  const base = await apiBaseline(client, target, RUNS);
+  // codes differ from an earlier invocation's, so a cache keyed by the code's hash serves none of them
+  const phases = await fleetPhases(target, "deployed fleet", (Date.now() % 1_000_000) * 1000, true);
+  process.stdout.write(`  done (load here ${loadAverage()})\n`);
+  return { base, phases, note: `deployed fleet at ${client.baseUrl}: latency = record createdAt → finishedAt (server clocks); executors as deployed` };
+}
+
+/** Against a fleet of its own: direct-backend baseline, then 1, 2, 4... executors. */
+async function local(bench: BenchFleet): Promise<{ base: Phase; phases: Phase[]; note: string }> {
+  process.stdout.write(`e2e bench: ${RUNS} runs per burst, ${ONE_AT_A_TIME} one at a time, prefix ${bench.fx.prefix}\n`);
+  const base = await baseline(bench, RUNS);
+  await bench.spawn(["--stage", "analyze"]);
+  const target = localTarget(bench.client, bench.fleet);
+  const phases: Phase[] = [];
+  let running = 0;
+  for (const n of EXECUTORS) {
+    for (; running < n; running++) await bench.spawn(["--stage", "execute", "--mode", "read_only"]);
+    phases.push(...(await fleetPhases(target, `fleet: ${n} executor${n === 1 ? "" : "s"}`, n * 100_000, false)));
+    process.stdout.write(`  ${n} executor(s) done (load ${loadAverage()})\n`);
+  }
+  return { base, phases, note: "executor processes: execute_read_only concurrency from config.yml; one analyze worker; producer + polling in this process" };
 }
 
 async function main(): Promise<number> {
+  if (PRODUCER) return report(await remote(PRODUCER.url, PRODUCER.token));
   const bench = await startBenchFleet("bench-e2e");
   const stop = () => {
     void bench.cleanup().finally(() => process.exit(130));
@@ -175,54 +236,47 @@ async function main(): Promise<number> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   try {
-    process.stdout.write(`e2e bench: ${RUNS} runs per burst, ${ONE_AT_A_TIME} one at a time, prefix ${bench.fx.prefix}\n`);
-    const base = await baseline(bench, RUNS);
-    await bench.spawn(["--stage", "analyze"]);
-    const phases: Phase[] = [];
-    let running = 0;
-    for (const n of EXECUTORS) {
-      for (; running < n; running++) await bench.spawn(["--stage", "execute", "--mode", "read_only"]);
-      phases.push(...(await fleetPhases(bench, n, n * 100_000)));
-      process.stdout.write(`  ${n} executor(s) done (load ${loadAverage()})\n`);
-    }
-    const burst1 = phases[1]?.perSecond ?? Number.NaN;
-    const rows = [base, ...phases].map((p) => [
-      p.name,
-      String(p.runs),
-      String(p.failed),
-      fmt(p.perSecond),
-      ratio(p.perSecond, base.perSecond),
-      p.name.includes("burst") ? ratio(p.perSecond, burst1) : "",
-      fmt(p.p50),
-      fmt(p.p95),
-      fmt(p.p99),
-      ratio(p.p50, base.p50),
-      p.split ? `${fmt(p.split.toAnalyze, 0)} / ${fmt(p.split.analyzeToExecute, 0)} / ${fmt(p.split.executeToDone, 0)}` : "",
-      p.load,
-    ]);
-    const header = [
-      "setup",
-      "runs",
-      "failed",
-      "runs/s",
-      "vs base",
-      "vs 1 exec",
-      "p50 ms",
-      "p95 ms",
-      "p99 ms",
-      "p50 vs base",
-      "p50 ms →analyze / →execute / →done",
-      "load avg 1/5/15",
-    ];
-    process.stdout.write(`\n${table(header, rows)}\n\n`);
-    if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ bench: "e2e", runs: RUNS, baseline: base, phases }, null, 2));
-    process.stdout.write(
-      "executor processes: execute_read_only concurrency from config.yml; one analyze worker; producer + polling in this process\n",
-    );
-    return phases.some((p) => p.failed > 0) || base.failed > 0 ? 1 : 0;
+    return report(await local(bench));
   } finally {
     await bench.cleanup();
   }
+}
+
+/** Prints the table (and the JSON file); exit code 1 when a run failed. */
+function report({ base, phases, note }: { base: Phase; phases: Phase[]; note: string }): number {
+  const burst1 = phases[1]?.perSecond ?? Number.NaN;
+  const rows = [base, ...phases].map((p) => [
+    p.name,
+    String(p.runs),
+    String(p.failed),
+    fmt(p.perSecond),
+    ratio(p.perSecond, base.perSecond),
+    p.name.includes("burst") ? ratio(p.perSecond, burst1) : "",
+    fmt(p.p50),
+    fmt(p.p95),
+    fmt(p.p99),
+    ratio(p.p50, base.p50),
+    p.split ? `${fmt(p.split.toAnalyze, 0)} / ${fmt(p.split.analyzeToExecute, 0)} / ${fmt(p.split.executeToDone, 0)}` : "",
+    p.load,
+  ]);
+  const header = [
+    "setup",
+    "runs",
+    "failed",
+    "runs/s",
+    "vs base",
+    "vs 1 exec",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "p50 vs base",
+    "p50 ms →analyze / →execute / →done",
+    "load avg 1/5/15",
+  ];
+  process.stdout.write(`\n${table(header, rows)}\n\n`);
+  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ bench: "e2e", runs: RUNS, producer: PRODUCER?.url ?? null, baseline: base, phases }, null, 2));
+  process.stdout.write(`${note}\n`);
+  return phases.some((p) => p.failed > 0) || base.failed > 0 ? 1 : 0;
 }
 
 main().then(

@@ -1,17 +1,9 @@
-import { type Clock, type Env, type ExecutionMode, type Logger, type PyfleetConfig, signingKeys } from "@pyfleet/core";
-import { createFleet, DecisionSigner, type Fleet, type StageName, type StageObserver } from "@pyfleet/fleet";
+import { type Env, type PyfleetConfig, signingKeys } from "@pyfleet/core";
+import { type CreateFleetOptions, createFleet, DecisionSigner, type Fleet } from "@pyfleet/fleet";
 import { type RealPipeline, type RealPipelineBuilder, realPipelineBuilder } from "./wire/real-pipeline.js";
 
-export interface OpenFleetOptions {
-  /** Stages to serve; none = a producer/approver-only process. */
-  stages?: readonly StageName[];
-  /** Execute modes to serve (required when `stages` has `execute`). */
-  modes?: readonly ExecutionMode[];
-  /** Overrides every served queue's configured concurrency. */
-  concurrency?: number;
-  logger?: Logger;
-  clock?: Clock;
-  observer?: StageObserver;
+/** `createFleet`'s options (stages, modes, concurrency, logger, clock, observer), the pipeline built on the real packages. */
+export interface OpenFleetOptions extends Omit<CreateFleetOptions<PyfleetConfig, RealPipeline>, "build"> {
   /** Where keys, tokens and the LLM settings are read from (default `process.env`). */
   env?: Env;
   /**
@@ -39,19 +31,10 @@ export interface FleetRuntime {
  *   `LLM_CONFIG` when `requireLlm` and generate is served without a model.
  */
 export async function openFleet(config: PyfleetConfig, opts: OpenFleetOptions = {}): Promise<FleetRuntime> {
-  const env = opts.env ?? process.env;
+  const { env = process.env, decides, requireLlm, build: custom, ...fleetOpts } = opts;
   const stages = opts.stages ?? [];
   // before any connection is opened, so a bad key leaves nothing to close
-  const signer = opts.decides ? new DecisionSigner(signingKeys(config, env), config.approver.signing_key_id) : undefined;
-  const build =
-    opts.build ?? realPipelineBuilder(env, { servesGenerate: Boolean(opts.requireLlm) && stages.includes("generate"), ...(signer ? { signer } : {}) });
-  return createFleet(config, {
-    stages,
-    modes: opts.modes ?? [],
-    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-    ...(opts.logger ? { logger: opts.logger } : {}),
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.observer ? { observer: opts.observer } : {}),
-    build,
-  });
+  const signer = decides ? new DecisionSigner(signingKeys(config, env), config.approver.signing_key_id) : undefined;
+  const build = custom ?? realPipelineBuilder(env, { servesGenerate: Boolean(requireLlm) && stages.includes("generate"), ...(signer ? { signer } : {}) });
+  return createFleet(config, { ...fleetOpts, build });
 }

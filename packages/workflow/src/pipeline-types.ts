@@ -22,6 +22,7 @@ import {
   type PythonExecutionRequest,
   type RunStatus,
   type SignedDecision,
+  type TokenUsage,
 } from "@pyfleet/core";
 
 /** Graph node names, in pipeline order. */
@@ -119,6 +120,8 @@ export interface StepResult {
   final?: FinalResult;
   /** The last entry of the error chain once the run finished without completing (its cause). */
   lastError?: ErrorChainEntry;
+  /** LLM usage of the attempt `generate` just wrote (so a caller counting it reads no checkpoint). */
+  usage?: TokenUsage;
 }
 
 /** How a run is about to end: set by the node that routes to `finalize`. */

@@ -38,6 +38,14 @@ describe("routes without approval", () => {
     expect(JSON.parse(JSON.stringify(run?.state))).toEqual(run?.state);
   });
 
+  it("hands the generated attempt's LLM usage back with the generate step only", async () => {
+    const { pipeline, runId } = setup();
+    const started = await pipeline.startRun({ runId, request: makeRequest() });
+    const generated = await pipeline.step(started.ref, { expected: "generate" });
+    expect(generated.usage?.model).toBe("fake");
+    expect((await pipeline.step(started.ref, { expected: "analyze" })).usage).toBeUndefined();
+  });
+
   it("starts a request with provided code at analyze and never calls the generator", async () => {
     const { pipeline, fakes, runId } = setup();
     const started = await pipeline.startRun({ runId, request: makeRequest({ code: "results = {'a': 1}" }) });

@@ -123,6 +123,8 @@ export function stepResult(ran: NodeName | null, run: RunView): StepResult {
   if (run.next === null && run.state.final) result.final = run.state.final;
   const lastError = run.state.errorChain.at(-1);
   if (run.next === null && run.status !== "completed" && lastError) result.lastError = lastError;
+  const usage = ran === "generate" ? currentAttempt(run.state)?.usage : undefined;
+  if (usage) result.usage = usage;
   return result;
 }
 

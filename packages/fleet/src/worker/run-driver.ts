@@ -8,6 +8,7 @@ import {
   type RunStatus,
   runLogger,
   type SignedDecision,
+  type TokenUsage,
   toPyfleetError,
 } from "@pyfleet/core";
 import { graphThreadId, type NodeName, type RunRef, type RunView, runningStatus, type StepResult, stepResult } from "@pyfleet/workflow";
@@ -259,7 +260,7 @@ export class RunDriver {
     try {
       const result = await this.ctx.pipeline.step(refOf(job), { expected: job.node, onStart, ...(signal ? { signal } : {}) });
       this.ctx.observer?.nodeFinished(job.node, queue, (performance.now() - t0) / 1000, "ok");
-      if (job.node === "generate") await this.observeLlm(job);
+      if (result.usage) this.observeLlm(job, result.usage);
       return result;
     } catch (err) {
       const e = toPyfleetError(err);
@@ -341,12 +342,10 @@ export class RunDriver {
     await this.finishWith(cur.runId, result.status, { error, resultSummary, attempts: final?.attempts ?? 0, mode: result.mode }, cur, writes);
   }
 
-  /** Reports the LLM call of the attempt just generated (usage lives in the checkpoint); never fails the run. */
-  private async observeLlm(job: StageJob): Promise<void> {
-    if (!this.ctx.observer?.llmCall) return;
+  /** Reports the LLM call of the attempt just generated (its usage comes with the step); never fails the run. */
+  private observeLlm(job: StageJob, usage: TokenUsage): void {
     try {
-      const usage = (await this.ctx.pipeline.getRun(refOf(job)))?.state.attempts.at(-1)?.usage;
-      if (usage) this.ctx.observer.llmCall(usage);
+      this.ctx.observer?.llmCall?.(usage);
     } catch (err) {
       this.ctx.logger.warn({ err, runId: job.runId, stage: job.node }, "LLM usage not observed");
     }

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { PyfleetClient } from "@pyfleet/client";
-import { type PyfleetConfig, RedisKeys, type RunEvent, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { testConfig, testEnv } from "@pyfleet/runtime/testing";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { RedisKeys, type RunEvent, silentLogger } from "@pyfleet/core";
+import type { Fleet } from "@pyfleet/fleet";
+import { startTestFleet, type TestFleet } from "@pyfleet/runtime/testing";
+import type { RedisFixture } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProducerServer } from "./server.js";
@@ -14,9 +13,9 @@ const TOKEN = "producer-test-token";
 const body = (extra: Record<string, unknown> = {}) => ({ user_query: "q", task_objective: "t", code: "results = {'v': 1}", ...extra });
 
 describe("producer API", () => {
+  let t: TestFleet;
   let fx: RedisFixture;
   let fleet: Fleet;
-  let config: PyfleetConfig;
   let open: FastifyInstance;
   let authed: FastifyInstance;
   /** Same as `open` with a body limit that lets hostile nesting through to validation. */
@@ -25,17 +24,16 @@ describe("producer API", () => {
   let client: PyfleetClient;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("api");
-    const env = testEnv(fx.prefix);
-    config = testConfig(env);
-    config.limits.max_code_bytes = 2000;
-    config.execution.allowed_methods = ["local", "container"];
-    ({ fleet } = await createFleet(config, {
+    t = await startTestFleet({
+      tag: "api",
       stages: ["generate", "analyze", "execute"],
       modes: ["read_only"],
-      logger: silentLogger(),
-      build: realPipelineBuilder(env),
-    }));
+      configure: (config) => {
+        config.limits.max_code_bytes = 2000;
+        config.execution.allowed_methods = ["local", "container"];
+      },
+    });
+    ({ fleet, redis: fx } = t);
     const deps = { fleet, logger: silentLogger(), bodyLimit: 8192, maxCodeBytes: 2000, maxContextBytes: 4000 };
     open = createProducerServer({ ...deps, tokens: [] });
     roomy = createProducerServer({ ...deps, tokens: [], bodyLimit: 4 * 1024 * 1024 });
@@ -49,8 +47,7 @@ describe("producer API", () => {
     await open?.close();
     await authed?.close();
     await roomy?.close();
-    await fleet?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   const post = (payload: string, headers: Record<string, string> = { "content-type": "application/json" }) =>

@@ -1,9 +1,6 @@
 import { hashToken, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { testConfig, testEnv } from "@pyfleet/runtime/testing";
+import { startTestFleet, type TestFleet } from "@pyfleet/runtime/testing";
 import { routeCoverage } from "@pyfleet/service-kit";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProducerServer } from "./server.js";
@@ -12,17 +9,14 @@ const body = { user_query: "q", task_objective: "t", code: "results = {}" };
 const json = { "content-type": "application/json" };
 
 describe("producer /openapi.json is generated from the route schemas, which validate every request", () => {
-  let fx: RedisFixture;
-  let fleet: Fleet;
+  let t: TestFleet;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("openapi-prod");
-    const env = testEnv(fx.prefix);
     // The fleet serves no queue: accepted runs stay queued.
-    ({ fleet } = await createFleet(testConfig(env), { logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({ tag: "openapi-prod" });
     app = createProducerServer({
-      fleet,
+      fleet: t.fleet,
       logger: silentLogger(),
       tokens: [{ sha256: hashToken("doc-token"), identity: "doc" }],
       bodyLimit: 64 * 1024,
@@ -33,8 +27,7 @@ describe("producer /openapi.json is generated from the route schemas, which vali
   });
   afterAll(async () => {
     await app?.close();
-    await fleet?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   const auth = { authorization: "Bearer doc-token" };

@@ -1,24 +1,20 @@
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { RedisKeys, silentLogger } from "@pyfleet/core";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import type { Fleet } from "@pyfleet/fleet";
+import { RedisKeys } from "@pyfleet/core";
+import type { RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
 describe("the run index after retention (real Redis, real executor)", () => {
+  let t: TestFleet;
   let fx: RedisFixture;
   let fleet: Fleet;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("run-index");
-    const env = testEnv(fx.prefix);
-    ({ fleet } = await createFleet(testConfig(env), { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({ tag: "run-index", stages: ["analyze", "execute"], modes: ["read_only"] });
+    ({ fleet, redis: fx } = t);
   });
-  afterAll(async () => {
-    await fleet?.close();
-    await fx?.cleanup();
-  });
+  afterAll(() => t?.cleanup());
 
   it("drops the entries of runs whose record expired, oldest first, and keeps the retained ones", async () => {
     const keys = new RedisKeys(fx.prefix);

@@ -2,33 +2,29 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { testConfig, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
+import type { Fleet } from "@pyfleet/fleet";
+import { startTestFleet, type TestFleet, waitForStatus } from "@pyfleet/runtime/testing";
 import { type RunningProducer, startProducer } from "@pyfleet/producer";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../main.js";
 
 describe("pyfleet submit / status / logs / runs / cancel against a producer", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let fleet: Fleet;
   let producer: RunningProducer;
   let artifacts: string;
   const dir = mkdtempSync(join(tmpdir(), "pyfleet-cli-"));
 
   beforeAll(async () => {
-    fx = await createRedisFixture("cli");
-    const env = testEnv(fx.prefix);
+    t = await startTestFleet({ tag: "cli", stages: ["generate", "analyze", "execute"], modes: ["read_only"] });
+    const { env, config } = t;
+    ({ fleet } = t);
     artifacts = env.PYFLEET_ARTIFACTS as string;
-    const config = testConfig(env);
-    ({ fleet } = await createFleet(config, { stages: ["generate", "analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
     producer = await startProducer({ config, logger: silentLogger(), env, fleet, port: 0 });
   });
   afterAll(async () => {
     await producer?.close();
-    await fleet?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,5 +1,4 @@
-import type { RedisKeys } from "@pyfleet/core";
-import type { ApprovalSummary } from "@pyfleet/fleet";
+import type { ApprovalSummary, RedisKeys } from "@pyfleet/core";
 import type { Redis } from "ioredis";
 
 /** An approval event as published by the ApprovalStore. */

@@ -1,4 +1,4 @@
-import { DecisionBodySchema, PyfleetError, type Role, RUN_STATUSES, type RunRecord, RunRecordSchema, type RunStatus, type SignedDecision, type TokenAuth } from "@pyfleet/core";
+import { ApprovalDetailSchema, ApprovalSummarySchema, DecisionBodySchema, PyfleetError, type Role, RUN_STATUSES, type RunRecord, RunRecordSchema, type RunStatus, type SignedDecision, type TokenAuth } from "@pyfleet/core";
 import type { ApprovalRecord, ApprovalStore, ApproverIdentity, AuditLog } from "@pyfleet/fleet";
 import { approvalSummary } from "@pyfleet/fleet";
 import { BearerGuard, createService, errorResponses } from "@pyfleet/service-kit";
@@ -8,7 +8,6 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { ApprovalEvents } from "./approval-events.js";
-import { ApprovalDetailSchema, ApprovalSummarySchema, ReconcileResultSchema } from "./approval-schemas.js";
 import { approverPage } from "./page.js";
 
 /** What the approver needs from the rest of the fleet. */
@@ -61,6 +60,8 @@ const RunListQuery = z
   .strict();
 const IdParams = z.object({ id: z.string().min(1).max(200) });
 const ApprovalList = z.strictObject({ approvals: z.array(ApprovalSummarySchema) });
+/** `POST /v1/runs/:id/reconcile`: the run's status after it. */
+const ReconcileResultSchema = z.strictObject({ runId: z.string(), status: z.string() });
 const DecisionResult = z.strictObject({ approval: ApprovalSummarySchema, released: z.boolean(), resumed: z.boolean() });
 /** An entry of the hash-chained audit log. */
 const AuditEntrySchema = z.strictObject({ id: z.string(), type: z.string(), at: z.string(), data: z.record(z.string(), z.unknown()), prev: z.string(), hash: z.string() });

@@ -1,29 +1,7 @@
 import { parseArgs } from "node:util";
-import { formatManifestTable, type WriteManifest } from "@pyfleet/core";
+import { type ApprovalDetail, formatManifestTable } from "@pyfleet/core";
 import { type Command, UsageError } from "../command.js";
 import { approverCall, approverTarget } from "../approver-client.js";
-
-interface Detail {
-  id: string;
-  runId: string;
-  attempt: number;
-  status: string;
-  executionMode: string;
-  kernelName: string;
-  task: string;
-  requester: string;
-  codeHash: string;
-  code: string;
-  reasoning: string;
-  findings: Array<{ line: number; level: string; rule: string; message: string }>;
-  pvWrites: Array<{ pv: string | null; line: number; api: string }>;
-  manifest?: WriteManifest | null;
-  votes: Array<{ identity: string; decision: string; reason: string }>;
-  requiredApprovals: number;
-  notebookLink: string | null;
-  notebookPath: string | null;
-  expiresAt: string;
-}
 
 const command: Command = {
   name: ["approval"],
@@ -33,7 +11,7 @@ const command: Command = {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, url: { type: "string" }, token: { type: "string" } } });
     const id = positionals[0];
     if (!id) throw new UsageError("missing approval ID");
-    const { approval: a } = await approverCall<{ approval: Detail }>(approverTarget(values, io.env), "GET", `/v1/approvals/${encodeURIComponent(id)}`);
+    const { approval: a } = await approverCall<{ approval: ApprovalDetail }>(approverTarget(values, io.env), "GET", `/v1/approvals/${encodeURIComponent(id)}`);
     if (values.json) {
       io.out(JSON.stringify(a, null, 2));
       return 0;

@@ -1,18 +1,7 @@
 import { parseArgs } from "node:util";
+import type { ApprovalSummary } from "@pyfleet/core";
 import type { Command } from "../command.js";
 import { approverCall, approverTarget } from "../approver-client.js";
-
-interface Summary {
-  id: string;
-  runId: string;
-  status: string;
-  executionMode: string;
-  task: string;
-  pvWrites: Array<{ pv: string | null }>;
-  approvals: number;
-  requiredApprovals: number;
-  expiresAt: string;
-}
 
 const command: Command = {
   name: ["approvals"],
@@ -22,7 +11,7 @@ const command: Command = {
     const { values } = parseArgs({ args, options: { status: { type: "string", default: "pending" }, json: { type: "boolean" }, url: { type: "string" }, token: { type: "string" } } });
     const t = approverTarget(values, io.env);
     const q = values.status === "all" ? "" : `?status=${encodeURIComponent(values.status as string)}`;
-    const { approvals } = await approverCall<{ approvals: Summary[] }>(t, "GET", `/v1/approvals${q}`);
+    const { approvals } = await approverCall<{ approvals: ApprovalSummary[] }>(t, "GET", `/v1/approvals${q}`);
     if (values.json) {
       io.out(JSON.stringify(approvals, null, 2));
       return 0;

@@ -68,3 +68,78 @@ export const SignedDecisionSchema = z.object({
   signature: z.string(),
 });
 export type SignedDecision = z.infer<typeof SignedDecisionSchema>;
+
+/** One human's vote on an approval, as the approver shows it. */
+export const ApprovalVoteSchema = z.strictObject({
+  identity: z.string(),
+  decision: SignedDecisionSchema.shape.decision,
+  reason: z.string(),
+  feedback: z.string().optional(),
+  regenerate: z.boolean().optional(),
+  at: z.string(),
+});
+
+/**
+ * One approval as the approver returns it (`GET /v1/approvals/:id`): its code, findings, manifest
+ * and votes; the signed decision reduced to who and when. The fields a record copies from the
+ * run's request are {@link ApprovalRequestSchema}'s, so the two cannot drift. Strict, so a field
+ * the approver adds without its schema fails the response (500) in the tests instead of going
+ * undocumented.
+ */
+export const ApprovalDetailSchema = ApprovalRequestSchema.pick({
+  runId: true,
+  threadId: true,
+  attempt: true,
+  codeHash: true,
+  code: true,
+  executionMode: true,
+  kernelName: true,
+  task: true,
+  userQuery: true,
+  reasoning: true,
+  findings: true,
+  pvWrites: true,
+  notebookPath: true,
+  notebookLink: true,
+  requester: true,
+})
+  .extend({
+    id: z.string(),
+    checkpointNs: z.string(),
+    /** Always present on a record (null for read-only approvals); optional only in the request. */
+    manifest: WriteManifestSchema.nullable(),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    requiredApprovals: z.number().int(),
+    votes: z.array(ApprovalVoteSchema),
+    status: z.enum(APPROVAL_STATUSES),
+    decidedAt: z.string().nullable(),
+    resumedAt: z.string().nullable(),
+    version: z.number().int(),
+    decision: SignedDecisionSchema.pick({ decision: true, approvers: true, keyId: true, signedAt: true }).strict().nullable(),
+  })
+  .strict();
+export type ApprovalDetail = z.output<typeof ApprovalDetailSchema>;
+
+/** An approval in lists and events (`GET /v1/approvals`, the approvals stream): the detail without the code, plus the vote count. */
+export const ApprovalSummarySchema = ApprovalDetailSchema.pick({
+  id: true,
+  runId: true,
+  attempt: true,
+  status: true,
+  executionMode: true,
+  task: true,
+  codeHash: true,
+  pvWrites: true,
+  manifest: true,
+  requester: true,
+  createdAt: true,
+  expiresAt: true,
+  requiredApprovals: true,
+})
+  .extend({
+    /** Distinct approve votes so far. */
+    approvals: z.number().int(),
+  })
+  .strict();
+export type ApprovalSummary = z.output<typeof ApprovalSummarySchema>;

@@ -1,5 +1,6 @@
 import type {
   ApprovalRequest,
+  ApprovalSummary,
   Role,
   ApprovalStatus,
   ExecutionMode,
@@ -61,8 +62,8 @@ export interface ApproverIdentity {
   roles: readonly Role[];
 }
 
-/** Summary for lists and events (no code). */
-export function approvalSummary(r: ApprovalRecord) {
+/** Summary for lists and events (no code): core's `ApprovalSummary`, the approver's response schema. */
+export function approvalSummary(r: ApprovalRecord): ApprovalSummary {
   return {
     id: r.id,
     runId: r.runId,
@@ -80,4 +81,3 @@ export function approvalSummary(r: ApprovalRecord) {
     approvals: r.votes.filter((v) => v.decision === "approve").length,
   };
 }
-export type ApprovalSummary = ReturnType<typeof approvalSummary>;

@@ -46,6 +46,17 @@ describe("RunFolderWriter", () => {
     expect(await readdir(outside)).toEqual([]);
   });
 
+  it("makes new folders level by level and refuses a level on the way that is a symlink leading out", async () => {
+    await mkdir(join(folder, "a"));
+    await symlink(outside, join(folder, "a", "b"));
+    const w = new RunFolderWriter(folder);
+    expect(await errorOf(w.write(join("a", "b", "c", "d", "x.txt"), "x"))).toBe("VALIDATION_FAILED");
+    expect(await errorOf(w.mkdir(join("a", "b", "c")))).toBe("VALIDATION_FAILED");
+    expect(await readdir(outside)).toEqual([]);
+    await w.write(join("a", "e", "f", "x.txt"), "made");
+    expect(await readFile(join(folder, "a", "e", "f", "x.txt"), "utf8")).toBe("made");
+  });
+
   it("checks again in a new writer: a folder swapped for a symlink after an earlier save is refused", async () => {
     await new RunFolderWriter(folder).write(join("attempts", "01", "a.txt"), "first save");
     await rm(join(folder, "attempts"), { recursive: true });

@@ -70,16 +70,38 @@ export class RunFolderWriter {
 
   /**
    * Makes sure `dir` exists as a folder with its real path inside the run folder. An existing
-   * folder costs one `realpath`; anything else takes the careful way: a missing folder is created
-   * only after its deepest existing ancestor proved to be inside, and checked again once created.
+   * folder costs one `realpath`. A missing one is made one level at a time below the nearest folder
+   * this writer knows (or the run folder, checked first), each level that already exists checked
+   * before going below it, and the result checked again once made. When the run folder itself is
+   * missing, the deepest existing ancestor is checked before a recursive mkdir.
    */
   private async ensureDir(dir: string): Promise<void> {
     if (await this.isFolderInside(dir)) return;
-    let existing = dir;
-    while (!this.folders.has(existing) && !(await exists(existing))) existing = dirname(existing);
-    await this.checkReal(existing);
-    await mkdir(dir, { recursive: true });
+    const base = this.knownAncestor(dir) ?? ((await this.isFolderInside(this.folder)) ? this.folder : null);
+    if (base !== null && dir.startsWith(`${base}${sep}`)) {
+      let path = base;
+      for (const name of dir.slice(base.length + 1).split(sep)) {
+        path = `${path}${sep}${name}`;
+        const err = await mkdir(path).then(
+          () => null,
+          (e: NodeJS.ErrnoException) => e,
+        );
+        // a level that exists may be a symlink: it is followed only once its real path proved inside
+        if (err !== null && (err.code !== "EEXIST" || !(await this.isFolderInside(path)))) throw err;
+      }
+    } else {
+      let existing = dir;
+      while (!(await exists(existing))) existing = dirname(existing);
+      await this.checkReal(existing);
+      await mkdir(dir, { recursive: true });
+    }
     await this.checkReal(dir);
+  }
+
+  /** The deepest folder above `dir` this writer already checked, if any. */
+  private knownAncestor(dir: string): string | null {
+    for (let d = dirname(dir); d !== dirname(d); d = dirname(d)) if (this.folders.has(d)) return d;
+    return null;
   }
 
   /** @throws PyfleetError VALIDATION_FAILED unless the real path of `dir` lies inside the run folder. */

@@ -2,10 +2,9 @@ import { createHash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { testConfig, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, pick, type RedisFixture, type Rng, seededRandom } from "@pyfleet/testing";
+import type { Fleet } from "@pyfleet/fleet";
+import { startTestFleet, type TestFleet, waitForStatus } from "@pyfleet/runtime/testing";
+import { pick, type Rng, seededRandom } from "@pyfleet/testing";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createProducerServer } from "./server.js";
@@ -90,7 +89,7 @@ function wrongTypeBody(rng: Rng, field: string): Record<string, unknown> {
 }
 
 describe("producer API under fuzzing", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let fleet: Fleet;
   let app: FastifyInstance;
   let runId: string;
@@ -100,20 +99,18 @@ describe("producer API under fuzzing", () => {
   let cases = 0;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("fuzz");
-    const env = testEnv(fx.prefix);
-    artifacts = env.PYFLEET_ARTIFACTS as string;
-    const config = testConfig(env);
-    // One finished run gives the artifact routes a real folder; its workers stop before fuzzing.
-    const workers = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) });
-    try {
-      runId = (await workers.fleet.submit({ ...baseBody(), code: "results = {'v': 1}" })).runId;
-      expect((await waitForStatus((id) => workers.fleet.get(id), runId, ["completed", "failed"], 60_000)).status).toBe("completed");
-    } finally {
-      await workers.fleet.close();
-    }
     // The producer's own fleet serves no queue: accepted fuzz runs wait in Redis until cleanup.
-    ({ fleet } = await createFleet(config, { logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({ tag: "fuzz" });
+    ({ fleet } = t);
+    artifacts = t.env.PYFLEET_ARTIFACTS as string;
+    // One finished run gives the artifact routes a real folder; its workers stop before fuzzing.
+    const workers = await t.open({ stages: ["analyze", "execute"], modes: ["read_only"] });
+    try {
+      runId = (await workers.submit({ ...baseBody(), code: "results = {'v': 1}" })).runId;
+      expect((await waitForStatus((id) => workers.get(id), runId, ["completed", "failed"], 60_000)).status).toBe("completed");
+    } finally {
+      await workers.close();
+    }
     folder = (await fleet.details(runId))!.folderPath!;
     app = createProducerServer({ fleet, logger: silentLogger(), tokens: [], bodyLimit: BODY_LIMIT, maxCodeBytes: MAX_CODE, maxContextBytes: 1024 * 1024 });
     await app.ready();
@@ -123,8 +120,7 @@ describe("producer API under fuzzing", () => {
   });
   afterAll(async () => {
     await app?.close();
-    await fleet?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
     if (artifacts) rmSync(artifacts, { recursive: true, force: true });
   });
 

@@ -2,10 +2,8 @@ import { spawn } from "node:child_process";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createLogger, hashToken, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { testConfig, testEnv } from "@pyfleet/runtime/testing";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import type { Fleet } from "@pyfleet/fleet";
+import { startTestFleet, type TestFleet } from "@pyfleet/runtime/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningProducer, startProducer } from "./main.js";
 
@@ -14,7 +12,7 @@ const TOKENS = { alice: "alice-submit-token", bob: "bob-submit-token", vera: "ve
 const body = JSON.stringify({ user_query: "q", task_objective: "t", code: "results = {}" });
 
 describe("per-token run visibility and cancel (real Redis, real producer)", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let env: Record<string, string>;
   let config: PyfleetConfig;
   let fleet: Fleet;
@@ -31,30 +29,31 @@ describe("per-token run visibility and cancel (real Redis, real producer)", () =
   };
 
   beforeAll(async () => {
-    fx = await createRedisFixture("visibility");
-    env = testEnv(fx.prefix);
-    config = structuredClone(testConfig(env));
-    config.producer.host = "127.0.0.1";
-    config.producer.allow_anonymous = false;
-    config.producer.tokens = [
-      { sha256: hashToken(TOKENS.alice), identity: "alice" },
-      { sha256: hashToken(TOKENS.bob), identity: "bob" },
-    ];
-    config.approver.tokens = [
-      { sha256: hashToken(TOKENS.vera), identity: "vera", roles: ["viewer"] },
-      { sha256: hashToken(TOKENS.ann), identity: "ann", roles: ["approver"] },
-      { sha256: hashToken(TOKENS.root), identity: "root", roles: ["admin"] },
-    ];
     // The fleet serves no queue: runs stay queued until cancelled.
-    ({ fleet } = await createFleet(config, { logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({
+      tag: "visibility",
+      configure: (c) => {
+        c.producer.host = "127.0.0.1";
+        c.producer.allow_anonymous = false;
+        c.producer.tokens = [
+          { sha256: hashToken(TOKENS.alice), identity: "alice" },
+          { sha256: hashToken(TOKENS.bob), identity: "bob" },
+        ];
+        c.approver.tokens = [
+          { sha256: hashToken(TOKENS.vera), identity: "vera", roles: ["viewer"] },
+          { sha256: hashToken(TOKENS.ann), identity: "ann", roles: ["approver"] },
+          { sha256: hashToken(TOKENS.root), identity: "root", roles: ["admin"] },
+        ];
+      },
+    });
+    ({ fleet, env, config } = t);
     producer = await startProducer({ config, logger: silentLogger(), env, fleet, port: 0 });
     runA = (await call("alice", "POST", "/v1/runs", body)).body.runId;
     runB = (await call("bob", "POST", "/v1/runs", body)).body.runId;
   });
   afterAll(async () => {
     await producer?.close();
-    await fleet?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   it("a submitter token lists and reads only its own runs; another's run is a 404", async () => {

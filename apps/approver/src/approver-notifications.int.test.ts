@@ -1,11 +1,9 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { codeHash, type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { codeHash } from "@pyfleet/core";
 import type { Fleet } from "@pyfleet/fleet";
-import { openFleet } from "@pyfleet/runtime";
-import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { startTestFleet, type TestFleet, waitForStatus } from "@pyfleet/runtime/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApproverMetrics } from "./approver-metrics.js";
 import type { RunningApprover } from "./start-approver.js";
@@ -46,11 +44,10 @@ function sseReader(body: ReadableStream<Uint8Array>) {
 }
 
 describe("approver events, webhooks, health and metrics (real fleet, real HTTP)", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let fleet: Fleet;
   const approverMetrics = createApproverMetrics();
   let approver: RunningApprover;
-  let config: PyfleetConfig;
   let receiver: Server;
   const deliveries: Delivery[] = [];
 
@@ -62,28 +59,26 @@ describe("approver events, webhooks, health and metrics (real fleet, real HTTP)"
       res.end();
     });
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-    fx = await createRedisFixture("apprnotify");
-    const env = testEnv(fx.prefix, { ...testDecisionKeys(), PYFLEET_TEST_HOOK_SECRET: SECRET });
-    config = testConfig(env);
-    config.approver.webhooks = [
-      { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret_env: "PYFLEET_TEST_HOOK_SECRET", events: ["pending", "decided"] },
-    ];
-    const runtime = await openFleet(config, {
+    t = await startTestFleet({
+      tag: "apprnotify",
       stages: ["analyze", "execute"],
       // read_only: the write manifest's dry run runs on the read-only executor
       modes: ["read_only", "write_access"],
-      logger: silentLogger(),
-      env,
       decides: true,
       observer: approverMetrics.observer,
+      env: { PYFLEET_TEST_HOOK_SECRET: SECRET },
+      configure: (c) => {
+        c.approver.webhooks = [
+          { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret_env: "PYFLEET_TEST_HOOK_SECRET", events: ["pending", "decided"] },
+        ];
+      },
     });
-    ({ fleet } = runtime);
-    approver = await startTestApprover(config, runtime, env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } }, approverMetrics.registry);
+    ({ fleet } = t);
+    approver = await startTestApprover(t.config, t.runtime, t.env, { "alice-token-0001": { identity: "alice", roles: ["approver"] } }, approverMetrics.registry);
   }, 60_000);
   afterAll(async () => {
     await approver?.close();
-    await fleet?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
     await new Promise((r) => receiver?.close(r));
   });
 

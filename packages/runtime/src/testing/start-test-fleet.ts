@@ -1,5 +1,5 @@
 import { type ExecutionMode, type Logger, type PyfleetConfig, silentLogger } from "@pyfleet/core";
-import type { ApprovalStore, AuditLog, Fleet, StageName } from "@pyfleet/fleet";
+import type { ApprovalStore, AuditLog, Fleet, StageName, StageObserver } from "@pyfleet/fleet";
 import { createRedisFixture, deleteByPrefix, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { type FleetRuntime, openFleet } from "../open-fleet.js";
 import { testApprovalStore, testDecisionKeys } from "./approvals.js";
@@ -15,6 +15,8 @@ export interface TestFleetProcess {
   decides?: boolean;
   /** Default: silent. */
   logger?: Logger;
+  /** The process's node and job hooks (an app's metrics). */
+  observer?: StageObserver;
 }
 
 /** Options of {@link startTestFleet}: the first fleet process and what all of them share. */
@@ -94,6 +96,7 @@ export async function startTestFleet(opts: TestFleetOptions): Promise<TestFleet>
         logger: p.logger ?? silentLogger(),
         env,
         ...(p.decides ? { decides: true } : {}),
+        ...(p.observer ? { observer: p.observer } : {}),
         ...(llm ? { requireLlm: true } : {}),
       });
       fleets.push(runtime.fleet);

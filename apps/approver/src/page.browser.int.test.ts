@@ -1,8 +1,7 @@
-import { codeHash, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
+import { codeHash, RedisKeys } from "@pyfleet/core";
 import type { Fleet } from "@pyfleet/fleet";
-import { openFleet } from "@pyfleet/runtime";
-import { testConfig, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, launchBrowser, type RedisFixture } from "@pyfleet/testing";
+import { startTestFleet, type TestFleet, waitForStatus } from "@pyfleet/runtime/testing";
+import { launchBrowser, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApprover } from "./start-approver.js";
 import { startTestApprover } from "./test-approver.test-helpers.js";
@@ -10,29 +9,19 @@ import { startTestApprover } from "./test-approver.test-helpers.js";
 const CODE = "import epics\n# set the corrector\nepics.caput('SR:C01:HCM', 0.5)\nresults = {'set': True}\n";
 
 describe("approver web page (real Chromium, real fleet)", () => {
+  let t: TestFleet;
   let fx: RedisFixture;
   let fleet: Fleet;
   let approver: RunningApprover;
-  let config: PyfleetConfig;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("apprweb");
-    const env = testEnv(fx.prefix, { ...testDecisionKeys() });
-    config = testConfig(env);
-    const runtime = await openFleet(config, {
-      stages: ["analyze", "execute"],
-      modes: ["read_only", "write_access"],
-      logger: silentLogger(),
-      env,
-      decides: true,
-    });
-    ({ fleet } = runtime);
-    approver = await startTestApprover(config, runtime, env, { "web-token-123": { identity: "alice", roles: ["approver"] }, "admin-token-123": { identity: "root", roles: ["admin"] } });
+    t = await startTestFleet({ tag: "apprweb", stages: ["analyze", "execute"], modes: ["read_only", "write_access"], decides: true });
+    ({ fleet, redis: fx } = t);
+    approver = await startTestApprover(t.config, t.runtime, t.env, { "web-token-123": { identity: "alice", roles: ["approver"] }, "admin-token-123": { identity: "root", roles: ["admin"] } });
   }, 60_000);
   afterAll(async () => {
     await approver?.close();
-    await fleet?.close();
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   it("signs in, sees a parked run appear live, reviews the highlighted write, approves it and sees the run complete", async () => {

@@ -1,7 +1,6 @@
 import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { testConfig, testEnv } from "@pyfleet/runtime/testing";
+import type { Fleet } from "@pyfleet/fleet";
+import { startTestFleet, type TestFleet } from "@pyfleet/runtime/testing";
 import { RedisServerFixture } from "@pyfleet/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,6 +44,7 @@ async function commandsProcessed(admin: Redis): Promise<number> {
 describe("GET /v1/runs/stream follows the run-change stream (no polling of the run index)", () => {
   let server: RedisServerFixture;
   let admin: Redis;
+  let t: TestFleet;
   let fleet: Fleet;
   let producer: RunningProducer;
 
@@ -52,14 +52,14 @@ describe("GET /v1/runs/stream follows the run-change stream (no polling of the r
     // a Redis of its own: its command counter sees this test's traffic only
     server = await RedisServerFixture.start({ aof: false });
     admin = new Redis(server.url);
-    const env = testEnv("rstream", { REDIS_URL: server.url });
     // no stages: submitted runs stay queued, so every change below is the test's own
-    ({ fleet } = await createFleet(testConfig(env), { logger: silentLogger(), build: realPipelineBuilder(env) }));
-    producer = await startProducer({ config: testConfig(env), logger: silentLogger(), fleet, port: 0 });
+    t = await startTestFleet({ tag: "rstream", redisUrl: server.url });
+    ({ fleet } = t);
+    producer = await startProducer({ config: t.config, logger: silentLogger(), fleet, port: 0 });
   }, 60_000);
   afterAll(async () => {
     await producer?.close();
-    await fleet?.close();
+    await t?.cleanup();
     admin?.disconnect();
     await server?.close();
   });

@@ -19,11 +19,11 @@ export function testRedisUrl(): string {
 }
 
 /**
- * Connects to the test Redis and reserves a unique prefix.
+ * Connects to the test Redis (or the one at `url`, e.g. a private `RedisServerFixture`) and
+ * reserves a unique prefix.
  * @throws Error naming the URL when no Redis answers (tests fail loudly, never skip silently).
  */
-export async function createRedisFixture(label = "t"): Promise<RedisFixture> {
-  const url = testRedisUrl();
+export async function createRedisFixture(label = "t", url = testRedisUrl()): Promise<RedisFixture> {
   const prefix = `${label}:${randomBytes(4).toString("hex")}`;
   const opened: Redis[] = [];
   const connect = () => {

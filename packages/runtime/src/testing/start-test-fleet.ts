@@ -23,6 +23,8 @@ export interface TestFleetProcess {
 export interface TestFleetOptions extends TestFleetProcess {
   /** Tag of the test's own Redis key prefix. */
   tag: string;
+  /** Another Redis than the test server (a private `RedisServerFixture` of the test). */
+  redisUrl?: string;
   /**
    * Starts a FakeOpenAIServer (with these options when an object) and points the fleet's LLM
    * settings at it; processes serving generate then build their LLM client at start-up.
@@ -72,7 +74,7 @@ export interface TestFleet {
  * fleet opened on the real packages (`openFleet`). A failure part-way closes what was started.
  */
 export async function startTestFleet(opts: TestFleetOptions): Promise<TestFleet> {
-  const redis = await createRedisFixture(opts.tag);
+  const redis = await createRedisFixture(opts.tag, opts.redisUrl);
   const prefix = opts.hashTagPrefix ? `{${redis.prefix}}` : redis.prefix;
   const fleets: Fleet[] = [];
   let llm: FakeOpenAIServer | undefined;
@@ -85,7 +87,7 @@ export async function startTestFleet(opts: TestFleetOptions): Promise<TestFleet>
   try {
     llm = opts.llm ? await FakeOpenAIServer.start(opts.llm === true ? {} : opts.llm) : undefined;
     const keys = testDecisionKeys();
-    const env = testEnv(prefix, { ...keys, ...(llm ? { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" } : {}), ...opts.env });
+    const env = testEnv(prefix, { REDIS_URL: redis.url, ...keys, ...(llm ? { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" } : {}), ...opts.env });
     const config = testConfig(env);
     if (opts.allowFileWrites) config.analysis.rules = { ...config.analysis.rules, "file-write-outside": "allow" };
     opts.configure?.(config);

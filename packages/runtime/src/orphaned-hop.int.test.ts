@@ -1,40 +1,26 @@
-import { silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet } from "@pyfleet/fleet";
+import type { Fleet } from "@pyfleet/fleet";
 import type { Pipeline } from "@pyfleet/workflow";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFiles } from "./testing/approvals.js";
-import { testConfig, testEnv } from "./testing/test-config.js";
+import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
 import { waitForStatus } from "./testing/wait-for.js";
-import { realPipelineBuilder } from "./wire/real-pipeline.js";
 
 // A stage worker SIGKILLed after its step reached the checkpoint and before it dispatched the next
 // hop (chaos: read-only crash scenario, a run left `analyzing` for good): BullMQ redelivers the job,
 // the checkpoint refuses it as not pending, and the run must still move on, once.
 describe("a job redelivered after its step reached the checkpoint (real Redis, analyzer, Python)", () => {
-  let fx: RedisFixture;
+  let t: TestFleet;
   let env: Record<string, string>;
   let producer: Fleet | undefined;
-  let worker: Fleet | undefined;
   /** The producer's pipeline: the test runs a step with it alone, as the dead worker did. */
   let pipeline: Pipeline | undefined;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("orphaned-hop");
-    env = testEnv(fx.prefix);
-    const build = realPipelineBuilder(env);
-    const capture: typeof build = async (input) => {
-      const built = await build(input);
-      pipeline = built.pipeline;
-      return built;
-    };
-    producer = (await createFleet(testConfig(env), { stages: [], modes: ["read_only"], logger: silentLogger(), build: capture })).fleet;
+    t = await startTestFleet({ tag: "orphaned-hop", modes: ["read_only"] });
+    ({ fleet: producer, env } = t);
+    pipeline = t.runtime.built.pipeline;
   });
-  afterAll(async () => {
-    await worker?.close();
-    await producer?.close();
-    await fx?.cleanup();
-  });
+  afterAll(() => t?.cleanup());
 
   it("dispatches the pending hop once and the run completes", async () => {
     if (!producer || !pipeline) throw new Error("the producer did not start");
@@ -48,7 +34,7 @@ describe("a job redelivered after its step reached the checkpoint (real Redis, a
     expect((await producer.get(runId))?.stage).toBe("analyze");
 
     // the analyze job is still queued (its worker died): a new worker takes it as BullMQ's redelivery
-    worker = (await createFleet(testConfig(env), { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) })).fleet;
+    await t.open({ stages: ["analyze", "execute"], modes: ["read_only"] });
     const done = await waitForStatus((id) => producer!.get(id), runId, ["completed", "failed", "outcome_unknown"], 30_000);
     expect(done.status).toBe("completed");
     expect((await producer.details(runId))?.final?.result?.results).toEqual({ answer: 42 });

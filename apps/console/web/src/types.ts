@@ -4,6 +4,8 @@
  * build on top of them are described here.
  */
 import type {
+  ApprovalDetail,
+  ApprovalSummary,
   Attempt,
   ErrorChainEntry,
   ExecutionOutcome,
@@ -16,7 +18,8 @@ import type {
   RunStatus,
 } from "@pyfleet/core";
 
-export type { ErrorChainEntry, Finding, PvAccess, RunEvent, RunRecord, RunStatus };
+/** The approver's replies (`GET /v1/approvals`, `GET /v1/approvals/:id`): core's schemas, which the approver validates them with. */
+export type { ApprovalDetail, ApprovalSummary, ErrorChainEntry, Finding, PvAccess, RunEvent, RunRecord, RunStatus };
 
 export interface ArtifactRef {
   path: string;
@@ -45,33 +48,6 @@ export type RunView = Omit<RunRecord, "resultSummary"> & {
   notebookUrl: string | null;
 };
 
-export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired" | "cancelled";
-
-/** An approval in a list (`approvalSummary`). */
-export interface ApprovalSummary {
-  id: string;
-  runId: string;
-  attempt: number;
-  status: ApprovalStatus;
-  executionMode: "read_only" | "write_access";
-  task: string;
-  codeHash: string;
-  pvWrites: PvAccess[];
-  requester: string;
-  createdAt: string;
-  expiresAt: string;
-  requiredApprovals: number;
-  approvals: number;
-}
-
-export interface Vote {
-  identity: string;
-  decision: "approve" | "reject";
-  reason: string;
-  feedback?: string;
-  at: string;
-}
-
 /** One row of a write manifest: what the code would write, checked against the PV's limits. */
 export interface ManifestRow {
   pv: string;
@@ -81,33 +57,6 @@ export interface ManifestRow {
   low: number | null;
   high: number | null;
   outOfLimits: boolean;
-}
-
-/** `GET /v1/approvals/:id` of the approver. */
-export interface ApprovalDetail {
-  id: string;
-  runId: string;
-  attempt: number;
-  codeHash: string;
-  code: string;
-  executionMode: "read_only" | "write_access";
-  kernelName: string;
-  task: string;
-  userQuery: string;
-  reasoning: string;
-  findings: Finding[];
-  pvWrites: PvAccess[];
-  notebookLink: string | null;
-  requester: string;
-  createdAt: string;
-  expiresAt: string;
-  requiredApprovals: number;
-  votes: Vote[];
-  status: ApprovalStatus;
-  decidedAt: string | null;
-  decision: { decision: "approve" | "reject"; approvers: string[]; keyId: string; signedAt: string } | null;
-  /** The write manifest, once the approval carries one (see manifest.ts for the shapes read). */
-  manifest?: unknown;
 }
 
 export interface AuditEntry {

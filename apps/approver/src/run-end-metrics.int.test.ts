@@ -7,9 +7,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { codeHash, PROJECT_ROOT, RedisKeys } from "@pyfleet/core";
-import { openFleet } from "@pyfleet/runtime";
-import { type SpawnedWorker, spawnWorker, testConfig, testDecisionKeys, testEnv } from "@pyfleet/runtime/testing";
-import { createRedisFixture, type RedisFixture } from "@pyfleet/testing";
+import { type SpawnedWorker, spawnWorker, startTestFleet, type TestFleet } from "@pyfleet/runtime/testing";
+import type { RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApproverMetrics } from "./approver-metrics.js";
 import type { RunningApprover } from "./start-approver.js";
@@ -50,11 +49,11 @@ function spawnProducer(env: Record<string, string>): Promise<{ child: ChildProce
 }
 
 describe("runs finished, counted once across producer, worker and approver", () => {
+  let t: TestFleet;
   let fx: RedisFixture;
   let producer: { child: ChildProcess; url: string };
   let worker: SpawnedWorker;
   let approver: RunningApprover;
-  let closeFleet: () => Promise<void>;
   const ids: Record<"cancelled" | "rejected" | "expired" | "completed", string> = { cancelled: "", rejected: "", expired: "", completed: "" };
   const scraped = { producer: "", worker: "", approver: "" };
 
@@ -73,18 +72,17 @@ describe("runs finished, counted once across producer, worker and approver", () 
   };
 
   beforeAll(async () => {
-    fx = await createRedisFixture("runend");
-    const env = testEnv(fx.prefix, { ...testDecisionKeys() });
-    const config = testConfig(env);
+    // the approver's fleet: it serves no stage, so it ends no run before its approver starts
+    const metrics = createApproverMetrics();
+    t = await startTestFleet({ tag: "runend", decides: true, observer: metrics.observer });
+    const { env, config } = t;
+    fx = t.redis;
     producer = await spawnProducer(env);
     // no worker yet: the run stays queued, and the producer's cancel is what ends it
     ids.cancelled = await submit("results = {'never': 'ran'}");
     expect((await api("POST", `/v1/runs/${ids.cancelled}/cancel`)).status).toBe("cancelled");
 
-    const metrics = createApproverMetrics();
-    const runtime = await openFleet(config, { env, decides: true, observer: metrics.observer });
-    closeFleet = () => runtime.fleet.close();
-    approver = await startTestApprover(config, runtime, env, { [TOKEN]: { identity: "bob", roles: ["approver"] } }, metrics.registry);
+    approver = await startTestApprover(config, t.runtime, env, { [TOKEN]: { identity: "bob", roles: ["approver"] } }, metrics.registry);
     worker = await spawnWorker(["--stage", "all", "--mode", "read_only"], env);
 
     ids.completed = await submit("results = {'x': 1}");
@@ -120,9 +118,8 @@ describe("runs finished, counted once across producer, worker and approver", () 
   afterAll(async () => {
     await worker?.stop();
     await approver?.close();
-    await closeFleet?.();
     producer?.child.kill("SIGTERM");
-    await fx?.cleanup();
+    await t?.cleanup();
   });
 
   it("the producer counts the queued run it cancelled", () => {

@@ -1,13 +1,12 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, type PyfleetConfig, RedisKeys, silentLogger } from "@pyfleet/core";
-import { createFleet, type Fleet, RunReconciler } from "@pyfleet/fleet";
-import { realPipelineBuilder } from "@pyfleet/runtime";
-import { approveParked, REPO_CONFIG, type SpawnedWorker, spawnWorker, testApprovalStore, testDecisionKeys, testEnv, waitForStatus } from "@pyfleet/runtime/testing";
-import { createRedisFixture, IocFixture, type RedisFixture } from "@pyfleet/testing";
+import { RedisKeys } from "@pyfleet/core";
+import { type Fleet, RunReconciler } from "@pyfleet/fleet";
+import { approveParked, REPO_CONFIG, type SpawnedWorker, spawnWorker, startTestFleet, type TestFleet, waitForStatus } from "@pyfleet/runtime/testing";
+import { IocFixture, type RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const KEYS = testDecisionKeys();
 const PV = "SR:MAG:QF1:CURRENT_SP";
 // Sleeps only after its put really landed (read back from the IOC): the write manifest's dry run
 // records the put instead of performing it, so it reads the old value and does not sleep.
@@ -58,38 +57,43 @@ function descendants(root: number): Array<{ pid: number; comm: string }> {
 }
 
 describe("at most one write execution when a write executor dies mid-run", () => {
+  let t: TestFleet;
   let fx: RedisFixture;
   let env: Record<string, string>;
-  let config: PyfleetConfig;
   let fleet: Fleet;
   const workers: SpawnedWorker[] = [];
   let ioc: IocFixture;
 
   beforeAll(async () => {
-    fx = await createRedisFixture("crash");
     // the simulated ring counts the puts: the at-most-once claim is checked at the device
     ioc = await IocFixture.start();
     // Short locks so a dead worker's job is found stalled within seconds, not 30 s.
-    const file = join(testEnv(fx.prefix).PYFLEET_ARTIFACTS as string, "config.yml");
+    const file = join(mkdtempSync(join(tmpdir(), "pyfleet-crash-")), "config.yml");
     const yml = readFileSync(REPO_CONFIG, "utf8").replace("lock_seconds: 30", "lock_seconds: 2").replace("stalled_check_seconds: 30", "stalled_check_seconds: 1");
     writeFileSync(file, yml);
-    env = testEnv(fx.prefix, { ...KEYS, ...ioc.env, PYFLEET_CONFIG: file });
-    config = loadConfig({ file, env, onWarning: () => {} });
-    expect(config.queues.lock_seconds).toBe(2);
-    // as in production: the code runs in bubblewrap and reaches the IOC only through the CA gate
-    expect(config.execution.sandbox.enabled).toBe(true);
-    ({ fleet } = await createFleet(config, { stages: ["analyze", "execute"], modes: ["read_only"], logger: silentLogger(), build: realPipelineBuilder(env) }));
+    t = await startTestFleet({
+      tag: "crash",
+      stages: ["analyze", "execute"],
+      modes: ["read_only"],
+      configFile: file,
+      env: ioc.env,
+      configure: (config) => {
+        expect(config.queues.lock_seconds).toBe(2);
+        // as in production: the code runs in bubblewrap and reaches the IOC only through the CA gate
+        expect(config.execution.sandbox.enabled).toBe(true);
+      },
+    });
+    ({ fleet, env, redis: fx } = t);
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop("SIGKILL")));
-    await fleet?.close();
+    await t?.cleanup();
     await ioc?.close();
-    await fx?.cleanup();
   });
 
   it("SIGKILL during the write: the stalled write job is failed, never run again (maxStalledCount 0); the run is outcome_unknown and can be reconciled", async () => {
     const keys = new RedisKeys(fx.prefix);
-    const { store } = testApprovalStore(fx.redis, fx.prefix, KEYS.PYFLEET_SIGNING_KEYS);
+    const { store } = t.approvals();
     const { runId } = await fleet.submit({ user_query: "q", task_objective: "set a corrector", code: CODE }, { requester: "carol" });
     const { approval: rec } = await approveParked(fleet, store, runId);
 

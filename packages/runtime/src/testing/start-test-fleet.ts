@@ -1,4 +1,4 @@
-import { type ExecutionMode, type Logger, type PyfleetConfig, silentLogger } from "@pyfleet/core";
+import { type ExecutionMode, type Logger, loadConfig, type PyfleetConfig, silentLogger } from "@pyfleet/core";
 import type { ApprovalStore, AuditLog, Fleet, StageName, StageObserver } from "@pyfleet/fleet";
 import { createRedisFixture, deleteByPrefix, FakeOpenAIServer, type RedisFixture } from "@pyfleet/testing";
 import { type FleetRuntime, openFleet } from "../open-fleet.js";
@@ -39,6 +39,12 @@ export interface TestFleetOptions extends TestFleetProcess {
   env?: Record<string, string>;
   /** The code under test leaves files in its working folder (flags, logs): the analyzer allows that. */
   allowFileWrites?: boolean;
+  /**
+   * A config file of the test (e.g. config.yml with shorter locks) that processes it spawns read
+   * too (`PYFLEET_CONFIG`): the fleet's config is that file as loaded, without `testConfig`'s
+   * fast retries, so the in-process fleet and the spawned workers run one config.
+   */
+  configFile?: string;
   /** Changes the test config before any fleet opens (every fleet of the test shares it). */
   configure?: (config: PyfleetConfig) => void;
 }
@@ -87,8 +93,14 @@ export async function startTestFleet(opts: TestFleetOptions): Promise<TestFleet>
   try {
     llm = opts.llm ? await FakeOpenAIServer.start(opts.llm === true ? {} : opts.llm) : undefined;
     const keys = testDecisionKeys();
-    const env = testEnv(prefix, { REDIS_URL: redis.url, ...keys, ...(llm ? { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" } : {}), ...opts.env });
-    const config = testConfig(env);
+    const env = testEnv(prefix, {
+      REDIS_URL: redis.url,
+      ...keys,
+      ...(llm ? { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: "test-key" } : {}),
+      ...(opts.configFile ? { PYFLEET_CONFIG: opts.configFile } : {}),
+      ...opts.env,
+    });
+    const config = opts.configFile ? loadConfig({ file: opts.configFile, env, onWarning: () => {} }) : testConfig(env);
     if (opts.allowFileWrites) config.analysis.rules = { ...config.analysis.rules, "file-write-outside": "allow" };
     opts.configure?.(config);
     const openOne = async (p: TestFleetProcess): Promise<FleetRuntime> => {

@@ -130,31 +130,33 @@ export class ForkParent {
   /**
    * A fresh child for one run, connected and waiting for its job (a spare when there is one).
    * The next spare is forked when this child has been reaped.
-   * @throws PyfleetError `KERNEL_DIED` when the parent or the child dies before it is connected.
+   * @throws PyfleetError `KERNEL_DIED` when the parent dies, or a child forked for this run dies
+   *   before it is connected.
    */
   async take(): Promise<ForkedChild> {
-    if (this.exited || !this.hub) throw this.deathError();
-    // a spare can be gone (a run of this parent may signal its siblings): never hand a dead one out
-    let spare = this.spareChildren.shift();
-    while (spare?.lost) spare = this.spareChildren.shift();
-    const child = spare ?? this.forkChild(this.hub);
-    this.runs += 1;
-    // The spare's successor is forked once this run's child is reaped, not now: forked now, it
-    // competes with the run for the cores and keeps the single-threaded parent inside fork()
-    // when the run's child exits, so the exit status (which ends the run) waits for it.
-    child.exited.then(
-      () => this.topUp(),
-      () => undefined,
-    );
-    await Promise.race([
-      child.connected,
-      child.exited.then((exit) => {
-        throw new PyfleetError("KERNEL_DIED", `a forked child exited (${exit.signal === null ? `code ${exit.code}` : `signal ${exit.signal}`}) before it connected`, {
-          details: { backend: "local", isolation: "fork" },
-        });
-      }),
-    ]);
-    return child;
+    for (;;) {
+      if (this.exited || !this.hub) throw this.deathError();
+      // a spare can be gone (a run of this parent may signal its siblings): never hand a dead one out
+      let spare = this.spareChildren.shift();
+      while (spare?.lost) spare = this.spareChildren.shift();
+      const child = spare ?? this.forkChild(this.hub);
+      const exit = await Promise.race([child.connected.then(() => undefined), child.exited]);
+      // a spare killed while it was still connecting is not "lost" yet (no job connection to end):
+      // it is not this run's failure, the next spare or a fresh fork serves the run
+      if (exit !== undefined && spare) continue;
+      this.runs += 1;
+      // The spare's successor is forked once this run's child is reaped, not now: forked now, it
+      // competes with the run for the cores and keeps the single-threaded parent inside fork()
+      // when the run's child exits, so the exit status (which ends the run) waits for it.
+      child.exited.then(
+        () => this.topUp(),
+        () => undefined,
+      );
+      if (exit === undefined) return child;
+      throw new PyfleetError("KERNEL_DIED", `a forked child exited (${exit.signal === null ? `code ${exit.code}` : `signal ${exit.signal}`}) before it connected`, {
+        details: { backend: "local", isolation: "fork" },
+      });
+    }
   }
 
   /** Sends a signal (2 = SIGINT, 9 = SIGKILL) to the process group of a child. */

@@ -1,7 +1,6 @@
-import { EXECUTION_METHODS, RunEventSchema, RunRecordSchema, RunStatusSchema } from "@pyfleet/core";
+import { EXECUTION_METHODS, PublicRunSchema, RunEventSchema, RunRecordSchema, RunStatusSchema } from "@pyfleet/core";
 import { RelativeFilePath } from "@pyfleet/service-kit";
 import { z } from "zod";
-import { PublicRunSchema } from "./public-run-schema.js";
 
 /** Query of `POST /v1/runs`. */
 export const SubmitQuery = z

@@ -1,37 +1,5 @@
-import type { Attempt, ExecutionResult } from "@pyfleet/core";
+import type { ArtifactRef, ExecutionResult, PublicResult, PublicRun } from "@pyfleet/core";
 import type { RunDetails } from "@pyfleet/fleet";
-
-/** A file of the run folder as the API shows it: its path inside the folder and the URL serving it. */
-export interface ArtifactRef {
-  path: string;
-  url: string;
-}
-
-/** An attempt as the API shows it: figures and the notebook as URLs, never server paths. */
-export type PublicAttempt = Omit<Attempt, "notebookPath" | "outcome"> & {
-  notebook: ArtifactRef | null;
-  outcome:
-    | (Omit<NonNullable<Attempt["outcome"]>, "figures"> & { figures: Array<{ name: string; mime: string; url: string | null }> })
-    | null;
-};
-
-/** The final result with every path made relative to the run folder and given a URL. */
-export type PublicResult = Omit<ExecutionResult, "folder_path" | "notebook_path" | "figure_paths"> & {
-  notebook_path: string | null;
-  notebook_url: string | null;
-  figure_paths: string[];
-  figure_urls: string[];
-};
-
-/** What `GET /v1/runs/:id` answers: no absolute path of the server's disk appears in it. */
-export type PublicRun = Omit<RunDetails, "folderPath" | "attemptList" | "final" | "approval" | "resultSummary"> & {
-  attemptList: PublicAttempt[];
-  final: (Omit<NonNullable<RunDetails["final"]>, "result"> & { result: PublicResult | null }) | null;
-  approval: (Omit<NonNullable<RunDetails["approval"]>, "notebookPath"> & { notebook: ArtifactRef | null }) | null;
-  resultSummary: (Omit<NonNullable<RunDetails["resultSummary"]>, "notebookPath"> & { notebook: ArtifactRef | null }) | null;
-  /** URL of the final notebook (`GET /v1/runs/:id/notebook`), once there is one. */
-  notebookUrl: string | null;
-};
 
 /**
  * Turns a run's details into its public view. Paths inside the run folder become

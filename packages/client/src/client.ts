@@ -1,54 +1,27 @@
 import {
-  type ApprovalRequest,
-  type Attempt,
-  type ErrorChainEntry,
-  type ExecutionOutcome,
-  type ExecutionResult,
+  type ArtifactRef,
   type ExecutionMethod,
-  type FinalResult,
   isTerminalStatus,
+  type PublicResult,
+  type PublicRun,
   PyfleetError,
   type PythonExecutionRequestInput,
-  type RunEvent,
   type RunRecord,
+  type RunEvent,
   type RunStatus,
 } from "@pyfleet/core";
 import { errorFromResponse, Http, type HttpOptions } from "./http.js";
 import { parseSse } from "./sse.js";
 
-/** A file of the run folder: its path inside the folder and the URL (relative to the producer) serving it. */
-export interface ArtifactRef {
-  path: string;
-  url: string;
-}
-
-/** The final result as the producer shows it: paths relative to the run folder, plus their URLs. */
-export type RunResult = Omit<ExecutionResult, "folder_path" | "notebook_path" | "figure_paths"> & {
-  notebook_path: string | null;
-  notebook_url: string | null;
-  figure_paths: string[];
-  figure_urls: string[];
-};
+/** The final result as the producer shows it (core's {@link PublicResult}): paths relative to the run folder, plus their URLs. */
+export type RunResult = PublicResult;
 
 /**
- * A run as the producer returns it: the record, every attempt, the final result once finished,
- * the pending approval. No absolute path of the server's disk appears in it: files are
- * {@link ArtifactRef}s.
+ * A run as the producer returns it (core's {@link PublicRun}, the schema the producer documents
+ * in `/openapi.json`): the record, every attempt, the final result once finished, the pending
+ * approval, the request without its context. Files are {@link ArtifactRef}s.
  */
-export type RunDetails = Omit<RunRecord, "resultSummary"> & {
-  final: (Omit<FinalResult, "result"> & { result: RunResult | null }) | null;
-  approval: (Omit<ApprovalRequest, "notebookPath"> & { notebook: ArtifactRef | null }) | null;
-  attemptList: Array<
-    Omit<Attempt, "notebookPath" | "outcome"> & {
-      notebook: ArtifactRef | null;
-      outcome: (Omit<ExecutionOutcome, "figures"> & { figures: Array<{ name: string; mime: string; url: string | null }> }) | null;
-    }
-  >;
-  errorChain: ErrorChainEntry[];
-  resultSummary: (Omit<NonNullable<RunRecord["resultSummary"]>, "notebookPath"> & { notebook: ArtifactRef | null }) | null;
-  /** `/v1/runs/<id>/notebook` once the run has its final notebook. */
-  notebookUrl: string | null;
-};
+export type RunDetails = PublicRun;
 
 export interface SubmittedRun {
   runId: string;

@@ -1,4 +1,5 @@
-export { type ArtifactRef, type EventsOptions, PyfleetClient, type RunDetails, type RunResult, type SubmittedRun, type WaitOptions } from "./client.js";
+export type { ArtifactRef } from "@pyfleet/core";
+export { type EventsOptions, PyfleetClient, type RunDetails, type RunResult, type SubmittedRun, type WaitOptions } from "./client.js";
 export { DEFAULT_PRODUCER_URL, errorFromResponse, type HttpOptions, resolveTarget } from "./http.js";
 export {
   type ApprovalAgentState,

@@ -24,7 +24,7 @@ export interface ServiceOptions extends ErrorReplyOptions {
  * schemas validated with zod (a 400 naming each bad field), every error in the shared shape
  * with core's status map. Responses are not re-encoded through their schemas: the schemas
  * document them (zod would strip fields it does not know and turn a drift into a 500; the
- * producer's public-run-schema test keeps the two in step instead).
+ * producer's public-run test parses a real view with the schema instead).
  */
 export function createService(opts: ServiceOptions) {
   const logger = opts.logger.child({ component: "http" }, opts.logLevel ? { level: opts.logLevel } : {});

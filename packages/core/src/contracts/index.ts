@@ -4,6 +4,7 @@ export * from "./execution.js";
 export * from "./id.js";
 export * from "./json-depth.js";
 export * from "./notebook.js";
+export * from "./public-run.js";
 export * from "./request.js";
 export * from "./run.js";
 export * from "./validate.js";

@@ -1,7 +1,7 @@
 import { sep } from "node:path";
-import type { Fleet } from "@pyfleet/fleet";
+import { type Fleet, queueFor, RunStore, stageJobId } from "@pyfleet/fleet";
 import type { Pipeline } from "@pyfleet/workflow";
-import { isPyfleetError } from "@pyfleet/core";
+import { isPyfleetError, RedisKeys } from "@pyfleet/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFiles } from "./testing/approvals.js";
 import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
@@ -67,6 +67,36 @@ describe("one decision delivered twice at once (two processes, real Redis, real 
 
     // the sweep delivers the stored decision again
     await approver.resumeRun(runId, released);
+    const done = await waitForStatus((id) => producer.get(id), runId, ["outcome_unknown", "completed", "failed"], 30_000);
+    expect(done.status).toBe("completed");
+    const executed = findFiles(env.PYFLEET_ARTIFACTS as string, "ran.flag").filter((f) => f.includes(runId) && !f.split(sep).includes("dry-run"));
+    expect(executed).toHaveLength(1);
+  }, 60_000);
+  // The approver applied the decision and recorded the next hop (`queued` at execute, its job id
+  // on the record) and was SIGKILLed before it added the job (chaos, CI of session 6: the run
+  // stayed queued for good, every sweep refused with "approve is not pending"): the sweep's resume
+  // must enqueue that hop under its job id.
+  it("continues a run whose next hop was recorded but never enqueued", async () => {
+    const [producer, approver] = fleets;
+    const code = `import epics\nopen("ran.flag", "w").write("ran")\nepics.caput("SR:C01:HCM", 3)\nresults = {"ok": True}\n`;
+    const { store } = t.approvals();
+    const { runId } = await producer.submit({ user_query: "q", task_objective: "set after a crash at the hop", code, dry_run: true }, { requester: "carol" });
+    const parked = await waitForStatus((id) => producer.get(id), runId, "awaiting_approval");
+    const approvalId = parked.approvalId as string;
+    const { released } = await store.decide(approvalId, { id: "alice", roles: ["approver"] }, { decision: "approve", codeHash: (await store.get(approvalId))?.codeHash as string, reason: "ok" });
+    if (!released || !approverPipeline) throw new Error("the approval did not release the run");
+    // what the dead approver got done: the checkpoint moved to execute and the record names the
+    // hop's job, which was never added
+    await approverPipeline.resume({ threadId: parked.threadId, checkpointNs: parked.checkpointNs }, released);
+    const runs = new RunStore(t.redis.redis, new RedisKeys(t.prefix), 600);
+    const step = ((await runs.getWithInternals(runId))?.internals.step ?? 0) + 1;
+    const pendingJob = { queue: queueFor("execute", "write_access"), jobId: stageJobId(runId, step, "execute") };
+    await runs.update(runId, { status: "queued", stage: "execute", step, pendingJob, mode: "write_access" }, new Date());
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await producer.get(runId))?.status).toBe("queued");
+
+    // the sweep delivers the stored decision again
+    expect(await approver.resumeRun(runId, released)).toBe("dispatched");
     const done = await waitForStatus((id) => producer.get(id), runId, ["outcome_unknown", "completed", "failed"], 30_000);
     expect(done.status).toBe("completed");
     const executed = findFiles(env.PYFLEET_ARTIFACTS as string, "ran.flag").filter((f) => f.includes(runId) && !f.split(sep).includes("dry-run"));

@@ -115,15 +115,18 @@ export class RunDriver {
     try {
       result = await this.ctx.pipeline.resume(refOf(record), decision);
     } catch (err) {
-      if (err instanceof PyfleetError && err.code === "STEP_NOT_PENDING" && record.status === "awaiting_approval") {
-        // The checkpoint is not parked while the record is: a process applied a decision and
-        // stopped before recording what follows (the sweep's resume found no interrupt to resume,
-        // and the run stayed parked for good). The resume claim rules out a live one.
+      if (err instanceof PyfleetError && err.code === "STEP_NOT_PENDING") {
+        // The checkpoint is not parked: a process applied a decision and stopped before it
+        // recorded what follows (the record still parked), or after it recorded the next hop
+        // and before it enqueued it (the record `queued` at that hop, no job: chaos, approver
+        // SIGKILLed mid-resume). Either way the decision is never marked delivered, so the sweep
+        // comes back here; reconcile brings record and queue in line with the checkpoint. The
+        // resume claim rules out a live resumer; a live router is kept out by the job ids.
         const view = await this.ctx.pipeline.getRun(refOf(record));
         if (view && !view.interrupt) {
           const applied = view.state.decision;
           const ours = applied?.approvalId === decision.approvalId && applied.signature === decision.signature;
-          if (ours) {
+          if (ours && record.status === "awaiting_approval") {
             this.decided(record, decision, view.status);
             await this.emitStatus(runId, view.status, view.next, { decision: decision.decision, approvalId: decision.approvalId });
           }

@@ -187,6 +187,19 @@ export interface Pipeline {
    *   another run, attempt or code hash than the parked one (all without side effects).
    */
   resume(ref: RunRef, decision: SignedDecision, opts?: StepOptions): Promise<StepResult>;
-  /** Reads a run; null when the thread has no checkpoint. */
-  getRun(ref: RunRef): Promise<RunView | null>;
+  /**
+   * Reads a run; null when the thread has no checkpoint. A plain read writes nothing (the
+   * producer's views); recovery paths pass `settle` (see {@link ReadOptions}).
+   */
+  getRun(ref: RunRef, opts?: ReadOptions): Promise<RunView | null>;
+}
+
+/** Options of {@link Pipeline.getRun}. */
+export interface ReadOptions {
+  /**
+   * Complete a step whose node finished and stored its output but whose process stopped before
+   * the next checkpoint was written (no node runs; the stored output is applied). `step` and
+   * `resume` always do. Needs write access to the checkpoints. Default false.
+   */
+  settle?: boolean;
 }

@@ -99,4 +99,28 @@ describe("step mode on Redis across two processes", () => {
     expect(b.fakes.analyzer.calls).toHaveLength(0);
     expect(b.fakes.executors.executor.calls).toHaveLength(1);
   });
+
+  // Chaos (CI of session 6's last stop): an approver SIGKILLed mid-resume left the approve node's
+  // output stored on the parked checkpoint and no checkpoint after it; every sweep was refused
+  // ("approve is not pending; pending is approve") and the run stayed parked for good.
+  redisTest("a resume whose process died after the decision was stored and before the next checkpoint: another process goes on from it, the write runs once", async ({ redis: fx }) => {
+    const code = "epics.caput('BEAM:SET', 2) # WRITE";
+    const dying = fleetProcess(fx, [code]);
+    const b = fleetProcess(fx);
+    const { ref } = await dying.pipeline.startRun({ runId: "r-half", request: makeRequest() });
+    for (const node of ["generate", "analyze", "preview"] as const) await dying.pipeline.step(ref, { expected: node });
+    const parked = await dying.pipeline.step(ref, { expected: "approve" });
+    const decision = makeDecision(parked.interrupt!);
+    dying.saver.put = () => Promise.reject(new Error("SIGKILL before the checkpoint after approve"));
+    await expect(dying.pipeline.resume(ref, decision)).rejects.toThrow(/SIGKILL/);
+
+    await expect(b.pipeline.resume(ref, decision)).rejects.toMatchObject({ code: "STEP_NOT_PENDING", details: { next: "execute" } });
+    const view = await b.pipeline.getRun(ref);
+    expect(view).toMatchObject({ next: "execute", status: "executing" });
+    expect(view?.state.decision?.approvalId).toBe(decision.approvalId);
+    expect(await b.pipeline.step(ref, { expected: "execute" })).toMatchObject({ ran: "execute", next: "finalize" });
+    expect(await b.pipeline.step(ref, { expected: "finalize" })).toMatchObject({ next: null, status: "completed" });
+    expect(dying.fakes.executors.executor.calls.length + b.fakes.executors.executor.calls.length).toBe(1);
+    expect(b.fakes.verifier.calls).toHaveLength(1);
+  });
 });

@@ -18,6 +18,7 @@ import {
   type NodeName,
   type Pipeline,
   type PipelineDeps,
+  type ReadOptions,
   type RunRef,
   type RunView,
   type StartRunInput,
@@ -42,7 +43,7 @@ export function createPipeline(deps: PipelineDeps, checkpointer: BaseCheckpointS
     startRun: async (input) => once(refForInput(input, input.request), () => startRun(graph, deps, input)),
     step: (ref, opts) => once(ref, () => step(graph, ref, opts ?? {})),
     resume: (ref, decision, opts) => once(ref, () => resume(graph, ref, decision, opts ?? {})),
-    getRun: (ref) => readRun(graph, ref),
+    getRun: (ref, opts) => readRun(graph, ref, opts),
   };
 }
 
@@ -50,10 +51,38 @@ function isNodeName(name: string | undefined): name is NodeName {
   return name !== undefined && (NODE_NAMES as readonly string[]).includes(name);
 }
 
-/** Reads a run's latest checkpoint; null when the thread has none. */
-async function readRun(graph: RunGraph, ref: RunRef): Promise<RunView | null> {
-  const snapshot = await graph.getState(graphConfig(ref));
+/**
+ * Reads a run's latest checkpoint; null when the thread has none. With `settle`, a step whose
+ * node finished but whose checkpoint was never written is completed first (see {@link settle}).
+ */
+async function readRun(graph: RunGraph, ref: RunRef, opts: ReadOptions = {}): Promise<RunView | null> {
+  let snapshot = await graph.getState(graphConfig(ref));
+  if (opts.settle && isHalfApplied(snapshot)) snapshot = await settle(graph, ref);
   return viewOf(ref, snapshot.values as RunState, snapshot.next, snapshot.tasks.flatMap((t) => t.interrupts));
+}
+
+type Snapshot = Awaited<ReturnType<RunGraph["getState"]>>;
+
+/**
+ * Whether the node of the latest checkpoint finished and stored its output, but the checkpoint
+ * after it was never written: LangGraph stores a task's writes as the task ends and the next
+ * checkpoint after the superstep, so a process that stopped between the two (chaos: an approver
+ * SIGKILLed mid-resume) leaves every pending task with writes (none left in `next`) and, for
+ * `approve`, the interrupt it parked with still on the task.
+ */
+function isHalfApplied(snapshot: Snapshot): boolean {
+  return snapshot.tasks.length > 0 && snapshot.next.length === 0;
+}
+
+/**
+ * Completes a half-applied step: `invoke(null)` applies the writes the node stored, without
+ * running it again (LangGraph skips a task that has writes), saves the checkpoint the stopped
+ * process would have saved and stops before the next node (`interruptBefore`). No node runs, so
+ * no code runs twice; the stored output decides where the run goes, as it would have.
+ */
+async function settle(graph: RunGraph, ref: RunRef): Promise<Snapshot> {
+  await graph.invoke(null, invokeConfig(ref, {}));
+  return graph.getState(graphConfig(ref));
 }
 
 /** A run's view from a checkpoint's values, its pending nodes and the interrupts of their tasks; null without a run. */
@@ -97,8 +126,9 @@ async function invokeToView(graph: RunGraph, ref: RunRef, input: Parameters<RunG
   return view ?? readExisting(graph, ref);
 }
 
+/** The run a step or resume acts on: settled, so a step a stopped process left half-written counts as done. */
 async function readExisting(graph: RunGraph, ref: RunRef): Promise<RunView> {
-  const run = await readRun(graph, ref);
+  const run = await readRun(graph, ref, { settle: true });
   if (!run) throw new PyfleetError("NOT_FOUND", `no run on thread ${ref.threadId} (namespace "${ref.checkpointNs}")`);
   return run;
 }

@@ -31,8 +31,14 @@ describe("StepReadSaver", () => {
     await saver.once(thread, async () => {
       const a = await saver.getTuple(cfg(thread));
       const b = await saver.getTuple(cfg(thread));
-      expect(b).toBe(a);
+      expect(b).toEqual(a);
       expect(inner.latestReads).toBe(1);
+      // the first reader may apply pending writes to its copy (getState does): the second one's versions stay as read
+      const seenBefore = structuredClone(b!.checkpoint.versions_seen);
+      a!.checkpoint.channel_versions.decision = 99;
+      for (const versions of Object.values(a!.checkpoint.versions_seen)) versions.decision = 99;
+      expect(b!.checkpoint.channel_versions.decision).not.toBe(99);
+      expect(b!.checkpoint.versions_seen).toEqual(seenBefore);
       await saver.getTuple(cfg(thread));
       expect(inner.latestReads).toBe(2);
       const c = await saver.getTuple(cfg(thread));

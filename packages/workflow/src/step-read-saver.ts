@@ -50,7 +50,7 @@ export class StepReadSaver extends BaseCheckpointSaver {
     const tuple = await this.inner.getTuple(config);
     held.full = true;
     held.tuple = tuple;
-    return tuple;
+    return tuple && versionsCopied(tuple);
   }
 
   override list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
@@ -91,4 +91,16 @@ export class StepReadSaver extends BaseCheckpointSaver {
       held.tuple = undefined;
     }
   }
+}
+
+/**
+ * The tuple with its own copy of the version maps. `getState` applies a checkpoint's pending
+ * writes to the checkpoint object it was given (channel and seen versions), so the reader that
+ * checks must not share those maps with the invoke that runs: the invoke would see a finished
+ * task's output as already applied and never save the checkpoint after it.
+ */
+function versionsCopied(tuple: CheckpointTuple): CheckpointTuple {
+  const { checkpoint } = tuple;
+  const seen = Object.fromEntries(Object.entries(checkpoint.versions_seen).map(([node, versions]) => [node, { ...versions }]));
+  return { ...tuple, checkpoint: { ...checkpoint, channel_versions: { ...checkpoint.channel_versions }, versions_seen: seen } };
 }

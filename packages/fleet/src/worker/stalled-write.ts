@@ -30,7 +30,9 @@ export async function recoverStalledWrite(
     await driver.finishCancelled(job.runId);
     return "ended";
   }
-  const view = await ctx.pipeline.getRun(refOf(job));
+  // settled: an execute whose output reached the checkpoint's writes before its process was lost
+  // finished (the run goes on to finalize) rather than being unknown
+  const view = await ctx.pipeline.getRun(refOf(job), { settle: true });
   if (view?.next && view.next !== "execute" && !view.interrupt) {
     await driver.dispatch({ ...job, node: view.next, step: job.node === view.next ? job.step : job.step + 1 }, "queued");
     return "requeued";

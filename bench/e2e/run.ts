@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/e2e/run.ts            (200 runs per phase; REDIS_URL, default redis://127.0.0.1:6379)
  *   npx tsx bench/e2e/run.ts --runs 50 [--executors 1,2,4] [--json FILE]
+ *   npx tsx bench/e2e/run.ts --one-at-a-time 100 --no-burst   (latency only: 100 sequential runs, no burst)
  *   npx tsx bench/e2e/run.ts --producer URL [--token TOKEN] [--runs 50] [--json FILE]
  *
  * Latency is submit (client side, before the HTTP call) → the run record's `finishedAt`.
@@ -37,7 +38,8 @@ const EXECUTORS = (process.argv.includes("--executors") ? String(process.argv[pr
   .split(",")
   .map(Number);
 const JSON_OUT = process.argv.includes("--json") ? process.argv[process.argv.indexOf("--json") + 1] : undefined;
-const ONE_AT_A_TIME = Math.max(10, Math.min(30, Math.floor(RUNS / 5)));
+const ONE_AT_A_TIME = process.argv.includes("--one-at-a-time") ? argInt("--one-at-a-time", 30) : Math.max(10, Math.min(30, Math.floor(RUNS / 5)));
+const BURST = !process.argv.includes("--no-burst");
 const IN_FLIGHT = 16;
 const PRODUCER = producerArgs(process.argv);
 
@@ -179,6 +181,7 @@ async function fleetPhases(target: BenchTarget, label: string, offset: number, s
     for (const [id, rec] of r.done) seq.done.set(id, rec);
   }
   const one = { ...phase(`${label}, one at a time`, seq.latencies, seq.wallMs, seq.failed), split: await breakdown(target, seq.startedAt, seq.done) };
+  if (!BURST) return [one];
   const codes = Array.from({ length: RUNS }, (_, i) => snippet(offset + ONE_AT_A_TIME + i));
   const b = await submitAndWait(target, codes, IN_FLIGHT, serverStart);
   return [one, { ...phase(`${label}, burst of ${RUNS}`, b.latencies, b.wallMs, b.failed), split: await breakdown(target, b.startedAt, b.done) }];

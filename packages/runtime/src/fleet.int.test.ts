@@ -120,6 +120,20 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     await expect(fleet.cancel("no-such-run")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
+  it("ends a run cancelled when its job is delivered after the cancel, without running its node", async () => {
+    const { fleet: producer } = await start([]);
+    const run = await producer.submit(request("results = {'x': 1}"));
+    // a cancel that found the job already taken by a worker sets the flag only (no queued job to drop)
+    await new RunStore(fx.redis, keysOf(), 60).requestCancel(run.runId, new Date());
+    const { fleet: worker } = await start(["analyze", "execute"]);
+    await waitForStatus((id) => worker.get(id), run.runId, "cancelled");
+    // the record is final before the run's last events are written
+    await expect.poll(async () => (await worker.events(run.runId)).at(-1)?.type, { timeout: 10_000 }).toBe("finished");
+    const events = await worker.events(run.runId);
+    expect(events.filter((e) => e.type === "analysis" || (e.type === "status" && e.data.status === "analyzing"))).toEqual([]);
+    expect(events.at(-1)?.data.status).toBe("cancelled");
+  });
+
   it("interrupts a running execution on cancel", async () => {
     const { fleet } = await start(["analyze", "execute"]);
     const run = await fleet.submit(request("import time\ntime.sleep(30)\nresults = {}"));

@@ -29,6 +29,9 @@ export interface AdvanceOptions {
   onContinue?: (job: StageJob) => Promise<void>;
 }
 
+/** Thrown by a step's `onStart` when the run was cancelled before its node started (nothing written yet). */
+const CANCELLED_BEFORE_START = new Error("run cancelled before its node started");
+
 /** How long a resume claim holds off other resumes of the same parked step (ms). */
 const RESUME_LEASE_MS = 15_000;
 
@@ -59,12 +62,14 @@ export class RunDriver {
       if (continued && opts.queue) this.ctx.observer?.jobFinished(hop, "completed");
       return outcome;
     };
+    // The job data of a node continued in-process (see below); null for the delivered job.
+    let handedOver: Promise<void> | null = null;
     for (;;) {
-      if (await this.ctx.runs.isCancelled(cur.runId)) {
-        await this.finishCancelled(cur.runId);
-        return "cancelled";
-      }
       if (first && cur.node !== "finalize" && !opts.served.has(queueFor(cur.node, cur.mode ?? null))) {
+        if (await this.ctx.runs.isCancelled(cur.runId)) {
+          await this.finishCancelled(cur.runId);
+          return "cancelled";
+        }
         // A retried job whose hop moved on (in-process continuation) to a queue not served here;
         // no step runs here, so the checkpoint is asked whether the hop is still pending.
         if (!(await this.isPending(cur))) return "duplicate";
@@ -73,12 +78,17 @@ export class RunDriver {
       }
       const delivered = first;
       first = false;
-      const result = await this.runNode(cur, hop, opts.signal);
+      // The cancel check (and the job data of a continued node) go out with the step's checkpoint
+      // read instead of a round trip each before it: the step runs no node and records nothing on
+      // the run before `onStart`, and `onStart` waits for both (see runNode), so a cancelled run
+      // still runs no node and a retry of the job still resumes at the node that runs here.
+      const ready = Promise.all([this.ctx.runs.isCancelled(cur.runId), handedOver]).then(([cancelled]) => cancelled);
+      const result = await this.runNode(cur, hop, ready, opts.signal);
       if (result === "cancelled") return endHop(result);
       if (result === "duplicate") return endHop(delivered ? await this.continueOrphan(cur) : result);
       const next = await this.afterStep(cur, result, opts.served);
       if (typeof next === "string") return endHop(next);
-      await opts.onContinue?.(next);
+      handedOver = opts.onContinue?.(next) ?? null;
       const nextQueue = queueFor(next.node, next.mode ?? null);
       if (next.node !== "finalize" && nextQueue !== hop) {
         endHop(null);
@@ -249,10 +259,23 @@ export class RunDriver {
   /**
    * Runs the job's node. The pipeline refuses a node that is not pending (a duplicate or late
    * job) before anything is written; only then is the run recorded as running (`onStart`).
+   * `ready` (issued with the pipeline's checkpoint read) resolves true when the run is cancelled:
+   * a cancelled run ends `cancelled` before anything is written, whether or not its node is pending.
    */
-  private async runNode(job: StageJob, queue: QueueName, signal?: AbortSignal): Promise<StepResult | "duplicate" | "cancelled"> {
+  private async runNode(
+    job: StageJob,
+    queue: QueueName,
+    ready: Promise<boolean>,
+    signal?: AbortSignal,
+  ): Promise<StepResult | "duplicate" | "cancelled"> {
     const t0 = performance.now();
+    // observed here so a step that fails before `onStart` leaves no unhandled rejection behind
+    const cancelledFirst = ready.then(
+      (cancelled) => cancelled,
+      () => false,
+    );
     const onStart = async () => {
+      if (await ready) throw CANCELLED_BEFORE_START;
       const status = runningStatus(job.node);
       // issued in this order on one connection, so Redis applies the record before the event
       await Promise.all([
@@ -262,10 +285,20 @@ export class RunDriver {
     };
     try {
       const result = await this.ctx.pipeline.step(refOf(job), { expected: job.node, onStart, ...(signal ? { signal } : {}) });
+      // settled already when the node ran; a step that had nothing to run never called `onStart`
+      if (await ready) {
+        await this.finishCancelled(job.runId);
+        return "cancelled";
+      }
       this.ctx.observer?.nodeFinished(job.node, queue, (performance.now() - t0) / 1000, "ok");
       if (result.usage) this.observeLlm(job, result.usage);
       return result;
     } catch (err) {
+      if (err === CANCELLED_BEFORE_START || (await cancelledFirst)) {
+        await this.finishCancelled(job.runId);
+        return "cancelled";
+      }
+      await ready; // a failed cancel check or job update is the job's error (retried)
       const e = toPyfleetError(err);
       if (e.code === "STEP_NOT_PENDING") {
         this.logDuplicate(job, e.details);

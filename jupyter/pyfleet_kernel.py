@@ -22,7 +22,16 @@ backend: ``packages/execution/harness/pyfleet_bwrap.py``) and stays outside as i
     {"op":"end"} → {"ok":true,"writes":[...],"refused":[...]}   (manifest reset to "nothing")
   so the run's outcome is decided from the gate's record, not from the kernel's report;
 - SIGINT from the server (an interrupt) is forwarded to the kernel; when this process dies,
-  bubblewrap and the kernel die with it.
+  bubblewrap and the kernel die with it (``--die-with-parent``).
+
+This process dies with the Jupyter server: its first act is ``PR_SET_PDEATHSIG`` = SIGKILL. The
+server starts kernels in sessions of their own (jupyter_client's ``start_new_session``), so a
+server SIGKILLed with its process group (a crash, an OOM kill, a test's teardown) does not reach
+them, and the kernel in the sandbox has no ``JPY_PARENT_PID`` for ipykernel's parent poller: they
+ran on with ppid 1, a read-only kernel still holding its Channel Access reads and memory. The
+signal fires when the *thread* that forked this process exits; jupyter_server forks kernels from
+its event loop on the main thread (``AsyncKernelManager`` → ``LocalProvisioner.launch_kernel`` →
+``Popen``, awaited on the tornado loop), which ends only with the server.
 
 ``PYFLEET_KERNEL_SANDBOX=off`` runs the kernel in this process instead (machines without
 bubblewrap; the boundary is then only the network the operator gives the server). A sandbox that
@@ -35,6 +44,7 @@ its guard refuses to start). The guard is the friendly early error, not the boun
 """
 
 import contextlib
+import ctypes
 import importlib.util
 import json
 import os
@@ -58,6 +68,38 @@ _IN = {
     "work": "/run/pyfleet/work",
 }
 _ZMQ_PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent (the Jupyter server's forking thread) ends.
+
+    The server may already have died between its fork and this call: then the parent-death signal
+    is armed against the reaper that adopted us and would never fire, so the parent is checked
+    afterwards (unchanged since before the call, and still the ``JPY_PARENT_PID`` jupyter_client
+    names when it sets one) and the launcher exits instead of starting an orphan kernel.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        sys.exit(f"pyfleet kernel: prctl(PR_SET_PDEATHSIG) failed: {os.strerror(ctypes.get_errno())}")
+    server = os.environ.get("JPY_PARENT_PID", "")
+    if os.getppid() != parent or (server.isdigit() and not _alive(int(server))):
+        sys.exit("pyfleet kernel: the Jupyter server that started this kernel is gone; not starting it")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, as another user
+    return True
 
 
 def _scrub_environment() -> None:
@@ -363,6 +405,10 @@ async def _serve_control(gate_module, session, mode: str, path: str):  # noqa: A
 
 
 def main() -> None:
+    if "--inside" not in sys.argv:
+        # the launcher, and the kernel itself when the sandbox is off; inside the sandbox
+        # bubblewrap's --die-with-parent ties the kernel to this launcher
+        die_with_parent()
     mode = os.environ.get("PYFLEET_KERNEL_MODE", "read_only")
     if mode not in ("read_only", "write_access"):
         sys.exit(f"pyfleet kernel: PYFLEET_KERNEL_MODE must be read_only or write_access, not {mode!r}")

@@ -27,7 +27,10 @@ export interface JupyterFixture {
    * @throws Error with the status, body and the server's recent output when it keeps failing.
    */
   listKernels(): Promise<Array<{ id: string; name: string }>>;
-  /** SIGKILLs the server and its kernels at once (a crash, no shutdown); {@link close} still cleans up. */
+  /**
+   * SIGKILLs the server's process group (a crash, no shutdown); {@link close} still cleans up. The
+   * kernels run in sessions of their own: they die through the launcher's parent-death signal.
+   */
   kill(): Promise<void>;
   /** Stops the server and its kernels (kills the process group) and removes its folders. Idempotent. */
   close(): Promise<void>;

@@ -6,13 +6,16 @@
  * Retention is set to its minimum (60 s) in a copy of config.yml so "after retention" is measured
  * in the same run; everything else is the repository's config.
  *
- *   npx tsx bench/resources/run.ts [--runs 10000] [--json FILE] [--cpu-prof DIR]
+ *   npx tsx bench/resources/run.ts [--runs 10000] [--json FILE] [--cpu-prof DIR] [--no-retention]
  *
  * It also prints the CPU each process used per run over the measured runs (`/proc/<pid>/stat`,
  * reaped children included; the executor with and without its fork-server tree, the analyze
  * worker, this process, which hosts the producer and polls statuses, and redis-server).
- * `--cpu-prof DIR` preloads `cpu-profile.mjs` into the executor, which writes its V8 CPU profile
- * to DIR when it exits (open it in Chrome DevTools or speedscope).
+ * `--cpu-prof DIR` preloads `cpu-profile.mjs` into the executor and the analyze worker, which write
+ * their V8 CPU profiles to DIR when they exit (open them in Chrome DevTools or speedscope); this
+ * process imports it too, so the producer's share of it can be told from the client's and the polling's.
+ * `--no-retention` stops after the CPU and traffic tables instead of waiting out the retention
+ * (70 s) for the memory tables: for alternating before/after CPU measurements.
  *
  * Baselines, same run: the idle fleet's traffic over the same time (workers polling, no runs),
  * Redis memory of the started, idle fleet before the first run, each process's RSS after warm-up.
@@ -34,6 +37,11 @@ const RUNS = argInt("--runs", 10_000);
 const argStr = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
 const JSON_OUT = argStr("--json");
 const CPU_PROF_DIR = argStr("--cpu-prof");
+const NO_RETENTION = process.argv.includes("--no-retention");
+if (CPU_PROF_DIR) {
+  process.env.PYFLEET_CPU_PROF_DIR = CPU_PROF_DIR;
+  await import(pathToFileURL(join(import.meta.dirname, "cpu-profile.mjs")).href);
+}
 const WARMUP = 20;
 const IN_FLIGHT = 8;
 /** Runs per wait: the bench polls the status of every run it waits for, so it waits for few at a time. */
@@ -97,10 +105,10 @@ async function main(): Promise<number> {
     });
     const keys = new RedisKeys(bench.fx.prefix);
     const poller = new StatusPoller(redis, (id) => keys.run(id), (status) => isTerminalStatus(status as RunStatus));
-    const analyze = await bench.spawn(["--stage", "analyze"]);
     const profEnv: Record<string, string> = CPU_PROF_DIR
       ? { NODE_OPTIONS: `--import ${pathToFileURL(join(import.meta.dirname, "cpu-profile.mjs")).href}`, PYFLEET_CPU_PROF_DIR: CPU_PROF_DIR }
       : {};
+    const analyze = await bench.spawn(["--stage", "analyze"], undefined, profEnv);
     const execute = await bench.spawn(["--stage", "execute", "--mode", "read_only"], undefined, profEnv);
     process.stdout.write(`resources bench: ${RUNS} runs (${IN_FLIGHT} in flight), private redis-server ${server.url}, retention ${RETENTION_S} s\n`);
 
@@ -142,12 +150,14 @@ async function main(): Promise<number> {
     const memRuns = await usedMemory(redis);
     const familiesRuns = await keyFamilies(redis, bench.fx.prefix);
     const finished = RUNS + WARMUP;
-    process.stdout.write(`  waiting ${RETENTION_S + 10} s for retention\n`);
-    await sleep((RETENTION_S + 10) * 1000);
-    // The approver's sweep prunes the run index once per period fleet-wide; this bench runs no
-    // approver, so it does the same pruning once here before measuring what is left.
     let pruned = 0;
-    for (let n = -1; n !== 0; pruned += n) n = Math.max(0, await bench.fleet.pruneRunIndex());
+    if (!NO_RETENTION) {
+      process.stdout.write(`  waiting ${RETENTION_S + 10} s for retention\n`);
+      await sleep((RETENTION_S + 10) * 1000);
+      // The approver's sweep prunes the run index once per period fleet-wide; this bench runs no
+      // approver, so it does the same pruning once here before measuring what is left.
+      for (let n = -1; n !== 0; pruned += n) n = Math.max(0, await bench.fleet.pruneRunIndex());
+    }
     const memAfter = await usedMemory(redis);
     const familiesAfter = await keyFamilies(redis, bench.fx.prefix);
 
@@ -212,15 +222,19 @@ async function main(): Promise<number> {
           .slice(0, 10)
           .map(([c, n]) => `${c} ${fmt(n)}`)
           .join(", ")}`,
-        "",
-        memTable,
-        "",
-        familyTable,
-        "",
-        rssTable,
-        "",
-        `target Redis <= 20 KB per finished run: ${retainedPerRun <= TARGET_BYTES_PER_RUN ? "met" : "NOT met"} (${kb(retainedPerRun)} KB per retained run); back to the baseline after retention: ${memAfter <= memBase ? "yes" : `no, ${kb(memAfter - memBase)} KB above it (${kb(leftPerRun)} KB per finished run)`}`,
-        `run index: ${pruned} expired ids pruned after the wait (Fleet.pruneRunIndex, as the approver's sweep does)`,
+        ...(NO_RETENTION
+          ? []
+          : [
+              "",
+              memTable,
+              "",
+              familyTable,
+              "",
+              rssTable,
+              "",
+              `target Redis <= 20 KB per finished run: ${retainedPerRun <= TARGET_BYTES_PER_RUN ? "met" : "NOT met"} (${kb(retainedPerRun)} KB per retained run); back to the baseline after retention: ${memAfter <= memBase ? "yes" : `no, ${kb(memAfter - memBase)} KB above it (${kb(leftPerRun)} KB per finished run)`}`,
+              `run index: ${pruned} expired ids pruned after the wait (Fleet.pruneRunIndex, as the approver's sweep does)`,
+            ]),
         `completed ${completed} of ${finished} runs`,
         "",
       ].join("\n"),
@@ -235,7 +249,7 @@ async function main(): Promise<number> {
         ),
       );
     // a profile is written when the process exits on its own, not on the cleanup's SIGKILL
-    if (CPU_PROF_DIR) await execute.stop("SIGTERM");
+    if (CPU_PROF_DIR) await Promise.all([execute.stop("SIGTERM"), analyze.stop("SIGTERM")]);
     return completed === finished ? 0 : 1;
   } finally {
     await bench?.cleanup();

@@ -5,6 +5,7 @@
 import { END, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { createAnalyzeNode } from "./nodes/analyze.js";
+import { installLightRunContext } from "./light-run-context.js";
 import { logged } from "./nodes/context.js";
 import { createApproveNode } from "./nodes/approve.js";
 import { createExecuteNode } from "./nodes/execute.js";
@@ -40,6 +41,7 @@ function routeOf(node: NodeName) {
  * `invoke(null, cfg)` runs exactly one node (step mode, ARCHITECTURE §2).
  */
 export function compileRunGraph(deps: PipelineDeps, checkpointer: BaseCheckpointSaver) {
+  installLightRunContext();
   const graph = new StateGraph(RunStateAnnotation)
     .addNode("generate", logged(deps, "generate", createGenerateNode(deps)))
     .addNode("analyze", logged(deps, "analyze", createAnalyzeNode(deps)))

@@ -54,12 +54,31 @@ import threading
 from typing import Any
 
 import pyfleet_harness as harness
+import pyfleet_prefault as prefault
 
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _DEFAULT_PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "epics")
 #: BLAS/OpenMP pools start threads at import; a parent that forks must be single-threaded, and
 #: several runs share few cores anyway. A value from the allow-listed environment wins.
 _THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+#: What the parent's probe child draws to find the pages a figure run writes (see pyfleet_prefault):
+#: the common pieces (line, bars, markers, legend, labels), saved as the harness saves figures.
+_PROBE_FIGURE = """
+import numpy as np
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+x = np.linspace(0.0, 1.0, 50)
+ax.plot(x, x, label="line")
+ax.hist(x, bins=5)
+ax.scatter(x, x)
+ax.set_title("probe")
+ax.set_xlabel("x")
+ax.set_ylabel("y")
+ax.legend()
+"""
+#: A reaped child that used more CPU than this (a figure run uses 60-100 ms, a trivial one 3-10)
+#: makes the next spare take the probed copy-on-write faults while it waits.
+_HEAVY_RUN_S = 0.04
 
 
 def _parse_args(argv: list[str]) -> dict[str, Any]:
@@ -155,6 +174,10 @@ class Parent:
         self.out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
         #: descriptors of the parent's loop; a child closes them
         self.loop_fds: list[int] = []
+        #: the parent's pages a figure run writes (probed at start-up; empty without matplotlib)
+        self.figure_pages: prefault.Ranges = []
+        #: the last reaped child was heavy (see _HEAVY_RUN_S): the next spare prefaults
+        self.prefault_next = False
 
     # -- start-up
 
@@ -184,8 +207,15 @@ class Parent:
         gc.collect()
         gc.freeze()
         _collapse_to_huge_pages()
+        if plt is not None:
+            # after the last change to the parent's memory: the probe sees the layout children get
+            self.figure_pages = prefault.probe_pages(
+                lambda: (self.arm_pdeathsig(), harness.run_code("pass", None, self.mode, True)),
+                lambda: harness.run_code(_PROBE_FIGURE, None, self.mode, True),
+            )
         threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else threading.active_count()
-        return {"preloaded": preloaded, "missing": missing, "threads": threads}
+        pages = prefault.page_count(self.figure_pages)
+        return {"preloaded": preloaded, "missing": missing, "threads": threads, "prefault_pages": pages}
 
     def arm_parent_death(self) -> None:
         parent_pid = self.opts.get("parent_pid")
@@ -271,7 +301,7 @@ class Parent:
         if pid == 0:
             code = 70
             try:
-                code = Child(self, run_id).run()
+                code = Child(self, run_id, self.prefault_next).run()
             except BaseException:  # noqa: BLE001  (a child never returns into the parent's loop)
                 try:
                     import traceback  # noqa: PLC0415
@@ -287,7 +317,7 @@ class Parent:
     def reap(self, block: bool = False) -> None:
         while self.children:
             try:
-                pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
+                pid, status, usage = os.wait4(-1, 0 if block else os.WNOHANG)
             except ChildProcessError:
                 self.children.clear()
                 self.by_id.clear()
@@ -299,6 +329,7 @@ class Parent:
             run_id = self.children.pop(pid, None)
             if run_id is None:
                 continue
+            self.prefault_next = usage.ru_utime + usage.ru_stime > _HEAVY_RUN_S
             self.by_id.pop(run_id, None)
             # whatever the code left running in its group goes with it
             self._killpg(pid, signal.SIGKILL)
@@ -319,9 +350,10 @@ class Parent:
 class Child:
     """One run in a freshly forked process (never returns to the parent's loop)."""
 
-    def __init__(self, parent: Parent, run_id: str) -> None:
+    def __init__(self, parent: Parent, run_id: str, prefault_pages: bool) -> None:
         self.parent = parent
         self.run_id = run_id
+        self.prefault_pages = prefault_pages
 
     def run(self) -> int:
         os.setsid()
@@ -355,6 +387,11 @@ class Child:
         # running code that does nothing (dry run: it could not write anyway). The run resets
         # every piece of state this touches, as in a kernel that runs one job after another.
         harness.run_code("pass", None, self.parent.mode, True)
+        # After a heavy run (likely a figure), the next runs likely draw too: this spare copies the
+        # parent's pages a figure run writes (~3,000, ~14 ms of a figure run's CPU) now, and stops
+        # as soon as its job arrives. Other spares skip it (it would cost a trivial run ~6-12 ms).
+        if self.prefault_pages:
+            prefault.prefault(self.parent.figure_pages, lambda: prefault.readable(ctl))
         job = self._read_job(ctl)
         if job.get("mode") != self.parent.mode:
             sys.stderr.write(f"pyfleet_forkserver: a {job.get('mode')} job reached the {self.parent.mode} parent; refused\n")

@@ -14,6 +14,12 @@ export interface ForkParentReady {
   preloaded: string[];
   missing: string[];
   threads: number;
+  /**
+   * Pages of the parent a figure run writes, found at start-up by a probe child (0 without
+   * matplotlib). A spare forked after a heavy run copies them before its job arrives
+   * (`harness/pyfleet_prefault.py`).
+   */
+  prefaultPages: number;
 }
 
 interface Waiter {
@@ -86,9 +92,10 @@ export class ForkParent {
         child.once("exit", (code, signal) => fail(`exited (${signal ?? `code ${code}`}) before it was ready`));
         lines.once("line", (line) => {
           try {
-            const msg = JSON.parse(line) as { ev?: string } & ForkParentReady;
+            const msg = JSON.parse(line) as { ev?: string; prefault_pages?: number } & Omit<ForkParentReady, "prefaultPages">;
             if (msg.ev !== "ready") throw new Error(`unexpected first message ${line.slice(0, 200)}`);
-            resolve({ pid: msg.pid, python: msg.python, preloaded: msg.preloaded, missing: msg.missing, threads: msg.threads });
+            const { pid, python, preloaded, missing, threads } = msg;
+            resolve({ pid, python, preloaded, missing, threads, prefaultPages: msg.prefault_pages ?? 0 });
           } catch (err) {
             killGroup(child);
             fail(`sent something else than ready (${(err as Error).message})`);

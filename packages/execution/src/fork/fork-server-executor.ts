@@ -233,8 +233,8 @@ export class ForkServerExecutor implements Executor {
     this.parents.add(parent);
     this.current = parent;
     parent.keepSpares(dir.hub, forkServer.spare_children);
-    const { pid, preloaded, missing, threads } = parent.info;
-    this.logger.info({ forkServerPid: pid, mode: this.options.mode, preloaded, startMs: Math.round(performance.now() - started) }, "fork server ready");
+    const { pid, preloaded, missing, threads, prefaultPages } = parent.info;
+    this.logger.info({ forkServerPid: pid, mode: this.options.mode, preloaded, prefaultPages, startMs: Math.round(performance.now() - started) }, "fork server ready");
     if (missing.length > 0) this.logger.warn({ forkServerPid: pid, missing }, "fork server could not preload some modules");
     if (threads > 1) this.logger.warn({ forkServerPid: pid, threads }, "fork server parent has threads after its imports (forking is safest single-threaded)");
     return parent;

@@ -74,6 +74,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import contextlib
 import datetime as _dt
 import decimal
 import enum
@@ -90,6 +91,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any, Callable
 
@@ -657,19 +659,101 @@ def _prepare_matplotlib() -> None:
         plt.close("all")
 
 
+#: matplotlib versions (major.minor) whose savefig internals _quick_tight_save was checked against
+#: (byte-identical PNGs: packages/execution/src/fork/figure-png.int.test.ts); any other version
+#: saves with plain savefig.
+_QUICK_SAVE_MPL = ("3.11",)
+
+
+@contextlib.contextmanager
+def _quick_tight_save() -> Iterator[None]:
+    """Makes ``savefig(..., bbox_inches="tight")`` on Agg cheaper without changing a byte of the PNG.
+
+    The tight box makes matplotlib lay the figure out twice: a first pass with the drawing calls
+    disabled, only to measure the tight box, then the real draw on a second, smaller renderer.
+    While the harness saves (never while user code runs), two wasted pieces are skipped:
+
+    - the second pass measured every text again: matplotlib caches text metrics per renderer
+      object. Agg's metrics depend on the text, the font and the dpi only (the dpi is in the
+      cache's key), so Agg renderers of one dpi use the first one's cache.
+    - the first pass took every bar (``Rectangle``) and line (``Line2D``) through its drawing code
+      to draw nothing. Neither changes the layout when drawn (their extents come from their data
+      and transforms), so while drawing is disabled they are not drawn. Exact types only (a
+      subclass may do more in ``draw``), and not with an Agg filter or rasterization.
+
+    Measured in a warm process: savefig's CPU 68 → 62 ms (the bench's histogram), 93 → 82 ms (two
+    lines, legend and grid). Only for the versions in ``_QUICK_SAVE_MPL``.
+    """
+    mpl = sys.modules.get("matplotlib")
+    version = ".".join(str(getattr(mpl, "__version__", "")).split(".")[:2])
+    try:
+        if version not in _QUICK_SAVE_MPL:
+            raise ImportError(version)
+        # imported here: matplotlib is loaded only when the code used it
+        from matplotlib import lines, patches, text
+        from matplotlib.backend_bases import RendererBase
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        originals = [
+            (text, "_get_text_metrics_function", text._get_text_metrics_function),
+            (RendererBase, "_draw_disabled", RendererBase._draw_disabled),
+            (patches.Patch, "draw", patches.Patch.__dict__["draw"]),
+            (lines.Line2D, "draw", lines.Line2D.__dict__["draw"]),
+        ]
+    except (ImportError, AttributeError, KeyError):
+        yield
+        return
+    metrics, draw_disabled, patch_draw, line_draw = (value for _, _, value in originals)
+    first_renderer: dict[float, Any] = {}
+    drawing_disabled = [0]
+
+    def shared_metrics(renderer: Any, *args: Any) -> Any:
+        if type(renderer) is RendererAgg:
+            renderer = first_renderer.setdefault(renderer.dpi, renderer)
+        return metrics(renderer, *args)
+
+    @contextlib.contextmanager
+    def counted_draw_disabled(renderer: Any) -> Iterator[None]:
+        with draw_disabled(renderer):
+            drawing_disabled[0] += 1
+            try:
+                yield
+            finally:
+                drawing_disabled[0] -= 1
+
+    def skip(artist: Any, exact: type) -> bool:
+        return bool(drawing_disabled[0]) and type(artist) is exact and artist.get_agg_filter() is None and not artist.get_rasterized()
+
+    def quick_patch_draw(artist: Any, renderer: Any) -> Any:
+        return None if skip(artist, patches.Rectangle) else patch_draw(artist, renderer)
+
+    def quick_line_draw(artist: Any, renderer: Any) -> Any:
+        return None if skip(artist, lines.Line2D) else line_draw(artist, renderer)
+
+    replacements = [shared_metrics, counted_draw_disabled, quick_patch_draw, quick_line_draw]
+    for (owner, name, _), replacement in zip(originals, replacements):
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for owner, name, value in originals:
+            setattr(owner, name, value)
+
+
 def _collect_figures(warnings: list[str]) -> list[dict[str, str]]:
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is None:
         return []
     figures = []
-    for n, num in enumerate(plt.get_fignums(), start=1):
-        buf = io.BytesIO()
-        try:
-            plt.figure(num).savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")
-        except Exception as err:  # a broken figure must not hide the others or the results
-            warnings.append(f"figure {num} could not be saved: {type(err).__name__}: {err}")
-            continue
-        figures.append({"name": f"figure_{n:02d}.png", "data": base64.b64encode(buf.getvalue()).decode("ascii")})
+    with _quick_tight_save():
+        for n, num in enumerate(plt.get_fignums(), start=1):
+            buf = io.BytesIO()
+            try:
+                plt.figure(num).savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")
+            except Exception as err:  # a broken figure must not hide the others or the results
+                warnings.append(f"figure {num} could not be saved: {type(err).__name__}: {err}")
+                continue
+            figures.append({"name": f"figure_{n:02d}.png", "data": base64.b64encode(buf.getvalue()).decode("ascii")})
     plt.close("all")
     return figures
 

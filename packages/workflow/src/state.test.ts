@@ -1,7 +1,7 @@
 import { END, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import { makeRequest } from "@pyfleet/testing";
-import { RunStateAnnotation } from "./state.js";
+import { changedOnly, type RunState, RunStateAnnotation } from "./state.js";
 
 describe("RunStateAnnotation", () => {
   it("keeps the first request even when a later update carries another one", async () => {
@@ -26,5 +26,24 @@ describe("RunStateAnnotation", () => {
     const out = await graph.invoke({ runId: "r", request: makeRequest() });
     expect(out).toMatchObject({ attempts: [], errorChain: [], folderPath: null, decision: null, final: null, route: null });
     expect(JSON.parse(JSON.stringify(out))).toEqual(out);
+  });
+});
+
+describe("changedOnly", () => {
+  const state = { folderPath: "/runs/r", decision: null, needsApproval: false, attempts: [], route: "analyze", generationFailures: 0 } as unknown as RunState;
+
+  it("leaves out the fields a node returns with the value the state already holds", () => {
+    const update = changedOnly(state, { folderPath: "/runs/r", decision: null, needsApproval: false, attempts: state.attempts, route: "execute" });
+    expect(update).toEqual({ route: "execute" });
+  });
+
+  it("keeps every field whose value differs, an equal-looking new object included", () => {
+    const attempts = [] as RunState["attempts"];
+    expect(changedOnly(state, { attempts, needsApproval: true, generationFailures: 1, route: null })).toEqual({
+      attempts,
+      needsApproval: true,
+      generationFailures: 1,
+      route: null,
+    });
   });
 });

@@ -59,6 +59,23 @@ export function toRunStateValue(state: RunState): RunStateValue {
   return state;
 }
 
+/**
+ * `update` without the fields whose value is already the state's (the same primitive, or the same
+ * object). A node returns its whole contract (a passing analysis sets `needsApproval: false`,
+ * `approvalRequest: null`, `decision: null`; every node repeats `folderPath`), and each field a
+ * node returns is stored twice by the checkpointer: as a task write and as a new channel blob.
+ * Leaving out a write of the value a channel already holds changes nothing in the state (every
+ * channel keeps the last value written; set-once channels ignore a second one), and the routes
+ * still read it from the state.
+ */
+export function changedOnly(state: RunState, update: RunUpdate): RunUpdate {
+  const changed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(update)) {
+    if (!Object.is(value, (state as Record<string, unknown>)[key])) changed[key] = value;
+  }
+  return changed as RunUpdate;
+}
+
 /** The attempt the run is working on (the last one), if any. */
 export function currentAttempt(state: Pick<RunState, "attempts">): Attempt | undefined {
   return state.attempts[state.attempts.length - 1];

@@ -2,7 +2,7 @@
 import { isGraphInterrupt, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { type Logger, type RunEventType, type RunFolder, runLogger, type Stage } from "@pyfleet/core";
 import type { PipelineDeps } from "../pipeline-types.js";
-import type { RunState, RunUpdate } from "../state.js";
+import { changedOnly, type RunState, type RunUpdate } from "../state.js";
 
 /** A graph node: reads the state, returns the fields it changes. */
 export type RunNode = (state: RunState, config: LangGraphRunnableConfig) => Promise<RunUpdate>;
@@ -51,7 +51,8 @@ export function nodeLogger(deps: PipelineDeps, state: RunState, stage: Stage, at
 
 /**
  * Wraps a node so every run of it logs `stage started` and `stage finished` (duration, outcome)
- * at info level, bound to run, stage and attempt (generate opens the next attempt).
+ * at info level, bound to run, stage and attempt (generate opens the next attempt), and returns
+ * only the fields the node changed ({@link changedOnly}).
  */
 export function logged(deps: PipelineDeps, stage: Stage, node: RunNode): RunNode {
   return async (state, config) => {
@@ -63,7 +64,7 @@ export function logged(deps: PipelineDeps, stage: Stage, node: RunNode): RunNode
     try {
       const update = await node(state, config);
       outcome = "ok";
-      return update;
+      return changedOnly(state, update);
     } catch (err) {
       // approve parks by throwing LangGraph's interrupt: that is a pause, not a failure
       if (isGraphInterrupt(err)) outcome = "interrupted";

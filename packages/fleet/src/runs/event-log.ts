@@ -32,18 +32,19 @@ export class RunEventLog {
     return id as string;
   }
 
-  /** Appends events in order in one round trip (a pipeline); returns their stream ids. */
+  /**
+   * Appends events in order in one round trip, returns their stream ids. The XADDs are issued
+   * back to back on the connection (Redis runs them in that order) rather than in an ioredis
+   * `pipeline()`: building a Pipeline copies every script defined on the connection (BullMQ's,
+   * shared with it), which cost more than the XADDs themselves (~0.45 ms per run in each of
+   * the analyze worker's and the executor's profiles).
+   */
   async appendMany(events: readonly NewRunEvent[], at: Date): Promise<string[]> {
-    const p = this.redis.pipeline();
     const when = at.toISOString();
-    for (const event of events) {
-      p.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", JSON.stringify({ ...event, at: event.at ?? when }));
-    }
-    const replies = (await p.exec()) ?? [];
-    return replies.map(([err, id]) => {
-      if (err) throw err;
-      return id as string;
-    });
+    const ids = await Promise.all(
+      events.map((event) => this.redis.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", JSON.stringify({ ...event, at: event.at ?? when }))),
+    );
+    return ids as string[];
   }
 
   /** Events after `afterId` (exclusive; "0" = from the start), oldest first. */

@@ -45,6 +45,30 @@ export async function usedMemory(redis: Redis): Promise<number> {
   return Number(infoFields(await redis.info("memory")).get("used_memory"));
 }
 
+/**
+ * The parts of `used_memory` (`MEMORY STATS`): keys and values (`dataset.bytes`), client buffers,
+ * the Lua script cache, the keyspace's own tables (`overhead.total`), and the key count.
+ */
+export async function memoryParts(redis: Redis): Promise<Record<string, number>> {
+  const flat = (await redis.call("MEMORY", "STATS")) as unknown[];
+  const stats = new Map<string, unknown>();
+  for (let i = 0; i + 1 < flat.length; i += 2) stats.set(String(flat[i]), flat[i + 1]);
+  const parts = ["dataset.bytes", "overhead.total", "clients.normal", "lua.caches", "keys.count"];
+  return Object.fromEntries(parts.map((p) => [p, Number(stats.get(p) ?? Number.NaN)]));
+}
+
+/**
+ * Memory Redis holds for its command statistics (per command name: counters and, on Redis 7,
+ * latency histograms; a fixed cost per command name ever called, not per run), measured by
+ * freeing it: `CONFIG RESETSTAT`, which also zeroes INFO stats and commandstats, so take no
+ * {@link traffic} reading across this call. A private redis-server only.
+ */
+export async function commandStatsMemory(redis: Redis): Promise<number> {
+  const before = await usedMemory(redis);
+  await redis.config("RESETSTAT");
+  return before - (await usedMemory(redis));
+}
+
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /**

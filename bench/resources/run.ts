@@ -30,7 +30,7 @@ import { RedisServerFixture } from "@pyfleet/testing";
 import { Redis } from "ioredis";
 import { type BenchFleet, mapLimit, startBenchFleet } from "../e2e/harness.js";
 import { fmt, loadAverage, ratio, table } from "../e2e/stats.js";
-import { commandsBetween, cpuMs, keyFamilies, processTree, rss, StatusPoller, traffic, treeCpuMs, usedMemory } from "./redis-probe.js";
+import { commandStatsMemory, commandsBetween, cpuMs, keyFamilies, memoryParts, processTree, rss, StatusPoller, traffic, treeCpuMs, usedMemory } from "./redis-probe.js";
 
 const SAMPLES = 10;
 const RUNS = argInt("--runs", 10_000);
@@ -113,6 +113,9 @@ async function main(): Promise<number> {
     process.stdout.write(`resources bench: ${RUNS} runs (${IN_FLIGHT} in flight), private redis-server ${server.url}, retention ${RETENTION_S} s\n`);
 
     const memBase = await usedMemory(redis);
+    const partsBase = await memoryParts(redis);
+    // frees (and zeroes) Redis's statistics: before the first traffic reading
+    const statsBase = await commandStatsMemory(redis);
     const idleA = await traffic(redis);
     await sleep(IDLE_MS);
     const idleB = await traffic(redis);
@@ -151,14 +154,25 @@ async function main(): Promise<number> {
     const familiesRuns = await keyFamilies(redis, bench.fx.prefix);
     const finished = RUNS + WARMUP;
     let pruned = 0;
+    const cleaned = { completed: 0, failed: 0, streamEntries: 0 };
     if (!NO_RETENTION) {
       process.stdout.write(`  waiting ${RETENTION_S + 10} s for retention\n`);
       await sleep((RETENTION_S + 10) * 1000);
-      // The approver's sweep prunes the run index once per period fleet-wide; this bench runs no
-      // approver, so it does the same pruning once here before measuring what is left.
+      // The approver's sweep prunes the run index and removes the finished jobs of expired runs
+      // once per period fleet-wide; this bench runs no approver, so it does the same here before
+      // measuring what is left.
       for (let n = -1; n !== 0; pruned += n) n = Math.max(0, await bench.fleet.pruneRunIndex());
+      for (let n = -1; n !== 0; ) {
+        const pass = await bench.fleet.cleanAgedJobs();
+        n = pass.completed + pass.failed;
+        cleaned.completed += pass.completed;
+        cleaned.failed += pass.failed;
+        cleaned.streamEntries += pass.streamEntries;
+      }
     }
     const memAfter = await usedMemory(redis);
+    const partsAfter = await memoryParts(redis);
+    const statsAfter = await commandStatsMemory(redis);
     const familiesAfter = await keyFamilies(redis, bench.fx.prefix);
 
     const wallMs = t1.atMs - t0.atMs;
@@ -227,6 +241,10 @@ async function main(): Promise<number> {
           : [
               "",
               memTable,
+              `left above the baseline without Redis's command statistics (CONFIG RESETSTAT frees them; a fixed cost per command name called, ${kb(statsBase)} KB at the baseline, ${kb(statsAfter)} KB after): ${kb(memAfter - statsAfter - (memBase - statsBase))} KB`,
+              `left above the baseline by part (MEMORY STATS, KB; keys.count in keys): ${Object.keys(partsBase)
+                .map((p) => `${p} ${p === "keys.count" ? (partsAfter[p] ?? 0) - (partsBase[p] ?? 0) : kb((partsAfter[p] ?? 0) - (partsBase[p] ?? 0))}`)
+                .join(", ")}`,
               "",
               familyTable,
               "",
@@ -234,6 +252,7 @@ async function main(): Promise<number> {
               "",
               `target Redis <= 20 KB per finished run: ${retainedPerRun <= TARGET_BYTES_PER_RUN ? "met" : "NOT met"} (${kb(retainedPerRun)} KB per retained run); back to the baseline after retention: ${memAfter <= memBase ? "yes" : `no, ${kb(memAfter - memBase)} KB above it (${kb(leftPerRun)} KB per finished run)`}`,
               `run index: ${pruned} expired ids pruned after the wait (Fleet.pruneRunIndex, as the approver's sweep does)`,
+              `aged jobs: ${cleaned.completed} completed and ${cleaned.failed} failed jobs of expired runs removed, ${cleaned.streamEntries} stream entries older than the retention trimmed (Fleet.cleanAgedJobs, as the approver's sweep does)`,
             ]),
         `completed ${completed} of ${finished} runs`,
         "",
@@ -243,7 +262,7 @@ async function main(): Promise<number> {
       writeFileSync(
         JSON_OUT,
         JSON.stringify(
-          { bench: "resources", runs: RUNS, wallMs, cpu: Object.fromEntries(cpuRows), idleBytesPerMs, perRunBytes, perRunCalls, commands, memBase, memRuns, memAfter, retainedRuns, retainedPerRun, leftPerRun, pruned, familiesRuns, familiesAfter, rss: rssRows, completed },
+          { bench: "resources", runs: RUNS, wallMs, cpu: Object.fromEntries(cpuRows), idleBytesPerMs, perRunBytes, perRunCalls, commands, memBase, memRuns, memAfter, partsBase, partsAfter, statsBase, statsAfter, retainedRuns, retainedPerRun, leftPerRun, pruned, cleaned, familiesRuns, familiesAfter, rss: rssRows, completed },
           null,
           2,
         ),

@@ -1,5 +1,5 @@
 import { isPyfleetError, isTerminalStatus, type RunRecord, type SignedDecision } from "@pyfleet/core";
-import type { ApprovalRecord, ApprovalStore } from "@pyfleet/fleet";
+import type { AgedJobsCleaned, ApprovalRecord, ApprovalStore } from "@pyfleet/fleet";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -14,6 +14,8 @@ export interface SweeperFleetPort {
   get(runId: string): Promise<RunRecord | null>;
   /** Drops run-index entries of runs whose retention ran out; returns how many. */
   pruneRunIndex(limit?: number): Promise<number>;
+  /** Removes finished stage jobs of runs whose retention ran out and trims older stream entries. */
+  cleanAgedJobs(limit?: number): Promise<AgedJobsCleaned>;
 }
 
 /** Where and how often the sweep is scheduled. */
@@ -33,7 +35,7 @@ const SWEEP_SCHEDULER = "approver-sweep";
 /**
  * Background duties of the approver: end runs whose approval expired, resume runs whose
  * decision was stored but never delivered (the approver crashed between the vote and the
- * resume), and drop run-index entries of runs whose retention ran out. A BullMQ job scheduler creates one sweep job per period for the whole fleet, and the
+ * resume), drop run-index entries and the finished stage jobs of runs whose retention ran out. A BullMQ job scheduler creates one sweep job per period for the whole fleet, and the
  * queue's global concurrency of 1 lets one replica run it at a time: with several approvers the
  * sweep still runs once per period, not once per replica. A replica that dies mid-sweep leaves
  * a stalled job that another picks up. `close()` waits for the sweep in flight.
@@ -77,7 +79,7 @@ export class ApproverSweeper {
   }
 
   /** One pass; returns what it did (tests call it directly). */
-  async sweep(): Promise<{ expired: ApprovalRecord[]; resumed: ApprovalRecord[]; pruned: number }> {
+  async sweep(): Promise<{ expired: ApprovalRecord[]; resumed: ApprovalRecord[]; pruned: number; cleaned: AgedJobsCleaned }> {
     const expired = await this.store.expireDue();
     for (const rec of expired) {
       this.logger.info({ runId: rec.runId, approvalId: rec.id, stage: "approve", attempt: rec.attempt }, "approval expired; ending run");
@@ -105,7 +107,9 @@ export class ApproverSweeper {
     }
     // The run index has no TTL: the sweep (once per period fleet-wide) keeps it to retained runs.
     const pruned = await this.fleet.pruneRunIndex();
-    return { expired, resumed, pruned };
+    // BullMQ ages completed jobs out only when a later one completes: an idle fleet keeps them
+    const cleaned = await this.fleet.cleanAgedJobs();
+    return { expired, resumed, pruned, cleaned };
   }
 
   /** Stops taking sweep jobs (waits for the one in flight). The schedule stays for the other replicas. Idempotent. */

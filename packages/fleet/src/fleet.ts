@@ -16,6 +16,7 @@ import {
 } from "@pyfleet/core";
 import type { ApprovalRequest, Attempt, ErrorChainEntry, FinalResult, RunEvent } from "@pyfleet/core";
 import type { FleetContext } from "./context.js";
+import { type AgedJobsCleaned, cleanAgedJobs } from "./queues/aged-jobs.js";
 import type { QueueName } from "./queues/queue-for.js";
 import type { TailOptions } from "./runs/event-log.js";
 import { lastRunChangeId, type RunChangeTailOptions, tailRunChanges } from "./runs/run-changes.js";
@@ -309,6 +310,16 @@ export class Fleet {
    */
   pruneRunIndex(limit = 500): Promise<number> {
     return this.ctx.runs.pruneIndex(limit);
+  }
+
+  /**
+   * Removes the finished stage jobs of runs whose retention ran out (up to `limit` per queue and
+   * state, default 1000) and trims stream entries older than the retention. Called by the
+   * approver's sweep. See {@link cleanAgedJobs}.
+   */
+  cleanAgedJobs(limit = 1000): Promise<AgedJobsCleaned> {
+    const { redis, keys, dispatcher, config } = this.ctx;
+    return cleanAgedJobs({ redis, keys, queues: dispatcher.queues, retentionSeconds: config.runs.retention_seconds }, limit);
   }
 
   /** Job counts of every queue by state (for metrics and `/readyz`). */

@@ -4,6 +4,7 @@ export type { FleetConfig, QueueTuning } from "./config.js";
 export type { ApprovalRecorder, FinishedRun, StageObserver } from "./context.js";
 export * from "./create-fleet.js";
 export * from "./fleet.js";
+export type { AgedJobsCleaned } from "./queues/aged-jobs.js";
 export * from "./queues/catalog.js";
 export * from "./queues/dispatcher.js";
 export * from "./queues/job.js";

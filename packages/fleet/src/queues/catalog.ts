@@ -33,7 +33,8 @@ export function tuningFor(config: FleetConfig, queue: QueueName): QueueTuning {
  * errors (code errors never reach BullMQ: they are state), and bounded retention of finished jobs.
  * A completed job is kept no longer than its run's record (`runs.retention_seconds`): BullMQ drops
  * older ones whenever a job completes, so an active fleet does not hold `keep_completed` jobs per
- * queue of runs that are long gone.
+ * queue of runs that are long gone; in an idle fleet the approver's sweep removes them
+ * (`cleanAgedJobs`, with failed jobs, once the run's record is gone).
  */
 export function defaultJobOptions(config: FleetConfig, queue: QueueName): JobsOptions {
   const t = tuningFor(config, queue);

@@ -232,6 +232,7 @@ async function main(): Promise<number> {
         cpuTable,
         "",
         trafficTable,
+        `bench status polling: ${fmt(pollCalls / RUNS)} HGET per run (left out of the traffic and commands above)`,
         `top commands per run: ${commands
           .slice(0, 10)
           .map(([c, n]) => `${c} ${fmt(n)}`)

@@ -13,9 +13,11 @@
  * parent and the children it reaped (CPU does not inflate with the machine's load as wall time does).
  *
  * Run: npx tsx bench/execution/run.ts [--runs N] [--no-docker] [--json FILE] [--backends fork,local]
+ *   [--snippets figure]
  * `--backends` keeps only the rows whose backend name contains one of the words (e.g. `fork` for
  * the fork-server rows); the Jupyter server starts only when a kept row needs it, and ratios
- * against the fresh kernel are printed only when its row was measured.
+ * against the fresh kernel are printed only when its row was measured. `--snippets` likewise keeps
+ * the snippets whose name contains one of the words (`trivial`, `numpy`, `figure`).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -41,6 +43,7 @@ const JSON_OUT = arg("--json") > 0 ? process.argv[arg("--json") + 1] : undefined
 /** Clock ticks per second of /proc's CPU times. */
 const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 const BACKENDS = arg("--backends") > 0 ? String(process.argv[arg("--backends") + 1]).split(",") : undefined;
+const SNIPPET_WORDS = arg("--snippets") > 0 ? String(process.argv[arg("--snippets") + 1]).split(",") : undefined;
 
 const SNIPPETS = {
   trivial: "results = {'x': 1}",
@@ -192,6 +195,7 @@ async function main(): Promise<void> {
       }
       try {
         for (const snippet of Object.keys(SNIPPETS) as Array<keyof typeof SNIPPETS>) {
+          if (SNIPPET_WORDS && !SNIPPET_WORDS.some((word) => snippet.includes(word))) continue;
           rows.push(await measure(name, made.executor, snippet, workDir, made.settle));
           process.stderr.write(`done: ${name} / ${snippet}\n`);
         }

@@ -745,8 +745,9 @@ def _collect_figures(warnings: list[str]) -> list[dict[str, str]]:
     if plt is None:
         return []
     figures = []
-    with _quick_tight_save():
-        for n, num in enumerate(plt.get_fignums(), start=1):
+    nums = plt.get_fignums()
+    with _quick_tight_save() if nums else contextlib.nullcontext():
+        for n, num in enumerate(nums, start=1):
             buf = io.BytesIO()
             try:
                 plt.figure(num).savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")

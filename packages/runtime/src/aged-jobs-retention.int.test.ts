@@ -82,12 +82,13 @@ describe("finished stage jobs after their run's retention (real Redis, real exec
     // the retained run's hop keeps its job (and so its job id)
     expect((await keysOfRun(kept)).filter((k) => k.startsWith(keys.bullPrefix))).toEqual(keptJobs);
 
-    // a late duplicate of a removed hop: nothing runs, nothing of the run comes back
+    // a late duplicate of a removed hop: dropped as a duplicate (not a failed job), nothing runs,
+    // nothing of the run comes back
     const late = expired[0]!;
     const dispatcher = new Dispatcher(redis, keys.bullPrefix, t.config);
     try {
       const { jobId } = await dispatcher.dispatch({ runId: late, threadId: `run-${late}`, checkpointNs: "", node: "analyze", step: 0, mode: null });
-      await expect.poll(async () => (await dispatcher.queue("analyze").getJob(jobId))?.getState(), { timeout: 15_000 }).toMatch(/^(completed|failed)$/);
+      await expect.poll(async () => (await dispatcher.queue("analyze").getJob(jobId))?.getState(), { timeout: 15_000 }).toBe("completed");
     } finally {
       await dispatcher.close();
     }
@@ -97,7 +98,10 @@ describe("finished stage jobs after their run's retention (real Redis, real exec
     await redis.del(keys.run(kept));
     await sleep(RETENTION_S * 1000 + 1500);
     const second = await t.fleet.cleanAgedJobs();
-    expect(second).toMatchObject({ completed: 1, failed: 1 });
+    // the kept run's jobs and the late duplicate's (completed: BullMQ's own age-out may have taken
+    // some when the late job completed); none failed
+    expect(second.failed).toBe(0);
+    expect(second.completed).toBeGreaterThan(0);
     for (const id of [...expired, kept]) expect(await keysOfRun(id), id).toEqual([]);
     const extra = (await bullKeys()).filter((k) => !baseline.includes(k));
     // BullMQ's per-queue bookkeeping (event stream, stalled check, sets emptied by the clean are deleted by Redis)

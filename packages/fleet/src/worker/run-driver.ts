@@ -304,6 +304,12 @@ export class RunDriver {
         this.logDuplicate(job, e.details);
         return "duplicate";
       }
+      // No checkpoint and no record: the run's retention passed (both expired) and this is a late
+      // duplicate of one of its hops, not a failure of a run anyone can still see.
+      if (e.code === "NOT_FOUND" && !(await this.ctx.runs.get(job.runId))) {
+        this.logDuplicate(job, { reason: "the run's retention has passed" });
+        return "duplicate";
+      }
       this.ctx.observer?.nodeFinished(job.node, queue, (performance.now() - t0) / 1000, "error");
       if (signal?.aborted || (await this.ctx.runs.isCancelled(job.runId))) {
         await this.finishCancelled(job.runId);

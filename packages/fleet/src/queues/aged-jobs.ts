@@ -1,6 +1,7 @@
 import type { RedisKeys } from "@pyfleet/core";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { runIdOfStageJob } from "./job.js";
 import type { QueueName } from "./queue-for.js";
 
 /** What one {@link cleanAgedJobs} pass removed. */
@@ -21,9 +22,6 @@ export interface AgedJobsTarget {
   /** `runs.retention_seconds`: how long a finished run's record (and so its jobs) is kept. */
   retentionSeconds: number;
 }
-
-/** A stage job id is `<runId>.<step>.<node>` (`stageJobId`); anything else is not ours to remove. */
-const STAGE_JOB_ID = /^(.+)\.\d+\.[a-z_]+$/;
 
 /**
  * Removes the finished stage jobs of runs whose retention has passed, and trims what is older than
@@ -65,7 +63,8 @@ async function removeExpired(target: AgedJobsTarget, queue: Queue, state: "compl
   if (!setKey) return 0;
   const ids = await target.redis.zrangebyscore(setKey, "-inf", finishedBefore, "LIMIT", 0, limit);
   const candidates = ids.flatMap((jobId) => {
-    const runId = STAGE_JOB_ID.exec(jobId)?.[1];
+    // a job id that is not a stage hop's is not ours to remove
+    const runId = runIdOfStageJob(jobId);
     return runId ? [{ jobId, runId }] : [];
   });
   if (candidates.length === 0) return 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FleetConfig } from "../config.js";
 import { defaultJobOptions, isWriteQueue, servedQueues } from "./catalog.js";
-import { StageJobSchema, stageJobId } from "./job.js";
+import { runIdOfStageJob, StageJobSchema, stageJobId } from "./job.js";
 
 const queues = {
   generate: { concurrency: 4, attempts: 3, backoff_ms: 1000 },
@@ -38,6 +38,12 @@ describe("queue catalog", () => {
     const id = stageJobId("0b9c6f1e-1111-4a2b-9c3d-123456789abc", 2, "execute");
     expect(id).toBe("0b9c6f1e-1111-4a2b-9c3d-123456789abc.2.execute");
     expect(id).not.toContain(":");
+  });
+
+  it("reads the run id back from a stage job id, and nothing from other ids", () => {
+    expect(runIdOfStageJob(stageJobId("8c1e.9-x", 12, "execute"))).toBe("8c1e.9-x");
+    expect(runIdOfStageJob("other")).toBeNull();
+    expect(runIdOfStageJob("r.1.sweep")).toBeNull();
   });
 
   it("validates job payloads strictly", () => {

@@ -24,3 +24,10 @@ export type StageJob = z.infer<typeof StageJobSchema>;
 export function stageJobId(runId: string, step: number, node: NodeName): string {
   return `${runId}.${step}.${node}`;
 }
+
+const STAGE_JOB_ID = new RegExp(`^(.+)\\.\\d+\\.(?:${NODE_NAMES.join("|")})$`);
+
+/** The run id of a {@link stageJobId}; null for any other job id (not a stage hop). */
+export function runIdOfStageJob(jobId: string): string | null {
+  return STAGE_JOB_ID.exec(jobId)?.[1] ?? null;
+}

@@ -227,7 +227,7 @@ export class RunDriver {
   /** Enqueues a hop after recording it on the run (so a cancel can find and drop the job). */
   async dispatch(job: StageJob, status: RunStatus): Promise<void> {
     const queue = queueFor(job.node, job.mode ?? null);
-    const pendingJob = { queue, jobId: `${job.runId}.${job.step}.${job.node}` };
+    const pendingJob = { queue, jobId: stageJobId(job.runId, job.step, job.node) };
     await this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob, mode: job.mode ?? null }, this.now());
     await this.ctx.dispatcher.dispatch(job);
   }

@@ -15,6 +15,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --- the checkout reachable from the sandbox ---
+# Sandboxed runs execute as an unprivileged user (bubblewrap --uid 65534) that must traverse the
+# checkout to reach the project venv and the harness: a clone in a private directory (`mktemp -d`
+# makes it 0700) refused every sandboxed run with "bwrap: Can't find source path .../.venv:
+# Permission denied". The checkout's own folder gets o+x (traverse only, no listing); a parent
+# folder that blocks it is named, not changed.
+if [ -z "$(find . -maxdepth 0 -perm -o+x)" ]; then
+  echo "bootstrap: giving the checkout folder o+x so sandboxed runs (uid 65534) can reach .venv"
+  chmod o+x .
+fi
+dir=$(dirname "$PWD")
+while [ "$dir" != "/" ]; do
+  if [ -z "$(find "$dir" -maxdepth 0 -perm -o+x)" ]; then
+    echo "bootstrap: warning: $dir is not traversable by other users (mode $(stat -c %a "$dir")): sandboxed runs cannot reach the venv; run: chmod o+x $dir" >&2
+  fi
+  dir=$(dirname "$dir")
+done
+
 want_docker=${PYFLEET_BOOTSTRAP_DOCKER:-1}
 want_browser=${PYFLEET_BOOTSTRAP_BROWSER:-1}
 

@@ -70,6 +70,30 @@ describe("step mode on Redis across two processes", () => {
     expect(await fx.redis.exists(...threadKeys)).toBe(threadKeys.length);
   });
 
+  redisTest("startRun stores a new run as one checkpoint in one write, and the other process steps it", async ({ redis: fx }) => {
+    const a = fleetProcess(fx);
+    const b = fleetProcess(fx);
+    const writes: string[] = [];
+    const { put, putWrites } = a.saver;
+    a.saver.put = (...args) => {
+      writes.push("put");
+      return put.apply(a.saver, args);
+    };
+    a.saver.putWrites = (...args) => {
+      writes.push("putWrites");
+      return putWrites.apply(a.saver, args);
+    };
+
+    const { ref, next } = await a.pipeline.startRun({ runId: "r-new", request: makeRequest({ code: "x = 1" }) });
+    expect(next).toBe("analyze");
+    // before: an input checkpoint, the START task's writes, the checkpoint after START
+    expect(writes).toEqual(["put"]);
+    expect(await checkpointCount(b.saver, ref)).toBe(1);
+    expect(await b.pipeline.getRun(ref)).toMatchObject({ next: "analyze", status: "analyzing", state: { runId: "r-new", attempts: [{ number: 1, code: "x = 1" }] } });
+    expect(await b.pipeline.step(ref, { expected: "analyze" })).toMatchObject({ ran: "analyze", next: "execute" });
+    await expect(a.pipeline.startRun({ runId: "r-other", request: makeRequest({ thread_id: ref.threadId }) })).rejects.toMatchObject({ code: "THREAD_HAS_RUN" });
+  });
+
   redisTest("refuses a duplicate step for a node the other process already ran, without side effects", async ({ redis: fx }) => {
     const a = fleetProcess(fx);
     const b = fleetProcess(fx);

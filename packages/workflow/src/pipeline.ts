@@ -2,7 +2,7 @@
  * The step-mode pipeline (ARCHITECTURE §2): every process compiles the same graph with the shared
  * checkpointer, and each call advances a run by exactly one node.
  */
-import { Command, type Interrupt } from "@langchain/langgraph";
+import { Command, type Interrupt, START } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import {
   type ApprovalRequest,
@@ -194,7 +194,10 @@ async function startRun(graph: RunGraph, deps: PipelineDeps, input: StartRunInpu
     executionMethod: input.executionMethod ?? input.request.execution_method ?? deps.defaultExecutionMethod,
     attempts,
   };
-  await graph.invoke(initial, invokeConfig(ref, {}));
+  // The initial state as START's own output: one checkpoint (step 0, the first node pending) in
+  // one write. `invoke(initial)` stored an input checkpoint, START's task writes and the
+  // checkpoint after START (three writes, each value serialised twice) to reach the same state.
+  await graph.updateState(graphConfig(ref), initial, START);
   const next = firstNode({ request: input.request });
   return { ref, next, status: runningStatus(next) };
 }

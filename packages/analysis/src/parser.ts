@@ -3,6 +3,7 @@ import { PyfleetError } from "@pyfleet/core";
 import { Language, Parser } from "web-tree-sitter";
 import { GrammarTables, type TreeCursorLike } from "./grammar-tables.js";
 import type { PyNode } from "./py-node.js";
+import { type CursorHandle, initWasm, WasmDirectCursor } from "./wasm-cursor.js";
 
 const require = createRequire(import.meta.url);
 
@@ -35,19 +36,28 @@ interface RawTree {
 
 type Backend = (source: string) => RawTree;
 
+/** A web-tree-sitter tree as far as its handle is concerned: the tree's address in WebAssembly memory (an internal field). */
+interface WasmTreeHandle {
+  0: number;
+}
+
 async function wasmBackend(): Promise<Backend> {
-  await Parser.init();
+  const module = await initWasm();
   const lang = await Language.load(require.resolve("tree-sitter-python/tree-sitter-python.wasm"));
   const parser = new Parser();
   parser.setLanguage(lang);
   return (source) => {
     const tree = parser.parse(source);
     if (!tree) throw new Error("tree-sitter returned no tree");
+    const hasError = tree.rootNode.hasError;
     const cursor = tree.walk();
+    // Without the exports (web-tree-sitter initialised before with other options) the public cursor works, slower.
+    const direct = module ? new WasmDirectCursor(module, (tree as unknown as WasmTreeHandle)[0], cursor as unknown as CursorHandle, lang).open() : null;
     return {
-      cursor,
-      hasError: tree.rootNode.hasError,
+      cursor: direct ?? cursor,
+      hasError,
       dispose: () => {
+        direct?.close();
         cursor.delete();
         tree.delete();
       },

@@ -43,6 +43,8 @@ export class ForkParent {
   /** Children forked and not yet reaped (spares included). */
   inFlight = 0;
   private readonly waiters = new Map<string, Waiter>();
+  /** Children whose group the parent was asked to kill after their finish mark, until it answers. */
+  private readonly finishing = new Map<string, () => void>();
   private readonly spareChildren: ForkedChild[] = [];
   private hub: ChildHub | undefined;
   private spares = 0;
@@ -171,6 +173,20 @@ export class ForkParent {
     if (!this.exited && this.waiters.has(childId)) this.send({ op: "signal", id: childId, signal });
   }
 
+  /**
+   * A child sent its finish mark: the parent kills its process group now (as it does when it
+   * reaps a child), so the run can end without waiting for the child's exit. Resolves once the
+   * parent has sent the kill, or the child was reaped, or the parent is gone (its children die
+   * with it).
+   */
+  finish(childId: string): Promise<void> {
+    if (this.exited || !this.waiters.has(childId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.finishing.set(childId, resolve);
+      this.send({ op: "finish", id: childId });
+    });
+  }
+
   /** No more runs: spares are dismissed and the parent exits once its last child is reaped. Idempotent. */
   retire(): void {
     this.retiring = true;
@@ -231,6 +247,8 @@ export class ForkParent {
       const err = this.deathError(signal ?? `code ${code}`);
       for (const waiter of this.waiters.values()) waiter.reject(err);
       this.waiters.clear();
+      for (const done of this.finishing.values()) done();
+      this.finishing.clear();
       this.inFlight = 0;
       if (!this.retiring) {
         this.logger.warn({ forkServerPid: this.info.pid, code, signal, stderr: this.stderrTail.slice(-1000) }, "fork server parent died");
@@ -247,6 +265,11 @@ export class ForkParent {
       this.logger.warn({ line: line.slice(0, 200) }, "fork server sent a line that is not JSON");
       return;
     }
+    if (msg.id !== undefined) {
+      this.finishing.get(msg.id)?.();
+      this.finishing.delete(msg.id);
+    }
+    if (msg.ev === "finished") return;
     const waiter = msg.id === undefined ? undefined : this.waiters.get(msg.id);
     if (!waiter || msg.id === undefined) return;
     this.waiters.delete(msg.id);

@@ -177,6 +177,35 @@ describe("ForkServerExecutor without a sandbox (a warm parent forks a fresh chil
     await expect.poll(() => alive(pid), { timeout: 3000 }).toBe(false);
   });
 
+  it("ends a run at the child's finish mark without waiting for the child's exit, and the parent kills the child's group", async () => {
+    // the code sends a report and the finish mark itself, then sleeps instead of exiting: the
+    // run ends there (waiting for the exit, it ran into its timeout) and nothing of it survives
+    const code = [
+      "import json, os, socket, stat, subprocess, time",
+      "bg = subprocess.Popen(['sleep', '60'])",
+      "report = {'protocol': 1, 'status': 'ok', 'results': {'pid': os.getpid(), 'bg': bg.pid}, 'error': None, 'figures': [], 'recorded_writes': [], 'warnings': [], 'interrupted': False, 'duration_ms': 1.0, 'output_dropped': {}}",
+      "for fd in [int(f) for f in os.listdir('/proc/self/fd')]:",
+      "    try:",
+      "        if fd > 2 and stat.S_ISSOCK(os.fstat(fd).st_mode):",
+      "            ctl = socket.socket(fileno=os.dup(fd))",
+      "            ctl.sendall(json.dumps(report).encode() + b'\\0')",
+      "            ctl.shutdown(socket.SHUT_WR)",
+      "    except OSError:",
+      "        pass",
+      "time.sleep(60)",
+    ].join("\n");
+    const started = Date.now();
+    const outcome = await ro.execute(input(code, { timeoutMs: 10_000 }));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(outcome.error).toBeUndefined();
+    const { pid, bg } = outcome.results as { pid: number; bg: number };
+    await expect.poll(() => alive(pid), { timeout: 3000 }).toBe(false);
+    await expect.poll(() => alive(bg), { timeout: 3000 }).toBe(false);
+    // a run that does not cut itself short keeps what its threads print after the report
+    const late = await ro.execute(input("import threading, time\nthreading.Thread(target=lambda: (time.sleep(0.2), print('late', flush=True))).start()"));
+    expect(late.stdout).toBe("late\n");
+  });
+
   it("throws an infrastructure error when the child dies before reporting, and serves the next run", async () => {
     const err = await ro.execute(input("import os\nos._exit(7)")).catch((e: unknown) => e);
     expect(isPyfleetError(err) && err.code === "KERNEL_DIED" && err.category === "infrastructure").toBe(true);

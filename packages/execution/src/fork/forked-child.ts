@@ -7,6 +7,9 @@ export interface ChildExit {
   signal: number | null;
 }
 
+/** The byte a child sends after its report once it is done (`FINISHED_MARK` in the fork server). */
+const FINISHED_MARK = 0;
+
 /** Where a run wants the child's output. */
 export interface ChildSink {
   onData(kind: "out" | "err", chunk: Buffer): void;
@@ -22,6 +25,11 @@ export class ForkedChild implements ChildRoute {
   readonly exited: Promise<ChildExit>;
   /** Resolves when all three connections are there (never rejects; see {@link exited}). */
   readonly connected: Promise<void>;
+  /**
+   * Resolves when the job connection ended after the finish mark: the code, its threads and the
+   * output are done and only the child's exit is left (never rejects; may never resolve).
+   */
+  readonly finished: Promise<void>;
   private readonly kinds = new Set<ChildStreamKind>();
   private ctl: Socket | undefined;
   private sink: ChildSink | undefined;
@@ -29,6 +37,7 @@ export class ForkedChild implements ChildRoute {
   private readonly report: Buffer[] = [];
   private readonly ended = new Set<"ctl" | "out" | "err">();
   private markConnected: () => void = () => undefined;
+  private markFinished: () => void = () => undefined;
   private endWaiters: Array<() => void> = [];
   private started = false;
 
@@ -41,6 +50,9 @@ export class ForkedChild implements ChildRoute {
     exited.catch(() => undefined);
     this.connected = new Promise((resolve) => {
       this.markConnected = resolve;
+    });
+    this.finished = new Promise((resolve) => {
+      this.markFinished = resolve;
     });
   }
 
@@ -59,13 +71,18 @@ export class ForkedChild implements ChildRoute {
     this.started = true;
     this.sink = sink;
     for (const [kind, chunk] of this.early.splice(0)) sink.onData(kind, chunk);
+    // one writev: the child's first read gets the whole job, not the length line alone
+    this.ctl?.cork();
     this.ctl?.write(`${job.length}\n`);
     this.ctl?.write(job);
+    this.ctl?.uncork();
   }
 
-  /** The bytes received on the job connection after the job was sent. */
+  /** The bytes received on the job connection after the job was sent (without the finish mark). */
   reportBytes(): Buffer | null {
-    return this.report.length > 0 ? Buffer.concat(this.report) : null;
+    const bytes = Buffer.concat(this.report);
+    const end = bytes.at(-1) === FINISHED_MARK ? bytes.length - 1 : bytes.length;
+    return end > 0 ? bytes.subarray(0, end) : null;
   }
 
   /** Which connections arrived. */
@@ -102,6 +119,7 @@ export class ForkedChild implements ChildRoute {
     socket.on("data", (b: Buffer) => this.report.push(b));
     // the child closes its side after the report (the hub allows half-open connections)
     socket.once("end", () => {
+      if (this.started && this.report.at(-1)?.at(-1) === FINISHED_MARK) this.markFinished();
       this.onEnd("ctl");
       socket.end();
     });

@@ -9,6 +9,11 @@ import type { ChildExit } from "./forked-child.js";
 
 const SIGINT = 2;
 const SIGKILL = 9;
+/**
+ * How a child that sent its finish mark counts: as a clean exit. Its exit (the teardown of its
+ * address space) is not waited for; the parent kills its group first, as it does at reaping.
+ */
+const FINISHED: ChildExit = Object.freeze({ code: 0, signal: null });
 /** A process that escaped the group may hold fd 1/2 open: wait at most this long for their end. */
 const DRAIN_MS = 2000;
 
@@ -29,7 +34,9 @@ export interface ForkedRunOptions {
  * One run on a fork-server parent: takes a fresh child (forked ahead, connected), sends it the
  * job, streams stdout/stderr through capped collectors, enforces the timeout (SIGINT, then
  * SIGKILL of the child's group after {@link LOCAL_KILL_GRACE_MS}) and turns the report and the
- * exit status the parent saw into the outcome, with the same rules as the local backend.
+ * exit status the parent saw into the outcome, with the same rules as the local backend. A child
+ * that sent its finish mark counts as exited cleanly once the parent has killed its group: the
+ * run does not wait for the kernel to tear the child down.
  */
 export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionOutcome> {
   const { parent, hub, input } = opts;
@@ -71,13 +78,14 @@ export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionO
     );
     let exit: ChildExit;
     try {
-      exit = await child.exited;
+      exit = await Promise.race([child.exited, child.finished.then(() => FINISHED)]);
+      if (exit === FINISHED) await parent.finish(child.id);
     } catch (err) {
       if (cancelled) throw new PyfleetError("CANCELLED", "the execution was cancelled");
       throw err;
     }
-    // the parent killed the child's group when it reaped it: the streams end now, unless a
-    // process that left the group holds them
+    // the parent killed the child's group (when the child finished, or when it reaped it): the
+    // streams end now, unless a process that left the group holds them
     await child.drained(DRAIN_MS);
     const durationMs = performance.now() - started;
     if (cancelled) throw new PyfleetError("CANCELLED", "the execution was cancelled");

@@ -9,7 +9,8 @@
  *
  * Prints, per measured run: this process's CPU (`process.cpuUsage`), redis-server's CPU
  * (`/proc`), the commands this process sent to Redis and the bytes on the wire (`INFO`), and the
- * load average. Warm-up runs (10 %) are left out.
+ * load average. Warm-up runs (10 %) are left out. With `--in-flight 1` it also prints the CPU of
+ * each call (startRun, each step, the retire): one run at a time, nothing else runs in between.
  */
 import type { PipelineDeps, RunRef } from "@pyfleet/workflow";
 import { createPipeline } from "@pyfleet/workflow";
@@ -51,16 +52,32 @@ async function main(): Promise<void> {
   const pipeline = createPipeline(deps(), saver);
   const sent = countCommands(redis);
   let n = 0;
+  // CPU ms per call kind; only meaningful one run at a time (--in-flight 1)
+  const perCall = new Map<string, number>();
+  let measuring = false;
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
 
   async function oneRun(i: number): Promise<void> {
     const runId = `r${i}-${process.pid}`;
+    let t = cpuNow();
+    const mark = (call: string) => {
+      const now = cpuNow();
+      if (measuring) perCall.set(call, (perCall.get(call) ?? 0) + now - t);
+      t = now;
+    };
     const started = await pipeline.startRun({ runId, request: makeRequest({ code: `results = {"i": ${i}}` }), threadId: `run-${runId}`, checkpointNs: "" });
+    mark("startRun");
     const ref: RunRef = started.ref;
     for (const expected of ["analyze", "execute", "finalize"] as const) {
       const result = await pipeline.step(ref, { expected, onStart: async () => {} });
       if (result.ran !== expected) throw new Error(`run ${runId}: ran ${result.ran}, expected ${expected}`);
+      mark(expected);
     }
     await saver.retireThread(`run-${runId}`, 60);
+    mark("retire");
   }
 
   async function batch(count: number): Promise<void> {
@@ -76,6 +93,7 @@ async function main(): Promise<void> {
   await batch(WARMUP);
   const pid = server.pid ?? 0;
   sent.reset();
+  measuring = true;
   const before = { cpu: process.cpuUsage(), redis: cpuMs(pid), traffic: await traffic(admin), load: loadAverage() };
   await batch(RUNS);
   const after = { cpu: process.cpuUsage(before.cpu), redis: cpuMs(pid), traffic: await traffic(admin), load: loadAverage() };
@@ -93,6 +111,7 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`commands: ${commands.join(", ")}`);
+  if (IN_FLIGHT === 1) console.log(`CPU ms per call: ${[...perCall].map(([call, ms]) => `${call} ${fmt(ms / RUNS, 3)}`).join(", ")}`);
   console.log(`runs ${RUNS} (+${WARMUP} warm-up), ${IN_FLIGHT} in flight; load ${before.load} -> ${after.load}`);
   redis.disconnect();
   admin.disconnect();

@@ -16,11 +16,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # --- the checkout reachable from the sandbox ---
-# Sandboxed runs execute as an unprivileged user (bubblewrap --uid 65534) that must traverse the
-# checkout to reach the project venv and the harness: a clone in a private directory (`mktemp -d`
-# makes it 0700) refused every sandboxed run with "bwrap: Can't find source path .../.venv:
-# Permission denied". The checkout's own folder gets o+x (traverse only, no listing); a parent
-# folder that blocks it is named, not changed.
+# Sandboxed runs execute as an unprivileged user (bubblewrap --uid 65534). The local and fork-server
+# backends and the CA gate relay a venv or harness that user cannot reach (through a private mount
+# namespace: packages/execution/src/sandbox/bind-relay.ts), but the Jupyter kernels' launcher
+# (jupyter/pyfleet_kernel.py) still starts bwrap as that user on the checkout's own paths: a clone
+# in a private directory (`mktemp -d` makes it 0700) refused every sandboxed kernel with "bwrap:
+# Can't find source path .../.venv: Permission denied". The checkout's own folder gets o+x
+# (traverse only, no listing); a parent folder that blocks it is named, not changed.
 if [ -z "$(find . -maxdepth 0 -perm -o+x)" ]; then
   echo "bootstrap: giving the checkout folder o+x so sandboxed runs (uid 65534) can reach .venv"
   chmod o+x .

@@ -3,6 +3,7 @@ import { chmod, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { LocalOptions } from "../options.js";
 import { interpreterInSandbox, sandboxLimits } from "../local/local-sandbox.js";
+import { relayedCommand, relayUnreachable } from "../sandbox/bind-relay.js";
 import { buildBwrapArgs } from "../sandbox/bwrap-command.js";
 import { grantToSandbox, type SandboxOptions, sandboxEtcBinds, sandboxHostIds } from "../sandbox/sandbox-process.js";
 import { FORKSERVER_PATH, type ForkParentLauncher } from "./spawn-fork-parent.js";
@@ -73,23 +74,24 @@ export async function sandboxedForkLauncher(input: {
   const ids = sandboxHostIds(sandbox);
   const socketInside = `${FORK_SANDBOX_PATHS.sock}/children.sock`;
   const forkserver = `${FORK_SANDBOX_PATHS.harness}/pyfleet_forkserver.py`;
+  // a venv or harness the sandbox's uid cannot reach (a checkout under /root) is relayed
+  const { binds, relays } = await relayUnreachable(
+    [
+      ...sandboxEtcBinds(),
+      ...interpreter.binds,
+      { src: dirname(FORKSERVER_PATH), dest: FORK_SANDBOX_PATHS.harness },
+      { src: folders.sock, dest: FORK_SANDBOX_PATHS.sock },
+      { src: folders.work, dest: FORK_SANDBOX_PATHS.work, writable: true },
+    ],
+    ids,
+  );
   const launch: ForkParentLauncher = (spec) => {
     // the spec names host paths; inside, the interpreter, the fork server and the socket move
     const args = spec.args.map((a) => (a === FORKSERVER_PATH ? forkserver : a === spec.socketPath ? socketInside : a));
-    const bwrapArgs = buildBwrapArgs({
-      argv: [interpreter.python, ...args],
-      cwd: "/tmp",
-      binds: [
-        ...sandboxEtcBinds(),
-        ...interpreter.binds,
-        { src: dirname(FORKSERVER_PATH), dest: FORK_SANDBOX_PATHS.harness },
-        { src: folders.sock, dest: FORK_SANDBOX_PATHS.sock },
-        { src: folders.work, dest: FORK_SANDBOX_PATHS.work, writable: true },
-      ],
-      limits: sandboxLimits(local, sandbox),
-    });
+    const bwrapArgs = buildBwrapArgs({ argv: [interpreter.python, ...args], cwd: "/tmp", binds, limits: sandboxLimits(local, sandbox) });
     const env = { ...spec.env, HOME: "/tmp", MPLCONFIGDIR: "/tmp/.mpl" };
-    return spawn(sandbox.bwrap_path, bwrapArgs, { env, detached: true, stdio: ["pipe", "pipe", "pipe"], ...(ids ?? {}) });
+    const command = relayedCommand(sandbox.bwrap_path, bwrapArgs, relays, ids);
+    return spawn(command.file, command.args, { env, detached: true, stdio: ["pipe", "pipe", "pipe"], ...(command.ids ?? {}) });
   };
   return { launch, socketInside };
 }

@@ -10,6 +10,7 @@ import { OutputCollector, outputExtras } from "../output-collector.js";
 import { buildChildEnv } from "../safe-env.js";
 import { type CaGate, type GateSession, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
 import { applyGateTruth } from "../sandbox/gate-truth.js";
+import { relayUnreachable } from "../sandbox/bind-relay.js";
 import { type SandboxOptions, sandboxHostIds, spawnSandboxed } from "../sandbox/sandbox-process.js";
 import { SharedCaGate } from "../sandbox/shared-ca-gate.js";
 import { mountWorkTmpfs } from "../sandbox/work-tmpfs.js";
@@ -131,8 +132,10 @@ export class LocalExecutor implements Executor {
     if (sandboxed && sandbox) {
       const gate = await this.gate.get(python);
       const spec = await localSandboxSpec({ python, folders: sandboxed.folders, workDir: input.workDir, argv: [python, ...args], local, sandbox });
+      // a venv or harness the sandbox's uid cannot reach (a checkout under /root) is relayed
+      const { binds, relays } = await relayUnreachable(spec.binds, sandboxHostIds(sandbox));
       // with a gate the command waits (bwrap --block-fd) until the gate serves CA in its network
-      const sp = spawnSandboxed(sandbox, { spec, env: gate ? { ...env, ...SANDBOX_CA_ENV } : env, hold: gate !== undefined });
+      const sp = spawnSandboxed(sandbox, { spec: { ...spec, binds }, relays, env: gate ? { ...env, ...SANDBOX_CA_ENV } : env, hold: gate !== undefined });
       child = sp.child;
       commandPid = sp.commandPid;
       if (gate) {

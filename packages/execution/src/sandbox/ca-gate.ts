@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type ExecutionMode, type GateRecord, GateRecordSchema, type Logger, PyfleetError, silentLogger } from "@pyfleet/core";
+import { relayedCommand, relayUnreachable } from "./bind-relay.js";
 
 /** Absolute path of the gate (`packages/execution/gate/pyfleet_ca_gate.py`). */
 export const CA_GATE_PATH: string = fileURLToPath(new URL("../../gate/pyfleet_ca_gate.py", import.meta.url));
@@ -83,12 +86,13 @@ export class CaGate {
     if (options.upstreams.length === 0) {
       throw new PyfleetError("BACKEND_MISCONFIGURED", "the CA gate needs at least one upstream CA server (set EPICS_CA_ADDR_LIST for the executor)");
     }
-    const args = [CA_GATE_PATH, ...options.upstreams.flatMap((u) => ["--upstream", u])];
-    const child = spawn(options.python, args, {
+    const { python, script, relays } = await gateFiles(options.python, options.runAs);
+    const command = relayedCommand(python, [script, ...options.upstreams.flatMap((u) => ["--upstream", u])], relays, options.runAs);
+    const child = spawn(command.file, command.args, {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: "/usr/bin:/bin", PYTHONDONTWRITEBYTECODE: "1" },
       cwd: "/",
-      ...(options.runAs ?? {}),
+      ...(command.ids ?? {}),
     });
     const logger = options.logger ?? silentLogger();
     // A gate that died (killed with the fleet's process group at shutdown) fails the write of
@@ -185,6 +189,23 @@ export class CaGate {
     this.pending.delete(Number(msg.id));
     p.resolve(msg);
   }
+}
+
+/**
+ * The interpreter and gate script to start as `runAs`: when that uid cannot reach the venv or the
+ * gate's folder (a checkout under /root), they are relayed like a sandbox's binds and started
+ * from there (a venv's interpreter finds its packages from the path it was started by).
+ */
+async function gateFiles(python: string, runAs: { uid: number; gid: number } | undefined) {
+  const venv = dirname(dirname(python));
+  const isVenv = (await stat(join(venv, "pyvenv.cfg")).catch(() => null))?.isFile() ?? false;
+  const { binds, relays } = await relayUnreachable([...(isVenv ? [{ src: venv }] : []), { src: dirname(CA_GATE_PATH) }], runAs);
+  const at = (i: number) => binds[i]?.src ?? "";
+  return {
+    python: isVenv ? join(at(0), "bin", basename(python)) : python,
+    script: join(at(binds.length - 1), basename(CA_GATE_PATH)),
+    relays,
+  };
 }
 
 /** `host[:port]` entries of an EPICS_CA_ADDR_LIST, with the default port filled in. */

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { type PyfleetConfig, PyfleetError } from "@pyfleet/core";
+import { type BindRelay, relayedCommand } from "./bind-relay.js";
 import { buildBwrapArgs, type SandboxSpec } from "./bwrap-command.js";
 
 /** How sandboxes are started on this host (`execution.sandbox` in config.yml). */
@@ -57,6 +58,8 @@ export interface SpawnSandboxedInput {
   env: Record<string, string>;
   /** Wait for {@link SandboxedProcess.release} before the command starts (to attach the CA gate). */
   hold?: boolean;
+  /** Bind sources the sandbox's uid cannot reach, already replaced in `spec.binds` (`relayUnreachable`). */
+  relays?: readonly BindRelay[];
 }
 
 /**
@@ -68,11 +71,12 @@ export function spawnSandboxed(options: SandboxOptions, input: SpawnSandboxedInp
   const ids = sandboxHostIds(options);
   const spec = { ...input.spec, binds: [...sandboxEtcBinds(), ...input.spec.binds] };
   const args = buildBwrapArgs({ ...spec, infoFd: 3, ...(input.hold ? { blockFd: 4 } : {}) });
-  const child = spawn(options.bwrap_path, args, {
+  const command = relayedCommand(options.bwrap_path, args, input.relays ?? [], ids);
+  const child = spawn(command.file, command.args, {
     env: input.env,
     detached: true,
     stdio: ["ignore", "pipe", "pipe", "pipe", input.hold ? "pipe" : "ignore"],
-    ...(ids ?? {}),
+    ...(command.ids ?? {}),
   });
   const info = child.stdio[3] as Readable;
   const block = child.stdio[4] as Writable | null;

@@ -15,7 +15,15 @@ import { SharedCaGate } from "../sandbox/shared-ca-gate.js";
 import { mountWorkTmpfs, type Unmount } from "../sandbox/work-tmpfs.js";
 import { ChildHub } from "./child-hub.js";
 import { ForkParent } from "./fork-parent.js";
-import { type ForkFolders, grantSocket, makeRunFolder, prepareForkFolders, removeRunFolder, sandboxedForkLauncher } from "./fork-sandbox.js";
+import {
+  type ForkFolders,
+  grantSocket,
+  makeRunFolder,
+  prepareForkFolders,
+  removeRunFolder,
+  removeRunFolderIfEmpty,
+  sandboxedForkLauncher,
+} from "./fork-sandbox.js";
 import { runForkedChild } from "./forked-run.js";
 import { ParentGate } from "./parent-gate.js";
 import { FORKSERVER_PATH, type ForkParentLauncher, type ForkParentSpec, spawnForkParent } from "./spawn-fork-parent.js";
@@ -119,7 +127,7 @@ export class ForkServerExecutor implements Executor {
     } finally {
       this.aborts.delete(abort);
       if (parent.runs >= this.options.forkServer.max_runs_per_parent) this.replace(parent);
-      if (sandbox && runFolder) {
+      if (sandbox && runFolder && !removeRunFolderIfEmpty(runFolder.host)) {
         try {
           const skipped = await copyOutWork(runFolder.host, input.workDir, sandbox.max_file_mb * 1024 * 1024);
           if (skipped.length > 0) this.logger.warn({ runId: input.runId, skipped }, "files the sandboxed code left were not kept");

@@ -214,4 +214,21 @@ describe("resolveArtifact and findRunFolder", () => {
     expect(await findRunFolder(root, "abc_def")).toBe(def.folderPath);
     expect(await codeOf(findRunFolder(root, "../x"))).toBe("VALIDATION_FAILED");
   });
+  it("makes the run folder, an attempt folder and the final files without a thread-pool round trip (the event loop never turns)", async () => {
+    const store = new FileArtifactStore({ root, clock });
+    const req = request();
+    let turns = 0;
+    const tick = setInterval(() => turns++, 0);
+    try {
+      // a save of async fs calls lets the timer run between them; none of these leaves the loop
+      const folder = await store.initRun({ runId: "run-sync", request: req, createdAt: CREATED });
+      await store.attemptDir(folder, 1);
+      await store.saveFinal({ folder, request: req, attempt: attempt(1, outcome(1)), status: "completed", errorChain: [] });
+      expect(turns).toBe(0);
+    } finally {
+      clearInterval(tick);
+    }
+    const again = await store.initRun({ runId: "run-sync", request: req, createdAt: CREATED });
+    expect(JSON.parse(await readFile(join(again.folderPath, "metadata.json"), "utf8")).status).toBe("completed");
+  });
 });

@@ -1,4 +1,5 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdirSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import {
   type ArtifactStore,
@@ -31,6 +32,15 @@ export interface FileArtifactStoreOptions {
   clock?: Clock;
 }
 
+/** The text of a small file, or `fallback` when it cannot be read (synchronous: see RunFolderWriter). */
+function readOr<T>(path: string, fallback: T): string | T {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return fallback;
+  }
+}
+
 const FIGURE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,95}\.png$/;
 
 /**
@@ -56,11 +66,12 @@ export class FileArtifactStore implements ArtifactStore {
     const name = checkFolderName(input.request.execution_folder_name);
     const folderPath = join(this.root, monthOf(input.createdAt), `${runId}_${name}`);
     const w = new RunFolderWriter(folderPath);
-    await mkdir(folderPath, { recursive: true });
+    // synchronous, like the writer's calls (see RunFolderWriter); a folder this call made is new,
+    // so it has no metadata.json to keep and the read for one is skipped
+    const made = mkdirSync(folderPath, { recursive: true }) !== undefined;
     const context = { ...(input.request.capability_context_data ?? {}), [CONFIG_SNAPSHOT_KEY]: scrubSecrets(this.opts.configSnapshot ?? {}) };
     await w.writeJson("context.json", context);
-    const existing = await readFile(w.path(METADATA_FILE), "utf8").catch(() => null);
-    if (existing === null) {
+    if (made || readOr(w.path(METADATA_FILE), null) === null) {
       await w.writeJson(METADATA_FILE, {
         run_id: runId,
         status: "running",
@@ -141,7 +152,7 @@ export class FileArtifactStore implements ArtifactStore {
     });
     const notebookPath = await w.write("notebook.ipynb", serializeNotebook(nb));
     const notebookLink = this.link(notebookPath);
-    const previous = JSON.parse((await readFile(w.path(METADATA_FILE), "utf8").catch(() => "{}")) || "{}") as Record<string, unknown>;
+    const previous = JSON.parse(readOr(w.path(METADATA_FILE), "{}") || "{}") as Record<string, unknown>;
     await w.writeJson(METADATA_FILE, {
       ...previous,
       run_id: runId,

@@ -38,12 +38,13 @@ export class RunEventLog {
    * `pipeline()`: building a Pipeline copies every script defined on the connection (BullMQ's,
    * shared with it), which cost more than the XADDs themselves (~0.45 ms per run in each of
    * the analyze worker's and the executor's profiles).
+   * With `expire`, the retention clock of that run's stream is started right after them, in the
+   * same round trip (after the XADDs, so the stream exists when it is set).
    */
-  async appendMany(events: readonly NewRunEvent[], at: Date): Promise<string[]> {
+  async appendMany(events: readonly NewRunEvent[], at: Date, expire?: { runId: string; seconds: number }): Promise<string[]> {
     const when = at.toISOString();
-    const ids = await Promise.all(
-      events.map((event) => this.redis.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", JSON.stringify({ ...event, at: event.at ?? when }))),
-    );
+    const added = events.map((event) => this.redis.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", JSON.stringify({ ...event, at: event.at ?? when })));
+    const [ids] = await Promise.all([Promise.all(added), expire ? this.expire(expire.runId, expire.seconds) : null]);
     return ids as string[];
   }
 

@@ -10,7 +10,7 @@ import type { NewRunEvent, RunEventLog } from "./event-log.js";
 export class BatchingEventSink implements EventSink {
   private readonly chains = new Map<string, Promise<void>>();
   /** The batch of each run whose write has not started yet: new events of the run join it. */
-  private readonly batches = new Map<string, { events: NewRunEvent[]; done: Promise<void> }>();
+  private readonly batches = new Map<string, Batch>();
   private readonly pending = new Map<string, { event: NewRunEvent; text: string; timer: NodeJS.Timeout }>();
 
   constructor(
@@ -37,7 +37,29 @@ export class BatchingEventSink implements EventSink {
       return Promise.resolve();
     }
     this.flushChunks(event.runId);
-    return this.enqueue(event);
+    const batch = this.batchOf(event.runId);
+    batch.events.push(event);
+    return batch.done;
+  }
+
+  /**
+   * Writes the run's events emitted so far and then starts the retention clock of its stream, in
+   * the same round trip (a finished run's last write). Resolves once written; a failed write is
+   * logged like any event's.
+   */
+  end(runId: string, expireSeconds: number): Promise<void> {
+    this.flushChunks(runId);
+    const batch = this.batchOf(runId);
+    batch.expireSeconds = expireSeconds;
+    return batch.done;
+  }
+
+  /**
+   * Resolves once the run's events emitted so far were issued on the connection (not answered):
+   * a command issued after that reaches Redis after them.
+   */
+  issued(runId: string): Promise<void> {
+    return this.batches.get(runId)?.issued ?? Promise.resolve();
   }
 
   /** Writes buffered chunks of every run and waits until all queued writes are done. */
@@ -51,31 +73,46 @@ export class BatchingEventSink implements EventSink {
     if (!p) return;
     clearTimeout(p.timer);
     this.pending.delete(runId);
-    void this.enqueue({ ...p.event, data: { ...p.event.data, text: p.text } });
+    const batch = this.batchOf(runId);
+    batch.events.push({ ...p.event, data: { ...p.event.data, text: p.text } });
   }
 
-  private enqueue(event: NewRunEvent): Promise<void> {
-    const open = this.batches.get(event.runId);
-    if (open) {
-      open.events.push(event);
-      return open.done;
-    }
-    const events = [event];
-    const prev = this.chains.get(event.runId) ?? Promise.resolve();
+  /** The run's batch whose write has not started, opened (and chained after the run's previous write) when there is none. */
+  private batchOf(runId: string): Batch {
+    const open = this.batches.get(runId);
+    if (open) return open;
+    let markIssued = () => {};
+    const batch: Batch = { events: [], expireSeconds: null, done: Promise.resolve(), issued: new Promise((resolve) => (markIssued = resolve)) };
+    const prev = this.chains.get(runId) ?? Promise.resolve();
     const next = prev
       .then(() => {
-        if (this.batches.get(event.runId)?.events === events) this.batches.delete(event.runId);
-        return this.log.appendMany(events, this.clock.now());
+        if (this.batches.get(runId) === batch) this.batches.delete(runId);
+        const expire = batch.expireSeconds === null ? undefined : { runId, seconds: batch.expireSeconds };
+        const written = this.log.appendMany(batch.events, this.clock.now(), expire);
+        markIssued();
+        return written;
       })
       .then(
         () => undefined,
-        (err: unknown) => this.logger.warn({ err, runId: event.runId, types: events.map((e) => e.type) }, "run events not written"),
+        (err: unknown) => this.logger.warn({ err, runId, types: batch.events.map((e) => e.type) }, "run events not written"),
       );
-    this.batches.set(event.runId, { events, done: next });
-    this.chains.set(event.runId, next);
+    batch.done = next;
+    this.batches.set(runId, batch);
+    this.chains.set(runId, next);
     void next.then(() => {
-      if (this.chains.get(event.runId) === next) this.chains.delete(event.runId);
+      if (this.chains.get(runId) === next) this.chains.delete(runId);
     });
-    return next;
+    return batch;
   }
+}
+
+/** Events of one run written together, and what their write resolves. */
+interface Batch {
+  events: NewRunEvent[];
+  /** Retention of the run's stream, set right after the events ({@link BatchingEventSink.end}). */
+  expireSeconds: number | null;
+  /** Resolves when the batch is written (failures are logged, not rejected). */
+  done: Promise<void>;
+  /** Resolves when the batch's commands were issued on the connection. */
+  issued: Promise<void>;
 }

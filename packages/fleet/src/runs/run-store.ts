@@ -12,6 +12,19 @@ declare module "ioredis" {
     pyfleetRunPatch(run: string, changes: string, fields: string, terminalCsv: string, runId: string, maxlen: number): Result<number, Context>;
     /** KEYS run, cancel, changes; ARGV fields JSON, terminal csv, ttl, runId, changes maxlen. The run hash (flat) when finished, 0 unknown run, -1 terminal. */
     pyfleetRunFinish(run: string, cancel: string, changes: string, fields: string, terminalCsv: string, ttl: number, runId: string, maxlen: number): Result<number | string[], Context>;
+    /** pyfleetRunFinish, plus KEYS thread (the run's thread key, also given the TTL); ARGV + the thread id JSON, checked against the record. */
+    pyfleetRunFinishThread(
+      run: string,
+      cancel: string,
+      changes: string,
+      thread: string,
+      fields: string,
+      terminalCsv: string,
+      ttl: number,
+      runId: string,
+      maxlen: number,
+      threadId: string,
+    ): Result<number | string[], Context>;
     /** KEYS run, changes; ARGV status JSON, reconciliation JSON, updatedAt JSON, runId, changes maxlen. 1 settled, -1 unknown, else the status JSON. */
     pyfleetRunReconcile(run: string, changes: string, status: string, reconciliation: string, at: string, runId: string, maxlen: number): Result<number | string, Context>;
   }
@@ -54,14 +67,18 @@ return 1
  * The patch of PATCH_LUA (change stream included) plus the retention clock on the run hash and its cancel flag, answering
  * with the final hash: finishing a run is one round trip, not patch + read + expire + read.
  */
-const FINISH_LUA = `
+const finishLua = (thread: string) => `
 ${UNLESS_TERMINAL}
 ${hsetFields(1)}
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[4])
+${thread}
 return redis.call('HGETALL', KEYS[1])
 `;
+
+/** FINISH_LUA plus the thread key's retention (KEYS[4]) when it is the record's thread (ARGV[6], JSON as stored). */
+const FINISH_THREAD_LUA = finishLua("if redis.call('HGET', KEYS[1], 'threadId') == ARGV[6] then redis.call('EXPIRE', KEYS[4], ARGV[3]) end");
 
 // Only a run in `outcome_unknown` can be settled; fields are JSON-encoded like every run field.
 const RECONCILE_LUA = `
@@ -75,7 +92,8 @@ return 1`;
 const SCRIPTS = {
   pyfleetRunCreate: { numberOfKeys: 4, lua: CREATE_LUA },
   pyfleetRunPatch: { numberOfKeys: 2, lua: PATCH_LUA },
-  pyfleetRunFinish: { numberOfKeys: 3, lua: FINISH_LUA },
+  pyfleetRunFinish: { numberOfKeys: 3, lua: finishLua("") },
+  pyfleetRunFinishThread: { numberOfKeys: 4, lua: FINISH_THREAD_LUA },
   pyfleetRunReconcile: { numberOfKeys: 2, lua: RECONCILE_LUA },
 };
 
@@ -167,18 +185,24 @@ export class RunStore {
   /**
    * Moves a run to a terminal status and starts the retention clock on its keys (run hash, cancel
    * flag, thread key).
+   * @param threadId the run's thread, when the caller knows it: the thread key's clock is then set
+   *   by the same script (one round trip); otherwise, or for another thread, by an EXPIRE after it.
    * @returns the final record, or null when the run already was terminal (the first final status
    *   wins) or is unknown.
    */
-  async finish(runId: string, status: RunStatus, patch: RunPatch, at: Date): Promise<RunRecord | null> {
-    const fields = encodeFields({ ...patch, status, finishedAt: at.toISOString(), pendingJob: null, updatedAt: at.toISOString() });
+  async finish(runId: string, status: RunStatus, patch: RunPatch, at: Date, threadId?: string): Promise<RunRecord | null> {
+    const fields = JSON.stringify(encodeFields({ ...patch, status, finishedAt: at.toISOString(), pendingJob: null, updatedAt: at.toISOString() }));
     const key = this.keys.run(runId);
-    const reply = await this.redis.pyfleetRunFinish(key, this.keys.runCancel(runId), this.keys.runChanges(), JSON.stringify(fields), this.terminalCsv, this.retentionSeconds, runId, RUN_CHANGES_MAXLEN);
+    const [cancel, changes, ttl] = [this.keys.runCancel(runId), this.keys.runChanges(), this.retentionSeconds];
+    const reply =
+      threadId === undefined
+        ? await this.redis.pyfleetRunFinish(key, cancel, changes, fields, this.terminalCsv, ttl, runId, RUN_CHANGES_MAXLEN)
+        : await this.redis.pyfleetRunFinishThread(key, cancel, changes, this.keys.threadRun(threadId), fields, this.terminalCsv, ttl, runId, RUN_CHANGES_MAXLEN, JSON.stringify(threadId));
     if (!Array.isArray(reply)) return null;
     const hash: Record<string, string> = {};
     for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;
     const record = decodeRecord(hash, key)?.record ?? null;
-    if (record) await this.redis.expire(this.keys.threadRun(record.threadId), this.retentionSeconds);
+    if (record && record.threadId !== threadId) await this.redis.expire(this.keys.threadRun(record.threadId), ttl);
     return record;
   }
 

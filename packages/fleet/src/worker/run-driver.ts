@@ -224,12 +224,21 @@ export class RunDriver {
     return typeof out === "string" ? out : "duplicate";
   }
 
-  /** Enqueues a hop after recording it on the run (so a cancel can find and drop the job). */
+  /**
+   * Enqueues a hop after recording it on the run (so a cancel can find and drop the job), in one
+   * round trip: the job's add is issued after the record patch and the run's events emitted
+   * before it (the `queued` status), on the one connection, so Redis applies them first and a
+   * worker never meets the job before the record names it or the events before its own. A
+   * failed patch fails the hop (the job is retried, and the run reconciled from its checkpoint).
+   */
   async dispatch(job: StageJob, status: RunStatus): Promise<void> {
     const queue = queueFor(job.node, job.mode ?? null);
     const pendingJob = { queue, jobId: stageJobId(job.runId, job.step, job.node) };
-    await this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob, mode: job.mode ?? null }, this.now());
-    await this.ctx.dispatcher.dispatch(job);
+    // both awaited at once: a patch that fails while the add waits for the events is not left unhandled
+    await Promise.all([
+      this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob, mode: job.mode ?? null }, this.now()),
+      this.ctx.sink.issued(job.runId).then(() => this.ctx.dispatcher.dispatch(job)),
+    ]);
   }
 
   /** Ends a run as `cancelled` (no-op when it already ended). */
@@ -331,8 +340,8 @@ export class RunDriver {
     }
     const next: StageJob = { ...cur, node: result.next, step: cur.step + 1, mode: result.mode };
     if (next.node === "finalize" || served.has(queueFor(next.node, next.mode ?? null))) return next;
-    // the event is written while the record takes the pendingJob (one round trip on the one
-    // connection); the job is added after both were sent, so the next stage's events follow
+    // the event, the record's pendingJob and the job add go out in one round trip, in that order
+    // (see dispatch), so the next stage's events follow
     await Promise.all([this.emitStatus(cur.runId, "queued", next.node), this.dispatch(next, "queued")]);
     return "dispatched";
   }
@@ -394,7 +403,7 @@ export class RunDriver {
   }
 
   private async finishWith(runId: string, status: RunStatus, patch: Partial<RunRecord>, job: StageJob | null, writeOutcomes: string[] = []): Promise<void> {
-    const rec = await this.ctx.runs.finish(runId, status, { ...patch, stage: null }, this.now());
+    const rec = await this.ctx.runs.finish(runId, status, { ...patch, stage: null }, this.now(), job?.threadId);
     if (!rec) return;
     const durationMs = Date.parse(rec.finishedAt ?? rec.updatedAt) - Date.parse(rec.createdAt);
     this.ctx.observer?.runFinished?.({ status, mode: rec.mode ?? null, seconds: durationMs / 1000, writeOutcomes });
@@ -403,12 +412,12 @@ export class RunDriver {
       "run finished",
     );
     // The record is final before either event is written: a client that sees `finished` reads it.
+    // The events and their stream's retention go out in one round trip, with the checkpoints'.
     void this.emitStatus(runId, status, null);
     void this.ctx.sink.emit({ runId, type: "finished", stage: null, data: { status, resultSummary: rec.resultSummary ?? null, error: rec.error ?? null } });
-    await this.ctx.sink.flush();
     const ref = job ?? rec;
     await Promise.all([
-      this.ctx.events.expire(runId, this.ctx.config.runs.retention_seconds),
+      this.ctx.sink.end(runId, this.ctx.config.runs.retention_seconds),
       this.ctx.expireThread?.(graphThreadId(refOf(ref)), this.ctx.config.checkpointer.retention_seconds),
     ]);
   }

@@ -115,8 +115,13 @@ export const HELPERS: Record<string, AccessSpec> = {
   read_channels: { kind: "read", pv: "arg0" },
 };
 
-/** Qualified constructor / factory → family of the object it returns. */
-const CONSTRUCTORS: Record<string, string> = {
+/**
+ * Qualified constructor / factory → family of the object it returns. A Map: the resolver asks it
+ * about every qualified name it calls, and a miss on a plain object is a slow keyed load through
+ * its prototype (which also answered names such as `toString`).
+ */
+const CONSTRUCTORS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
   "epics.PV": "epics.PV",
   "epics.pv.PV": "epics.PV",
   "epics.get_pv": "epics.PV",
@@ -150,17 +155,19 @@ const CONSTRUCTORS: Record<string, string> = {
   "tango.AttributeProxy": "tango.AttributeProxy",
   "PyTango.AttributeProxy": "tango.AttributeProxy",
   "pvaccess.Channel": "pvaccess.Channel",
-};
+  }),
+);
 
 /** Families whose constructor argument is not a PV name (client contexts take a provider name). */
 export const UNNAMED_FAMILIES: ReadonlySet<string> = new Set(["caproto.Context", "p4p.Context", "p4p.SharedPV"]);
 
 /** Family of the object a qualified constructor creates, or null when it is not one. */
 export function constructorFamily(q: string): string | null {
-  const known = CONSTRUCTORS[q];
+  const known = CONSTRUCTORS.get(q);
   if (known) return known;
   const last = q.slice(q.lastIndexOf(".") + 1);
-  if (!/^[A-Z]/.test(last)) return null;
+  const first = last.charCodeAt(0);
+  if (!(first >= 65 && first <= 90)) return null; // A-Z: a class name
   if (q.startsWith("ophyd.")) return "ophyd";
   // Other classes of these clients (epics.devices.Scaler, tango.Group, ...) are treated like their
   // most permissive known relative, so their methods and attribute writes are not missed.
@@ -351,6 +358,6 @@ export const CONTROL_MODULES: ReadonlySet<string> = new Set([
 
 /** True when a qualified name lies inside a control-system client module. */
 export function isControlQual(q: string): boolean {
-  const top = q.split(".", 1)[0] ?? q;
-  return CONTROL_MODULES.has(top);
+  const dot = q.indexOf(".");
+  return CONTROL_MODULES.has(dot < 0 ? q : q.slice(0, dot));
 }

@@ -388,7 +388,17 @@ export abstract class Evaluator {
     if (addValue(into, v)) this.log.grew(into);
   }
 
+  /** The scope `name` binds in when used in `scope` (memoised per scope, see {@link Scope.owners}). */
   protected owner(name: string, scope: Scope): Scope | null {
+    let owner = scope.owners.get(name);
+    if (owner === undefined) {
+      owner = this.findOwner(name, scope);
+      scope.owners.set(name, owner);
+    }
+    return owner;
+  }
+
+  private findOwner(name: string, scope: Scope): Scope | null {
     if (scope.globals.has(name)) return this.moduleScope(scope);
     if (scope.declared.has(name)) return scope;
     for (let s = scope.parent; s; s = s.parent) {

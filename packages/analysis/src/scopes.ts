@@ -15,6 +15,11 @@ export interface Scope {
   vars: Map<string, ValueSet>;
   /** Modules star-imported here (`from epics import *`). */
   stars: string[];
+  /**
+   * The scope each name used here binds in (null: none), memoised by the resolver's lookups:
+   * declarations are final once {@link buildScopes} returns, and the fixpoint asks the same names again every round.
+   */
+  owners: Map<string, Scope | null>;
 }
 
 /** A parameter of a function, in declaration order. */
@@ -59,14 +64,15 @@ export function paramsOf(src: string, fn: PyNode): Param[] {
   return out;
 }
 
-const SCOPE_KINDS: Record<string, Scope["kind"]> = {
-  function_definition: "function",
-  lambda: "function",
-  class_definition: "class",
-};
+/** Node types that open a scope. A Map: it is asked about every node (see PY2_NODES in syntax.ts). */
+const SCOPE_KINDS: ReadonlyMap<string, Scope["kind"]> = new Map([
+  ["function_definition", "function"],
+  ["lambda", "function"],
+  ["class_definition", "class"],
+]);
 
 function newScope(node: PyNode, kind: Scope["kind"], parent: Scope | null): Scope {
-  return { node, kind, parent, declared: new Set(), globals: new Set(), nonlocals: new Set(), vars: new Map(), stars: [] };
+  return { node, kind, parent, declared: new Set(), globals: new Set(), nonlocals: new Set(), vars: new Map(), stars: [], owners: new Map() };
 }
 
 /** True when `child` of a scope-creating node is evaluated inside the new scope. */
@@ -103,7 +109,7 @@ export function buildScopes(src: string, root: PyNode): { scopes: Map<number, Sc
     const s = owners.pop()!;
     scoped.nodes.push(n);
     scoped.scopes.push(s);
-    const kind = SCOPE_KINDS[n.type];
+    const kind = SCOPE_KINDS.get(n.type);
     let inner: Scope | undefined;
     if (kind) {
       inner = newScope(n, kind, s);

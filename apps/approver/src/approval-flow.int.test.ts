@@ -1,8 +1,10 @@
 import { codeHash, parseSigningKeys, type PyfleetConfig, RedisKeys } from "@pyfleet/core";
-import { AuditLog, DecisionSigner, type Fleet } from "@pyfleet/fleet";
+import { AuditLog, DecisionSigner, type Fleet, RunStore } from "@pyfleet/fleet";
+import { pino } from "pino";
 import { startTestFleet, type TestFleet, testDecisionKeys, waitForStatus } from "@pyfleet/runtime/testing";
 import type { FakeOpenAIServer, RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApproverSweeper } from "./approver-sweeper.js";
 import type { RunningApprover } from "./start-approver.js";
 import { startTestApprover } from "./test-approver.test-helpers.js";
 
@@ -121,6 +123,30 @@ describe("approval flow through the fleet (real Redis, analyzer, local Python)",
     await waitForStatus((id) => fleet.get(id), b.runId, "completed");
     expect((await approver.store.listUnresumed()).map((r) => r.id)).not.toContain(a.approvalId);
     expect((await approver.sweeper.sweep()).resumed).toEqual([]);
+  });
+
+  it("a sweep leaves a run another process is resuming to that process, without logging an error", async () => {
+    const p = await parked(WRITE(5));
+    const { released } = await approver.store.decide(p.approvalId, { id: "alice", roles: ["approver"] }, { decision: "approve", codeHash: codeHash(WRITE(5)), reason: "ok" });
+    expect(released).not.toBeNull();
+    // the decision endpoint of another replica holds the run's resume lease (it is applying the decision)
+    const runs = new RunStore(fx.redis, keys, 600);
+    const step = (await runs.getWithInternals(p.runId))?.internals.step as number;
+    expect(await runs.claimResume(p.runId, step, "other-replica", 15_000)).toBe(true);
+
+    const lines: Array<{ level: number; msg: string; runId?: string }> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const sweeper = new ApproverSweeper(approver.store, fleet, logger, { redis: fx.redis, prefix: keys.bullPrefix });
+    expect((await sweeper.sweep()).resumed).toEqual([]);
+    const mine = lines.filter((l) => l.runId === p.runId);
+    expect(mine.filter((l) => l.level >= 50)).toEqual([]);
+    expect(mine.map((l) => l.msg)).toContain("another process is resuming the run; checked again next round");
+    expect((await fleet.get(p.runId))?.status).toBe("awaiting_approval");
+
+    // the holder died without resuming: once its lease is gone the next sweep delivers the decision
+    await fx.redis.del(keys.runResume(p.runId, step));
+    expect((await sweeper.sweep()).resumed.map((r) => r.id)).toEqual([p.approvalId]);
+    expect((await waitForStatus((id) => fleet.get(id), p.runId, ["completed", "failed"])).status).toBe("completed");
   });
 
   it("an expired approval ends its run approval_expired; cancelling a parked run cancels its approval", async () => {

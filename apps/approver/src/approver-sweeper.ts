@@ -1,5 +1,5 @@
 import { isPyfleetError, isTerminalStatus, type RunRecord, type SignedDecision } from "@pyfleet/core";
-import type { AgedJobsCleaned, ApprovalRecord, ApprovalStore } from "@pyfleet/fleet";
+import { type AgedJobsCleaned, type ApprovalRecord, type ApprovalStore, RESUME_IN_PROGRESS } from "@pyfleet/fleet";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -94,8 +94,14 @@ export class ApproverSweeper {
         await this.fleet.resumeRun(rec.runId, rec.signedDecision);
       } catch (err) {
         // One record must not hold up the others: a run that ended meanwhile (cancelled) has
-        // nothing left to resume; one not parked yet is tried again next round.
-        const run = isPyfleetError(err) && err.code === "STEP_NOT_PENDING" ? await this.fleet.get(rec.runId) : null;
+        // nothing left to resume; one not parked yet is tried again next round. A run another
+        // process is resuming (the decision endpoint, within its lease) is expected, not an error.
+        const notPending = isPyfleetError(err) && err.code === "STEP_NOT_PENDING";
+        if (notPending && err.details?.reason === RESUME_IN_PROGRESS) {
+          this.logger.info(log, "another process is resuming the run; checked again next round");
+          continue;
+        }
+        const run = notPending ? await this.fleet.get(rec.runId) : null;
         if (run && isTerminalStatus(run.status)) {
           this.logger.warn({ ...log, status: run.status }, "run ended before its decision was delivered; nothing to resume");
           await this.store.markResumed(rec.id);

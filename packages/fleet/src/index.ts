@@ -13,6 +13,6 @@ export * from "./runs/event-log.js";
 export * from "./runs/event-sink.js";
 export * from "./runs/run-changes.js";
 export * from "./runs/run-store.js";
-export type { AdvanceOutcome } from "./worker/run-driver.js";
+export { type AdvanceOutcome, RESUME_IN_PROGRESS } from "./worker/run-driver.js";
 export { MAX_WRITE_REQUEUES, type StalledWriteOutcome } from "./worker/stalled-write.js";
 export * from "./acl/redis-acl.js";

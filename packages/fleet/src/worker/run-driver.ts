@@ -35,6 +35,12 @@ const CANCELLED_BEFORE_START = new Error("run cancelled before its node started"
 /** How long a resume claim holds off other resumes of the same parked step (ms). */
 const RESUME_LEASE_MS = 15_000;
 
+/**
+ * `details.reason` of the `STEP_NOT_PENDING` a resume gets while another process holds the run's
+ * resume lease: the holder is applying the decision, so the refusal is expected and short-lived.
+ */
+export const RESUME_IN_PROGRESS = "resume_in_progress";
+
 /** A run record with the store's internals (step, pending job), as {@link RunStore.getWithInternals} reads it. */
 type StoredRun = NonNullable<Awaited<ReturnType<FleetContext["runs"]["getWithInternals"]>>>;
 
@@ -119,7 +125,9 @@ export class RunDriver {
     }
     const cur: StageJob = { ...refOf(record), runId, node: "approve", step: internals.step, mode: record.mode };
     if (!(await this.ctx.runs.claimResume(runId, internals.step, decision.approvalId, RESUME_LEASE_MS))) {
-      throw new PyfleetError("STEP_NOT_PENDING", `run ${runId} is being resumed by another process (step ${internals.step})`);
+      throw new PyfleetError("STEP_NOT_PENDING", `run ${runId} is being resumed by another process (step ${internals.step})`, {
+        details: { reason: RESUME_IN_PROGRESS },
+      });
     }
     let result: StepResult;
     try {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds pyfleet's images on a machine without registry access (kind or a plain engine).
 #   bash deploy/build-images.sh [node|jupyter|ioc|sandbox-dockerfile|redis|all]  (default all = node + jupyter + ioc)
-# 1. pyfleet-node-base:20  - a debootstrap'ed bookworm (minbase + tini) with this
+# 1. pyfleet-node-base:24  - a debootstrap'ed bookworm (minbase + tini) with this
 #    machine's node binary and npm copied in, `docker import`ed (no registry pull), plus this
 #    machine's CA bundle (PYFLEET_CA_BUNDLE) so npm in the build trusts what the host trusts.
 # 2. pyfleet-node:latest   - deploy/node/Dockerfile FROM that base; the context is streamed from
@@ -12,11 +12,13 @@
 #    pyfleet-ioc:latest (deploy/ioc/Dockerfile; no network).
 # sandbox-dockerfile: docker/sandbox/Dockerfile as a registry user builds it (pip from PyPI), on a
 #    debootstrapped stand-in for debian:bookworm-slim; tagged pyfleet-sandbox:dockerfile.
-# With a registry, skip the base: docker build -f deploy/node/Dockerfile . uses node:20-bookworm-slim.
+# With a registry, skip the base: docker build -f deploy/node/Dockerfile . uses node:24-bookworm-slim.
 # Env: DOCKER_HOST (else scripts/dockerd.sh start), PYFLEET_CACHE_DIR, DEBIAN_MIRROR,
 #      PYFLEET_IMAGE_TAG (default latest), PYFLEET_SANDBOX_IMAGE (default pyfleet-sandbox:latest), KIND_CLUSTER (set: `kind load docker-image` the results).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# node 24 (.node-version) on PATH: the node base copies this node binary into the image
+source "$repo/scripts/node-runtime.sh"
 what=${1:-all}
 tag=${PYFLEET_IMAGE_TAG:-latest}
 # the base of the Jupyter and IOC images (scripts/build-sandbox-image.sh builds it under this name)
@@ -39,14 +41,14 @@ context_tar() {
     | tar --null -T - -cf -)
 }
 
-# The debootstrap'ed rootfs with node and npm, imported once (cached as pyfleet-node-rootfs:20).
+# The debootstrap'ed rootfs with node and npm, imported once (cached as pyfleet-node-rootfs:24).
 node_rootfs() {
-  docker image inspect pyfleet-node-rootfs:20 >/dev/null 2>&1 && return 0
+  docker image inspect pyfleet-node-rootfs:24 >/dev/null 2>&1 && return 0
   [ "$(id -u)" = 0 ] || { echo "building the node base needs root (debootstrap); run: sudo bash $0" >&2; exit 1; }
   command -v debootstrap >/dev/null || { echo "debootstrap missing: apt-get install -y debootstrap" >&2; exit 1; }
   local node npm_dir work
   node=$(command -v node); npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
-  "$node" -e 'process.exit(process.versions.node.split(".")[0] === "20" ? 0 : 1)' || { echo "node 20 needed on this machine" >&2; exit 1; }
+  "$node" -e 'process.exit(process.versions.node.split(".")[0] === "24" ? 0 : 1)' || { echo "node 24 needed (the runtime of .node-version, scripts/node-runtime.sh)" >&2; exit 1; }
   mkdir -p "$cache_dir"
   work=$(mktemp -d "$cache_dir/node-base.XXXXXX")
   trap 'rm -rf "$work"; trap - RETURN' RETURN
@@ -58,8 +60,8 @@ node_rootfs() {
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$work/root/usr/local/bin/npm"
   rm -rf "$work/root"/var/cache/apt/archives/*.deb "$work/root"/var/lib/apt/lists/* "$work/root"/usr/share/doc/* "$work/root"/usr/share/man/*
   tar -C "$work/root" -cf - . | docker import \
-    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8' --change 'CMD ["node"]' - pyfleet-node-rootfs:20 >/dev/null
-  echo "pyfleet-node-rootfs:20 imported"
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8' --change 'CMD ["node"]' - pyfleet-node-rootfs:24 >/dev/null
+  echo "pyfleet-node-rootfs:24 imported"
 }
 
 # The base adds this machine's CA bundle: npm and apt in the build reach their registries
@@ -70,16 +72,16 @@ node_base() {
   work=$(mktemp -d)
   trap 'rm -rf "$work"; trap - RETURN' RETURN
   cp "$ca" "$work/ca-certificates.crt"
-  printf '%s\n' 'FROM pyfleet-node-rootfs:20' \
+  printf '%s\n' 'FROM pyfleet-node-rootfs:24' \
     'COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt' \
     'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' >"$work/Dockerfile"
-  docker build -q -t pyfleet-node-base:20 "$work" >/dev/null
-  echo "pyfleet-node-base:20 built"
+  docker build -q -t pyfleet-node-base:24 "$work" >/dev/null
+  echo "pyfleet-node-base:24 built"
 }
 
 build_node() {
   node_base
-  context_tar | docker build --network host --build-arg BASE_IMAGE=pyfleet-node-base:20 \
+  context_tar | docker build --network host --build-arg BASE_IMAGE=pyfleet-node-base:24 \
     -f deploy/node/Dockerfile -t "pyfleet-node:$tag" -
   echo "pyfleet-node:$tag built"
 }
@@ -136,7 +138,7 @@ build_redis() {
   local work
   work=$(mktemp -d)
   trap 'rm -rf "$work"; trap - RETURN' RETURN
-  printf '%s\n' 'FROM pyfleet-node-rootfs:20' \
+  printf '%s\n' 'FROM pyfleet-node-rootfs:24' \
     'RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/* && mkdir -p /data && chown redis:redis /data' \
     'USER redis' 'WORKDIR /data' 'EXPOSE 6379' 'CMD ["redis-server"]' >"$work/Dockerfile"
   docker build --network host -q -t pyfleet-redis:7 "$work" >/dev/null

@@ -14,6 +14,8 @@
 # As root it installs them; otherwise it prints the exact command to run and exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The Node.js runtime (.node-version, Node 24 LTS): fetched into .cache/node/ when PATH has another
+source scripts/node-runtime.sh
 
 # --- the checkout reachable from the sandbox ---
 # Sandboxed runs execute as an unprivileged user (bubblewrap --uid 65534). The local and fork-server

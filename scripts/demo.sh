@@ -14,6 +14,8 @@
 # with EPICS_CA_ADDR_LIST already set, the demo reads (and writes!) that control system instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 LTS first on PATH for everything below (scripts/node-runtime.sh says why)
+source scripts/node-runtime.sh
 
 PYFLEET_BOOTSTRAP_DOCKER=${PYFLEET_BOOTSTRAP_DOCKER:-0} PYFLEET_BOOTSTRAP_BROWSER=${PYFLEET_BOOTSTRAP_BROWSER:-0} bash scripts/bootstrap.sh
 

@@ -4,6 +4,8 @@
 # conformance suite, the Python client and the fault suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 LTS first on PATH for everything below (scripts/node-runtime.sh says why)
+source scripts/node-runtime.sh
 bash scripts/bootstrap.sh
 # The docker tests start an engine with scripts/dockerd.sh when none answers: stop it afterwards
 # (only then; an engine that was already running is left alone).

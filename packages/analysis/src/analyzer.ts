@@ -66,8 +66,8 @@ export function createAnalyzer(options: AnalyzerOptions = {}, runtime: AnalyzerR
  * findings go to `emit` so the caller can report them at the exec/eval call.
  */
 function accessesOf(parser: PythonParser, code: string, depth: number, emit: Emit): Access[] {
-  const { root } = parser.parse(code);
-  const r = new Resolver(code, root);
+  const { root, nodes } = parser.parse(code);
+  const r = new Resolver(code, root, nodes);
   r.solve();
   const security = new SecurityChecks(r, emit);
   return detect(r, security, (inner) => (depth < MAX_NESTING ? accessesOf(parser, inner, depth + 1, emit) : [dynamicAccess(root)]));
@@ -79,10 +79,10 @@ function dynamicAccess(node: PyNode): Access {
 
 /** Parses the code and resolves its names; syntax errors are the first findings. */
 function parseAndResolve(parser: PythonParser, src: string, levels: RuleLevels): { r: Resolver; found: FindingList } {
-  const { root } = parser.parse(src);
+  const { root, nodes } = parser.parse(src);
   const lines = new SourceLines(src);
-  const found = new FindingList(lines, levels, syntaxFindings(src, root, lines));
-  const r = new Resolver(src, root);
+  const found = new FindingList(lines, levels, syntaxFindings(src, nodes, lines));
+  const r = new Resolver(src, root, nodes);
   r.solve();
   return { r, found };
 }

@@ -35,6 +35,33 @@ describe("DependencyLog", () => {
     log.forget();
     expect(log.recall(1)).toBeUndefined();
   });
+
+  it("after a converged fixpoint reuses what earlier rounds evaluated, unless a slot it read grew later or anything grew since", () => {
+    const log = new DependencyLog(8);
+    const slots: ValueSet[] = [new Map(), new Map(), new Map(), new Map()];
+    const results: ValueSet[] = [new Map(), new Map(), new Map(), new Map()];
+    const evaluate = (id: number) => {
+      const from = log.mark();
+      log.read(slots[id]!);
+      log.remember(id, results[id]!, from);
+    };
+    log.begin();
+    evaluate(0);
+    evaluate(1);
+    log.begin();
+    log.grew(slots[1]!);
+    evaluate(2);
+    evaluate(3);
+    log.end();
+    log.settle();
+    expect(log.recall(0)).toBe(results[0]);
+    expect(log.recall(1)).toBeUndefined();
+    expect(log.recall(2)).toBe(results[2]);
+    log.grew(new Map());
+    expect(log.recall(3)).toBeUndefined();
+    expect(log.recall(0)).toBe(results[0]);
+    expect(log.recall(2)).toBe(results[2]);
+  });
 });
 
 describe("Resolver fixpoint", () => {
@@ -52,8 +79,8 @@ describe("Resolver fixpoint", () => {
       "PREFIX = 'SR:Q1'",
       "",
     ].join("\n");
-    const { root } = (await PythonParser.create("wasm")).parse(code);
-    const r = new Resolver(code, root);
+    const { root, nodes } = (await PythonParser.create("wasm")).parse(code);
+    const r = new Resolver(code, root, nodes);
     r.solve();
     const module = r.scopes.get(root.id)!;
     const run = [...r.scopes.values()].find((s) => s.kind === "function" && code.slice(s.node.startIndex).startsWith("def run"))!;

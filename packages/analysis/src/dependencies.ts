@@ -6,14 +6,6 @@ export interface Reads {
   times: number[];
 }
 
-/** A memoised evaluation: its values and where its reads are in the log of the node that made it. */
-interface MemoEntry {
-  values: ValueSet;
-  reads: Reads | null;
-  from: number;
-  to: number;
-}
-
 /**
  * What lets the resolver's fixpoint re-evaluate only what can change. Every slot a binding node
  * reads (a variable, an attribute slot, a function's returns, a collection's items, or a flag
@@ -28,7 +20,30 @@ export class DependencyLog {
   private clock = 0;
   private current: Reads | null = null;
   private readonly grewAt = new Map<ValueSet, number>();
-  private readonly memo = new Map<number, MemoEntry>();
+  /**
+   * Memoised evaluations by node id, as parallel arrays rather than an entry object per
+   * evaluation (thousands per analysis): the values, the log holding their reads and where the
+   * reads are in it, and the round that made the entry ({@link forget} starts a new round).
+   */
+  private readonly memoValues: Array<ValueSet | undefined>;
+  private readonly memoReads: Array<Reads | null>;
+  private readonly memoFrom: number[];
+  private readonly memoTo: number[];
+  private readonly memoRound: number[];
+  private round = 1;
+  /** After {@link settle}: results of earlier rounds are reused while nothing they read has grown. */
+  private settled = false;
+  /** Cleared by the first growth after {@link settle}: from then on only results computed after it are reused. */
+  private reusable = false;
+
+  /** `nodes`: how many node ids to make room for (more still work). */
+  constructor(nodes = 0) {
+    this.memoValues = new Array<ValueSet | undefined>(nodes).fill(undefined);
+    this.memoReads = new Array<Reads | null>(nodes).fill(null);
+    this.memoFrom = new Array<number>(nodes).fill(0);
+    this.memoTo = new Array<number>(nodes).fill(0);
+    this.memoRound = new Array<number>(nodes).fill(0);
+  }
 
   /** Starts logging the reads of one binding node (one clock tick per node). */
   begin(): Reads {
@@ -55,6 +70,7 @@ export class DependencyLog {
   /** Stamps a slot that just grew. */
   grew(slot: ValueSet): void {
     this.grewAt.set(slot, this.clock);
+    this.reusable = false;
   }
 
   /** True when a slot read in `reads` grew at or after it was read. */
@@ -69,16 +85,15 @@ export class DependencyLog {
 
   /** A memoised result of a node (its reads are logged again for the current node), or undefined. */
   recall(id: number): ValueSet | undefined {
-    const hit = this.memo.get(id);
-    if (!hit) return undefined;
+    if (this.memoRound[id] !== this.round) return this.settled ? this.reuse(id) : undefined;
     const c = this.current;
-    const from = hit.reads;
+    const from = this.memoReads[id];
     if (c && from)
-      for (let i = hit.from; i < hit.to; i++) {
+      for (let i = this.memoFrom[id]!, to = this.memoTo[id]!; i < to; i++) {
         c.slots.push(from.slots[i]!);
         c.times.push(from.times[i]!);
       }
-    return hit.values;
+    return this.memoValues[id];
   }
 
   /** Where the next read will be logged (for {@link remember}). */
@@ -88,11 +103,46 @@ export class DependencyLog {
 
   /** Memoises the result of a node whose reads were logged from `from` on. */
   remember(id: number, values: ValueSet, from: number): void {
-    this.memo.set(id, { values, reads: this.current, from, to: this.mark() });
+    this.memoValues[id] = values;
+    this.memoReads[id] = this.current;
+    this.memoFrom[id] = from;
+    this.memoTo[id] = this.mark();
+    this.memoRound[id] = this.round;
   }
 
   /** Forgets memoised results (each fixpoint round starts afresh; afterwards results are exact). */
   forget(): void {
-    this.memo.clear();
+    this.round++;
+    this.settled = false;
+  }
+
+  /**
+   * Ends a fixpoint that converged. What any round evaluated stays usable afterwards as long as no
+   * slot it read has grown since: evaluating it again would give the same values (the result of a
+   * node that was not stale). So detection, which asks for the values of the same expressions
+   * again, gets them without evaluating them again. Results are then kept like results computed
+   * after the fixpoint (reused as they are for the rest of the analysis), and reuse stops at the
+   * first growth after the fixpoint, which {@link forget} would not have seen either.
+   */
+  settle(): void {
+    this.round++;
+    this.settled = true;
+    this.reusable = true;
+  }
+
+  /** A result of an earlier round when it is still exact (see {@link settle}), taken over as a result of this one. */
+  private reuse(id: number): ValueSet | undefined {
+    if (!this.reusable || this.memoRound[id] === 0) return undefined;
+    const reads = this.memoReads[id];
+    if (reads) {
+      const { slots, times } = reads;
+      for (let i = this.memoFrom[id]!, to = this.memoTo[id]!; i < to; i++) {
+        const at = this.grewAt.get(slots[i]!);
+        if (at !== undefined && at >= times[i]!) return undefined;
+      }
+    }
+    this.memoRound[id] = this.round;
+    this.memoReads[id] = null;
+    return this.memoValues[id];
   }
 }

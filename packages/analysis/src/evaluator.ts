@@ -34,7 +34,7 @@ export abstract class Evaluator {
   /** Per-position values of tuple / list literals and factory results, for precise unpacking. */
   private readonly positional = new Map<number, ValueSet[]>();
   /** Reads and growths of slots, and `eval` results per node within one fixpoint round (see {@link DependencyLog}). */
-  protected readonly log = new DependencyLog();
+  protected readonly log: DependencyLog;
   /**
    * Stand-ins for state that is not a slot, so its readers are found like a slot's: positions of
    * a collection (per node id), the module's star imports, class families, {@link usesControl}.
@@ -46,11 +46,14 @@ export abstract class Evaluator {
   /** True when the module imports any control-system client (makes `globals()` lookups dynamic). */
   usesControl = false;
 
+  /** `nodes`: every node of the tree under `root` in document order, by id (see `ParsedModule.nodes`). */
   constructor(
     readonly src: string,
     readonly root: PyNode,
+    nodes: PyNode[],
   ) {
-    ({ scopes: this.scopes, scoped: this.scoped } = buildScopes(src, root));
+    this.log = new DependencyLog(nodes.length);
+    ({ scopes: this.scopes, scoped: this.scoped } = buildScopes(src, root, nodes));
   }
 
   /** Arguments of a call node (computed once per node: the tree does not change). */

@@ -28,6 +28,23 @@ describe("PythonParser tree copy", () => {
     expect(y && { type: y.type, row: y.row, column: y.column, text: src.slice(y.startIndex, y.endIndex) }).toEqual({ type: "identifier", row: 1, column: 4, text: "y" });
   });
 
+  it("lists every node of the tree in document order, each at its id (both engines, clean and broken code)", async () => {
+    for (const engine of ["native", "wasm"] as const) {
+      const parser = await PythonParser.create(engine);
+      for (const code of ["class A:\n    def f(self, x=[1, 2]):\n        return lambda y: x + y\n", "def f(:\n  g(1,\n"]) {
+        const { root, nodes } = parser.parse(code);
+        const preorder: PyNode[] = [];
+        const visit = (n: PyNode) => {
+          preorder.push(n);
+          n.children.forEach(visit);
+        };
+        visit(root);
+        expect(nodes.length, engine).toBe(preorder.length);
+        expect(nodes.every((n, i) => n === preorder[i] && n.id === i), engine).toBe(true);
+      }
+    }
+  });
+
   it("keeps every token, MISSING ones included, when the code has errors", async () => {
     const parser = await PythonParser.create();
     const { root } = parser.parse("def f(:\n  pass\n");

@@ -25,6 +25,8 @@ export const PARSER_ENV = "PYFLEET_ANALYSIS_PARSER";
 export interface ParsedModule {
   source: string;
   root: PyNode;
+  /** Every node of the tree in document order (`nodes[i].id === i`), so passes over all nodes need no tree walk. */
+  nodes: PyNode[];
 }
 
 /** One parse as the tree copy sees it, whatever the engine. */
@@ -170,11 +172,12 @@ export class PythonParser {
     }
   }
 
-  /** Parses `source` and returns a plain-object copy of the tree (error-tolerant). */
+  /** Parses `source` and returns a plain-object copy of the tree with its nodes in document order (error-tolerant). */
   parse(source: string): ParsedModule {
     const raw = this.backend(source);
     try {
-      return { source, root: convert(raw.cursor, this.tables, source, raw.hasError) };
+      const nodes: PyNode[] = [];
+      return { source, root: convert(raw.cursor, this.tables, source, raw.hasError, nodes), nodes };
     } finally {
       raw.dispose();
     }
@@ -207,7 +210,7 @@ const GAPPED: ReadonlySet<string> = new Set(["string_content"]);
  * are left out unless they carry a field name (operators) or the tree has errors (then MISSING
  * tokens are needed for the syntax findings).
  */
-function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, hasError: boolean): PyNode {
+function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, hasError: boolean, nodes: PyNode[]): PyNode {
   const { types, fields, named, childFields, leaf, anonymousFields } = tables;
   const starts = lineStarts(source);
   let row = 0;
@@ -223,7 +226,7 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
       }
       row = lo;
     }
-    return {
+    const node: PyNode = {
       id: id++,
       type,
       field: fieldId === 0 ? null : (fields[fieldId] ?? tables.learnField(cursor, fieldId)),
@@ -237,6 +240,8 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
       parent,
       children: [],
     };
+    nodes.push(node);
+    return node;
   };
   const rootType = cursor.nodeTypeId;
   const root = make(null, rootType, types[rootType] ?? tables.learnType(cursor, rootType), 0, cursor.startIndex);

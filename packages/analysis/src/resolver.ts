@@ -57,7 +57,8 @@ export class Resolver extends CallEvaluator {
       pending = [];
       for (let j = 0; j < work.length; j++) if (this.log.stale(reads[j]!)) pending.push(j);
     }
-    this.log.forget();
+    if (pending.length === 0) this.log.settle();
+    else this.log.forget();
   }
 
   /** Binds a target pattern to values (attributes go to the per-name field slot). */

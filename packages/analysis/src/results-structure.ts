@@ -1,4 +1,4 @@
-import { type PyNode, field, namedChildren, text, walk } from "./py-node.js";
+import { type PyNode, field, namedChildren, text } from "./py-node.js";
 import type { Resolver } from "./resolver.js";
 
 /** What the code does with the module-level `results` variable. */
@@ -52,7 +52,7 @@ export function analyzeResults(r: Resolver): ResultsInfo {
     info.line ??= a.row + 1;
     if (isDict) addDict(right);
   }
-  walk(r.root, (n) => {
+  for (const n of r.scoped.nodes) {
     if (n.type === "assignment" || n.type === "augmented_assignment") {
       const left = field(n, "left");
       const right = field(n, "right");
@@ -61,7 +61,7 @@ export function analyzeResults(r: Resolver): ResultsInfo {
     }
     if (n.type === "call") {
       const fn = field(n, "function");
-      if (fn?.type !== "attribute" || !isResults(field(fn, "object"))) return;
+      if (fn?.type !== "attribute" || !isResults(field(fn, "object"))) continue;
       const method = text(src, field(fn, "attribute") ?? fn);
       const args = namedChildren(field(n, "arguments") ?? n);
       if (method === "update") {
@@ -73,6 +73,6 @@ export function analyzeResults(r: Resolver): ResultsInfo {
       }
       if (method === "setdefault" || method === "__setitem__") addKey(args[0]);
     }
-  });
+  }
   return info;
 }

@@ -96,38 +96,34 @@ export function walkScoped(scoped: ScopedNodes, visit: (n: PyNode, s: Scope) => 
 /**
  * Builds every scope of the module and records which names each one binds. Also records the
  * scope of every node in document order, so later passes walk a flat list instead of recomputing scopes.
- * Iterative so deeply nested generated code cannot overflow the stack.
+ * `nodes` is the module's nodes in document order with `nodes[i].id === i` (see `ParsedModule`): a
+ * node's parent comes before it, so its scope follows from the parent's without a tree walk.
  */
-export function buildScopes(src: string, root: PyNode): { scopes: Map<number, Scope>; scoped: ScopedNodes } {
-  const scopes = new Map<number, Scope>();
-  const scoped: ScopedNodes = { nodes: [], scopes: [] };
-  scopes.set(root.id, newScope(root, "module", null));
-  const nodes: PyNode[] = [root];
-  const owners: Scope[] = [scopes.get(root.id)!];
-  while (nodes.length > 0) {
-    const n = nodes.pop()!;
-    const s = owners.pop()!;
-    scoped.nodes.push(n);
-    scoped.scopes.push(s);
+export function buildScopes(src: string, root: PyNode, nodes: PyNode[]): { scopes: Map<number, Scope>; scoped: ScopedNodes } {
+  const module = newScope(root, "module", null);
+  const scopes = new Map<number, Scope>([[root.id, module]]);
+  // The scope each node is evaluated in, and the scope each scope-opening node opens, by node id.
+  const evaluatedIn: Scope[] = new Array(nodes.length);
+  const opens: Array<Scope | undefined> = new Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    const p = n.parent;
+    const inner = p === null ? undefined : opens[p.id];
+    const s = p === null ? module : inner && inInnerScope(p, n) ? inner : evaluatedIn[p.id]!;
+    evaluatedIn[i] = s;
     const kind = SCOPE_KINDS.get(n.type);
-    let inner: Scope | undefined;
     if (kind) {
-      inner = newScope(n, kind, s);
-      scopes.set(n.id, inner);
+      const own = newScope(n, kind, s);
+      opens[i] = own;
+      scopes.set(n.id, own);
       const name = field(n, "name");
       if (name) s.declared.add(text(src, name));
-      if (kind === "function") for (const p of paramsOf(src, n)) inner.declared.add(p.name);
+      if (kind === "function") for (const param of paramsOf(src, n)) own.declared.add(param.name);
     }
     declare(src, n, s);
-    // Children pushed last-first so nodes are popped (and recorded) in document order.
-    for (let i = n.children.length - 1; i >= 0; i--) {
-      const c = n.children[i]!;
-      nodes.push(c);
-      owners.push(inner && inInnerScope(n, c) ? inner : s);
-    }
   }
   for (const s of scopes.values()) for (const g of [...s.globals, ...s.nonlocals]) s.declared.delete(g);
-  return { scopes, scoped };
+  return { scopes, scoped: { nodes, scopes: evaluatedIn } };
 }
 
 function declare(src: string, n: PyNode, s: Scope): void {

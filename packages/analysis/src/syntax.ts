@@ -1,5 +1,5 @@
 import type { Finding } from "@pyfleet/core";
-import { type PyNode, text, walk } from "./py-node.js";
+import { type PyNode, text } from "./py-node.js";
 
 /**
  * Python 2 forms the grammar accepts but Python 3 rejects. A Map: it is asked about every node's
@@ -27,17 +27,18 @@ export class SourceLines {
 /**
  * Syntax errors as findings (rule `syntax`, level block). tree-sitter recovers from errors, so
  * one mistake yields an ERROR node or a MISSING token; each becomes one readable finding.
+ * `nodes` is the tree's nodes in document order (`ParsedModule.nodes`).
  */
-export function syntaxFindings(src: string, root: PyNode, lines: SourceLines): Finding[] {
+export function syntaxFindings(src: string, nodes: PyNode[], lines: SourceLines): Finding[] {
   const out: Finding[] = [];
-  walk(root, (n) => {
+  for (const n of nodes) {
     let message: string | null = null;
     if (n.missing) message = `missing "${n.type}"`;
     else if (n.type === "ERROR") {
       const bad = text(src, n).trim().split("\n")[0]?.slice(0, 40) ?? "";
       message = bad ? `invalid syntax at "${bad}"` : "invalid syntax";
     } else message = PY2_NODES.get(n.type) ?? null;
-    if (message === null) return;
+    if (message === null) continue;
     out.push({
       rule: "syntax",
       level: "block",
@@ -46,6 +47,6 @@ export function syntaxFindings(src: string, root: PyNode, lines: SourceLines): F
       snippet: lines.at(n.row),
       message: `Syntax error at line ${n.row + 1}, column ${n.column + 1}: ${message}`,
     });
-  });
+  }
   return out;
 }

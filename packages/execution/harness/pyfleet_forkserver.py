@@ -15,7 +15,7 @@ only (besides the modules it preloads, which may be missing).
 Parent protocol (JSON lines)
 ----------------------------
 stdin (from the executor): ``{"op": "fork", "id": ID}`` forks a child for run ``ID`` (a token of
-``[A-Za-z0-9_-]``); ``{"op": "signal", "id": ID, "signal": N}`` sends signal N to that child's
+``[A-Za-z0-9_-]``) once nothing else is waiting to be read or reaped; ``{"op": "signal", "id": ID, "signal": N}`` sends signal N to that child's
 process group; ``{"op": "finish", "id": ID}`` (the child sent its finish mark) kills that child's
 process group at once and answers ``{"ev": "finished", "id"}``. End of stdin: every child's group
 is killed and the parent exits.
@@ -47,6 +47,7 @@ waiting for the kernel to tear the child's address space down.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import gc
@@ -193,6 +194,8 @@ class Parent:
         self.figure_pages: prefault.Ranges = []
         #: the last reaped child was heavy (see _HEAVY_RUN_S): the next spare prefaults
         self.prefault_next = False
+        #: run ids to fork, once nothing else waits to be read (see serve)
+        self.fork_queue: collections.deque[str] = collections.deque()
 
     # -- start-up
 
@@ -254,7 +257,10 @@ class Parent:
         pending = b""
         stdin_open = True
         while stdin_open:
-            for key, _ in sel.select():
+            # a fork waits while anything else is there to read: the single-threaded parent inside
+            # fork() (~1 ms) would keep a run's `finish` (which ends that run) or a reap waiting
+            events = sel.select(0 if self.fork_queue else None)
+            for key, _ in events:
                 if key.data == "sigchld":
                     self._drain(rfd)
                     self.reap()
@@ -272,6 +278,8 @@ class Parent:
                     if line.strip():
                         self.handle(line)
             self.reap()
+            if not events and self.fork_queue and stdin_open:
+                self.fork(self.fork_queue.popleft())
         for pid in list(self.children):
             self._killpg(pid, signal.SIGKILL)
         self.reap(block=True)
@@ -298,7 +306,7 @@ class Parent:
             sys.stderr.write(f"pyfleet_forkserver: bad request ({err}): {line[:200]!r}\n")
             return
         if op == "fork":
-            self.fork(run_id)
+            self.fork_queue.append(run_id)
         elif op == "signal":
             pid = self.by_id.get(run_id)
             if pid is not None:

@@ -42,6 +42,8 @@ export class ForkParent {
   runs = 0;
   /** Children forked and not yet reaped (spares included). */
   inFlight = 0;
+  /** Runs that chose this parent and have not ended (see {@link claim}). */
+  private claims = 0;
   private readonly waiters = new Map<string, Waiter>();
   /** Children whose group the parent was asked to kill after their finish mark, until it answers. */
   private readonly finishing = new Map<string, () => void>();
@@ -187,14 +189,33 @@ export class ForkParent {
     });
   }
 
-  /** No more runs: spares are dismissed and the parent exits once its last child is reaped. Idempotent. */
+  /**
+   * A run chose this parent: it stays able to fork until {@link release}, even if it is retired
+   * meanwhile (a run that picked it before its successor was ready may reach {@link take} after).
+   */
+  claim(): void {
+    this.claims += 1;
+  }
+
+  /** The run that {@link claim}ed this parent has ended. */
+  release(): void {
+    this.claims -= 1;
+    this.endIfDone();
+  }
+
+  /** No more new runs: spares are dismissed and the parent exits once its last child is reaped and no claim is left. Idempotent. */
   retire(): void {
     this.retiring = true;
     for (const spare of this.spareChildren.splice(0)) {
       this.hub?.release(spare.id);
       spare.dismiss();
     }
-    if (this.inFlight === 0) this.child.stdin?.end();
+    this.endIfDone();
+  }
+
+  /** A retired parent's stdin ends (it exits) when no child and no claimed run is left. */
+  private endIfDone(): void {
+    if (this.retiring && this.inFlight === 0 && this.claims === 0) this.child.stdin?.end();
   }
 
   private topUp(): void {
@@ -276,7 +297,7 @@ export class ForkParent {
     this.inFlight -= 1;
     if (msg.ev === "exit") waiter.resolve({ code: msg.code ?? null, signal: msg.signal ?? null });
     else waiter.reject(new PyfleetError("KERNEL_DIED", `the fork server could not fork: ${msg.error ?? "unknown error"}`));
-    if (this.retiring && this.inFlight === 0) this.child.stdin?.end();
+    this.endIfDone();
   }
 
   private deathError(how = "exit"): PyfleetError {

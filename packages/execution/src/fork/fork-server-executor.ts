@@ -98,18 +98,30 @@ export class ForkServerExecutor implements Executor {
     }
     const sandbox = this.sandbox;
     const dir = this.folder();
-    const [parent, { hub }, runFolder] = await Promise.all([
-      this.parent(),
-      dir,
-      // sandboxed, a run works in a private folder of the sandbox; its files are copied out after
-      sandbox ? dir.then(({ folders }) => makeRunFolder(sandbox, folders, randomBytes(12).toString("base64url"))) : undefined,
-      mkdir(input.workDir, { recursive: true }),
-    ]);
+    const claimed = this.claimParent();
+    let prepared: [ForkParent, { hub: ChildHub }, { host: string; inside: string } | undefined, unknown];
+    try {
+      prepared = await Promise.all([
+        claimed,
+        dir,
+        // sandboxed, a run works in a private folder of the sandbox; its files are copied out after
+        sandbox ? dir.then(({ folders }) => makeRunFolder(sandbox, folders, randomBytes(12).toString("base64url"))) : undefined,
+        mkdir(input.workDir, { recursive: true }),
+      ]);
+    } catch (err) {
+      void claimed.then(
+        (p) => p.release(),
+        () => undefined,
+      );
+      throw err;
+    }
+    const [parent, { hub }, runFolder] = prepared;
     const abort = new AbortController();
     this.aborts.add(abort);
     const parentGate = this.gates.get(parent);
-    const ticket = await parentGate?.begin(gateManifestFor(input.mode, input.writePolicy));
+    let ticket: Awaited<ReturnType<ParentGate["begin"]>> | undefined;
     try {
+      ticket = await parentGate?.begin(gateManifestFor(input.mode, input.writePolicy));
       const outcome = await runForkedChild({
         parent,
         hub,
@@ -126,6 +138,7 @@ export class ForkServerExecutor implements Executor {
       throw err;
     } finally {
       this.aborts.delete(abort);
+      parent.release();
       if (parent.runs >= this.options.forkServer.max_runs_per_parent) this.replace(parent);
       if (sandbox && runFolder && !removeRunFolderIfEmpty(runFolder.host)) {
         try {
@@ -183,6 +196,23 @@ export class ForkServerExecutor implements Executor {
       return { folders, socketPath, hub };
     })();
     return this.dir;
+  }
+
+  /**
+   * The parent a run uses, claimed at once (synchronously when one is ready): a successor that
+   * becomes ready while the run prepares retires this parent, which must not exit before the
+   * run has taken its child (it would fail as KERNEL_DIED).
+   */
+  private claimParent(): Promise<ForkParent> {
+    const current = this.current;
+    if (current?.alive) {
+      current.claim();
+      return Promise.resolve(current);
+    }
+    return this.parent().then((p) => {
+      p.claim();
+      return p;
+    });
   }
 
   private parent(): Promise<ForkParent> {

@@ -4,7 +4,7 @@ import { chmod, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { LocalOptions } from "../options.js";
 import { interpreterInSandbox, sandboxLimits } from "../local/local-sandbox.js";
-import { relayedCommand, relayUnreachable } from "../sandbox/bind-relay.js";
+import { type RelayFolder, relayedCommand, relayUnreachable } from "../sandbox/bind-relay.js";
 import { buildBwrapArgs } from "../sandbox/bwrap-command.js";
 import { grantToSandbox, type SandboxOptions, sandboxEtcBinds, sandboxHostIds } from "../sandbox/sandbox-process.js";
 import { FORKSERVER_PATH, type ForkParentLauncher } from "./spawn-fork-parent.js";
@@ -89,6 +89,8 @@ export async function sandboxedForkLauncher(input: {
   sandbox: SandboxOptions;
   local: LocalOptions;
   folders: ForkFolders;
+  /** Where unreachable bind sources are relayed from (the executor removes it at close). */
+  relays: RelayFolder;
 }): Promise<{ launch: ForkParentLauncher; socketInside: string }> {
   const { sandbox, local, folders } = input;
   const interpreter = await interpreterInSandbox(input.python);
@@ -105,6 +107,7 @@ export async function sandboxedForkLauncher(input: {
       { src: folders.work, dest: FORK_SANDBOX_PATHS.work, writable: true },
     ],
     ids,
+    input.relays,
   );
   const launch: ForkParentLauncher = (spec) => {
     // the spec names host paths; inside, the interpreter, the fork server and the socket move

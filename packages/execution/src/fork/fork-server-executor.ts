@@ -8,6 +8,7 @@ import { resolveInterpreter } from "../local/interpreter.js";
 import { copyOutWork } from "../local/local-sandbox.js";
 import type { ForkServerOptions, LocalOptions } from "../options.js";
 import { buildChildEnv } from "../safe-env.js";
+import { RelayFolder } from "../sandbox/bind-relay.js";
 import { gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
 import { applyGateTruth } from "../sandbox/gate-truth.js";
 import { type SandboxOptions, sandboxCommandPid, } from "../sandbox/sandbox-process.js";
@@ -72,6 +73,8 @@ export class ForkServerExecutor implements Executor {
   private readonly removals = new Set<Promise<void>>();
   private readonly gates = new Map<ForkParent, ParentGate>();
   private readonly gate: SharedCaGate;
+  /** Bind sources the sandbox's uid cannot reach are relayed from here (removed at close). */
+  private readonly relays = new RelayFolder();
   private unmountWork: Unmount | undefined;
   private closed = false;
 
@@ -162,7 +165,7 @@ export class ForkServerExecutor implements Executor {
     return this.options.sandbox?.enabled ? this.options.sandbox : undefined;
   }
 
-  /** Kills every parent (their children die with them) and removes the socket folder. Idempotent. */
+  /** Kills every parent (their children die with them), removes the socket and relay folders. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -174,6 +177,7 @@ export class ForkServerExecutor implements Executor {
     await Promise.all([...this.gates.values()].map((g) => g.detach()));
     this.gates.clear();
     await this.gate.close();
+    await this.relays.remove();
     await Promise.all(this.removals);
     const dir = await this.dir?.catch(() => undefined);
     if (dir) {
@@ -245,7 +249,7 @@ export class ForkServerExecutor implements Executor {
     });
     const spec: ForkParentSpec = { python, args, env, cwd: folders.root, socketPath };
     const launch =
-      this.options.launch ?? (sandbox ? (await sandboxedForkLauncher({ python, sandbox, local, folders })).launch : spawnForkParent);
+      this.options.launch ?? (sandbox ? (await sandboxedForkLauncher({ python, sandbox, local, folders, relays: this.relays })).launch : spawnForkParent);
     const started = performance.now();
     const parent = await ForkParent.start({
       spec,

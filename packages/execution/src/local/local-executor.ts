@@ -10,7 +10,7 @@ import { OutputCollector, outputExtras } from "../output-collector.js";
 import { buildChildEnv } from "../safe-env.js";
 import { type CaGate, type GateSession, gateManifestFor, SANDBOX_CA_ENV } from "../sandbox/ca-gate.js";
 import { applyGateTruth } from "../sandbox/gate-truth.js";
-import { relayUnreachable } from "../sandbox/bind-relay.js";
+import { RelayFolder, relayUnreachable } from "../sandbox/bind-relay.js";
 import { type SandboxOptions, sandboxHostIds, spawnSandboxed } from "../sandbox/sandbox-process.js";
 import { SharedCaGate } from "../sandbox/shared-ca-gate.js";
 import { mountWorkTmpfs } from "../sandbox/work-tmpfs.js";
@@ -55,6 +55,8 @@ export class LocalExecutor implements Executor {
   private readonly gate: SharedCaGate;
   private readonly running = new Set<ChildProcess>();
   private closed = false;
+  /** Bind sources the sandbox's uid cannot reach are relayed from here (removed at close). */
+  private readonly relays = new RelayFolder();
   private readonly logger: Logger;
 
   constructor(private readonly options: LocalExecutorOptions) {
@@ -133,7 +135,7 @@ export class LocalExecutor implements Executor {
       const gate = await this.gate.get(python);
       const spec = await localSandboxSpec({ python, folders: sandboxed.folders, workDir: input.workDir, argv: [python, ...args], local, sandbox });
       // a venv or harness the sandbox's uid cannot reach (a checkout under /root) is relayed
-      const { binds, relays } = await relayUnreachable(spec.binds, sandboxHostIds(sandbox));
+      const { binds, relays } = await relayUnreachable(spec.binds, sandboxHostIds(sandbox), this.relays);
       // with a gate the command waits (bwrap --block-fd) until the gate serves CA in its network
       const sp = spawnSandboxed(sandbox, { spec: { ...spec, binds }, relays, env: gate ? { ...env, ...SANDBOX_CA_ENV } : env, hold: gate !== undefined });
       child = sp.child;
@@ -228,12 +230,13 @@ export class LocalExecutor implements Executor {
     return this.maxResultBytes() * 17 + 64 * 1024;
   }
 
-  /** Kills every running interpreter group. Idempotent. */
+  /** Kills every running interpreter group and removes the relay folder. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
     for (const child of this.running) signalGroup(child, "SIGKILL");
     this.running.clear();
     await this.gate.close();
+    await this.relays.remove();
   }
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ForkServerExecutor } from "../fork/fork-server-executor.js";
 import { LocalExecutor } from "../local/local-executor.js";
 import { DEFAULT_EXECUTION_OPTIONS } from "../options.js";
-import { reachableBy } from "./bind-relay.js";
+import { RelayFolder, reachableBy } from "./bind-relay.js";
 import { CaGate } from "./ca-gate.js";
 
 const root = process.getuid?.() === 0;
@@ -67,6 +67,13 @@ describe.skipIf(!root || !existsSync(sandbox.bwrap_path))("sandboxed runs from a
     expect(outcome.error, outcome.stderr).toBeUndefined();
     expect(outcome.results).toEqual({ uid: 65534, prefix: "/opt/pyfleet/venv" });
     expect(await readFile("/proc/self/mountinfo", "utf8")).not.toContain("pyfleet-relay-");
+    // the parent was started through the relay: its folder is named on the command line
+    const command = await readFile(`/proc/${fork.parentInfo?.hostPid}/cmdline`, "utf8");
+    const relayDir = /\/[^\0]*\/pyfleet-relay-[^/\0]+/.exec(command)?.[0];
+    expect(relayDir && existsSync(relayDir)).toBe(true);
+    await fork.close();
+    expect(existsSync(relayDir as string)).toBe(false);
+    await fork.close();
   });
 
   it("runs on the local backend (an interpreter per run) the same way", async () => {
@@ -80,5 +87,41 @@ describe.skipIf(!root || !existsSync(sandbox.bwrap_path))("sandboxed runs from a
   it("starts the CA gate (as the sandbox's uid, outside any sandbox) from that venv", async () => {
     const gate = await CaGate.start({ python: join(venv, "bin", "python"), upstreams: ["127.0.0.1:5064"], runAs: NOBODY });
     await gate.close();
+  });
+});
+
+describe("RelayFolder", () => {
+  it("makes one entry per source and removes them and itself at remove(), idempotently", async () => {
+    const base = await mkdtemp(join(tmpdir(), "pyfleet-relay-src-"));
+    const folder = new RelayFolder();
+    try {
+      await writeFile(join(base, "file"), "x");
+      const dir = await folder.entry(base);
+      const file = await folder.entry(join(base, "file"));
+      expect(await folder.entry(base)).toBe(dir);
+      const root = folder.path as string;
+      expect(existsSync(dir) && existsSync(file)).toBe(true);
+      await folder.remove();
+      expect(existsSync(root)).toBe(false);
+      await folder.remove();
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it("never removes recursively: an entry that is not empty (mounted on) stays with its content", async () => {
+    const base = await mkdtemp(join(tmpdir(), "pyfleet-relay-src-"));
+    const folder = new RelayFolder();
+    let dir = "";
+    try {
+      dir = await folder.entry(base);
+      // stands in for a mount on the entry: removing through it would delete the relayed source
+      await writeFile(join(dir, "content"), "kept");
+      await folder.remove();
+      expect(await readFile(join(dir, "content"), "utf8")).toBe("kept");
+    } finally {
+      await rm(base, { recursive: true, force: true });
+      if (dir) await rm(dirname(dir), { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { chmodSync, mkdtempSync } from "node:fs";
-import { mkdir, realpath, stat, writeFile } from "node:fs/promises";
+import { mkdir, realpath, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { SandboxBind } from "./bwrap-command.js";
@@ -36,8 +36,51 @@ const RELAY_SCRIPT = [
   'exec /usr/bin/setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"',
 ].join("\n");
 
-let relayRoot: string | undefined;
-const relayed = new Map<string, string>();
+/**
+ * The empty entries relayed sources are mounted on (one per source, in a root-owned 0755 folder
+ * made on first use), owned by one executor or gate: {@link remove} when its sandboxes are gone.
+ */
+export class RelayFolder {
+  private root: string | undefined;
+  private readonly entries = new Map<string, { via: string; dir: boolean }>();
+
+  /** The folder, once an entry was made (for tests and diagnostics). */
+  get path(): string | undefined {
+    return this.root;
+  }
+
+  /** An empty folder (or file, for a file source) to mount `src` on, one per source. */
+  async entry(src: string): Promise<string> {
+    const known = this.entries.get(src);
+    if (known) return known.via;
+    if (!this.root) {
+      this.root = mkdtempSync(join(tmpdir(), "pyfleet-relay-"));
+      chmodSync(this.root, 0o755);
+    }
+    const via = join(this.root, String(this.entries.size));
+    const dir = (await stat(src)).isDirectory();
+    if (dir) await mkdir(via, { mode: 0o755 });
+    else await writeFile(via, "", { mode: 0o644 });
+    this.entries.set(src, { via, dir });
+    return via;
+  }
+
+  /**
+   * Removes the entries and the folder, one `rmdir`/`unlink` each and never recursively: an entry
+   * is only ever mounted on inside a sandbox's private mount namespace, but were one mounted on the
+   * host, a recursive removal would delete the relayed venv through it. Idempotent; a later
+   * {@link entry} makes a new folder.
+   */
+  async remove(): Promise<void> {
+    const root = this.root;
+    const entries = [...this.entries.values()];
+    this.root = undefined;
+    this.entries.clear();
+    if (!root) return;
+    await Promise.all(entries.map((e) => (e.dir ? rmdir(e.via) : unlink(e.via)).catch(() => undefined)));
+    await rmdir(root).catch(() => undefined);
+  }
+}
 
 /**
  * bwrap resolves its bind sources as the uid it runs as, and when the executor is root that is the
@@ -48,8 +91,13 @@ const relayed = new Map<string, string>();
  * {@link relayedCommand}), and bwrap binds it from there. Nothing is mounted on the host, no folder
  * is opened to other users, and reachable sources are bound as before.
  * @param ids the sandbox's host ids; undefined (the executor is not root): nothing to relay.
+ * @param folder where the entries are made (the caller removes it when its sandboxes are gone).
  */
-export async function relayUnreachable(binds: readonly SandboxBind[], ids: HostIds | undefined): Promise<{ binds: SandboxBind[]; relays: BindRelay[] }> {
+export async function relayUnreachable(
+  binds: readonly SandboxBind[],
+  ids: HostIds | undefined,
+  folder: RelayFolder,
+): Promise<{ binds: SandboxBind[]; relays: BindRelay[] }> {
   const relays: BindRelay[] = [];
   if (!ids) return { binds: [...binds], relays };
   const out: SandboxBind[] = [];
@@ -58,7 +106,7 @@ export async function relayUnreachable(binds: readonly SandboxBind[], ids: HostI
       out.push(bind);
       continue;
     }
-    const via = await relayEntry(bind.src);
+    const via = await folder.entry(bind.src);
     relays.push({ src: bind.src, via, writable: bind.writable ?? false });
     out.push({ ...bind, src: via, dest: bind.dest ?? bind.src });
   }
@@ -101,19 +149,4 @@ function maySearch(info: { uid: number; gid: number; mode: number }, ids: HostId
   if (info.uid === ids.uid) return (info.mode & 0o100) !== 0;
   if (info.gid === ids.gid) return (info.mode & 0o010) !== 0;
   return (info.mode & 0o001) !== 0;
-}
-
-/** An empty folder (or file, for a file source) in this process's relay folder, one per source. */
-async function relayEntry(src: string): Promise<string> {
-  const known = relayed.get(src);
-  if (known) return known;
-  if (!relayRoot) {
-    relayRoot = mkdtempSync(join(tmpdir(), "pyfleet-relay-"));
-    chmodSync(relayRoot, 0o755);
-  }
-  const via = join(relayRoot, String(relayed.size));
-  if ((await stat(src)).isDirectory()) await mkdir(via, { mode: 0o755 });
-  else await writeFile(via, "", { mode: 0o644 });
-  relayed.set(src, via);
-  return via;
 }

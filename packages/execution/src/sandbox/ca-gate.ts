@@ -4,7 +4,7 @@ import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type ExecutionMode, type GateRecord, GateRecordSchema, type Logger, PyfleetError, silentLogger } from "@pyfleet/core";
-import { relayedCommand, relayUnreachable } from "./bind-relay.js";
+import { RelayFolder, relayedCommand, relayUnreachable } from "./bind-relay.js";
 
 /** Absolute path of the gate (`packages/execution/gate/pyfleet_ca_gate.py`). */
 export const CA_GATE_PATH: string = fileURLToPath(new URL("../../gate/pyfleet_ca_gate.py", import.meta.url));
@@ -76,6 +76,7 @@ export class CaGate {
   private constructor(
     private readonly child: ChildProcess,
     private readonly logger: Logger,
+    private readonly relayFolder: RelayFolder,
   ) {}
 
   /**
@@ -86,7 +87,8 @@ export class CaGate {
     if (options.upstreams.length === 0) {
       throw new PyfleetError("BACKEND_MISCONFIGURED", "the CA gate needs at least one upstream CA server (set EPICS_CA_ADDR_LIST for the executor)");
     }
-    const { python, script, relays } = await gateFiles(options.python, options.runAs);
+    const relayFolder = new RelayFolder();
+    const { python, script, relays } = await gateFiles(options.python, options.runAs, relayFolder);
     const command = relayedCommand(python, [script, ...options.upstreams.flatMap((u) => ["--upstream", u])], relays, options.runAs);
     const child = spawn(command.file, command.args, {
       stdio: ["pipe", "pipe", "pipe"],
@@ -99,7 +101,7 @@ export class CaGate {
     // the next request with EPIPE: its exit rejects what is pending; unhandled, it would crash
     // the executor process.
     child.stdin?.on("error", (err) => logger.warn({ err }, "CA gate input closed"));
-    const gate = new CaGate(child, logger);
+    const gate = new CaGate(child, logger, relayFolder);
     const ready = new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
       let first = true;
@@ -124,7 +126,8 @@ export class CaGate {
       stderr = (stderr + b.toString("utf8")).slice(-4000);
       logger.warn({ gate: b.toString("utf8").trim() }, "CA gate");
     });
-    await ready.catch((err: unknown) => {
+    await ready.catch(async (err: unknown) => {
+      await relayFolder.remove();
       throw err instanceof PyfleetError ? err : new PyfleetError("BACKEND_UNAVAILABLE", `cannot start the CA gate: ${String(err)}`);
     });
     return gate;
@@ -153,14 +156,16 @@ export class CaGate {
     return GateRecordSchema.parse({ writes: reply.writes, refused: reply.refused });
   }
 
-  /** Stops the gate. Idempotent. */
+  /** Stops the gate and removes its relay folder. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const gone = new Promise<void>((r) => this.child.once("exit", () => r()));
-    this.child.kill("SIGTERM");
-    await gone;
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const gone = new Promise<void>((r) => this.child.once("exit", () => r()));
+      this.child.kill("SIGTERM");
+      await gone;
+    }
+    await this.relayFolder.remove();
   }
 
   private call(req: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -196,10 +201,10 @@ export class CaGate {
  * gate's folder (a checkout under /root), they are relayed like a sandbox's binds and started
  * from there (a venv's interpreter finds its packages from the path it was started by).
  */
-async function gateFiles(python: string, runAs: { uid: number; gid: number } | undefined) {
+async function gateFiles(python: string, runAs: { uid: number; gid: number } | undefined, folder: RelayFolder) {
   const venv = dirname(dirname(python));
   const isVenv = (await stat(join(venv, "pyvenv.cfg")).catch(() => null))?.isFile() ?? false;
-  const { binds, relays } = await relayUnreachable([...(isVenv ? [{ src: venv }] : []), { src: dirname(CA_GATE_PATH) }], runAs);
+  const { binds, relays } = await relayUnreachable([...(isVenv ? [{ src: venv }] : []), { src: dirname(CA_GATE_PATH) }], runAs, folder);
   const at = (i: number) => binds[i]?.src ?? "";
   return {
     python: isVenv ? join(at(0), "bin", basename(python)) : python,

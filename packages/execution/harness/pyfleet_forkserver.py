@@ -187,7 +187,8 @@ class Parent:
         self.by_id: dict[str, int] = {}
         self.pid = os.getpid()
         self.arm_pdeathsig = _prctl_pdeathsig()
-        self.out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+        #: the protocol's output (fd 1 is a child's stdout after its dup2); a child closes it
+        self.out_fd = os.dup(1)
         #: descriptors of the parent's loop; a child closes them
         self.loop_fds: list[int] = []
         #: the parent's pages a figure run writes (probed at start-up; empty without matplotlib)
@@ -294,7 +295,15 @@ class Parent:
             pass
 
     def emit(self, event: dict[str, Any]) -> None:
-        self.out.write(json.dumps(event, separators=(",", ":")) + "\n")
+        self._send(json.dumps(event, separators=(",", ":")))
+
+    def _send(self, line: str) -> None:
+        # After every fork the parent copies each page it writes (shared with the child until
+        # then): the per-run events are formatted directly and written with one os.write, which
+        # touches fewer of them than json.dumps and a text stream (run ids are checked tokens).
+        data = (line + "\n").encode()
+        while data:
+            data = data[os.write(self.out_fd, data) :]
 
     def handle(self, line: bytes) -> None:
         try:
@@ -317,7 +326,7 @@ class Parent:
             pid = self.by_id.get(run_id)
             if pid is not None:
                 self._killpg(pid, signal.SIGKILL)
-            self.emit({"ev": "finished", "id": run_id})
+            self._send(f'{{"ev":"finished","id":"{run_id}"}}')
 
     def fork(self, run_id: str) -> None:
         if run_id in self.by_id:
@@ -364,9 +373,9 @@ class Parent:
             # whatever the code left running in its group goes with it
             self._killpg(pid, signal.SIGKILL)
             if os.WIFSIGNALED(status):
-                self.emit({"ev": "exit", "id": run_id, "code": None, "signal": os.WTERMSIG(status)})
+                self._send(f'{{"ev":"exit","id":"{run_id}","code":null,"signal":{os.WTERMSIG(status)}}}')
             else:
-                self.emit({"ev": "exit", "id": run_id, "code": os.waitstatus_to_exitcode(status), "signal": None})
+                self._send(f'{{"ev":"exit","id":"{run_id}","code":{os.waitstatus_to_exitcode(status)},"signal":null}}')
 
     @staticmethod
     def _killpg(pid: int, sig: int) -> None:
@@ -393,7 +402,7 @@ class Child:
         for sig in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        self.parent.out.close()
+        os.close(self.parent.out_fd)
         for fd in self.parent.loop_fds:
             os.close(fd)
         ctl = self._connect("ctl")

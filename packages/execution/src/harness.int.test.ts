@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -175,8 +176,15 @@ describe("pyfleet_harness.py (script mode, Debian python)", () => {
   });
 
   it("reports an interrupted run (SIGINT) with the place it stopped", async () => {
-    const { report } = await run("import time\nresults = {'before': 1}\ntime.sleep(30)", [], (pid) => {
-      setTimeout(() => process.kill(pid, "SIGINT"), 700);
+    const code = "import pathlib, time\nresults = {'before': 1}\npathlib.Path('started').touch()\ntime.sleep(30)";
+    const { report } = await run(code, [], (pid) => {
+      // SIGINT once the code runs: a fixed 700 ms lost the race to the interpreter's start under load
+      const since = Date.now();
+      const poll = setInterval(() => {
+        const started = existsSync(`/proc/${pid}/cwd/started`);
+        if (started) process.kill(pid, "SIGINT");
+        if (started || Date.now() - since > 20_000) clearInterval(poll);
+      }, 20);
     });
     expect(report.interrupted).toBe(true);
     expect(() => reportToOutcome(report, { backend: "t", stdout: "", stderr: "" })).toThrow(expect.objectContaining({ code: "KERNEL_DIED" }));

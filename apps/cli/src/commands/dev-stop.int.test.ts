@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { descendantsOf, type ProcessEntry } from "./process-tree.js";
@@ -76,12 +76,25 @@ async function busyRun(dev: Dev): Promise<void> {
   await new Promise((r) => setTimeout(r, 1500));
 }
 
-/** Everything below the `pyfleet dev` process now, with what ps says each one's start time is. */
+/**
+ * A process's name: /proc's `comm`, except "node" for a node process. `comm` is the main thread's
+ * name, which Node 24 sets to "MainThread"; the executable tells node apart (python's `comm` is
+ * what the tests expect, its executable's name is python3.11).
+ */
+function programOf(e: ProcessEntry): string {
+  try {
+    return basename(readlinkSync(`/proc/${e.pid}/exe`)) === "node" ? "node" : e.command;
+  } catch {
+    return e.command;
+  }
+}
+
+/** Everything below the `pyfleet dev` process now (named by program), with what ps says each one's start time is. */
 function snapshot(root: number): Array<ProcessEntry & { lstart: string }> {
   const ps = liveByPs();
   return descendantsOf(root)
     .filter((e) => ps.has(e.pid))
-    .map((e) => ({ ...e, lstart: ps.get(e.pid)! }));
+    .map((e) => ({ ...e, command: programOf(e), lstart: ps.get(e.pid)! }));
 }
 
 async function expectAllGone(procs: Array<ProcessEntry & { lstart: string }>, timeoutMs: number): Promise<void> {

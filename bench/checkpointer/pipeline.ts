@@ -5,12 +5,13 @@
  * and `onStart`, then `retireThread`), on a private redis-server, with the port fakes of
  * @pyfleet/testing.
  *
- *   npx tsx bench/checkpointer/pipeline.ts [--runs 1000] [--in-flight 8]
+ *   npx tsx bench/checkpointer/pipeline.ts [--runs 1000] [--in-flight 8] [--langgraph]
  *
  * Prints, per measured run: this process's CPU (`process.cpuUsage`), redis-server's CPU
  * (`/proc`), the commands this process sent to Redis and the bytes on the wire (`INFO`), and the
  * load average. Warm-up runs (10 %) are left out. With `--in-flight 1` it also prints the CPU of
  * each call (startRun, each step, the retire): one run at a time, nothing else runs in between.
+ * `--langgraph` runs every step through LangGraph's invoke (the pipeline's `fastSteps: false`).
  */
 import type { PipelineDeps, RunRef } from "@pyfleet/workflow";
 import { createPipeline } from "@pyfleet/workflow";
@@ -26,6 +27,7 @@ const argStr = (flag: string) => (process.argv.includes(flag) ? process.argv[pro
 const RUNS = Number(argStr("--runs") ?? 1000);
 const IN_FLIGHT = Number(argStr("--in-flight") ?? 8);
 const WARMUP = Math.ceil(RUNS / 10);
+const FAST_STEPS = !process.argv.includes("--langgraph");
 
 function deps(): PipelineDeps {
   return {
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
   const redis = new Redis(server.url);
   const admin = new Redis(server.url);
   const saver = new PlainRedisSaver(redis, { prefix: new RedisKeys("pipebench").checkpointPrefix });
-  const pipeline = createPipeline(deps(), saver);
+  const pipeline = createPipeline(deps(), saver, { fastSteps: FAST_STEPS });
   const sent = countCommands(redis);
   let n = 0;
   // CPU ms per call kind; only meaningful one run at a time (--in-flight 1)
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
   );
   console.log(`commands: ${commands.join(", ")}`);
   if (IN_FLIGHT === 1) console.log(`CPU ms per call: ${[...perCall].map(([call, ms]) => `${call} ${fmt(ms / RUNS, 3)}`).join(", ")}`);
-  console.log(`runs ${RUNS} (+${WARMUP} warm-up), ${IN_FLIGHT} in flight; load ${before.load} -> ${after.load}`);
+  console.log(`${FAST_STEPS ? "fast steps" : "LangGraph steps"}; runs ${RUNS} (+${WARMUP} warm-up), ${IN_FLIGHT} in flight; load ${before.load} -> ${after.load}`);
   redis.disconnect();
   admin.disconnect();
   await server.close();

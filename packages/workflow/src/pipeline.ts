@@ -12,7 +12,8 @@ import {
   type SignedDecision,
   SignedDecisionSchema,
 } from "@pyfleet/core";
-import { compileRunGraph, firstNode, type RunGraph } from "./graph.js";
+import { FastSteps } from "./fast-step.js";
+import { compileRunGraph, createRunNodes, firstNode, type RunGraph } from "./graph.js";
 import {
   NODE_NAMES,
   type NodeName,
@@ -30,18 +31,29 @@ import { currentAttempt, type RunState, type RunUpdate, toRunStateValue } from "
 import { deriveStatus, runningStatus } from "./status.js";
 import { StepReadSaver } from "./step-read-saver.js";
 
+/** Options of {@link createPipeline}. */
+export interface PipelineOptions {
+  /**
+   * Run the steps of nodes that cannot interrupt without LangGraph's invoke, storing the same
+   * checkpoints (see fast-step.ts). Default true; false runs every step through LangGraph.
+   */
+  fastSteps?: boolean;
+}
+
 /**
  * Compiles the pipeline on `checkpointer` (a MemorySaver in tests, the Redis saver in the fleet).
  * Safe to share between any number of concurrent runs.
  */
-export function createPipeline(deps: PipelineDeps, checkpointer: BaseCheckpointSaver): Pipeline {
+export function createPipeline(deps: PipelineDeps, checkpointer: BaseCheckpointSaver, options: PipelineOptions = {}): Pipeline {
   const saver = new StepReadSaver(checkpointer);
-  const graph = compileRunGraph(deps, saver);
+  const nodes = createRunNodes(deps);
+  const graph = compileRunGraph(nodes, saver);
+  const fast = options.fastSteps === false ? undefined : FastSteps.for(graph, nodes, saver);
   // a call reads the run once: its invoke loads the checkpoint its checks were made on
   const once = <T>(ref: RunRef, fn: () => Promise<T>) => saver.once(graphThreadId(ref), fn);
   return {
     startRun: async (input) => once(refForInput(input, input.request), () => startRun(graph, deps, input)),
-    step: (ref, opts) => once(ref, () => step(graph, ref, opts ?? {})),
+    step: (ref, opts) => once(ref, () => step(graph, fast, ref, opts ?? {})),
     resume: (ref, decision, opts) => once(ref, () => resume(graph, ref, decision, opts ?? {})),
     getRun: (ref, opts) => readRun(graph, ref, opts),
   };
@@ -202,7 +214,13 @@ async function startRun(graph: RunGraph, deps: PipelineDeps, input: StartRunInpu
   return { ref, next, status: runningStatus(next) };
 }
 
-async function step(graph: RunGraph, ref: RunRef, opts: StepOptions): Promise<StepResult> {
+async function step(graph: RunGraph, fast: FastSteps | undefined, ref: RunRef, opts: StepOptions): Promise<StepResult> {
+  const plan = await fast?.plan(graphConfig(ref), opts.expected);
+  if (fast && plan) {
+    await opts.onStart?.();
+    const after = await fast.run(graphConfig(ref), plan, opts);
+    return stepResult(plan.node as NodeName, viewOf(ref, after.values, after.next, []) as RunView);
+  }
   const before = await readExisting(graph, ref);
   if (opts.expected !== undefined && (before.next !== opts.expected || before.interrupt)) {
     throw notPending(ref, opts.expected, before);

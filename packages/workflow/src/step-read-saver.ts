@@ -13,8 +13,8 @@ import {
 /** The latest checkpoint of one thread as read inside one step. */
 interface Held {
   threadId: string;
-  /** Whether `tuple` holds a read not yet handed on (undefined is a valid read: no checkpoint). */
-  full: boolean;
+  /** How many more readers get `tuple` instead of a read (undefined is a valid read: no checkpoint). */
+  readers: number;
   tuple: CheckpointTuple | undefined;
 }
 
@@ -35,20 +35,36 @@ export class StepReadSaver extends BaseCheckpointSaver {
 
   /** Runs `fn` with the latest checkpoint of `threadId` read from the inner saver at most once. */
   once<T>(threadId: string, fn: () => Promise<T>): Promise<T> {
-    return this.scope.run({ threadId, full: false, tuple: undefined }, fn);
+    return this.scope.run({ threadId, readers: 0, tuple: undefined }, fn);
+  }
+
+  /**
+   * The thread's latest checkpoint for a reader that only looks (a fast step's plan, which does
+   * not change the tuple): read once inside {@link once}, and held for the two readers of the
+   * LangGraph step that runs instead when the plan declines (`getState`, then the invoke).
+   */
+  async peek(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const held = this.heldFor(config);
+    const tuple = await this.inner.getTuple(config);
+    if (held) {
+      held.readers = 2;
+      held.tuple = tuple;
+    }
+    return tuple;
   }
 
   override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const held = this.heldFor(config);
     if (!held || config.configurable?.checkpoint_id || (config.configurable?.checkpoint_ns ?? "") !== "") return this.inner.getTuple(config);
-    if (held.full) {
+    if (held.readers > 0) {
       const tuple = held.tuple;
-      held.full = false;
+      held.readers -= 1;
+      if (held.readers > 0) return tuple && versionsCopied(tuple);
       held.tuple = undefined;
       return tuple;
     }
     const tuple = await this.inner.getTuple(config);
-    held.full = true;
+    held.readers = 1;
     held.tuple = tuple;
     return tuple && versionsCopied(tuple);
   }
@@ -87,7 +103,7 @@ export class StepReadSaver extends BaseCheckpointSaver {
   private drop(config: RunnableConfig): void {
     const held = this.heldFor(config);
     if (held) {
-      held.full = false;
+      held.readers = 0;
       held.tuple = undefined;
     }
   }

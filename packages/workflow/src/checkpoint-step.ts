@@ -151,6 +151,7 @@ export function stateAfter(shape: StepGraphShape, plan: StepPlan, writes: readon
     const channel = spec.fromCheckpoint(plan.tuple.checkpoint.channel_values[key]);
     channel.update([value]);
     if (channel.isAvailable()) state[key] = channel.get();
+    else delete state[key];
   }
   return state;
 }

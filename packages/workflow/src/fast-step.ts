@@ -19,6 +19,7 @@ import type { CheckpointTuple, PendingWrite } from "@langchain/langgraph-checkpo
 import { applyStep, ERROR_WRITE, NO_WRITES, planStep, type StepGraphShape, type StepPlan, stateAfter, stepGraphShape } from "./checkpoint-step.js";
 import { type RunGraph, routeOf, TARGETS } from "./graph.js";
 import type { RunNode } from "./nodes/context.js";
+import { tracerConfigured } from "./light-run-context.js";
 import type { NodeName, StepOptions } from "./pipeline-types.js";
 import type { RunState } from "./state.js";
 import { RunStateAnnotation } from "./state.js";
@@ -54,8 +55,10 @@ export class FastSteps {
   /**
    * The plain step the run's latest checkpoint waits for, or undefined (LangGraph's path then
    * reuses this read: see {@link StepReadSaver.peek}). `expected` must be the pending node.
+   * With LangChain tracing configured every step is LangGraph's, so that its runs are traced.
    */
   async plan(config: LangGraphConfig, expected: NodeName | undefined): Promise<StepPlan | undefined> {
+    if (tracerConfigured()) return undefined;
     const tuple: CheckpointTuple | undefined = await this.saver.peek(config);
     if (tuple === undefined) return undefined;
     const plan = planStep(this.shape, tuple);

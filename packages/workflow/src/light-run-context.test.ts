@@ -3,7 +3,7 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installLightRunContext } from "./light-run-context.js";
+import { installLightRunContext, tracerConfigured } from "./light-run-context.js";
 
 /** What a runnable sees as its async-local store and config while it runs. */
 async function seenInside(config: Parameters<RunnableLambda<unknown, unknown>["invoke"]>[1]) {
@@ -40,5 +40,18 @@ describe("installLightRunContext", () => {
     const { store, config } = await seenInside({ callbacks: [new StubTracer()], metadata: { marker: "m-2" } });
     expect(store).toMatchObject({ stub: true });
     expect(config?.metadata?.marker).toBe("m-2");
+  });
+
+  it("tells when LangSmith's environment turns tracing on (the fast steps then leave every step to LangGraph)", () => {
+    const before = process.env.LANGSMITH_TRACING;
+    try {
+      delete process.env.LANGSMITH_TRACING;
+      expect(tracerConfigured()).toBe(false);
+      process.env.LANGSMITH_TRACING = "true";
+      expect(tracerConfigured()).toBe(true);
+    } finally {
+      if (before === undefined) delete process.env.LANGSMITH_TRACING;
+      else process.env.LANGSMITH_TRACING = before;
+    }
   });
 });

@@ -28,6 +28,11 @@ function hasTracer(config: { callbacks?: unknown; tags?: string[]; metadata?: Re
   return manager?.handlers.some((handler) => handler.name === "langchain_tracer") ?? false;
 }
 
+/** Whether LangChain tracing is configured for this process (LangSmith's environment): then every runnable call is traced. */
+export function tracerConfigured(): boolean {
+  return hasTracer(undefined);
+}
+
 /**
  * Makes `runWithConfig` skip the `RunTree` when no LangChain tracer is configured (see the file
  * comment). Idempotent and process-wide: the provider is a process singleton of @langchain/core.

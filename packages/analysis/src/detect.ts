@@ -3,7 +3,7 @@ import { onCall, onCallableArgument } from "./detect-calls.js";
 import { type Access, Detection, type NestedAnalysis } from "./detection.js";
 import { fieldPv, setpointPv } from "./device-names.js";
 import type { Resolver } from "./resolver.js";
-import { field, fields, type PyNode, text } from "./py-node.js";
+import { field, fields, type PyNode, text, textIs } from "./py-node.js";
 import { type Scope, walkScoped } from "./scopes.js";
 import type { SecurityChecks } from "./security.js";
 
@@ -17,14 +17,14 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
     "attribute",
     (d, n, s) => {
       if (!(n.field === "function" && n.parent?.type === "call")) onAttribute(d, n, s);
-      if (text(d.r.src, field(n, "attribute") ?? n) === "environ") onEnviron(d, n, s);
+      if (textIs(d.r.src, field(n, "attribute") ?? n, "environ")) onEnviron(d, n, s);
       if (isArgument(n)) onCallableArgument(d, n, s);
     },
   ],
   [
     "identifier",
     (d, n, s) => {
-      if (text(d.r.src, n) === "environ" && n.field !== "attribute" && n.parent?.type !== "dotted_name" && n.parent?.type !== "aliased_import") onEnviron(d, n, s);
+      if (textIs(d.r.src, n, "environ") && n.field !== "attribute" && n.parent?.type !== "dotted_name" && n.parent?.type !== "aliased_import") onEnviron(d, n, s);
       if (isArgument(n)) onCallableArgument(d, n, s);
     },
   ],

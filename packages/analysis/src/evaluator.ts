@@ -42,7 +42,15 @@ export abstract class Evaluator {
   private readonly positionSlots = new Map<number, ValueSet>();
   protected readonly flags: { stars: ValueSet; families: ValueSet; control: ValueSet } = { stars: new Map(), families: new Map(), control: new Map() };
   private readonly families = new Map<number, PyNode[]>();
-  private readonly argsByCall = new Map<number, CallArgs>();
+  /** Arguments of call nodes by node id (see {@link args}). */
+  private readonly argsByCall: Array<CallArgs | undefined>;
+  /**
+   * The variable slot an identifier node reads, by node id, with the scope it was resolved in: a
+   * name's owner and its slot never change once the scopes are built, and the same identifier is
+   * evaluated again in every round and by detection.
+   */
+  private readonly varSlots: Array<ValueSet | undefined>;
+  private readonly varSlotScopes: Array<Scope | undefined>;
   /** True when the module imports any control-system client (makes `globals()` lookups dynamic). */
   usesControl = false;
 
@@ -53,15 +61,18 @@ export abstract class Evaluator {
     nodes: PyNode[],
   ) {
     this.log = new DependencyLog(nodes.length);
+    this.argsByCall = new Array(nodes.length);
+    this.varSlots = new Array(nodes.length);
+    this.varSlotScopes = new Array(nodes.length);
     ({ scopes: this.scopes, scoped: this.scoped } = buildScopes(src, root, nodes));
   }
 
   /** Arguments of a call node (computed once per node: the tree does not change). */
   args(call: PyNode): CallArgs {
-    let a = this.argsByCall.get(call.id);
+    let a = this.argsByCall[call.id];
     if (!a) {
       a = callArgs(this.src, call);
-      this.argsByCall.set(call.id, a);
+      this.argsByCall[call.id] = a;
     }
     return a;
   }
@@ -89,7 +100,7 @@ export abstract class Evaluator {
     const d = depth + 1;
     switch (node.type) {
       case "identifier":
-        return this.lookup(text(this.src, node), scope);
+        return this.lookupNode(node, scope);
       case "attribute": {
         const obj = field(node, "object");
         const attr = field(node, "attribute");
@@ -211,6 +222,19 @@ export abstract class Evaluator {
     for (const m of module.stars) addValue(out, { k: "qual", q: `${m}.${name}` });
     addValue(out, { k: "qual", q: `builtins.${name}` });
     return out;
+  }
+
+  /** {@link lookup} of an identifier node, its slot kept per node when the name has an owner. */
+  private lookupNode(node: PyNode, scope: Scope): ValueSet {
+    const slot = this.varSlots[node.id];
+    if (slot && this.varSlotScopes[node.id] === scope) return this.log.read(slot);
+    const name = text(this.src, node);
+    const owner = this.owner(name, scope);
+    if (!owner) return this.lookup(name, scope);
+    const found = this.slotIn(owner.vars, name);
+    this.varSlots[node.id] = found;
+    this.varSlotScopes[node.id] = scope;
+    return found;
   }
 
   getAttr(vs: ValueSet, attr: string): ValueSet {

@@ -45,6 +45,11 @@ export function text(src: string, node: PyNode): string {
   return src.slice(node.startIndex, node.endIndex);
 }
 
+/** True when the source text of a node is `expected` (compared in place, without slicing). */
+export function textIs(src: string, node: PyNode, expected: string): boolean {
+  return node.endIndex - node.startIndex === expected.length && src.startsWith(expected, node.startIndex);
+}
+
 /** Calls `visit` on every node of the subtree in document order. */
 export function walk(node: PyNode, visit: (n: PyNode) => void): void {
   const stack: PyNode[] = [node];

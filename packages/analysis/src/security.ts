@@ -49,13 +49,14 @@ export class SecurityChecks {
   /** A call whose callee resolved to the qualified name `q`. */
   onCall(q: string, call: PyNode, scope: Scope): void {
     const args = this.r.args(call);
-    const name = q.replace(/^builtins\./, "");
-    if (DYNAMIC_CODE.has(q)) this.emit("dynamic-code", call, `${name}() runs code built at run time, which static analysis cannot check`);
-    if (OS_SPAWN.test(q)) this.emit("process-spawn", call, `${q}() starts a process`);
+    if (DYNAMIC_CODE.has(q)) this.emit("dynamic-code", call, `${q.replace(/^builtins\./, "")}() runs code built at run time, which static analysis cannot check`);
+    // Every resolved call comes here: the patterns are tried only on names they can match.
+    const os = q.startsWith("os.");
+    if (os && OS_SPAWN.test(q)) this.emit("process-spawn", call, `${q}() starts a process`);
     if (DELETES.has(q)) this.checkDelete(q, args.positional[0], call, scope);
     if (OPENERS.has(q)) this.checkOpen(q, args.positional[0], args.positional[1] ?? args.keywords.get("mode"), call, scope);
     if (q === "os.getenv" || q === "os.environ.get" || q === "os.getenvb") this.checkSecretKey(args.positional[0], call, scope);
-    if (/^os\.environ\.(items|values|copy|keys)$/.test(q)) this.emit("env-secrets", call, `${q}() reads the whole environment, secrets included`);
+    if (os && /^os\.environ\.(items|values|copy|keys)$/.test(q)) this.emit("env-secrets", call, `${q}() reads the whole environment, secrets included`);
   }
 
   /** Any call, resolved or not: `shell=True` runs a shell whatever the callee is. */

@@ -33,6 +33,9 @@ const NAMESPACE_CHANGERS = new Set(["exec", "globals", "vars", "locals", "__buil
 /** Node types an identifier sits under when it is a binding target rather than a use. */
 const TARGET_WRAPPERS = new Set(["pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "parenthesized_expression", "list_splat_pattern", "as_pattern_target"]);
 
+/** Statements whose `left` field binds names (augmented assignment reads them too). */
+const BINDS_LEFT = new Set(["assignment", "for_statement", "for_in_clause", "augmented_assignment"]);
+
 /** One name used but never defined. */
 export interface UndefinedName {
   name: string;
@@ -115,7 +118,7 @@ function isUse(n: PyNode): boolean {
   let cur = n;
   while (cur.parent && TARGET_WRAPPERS.has(cur.parent.type)) cur = cur.parent;
   const q = cur.parent;
-  if (q && cur.field === "left" && ["assignment", "for_statement", "for_in_clause", "augmented_assignment"].includes(q.type)) return q.type === "augmented_assignment";
+  if (q && cur.field === "left" && BINDS_LEFT.has(q.type)) return q.type === "augmented_assignment";
   if (q?.type === "as_pattern_target" || q?.type === "delete_statement") return false;
   for (let a: PyNode | null = p; a; a = a.parent) {
     switch (a.type) {

@@ -26,23 +26,23 @@ export class DependencyLog {
    * reads are in it, and the round that made the entry ({@link forget} starts a new round).
    */
   private readonly memoValues: Array<ValueSet | undefined>;
-  private readonly memoReads: Array<Reads | null>;
-  private readonly memoFrom: number[];
-  private readonly memoTo: number[];
-  private readonly memoRound: number[];
+  private readonly memoReads: Array<Reads | null | undefined>;
+  private memoFrom: Int32Array;
+  private memoTo: Int32Array;
+  private memoRound: Int32Array;
   private round = 1;
   /** After {@link settle}: results of earlier rounds are reused while nothing they read has grown. */
   private settled = false;
   /** Cleared by the first growth after {@link settle}: from then on only results computed after it are reused. */
   private reusable = false;
 
-  /** `nodes`: how many node ids to make room for (more still work). */
+  /** `nodes`: how many node ids to make room for (the arrays grow for larger ids). */
   constructor(nodes = 0) {
-    this.memoValues = new Array<ValueSet | undefined>(nodes).fill(undefined);
-    this.memoReads = new Array<Reads | null>(nodes).fill(null);
-    this.memoFrom = new Array<number>(nodes).fill(0);
-    this.memoTo = new Array<number>(nodes).fill(0);
-    this.memoRound = new Array<number>(nodes).fill(0);
+    this.memoValues = new Array<ValueSet | undefined>(nodes);
+    this.memoReads = new Array<Reads | null | undefined>(nodes);
+    this.memoFrom = new Int32Array(nodes);
+    this.memoTo = new Int32Array(nodes);
+    this.memoRound = new Int32Array(nodes);
   }
 
   /** Starts logging the reads of one binding node (one clock tick per node). */
@@ -103,11 +103,24 @@ export class DependencyLog {
 
   /** Memoises the result of a node whose reads were logged from `from` on. */
   remember(id: number, values: ValueSet, from: number): void {
+    if (id >= this.memoRound.length) this.grow(id);
     this.memoValues[id] = values;
     this.memoReads[id] = this.current;
     this.memoFrom[id] = from;
     this.memoTo[id] = this.mark();
     this.memoRound[id] = this.round;
+  }
+
+  private grow(id: number): void {
+    const size = Math.max(id + 1, this.memoRound.length * 2);
+    const copy = (from: Int32Array) => {
+      const to = new Int32Array(size);
+      to.set(from);
+      return to;
+    };
+    this.memoFrom = copy(this.memoFrom);
+    this.memoTo = copy(this.memoTo);
+    this.memoRound = copy(this.memoRound);
   }
 
   /** Forgets memoised results (each fixpoint round starts afresh; afterwards results are exact). */
@@ -132,7 +145,7 @@ export class DependencyLog {
 
   /** A result of an earlier round when it is still exact (see {@link settle}), taken over as a result of this one. */
   private reuse(id: number): ValueSet | undefined {
-    if (!this.reusable || this.memoRound[id] === 0) return undefined;
+    if (!this.reusable || !(this.memoRound[id]! > 0)) return undefined;
     const reads = this.memoReads[id];
     if (reads) {
       const { slots, times } = reads;

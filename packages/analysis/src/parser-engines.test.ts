@@ -26,7 +26,8 @@ describe("native and WebAssembly parsers", () => {
     expect(PythonParser.nativeAvailable()).toBe(true);
     expect((await PythonParser.create("native")).engine).toBe("native");
     expect((await PythonParser.create("wasm")).engine).toBe("wasm");
-    expect((await PythonParser.create("auto")).engine).toBe("native");
+    // auto takes the cheaper engine: web-tree-sitter with its direct cursor (wasm-cursor.test checks that it is direct)
+    expect((await PythonParser.create("auto")).engine).toBe("wasm");
   });
 
   it(`give identical trees and identical analysis on every corpus snippet (${inputs.length} inputs)`, async () => {

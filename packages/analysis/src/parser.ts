@@ -13,7 +13,11 @@ const require = createRequire(import.meta.url);
  * Both run the same grammar (`tree-sitter-python`) and give the same trees.
  */
 export type ParserEngine = "native" | "wasm";
-/** `auto` takes the native binding when it loads and web-tree-sitter otherwise. */
+/**
+ * `auto` takes web-tree-sitter with its direct cursor (the cheapest: 3-4 ms less CPU than the
+ * native binding per 1,000 lines, docs/performance.md "Session 9 (passes)"), else the native
+ * binding when it loads, else web-tree-sitter's public cursor.
+ */
 export type ParserEngineChoice = ParserEngine | "auto";
 
 export const PARSER_ENGINES: readonly ParserEngineChoice[] = ["auto", "native", "wasm"];
@@ -105,8 +109,7 @@ export class PythonParser {
 
   /**
    * Returns the process-wide parser of an engine (default: `PYFLEET_ANALYSIS_PARSER`, else
-   * `auto`). `auto` falls back to WebAssembly when the native binding does not load (no prebuilt
-   * binary for the platform and no compiler when it was installed).
+   * `auto`, see {@link ParserEngineChoice}).
    * @throws PyfleetError `CONFIG_INVALID` for an unknown engine name; the load error when `native` was asked for and does not load.
    */
   static create(engine: ParserEngineChoice = engineFromEnv()): Promise<PythonParser> {
@@ -130,11 +133,13 @@ export class PythonParser {
   }
 
   private static async load(engine: ParserEngineChoice): Promise<PythonParser> {
-    if (engine !== "wasm") {
+    if (engine === "native") return new PythonParser("native", nativeBackend());
+    // auto: the native binding only beats web-tree-sitter without its direct cursor
+    if (engine === "auto" && (await initWasm()) === null) {
       try {
         return new PythonParser("native", nativeBackend());
-      } catch (err) {
-        if (engine === "native") throw err;
+      } catch {
+        // no binding for this platform: the public cursor below still parses
       }
     }
     return new PythonParser("wasm", await wasmBackend());

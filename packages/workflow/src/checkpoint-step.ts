@@ -22,6 +22,7 @@ import {
 const PULL = "__pregel_pull";
 const INTERRUPT = "__interrupt__";
 const TASKS = "__pregel_tasks";
+const START = "__start__";
 /** What a task that wrote nothing stores, so its writes still mark it done. */
 export const NO_WRITES = "__no_writes__";
 /** The pending write of a task whose node threw. */
@@ -142,6 +143,17 @@ export function planStep(shape: StepGraphShape, tuple: CheckpointTuple): StepPla
   return { tuple, node, trigger, step, taskId, taskPath: pullTaskPath(node), state: stateOf(shape, channels), channels };
 }
 
+/**
+ * The plan of a new thread's first checkpoint, as LangGraph's `updateState(config, values,
+ * START)` writes it on a thread without one (`bulkUpdateState`): START's writers as a task
+ * triggered by the interrupt channel, on an empty checkpoint at step -1.
+ */
+export function planStart(shape: StepGraphShape): StepPlan {
+  const checkpoint: Checkpoint = { v: CHECKPOINT_FORMAT, id: "", ts: "", channel_values: {}, channel_versions: {}, versions_seen: {} };
+  const tuple: CheckpointTuple = { config: {}, checkpoint, metadata: { source: "input", step: -1, parents: {} }, pendingWrites: [] };
+  return { tuple, node: START, trigger: INTERRUPT, step: 0, taskId: "", taskPath: "", state: {}, channels: channelsOf(shape, checkpoint) };
+}
+
 /** The state a node's conditional edge reads: the plan's state with the node's own writes applied (LangGraph's fresh local read). */
 export function stateAfter(shape: StepGraphShape, plan: StepPlan, writes: readonly PendingWrite[]): Record<string, unknown> {
   const state = { ...plan.state };
@@ -181,13 +193,15 @@ function maxVersion(versions: ChannelVersions): number | undefined {
  * the versions the resumed invoke marks as seen by its interrupt check (`_first`), the trigger
  * the node consumed, one new version for every channel the writes or the step's end changed
  * (`_applyWrites`), the new channel values and the `loop` metadata (`_putCheckpoint`).
- * `getNextVersion` is the saver's.
+ * `getNextVersion` is the saver's. With `source: "update"` it is `updateState`'s checkpoint
+ * instead (no invoke, so no interrupt check; `update` metadata).
  */
 export function applyStep(
   shape: StepGraphShape,
   plan: StepPlan,
   writes: readonly PendingWrite[],
   getNextVersion: (current: number | undefined) => number,
+  source: "loop" | "update" = "loop",
 ): StepOutcome {
   const loaded = plan.tuple.checkpoint;
   const { channels, node, trigger } = plan;
@@ -195,10 +209,12 @@ export function applyStep(
   const seen: Checkpoint["versions_seen"] = {};
   for (const key in loaded.versions_seen) seen[key] = { ...loaded.versions_seen[key] };
 
-  // _first on a resumed invoke: the interrupt check has seen every channel as loaded
-  const interruptSeen: ChannelVersions = { ...seen[INTERRUPT] };
-  for (const key in shape.channels) if (loaded.channel_versions[key] !== undefined) interruptSeen[key] = loaded.channel_versions[key] as number;
-  seen[INTERRUPT] = interruptSeen;
+  if (source === "loop") {
+    // _first on a resumed invoke: the interrupt check has seen every channel as loaded
+    const interruptSeen: ChannelVersions = { ...seen[INTERRUPT] };
+    for (const key in shape.channels) if (loaded.channel_versions[key] !== undefined) interruptSeen[key] = loaded.channel_versions[key] as number;
+    seen[INTERRUPT] = interruptSeen;
+  }
 
   // _applyWrites with the one task
   const nodeSeen = seen[node] ?? {};
@@ -258,7 +274,7 @@ export function applyStep(
     versions_seen: seen,
   };
   const newVersions = newVersionsOf(loaded.channel_versions, versions);
-  const metadata: CheckpointMetadata = { source: "loop", step: plan.step, parents: {} };
+  const metadata: CheckpointMetadata = { source, step: plan.step, parents: {} };
   const nextNodes = triggeredNodes(shape, checkpoint, channels).map((t) => t.node);
   return { checkpoint, metadata, newVersions, values: stateOf(shape, channels), next: nextNodes };
 }

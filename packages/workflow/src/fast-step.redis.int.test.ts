@@ -23,7 +23,7 @@ describe("fast steps store what LangGraph stores (PlainRedisSaver)", () => {
     const t = twins(fx, { script: ["epics.caput('BEAM:SET', 1) # WRITE"] });
     await t.start();
     expect(await t.drive()).toEqual(["generate", "analyze", "preview", "approve", "execute", "finalize"]);
-    expect(t.engines).toEqual(["fast", "fast", "fast", "langgraph", "fast", "fast"]);
+    expect(t.engines).toEqual(["fast", "fast", "fast", "fast", "langgraph", "fast", "fast"]);
   });
 
   redisTest("mixed engines, an infrastructure error and a stop before the checkpoint on one thread", async ({ redis: fx }) => {

@@ -26,8 +26,8 @@ describe("fast steps store what LangGraph stores (MemorySaver)", () => {
     const t = twins(scenario);
     await t.start();
     expect(await t.drive()).toEqual(route);
-    // approve (parked, then resumed) is LangGraph's; every other step was fast
-    const expected = route.map((node) => (node === "approve" ? "langgraph" : "fast"));
+    // startRun's checkpoint and every step were the fast path's, except approve (parked, then resumed)
+    const expected = ["fast", ...route.map((node) => (node === "approve" ? "langgraph" : "fast"))];
     expect(t.engines).toEqual(expected);
   });
 
@@ -41,22 +41,22 @@ describe("fast steps store what LangGraph stores (MemorySaver)", () => {
     expect(failed).toMatchObject({ error: { code: "KERNEL_DIED" } });
     // the error write is pending on the checkpoint: LangGraph runs the retry, then the fast path the rest
     expect(await t.drive()).toEqual(["execute", "finalize"]);
-    expect(t.engines).toEqual(["fast", "langgraph", "fast"]);
+    expect(t.engines).toEqual(["fast", "fast", "langgraph", "fast"]);
     expect(t.tested.fakes.executors.executor.calls).toHaveLength(2);
   });
 
-  it("mixed: fast, LangGraph and fast steps continue one thread as LangGraph alone does", async () => {
-    const t = twins({ script: ["x = 1 # BLOCK"] }, (call) => (call % 2 === 0 ? "fast" : "langgraph"));
+  it("mixed: LangGraph's startRun, then fast and LangGraph steps in turn continue one thread as LangGraph alone does", async () => {
+    const t = twins({ script: ["x = 1 # BLOCK"] }, (call) => (call % 2 === 0 ? "langgraph" : "fast"));
     await t.start();
     expect(await t.drive()).toEqual(["generate", "analyze", "generate", "analyze", "execute", "finalize"]);
-    expect(t.engines).toEqual(["fast", "langgraph", "fast", "langgraph", "fast", "langgraph"]);
+    expect(t.engines).toEqual(["langgraph", "fast", "langgraph", "fast", "langgraph", "fast", "langgraph"]);
   });
 
   it("refuses a node that is not pending as LangGraph does, storing nothing", async () => {
     const t = twins({ code: "results = {'x': 1}" });
     await t.start();
     expect(await t.step("execute")).toMatchObject({ error: { code: "STEP_NOT_PENDING" } });
-    expect(t.engines).toEqual([]);
+    expect(t.engines).toEqual(["fast"]);
     await t.drive();
     expect(await t.step("finalize")).toMatchObject({ error: { code: "STEP_NOT_PENDING" } });
     expect(await t.step()).toMatchObject({ ok: { ran: null, next: null, status: "completed" } });

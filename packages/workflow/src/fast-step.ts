@@ -16,12 +16,22 @@
  */
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { CheckpointTuple, PendingWrite } from "@langchain/langgraph-checkpoint";
-import { applyStep, ERROR_WRITE, NO_WRITES, planStep, type StepGraphShape, type StepPlan, stateAfter, stepGraphShape } from "./checkpoint-step.js";
+import {
+  applyStep,
+  ERROR_WRITE,
+  NO_WRITES,
+  planStart,
+  planStep,
+  type StepGraphShape,
+  type StepPlan,
+  stateAfter,
+  stepGraphShape,
+} from "./checkpoint-step.js";
 import { type RunGraph, routeOf, TARGETS } from "./graph.js";
 import type { RunNode } from "./nodes/context.js";
 import { tracerConfigured } from "./light-run-context.js";
 import type { NodeName, StepOptions } from "./pipeline-types.js";
-import type { RunState } from "./state.js";
+import type { RunState, RunUpdate } from "./state.js";
 import { RunStateAnnotation } from "./state.js";
 import type { StepReadSaver } from "./step-read-saver.js";
 
@@ -50,6 +60,28 @@ export class FastSteps {
   static for(graph: RunGraph, nodes: Readonly<Record<NodeName, RunNode>>, saver: StepReadSaver): FastSteps | undefined {
     const shape = stepGraphShape(graph as unknown as Parameters<typeof stepGraphShape>[0], Object.keys(RunStateAnnotation.spec));
     return shape && new FastSteps(shape, nodes, saver);
+  }
+
+  /**
+   * Whether the thread has no checkpoint, so {@link start} may write its first one (read once:
+   * when it has one, the pipeline's LangGraph path reuses this read). False with tracing configured.
+   */
+  async isNewThread(config: LangGraphConfig): Promise<boolean> {
+    if (tracerConfigured()) return false;
+    return (await this.saver.peek(config)) === undefined;
+  }
+
+  /**
+   * Stores a new run's first checkpoint as LangGraph's `updateState(config, initial, START)`
+   * stores it on a thread without one: one `put` of START's writes (the initial values, then
+   * START's route to `route(state)`) at step 0 with `update` metadata.
+   */
+  async start(config: LangGraphConfig, initial: RunUpdate, route: (state: RunState) => NodeName): Promise<void> {
+    const plan = planStart(this.shape);
+    const writes: PendingWrite[] = Object.entries(initial).filter(([key]) => this.shape.stateKeys.includes(key));
+    writes.push([`branch:to:${route(stateAfter(this.shape, plan, writes) as RunState)}`, plan.node]);
+    const outcome = applyStep(this.shape, plan, writes, (current) => this.saver.getNextVersion(current), "update");
+    await this.saver.put(config, outcome.checkpoint, outcome.metadata, outcome.newVersions);
   }
 
   /**

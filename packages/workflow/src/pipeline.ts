@@ -52,7 +52,7 @@ export function createPipeline(deps: PipelineDeps, checkpointer: BaseCheckpointS
   // a call reads the run once: its invoke loads the checkpoint its checks were made on
   const once = <T>(ref: RunRef, fn: () => Promise<T>) => saver.once(graphThreadId(ref), fn);
   return {
-    startRun: async (input) => once(refForInput(input, input.request), () => startRun(graph, deps, input)),
+    startRun: async (input) => once(refForInput(input, input.request), () => startRun(graph, fast, deps, input)),
     step: (ref, opts) => once(ref, () => step(graph, fast, ref, opts ?? {})),
     resume: (ref, decision, opts) => once(ref, () => resume(graph, ref, decision, opts ?? {})),
     getRun: (ref, opts) => readRun(graph, ref, opts),
@@ -177,9 +177,11 @@ function notPending(ref: RunRef, wanted: string, run: RunView): PyfleetError {
   });
 }
 
-async function startRun(graph: RunGraph, deps: PipelineDeps, input: StartRunInput) {
+async function startRun(graph: RunGraph, fast: FastSteps | undefined, deps: PipelineDeps, input: StartRunInput) {
   const ref = refForInput(input, input.request);
-  const existing = await readRun(graph, ref);
+  // a thread without a checkpoint has no run: the fast path writes the first checkpoint itself
+  const isNew = (await fast?.isNewThread(graphConfig(ref))) ?? false;
+  const existing = isNew ? null : await readRun(graph, ref);
   if (existing) {
     if (existing.state.runId === input.runId && existing.next !== null) {
       return { ref, next: existing.next, status: existing.status };
@@ -209,7 +211,8 @@ async function startRun(graph: RunGraph, deps: PipelineDeps, input: StartRunInpu
   // The initial state as START's own output: one checkpoint (step 0, the first node pending) in
   // one write. `invoke(initial)` stored an input checkpoint, START's task writes and the
   // checkpoint after START (three writes, each value serialised twice) to reach the same state.
-  await graph.updateState(graphConfig(ref), initial, START);
+  if (fast && isNew) await fast.start(graphConfig(ref), initial, firstNode);
+  else await graph.updateState(graphConfig(ref), initial, START);
   const next = firstNode({ request: input.request });
   return { ref, next, status: runningStatus(next) };
 }

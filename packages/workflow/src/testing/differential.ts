@@ -17,7 +17,7 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import { NODE_NAMES } from "../pipeline-types.js";
 
-/** One call the recording saver passed on. `engine` tells a step's put by LangGraph's loop from the fast path's. */
+/** One call the recording saver passed on. `engine` tells the fast path's put from LangGraph's. */
 export type SaverOp =
   | { op: "putWrites"; checkpointId: string; taskId: string; taskPath: string; writes: PendingWrite[] }
   | { op: "put"; parentId: string | undefined; checkpoint: Checkpoint; metadata: CheckpointMetadata; newVersions: ChannelVersions; engine: "langgraph" | "fast" };
@@ -36,8 +36,8 @@ export class RecordingSaver extends BaseCheckpointSaver {
     return this.inner.list(config, options);
   }
   override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions) {
-    // LangGraph passes its whole run config; the fast path only the checkpoint's address
-    const engine = "recursionLimit" in config ? "langgraph" : "fast";
+    // who called: the fast path's methods are on the (synchronous) stack of its puts
+    const engine = new Error().stack?.includes("at FastSteps.") ? "fast" : "langgraph";
     this.ops.push({ op: "put", parentId: config.configurable?.checkpoint_id, checkpoint: structuredClone(checkpoint), metadata, newVersions: { ...newVersions }, engine });
     if (this.failNextPut) {
       this.failNextPut = false;

@@ -61,7 +61,7 @@ export class Twins {
   readonly tested: TwinSide;
   readonly reference: TwinSide;
   readonly ref: RunRef = { threadId: "twin-run", checkpointNs: "" };
-  /** The engine of every step checkpoint (`source: "loop"`) the tested side stored, in order. */
+  /** The engine of every checkpoint the tested side stored (its first by `startRun`), in order. */
   readonly engines: Array<"langgraph" | "fast"> = [];
   private calls = 0;
 
@@ -76,7 +76,8 @@ export class Twins {
 
   async start(): Promise<void> {
     const request = makeRequest(this.scenario.code !== undefined ? { code: this.scenario.code } : {});
-    for (const s of [this.tested, this.reference]) await s.fast.startRun({ runId: this.ref.threadId, request });
+    await this.tested[this.choose(this.calls++)].startRun({ runId: this.ref.threadId, request });
+    await this.reference.langgraph.startRun({ runId: this.ref.threadId, request });
     await this.compare();
   }
 
@@ -122,7 +123,7 @@ export class Twins {
   /** Both sides' recorded writes since the last comparison and their latest checkpoints, in normal form, must be equal. */
   async compare(): Promise<void> {
     const ops = [this.tested, this.reference].map((s) => s.saver.take());
-    for (const op of ops[0] ?? []) if (op.op === "put" && op.metadata.source === "loop") this.engines.push(op.engine);
+    for (const op of ops[0] ?? []) if (op.op === "put") this.engines.push(op.engine);
     const [tested, reference] = [this.tested, this.reference].map((s, i) => (ops[i] ?? []).map((op) => s.norm.op(op)));
     expect(tested).toEqual(reference);
     const [latestTested, latestReference] = await Promise.all(

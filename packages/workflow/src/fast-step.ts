@@ -49,6 +49,7 @@ export interface FastStepResult {
 
 type LangGraphConfig = { configurable: { thread_id: string; checkpoint_ns: string } };
 
+/** The pipeline's starts and plain steps without LangGraph's invoke (see the file comment), over the graph's own channels and node functions. */
 export class FastSteps {
   private constructor(
     private readonly shape: StepGraphShape,

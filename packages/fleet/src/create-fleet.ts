@@ -8,6 +8,7 @@ import type { ApprovalRecorder, FleetContext, StageObserver } from "./context.js
 import { Fleet } from "./fleet.js";
 import { type StageName, servedQueues } from "./queues/catalog.js";
 import { Dispatcher } from "./queues/dispatcher.js";
+import { coalesceWrites } from "./redis/coalesce-writes.js";
 import { RunEventLog } from "./runs/event-log.js";
 import { BatchingEventSink } from "./runs/event-sink.js";
 import { RunStore } from "./runs/run-store.js";
@@ -72,6 +73,7 @@ export async function createFleet<C extends FleetConfig, B extends BuiltPipeline
   const clock = opts.clock ?? systemClock;
   const keys = new RedisKeys(config.redis.prefix);
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true });
+  coalesceWrites(redis);
   await redis.connect();
   const closers: Array<() => Promise<void>> = [];
   try {

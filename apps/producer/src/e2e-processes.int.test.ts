@@ -68,6 +68,10 @@ describe("end to end over HTTP: producer API → generate → analyze → execut
     for await (const e of client.events(runId, { follow: false })) events.push(e);
     const statuses = events.filter((e) => e.type === "status").map((e) => e.data.status);
     expect(statuses).toEqual(expect.arrayContaining(["queued", "generating", "analyzing", "executing", "completed"]));
+    // finalize, continued in the executor after execute, records no start of its own (no second
+    // `executing`, no status event of the finalize stage)
+    expect(statuses.filter((s) => s === "executing")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "status" && e.stage === "finalize")).toEqual([]);
 
     // each node ran in its own stage's process
     expect(await jobsDone(workers.generate!, "generate")).toBe(1);

@@ -115,12 +115,13 @@ export class Fleet {
         ...(opts.executionMethod ? { executionMethod: opts.executionMethod } : {}),
       });
       runLogger(this.ctx.logger, { runId, attempt: 0 }).info({ next: started.next, providedCode: Boolean(request.code) }, "run submitted");
-      // as after a step (RunDriver.afterStep): the record's pendingJob, the event and the job add
-      // go out in one round trip, the job last (RunDriver.dispatch)
-      await Promise.all([
-        this.ctx.sink.emit({ runId, type: "status", stage: null, data: { status: "queued", next: started.next } }),
-        this.driver.dispatch({ runId, threadId: started.ref.threadId, checkpointNs: started.ref.checkpointNs, node: started.next, step: 0, mode: null }, "queued"),
-      ]);
+      // as after a step (RunDriver.afterStep): the record's pendingJob with the event, then the
+      // job add, go out in one round trip, the job last (RunDriver.dispatch)
+      await this.driver.dispatch(
+        { runId, threadId: started.ref.threadId, checkpointNs: started.ref.checkpointNs, node: started.next, step: 0, mode: null },
+        "queued",
+        { runId, type: "status", stage: null, data: { status: "queued", next: started.next } },
+      );
     } catch (err) {
       await this.driver.finishFailed(runId, err);
       throw toPyfleetError(err);

@@ -14,6 +14,13 @@ export interface TailOptions {
 /** A run event before the stream gives it an id. */
 export type NewRunEvent = Omit<RunEvent, "id" | "at"> & { at?: string };
 
+/** One event as the XADD that appends it: stream key, approximate trim length, the `e` field. */
+export interface EventEntry {
+  stream: string;
+  maxLen: number;
+  body: string;
+}
+
 /**
  * The per-run event stream (`keys.runEvents(id)`): one XADD per event with the JSON in field `e`,
  * trimmed approximately to `maxLen`. Stream ids are the SSE event ids (resumable reads).
@@ -27,9 +34,20 @@ export class RunEventLog {
 
   /** Appends one event and returns its stream id. */
   async append(event: NewRunEvent, at: Date): Promise<string> {
-    const body = JSON.stringify({ ...event, at: event.at ?? at.toISOString() });
-    const id = await this.redis.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", body);
+    const id = await this.redis.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", this.body(event, at.toISOString()));
     return id as string;
+  }
+
+  /**
+   * The event as an XADD of its run's stream, for a script that appends it together with other
+   * writes (a run record patch): the same stream, trim and body as {@link append}.
+   */
+  entry(event: NewRunEvent, at: Date): EventEntry {
+    return { stream: this.keys.runEvents(event.runId), maxLen: this.maxLen, body: this.body(event, at.toISOString()) };
+  }
+
+  private body(event: NewRunEvent, at: string): string {
+    return JSON.stringify({ ...event, at: event.at ?? at });
   }
 
   /**
@@ -43,7 +61,7 @@ export class RunEventLog {
    */
   async appendMany(events: readonly NewRunEvent[], at: Date, expire?: { runId: string; seconds: number }): Promise<string[]> {
     const when = at.toISOString();
-    const added = events.map((event) => this.redis.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", JSON.stringify({ ...event, at: event.at ?? when })));
+    const added = events.map((event) => this.redis.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", this.body(event, when)));
     const [ids] = await Promise.all([Promise.all(added), expire ? this.expire(expire.runId, expire.seconds) : null]);
     return ids as string[];
   }

@@ -62,6 +62,16 @@ export class BatchingEventSink implements EventSink {
     return this.batches.get(runId)?.issued ?? Promise.resolve();
   }
 
+  /**
+   * Resolves once every event of the run emitted so far (buffered chunks included) was issued on
+   * the connection: an event appended by another command issued after that (a record patch that
+   * carries its status event) lands after them in the run's stream.
+   */
+  settled(runId: string): Promise<void> {
+    this.flushChunks(runId);
+    return this.issued(runId);
+  }
+
   /** Writes buffered chunks of every run and waits until all queued writes are done. */
   async flush(): Promise<void> {
     for (const runId of [...this.pending.keys()]) this.flushChunks(runId);

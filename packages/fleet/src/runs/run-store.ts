@@ -1,6 +1,7 @@
 import { PyfleetError, type RedisKeys, type RunRecord, type RunStatus, TERMINAL_STATUSES } from "@pyfleet/core";
 import type { ChainableCommander, Redis, Result } from "ioredis";
 import { defineScripts } from "../redis/define-scripts.js";
+import type { EventEntry } from "./event-log.js";
 import { decodeRecord, encodeFields, type RunInternals, type RunPatch } from "./record-codec.js";
 import { RUN_CHANGES_MAXLEN } from "./run-changes.js";
 
@@ -10,6 +11,8 @@ declare module "ioredis" {
     pyfleetRunCreate(run: string, index: string, thread: string, changes: string, runId: string, score: number, fields: string, maxlen: number): Result<string, Context>;
     /** KEYS run, changes; ARGV fields JSON, terminal statuses csv, runId, changes maxlen. 1 patched, 0 unknown run, -1 terminal. */
     pyfleetRunPatch(run: string, changes: string, fields: string, terminalCsv: string, runId: string, maxlen: number): Result<number, Context>;
+    /** pyfleetRunPatch, then (unless the run is unknown) XADD of ARGV event body to KEYS events, trimmed to ~ARGV event maxlen. */
+    pyfleetRunPatchEvent(run: string, changes: string, events: string, fields: string, terminalCsv: string, runId: string, maxlen: number, event: string, eventMaxlen: number): Result<number, Context>;
     /** KEYS run, cancel, changes; ARGV fields JSON, terminal csv, ttl, runId, changes maxlen. The run hash (flat) when finished, 0 unknown run, -1 terminal. */
     pyfleetRunFinish(run: string, cancel: string, changes: string, fields: string, terminalCsv: string, ttl: number, runId: string, maxlen: number): Result<number | string[], Context>;
     /** pyfleetRunFinish, plus KEYS thread (the run's thread key, also given the TTL); ARGV + the thread id JSON, checked against the record. */
@@ -64,6 +67,26 @@ return 1
 `;
 
 /**
+ * PATCH_LUA followed by the run's event (KEYS[3], ARGV[5] body, ARGV[6] trim) in the same script,
+ * so the record is patched before the event is appended, as when the two were separate commands.
+ * A terminal run still gets the event (as a separate XADD did); an unknown one does not (its
+ * stream would be created without a retention).
+ */
+const PATCH_EVENT_LUA = `
+local patched = 1
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return 0 end
+cur = cjson.decode(cur)
+for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then patched = -1 end end
+if patched == 1 then
+${hsetFields(1)}
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[3])
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'e', ARGV[5])
+return patched
+`;
+
+/**
  * The patch of PATCH_LUA (change stream included) plus the retention clock on the run hash and its cancel flag, answering
  * with the final hash: finishing a run is one round trip, not patch + read + expire + read.
  */
@@ -92,6 +115,7 @@ return 1`;
 const SCRIPTS = {
   pyfleetRunCreate: { numberOfKeys: 4, lua: CREATE_LUA },
   pyfleetRunPatch: { numberOfKeys: 2, lua: PATCH_LUA },
+  pyfleetRunPatchEvent: { numberOfKeys: 3, lua: PATCH_EVENT_LUA },
   pyfleetRunFinish: { numberOfKeys: 3, lua: finishLua("") },
   pyfleetRunFinishThread: { numberOfKeys: 4, lua: FINISH_THREAD_LUA },
   pyfleetRunReconcile: { numberOfKeys: 2, lua: RECONCILE_LUA },
@@ -171,6 +195,18 @@ export class RunStore {
    */
   async update(runId: string, patch: RunPatch, at: Date): Promise<boolean> {
     return (await this.queueUpdate(this.redis, runId, patch, at)) === 1;
+  }
+
+  /**
+   * {@link update} and the append of one of the run's events (its status, typically) in one
+   * script: one command instead of two, the record still patched first. The event is appended
+   * also when the run is terminal (the patch is refused), not when the run is unknown.
+   * @returns false when the run is terminal or unknown.
+   */
+  async updateWithEvent(runId: string, patch: RunPatch, at: Date, event: EventEntry): Promise<boolean> {
+    const fields = JSON.stringify(encodeFields({ ...patch, updatedAt: at.toISOString() }));
+    const r = await this.redis.pyfleetRunPatchEvent(this.keys.run(runId), this.keys.runChanges(), event.stream, fields, this.terminalCsv, runId, RUN_CHANGES_MAXLEN, event.body, event.maxLen);
+    return r === 1;
   }
 
   /**

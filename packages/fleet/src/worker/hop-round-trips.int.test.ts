@@ -106,7 +106,21 @@ it("a finished run's last events and its stream's retention go out in one round 
   expect(await fx!.redis.ttl(keys.runEvents("r1"))).toBeGreaterThan(0);
 });
 
-it("a hop's record patch, its queued event and the next stage's job add are one round trip, applied in that order", async () => {
+/** Counts the commands `redis` sends (scripts and BullMQ's included), each as its name. */
+function countCommands(redis: Redis): string[] {
+  const sent: string[] = [];
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+    sent.push(command.name);
+    return (send as (...a: unknown[]) => unknown)(command, ...rest);
+  }) as Redis["sendCommand"];
+  return sent;
+}
+
+it.each([
+  ["emitted through the sink", false],
+  ["carried by the patch's script", true],
+])("a hop's record patch, its queued event (%s) and the next stage's job add are one round trip, applied in that order", async (_, carried) => {
   const { redis, roundTrips } = await slowRedis();
   const keys = new RedisKeys(fx!.prefix);
   const config = loadConfig({ file: join(PROJECT_ROOT, "config.yml"), env: { REDIS_URL: fx!.url, PYFLEET_PREFIX: fx!.prefix }, onWarning: () => {} });
@@ -117,8 +131,11 @@ it("a hop's record patch, its queued event and the next stage's job add are one 
   closers.push(() => dispatcher.close());
   const driver = new RunDriver({ runs, events, sink, dispatcher, clock: systemClock, logger: silentLogger() } as unknown as FleetContext);
   const hop = (runId: string) => {
-    void sink.emit({ runId, type: "status", stage: "execute", data: { status: "queued" } });
-    return driver.dispatch({ runId, threadId: runId, checkpointNs: "", node: "execute", step: 2, mode: "read_only" }, "queued");
+    const event = { runId, type: "status", stage: "execute", data: { status: "queued" } } as const;
+    const job = { runId, threadId: runId, checkpointNs: "", node: "execute", step: 2, mode: "read_only" } as const;
+    if (carried) return driver.dispatch(job, "queued", event);
+    void sink.emit(event);
+    return driver.dispatch(job, "queued");
   };
   for (const id of ["warm", "r1"]) await runs.create(testRunRecord(id, { status: "analyzing", stage: "analyze" }));
   await hop("warm"); // loads the scripts on the connection
@@ -134,11 +151,15 @@ it("a hop's record patch, its queued event and the next stage's job add are one 
       if (snap[0]?.[1] === 1) seen = snap.map(([, v]) => v);
     }
   })();
+  const sent = countCommands(redis);
   const trips = await roundTrips(() => hop("r1"));
   await expect.poll(() => seen).not.toBeNull();
   watching = false;
   await watch;
   expect(trips).toBe(1);
+  // the event carried by the patch's script is one command less: the script and the add
+  expect(sent).toEqual(carried ? ["evalsha", "evalsha"] : ["evalsha", "xadd", "evalsha"]);
   expect(seen).toEqual([1, JSON.stringify({ queue: "execute.read_only", jobId: stageJobId("r1", 2, "execute") }), 1]);
   expect((await runs.get("r1"))?.status).toBe("queued");
+  expect((await events.read("r1")).map((e) => [e.type, e.data.status])).toEqual([["status", "queued"]]);
 });

@@ -13,6 +13,7 @@ import {
 } from "@pyfleet/core";
 import { graphThreadId, type NodeName, type RunRef, type RunView, runningStatus, type StepResult, stepResult } from "@pyfleet/workflow";
 import type { FleetContext } from "../context.js";
+import type { NewRunEvent } from "../runs/event-log.js";
 import { type StageJob, stageJobId } from "../queues/job.js";
 import { type QueueName, queueFor } from "../queues/queue-for.js";
 
@@ -70,6 +71,8 @@ export class RunDriver {
     };
     // The job data of a node continued in-process (see below); null for the delivered job.
     let handedOver: Promise<void> | null = null;
+    // the node the previous step of this loop ran (null before the first)
+    let ran: NodeName | null = null;
     for (;;) {
       if (first && cur.node !== "finalize" && !opts.served.has(queueFor(cur.node, cur.mode ?? null))) {
         if (await this.ctx.runs.isCancelled(cur.runId)) {
@@ -89,7 +92,11 @@ export class RunDriver {
       // the run before `onStart`, and `onStart` waits for both (see runNode), so a cancelled run
       // still runs no node and a retry of the job still resumes at the node that runs here.
       const ready = Promise.all([this.ctx.runs.isCancelled(cur.runId), handedOver]).then(([cancelled]) => cancelled);
-      const result = await this.runNode(cur, hop, ready, opts.signal);
+      // finalize continued right after execute: the record already says `executing` (execute's
+      // `onStart`), so its start is not recorded again; the finish script writes the rest
+      const recorded = !delivered && cur.node === "finalize" && ran === "execute";
+      ran = cur.node;
+      const result = await this.runNode(cur, hop, ready, recorded, opts.signal);
       if (result === "cancelled") return endHop(result);
       if (result === "duplicate") return endHop(delivered ? await this.continueOrphan(cur) : result);
       const next = await this.afterStep(cur, result, opts.served);
@@ -225,7 +232,7 @@ export class RunDriver {
     log.warn({ ran: record.stage, pending: view.next, parked: Boolean(view.interrupt) }, "a step reached the checkpoint but its process stopped before routing it; continuing the run");
     if (view.next !== null && !view.interrupt) {
       const next: StageJob = { ...at, node: view.next, step: at.step + 1, mode: result.mode };
-      await Promise.all([this.emitStatus(record.runId, "queued", next.node), this.dispatch(next, "queued")]);
+      await this.dispatch(next, "queued", this.statusEvent(record.runId, "queued", next.node));
       return "dispatched";
     }
     const out = await this.afterStep(at, result, new Set());
@@ -238,15 +245,27 @@ export class RunDriver {
    * before it (the `queued` status), on the one connection, so Redis applies them first and a
    * worker never meets the job before the record names it or the events before its own. A
    * failed patch fails the hop (the job is retried, and the run reconciled from its checkpoint).
+   * `event` (the hop's `queued` status) is appended by the patch's own script, after the record.
    */
-  async dispatch(job: StageJob, status: RunStatus): Promise<void> {
+  async dispatch(job: StageJob, status: RunStatus, event?: NewRunEvent): Promise<void> {
     const queue = queueFor(job.node, job.mode ?? null);
     const pendingJob = { queue, jobId: stageJobId(job.runId, job.step, job.node) };
+    const patch = { status, stage: job.node, step: job.step, pendingJob, mode: job.mode ?? null };
+    if (event) {
+      // the event rides in the patch's script (one command less), issued after the run's earlier
+      // events; the add is issued right after it, without waiting for its reply
+      await this.ctx.sink.settled(job.runId);
+      const at = this.now();
+      await Promise.all([this.ctx.runs.updateWithEvent(job.runId, patch, at, this.ctx.events.entry(event, at)), this.ctx.dispatcher.dispatch(job)]);
+      return;
+    }
     // both awaited at once: a patch that fails while the add waits for the events is not left unhandled
-    await Promise.all([
-      this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob, mode: job.mode ?? null }, this.now()),
-      this.ctx.sink.issued(job.runId).then(() => this.ctx.dispatcher.dispatch(job)),
-    ]);
+    await Promise.all([this.ctx.runs.update(job.runId, patch, this.now()), this.ctx.sink.issued(job.runId).then(() => this.ctx.dispatcher.dispatch(job))]);
+  }
+
+  /** The `status` event of a run entering `status` at `node`. */
+  private statusEvent(runId: string, status: RunStatus, node: NodeName | null, extra: Record<string, unknown> = {}): NewRunEvent {
+    return { runId, type: "status", stage: node, data: { status, ...extra } };
   }
 
   /** Ends a run as `cancelled` (no-op when it already ended). */
@@ -278,11 +297,14 @@ export class RunDriver {
    * job) before anything is written; only then is the run recorded as running (`onStart`).
    * `ready` (issued with the pipeline's checkpoint read) resolves true when the run is cancelled:
    * a cancelled run ends `cancelled` before anything is written, whether or not its node is pending.
+   * `recorded`: the record and the events already show the node's running status (a node
+   * continued in-process after one with the same status), so `onStart` writes nothing.
    */
   private async runNode(
     job: StageJob,
     queue: QueueName,
     ready: Promise<boolean>,
+    recorded: boolean,
     signal?: AbortSignal,
   ): Promise<StepResult | "duplicate" | "cancelled"> {
     const t0 = performance.now();
@@ -293,12 +315,12 @@ export class RunDriver {
     );
     const onStart = async () => {
       if (await ready) throw CANCELLED_BEFORE_START;
+      if (recorded) return;
       const status = runningStatus(job.node);
-      // issued in this order on one connection, so Redis applies the record before the event
-      await Promise.all([
-        this.ctx.runs.update(job.runId, { status, stage: job.node, step: job.step, pendingJob: null }, this.now()),
-        this.emitStatus(job.runId, status, job.node),
-      ]);
+      // the record and then its status event, in one script, after the run's earlier events
+      await this.ctx.sink.settled(job.runId);
+      const at = this.now();
+      await this.ctx.runs.updateWithEvent(job.runId, { status, stage: job.node, step: job.step, pendingJob: null }, at, this.ctx.events.entry(this.statusEvent(job.runId, status, job.node), at));
     };
     try {
       const result = await this.ctx.pipeline.step(refOf(job), { expected: job.node, onStart, ...(signal ? { signal } : {}) });
@@ -348,9 +370,9 @@ export class RunDriver {
     }
     const next: StageJob = { ...cur, node: result.next, step: cur.step + 1, mode: result.mode };
     if (next.node === "finalize" || served.has(queueFor(next.node, next.mode ?? null))) return next;
-    // the event, the record's pendingJob and the job add go out in one round trip, in that order
-    // (see dispatch), so the next stage's events follow
-    await Promise.all([this.emitStatus(cur.runId, "queued", next.node), this.dispatch(next, "queued")]);
+    // the record's pendingJob with the event, then the job add, go out in one round trip, in that
+    // order (see dispatch), so the next stage's events follow
+    await this.dispatch(next, "queued", this.statusEvent(cur.runId, "queued", next.node));
     return "dispatched";
   }
 
@@ -431,7 +453,7 @@ export class RunDriver {
   }
 
   private async emitStatus(runId: string, status: RunStatus, node: NodeName | null, extra: Record<string, unknown> = {}): Promise<void> {
-    await this.ctx.sink.emit({ runId, type: "status", stage: node, data: { status, ...extra } });
+    await this.ctx.sink.emit(this.statusEvent(runId, status, node, extra));
   }
 
   private now(): Date {

@@ -91,7 +91,8 @@ export class StageWorkers {
     const data = StageJobSchema.parse(job.data);
     const ac = new AbortController();
     this.inflight.set(data.runId, ac);
-    const log = this.ctx.logger.child({ runId: data.runId, stage: data.node, attempt: job.attemptsMade + 1, queue });
+    // made only when a line is written: a finished job writes none at info
+    const log = () => this.ctx.logger.child({ runId: data.runId, stage: data.node, attempt: job.attemptsMade + 1, queue });
     try {
       const outcome = await this.driver.advance(data, {
         served: this.served,
@@ -101,21 +102,21 @@ export class StageWorkers {
           await job.updateData(next);
         },
       });
-      log.debug({ outcome }, "job done");
+      this.ctx.logger.debug({ runId: data.runId, stage: data.node, queue, outcome }, "job done");
       return outcome;
     } catch (err) {
       const e = toPyfleetError(err);
       const attempts = job.opts.attempts ?? 1;
       if (!e.retryable) {
-        log.warn({ err: e.toJSON() }, "stage failed without retry");
+        log().warn({ err: e.toJSON() }, "stage failed without retry");
         await this.driver.finishFailed(data.runId, e);
         throw new UnrecoverableError(e.message);
       }
       if (job.attemptsMade + 1 >= attempts) {
-        log.error({ err: e.toJSON() }, "stage failed on its last attempt");
+        log().error({ err: e.toJSON() }, "stage failed on its last attempt");
         const cause = new PyfleetError("STAGE_RETRIES_EXHAUSTED", `${data.node} failed after ${attempts} attempt(s): ${e.message}`, { cause: e });
         await this.driver.finishFailed(data.runId, cause);
-      } else log.warn({ err: e.toJSON() }, "stage failed; BullMQ retries with backoff");
+      } else log().warn({ err: e.toJSON() }, "stage failed; BullMQ retries with backoff");
       throw e;
     } finally {
       this.inflight.delete(data.runId);

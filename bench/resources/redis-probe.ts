@@ -125,6 +125,15 @@ export function cpuMs(pid: number, withReaped = true): number {
   }
 }
 
+/** Write syscalls (`write`, `writev`, to sockets and files) a process made so far, all its threads (`/proc/<pid>/io` syscw). */
+export function writeCalls(pid: number): number {
+  try {
+    return Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU ms of a process and every live descendant, each with the children it reaped. */
 export function treeCpuMs(pid: number): number {
   return processTree(pid).reduce((total, p) => total + cpuMs(p), 0);

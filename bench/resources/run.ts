@@ -30,7 +30,7 @@ import { RedisServerFixture } from "@pyfleet/testing";
 import { Redis } from "ioredis";
 import { type BenchFleet, mapLimit, startBenchFleet } from "../e2e/harness.js";
 import { fmt, loadAverage, ratio, table } from "../e2e/stats.js";
-import { commandStatsMemory, commandsBetween, cpuMs, keyFamilies, memoryParts, processTree, rss, StatusPoller, traffic, treeCpuMs, usedMemory } from "./redis-probe.js";
+import { commandStatsMemory, commandsBetween, cpuMs, keyFamilies, memoryParts, processTree, rss, StatusPoller, traffic, treeCpuMs, usedMemory, writeCalls } from "./redis-probe.js";
 
 const SAMPLES = 10;
 const RUNS = argInt("--runs", 10_000);
@@ -135,7 +135,15 @@ async function main(): Promise<number> {
       "bench (producer, client, polling)": (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       "redis-server": server.pid === null ? 0 : cpuMs(server.pid),
     });
+    // write syscalls (write, writev: sockets and files) of each process, main thread and pool threads
+    const writes = (): Record<string, number> => ({
+      "executor (node alone)": writeCalls(execute.pid),
+      "analyze worker": writeCalls(analyze.pid),
+      "bench (producer, client, polling)": writeCalls(process.pid),
+      "redis-server": server.pid === null ? 0 : writeCalls(server.pid),
+    });
     const cpu0 = cpu();
+    const writes0 = writes();
     const t0 = await traffic(redis);
     const poll0 = { calls: poller.calls, bytes: poller.bytes };
     const step = Math.ceil(RUNS / SAMPLES);
@@ -148,6 +156,7 @@ async function main(): Promise<number> {
     }
     const t1 = await traffic(redis);
     const cpu1 = cpu();
+    const writes1 = writes();
     const pollCalls = poller.calls - poll0.calls;
     const pollBytes = poller.bytes - poll0.bytes;
     const memRuns = await usedMemory(redis);
@@ -224,7 +233,8 @@ async function main(): Promise<number> {
     );
     const cpuRows = Object.keys(cpu0).map((name) => [name, fmt(((cpu1[name] ?? 0) - (cpu0[name] ?? 0)) / RUNS, 2)]);
     const cpuTotal = ["all (executor tree + analyze + bench + redis)", fmt(Object.keys(cpu0).filter((n) => n !== "executor (node alone)").reduce((t, n) => t + (cpu1[n] ?? 0) - (cpu0[n] ?? 0), 0) / RUNS, 2)];
-    const cpuTable = table(["process", "CPU ms per run"], [...cpuRows, cpuTotal]);
+    const writeCol = (name: string) => (name in writes0 ? fmt(((writes1[name] ?? 0) - (writes0[name] ?? 0)) / RUNS, 1) : "");
+    const cpuTable = table(["process", "CPU ms per run", "write syscalls per run"], [...cpuRows.map((r) => [...r, writeCol(r[0]!)]), [...cpuTotal, ""]]);
     process.stdout.write(
       [
         "",

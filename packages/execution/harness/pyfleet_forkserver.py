@@ -33,9 +33,11 @@ restores default signal handlers, and connects three times to the executor's Uni
 ``--socket``, sending ``"<ID> ctl|out|err\\n"`` first on each: ``out`` and ``err`` become its file
 descriptors 1 and 2 (user stdout/stderr, streamed as written, also by subprocesses), ``ctl``
 carries the job in (``"<length>\\n"`` + JSON ``{code, context, mode, dry_run, work_dir, write_policy, describe_writes}``)
-and the harness report out (JSON; once the threads the code started have ended and its output is
-flushed, fd 1/2 are pointed at /dev/null and a NUL byte, the finish mark, follows; then the
-connection is closed). Before the job arrives (a spare
+then one byte, the start mark (``0x06``), right before the code runs, then the harness report
+(JSON; once the threads the code started have ended and its output is flushed, fd 1/2 are
+pointed at /dev/null and a NUL byte, the finish mark, follows; then the connection is closed).
+A child that ends without the start mark never ran any of the code: the executor may give the
+job to another child (at-most-once holds). Before the job arrives (a spare
 waits for it) it applies the rlimits and passes once through ``pyfleet_harness.run_code`` with
 code that does nothing, so the run does not pay the copy-on-write faults of that first pass. With
 the job it enters ``work_dir`` (first on ``sys.path``) and runs the code through
@@ -87,6 +89,9 @@ ax.legend()
 #: The byte a child sends after its report once it is done (threads joined, output flushed and
 #: its output connections ended); a report is JSON, which never holds a raw NUL.
 FINISHED_MARK = b"\0"
+#: The byte a child sends on its job connection right before it runs the code (after the job was
+#: read and every step that can fail without the code was done): without it, the code never ran.
+STARTED_MARK = b"\x06"
 #: A reaped child that used more CPU than this (a figure run uses 60-100 ms, a trivial one 3-10)
 #: makes the next spare take the probed copy-on-write faults while it waits.
 _HEAVY_RUN_S = 0.04
@@ -438,6 +443,7 @@ class Child:
         work_dir = job["work_dir"]
         os.chdir(work_dir)
         sys.path[0] = work_dir
+        ctl.sendall(STARTED_MARK)
         report = harness.run_code(
             job["code"],
             job.get("context"),

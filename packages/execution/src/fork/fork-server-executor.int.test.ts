@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readdir, readFile, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecuteInput, ExecutionMode } from "@pyfleet/core";
@@ -46,6 +46,20 @@ afterAll(async () => {
 let n = 0;
 function input(code: string, extra: Partial<ExecuteInput> = {}): ExecuteInput {
   return { runId: "f1", attempt: 1, code, mode: "read_only", context: null, workDir: join(root, `w${n++}`), timeoutMs: 20_000, dryRun: false, ...extra };
+}
+
+/** Children of `parentPid` whose fd 1 and 2 are sockets (forked children connected to the executor). */
+async function connectedChildren(parentPid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (ppid !== parentPid) continue;
+    const fds = await Promise.all([1, 2].map((fd) => readlink(`/proc/${entry}/fd/${fd}`).catch(() => "")));
+    if (fds.every((l) => l.startsWith("socket:"))) found.push(Number(entry));
+  }
+  return found;
 }
 
 const alive = async (pid: number) => {
@@ -184,12 +198,16 @@ describe("ForkServerExecutor without a sandbox (a warm parent forks a fresh chil
       "import json, os, socket, stat, subprocess, time",
       "bg = subprocess.Popen(['sleep', '60'])",
       "report = {'protocol': 1, 'status': 'ok', 'results': {'pid': os.getpid(), 'bg': bg.pid}, 'error': None, 'figures': [], 'recorded_writes': [], 'warnings': [], 'interrupted': False, 'duration_ms': 1.0, 'output_dropped': {}}",
-      "for fd in [int(f) for f in os.listdir('/proc/self/fd')]:",
+      // the job connection is the one socket above fd 2; the listing is taken before the dup,
+      // whose number can be one the listing held: stop at the first socket (a second send after
+      // the shutdown would be EPIPE, and SIGPIPE is the default action in a child)
+      "for fd in sorted(int(f) for f in os.listdir('/proc/self/fd')):",
       "    try:",
       "        if fd > 2 and stat.S_ISSOCK(os.fstat(fd).st_mode):",
       "            ctl = socket.socket(fileno=os.dup(fd))",
       "            ctl.sendall(json.dumps(report).encode() + b'\\0')",
       "            ctl.shutdown(socket.SHUT_WR)",
+      "            break",
       "    except OSError:",
       "        pass",
       "time.sleep(60)",
@@ -206,10 +224,32 @@ describe("ForkServerExecutor without a sandbox (a warm parent forks a fresh chil
     expect(late.stdout).toBe("late\n");
   });
 
-  it("throws an infrastructure error when the child dies before reporting, and serves the next run", async () => {
-    const err = await ro.execute(input("import os\nos._exit(7)")).catch((e: unknown) => e);
+  it("throws an infrastructure error when the child dies before reporting, never running the code again, and serves the next run", async () => {
+    // the code started (its start mark was sent): the job must not go to another child
+    const marks = join(root, "died-marks");
+    const err = await ro.execute(input(`import os\nwith open(${JSON.stringify(marks)}, "a") as f: f.write("ran\\n")\nos._exit(7)`)).catch((e: unknown) => e);
     expect(isPyfleetError(err) && err.code === "KERNEL_DIED" && err.category === "infrastructure").toBe(true);
+    expect(isPyfleetError(err) && err.details?.codeStarted).not.toBe(false);
+    expect(await readFile(marks, "utf8")).toBe("ran\n");
     expect((await ro.execute(input("results = {'ok': 1}"))).results).toEqual({ ok: 1 });
+  });
+
+  it("gives the job to another child when the spare it took dies before it starts the code (killed behind the executor's back)", async () => {
+    const fork = make();
+    await fork.warm();
+    const parentPid = fork.parentInfo?.pid as number;
+    // the spares are forked and connected (fd 1 and 2 are their output connections); stopped,
+    // they cannot read a job, so each dies without its start mark when killed below
+    await expect.poll(() => connectedChildren(parentPid), { timeout: 10_000 }).toHaveLength(LOCAL.fork_server.spare_children);
+    const pids = await connectedChildren(parentPid);
+    await new Promise((r) => setTimeout(r, 200)); // the hub has routed their connections
+    for (const pid of pids) process.kill(pid, "SIGSTOP");
+    const marks = join(root, "spare-marks");
+    const run = fork.execute(input(`with open(${JSON.stringify(marks)}, "a") as f: f.write("ran\\n")\nresults = {'ok': 2}`));
+    await new Promise((r) => setTimeout(r, 200)); // the job went to a stopped spare
+    for (const pid of pids) process.kill(pid, "SIGKILL");
+    expect((await run).results).toEqual({ ok: 2 });
+    expect(await readFile(marks, "utf8")).toBe("ran\n");
   });
 
   it("refuses epics writes in read-only mode (guard already installed and locked) and records them in a dry run", async () => {

@@ -25,9 +25,15 @@ import {
   removeRunFolderIfEmpty,
   sandboxedForkLauncher,
 } from "./fork-sandbox.js";
-import { runForkedChild } from "./forked-run.js";
+import { isNotStartedError, runForkedChild } from "./forked-run.js";
 import { ParentGate } from "./parent-gate.js";
 import { FORKSERVER_PATH, type ForkParentLauncher, type ForkParentSpec, spawnForkParent } from "./spawn-fork-parent.js";
+
+/**
+ * How many children a run may be given when the ones before it ended without starting its code
+ * (the executor learns of a killed spare or parent only after it handed the job out).
+ */
+const NOT_STARTED_ATTEMPTS = 3;
 
 export interface ForkServerExecutorOptions {
   /** Which parent this is: read-only and write runs never share a process. */
@@ -118,7 +124,35 @@ export class ForkServerExecutor implements Executor {
       );
       throw err;
     }
-    const [parent, { hub }, runFolder] = prepared;
+    const [claimedParent, { hub }, runFolder] = prepared;
+    let parent = claimedParent;
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await this.runOn(parent, hub, input, runFolder?.inside ?? input.workDir);
+        } catch (err) {
+          // no code of the run started in any child (a spare killed before it read its job, a
+          // parent that died first): another child may take the job, at-most-once holds
+          if (!isNotStartedError(err) || attempt >= NOT_STARTED_ATTEMPTS || this.closed || input.signal?.aborted) throw err;
+          this.logger.warn({ runId: input.runId, attempt, err: err.message }, "the forked child ended before it started the code; another child takes the run");
+          parent = await this.claimParent();
+        }
+      }
+    } finally {
+      if (sandbox && runFolder && !removeRunFolderIfEmpty(runFolder.host)) {
+        try {
+          const skipped = await copyOutWork(runFolder.host, input.workDir, sandbox.max_file_mb * 1024 * 1024);
+          if (skipped.length > 0) this.logger.warn({ runId: input.runId, skipped }, "files the sandboxed code left were not kept");
+        } finally {
+          // the files are out: the run need not wait for the folder's removal (close() does)
+          this.removeLater(runFolder.host);
+        }
+      }
+    }
+  }
+
+  /** One try of a run on a claimed parent (released here). */
+  private async runOn(parent: ForkParent, hub: ChildHub, input: ExecuteInput, workDir: string): Promise<ExecutionOutcome> {
     const abort = new AbortController();
     this.aborts.add(abort);
     const parentGate = this.gates.get(parent);
@@ -129,7 +163,7 @@ export class ForkServerExecutor implements Executor {
         parent,
         hub,
         input,
-        workDir: runFolder?.inside ?? input.workDir,
+        workDir,
         maxStdoutBytes: this.options.maxStdoutBytes,
         ...(this.options.maxResultBytes === undefined ? {} : { maxResultBytes: this.options.maxResultBytes }),
         closing: abort.signal,
@@ -143,15 +177,6 @@ export class ForkServerExecutor implements Executor {
       this.aborts.delete(abort);
       parent.release();
       if (parent.runs >= this.options.forkServer.max_runs_per_parent) this.replace(parent);
-      if (sandbox && runFolder && !removeRunFolderIfEmpty(runFolder.host)) {
-        try {
-          const skipped = await copyOutWork(runFolder.host, input.workDir, sandbox.max_file_mb * 1024 * 1024);
-          if (skipped.length > 0) this.logger.warn({ runId: input.runId, skipped }, "files the sandboxed code left were not kept");
-        } finally {
-          // the files are out: the run need not wait for the folder's removal (close() does)
-          this.removeLater(runFolder.host);
-        }
-      }
     }
   }
 

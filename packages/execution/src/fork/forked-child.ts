@@ -9,6 +9,8 @@ export interface ChildExit {
 
 /** The byte a child sends after its report once it is done (`FINISHED_MARK` in the fork server). */
 const FINISHED_MARK = 0;
+/** The byte a child sends right before it runs the code (`STARTED_MARK` in the fork server). */
+const STARTED_MARK = 6;
 
 /** Where a run wants the child's output. */
 export interface ChildSink {
@@ -40,6 +42,7 @@ export class ForkedChild implements ChildRoute {
   private markFinished: () => void = () => undefined;
   private endWaiters: Array<() => void> = [];
   private started = false;
+  private ranCode = false;
 
   constructor(
     readonly id: string,
@@ -61,6 +64,14 @@ export class ForkedChild implements ChildRoute {
     return this.started;
   }
 
+  /**
+   * True once the child sent its start mark: it is about to run (or ran) the code. A child that
+   * ended without it never ran any of it, so its job may go to another child.
+   */
+  get codeStarted(): boolean {
+    return this.ranCode;
+  }
+
   /** A spare whose job connection ended before it got a job: it died (another run may have killed it). */
   get lost(): boolean {
     return !this.started && this.ended.has("ctl");
@@ -78,7 +89,7 @@ export class ForkedChild implements ChildRoute {
     this.ctl?.uncork();
   }
 
-  /** The bytes received on the job connection after the job was sent (without the finish mark). */
+  /** The bytes received on the job connection after the start mark (without the finish mark). */
   reportBytes(): Buffer | null {
     const bytes = Buffer.concat(this.report);
     const end = bytes.at(-1) === FINISHED_MARK ? bytes.length - 1 : bytes.length;
@@ -115,8 +126,8 @@ export class ForkedChild implements ChildRoute {
 
   onControl(socket: Socket, first: Buffer): void {
     this.ctl = socket;
-    if (first.length > 0) this.report.push(first);
-    socket.on("data", (b: Buffer) => this.report.push(b));
+    if (first.length > 0) this.onReport(first);
+    socket.on("data", (b: Buffer) => this.onReport(b));
     // the child closes its side after the report (the hub allows half-open connections)
     socket.once("end", () => {
       if (this.started && this.report.at(-1)?.at(-1) === FINISHED_MARK) this.markFinished();
@@ -124,6 +135,16 @@ export class ForkedChild implements ChildRoute {
       socket.end();
     });
     socket.once("close", () => this.onEnd("ctl"));
+  }
+
+  private onReport(chunk: Buffer): void {
+    // the start mark is the first byte after the job; a child sends nothing before its job
+    if (!this.ranCode && this.started && chunk[0] === STARTED_MARK) {
+      this.ranCode = true;
+      if (chunk.length > 1) this.report.push(chunk.subarray(1));
+      return;
+    }
+    this.report.push(chunk);
   }
 
   onData(kind: "out" | "err", chunk: Buffer): void {

@@ -1,11 +1,11 @@
 import type { ExecuteInput, ExecutionOutcome } from "@pyfleet/core";
-import { PyfleetError } from "@pyfleet/core";
+import { isPyfleetError, PyfleetError } from "@pyfleet/core";
 import { parseHarnessReport, reportToOutcome, timeoutOutcome } from "../harness.js";
 import { LOCAL_KILL_GRACE_MS } from "../local/local-executor.js";
 import { OutputCollector, outputExtras } from "../output-collector.js";
 import type { ChildHub } from "./child-hub.js";
 import type { ForkParent } from "./fork-parent.js";
-import type { ChildExit } from "./forked-child.js";
+import type { ChildExit, ForkedChild } from "./forked-child.js";
 
 const SIGINT = 2;
 const SIGKILL = 9;
@@ -40,7 +40,9 @@ export interface ForkedRunOptions {
  */
 export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionOutcome> {
   const { parent, hub, input } = opts;
-  const child = await parent.take();
+  const child = await parent.take().catch((err: unknown) => {
+    throw notStarted(err, "no child could be taken for the run");
+  });
   const stdout = new OutputCollector(opts.maxStdoutBytes, (t) => input.onOutput?.("stdout", t));
   const stderr = new OutputCollector(opts.maxStdoutBytes, (t) => input.onOutput?.("stderr", t));
   const job = Buffer.from(
@@ -82,6 +84,8 @@ export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionO
       if (exit === FINISHED) await parent.finish(child.id);
     } catch (err) {
       if (cancelled) throw new PyfleetError("CANCELLED", "the execution was cancelled");
+      // the parent died: a child that never sent its start mark took none of the code with it
+      if (!timedOut && (await neverStarted(child))) throw notStarted(err, "the fork server parent died before the child started the code");
       throw err;
     }
     // the parent killed the child's group (when the child finished, or when it reaped it): the
@@ -102,6 +106,10 @@ export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionO
       }
     }
     if (timedOut) return timeoutOutcome({ ...extras, timedOutAfterMs: input.timeoutMs });
+    if (!child.codeStarted && raw === null) {
+      const how = exit.signal === null ? `code ${exit.code}` : `signal ${exit.signal}`;
+      throw notStarted(undefined, `the forked child exited (${how}) before it started the code: ${tail(extras.stderr)}`);
+    }
     throw new PyfleetError(
       "KERNEL_DIED",
       `the forked Python process exited (${exit.signal === null ? `code ${exit.code}` : `signal ${exit.signal}`}) before reporting: ${tail(extras.stderr)}`,
@@ -113,6 +121,29 @@ export async function runForkedChild(opts: ForkedRunOptions): Promise<ExecutionO
     opts.closing.removeEventListener("abort", onAbort);
     hub.release(child.id);
   }
+}
+
+/**
+ * True when `err` says the run's code never started in any child (no child could be taken, or the
+ * child ended before its start mark): the executor may give the job to another child without
+ * breaking at-most-once. `details.codeStarted === false` on a `KERNEL_DIED`.
+ */
+export function isNotStartedError(err: unknown): err is PyfleetError {
+  return isPyfleetError(err) && err.code === "KERNEL_DIED" && err.details?.codeStarted === false;
+}
+
+function notStarted(cause: unknown, message: string): PyfleetError {
+  const reason = isPyfleetError(cause) ? `: ${cause.message}` : "";
+  return new PyfleetError("KERNEL_DIED", `${message}${reason}`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { codeStarted: false, backend: "local", isolation: "fork" },
+  });
+}
+
+/** Waits for the child's connections to end (so a start mark in flight is read), then says whether it never started the code. */
+async function neverStarted(child: ForkedChild): Promise<boolean> {
+  await child.drained(DRAIN_MS);
+  return !child.codeStarted && child.reportBytes() === null;
 }
 
 /** The report's JSON; not JSON (e.g. several processes wrote to the connection) is an INTERNAL error. */

@@ -36,6 +36,8 @@ export interface StepGraphShape {
   triggers: Readonly<Record<string, readonly string[]>>;
   /** The state's keys: what a node reads, and the only channels its update writes. */
   stateKeys: readonly string[];
+  /** The same keys, for membership tests on every write of a step. */
+  stateKeySet: ReadonlySet<string>;
 }
 
 /**
@@ -53,7 +55,7 @@ export function stepGraphShape(
     if (!known) return undefined;
   }
   const triggers = Object.fromEntries(Object.entries(graph.nodes).map(([name, node]) => [name, [...node.triggers]]));
-  return { channels: channels as Record<string, BaseChannel>, triggers, stateKeys };
+  return { channels: channels as Record<string, BaseChannel>, triggers, stateKeys, stateKeySet: new Set(stateKeys) };
 }
 
 /** A step that can run outside LangGraph: the node the checkpoint waits for, its input and its task. */
@@ -159,7 +161,7 @@ export function stateAfter(shape: StepGraphShape, plan: StepPlan, writes: readon
   const state = { ...plan.state };
   for (const [key, value] of writes) {
     const spec = shape.channels[key];
-    if (spec === undefined || !shape.stateKeys.includes(key)) continue;
+    if (spec === undefined || !shape.stateKeySet.has(key)) continue;
     const channel = spec.fromCheckpoint(plan.tuple.checkpoint.channel_values[key]);
     channel.update([value]);
     if (channel.isAvailable()) state[key] = channel.get();

@@ -79,7 +79,7 @@ export class FastSteps {
    */
   async start(config: LangGraphConfig, initial: RunUpdate, route: (state: RunState) => NodeName): Promise<void> {
     const plan = planStart(this.shape);
-    const writes: PendingWrite[] = Object.entries(initial).filter(([key]) => this.shape.stateKeys.includes(key));
+    const writes: PendingWrite[] = Object.entries(initial).filter(([key]) => this.shape.stateKeySet.has(key));
     writes.push([`branch:to:${route(stateAfter(this.shape, plan, writes) as RunState)}`, plan.node]);
     const outcome = applyStep(this.shape, plan, writes, (current) => this.saver.getNextVersion(current), "update");
     await this.saver.put(config, outcome.checkpoint, outcome.metadata, outcome.newVersions);
@@ -128,7 +128,7 @@ export class FastSteps {
     if (signal?.aborted) throw new AbortedStep();
     const config: LangGraphRunnableConfig = signal ? { signal } : {};
     const update = await untilAborted(this.nodes[node](plan.state as RunState, config), signal);
-    const writes: PendingWrite[] = Object.entries(update).filter(([key]) => this.shape.stateKeys.includes(key));
+    const writes: PendingWrite[] = Object.entries(update).filter(([key]) => this.shape.stateKeySet.has(key));
     const targets = (TARGETS as Partial<Record<NodeName, readonly string[]>>)[node];
     if (targets !== undefined) {
       const destination = routeOf(node)(stateAfter(this.shape, plan, writes) as RunState);

@@ -7,7 +7,10 @@ const patched = new WeakSet<Socket>();
  * Makes the commands `redis` issues within one turn of the event loop (a step's record patch,
  * its events and the next job's add; a hop's cancel check and checkpoint read) leave in one
  * socket write instead of one `write()` each: the socket is corked at the turn's first command
- * and uncorked once the turn's promise continuations have run (`process.nextTick`). Redis gets
+ * and uncorked by a `process.nextTick`. Issued from a promise continuation, that tick runs once
+ * the microtask queue is empty, so every continuation chained in that turn shares the write;
+ * issued synchronously from an I/O callback, it runs right after that callback, before the
+ * continuations the callback queued (their commands leave in a second write). Redis gets
  * the same bytes in the same order, in fewer reads; each write on loopback otherwise wakes
  * redis-server once per command. Unlike ioredis's `enableAutoPipelining`, no `Pipeline` is built
  * (its constructor copies every script defined on the connection, BullMQ's ~50 among them).

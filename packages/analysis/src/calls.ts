@@ -4,7 +4,7 @@ import { Evaluator } from "./evaluator.js";
 import type { CallArgs } from "./literals.js";
 import { type PyNode, field, text } from "./py-node.js";
 import { type Param, paramsOf, type Scope } from "./scopes.js";
-import { addAll, addValue, single, type ValueSet } from "./values.js";
+import { addAll, addValue, single, ValueSet } from "./values.js";
 
 /** Python builtins whose results are plain values (an undeclared name that is not one of them may be an injected helper). */
 const PLAIN_BUILTINS = new Set(
@@ -22,7 +22,7 @@ export abstract class CallEvaluator extends Evaluator {
 
   protected evalCall(call: PyNode, scope: Scope, depth: number): ValueSet {
     const fn = field(call, "function");
-    const out: ValueSet = new Map();
+    const out: ValueSet = new ValueSet();
     if (!fn) return out;
     const args = this.args(call);
     for (const v of this.eval(fn, scope, depth).values()) {
@@ -44,7 +44,7 @@ export abstract class CallEvaluator extends Evaluator {
           this.touch(call.id);
           const perArg = args.positional.map((a) => {
             const names = this.strings(a, scope);
-            const vs: ValueSet = new Map();
+            const vs: ValueSet = new ValueSet();
             for (const pv of names.length > 0 ? names : [null]) addValue(vs, { k: "inst", fam: family, pv });
             this.add(this.items.get(call.id)!, vs);
             return vs;
@@ -96,7 +96,7 @@ export abstract class CallEvaluator extends Evaluator {
 
   /** The objects a constructor call of a family makes, named as the library names them. */
   private instances(fam: string, call: PyNode, scope: Scope): ValueSet {
-    const out: ValueSet = new Map();
+    const out: ValueSet = new ValueSet();
     if (UNNAMED_FAMILIES.has(fam)) return single({ k: "inst", fam, pv: null });
     const args = this.args(call);
     const delim = fam === "epics.Device" ? (this.strings(args.keywords.get("delim"), scope)[0] ?? null) : null;
@@ -110,7 +110,7 @@ export abstract class CallEvaluator extends Evaluator {
   }
 
   private callQual(q: string, call: PyNode, args: CallArgs, scope: Scope, depth: number): ValueSet {
-    const out: ValueSet = new Map();
+    const out: ValueSet = new ValueSet();
     const fam = constructorFamily(q);
     if (fam) return this.instances(fam, call, scope);
     const first = args.positional[0];

@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import { DependencyLog } from "./dependencies.js";
 import { PythonParser } from "./parser.js";
 import { Resolver } from "./resolver.js";
-import type { ValueSet } from "./values.js";
+import { ValueSet } from "./values.js";
 
 describe("DependencyLog", () => {
   it("marks a reader stale when the slot it read grows later, not when it grew before the read", () => {
     const log = new DependencyLog();
-    const slot: ValueSet = new Map();
-    const other: ValueSet = new Map();
+    const slot: ValueSet = new ValueSet();
+    const other: ValueSet = new ValueSet();
     log.begin();
     log.grew(other);
     const early = log.begin();
@@ -22,11 +22,11 @@ describe("DependencyLog", () => {
 
   it("a node that reuses a memoised result depends on what that result read, with the original read time", () => {
     const log = new DependencyLog();
-    const slot: ValueSet = new Map();
+    const slot: ValueSet = new ValueSet();
     log.begin();
     const from = log.mark();
     log.read(slot);
-    log.remember(1, new Map(), from);
+    log.remember(1, new ValueSet(), from);
     log.begin();
     log.grew(slot);
     const reuser = log.begin();
@@ -38,8 +38,8 @@ describe("DependencyLog", () => {
 
   it("after a converged fixpoint reuses what earlier rounds evaluated, unless a slot it read grew later or anything grew since", () => {
     const log = new DependencyLog(8);
-    const slots: ValueSet[] = [new Map(), new Map(), new Map(), new Map()];
-    const results: ValueSet[] = [new Map(), new Map(), new Map(), new Map()];
+    const slots: ValueSet[] = [new ValueSet(), new ValueSet(), new ValueSet(), new ValueSet()];
+    const results: ValueSet[] = [new ValueSet(), new ValueSet(), new ValueSet(), new ValueSet()];
     const evaluate = (id: number) => {
       const from = log.mark();
       log.read(slots[id]!);
@@ -57,7 +57,7 @@ describe("DependencyLog", () => {
     expect(log.recall(0)).toBe(results[0]);
     expect(log.recall(1)).toBeUndefined();
     expect(log.recall(2)).toBe(results[2]);
-    log.grew(new Map());
+    log.grew(new ValueSet());
     expect(log.recall(3)).toBeUndefined();
     expect(log.recall(0)).toBe(results[0]);
     expect(log.recall(2)).toBe(results[2]);

@@ -19,7 +19,6 @@ export interface Reads {
 export class DependencyLog {
   private clock = 0;
   private current: Reads | null = null;
-  private readonly grewAt = new Map<ValueSet, number>();
   /**
    * Memoised evaluations by node id, as parallel arrays rather than an entry object per
    * evaluation (thousands per analysis): the values, the log holding their reads and where the
@@ -67,19 +66,17 @@ export class DependencyLog {
     return slot;
   }
 
-  /** Stamps a slot that just grew. */
+  /** Stamps a slot that just grew (on the slot itself: the staleness checks look it up for every read). */
   grew(slot: ValueSet): void {
-    this.grewAt.set(slot, this.clock);
+    slot.grewAt = this.clock;
     this.reusable = false;
   }
 
   /** True when a slot read in `reads` grew at or after it was read. */
   stale(reads: Reads): boolean {
     const { slots, times } = reads;
-    for (let i = 0; i < slots.length; i++) {
-      const at = this.grewAt.get(slots[i]!);
-      if (at !== undefined && at >= times[i]!) return true;
-    }
+    // A slot that never grew has grewAt -1, below every read's clock (>= 1).
+    for (let i = 0; i < slots.length; i++) if (slots[i]!.grewAt >= times[i]!) return true;
     return false;
   }
 
@@ -149,10 +146,7 @@ export class DependencyLog {
     const reads = this.memoReads[id];
     if (reads) {
       const { slots, times } = reads;
-      for (let i = this.memoFrom[id]!, to = this.memoTo[id]!; i < to; i++) {
-        const at = this.grewAt.get(slots[i]!);
-        if (at !== undefined && at >= times[i]!) return undefined;
-      }
+      for (let i = this.memoFrom[id]!, to = this.memoTo[id]!; i < to; i++) if (slots[i]!.grewAt >= times[i]!) return undefined;
     }
     this.memoRound[id] = this.round;
     this.memoReads[id] = null;

@@ -4,7 +4,7 @@ import { DependencyLog } from "./dependencies.js";
 import { type CallArgs, callArgs, literal } from "./literals.js";
 import { type PyNode, field, namedChildren, text } from "./py-node.js";
 import { buildScopes, type Scope, type ScopedNodes } from "./scopes.js";
-import { addAll, addValue, EMPTY, single, type Value, type ValueSet } from "./values.js";
+import { addAll, addValue, EMPTY, single, type Value, ValueSet } from "./values.js";
 
 const MAX_DEPTH = 64;
 const PV_KEYWORDS = new Set(["pvname", "pv", "read_pv", "prefix", "channel", "device_name"]);
@@ -40,7 +40,7 @@ export abstract class Evaluator {
    * a collection (per node id), the module's star imports, class families, {@link usesControl}.
    */
   private readonly positionSlots = new Map<number, ValueSet>();
-  protected readonly flags: { stars: ValueSet; families: ValueSet; control: ValueSet } = { stars: new Map(), families: new Map(), control: new Map() };
+  protected readonly flags: { stars: ValueSet; families: ValueSet; control: ValueSet } = { stars: new ValueSet(), families: new ValueSet(), control: new ValueSet() };
   private readonly families = new Map<number, PyNode[]>();
   /** Arguments of call nodes by node id (see {@link args}). */
   private readonly argsByCall: Array<CallArgs | undefined>;
@@ -119,7 +119,7 @@ export abstract class Evaluator {
         const l = field(node, "left");
         const r = field(node, "right");
         if (op?.type !== "+" || !l || !r) return EMPTY;
-        const out: ValueSet = new Map();
+        const out: ValueSet = new ValueSet();
         for (const a of this.eval(l, scope, d).values())
           for (const b of this.eval(r, scope, d).values())
             if (a.k === "str" && b.k === "str") addValue(out, { k: "str", s: a.s + b.s });
@@ -137,13 +137,13 @@ export abstract class Evaluator {
       }
       case "conditional_expression": {
         const [a, , b] = namedChildren(node);
-        const out: ValueSet = new Map();
+        const out: ValueSet = new ValueSet();
         if (a) addAll(out, this.eval(a, scope, d));
         if (b) addAll(out, this.eval(b, scope, d));
         return out;
       }
       case "boolean_operator": {
-        const out: ValueSet = new Map();
+        const out: ValueSet = new ValueSet();
         for (const c of namedChildren(node)) addAll(out, this.eval(c, scope, d));
         return out;
       }
@@ -205,7 +205,7 @@ export abstract class Evaluator {
 
   /** Values obtained by iterating or indexing the given values. */
   elements(vs: ValueSet): ValueSet {
-    const out: ValueSet = new Map();
+    const out: ValueSet = new ValueSet();
     for (const v of vs.values()) {
       if (v.k === "coll") addAll(out, this.slotIn(this.items, v.id));
       if (v.k === "dyn" || v.k === "ext") addValue(out, v);
@@ -216,7 +216,7 @@ export abstract class Evaluator {
   lookup(name: string, scope: Scope): ValueSet {
     const owner = this.owner(name, scope);
     if (owner) return this.slotIn(owner.vars, name);
-    const out: ValueSet = new Map();
+    const out: ValueSet = new ValueSet();
     const module = this.moduleScope(scope);
     this.log.read(this.flags.stars);
     for (const m of module.stars) addValue(out, { k: "qual", q: `${m}.${name}` });
@@ -238,7 +238,7 @@ export abstract class Evaluator {
   }
 
   getAttr(vs: ValueSet, attr: string): ValueSet {
-    const out: ValueSet = new Map();
+    const out: ValueSet = new ValueSet();
     let typed = false;
     for (const v of vs.values()) {
       switch (v.k) {
@@ -283,7 +283,7 @@ export abstract class Evaluator {
 
   /** A member of a user class; `self` is the instance's class when accessed through an instance. */
   protected classMember(cls: PyNode, attr: string, self: PyNode | null): ValueSet {
-    const out: ValueSet = new Map();
+    const out: ValueSet = new ValueSet();
     for (const member of this.family(cls)) {
       const body = field(member, "body");
       for (const stmt of body ? namedChildren(body) : []) {
@@ -361,7 +361,7 @@ export abstract class Evaluator {
   /** Values per position when every value is a collection of exactly `n` known positions. */
   protected byPosition(values: ValueSet, n: number): ValueSet[] | null {
     if (values.size === 0) return null;
-    const out: ValueSet[] = Array.from({ length: n }, () => new Map());
+    const out: ValueSet[] = Array.from({ length: n }, () => new ValueSet());
     for (const v of values.values()) {
       const per = v.k === "coll" ? this.positionsOf(v.id) : undefined;
       if (!per || per.length !== n) return null;
@@ -385,7 +385,7 @@ export abstract class Evaluator {
   private positionSlot(id: number): ValueSet {
     let slot = this.positionSlots.get(id);
     if (!slot) {
-      slot = new Map();
+      slot = new ValueSet();
       this.positionSlots.set(id, slot);
     }
     return slot;
@@ -395,14 +395,14 @@ export abstract class Evaluator {
   protected slotIn<K>(slots: Map<K, ValueSet>, key: K): ValueSet {
     let slot = slots.get(key);
     if (!slot) {
-      slot = new Map();
+      slot = new ValueSet();
       slots.set(key, slot);
     }
     return this.log.read(slot);
   }
 
   protected touch(id: number): void {
-    if (!this.items.has(id)) this.items.set(id, new Map());
+    if (!this.items.has(id)) this.items.set(id, new ValueSet());
   }
 
   /** Adds values to a slot, stamping it when it grew. */
@@ -446,7 +446,7 @@ export abstract class Evaluator {
     const owner = this.owner(name, scope) ?? this.moduleScope(scope);
     let slot = owner.vars.get(name);
     if (!slot) {
-      slot = new Map();
+      slot = new ValueSet();
       owner.vars.set(name, slot);
     }
     this.add(slot, values);

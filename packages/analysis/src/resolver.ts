@@ -3,7 +3,7 @@ import { CallEvaluator } from "./calls.js";
 import type { DependencyLog, Reads } from "./dependencies.js";
 import { type PyNode, field, fields, namedChildren, text } from "./py-node.js";
 import { importedName, paramsOf, type Scope, walkScoped } from "./scopes.js";
-import { single, type ValueSet } from "./values.js";
+import { single, ValueSet } from "./values.js";
 
 const MAX_ITERATIONS = 12;
 /** Node types {@link Resolver.bindNode} acts on; everything else is skipped in the fixpoint. */
@@ -117,7 +117,7 @@ export class Resolver extends CallEvaluator {
   private addToSlot(slots: Map<string, ValueSet>, key: string, values: ValueSet): void {
     let slot = slots.get(key);
     if (!slot) {
-      slot = new Map();
+      slot = new ValueSet();
       slots.set(key, slot);
     }
     this.add(slot, values);
@@ -193,7 +193,7 @@ export class Resolver extends CallEvaluator {
   }
 
   private touchReturn(id: number): void {
-    if (!this.returns.has(id)) this.returns.set(id, new Map());
+    if (!this.returns.has(id)) this.returns.set(id, new ValueSet());
   }
 
   private bindImport(n: PyNode, s: Scope): void {

@@ -3,7 +3,7 @@ import { fieldPv, instanceName } from "./device-names.js";
 import { Evaluator } from "./evaluator.js";
 import type { CallArgs } from "./literals.js";
 import { type PyNode, field, text } from "./py-node.js";
-import { type Param, paramsOf, type Scope } from "./scopes.js";
+import type { Scope } from "./scopes.js";
 import { addAll, addValue, single, ValueSet } from "./values.js";
 
 /** Python builtins whose results are plain values (an undeclared name that is not one of them may be an injected helper). */
@@ -18,8 +18,6 @@ const PASS_THROUGH = new Set(["list", "tuple", "set", "sorted", "reversed", "ite
  * dynamically (`getattr`, `importlib.import_module`, `__import__`, `globals()`, `map`, ...).
  */
 export abstract class CallEvaluator extends Evaluator {
-  private readonly params = new Map<number, Param[]>();
-
   protected evalCall(call: PyNode, scope: Scope, depth: number): ValueSet {
     const fn = field(call, "function");
     const out: ValueSet = new ValueSet();
@@ -166,11 +164,7 @@ export abstract class CallEvaluator extends Evaluator {
   private bindArgs(fn: PyNode, bound: boolean, args: CallArgs, scope: Scope, depth: number, self?: PyNode): void {
     const inner = this.scopes.get(fn.id);
     if (!inner) return;
-    let params = this.params.get(fn.id);
-    if (!params) {
-      params = paramsOf(this.src, fn);
-      this.params.set(fn.id, params);
-    }
+    const params = this.paramsOf(fn);
     const all = params.filter((p) => p.kind === "pos");
     if (bound && self && all[0]) this.setVar(inner, all[0].name, single({ k: "obj", cls: self }));
     const positional = all.slice(bound ? 1 : 0);

@@ -4,7 +4,7 @@ import { type Access, Detection, type NestedAnalysis } from "./detection.js";
 import { fieldPv, setpointPv } from "./device-names.js";
 import type { Resolver } from "./resolver.js";
 import { field, fields, type PyNode, text, textIs } from "./py-node.js";
-import { type Scope, walkScoped } from "./scopes.js";
+import type { Scope } from "./scopes.js";
 import type { SecurityChecks } from "./security.js";
 
 /** What detection does at one node type, in the scope the node is evaluated in. */
@@ -39,7 +39,12 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
  */
 export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnalysis): Access[] {
   const d = new Detection(r, security, nested);
-  walkScoped(r.scoped, (n, s) => HANDLERS.get(n.type)?.(d, n, s));
+  const { nodes, scopes } = r.scoped;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    const handler = HANDLERS.get(n.type);
+    if (handler) handler(d, n, scopes[i]!);
+  }
   return withoutShadowedNulls(d.out);
 }
 

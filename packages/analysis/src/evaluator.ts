@@ -3,7 +3,7 @@ import { ophydComponent } from "./device-names.js";
 import { DependencyLog } from "./dependencies.js";
 import { type CallArgs, callArgs, literal } from "./literals.js";
 import { type PyNode, field, namedChildren, text } from "./py-node.js";
-import { buildScopes, type Scope, type ScopedNodes } from "./scopes.js";
+import { buildScopes, type Param, paramsOf, type Scope, type ScopedNodes } from "./scopes.js";
 import { addAll, addValue, EMPTY, single, type Value, ValueSet } from "./values.js";
 
 const MAX_DEPTH = 64;
@@ -16,7 +16,7 @@ const PV_KEYWORDS = new Set(["pvname", "pv", "read_pv", "prefix", "channel", "de
  */
 export abstract class Evaluator {
   readonly scopes: Map<number, Scope>;
-  /** Every node with the scope it is evaluated in (see {@link walkScoped}). */
+  /** Every node with the scope it is evaluated in (the passes loop over these parallel arrays). */
   readonly scoped: ScopedNodes;
   /**
    * Attribute slots: `all` holds every value stored under an attribute name (read through
@@ -44,6 +44,8 @@ export abstract class Evaluator {
   private readonly families = new Map<number, PyNode[]>();
   /** Arguments of call nodes by node id (see {@link args}). */
   private readonly argsByCall: Array<CallArgs | undefined>;
+  /** Parameters of function and lambda nodes by node id (see {@link paramsOf}). */
+  private readonly paramsByFunction: Array<Param[] | undefined>;
   /**
    * The variable slot an identifier node reads, by node id, with the scope it was resolved in: a
    * name's owner and its slot never change once the scopes are built, and the same identifier is
@@ -62,6 +64,7 @@ export abstract class Evaluator {
   ) {
     this.log = new DependencyLog(nodes.length);
     this.argsByCall = new Array(nodes.length);
+    this.paramsByFunction = new Array(nodes.length);
     this.varSlots = new Array(nodes.length);
     this.varSlotScopes = new Array(nodes.length);
     ({ scopes: this.scopes, scoped: this.scoped } = buildScopes(src, root, nodes));
@@ -77,12 +80,22 @@ export abstract class Evaluator {
     return a;
   }
 
+  /** Parameters of a function or lambda node (computed once per node: every call and every round asks again). */
+  paramsOf(fn: PyNode): Param[] {
+    let p = this.paramsByFunction[fn.id];
+    if (!p) {
+      p = paramsOf(this.src, fn);
+      this.paramsByFunction[fn.id] = p;
+    }
+    return p;
+  }
+
   /** Plain string value of a literal without interpolation, else null. */
   literal(node: PyNode): string | null {
     return literal(this.src, node);
   }
 
-  /** The scope a node is evaluated in is supplied by {@link walkScoped}; this evaluates an expression. */
+  /** Evaluates an expression in the scope it is evaluated in (see {@link scoped}). */
   eval(node: PyNode, scope: Scope, depth = 0): ValueSet {
     const hit = this.log.recall(node.id);
     if (hit) return hit;

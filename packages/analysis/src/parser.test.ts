@@ -20,6 +20,19 @@ describe("PythonParser tree copy", () => {
     );
   });
 
+  it("gives nodes without children one shared frozen array, and every parent its own", async () => {
+    for (const engine of ["native", "wasm"] as const) {
+      const { nodes } = (await PythonParser.create(engine)).parse("x = f(a, 1)\ny = [x]\n");
+      const leaves = nodes.filter((n) => n.children.length === 0);
+      const parents = nodes.filter((n) => n.children.length > 0);
+      expect(leaves.length, engine).toBeGreaterThan(4);
+      expect(new Set(leaves.map((n) => n.children)).size, engine).toBe(1);
+      expect(Object.isFrozen(leaves[0]!.children), engine).toBe(true);
+      expect(() => leaves[0]!.children.push(leaves[1]!), engine).toThrow(TypeError);
+      expect(new Set(parents.map((n) => n.children)).size, engine).toBe(parents.length);
+    }
+  });
+
   it("keeps rows, columns and offsets of every node", async () => {
     const parser = await PythonParser.create();
     const src = "if x:\n    y = 'é'\n";

@@ -204,6 +204,12 @@ function lineStarts(source: string): number[] {
 const GAPPED: ReadonlySet<string> = new Set(["string_content"]);
 
 /**
+ * The children of every node without any (about half of a tree's nodes), shared instead of an
+ * empty array each; frozen, so code that tried to add to it would throw rather than corrupt the tree.
+ */
+const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
+
+/**
  * Copies the tree with a cursor, the cheapest way to visit every node from JS: numeric ids are
  * mapped through tables, rows and columns come from the line table rather than from the parser.
  * Every cursor call crosses into WebAssembly or native code and the calls are the whole cost of
@@ -243,7 +249,7 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
       row,
       column: startIndex - starts[row]!,
       parent,
-      children: [],
+      children: NO_CHILDREN,
     };
     nodes.push(node);
     return node;
@@ -274,7 +280,8 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
     made = null;
     if (hasError || named[typeId] || fieldId !== 0) {
       const node = make(current, typeId, type, fieldId, knownStart >= 0 ? knownStart : cursor.startIndex);
-      current.children.push(node);
+      if (current.children === NO_CHILDREN) current.children = [node];
+      else current.children.push(node);
       if (!leaf[typeId] && cursor.gotoFirstChild()) {
         current = node;
         fieldsAbove.push(withFields);

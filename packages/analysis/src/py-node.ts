@@ -22,7 +22,8 @@ export interface PyNode {
 
 /** First child with the given field name. */
 export function field(node: PyNode, name: string): PyNode | undefined {
-  for (const c of node.children) if (c.field === name) return c;
+  const children = node.children;
+  for (let i = 0; i < children.length; i++) if (children[i]!.field === name) return children[i];
   return undefined;
 }
 

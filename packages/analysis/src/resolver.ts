@@ -2,7 +2,7 @@ import { constructorFamily, isControlQual } from "./catalog.js";
 import { CallEvaluator } from "./calls.js";
 import type { DependencyLog, Reads } from "./dependencies.js";
 import { type PyNode, field, fields, namedChildren, text } from "./py-node.js";
-import { importedName, paramsOf, type Scope, walkScoped } from "./scopes.js";
+import { importedName, type Scope } from "./scopes.js";
 import { single, ValueSet } from "./values.js";
 
 const MAX_ITERATIONS = 12;
@@ -39,12 +39,12 @@ export class Resolver extends CallEvaluator {
     // Parallel arrays rather than [node, scope] pairs: the list is walked up to MAX_ITERATIONS times.
     const work: PyNode[] = [];
     const workScopes: Scope[] = [];
-    walkScoped(this.scoped, (n, s) => {
-      if (BINDING_NODES.has(n.type)) {
-        work.push(n);
-        workScopes.push(s);
+    const { nodes, scopes } = this.scoped;
+    for (let i = 0; i < nodes.length; i++)
+      if (BINDING_NODES.has(nodes[i]!.type)) {
+        work.push(nodes[i]!);
+        workScopes.push(scopes[i]!);
       }
-    });
     const reads: Reads[] = [];
     let pending = work.map((_, j) => j);
     for (let i = 0; i < MAX_ITERATIONS && pending.length > 0; i++) {
@@ -220,10 +220,11 @@ export class Resolver extends CallEvaluator {
     if (n.type === "function_definition") {
       this.setVar(s, text(this.src, name), single({ k: "func", node: n, bound: false }));
       const inner = this.scopes.get(n.id);
-      const self = paramsOf(this.src, n)[0];
+      const params = this.paramsOf(n);
+      const self = params[0];
       if (s.kind === "class" && inner && self?.kind === "pos" && !isStatic(this.src, n))
         this.setVar(inner, self.name, single({ k: "obj", cls: s.node }));
-      for (const p of paramsOf(this.src, n))
+      for (const p of params)
         if (p.defaultValue && inner) this.setVar(inner, p.name, this.eval(p.defaultValue, s));
       return;
     }

@@ -87,12 +87,6 @@ export interface ScopedNodes {
   scopes: Scope[];
 }
 
-/** Calls `visit(node, scope)` for every node in document order, with the scope the node is evaluated in. */
-export function walkScoped(scoped: ScopedNodes, visit: (n: PyNode, s: Scope) => void): void {
-  const { nodes, scopes } = scoped;
-  for (let i = 0; i < nodes.length; i++) visit(nodes[i]!, scopes[i]!);
-}
-
 /**
  * Builds every scope of the module and records which names each one binds. Also records the
  * scope of every node in document order, so later passes walk a flat list instead of recomputing scopes.

@@ -51,6 +51,23 @@ describe("analyzer", () => {
     expect(missing[0]!.line).toBe(1);
   });
 
+  it("counts only module-level assignments of results (not in functions, classes or lambdas), wherever the statement is nested", async () => {
+    const inside = await run("def f():\n    results = {}\nclass C:\n    results = {}\n", { a: 0 });
+    expect(inside.findings.map((f) => f.rule)).toEqual(["results-missing"]);
+    const nested = await run('if True:\n    try:\n        results = {"a": 1}\n    except Exception:\n        pass\n', { a: 0 });
+    expect(nested.findings.map((f) => f.rule)).toEqual([]);
+    expect(nested.results_keys).toEqual(["a"]);
+  });
+
+  it("finds shell=True, exec and globals() only where the source spells them (the passes skip the checks otherwise)", async () => {
+    const shell = await run('import subprocess\nsubprocess.run("ls", shell=True)\nresults = {}\n');
+    expect(shell.findings.filter((f) => f.message === "shell=True runs a shell command")).toHaveLength(1);
+    const unknown = await run("exec('y = 1')\nprint(y)\nresults = {}\n");
+    expect(unknown.findings.filter((f) => f.rule === "undefined-name")).toEqual([]);
+    const known = await run("print(y)\nresults = {}\n");
+    expect(known.findings.filter((f) => f.rule === "undefined-name").map((f) => f.line)).toEqual([1]);
+  });
+
   it("says keys may be computed when results uses non-literal keys", async () => {
     const r = await run('results = {}\nfor k in ["a"]:\n    results[k] = 1\n', { a: 0 });
     expect(r.findings.find((f) => f.rule === "result-key-missing")?.message).toMatch(/not set with a literal key/);

@@ -53,6 +53,9 @@ export abstract class Evaluator {
    */
   private readonly varSlots: Array<ValueSet | undefined>;
   private readonly varSlotScopes: Array<Scope | undefined>;
+  /** The variable slot an identifier node binds, by node id, with the scope it was bound in (see {@link setVarNode}). */
+  private readonly bindSlots: Array<ValueSet | undefined>;
+  private readonly bindSlotScopes: Array<Scope | undefined>;
   /** True when the module imports any control-system client (makes `globals()` lookups dynamic). */
   usesControl = false;
 
@@ -67,6 +70,8 @@ export abstract class Evaluator {
     this.paramsByFunction = new Array(nodes.length);
     this.varSlots = new Array(nodes.length);
     this.varSlotScopes = new Array(nodes.length);
+    this.bindSlots = new Array(nodes.length);
+    this.bindSlotScopes = new Array(nodes.length);
     ({ scopes: this.scopes, scoped: this.scoped } = buildScopes(src, root, nodes));
   }
 
@@ -456,12 +461,28 @@ export abstract class Evaluator {
   }
 
   protected setVar(scope: Scope, name: string, values: ValueSet): void {
+    this.add(this.varSlot(scope, name), values);
+  }
+
+  /** {@link setVar} of an identifier node, its slot kept per node like {@link lookupNode}'s (bound again every round). */
+  protected setVarNode(node: PyNode, scope: Scope, values: ValueSet): void {
+    let slot = this.bindSlots[node.id];
+    if (!slot || this.bindSlotScopes[node.id] !== scope) {
+      slot = this.varSlot(scope, text(this.src, node));
+      this.bindSlots[node.id] = slot;
+      this.bindSlotScopes[node.id] = scope;
+    }
+    this.add(slot, values);
+  }
+
+  /** The slot a name bound in `scope` goes to (created empty when missing; names nobody declares go to the module). */
+  private varSlot(scope: Scope, name: string): ValueSet {
     const owner = this.owner(name, scope) ?? this.moduleScope(scope);
     let slot = owner.vars.get(name);
     if (!slot) {
       slot = new ValueSet();
       owner.vars.set(name, slot);
     }
-    this.add(slot, values);
+    return slot;
   }
 }

@@ -65,7 +65,7 @@ export class Resolver extends CallEvaluator {
   bind(target: PyNode, values: ValueSet, scope: Scope): void {
     switch (target.type) {
       case "identifier":
-        this.setVar(scope, text(this.src, target), values);
+        this.setVarNode(target, scope, values);
         return;
       case "attribute": {
         const attr = field(target, "attribute");

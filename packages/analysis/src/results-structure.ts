@@ -1,4 +1,4 @@
-import { type PyNode, field, namedChildren, text } from "./py-node.js";
+import { type PyNode, field, namedChildren, text, textIs } from "./py-node.js";
 import type { Resolver } from "./resolver.js";
 
 /** What the code does with the module-level `results` variable. */
@@ -15,15 +15,24 @@ export interface ResultsInfo {
 
 const DICT_BUILDERS = new Set(["dictionary", "dictionary_comprehension"]);
 
-/** Assignments that run in the module scope (also inside if / try / with / for at top level). */
-function moduleLevelAssignments(root: PyNode): PyNode[] {
+const DEFINITIONS = new Set(["function_definition", "class_definition", "lambda"]);
+
+/**
+ * Assignments that run in the module scope (also inside if / try / with / for at top level), in
+ * document order, taken from the scoped node list instead of a walk of the tree: assignments
+ * evaluated in the module scope that are not inside a definition at all (broken code may put
+ * one in a definition's other parts, which the scopes count as the enclosing scope).
+ */
+function moduleLevelAssignments(r: Resolver): PyNode[] {
+  const module = r.scopes.get(r.root.id);
+  const { nodes, scopes } = r.scoped;
   const out: PyNode[] = [];
-  const stack = [...root.children].reverse();
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (n.type === "function_definition" || n.type === "class_definition" || n.type === "lambda") continue;
-    if (n.type === "assignment") out.push(n);
-    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    if (n.type !== "assignment" || scopes[i] !== module) continue;
+    let p = n.parent;
+    while (p && !DEFINITIONS.has(p.type)) p = p.parent;
+    if (!p) out.push(n);
   }
   return out;
 }
@@ -32,7 +41,7 @@ function moduleLevelAssignments(root: PyNode): PyNode[] {
 export function analyzeResults(r: Resolver): ResultsInfo {
   const src = r.src;
   const info: ResultsInfo = { built: "none", line: null, keys: new Set(), dynamicKeys: false };
-  const isResults = (n: PyNode | undefined) => n?.type === "identifier" && text(src, n) === "results";
+  const isResults = (n: PyNode | undefined) => n?.type === "identifier" && textIs(src, n, "results");
   const addKey = (k: PyNode | undefined) => {
     const s = k ? r.literal(k) : null;
     if (s === null) info.dynamicKeys = true;
@@ -43,7 +52,7 @@ export function analyzeResults(r: Resolver): ResultsInfo {
     if (d.type === "dictionary_comprehension") info.dynamicKeys = true;
     if (d.type === "call") for (const kw of namedChildren(field(d, "arguments") ?? d)) if (kw.type === "keyword_argument") info.keys.add(text(src, field(kw, "name")!));
   };
-  for (const a of moduleLevelAssignments(r.root)) {
+  for (const a of moduleLevelAssignments(r)) {
     if (!isResults(field(a, "left"))) continue;
     const right = field(a, "right");
     if (!right) continue;

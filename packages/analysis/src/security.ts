@@ -31,10 +31,15 @@ function outsidePath(path: string): boolean {
 
 /** Security checks, fed by the detection walk with resolved qualified names. */
 export class SecurityChecks {
+  /** False when the source has no `shell` anywhere, so no call can pass `shell=True` (checked once instead of per call). */
+  private readonly mayUseShell: boolean;
+
   constructor(
     private readonly r: Resolver,
     private readonly emit: Emit,
-  ) {}
+  ) {
+    this.mayUseShell = r.src.includes("shell");
+  }
 
   /** An import binding `q` (e.g. `subprocess`, `http.client`, `ctypes.CDLL`). */
   onImport(q: string, node: PyNode): void {
@@ -61,6 +66,7 @@ export class SecurityChecks {
 
   /** Any call, resolved or not: `shell=True` runs a shell whatever the callee is. */
   onAnyCall(call: PyNode): void {
+    if (!this.mayUseShell) return;
     const shell = this.r.args(call).keywords.get("shell");
     if (shell && text(this.r.src, shell) === "True") this.emit("process-spawn", call, "shell=True runs a shell command");
   }

@@ -67,6 +67,8 @@ export function undefinedNames(r: Resolver): UndefinedName[] {
     if (s.stars.length > 0) unknowable = true;
     for (const g of s.globals) moduleGlobals.add(g);
   }
+  // A name can only be one of these if the source contains it: checked once instead of per identifier.
+  const mayChangeNamespace = [...NAMESPACE_CHANGERS].some((w) => src.includes(w));
   const uses: Array<{ node: PyNode; scope: Scope; name: string }> = [];
   const { nodes, scopes } = r.scoped;
   for (let i = 0; i < nodes.length; i++) {
@@ -80,7 +82,7 @@ export function undefinedNames(r: Resolver): UndefinedName[] {
     }
     if (n.type !== "identifier") continue;
     const name = text(src, n);
-    if (NAMESPACE_CHANGERS.has(name)) unknowable = true;
+    if (mayChangeNamespace && NAMESPACE_CHANGERS.has(name)) unknowable = true;
     if (isUse(n)) uses.push({ node: n, scope: s, name });
   }
   if (unknowable) return [];

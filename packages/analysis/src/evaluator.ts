@@ -42,6 +42,7 @@ export abstract class Evaluator {
   private readonly positionSlots = new Map<number, ValueSet>();
   protected readonly flags: { stars: ValueSet; families: ValueSet; control: ValueSet } = { stars: new ValueSet(), families: new ValueSet(), control: new ValueSet() };
   private readonly families = new Map<number, PyNode[]>();
+  private readonly methodsByClass = new Map<number, Map<string, PyNode[]>>();
   /** Arguments of call nodes by node id (see {@link args}). */
   private readonly argsByCall: Array<CallArgs | undefined>;
   /** Parameters of function and lambda nodes by node id (see {@link paramsOf}). */
@@ -303,19 +304,33 @@ export abstract class Evaluator {
   protected classMember(cls: PyNode, attr: string, self: PyNode | null): ValueSet {
     const out: ValueSet = new ValueSet();
     for (const member of this.family(cls)) {
-      const body = field(member, "body");
-      for (const stmt of body ? namedChildren(body) : []) {
-        const def = stmt.type === "decorated_definition" ? field(stmt, "definition") : stmt;
-        const name = def && field(def, "name");
-        if (def?.type === "function_definition" && name && text(this.src, name) === attr)
-          addValue(out, self ? { k: "func", node: def, bound: true, self } : { k: "func", node: def, bound: false });
-      }
+      const defs = this.methodsOf(member).get(attr);
+      if (defs) for (const def of defs) addValue(out, self ? { k: "func", node: def, bound: true, self } : { k: "func", node: def, bound: false });
       const scope = this.scopes.get(member.id);
       if (scope) addAll(out, this.slotIn(scope.vars, attr));
       addAll(out, this.slotIn(this.attrs.byClass, `${member.id}:${attr}`));
     }
     addAll(out, this.slotIn(this.attrs.untyped, attr));
     return out;
+  }
+
+  /** The functions a class body defines, by name, in body order (computed once per class: attribute lookups ask every round). */
+  private methodsOf(cls: PyNode): Map<string, PyNode[]> {
+    let methods = this.methodsByClass.get(cls.id);
+    if (methods) return methods;
+    methods = new Map();
+    const body = field(cls, "body");
+    for (const stmt of body ? namedChildren(body) : []) {
+      const def = stmt.type === "decorated_definition" ? field(stmt, "definition") : stmt;
+      const name = def && field(def, "name");
+      if (def?.type !== "function_definition" || !name) continue;
+      const key = text(this.src, name);
+      const list = methods.get(key);
+      if (list) list.push(def);
+      else methods.set(key, [def]);
+    }
+    this.methodsByClass.set(cls.id, methods);
+    return methods;
   }
 
   /**

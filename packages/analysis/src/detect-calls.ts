@@ -50,7 +50,7 @@ function onQualifiedCall(d: Detection, q: string, call: PyNode, s: Scope): void 
   if (plan) onPlan(d, q, plan, call, s);
   const server = SERVERS[q];
   if (server) d.serve(servedNames(d, server.names, call, s), call, `${q} (serves PVs)`);
-  if (d.r.args(call).keywords.has("callback") && constructorFamily(q) === "epics.PV") d.add("read", d.r.pvNames(call, s), call, `${q} with a monitor callback`);
+  if (d.mayPassCallbacks && d.r.args(call).keywords.has("callback") && constructorFamily(q) === "epics.PV") d.add("read", d.r.pvNames(call, s), call, `${q} with a monitor callback`);
   if (q === "builtins.setattr") onSetattr(d, call, s);
   if (EXEC_LIKE.has(q)) onExec(d, call, s, q.slice(9));
   if (RUNNERS.has(q)) d.add("write", [], call, "dynamic", `${q}() runs Python code the analyzer cannot see`);

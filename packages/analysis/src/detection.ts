@@ -32,12 +32,16 @@ export type NestedAnalysis = (code: string, at: PyNode) => Access[];
  */
 export class Detection {
   readonly out: Access[] = [];
+  /** False when the source has no `callback` anywhere, so no call passes `callback=` (checked once instead of per call). */
+  readonly mayPassCallbacks: boolean;
 
   constructor(
     readonly r: Resolver,
     readonly security: SecurityChecks,
     readonly nested: NestedAnalysis,
-  ) {}
+  ) {
+    this.mayPassCallbacks = r.src.includes("callback");
+  }
 
   /** Records one access per distinct PV name (one unnamed access when there is none); `reason` makes it dynamic. */
   add(kind: AccessKind, pvs: Array<string | null>, node: PyNode, api: string, reason?: string): void {

@@ -197,11 +197,11 @@ function lineStarts(source: string): number[] {
 }
 
 /**
- * Node types whose children do not cover their whole range: `string_content` holds the string's
+ * The node type whose children do not cover its whole range: `string_content` holds the string's
  * characters as hidden tokens the cursor never visits. (The grammar's other hidden tokens, the
  * scanner's newline, indent and dedent, are zero-width; a test compares derived ranges with read ones.)
  */
-const GAPPED: ReadonlySet<string> = new Set(["string_content"]);
+const GAPPED = "string_content";
 
 /**
  * The children of every node without any (about half of a tree's nodes), shared instead of an
@@ -217,7 +217,7 @@ const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
  * children never have fields and of punctuation and keywords (only operator tokens carry fields), the first-child move on tokens, and the byte range of a node with
  * children (a node starts where its first child starts and ends where its last child ends, since
  * tree-sitter sizes a node as the sum of its children; not in trees with errors, where an ERROR
- * node may span skipped characters, nor in {@link GAPPED} types). Anonymous tokens (punctuation, keywords)
+ * node may span skipped characters, nor in the {@link GAPPED} type). Anonymous tokens (punctuation, keywords)
  * are left out unless they carry a field name (operators) or the tree has errors (then MISSING
  * tokens are needed for the syntax findings).
  */
@@ -288,7 +288,8 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
         anonymousAbove.push(anonymous);
         withFields = childFields[typeId] ?? true;
         anonymous = anonymousFields[typeId] ?? null;
-        knownStart = derive && !GAPPED.has(type) ? node.startIndex : -1;
+        // Type names are interned (GrammarTables), so this compares pointers, cheaper than a set lookup on every node.
+        knownStart = derive && type !== GAPPED ? node.startIndex : -1;
         continue;
       }
       node.endIndex = cursor.endIndex;
@@ -298,7 +299,7 @@ function convert(cursor: TreeCursorLike, tables: GrammarTables, source: string, 
     // The cursor is on the last child of `current`: `current` ends where that child does.
     while (!cursor.gotoNextSibling()) {
       if (current.parent === null || !cursor.gotoParent()) return root;
-      current.endIndex = made && derive && !GAPPED.has(current.type) ? made.endIndex : cursor.endIndex;
+      current.endIndex = made && derive && current.type !== GAPPED ? made.endIndex : cursor.endIndex;
       made = current;
       current = current.parent;
       withFields = fieldsAbove.pop() ?? true;

@@ -79,6 +79,12 @@ describe("fleet (in-process, real Redis and local Python)", () => {
     expect(statuses[0]).toBe("queued");
     expect(statuses).toContain("analyzing");
     expect(statuses).toContain("executing");
+    // the end's two events (appended by the finish script) carry the final record's summary
+    expect(events.slice(-2).map((e) => [e.type, e.data.status])).toEqual([
+      ["status", "completed"],
+      ["finished", "completed"],
+    ]);
+    expect(events.at(-1)?.data).toEqual({ status: "completed", resultSummary: rec.resultSummary, error: null });
     expect(await fx.redis.ttl(keysOf().run(run.runId))).toBeGreaterThan(0);
     expect(await fx.redis.ttl(keysOf().runEvents(run.runId))).toBeGreaterThan(0);
     const cpKeys: string[] = [];

@@ -55,15 +55,12 @@ export class RunEventLog {
    * back to back on the connection (Redis runs them in that order) rather than in an ioredis
    * `pipeline()`: building a Pipeline copies every script defined on the connection (BullMQ's,
    * shared with it), which cost more than the XADDs themselves (~0.45 ms per run in each of
-   * the analyze worker's and the executor's profiles).
-   * With `expire`, the retention clock of that run's stream is started right after them, in the
-   * same round trip (after the XADDs, so the stream exists when it is set).
+   * the analyze worker's and the executor's profiles). A finished run's stream gets its
+   * retention from the run's finish script, with its last events (`RunStore.finish`).
    */
-  async appendMany(events: readonly NewRunEvent[], at: Date, expire?: { runId: string; seconds: number }): Promise<string[]> {
+  async appendMany(events: readonly NewRunEvent[], at: Date): Promise<string[]> {
     const when = at.toISOString();
-    const added = events.map((event) => this.redis.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", this.body(event, when)));
-    const [ids] = await Promise.all([Promise.all(added), expire ? this.expire(expire.runId, expire.seconds) : null]);
-    return ids as string[];
+    return (await Promise.all(events.map((event) => this.redis.xadd(this.keys.runEvents(event.runId), "MAXLEN", "~", this.maxLen, "*", "e", this.body(event, when))))) as string[];
   }
 
   /** Events after `afterId` (exclusive; "0" = from the start), oldest first. */
@@ -110,11 +107,6 @@ export class RunEventLog {
       opts.signal?.removeEventListener("abort", stop);
       blocking.disconnect();
     }
-  }
-
-  /** Starts the retention clock of a finished run's stream. */
-  async expire(runId: string, seconds: number): Promise<void> {
-    await this.redis.expire(this.keys.runEvents(runId), seconds);
   }
 }
 

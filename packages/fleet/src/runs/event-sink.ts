@@ -43,18 +43,6 @@ export class BatchingEventSink implements EventSink {
   }
 
   /**
-   * Writes the run's events emitted so far and then starts the retention clock of its stream, in
-   * the same round trip (a finished run's last write). Resolves once written; a failed write is
-   * logged like any event's.
-   */
-  end(runId: string, expireSeconds: number): Promise<void> {
-    this.flushChunks(runId);
-    const batch = this.batchOf(runId);
-    batch.expireSeconds = expireSeconds;
-    return batch.done;
-  }
-
-  /**
    * Resolves once the run's events emitted so far were issued on the connection (not answered):
    * a command issued after that reaches Redis after them.
    */
@@ -92,13 +80,12 @@ export class BatchingEventSink implements EventSink {
     const open = this.batches.get(runId);
     if (open) return open;
     let markIssued = () => {};
-    const batch: Batch = { events: [], expireSeconds: null, done: Promise.resolve(), issued: new Promise((resolve) => (markIssued = resolve)) };
+    const batch: Batch = { events: [], done: Promise.resolve(), issued: new Promise((resolve) => (markIssued = resolve)) };
     const prev = this.chains.get(runId) ?? Promise.resolve();
     const next = prev
       .then(() => {
         if (this.batches.get(runId) === batch) this.batches.delete(runId);
-        const expire = batch.expireSeconds === null ? undefined : { runId, seconds: batch.expireSeconds };
-        const written = this.log.appendMany(batch.events, this.clock.now(), expire);
+        const written = this.log.appendMany(batch.events, this.clock.now());
         markIssued();
         return written;
       })
@@ -119,8 +106,6 @@ export class BatchingEventSink implements EventSink {
 /** Events of one run written together, and what their write resolves. */
 interface Batch {
   events: NewRunEvent[];
-  /** Retention of the run's stream, set right after the events ({@link BatchingEventSink.end}). */
-  expireSeconds: number | null;
   /** Resolves when the batch is written (failures are logged, not rejected). */
   done: Promise<void>;
   /** Resolves when the batch's commands were issued on the connection. */

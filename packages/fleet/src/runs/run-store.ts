@@ -13,19 +13,39 @@ declare module "ioredis" {
     pyfleetRunPatch(run: string, changes: string, fields: string, terminalCsv: string, runId: string, maxlen: number): Result<number, Context>;
     /** pyfleetRunPatch, then (unless the run is unknown) XADD of ARGV event body to KEYS events, trimmed to ~ARGV event maxlen. */
     pyfleetRunPatchEvent(run: string, changes: string, events: string, fields: string, terminalCsv: string, runId: string, maxlen: number, event: string, eventMaxlen: number): Result<number, Context>;
-    /** KEYS run, cancel, changes; ARGV fields JSON, terminal csv, ttl, runId, changes maxlen. The run hash (flat) when finished, 0 unknown run, -1 terminal. */
-    pyfleetRunFinish(run: string, cancel: string, changes: string, fields: string, terminalCsv: string, ttl: number, runId: string, maxlen: number): Result<number | string[], Context>;
+    /**
+     * KEYS run, cancel, changes, events; ARGV fields JSON, terminal csv, ttl, runId, changes maxlen, event bodies (JSON array),
+     * events maxlen, events ttl. The run hash (flat) when finished, 0 unknown run, -1 terminal.
+     */
+    pyfleetRunFinish(
+      run: string,
+      cancel: string,
+      changes: string,
+      events: string,
+      fields: string,
+      terminalCsv: string,
+      ttl: number,
+      runId: string,
+      maxlen: number,
+      bodies: string,
+      eventsMaxlen: number,
+      eventsTtl: number,
+    ): Result<number | string[], Context>;
     /** pyfleetRunFinish, plus KEYS thread (the run's thread key, also given the TTL); ARGV + the thread id JSON, checked against the record. */
     pyfleetRunFinishThread(
       run: string,
       cancel: string,
       changes: string,
+      events: string,
       thread: string,
       fields: string,
       terminalCsv: string,
       ttl: number,
       runId: string,
       maxlen: number,
+      bodies: string,
+      eventsMaxlen: number,
+      eventsTtl: number,
       threadId: string,
     ): Result<number | string[], Context>;
     /** KEYS run, changes; ARGV status JSON, reconciliation JSON, updatedAt JSON, runId, changes maxlen. 1 settled, -1 unknown, else the status JSON. */
@@ -88,7 +108,10 @@ return patched
 
 /**
  * The patch of PATCH_LUA (change stream included) plus the retention clock on the run hash and its cancel flag, answering
- * with the final hash: finishing a run is one round trip, not patch + read + expire + read.
+ * with the final hash: finishing a run is one round trip, not patch + read + expire + read. Then the run's last events
+ * (ARGV[6], a JSON array of bodies, appended to KEYS[4] in order, trimmed to ~ARGV[7]) and their stream's retention
+ * (ARGV[8]), after the record is final, so a client that sees `finished` reads the final record. A run that was already
+ * terminal (or is unknown) gets neither the patch nor the events.
  */
 const finishLua = (thread: string) => `
 ${UNLESS_TERMINAL}
@@ -97,11 +120,14 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[4])
 ${thread}
+local bodies = cjson.decode(ARGV[6])
+for i = 1, #bodies do redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'e', bodies[i]) end
+if #bodies > 0 then redis.call('EXPIRE', KEYS[4], ARGV[8]) end
 return redis.call('HGETALL', KEYS[1])
 `;
 
-/** FINISH_LUA plus the thread key's retention (KEYS[4]) when it is the record's thread (ARGV[6], JSON as stored). */
-const FINISH_THREAD_LUA = finishLua("if redis.call('HGET', KEYS[1], 'threadId') == ARGV[6] then redis.call('EXPIRE', KEYS[4], ARGV[3]) end");
+/** FINISH_LUA plus the thread key's retention (KEYS[5]) when it is the record's thread (ARGV[9], JSON as stored). */
+const FINISH_THREAD_LUA = finishLua("if redis.call('HGET', KEYS[1], 'threadId') == ARGV[9] then redis.call('EXPIRE', KEYS[5], ARGV[3]) end");
 
 // Only a run in `outcome_unknown` can be settled; fields are JSON-encoded like every run field.
 const RECONCILE_LUA = `
@@ -116,10 +142,20 @@ const SCRIPTS = {
   pyfleetRunCreate: { numberOfKeys: 4, lua: CREATE_LUA },
   pyfleetRunPatch: { numberOfKeys: 2, lua: PATCH_LUA },
   pyfleetRunPatchEvent: { numberOfKeys: 3, lua: PATCH_EVENT_LUA },
-  pyfleetRunFinish: { numberOfKeys: 3, lua: finishLua("") },
-  pyfleetRunFinishThread: { numberOfKeys: 4, lua: FINISH_THREAD_LUA },
+  pyfleetRunFinish: { numberOfKeys: 4, lua: finishLua("") },
+  pyfleetRunFinishThread: { numberOfKeys: 5, lua: FINISH_THREAD_LUA },
   pyfleetRunReconcile: { numberOfKeys: 2, lua: RECONCILE_LUA },
 };
+
+/** A finished run's last events, appended by the finish script itself (see {@link RunStore.finish}). */
+export interface RunEnd {
+  /** Event bodies as {@link RunEventLog.entry} makes them, in order. */
+  bodies: readonly string[];
+  /** Approximate trim length of the run's event stream. */
+  maxLen: number;
+  /** Retention of the run's event stream, started right after the events. */
+  ttlSeconds: number;
+}
 
 /** How an admin settled a run that ended `outcome_unknown`. */
 export interface Reconciliation {
@@ -223,17 +259,36 @@ export class RunStore {
    * flag, thread key).
    * @param threadId the run's thread, when the caller knows it: the thread key's clock is then set
    *   by the same script (one round trip); otherwise, or for another thread, by an EXPIRE after it.
+   * @param end the run's last events (its terminal status, `finished`), appended by the same
+   *   script once the record is final, with their stream's retention; not appended when the run
+   *   already was terminal.
    * @returns the final record, or null when the run already was terminal (the first final status
    *   wins) or is unknown.
    */
-  async finish(runId: string, status: RunStatus, patch: RunPatch, at: Date, threadId?: string): Promise<RunRecord | null> {
+  async finish(runId: string, status: RunStatus, patch: RunPatch, at: Date, threadId?: string, end?: RunEnd): Promise<RunRecord | null> {
     const fields = JSON.stringify(encodeFields({ ...patch, status, finishedAt: at.toISOString(), pendingJob: null, updatedAt: at.toISOString() }));
     const key = this.keys.run(runId);
-    const [cancel, changes, ttl] = [this.keys.runCancel(runId), this.keys.runChanges(), this.retentionSeconds];
+    const [cancel, changes, events, ttl] = [this.keys.runCancel(runId), this.keys.runChanges(), this.keys.runEvents(runId), this.retentionSeconds];
+    const [bodies, eventsMaxLen, eventsTtl] = end ? [JSON.stringify(end.bodies), end.maxLen, end.ttlSeconds] : ["[]", 0, 0];
     const reply =
       threadId === undefined
-        ? await this.redis.pyfleetRunFinish(key, cancel, changes, fields, this.terminalCsv, ttl, runId, RUN_CHANGES_MAXLEN)
-        : await this.redis.pyfleetRunFinishThread(key, cancel, changes, this.keys.threadRun(threadId), fields, this.terminalCsv, ttl, runId, RUN_CHANGES_MAXLEN, JSON.stringify(threadId));
+        ? await this.redis.pyfleetRunFinish(key, cancel, changes, events, fields, this.terminalCsv, ttl, runId, RUN_CHANGES_MAXLEN, bodies, eventsMaxLen, eventsTtl)
+        : await this.redis.pyfleetRunFinishThread(
+            key,
+            cancel,
+            changes,
+            events,
+            this.keys.threadRun(threadId),
+            fields,
+            this.terminalCsv,
+            ttl,
+            runId,
+            RUN_CHANGES_MAXLEN,
+            bodies,
+            eventsMaxLen,
+            eventsTtl,
+            JSON.stringify(threadId),
+          );
     if (!Array.isArray(reply)) return null;
     const hash: Record<string, string> = {};
     for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;

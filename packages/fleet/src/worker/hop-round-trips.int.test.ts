@@ -91,18 +91,65 @@ it("finishing a run sets the thread key's retention in the finish script's round
   expect(await fx!.redis.ttl(keys.threadRun("r2"))).toBeGreaterThan(0);
 });
 
-it("a finished run's last events and its stream's retention go out in one round trip", async () => {
+it("a finished run's record, its last events and their stream's retention are one script, the events after the final record; a run that already ended gets none", async () => {
   const { redis, roundTrips } = await slowRedis();
   const keys = new RedisKeys(fx!.prefix);
+  const runs = new RunStore(redis, keys, 600);
   const log = new RunEventLog(redis, keys, 100);
-  const sink = new BatchingEventSink(log, systemClock, silentLogger());
-  const trips = await roundTrips(async () => {
-    void sink.emit({ runId: "r1", type: "status", stage: null, data: { status: "completed" } });
-    void sink.emit({ runId: "r1", type: "finished", stage: null, data: { status: "completed" } });
-    await sink.end("r1", 600);
+  for (const id of ["warm", "r1"]) await runs.create(testRunRecord(id, { status: "executing" }));
+  await log.append({ runId: "r1", type: "status", stage: "execute", data: { status: "executing" } }, new Date());
+  const end = (runId: string) => ({
+    bodies: [
+      log.entry({ runId, type: "status", stage: null, data: { status: "completed" } }, new Date()).body,
+      log.entry({ runId, type: "finished", stage: null, data: { status: "completed", resultSummary: null, error: null } }, new Date()).body,
+    ],
+    maxLen: 100,
+    ttlSeconds: 500,
   });
-  expect(trips).toBe(1);
-  expect((await log.read("r1")).map((e) => e.type)).toEqual(["status", "finished"]);
+  await runs.finish("warm", "completed", {}, new Date(), "warm", end("warm")); // loads the script on the connection
+  const sent = countCommands(redis);
+  expect(await roundTrips(() => runs.finish("r1", "completed", {}, new Date(), "r1", end("r1")))).toBe(1);
+  expect(sent).toEqual(["evalsha"]);
+  expect((await log.read("r1")).map((e) => [e.type, e.data.status])).toEqual([
+    ["status", "executing"],
+    ["status", "completed"],
+    ["finished", "completed"],
+  ]);
+  const ttl = await fx!.redis.ttl(keys.runEvents("r1"));
+  expect(ttl).toBeGreaterThan(400);
+  expect(ttl).toBeLessThanOrEqual(500);
+  // the first final status wins: a second finish patches nothing and appends nothing
+  expect(await runs.finish("r1", "failed", {}, new Date(), "r1", end("r1"))).toBeNull();
+  expect(await log.read("r1")).toHaveLength(3);
+  expect((await runs.get("r1"))?.status).toBe("completed");
+});
+
+it("the driver ends a run with the finish script carries its terminal status and finished events", async () => {
+  const { redis } = await slowRedis();
+  const keys = new RedisKeys(fx!.prefix);
+  const config = loadConfig({ file: join(PROJECT_ROOT, "config.yml"), env: { REDIS_URL: fx!.url, PYFLEET_PREFIX: fx!.prefix }, onWarning: () => {} });
+  const runs = new RunStore(redis, keys, 600);
+  const events = new RunEventLog(redis, keys, 100);
+  const sink = new BatchingEventSink(events, systemClock, silentLogger());
+  const driver = new RunDriver({ runs, events, sink, config, clock: systemClock, logger: silentLogger(), expireThread: null } as unknown as FleetContext);
+  for (const id of ["warm", "r1"]) await runs.create(testRunRecord(id, { status: "executing" }));
+  await driver.finishFailed("warm", new Error("x")); // loads the script on the connection
+  // an event emitted just before the end lands before the end's events
+  void sink.emit({ runId: "r1", type: "stdout", stage: "execute", data: { text: "last" } });
+  const sent = countCommands(redis);
+  await driver.finishFailed("r1", new Error("boom"));
+  // the earlier event, the finish script (its two events inside), and the thread key's retention
+  // (no job here, so the thread was not known to the script); before: xadd, evalsha, expire, xadd, xadd, expire
+  expect(sent).toEqual(["xadd", "evalsha", "expire"]);
+  const stored = await events.read("r1");
+  expect(stored.map((e) => [e.type, e.data.status ?? null])).toEqual([
+    ["stdout", null],
+    ["status", "failed"],
+    ["finished", "failed"],
+  ]);
+  const record = await runs.get("r1");
+  expect(stored.at(-1)?.data).toEqual({ status: "failed", resultSummary: record?.resultSummary ?? null, error: record?.error });
+  expect(record?.error).toMatchObject({ message: "boom" });
   expect(await fx!.redis.ttl(keys.runEvents("r1"))).toBeGreaterThan(0);
 });
 

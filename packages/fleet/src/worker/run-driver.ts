@@ -432,8 +432,27 @@ export class RunDriver {
     }
   }
 
-  private async finishWith(runId: string, status: RunStatus, patch: Partial<RunRecord>, job: StageJob | null, writeOutcomes: string[] = []): Promise<void> {
-    const rec = await this.ctx.runs.finish(runId, status, { ...patch, stage: null }, this.now(), job?.threadId);
+  /**
+   * Ends the run: the record's final patch, then its terminal `status` and `finished` events and
+   * their stream's retention, in one script (after the run's earlier events), and the thread's
+   * checkpoints retired. `finished` carries the final record's `resultSummary` and `error`: the
+   * patch's, since only a finish sets `resultSummary` and a run that already ended gets neither
+   * the patch nor the events. With the job known, the thread is retired in the same socket write
+   * instead of after the script's reply (retiring is idempotent, and a run that had already ended
+   * was retired by whatever ended it).
+   */
+  private async finishWith(runId: string, status: RunStatus, patch: Partial<RunRecord> & Pick<RunRecord, "error">, job: StageJob | null, writeOutcomes: string[] = []): Promise<void> {
+    await this.ctx.sink.settled(runId);
+    const at = this.now();
+    const finished: NewRunEvent = { runId, type: "finished", stage: null, data: { status, resultSummary: patch.resultSummary ?? null, error: patch.error } };
+    const end = {
+      bodies: [this.statusEvent(runId, status, null), finished].map((e) => this.ctx.events.entry(e, at).body),
+      maxLen: this.ctx.config.runs.events_maxlen,
+      ttlSeconds: this.ctx.config.runs.retention_seconds,
+    };
+    const finishing = this.ctx.runs.finish(runId, status, { ...patch, stage: null }, at, job?.threadId, end);
+    const retiring = job ? this.retire(job) : null;
+    const [rec] = await Promise.all([finishing, retiring]);
     if (!rec) return;
     const durationMs = Date.parse(rec.finishedAt ?? rec.updatedAt) - Date.parse(rec.createdAt);
     this.ctx.observer?.runFinished?.({ status, mode: rec.mode ?? null, seconds: durationMs / 1000, writeOutcomes });
@@ -441,15 +460,12 @@ export class RunDriver {
       { status, errorCode: rec.error?.code ?? null, durationMs },
       "run finished",
     );
-    // The record is final before either event is written: a client that sees `finished` reads it.
-    // The events and their stream's retention go out in one round trip, with the checkpoints'.
-    void this.emitStatus(runId, status, null);
-    void this.ctx.sink.emit({ runId, type: "finished", stage: null, data: { status, resultSummary: rec.resultSummary ?? null, error: rec.error ?? null } });
-    const ref = job ?? rec;
-    await Promise.all([
-      this.ctx.sink.end(runId, this.ctx.config.runs.retention_seconds),
-      this.ctx.expireThread?.(graphThreadId(refOf(ref)), this.ctx.config.checkpointer.retention_seconds),
-    ]);
+    if (!job) await this.retire(rec);
+  }
+
+  /** Retires the run's thread (its latest checkpoint kept, with the retention clock). */
+  private async retire(ref: StageJob | RunRecord): Promise<void> {
+    await this.ctx.expireThread?.(graphThreadId(refOf(ref)), this.ctx.config.checkpointer.retention_seconds);
   }
 
   private async emitStatus(runId: string, status: RunStatus, node: NodeName | null, extra: Record<string, unknown> = {}): Promise<void> {

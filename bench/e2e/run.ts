@@ -7,6 +7,10 @@
  *   npx tsx bench/e2e/run.ts            (200 runs per phase; REDIS_URL, default redis://127.0.0.1:6379)
  *   npx tsx bench/e2e/run.ts --runs 50 [--executors 1,2,4] [--json FILE]
  *   npx tsx bench/e2e/run.ts --one-at-a-time 100 --no-burst   (latency only: 100 sequential runs, no burst)
+ *   npx tsx bench/e2e/run.ts --one-at-a-time 100 --no-burst --executors 1,2,1,2 [--warm-up 100]
+ *     (a smaller count stops the executors started last, so the same counts are measured early and
+ *     late in one run; every phase runs codes of its own, never served from the analysis cache;
+ *     `--warm-up N` runs before each phase, default 6)
  *   npx tsx bench/e2e/run.ts --producer URL [--token TOKEN] [--runs 50] [--json FILE]
  *
  * Latency is submit (client side, before the HTTP call) → the run record's `finishedAt`.
@@ -29,6 +33,7 @@ import { PyfleetClient } from "@pyfleet/client";
 import { silentLogger } from "@pyfleet/core";
 import { createExecutorRegistry } from "@pyfleet/execution";
 import { type Breakdown, breakdown } from "./breakdown.js";
+import type { SpawnedWorker } from "@pyfleet/runtime/testing";
 import { type BenchFleet, mapLimit, startBenchFleet } from "./harness.js";
 import { fmt, loadAverage, quantile, ratio, table } from "./stats.js";
 import { type BenchTarget, type FinishedRun, localTarget, producerArgs, producerTarget } from "./target.js";
@@ -41,6 +46,8 @@ const JSON_OUT = process.argv.includes("--json") ? process.argv[process.argv.ind
 const ONE_AT_A_TIME = process.argv.includes("--one-at-a-time") ? argInt("--one-at-a-time", 30) : Math.max(10, Math.min(30, Math.floor(RUNS / 5)));
 const BURST = !process.argv.includes("--no-burst");
 const IN_FLIGHT = 16;
+/** Runs submitted (up to 16 at a time) before each fleet phase is measured (`--warm-up`). */
+const WARM_UP = argInt("--warm-up", 6);
 const PRODUCER = producerArgs(process.argv);
 
 function argInt(flag: string, fallback: number): number {
@@ -170,7 +177,8 @@ function summarise(ids: string[], done: Map<string, FinishedRun>, startedAt: Map
 
 /** A warm-up, `ONE_AT_A_TIME` runs one after the other, then a burst of `RUNS`; `label` names the fleet. */
 async function fleetPhases(target: BenchTarget, label: string, offset: number, serverStart: boolean): Promise<Phase[]> {
-  await submitAndWait(target, [0, 1, 2, 3, 4, 5].map((i) => snippet(offset - 1 - i)), 6, serverStart);
+  const warm = Array.from({ length: WARM_UP }, (_, i) => snippet(offset - 1 - i));
+  await submitAndWait(target, warm, Math.min(WARM_UP, IN_FLIGHT), serverStart);
   const seq = { latencies: [] as number[], failed: 0, wallMs: 0, startedAt: new Map<string, number>(), done: new Map<string, FinishedRun>() };
   for (let i = 0; i < ONE_AT_A_TIME; i++) {
     const r = await submitAndWait(target, [snippet(offset + i)], 1, serverStart);
@@ -221,10 +229,12 @@ async function local(bench: BenchFleet): Promise<{ base: Phase; phases: Phase[];
   await bench.spawn(["--stage", "analyze"]);
   const target = localTarget(bench.client, bench.fleet);
   const phases: Phase[] = [];
-  let running = 0;
-  for (const n of EXECUTORS) {
-    for (; running < n; running++) await bench.spawn(["--stage", "execute", "--mode", "read_only"]);
-    phases.push(...(await fleetPhases(target, `fleet: ${n} executor${n === 1 ? "" : "s"}`, n * 100_000, false)));
+  const executors: SpawnedWorker[] = [];
+  for (const [k, n] of EXECUTORS.entries()) {
+    while (executors.length < n) executors.push(await bench.spawn(["--stage", "execute", "--mode", "read_only"]));
+    // SIGTERM: the worker drains (no job is in flight between phases) and exits
+    while (executors.length > n) await executors.pop()?.stop("SIGTERM");
+    phases.push(...(await fleetPhases(target, `fleet: ${n} executor${n === 1 ? "" : "s"}`, (k + 1) * 100_000, false)));
     process.stdout.write(`  ${n} executor(s) done (load ${loadAverage()})\n`);
   }
   return { base, phases, note: "executor processes: execute_read_only concurrency from config.yml; one analyze worker; producer + polling in this process" };

@@ -68,6 +68,11 @@ describe("analyzer", () => {
     expect(known.findings.filter((f) => f.rule === "undefined-name").map((f) => f.line)).toEqual([1]);
   });
 
+  it("resolves a name again when a star import later in the file provides it (the lookup of unbound names is kept per node only while the star imports stay the same)", async () => {
+    const r = await run('def f():\n    return caput("A", 1)\nf()\nfrom epics import *\nresults = {}\n');
+    expect(r.pv_writes.map((w) => `${w.pv} ${w.api}`)).toContain("A epics.caput");
+  });
+
   it("says keys may be computed when results uses non-literal keys", async () => {
     const r = await run('results = {}\nfor k in ["a"]:\n    results[k] = 1\n', { a: 0 });
     expect(r.findings.find((f) => f.rule === "result-key-missing")?.message).toMatch(/not set with a literal key/);

@@ -56,6 +56,12 @@ export abstract class Evaluator {
   private readonly varSlotScopes: Array<Scope | undefined>;
   /** The variable slot an identifier node binds, by node id, with the scope it was bound in (see {@link setVarNode}). */
   private readonly bindSlots: Array<ValueSet | undefined>;
+  /**
+   * What an identifier no scope binds (a builtin, a star-imported or an undefined name) evaluated
+   * to, by node id: the same values while the module star-imports the same modules (the list only
+   * grows), so every round and detection reuse them instead of building the set and its names again.
+   */
+  private readonly unowned = new Map<number, { scope: Scope; stars: number; values: ValueSet }>();
   private readonly bindSlotScopes: Array<Scope | undefined>;
   /** True when the module imports any control-system client (makes `globals()` lookups dynamic). */
   usesControl = false;
@@ -247,9 +253,18 @@ export abstract class Evaluator {
   private lookupNode(node: PyNode, scope: Scope): ValueSet {
     const slot = this.varSlots[node.id];
     if (slot && this.varSlotScopes[node.id] === scope) return this.log.read(slot);
+    const unowned = this.unowned.get(node.id);
+    if (unowned && unowned.scope === scope && unowned.stars === this.moduleScope(scope).stars.length) {
+      this.log.read(this.flags.stars);
+      return unowned.values;
+    }
     const name = text(this.src, node);
     const owner = this.owner(name, scope);
-    if (!owner) return this.lookup(name, scope);
+    if (!owner) {
+      const values = this.lookup(name, scope);
+      this.unowned.set(node.id, { scope, stars: this.moduleScope(scope).stars.length, values });
+      return values;
+    }
     const found = this.slotIn(owner.vars, name);
     this.varSlots[node.id] = found;
     this.varSlotScopes[node.id] = scope;

@@ -19,6 +19,9 @@
  *   before the first run), and worker RSS over 10,000 runs (against RSS after warm-up), on a
  *   private redis-server (bench/resources).
  *
+ * Before each scenario a line gives the machine's CPU probes (`machine-speed.ts`): the same
+ * table from a machine whose probes are slower is not a slower fleet.
+ *
  * `--quick` (about a few minutes on a quiet 2-core machine) uses fewer runs and 1/2 executors.
  */
 import { spawn } from "node:child_process";
@@ -26,6 +29,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { formatMachineSpeed, type MachineSpeed, measureMachineSpeed } from "./machine-speed.js";
 
 const QUICK = process.argv.includes("--quick");
 const ONLY = process.argv.includes("--only") ? String(process.argv[process.argv.indexOf("--only") + 1]).split(",") : undefined;
@@ -91,6 +95,9 @@ async function main(): Promise<number> {
     for (const s of SCENARIOS) {
       if (ONLY && !ONLY.includes(s.name)) continue;
       process.stdout.write(`\n=== ${s.name} (load average ${loadavg().map((l) => l.toFixed(1)).join(" ")})\n`);
+      // the host's speed can change between scenarios (a busy neighbour): each gets its own probe
+      const speed: MachineSpeed = measureMachineSpeed();
+      process.stdout.write(`${formatMachineSpeed(speed)}\n`);
       const jsonFile = join(scratch, `${s.name}.json`);
       const r = await runScenario(s, jsonFile);
       if (r.code !== 0) failed++;
@@ -102,7 +109,7 @@ async function main(): Promise<number> {
           raw = null;
         }
       }
-      (summary.scenarios as Record<string, unknown>)[s.name] = { exitCode: r.code, seconds: r.seconds, loadavgAfter: loadavg(), raw, printed: r.output };
+      (summary.scenarios as Record<string, unknown>)[s.name] = { exitCode: r.code, seconds: r.seconds, machineSpeed: speed, loadavgAfter: loadavg(), raw, printed: r.output };
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });

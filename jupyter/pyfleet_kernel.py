@@ -22,7 +22,11 @@ backend: ``packages/execution/harness/pyfleet_bwrap.py``) and stays outside as i
     {"op":"end"} → {"ok":true,"writes":[...],"refused":[...]}   (manifest reset to "nothing")
   so the run's outcome is decided from the gate's record, not from the kernel's report;
 - SIGINT from the server (an interrupt) is forwarded to the kernel; when this process dies,
-  bubblewrap and the kernel die with it (``--die-with-parent``).
+  bubblewrap and the kernel die with it (``--die-with-parent``), and the kernel also watches a
+  lifeline: a pipe whose write end only this process holds. bubblewrap arms the sandbox's
+  parent-death signal only after it has forked, so a launcher killed within moments of starting
+  the kernel could leave it running (containers/bubblewrap#633); at the pipe's end of file the
+  kernel gets SIGIO (``O_ASYNC``) and exits, whatever bubblewrap did.
 
 This process dies with the Jupyter server: its first act is ``PR_SET_PDEATHSIG`` = SIGKILL. The
 server starts kernels in sessions of their own (jupyter_client's ``start_new_session``), so a
@@ -45,10 +49,12 @@ its guard refuses to start). The guard is the friendly early error, not the boun
 
 import contextlib
 import ctypes
+import fcntl
 import importlib.util
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -68,6 +74,8 @@ _IN = {
     "work": "/run/pyfleet/work",
 }
 _ZMQ_PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+#: inside the sandbox: the descriptor of the lifeline's read end (see the module's docstring)
+_LIFELINE_ENV = "PYFLEET_KERNEL_LIFELINE_FD"
 
 
 _PR_SET_PDEATHSIG = 1
@@ -131,8 +139,41 @@ def _install_guard(mode: str) -> None:
     load_module("pyfleet_harness", path).install_guard(mode, lock=mode == "read_only")
 
 
+def watch_lifeline() -> None:
+    """Inside the sandbox: exits (pid 1 of the sandbox, so with everything in it) once the
+    lifeline's write end is closed, i.e. once the launcher is gone. No lifeline: nothing to watch.
+
+    The pipe signals its end of file with SIGIO (``O_ASYNC``): no thread (a thread's stacks and
+    malloc arena count against the kernel's ``RLIMIT_AS``), and a handler, because a signal the
+    kernel would deliver with its default action (even SIGKILL) never reaches a namespace's pid 1.
+    """
+    raw = os.environ.pop(_LIFELINE_ENV, "")
+    if not raw:
+        return
+    fd = int(raw)
+
+    def ended() -> bool:
+        # nothing is ever written: readable means end of file
+        try:
+            return bool(select.select([fd], [], [], 0)[0]) and os.read(fd, 1) == b""
+        except OSError:
+            return True
+
+    def on_sigio(_sig: int, _frame: object) -> None:
+        if ended():
+            os._exit(128 + signal.SIGKILL)
+
+    signal.signal(signal.SIGIO, on_sigio)
+    fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    # a launcher gone before the pipe was armed sent no signal
+    if ended():
+        os._exit(128 + signal.SIGKILL)
+
+
 def run_kernel(mode: str) -> None:
     """ipykernel in this process, behind the in-process guard (inside the sandbox, or sandbox off)."""
+    watch_lifeline()
     _scrub_environment()
     os.environ["MPLBACKEND"] = "Agg"
     _install_guard(mode)
@@ -235,6 +276,8 @@ def launch_sandboxed(mode: str, connection_file: str) -> int:
         ]
         info_r, info_w = os.pipe()
         block_r, block_w = os.pipe()
+        # the write end stays in this process only (not inheritable) until it exits
+        life_r, _life_w = os.pipe()
         spec = {
             "argv": [python, _IN["launcher"], "--inside", "-f", f"{_IN['kernel']}/connection.json"],
             "cwd": _IN["work"],
@@ -262,6 +305,7 @@ def launch_sandboxed(mode: str, connection_file: str) -> int:
             "PYTHONNOUSERSITE": "1",
             "PYFLEET_KERNEL_MODE": mode,
             "PYFLEET_HARNESS": f"{_IN['harness']}/pyfleet_harness.py",
+            _LIFELINE_ENV: str(life_r),
         }
         if upstreams:
             env.update({"EPICS_CA_ADDR_LIST": "127.0.0.1", "EPICS_CA_AUTO_ADDR_LIST": "NO", "EPICS_CA_SERVER_PORT": "5064", "EPICS_CA_REPEATER_PORT": "5065"})
@@ -276,12 +320,13 @@ def launch_sandboxed(mode: str, connection_file: str) -> int:
             bwrap_command(spec),
             env=env,
             stdin=subprocess.DEVNULL,
-            pass_fds=(info_w, block_r),
+            pass_fds=(info_w, block_r, life_r),
             preexec_fn=drop_privileges,  # noqa: PLW1509  (single-threaded here: nothing started yet)
             start_new_session=True,  # the server's interrupt (killpg) reaches this process only; it forwards it
         )
         os.close(info_w)
         os.close(block_r)
+        os.close(life_r)
         return _supervise(proc, info_r, block_w, mode, upstreams, gate_control_path(connection_file))
     finally:
         shutil.rmtree(kdir, ignore_errors=True)

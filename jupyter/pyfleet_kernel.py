@@ -85,9 +85,11 @@ def die_with_parent() -> None:
     """SIGKILL this process when its parent (the Jupyter server's forking thread) ends.
 
     The server may already have died between its fork and this call: then the parent-death signal
-    is armed against the reaper that adopted us and would never fire, so the parent is checked
-    afterwards (unchanged since before the call, and still the ``JPY_PARENT_PID`` jupyter_client
-    names when it sets one) and the launcher exits instead of starting an orphan kernel.
+    is armed against the reaper that adopted us and would never fire. So after arming it, the
+    launcher checks that its parent is still the server ``JPY_PARENT_PID`` names (jupyter_client
+    sets it to the pid that spawns the kernel) and exits instead of starting an orphan kernel.
+    Comparing parents, not asking ``kill(pid, 0)``: a SIGKILLed server that nobody has reaped yet
+    is a zombie, which still answers ``kill``, but it stopped being our parent when it exited.
     """
     if not sys.platform.startswith("linux"):
         return
@@ -96,18 +98,9 @@ def die_with_parent() -> None:
     if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         sys.exit(f"pyfleet kernel: prctl(PR_SET_PDEATHSIG) failed: {os.strerror(ctypes.get_errno())}")
     server = os.environ.get("JPY_PARENT_PID", "")
-    if os.getppid() != parent or (server.isdigit() and not _alive(int(server))):
+    now = os.getppid()
+    if now != parent or (server.isdigit() and now != int(server)):
         sys.exit("pyfleet kernel: the Jupyter server that started this kernel is gone; not starting it")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, as another user
-    return True
 
 
 def _scrub_environment() -> None:
@@ -150,6 +143,8 @@ def watch_lifeline() -> None:
     raw = os.environ.pop(_LIFELINE_ENV, "")
     if not raw:
         return
+    if not raw.isdigit():
+        sys.exit(f"pyfleet kernel: {_LIFELINE_ENV} must be the number of an open pipe's read end, not {raw!r}")
     fd = int(raw)
 
     def ended() -> bool:

@@ -35,7 +35,7 @@ function alive(pid: number): boolean {
 }
 
 /** A kernel started as the sandbox starts it (`--inside`), with or without a lifeline on fd 3. */
-function startInside(lifeline: boolean): { child: ChildProcess; ready: Promise<void> } {
+function startInside(lifeline: boolean, lifelineFd = "3"): { child: ChildProcess; ready: Promise<void> } {
   dir = mkdtempSync(join(tmpdir(), "pyfleet-lifeline-"));
   const connection = join(dir, "connection.json");
   const ports = { shell_port: 0, iopub_port: 0, stdin_port: 0, control_port: 0, hb_port: 0 };
@@ -48,7 +48,7 @@ function startInside(lifeline: boolean): { child: ChildProcess; ready: Promise<v
       MPLCONFIGDIR: join(dir, ".mpl"),
       PYFLEET_KERNEL_MODE: "read_only",
       PYFLEET_HARNESS: HARNESS,
-      ...(lifeline ? { PYFLEET_KERNEL_LIFELINE_FD: "3" } : {}),
+      ...(lifeline ? { PYFLEET_KERNEL_LIFELINE_FD: lifelineFd } : {}),
     },
     stdio: ["ignore", "pipe", "pipe", lifeline ? "pipe" : "ignore"],
   });
@@ -80,6 +80,12 @@ describe("a sandboxed kernel's lifeline", () => {
     });
     (child.stdio[3] as Writable).destroy();
     expect(await exited).toBe(137);
+  }, 60_000);
+
+  it("refuses to start with a lifeline that is not a descriptor number, naming the variable", async () => {
+    const { child, ready } = startInside(true, "three");
+    await expect(ready).rejects.toThrow(/exited \(1\).*PYFLEET_KERNEL_LIFELINE_FD must be the number of an open pipe's read end, not 'three'/s);
+    expect(child.exitCode).toBe(1);
   }, 60_000);
 
   it("leaves a kernel without a lifeline (the sandbox off) running", async () => {

@@ -161,6 +161,28 @@ describe("the kernel launcher started by a server that is already gone", () => {
     expect(res.stderr).toContain("the Jupyter server that started this kernel is gone");
   });
 
+  it("exits when that server was SIGKILLed and is a zombie nobody has reaped yet (kill(pid, 0) still answers)", () => {
+    // a stand-in for the process that started the server: its child (the "server") exits and stays
+    // a zombie, then it starts the launcher naming that zombie, the way a server killed right after
+    // its fork leaves it
+    const script = [
+      "import os, subprocess, sys",
+      "server = os.fork()",
+      "if server == 0: os._exit(0)",
+      "while open(f'/proc/{server}/stat').read().rsplit(')', 1)[1].split()[0] != 'Z': pass",
+      "os.kill(server, 0)  # a zombie still answers",
+      "r = subprocess.run([sys.argv[1], sys.argv[2], '-f', '/nonexistent/kernel.json'], capture_output=True, text=True,",
+      "                   env={'PATH': '/usr/bin:/bin', 'JPY_PARENT_PID': str(server)})",
+      "sys.stderr.write(r.stderr); sys.exit(r.returncode)",
+    ].join("\n");
+    const res = spawnSync(projectPython(), ["-c", script, projectPython(), join(REPO_JUPYTER_DIR, "pyfleet_kernel.py")], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(res.status, res.stderr).toBe(1);
+    expect(res.stderr).toContain("the Jupyter server that started this kernel is gone");
+  });
+
   it("goes on while the server named by JPY_PARENT_PID lives (here to the missing connection file)", () => {
     const res = launch(process.pid);
     expect(res.status).not.toBe(0);

@@ -5,16 +5,20 @@
  * without expected result keys, and writes one JSON line per analysis (`duration_ms` zeroed).
  * Run it on two trees and compare the files byte for byte: a change to the analysis that must
  * not change findings must leave the dump identical (17,400 analyses).
- * Run: npx tsx bench/analysis/equivalence.ts OUT_FILE
+ * Run: npx tsx bench/analysis/equivalence.ts OUT_FILE [--engines native,wasm]
+ * (`--engines flat` dumps pyfleet's addon alone: with `"engine":"flat"` read as `"native"` its
+ * lines must equal the native half of a default dump.)
  */
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { analyzeWith, PythonParser, resolveSettings } from "@pyfleet/analysis";
+import { analyzeWith, type ParserEngine, PythonParser, resolveSettings } from "@pyfleet/analysis";
 import { loadCorpus } from "../../packages/analysis/src/corpus.js";
 import { sampleModule } from "./sample.js";
 
 const out = process.argv[2];
-if (!out) throw new Error("usage: equivalence.ts OUT_FILE");
+if (!out) throw new Error("usage: equivalence.ts OUT_FILE [--engines native,wasm]");
+const enginesAt = process.argv.indexOf("--engines");
+const engines = (enginesAt > 0 ? String(process.argv[enginesAt + 1]) : "native,wasm").split(",") as ParserEngine[];
 
 const indent = (code: string) =>
   code
@@ -39,7 +43,7 @@ const policies = [
   },
 ];
 const lines: string[] = [];
-for (const engine of ["native", "wasm"] as const) {
+for (const engine of engines) {
   const parser = await PythonParser.create(engine);
   for (const p of policies)
     for (const expectedResults of [{}, { value: null, status: null }])

@@ -75,9 +75,14 @@ export class GrammarTables {
 
   /** Records what the cursor's current node tells about its type id; returns the type name. */
   learnType(cursor: TreeCursorLike, typeId: number): string {
-    const type = intern(cursor.nodeType);
+    return this.learnName(typeId, cursor.nodeType, cursor.nodeIsNamed);
+  }
+
+  /** Records a type id's name and whether its nodes are named (from a language's symbol table); returns the interned name. */
+  learnName(typeId: number, name: string, isNamedSymbol: boolean): string {
+    const type = intern(name);
     // ERROR nodes count as unnamed, so `namedChildren` never hands a fragment of broken code to the resolver.
-    const isNamed = type !== "ERROR" && cursor.nodeIsNamed;
+    const isNamed = type !== "ERROR" && isNamedSymbol;
     const entry = isNamed ? nodeTypes().get(type) : undefined;
     this.named[typeId] = isNamed;
     this.childFields[typeId] = !entry?.fields || Object.keys(entry.fields).length > 0;
@@ -92,7 +97,11 @@ export class GrammarTables {
 
   /** Records the name of the cursor's current field id; returns it. */
   learnField(cursor: TreeCursorLike, fieldId: number): string | null {
-    const name = cursor.currentFieldName;
+    return this.learnFieldName(fieldId, cursor.currentFieldName);
+  }
+
+  /** Records the name of a field id (null: none); returns the interned name. */
+  learnFieldName(fieldId: number, name: string | null): string | null {
     const interned = name ? intern(name) : null;
     this.fields[fieldId] = interned;
     return interned;

@@ -12,7 +12,7 @@ function dump(n: PyNode): unknown {
 
 const stable = (r: AnalysisResult) => ({ ...r, duration_ms: 0 });
 
-describe("native and WebAssembly parsers", () => {
+describe("pyfleet's addon, native and WebAssembly parsers", () => {
   const cases = loadCorpus();
   const settings = resolveSettings({});
   // Broken variants too: error recovery (ERROR and MISSING nodes) must not differ either.
@@ -22,25 +22,29 @@ describe("native and WebAssembly parsers", () => {
     { name: `${c.file} (no parentheses)`, code: c.code.replaceAll("(", "") },
   ]);
 
-  it("the native binding loads on this machine (optional dependency `tree-sitter`)", async () => {
+  it("pyfleet's addon and the native binding load on this machine (npm ci builds both)", async () => {
+    // the addon missing here means `npm ci` could not build it: the fleet would fall back to wasm, slower
+    expect(PythonParser.flatUnavailable()).toBeNull();
     expect(PythonParser.nativeAvailable()).toBe(true);
+    expect((await PythonParser.create("flat")).engine).toBe("flat");
     expect((await PythonParser.create("native")).engine).toBe("native");
     expect((await PythonParser.create("wasm")).engine).toBe("wasm");
-    // auto takes the cheaper engine: web-tree-sitter with its direct cursor (wasm-cursor.test checks that it is direct)
-    expect((await PythonParser.create("auto")).engine).toBe("wasm");
+    // auto takes the cheapest engine: the addon's one-call copy
+    expect((await PythonParser.create("auto")).engine).toBe("flat");
   });
 
   it(`give identical trees and identical analysis on every corpus snippet (${inputs.length} inputs)`, async () => {
-    const native = await PythonParser.create("native");
     const wasm = await PythonParser.create("wasm");
+    const others = [await PythonParser.create("flat"), await PythonParser.create("native")];
     const differing: string[] = [];
     for (const { name, code } of inputs) {
-      const a = native.parse(code);
       const b = wasm.parse(code);
-      expect(dump(a.root), name).toEqual(dump(b.root));
-      const ra = analyzeWith(native, { code, expectedResults: { k: null } }, settings);
-      const rb = analyzeWith(wasm, { code, expectedResults: { k: null } }, settings);
-      if (JSON.stringify(stable(ra)) !== JSON.stringify(stable(rb))) differing.push(name);
+      const rb = JSON.stringify(stable(analyzeWith(wasm, { code, expectedResults: { k: null } }, settings)));
+      for (const other of others) {
+        expect(dump(other.parse(code).root), `${other.engine}: ${name}`).toEqual(dump(b.root));
+        const ra = analyzeWith(other, { code, expectedResults: { k: null } }, settings);
+        if (JSON.stringify(stable(ra)) !== rb) differing.push(`${other.engine}: ${name}`);
+      }
     }
     expect(differing).toEqual([]);
     // ~19 s when the shared 2-core machine is loaded; the unit default (20 s) is too tight for it.
@@ -48,7 +52,7 @@ describe("native and WebAssembly parsers", () => {
 
   it("agree on non-ASCII offsets (UTF-16 columns on both)", async () => {
     const code = 's = "é€😀"; import epics; epics.caput("Ä:B", 1)\n';
-    for (const engine of ["native", "wasm"] as const) {
+    for (const engine of ["flat", "native", "wasm"] as const) {
       const r = analyzeWith(await PythonParser.create(engine), { code, expectedResults: {} }, settings);
       expect(r.pv_writes[0], engine).toMatchObject({ pv: "Ä:B", line: 1, column: 27 });
     }
@@ -58,7 +62,7 @@ describe("native and WebAssembly parsers", () => {
     const before = process.env.PYFLEET_ANALYSIS_PARSER;
     process.env.PYFLEET_ANALYSIS_PARSER = "fast";
     try {
-      expect(() => PythonParser.create()).toThrow(/PYFLEET_ANALYSIS_PARSER=fast: must be one of auto, native, wasm/);
+      expect(() => PythonParser.create()).toThrow(/PYFLEET_ANALYSIS_PARSER=fast: must be one of auto, flat, native, wasm/);
     } finally {
       if (before === undefined) delete process.env.PYFLEET_ANALYSIS_PARSER;
       else process.env.PYFLEET_ANALYSIS_PARSER = before;

@@ -21,7 +21,7 @@ describe("PythonParser tree copy", () => {
   });
 
   it("gives nodes without children one shared frozen array, and every parent its own", async () => {
-    for (const engine of ["native", "wasm"] as const) {
+    for (const engine of ["flat", "native", "wasm"] as const) {
       const { nodes } = (await PythonParser.create(engine)).parse("x = f(a, 1)\ny = [x]\n");
       const leaves = nodes.filter((n) => n.children.length === 0);
       const parents = nodes.filter((n) => n.children.length > 0);
@@ -42,7 +42,7 @@ describe("PythonParser tree copy", () => {
   });
 
   it("lists every node of the tree in document order, each at its id (both engines, clean and broken code)", async () => {
-    for (const engine of ["native", "wasm"] as const) {
+    for (const engine of ["flat", "native", "wasm"] as const) {
       const parser = await PythonParser.create(engine);
       for (const code of ["class A:\n    def f(self, x=[1, 2]):\n        return lambda y: x + y\n", "def f(:\n  g(1,\n"]) {
         const { root, nodes } = parser.parse(code);
@@ -81,7 +81,7 @@ describe("PythonParser tree copy", () => {
     const inputs = loadCorpus().flatMap((c) => [c.code, `def w():\n${c.code.replace(/^/gm, "  ")}`, c.code.slice(0, Math.floor(c.code.length / 2))]);
     inputs.push('s = "a\\nb\\x41c" + f"{x!r:>{w}}\\t" + b"\\0" + """q\\\n"""\n', "x = 1   # c\n\n\n   \n", "if a:\n    b\n  # c\nd\n");
     const missing: string[] = [];
-    for (const engine of ["native", "wasm"] as const) {
+    for (const engine of ["flat", "native", "wasm"] as const) {
       const parser = await PythonParser.create(engine);
       for (const code of inputs) {
         const tree = raw.parse(code);

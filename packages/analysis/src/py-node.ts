@@ -20,6 +20,12 @@ export interface PyNode {
   children: PyNode[];
 }
 
+/**
+ * The children of every node without any (about half of a tree's nodes), shared instead of an
+ * empty array each; frozen, so code that tried to add to it would throw rather than corrupt the tree.
+ */
+export const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
+
 /** First child with the given field name. */
 export function field(node: PyNode, name: string): PyNode | undefined {
   const children = node.children;

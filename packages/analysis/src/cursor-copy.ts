@@ -1,6 +1,6 @@
 import type { GrammarTables, TreeCursorLike } from "./grammar-tables.js";
 import { LineIndex } from "./line-index.js";
-import { NO_CHILDREN, type PyNode } from "./py-node.js";
+import { createNode, NO_CHILDREN, type PyNode } from "./py-node.js";
 
 /**
  * The node type whose children do not cover its whole range: `string_content` holds the string's
@@ -27,20 +27,19 @@ export function copyWithCursor(cursor: TreeCursorLike, tables: GrammarTables, so
   let id = 0;
   const make = (parent: PyNode | null, typeId: number, type: string, fieldId: number, startIndex: number): PyNode => {
     const row = lines.row(startIndex);
-    const node: PyNode = {
-      id: id++,
+    const node = createNode(
+      id++,
       type,
-      field: fieldId === 0 ? null : (fields[fieldId] ?? tables.learnField(cursor, fieldId)),
-      named: named[typeId] ?? false,
-      missing: hasError && cursor.nodeIsMissing,
+      fieldId === 0 ? null : (fields[fieldId] ?? tables.learnField(cursor, fieldId)),
+      named[typeId] ?? false,
+      hasError && cursor.nodeIsMissing,
       startIndex,
       // Set when the node is left: from its last child, or read here for a node without children.
-      endIndex: -1,
+      -1,
       row,
-      column: startIndex - lines.start(row),
+      startIndex - lines.start(row),
       parent,
-      children: NO_CHILDREN,
-    };
+    );
     nodes.push(node);
     return node;
   };

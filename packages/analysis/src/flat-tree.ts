@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { GrammarTables } from "./grammar-tables.js";
 import { LineIndex } from "./line-index.js";
-import { NO_CHILDREN, type PyNode } from "./py-node.js";
+import { createNode, NO_CHILDREN, type PyNode } from "./py-node.js";
 
 const require = createRequire(import.meta.url);
 
@@ -88,19 +88,18 @@ function convertTable(table: Int32Array, tables: GrammarTables, source: string, 
   const make = (parent: PyNode | null, type: string, fieldId: number, at: number): PyNode => {
     const startIndex = table[at + 1]!;
     const row = lines.row(startIndex);
-    const node: PyNode = {
-      id: id++,
+    const node = createNode(
+      id++,
       type,
-      field: fieldId === 0 ? null : (fields[fieldId] ?? null),
-      named: named[table[at]! & 0xffff] ?? false,
-      missing: hasError && (table[at + 3]! & MISSING) !== 0,
+      fieldId === 0 ? null : (fields[fieldId] ?? null),
+      named[table[at]! & 0xffff] ?? false,
+      hasError && (table[at + 3]! & MISSING) !== 0,
       startIndex,
-      endIndex: table[at + 2]!,
+      table[at + 2]!,
       row,
-      column: startIndex - lines.start(row),
+      startIndex - lines.start(row),
       parent,
-      children: NO_CHILDREN,
-    };
+    );
     nodes.push(node);
     return node;
   };

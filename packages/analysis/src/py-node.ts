@@ -26,6 +26,25 @@ export interface PyNode {
  */
 export const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
 
+/**
+ * A node without children yet. Both tree copies build nodes here: one object shape for every
+ * node, so the passes' property reads stay monomorphic whichever engine parsed.
+ */
+export function createNode(
+  id: number,
+  type: string,
+  field: string | null,
+  named: boolean,
+  missing: boolean,
+  startIndex: number,
+  endIndex: number,
+  row: number,
+  column: number,
+  parent: PyNode | null,
+): PyNode {
+  return { id, type, field, named, missing, startIndex, endIndex, row, column, parent, children: NO_CHILDREN };
+}
+
 /** First child with the given field name. */
 export function field(node: PyNode, name: string): PyNode | undefined {
   const children = node.children;

@@ -39,6 +39,18 @@ describe("the flat engine's addon", () => {
     }
   }, 60_000);
 
+  it("walks a tree nested deeper than a C stack of recursive calls would allow, as web-tree-sitter does", async () => {
+    const flat = await PythonParser.create("flat");
+    const wasm = await PythonParser.create("wasm");
+    for (const code of [`x = ${"(".repeat(20_000)}1${")".repeat(20_000)}\n`, `y = ${"[".repeat(20_000)}\n`, `${"if x:\n ".repeat(2_000)}pass\n`]) {
+      const a = flat.parse(code);
+      const b = wasm.parse(code);
+      expect(a.nodes.map((n) => [n.type, n.field, n.startIndex, n.endIndex, n.parent?.id ?? -1])).toEqual(
+        b.nodes.map((n) => [n.type, n.field, n.startIndex, n.endIndex, n.parent?.id ?? -1]),
+      );
+    }
+  }, 60_000);
+
   it("gives back what a big parse took: resident memory does not grow over many of them", async () => {
     const flat = await PythonParser.create("flat");
     const big = bigSource(30_000);

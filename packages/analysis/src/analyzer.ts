@@ -35,7 +35,7 @@ export function resolveSettings(options: AnalyzerOptions = {}): AnalysisSettings
 export interface AnalyzerRuntime {
   /** Results by code hash (default: a private {@link AnalysisCache} of 512 entries; `new AnalysisCache(0)` disables it). */
   cache?: AnalysisCache;
-  /** Parser engine (default: `PYFLEET_ANALYSIS_PARSER`, else the native binding when it loads, else WebAssembly). */
+  /** Parser engine (default: `PYFLEET_ANALYSIS_PARSER`, else `auto`: pyfleet's addon where `npm ci` built it, else WebAssembly). */
   parser?: ParserEngineChoice;
 }
 

@@ -3,13 +3,18 @@
 // A machine that cannot build it still analyses, on web-tree-sitter (slower): the failure is
 // printed with where the compiler's output went, and the install goes on.
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 // npm names its own node-gyp to lifecycle scripts; outside npm, node-gyp from PATH
 const gyp = process.env.npm_config_node_gyp;
 const [command, args] = gyp ? [process.execPath, [gyp, "rebuild"]] : ["node-gyp", ["rebuild"]];
+// the headers of the Node that runs this (its tarball has them), unless npm names a folder:
+// node-gyp would otherwise download them, and the machine may be offline
+const prefix = dirname(dirname(process.execPath));
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, "include", "node", "node_api.h"))) args.push(`--nodedir=${prefix}`);
 const started = Date.now();
 const result = spawnSync(command, args, { cwd: here, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 const log = `${here}build.log`;

@@ -46,6 +46,14 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
   npm ci --no-audit --no-fund
 fi
 
+# --- pyfleet's tree-sitter addon (the analysis's fast parser): npm ci builds it; rebuilt here when
+# missing or older than its sources (a checkout that moved on without a new lock) ---
+addon=packages/analysis/native/build/Release/pyfleet_tree_flat.node
+if [ ! -f "$addon" ] || [ -n "$(find packages/analysis/native -maxdepth 1 -type f -newer "$addon" | head -1)" ]; then
+  echo "bootstrap: building pyfleet's tree-sitter addon (npm rebuild @pyfleet/analysis)"
+  npm rebuild @pyfleet/analysis
+fi
+
 # --- the web console (Vite + Preact): built when missing or older than its sources ---
 if [ ! -f apps/console/dist/web/index.html ] || [ -n "$(find apps/console/web -type f -newer apps/console/dist/web/index.html | head -1)" ]; then
   echo "bootstrap: building the web console (npm run build -w @pyfleet/console)"

@@ -49,7 +49,7 @@ fi
 # --- pyfleet's tree-sitter addon (the analysis's fast parser): npm ci builds it; rebuilt here when
 # missing or older than its sources (a checkout that moved on without a new lock) ---
 addon=packages/analysis/native/build/Release/pyfleet_tree_flat.node
-if [ ! -f "$addon" ] || [ -n "$(find packages/analysis/native -maxdepth 1 -type f -newer "$addon" | head -1)" ]; then
+if [ ! -f "$addon" ] || [ -n "$(find packages/analysis/native -maxdepth 1 -type f \( -name "*.c" -o -name "*.gyp" -o -name "*.mjs" \) -newer "$addon" | head -1)" ]; then
   echo "bootstrap: building pyfleet's tree-sitter addon (npm rebuild @pyfleet/analysis)"
   npm rebuild @pyfleet/analysis
 fi

@@ -46,14 +46,6 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
   npm ci --no-audit --no-fund
 fi
 
-# --- pyfleet's tree-sitter addon (the analysis's fast parser): npm ci builds it; rebuilt here when
-# missing or older than its sources (a checkout that moved on without a new lock) ---
-addon=packages/analysis/native/build/Release/pyfleet_tree_flat.node
-if [ ! -f "$addon" ] || [ -n "$(find packages/analysis/native -maxdepth 1 -type f \( -name "*.c" -o -name "*.gyp" -o -name "*.mjs" \) -newer "$addon" | head -1)" ]; then
-  echo "bootstrap: building pyfleet's tree-sitter addon (npm rebuild @pyfleet/analysis)"
-  npm rebuild @pyfleet/analysis
-fi
-
 # --- the web console (Vite + Preact): built when missing or older than its sources ---
 if [ ! -f apps/console/dist/web/index.html ] || [ -n "$(find apps/console/web -type f -newer apps/console/dist/web/index.html | head -1)" ]; then
   echo "bootstrap: building the web console (npm run build -w @pyfleet/console)"
@@ -68,6 +60,8 @@ venv="$PWD/.venv"
 if [ ! -f "$venv/.pyfleet-lock.sha256" ]; then need_pkg python3; need_pkg python3-venv; fi
 # bubblewrap: the sandbox around user code on the local, fork-server and Jupyter backends (docs/security.md)
 need_pkg bubblewrap
+# node-gyp's toolchain, for pyfleet's tree-sitter addon (packages/analysis/native)
+need_pkg python3; need_pkg make; need_pkg gcc; need_pkg libc6-dev
 if [ "$want_docker" = 1 ]; then need_pkg docker.io; need_pkg debootstrap; fi
 if [ "$want_browser" = 1 ]; then need_pkg chromium; fi
 redis_answers() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
@@ -91,6 +85,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "  sudo apt-get update && sudo $cmd"
     exit 1
   fi
+fi
+
+# --- pyfleet's tree-sitter addon (the analysis's fast parser): npm ci builds it; rebuilt here when
+# missing (npm ci ran before a compiler was installed) or older than its sources (a checkout that
+# moved on without a new lock) ---
+addon=packages/analysis/native/build/Release/pyfleet_tree_flat.node
+if [ ! -f "$addon" ] || [ -n "$(find packages/analysis/native -maxdepth 1 -type f \( -name "*.c" -o -name "*.gyp" -o -name "*.mjs" \) -newer "$addon" | head -1)" ]; then
+  echo "bootstrap: building pyfleet's tree-sitter addon (npm rebuild @pyfleet/analysis)"
+  npm rebuild @pyfleet/analysis
 fi
 
 # --- Redis: start a throw-away one (no persistence) when none answers on the default port ---

@@ -81,8 +81,8 @@ function dynamicAccess(node: PyNode): Access {
 function parseAndResolve(parser: PythonParser, src: string, levels: RuleLevels): { r: Resolver; found: FindingList } {
   const { root, nodes } = parser.parse(src);
   const lines = new SourceLines(src);
-  const found = new FindingList(lines, levels, syntaxFindings(src, nodes, lines));
   const r = new Resolver(src, root, nodes);
+  const found = new FindingList(lines, levels, syntaxFindings(src, r.scoped, lines));
   r.solve();
   return { r, found };
 }

@@ -2,48 +2,42 @@ import { FAMILIES } from "./catalog.js";
 import { onCall, onCallableArgument } from "./detect-calls.js";
 import { type Access, Detection, type NestedAnalysis } from "./detection.js";
 import { fieldPv, setpointPv } from "./device-names.js";
+import { KIND } from "./node-kinds.js";
 import type { Resolver } from "./resolver.js";
 import { field, fields, type PyNode, text, textIs } from "./py-node.js";
 import type { Scope } from "./scopes.js";
 import type { SecurityChecks } from "./security.js";
 
-/** What detection does at one node type, in the scope the node is evaluated in. */
-type Handler = (d: Detection, n: PyNode, s: Scope) => void;
+function onAttributeNode(d: Detection, n: PyNode, s: Scope): void {
+  if (!(n.field === "function" && n.parent?.type === "call")) onAttribute(d, n, s);
+  if (textIs(d.r.src, field(n, "attribute") ?? n, "environ")) onEnviron(d, n, s);
+  if (isArgument(n)) onCallableArgument(d, n, s);
+}
 
-/** The node types detection acts on; every other node is passed over. */
-const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
-  ["call", onCall],
-  [
-    "attribute",
-    (d, n, s) => {
-      if (!(n.field === "function" && n.parent?.type === "call")) onAttribute(d, n, s);
-      if (textIs(d.r.src, field(n, "attribute") ?? n, "environ")) onEnviron(d, n, s);
-      if (isArgument(n)) onCallableArgument(d, n, s);
-    },
-  ],
-  [
-    "identifier",
-    (d, n, s) => {
-      if (textIs(d.r.src, n, "environ") && n.field !== "attribute" && n.parent?.type !== "dotted_name" && n.parent?.type !== "aliased_import") onEnviron(d, n, s);
-      if (isArgument(n)) onCallableArgument(d, n, s);
-    },
-  ],
-  ["import_statement", onImport],
-  ["import_from_statement", onImport],
-  ["while_statement", (d, n) => d.security.onWhile(n)],
-]);
+function onIdentifier(d: Detection, n: PyNode, s: Scope): void {
+  if (textIs(d.r.src, n, "environ") && n.field !== "attribute" && n.parent?.type !== "dotted_name" && n.parent?.type !== "aliased_import") onEnviron(d, n, s);
+  if (isArgument(n)) onCallableArgument(d, n, s);
+}
+
+/** The node kinds detection acts on; every other node is passed over. */
+const DETECTED = KIND.call | KIND.attribute | KIND.identifier | KIND.import | KIND.while;
 
 /**
  * Walks the resolved module once and reports control-system reads and writes, feeding the
- * security checks with every resolved call and import on the way (one handler per node type).
+ * security checks with every resolved call and import on the way (one handler per node kind).
  */
 export function detect(r: Resolver, security: SecurityChecks, nested: NestedAnalysis): Access[] {
   const d = new Detection(r, security, nested);
-  const { nodes, scopes } = r.scoped;
+  const { nodes, scopes, kinds } = r.scoped;
   for (let i = 0; i < nodes.length; i++) {
+    const kind = kinds[i]!;
+    if (!(kind & DETECTED)) continue;
     const n = nodes[i]!;
-    const handler = HANDLERS.get(n.type);
-    if (handler) handler(d, n, scopes[i]!);
+    if (kind & KIND.identifier) onIdentifier(d, n, scopes[i]!);
+    else if (kind & KIND.call) onCall(d, n, scopes[i]!);
+    else if (kind & KIND.attribute) onAttributeNode(d, n, scopes[i]!);
+    else if (kind & KIND.import) onImport(d, n);
+    else d.security.onWhile(n);
   }
   return withoutShadowedNulls(d.out);
 }

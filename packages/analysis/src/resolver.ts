@@ -1,27 +1,12 @@
 import { constructorFamily, isControlQual } from "./catalog.js";
 import { CallEvaluator } from "./calls.js";
 import type { DependencyLog, Reads } from "./dependencies.js";
+import { KIND } from "./node-kinds.js";
 import { type PyNode, field, fields, namedChildren, text } from "./py-node.js";
 import { importedName, type Scope } from "./scopes.js";
 import { single, ValueSet } from "./values.js";
 
 const MAX_ITERATIONS = 12;
-/** Node types {@link Resolver.bindNode} acts on; everything else is skipped in the fixpoint. */
-const BINDING_NODES = new Set([
-  "assignment",
-  "augmented_assignment",
-  "for_statement",
-  "for_in_clause",
-  "as_pattern",
-  "named_expression",
-  "return_statement",
-  "yield",
-  "call",
-  "import_statement",
-  "import_from_statement",
-  "function_definition",
-  "class_definition",
-]);
 
 /**
  * A small flow-insensitive resolver: every name in every scope gets the union of the values
@@ -39,9 +24,9 @@ export class Resolver extends CallEvaluator {
     // Parallel arrays rather than [node, scope] pairs: the list is walked up to MAX_ITERATIONS times.
     const work: PyNode[] = [];
     const workScopes: Scope[] = [];
-    const { nodes, scopes } = this.scoped;
+    const { nodes, scopes, kinds } = this.scoped;
     for (let i = 0; i < nodes.length; i++)
-      if (BINDING_NODES.has(nodes[i]!.type)) {
+      if (kinds[i]! & KIND.binding) {
         work.push(nodes[i]!);
         workScopes.push(scopes[i]!);
       }

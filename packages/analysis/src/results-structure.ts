@@ -1,3 +1,4 @@
+import { KIND } from "./node-kinds.js";
 import { type PyNode, field, namedChildren, text, textIs } from "./py-node.js";
 import type { Resolver } from "./resolver.js";
 
@@ -25,11 +26,12 @@ const DEFINITIONS = new Set(["function_definition", "class_definition", "lambda"
  */
 function moduleLevelAssignments(r: Resolver): PyNode[] {
   const module = r.scopes.get(r.root.id);
-  const { nodes, scopes } = r.scoped;
+  const { nodes, scopes, kinds } = r.scoped;
   const out: PyNode[] = [];
   for (let i = 0; i < nodes.length; i++) {
+    if (!(kinds[i]! & KIND.assignment) || scopes[i] !== module) continue;
     const n = nodes[i]!;
-    if (n.type !== "assignment" || scopes[i] !== module) continue;
+    if (n.type !== "assignment") continue;
     let p = n.parent;
     while (p && !DEFINITIONS.has(p.type)) p = p.parent;
     if (!p) out.push(n);
@@ -61,14 +63,18 @@ export function analyzeResults(r: Resolver): ResultsInfo {
     info.line ??= a.row + 1;
     if (isDict) addDict(right);
   }
-  for (const n of r.scoped.nodes) {
-    if (n.type === "assignment" || n.type === "augmented_assignment") {
+  const { nodes, kinds } = r.scoped;
+  for (let i = 0; i < nodes.length; i++) {
+    const kind = kinds[i]!;
+    if (!(kind & (KIND.assignment | KIND.call))) continue;
+    const n = nodes[i]!;
+    if (kind & KIND.assignment) {
       const left = field(n, "left");
       const right = field(n, "right");
       if (left?.type === "subscript" && isResults(field(left, "value"))) addKey(field(left, "subscript"));
       if (n.type === "augmented_assignment" && isResults(left) && right) addDict(right);
     }
-    if (n.type === "call") {
+    if (kind & KIND.call) {
       const fn = field(n, "function");
       if (fn?.type !== "attribute" || !isResults(field(fn, "object"))) continue;
       const method = text(src, field(fn, "attribute") ?? fn);

@@ -1,3 +1,4 @@
+import { KIND, nodeKinds } from "./node-kinds.js";
 import { type PyNode, field, fields, namedChildren, text } from "./py-node.js";
 import type { ValueSet } from "./values.js";
 
@@ -64,13 +65,6 @@ export function paramsOf(src: string, fn: PyNode): Param[] {
   return out;
 }
 
-/** Node types that open a scope. A Map: it is asked about every node (see PY2_NODES in syntax.ts). */
-const SCOPE_KINDS: ReadonlyMap<string, Scope["kind"]> = new Map([
-  ["function_definition", "function"],
-  ["lambda", "function"],
-  ["class_definition", "class"],
-]);
-
 function newScope(node: PyNode, kind: Scope["kind"], parent: Scope | null): Scope {
   return { node, kind, parent, declared: new Set(), globals: new Set(), nonlocals: new Set(), vars: new Map(), stars: [], owners: new Map() };
 }
@@ -81,10 +75,11 @@ function inInnerScope(owner: PyNode, child: PyNode): boolean {
   return child.field === "body" || child.field === "parameters";
 }
 
-/** Every node of a module in document order, with the scope it is evaluated in (parallel arrays). */
+/** Every node of a module in document order, with the scope it is evaluated in and its {@link KIND} bits (parallel arrays). */
 export interface ScopedNodes {
   nodes: PyNode[];
   scopes: Scope[];
+  kinds: Uint16Array;
 }
 
 /**
@@ -99,25 +94,26 @@ export function buildScopes(src: string, root: PyNode, nodes: PyNode[]): { scope
   // The scope each node is evaluated in, and the scope each scope-opening node opens, by node id.
   const evaluatedIn: Scope[] = new Array(nodes.length);
   const opens: Array<Scope | undefined> = new Array(nodes.length);
+  const kinds = nodeKinds(nodes);
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
     const p = n.parent;
     const inner = p === null ? undefined : opens[p.id];
     const s = p === null ? module : inner && inInnerScope(p, n) ? inner : evaluatedIn[p.id]!;
     evaluatedIn[i] = s;
-    const kind = SCOPE_KINDS.get(n.type);
-    if (kind) {
-      const own = newScope(n, kind, s);
+    const kind = kinds[i]!;
+    if (kind & (KIND.function | KIND.class)) {
+      const own = newScope(n, kind & KIND.function ? "function" : "class", s);
       opens[i] = own;
       scopes.set(n.id, own);
       const name = field(n, "name");
       if (name) s.declared.add(text(src, name));
-      if (kind === "function") for (const param of paramsOf(src, n)) own.declared.add(param.name);
+      if (kind & KIND.function) for (const param of paramsOf(src, n)) own.declared.add(param.name);
     }
-    declare(src, n, s);
+    if (kind & KIND.declares) declare(src, n, s);
   }
   for (const s of scopes.values()) for (const g of [...s.globals, ...s.nonlocals]) s.declared.delete(g);
-  return { scopes, scoped: { nodes, scopes: evaluatedIn } };
+  return { scopes, scoped: { nodes, scopes: evaluatedIn, kinds } };
 }
 
 function declare(src: string, n: PyNode, s: Scope): void {

@@ -1,10 +1,9 @@
 import type { Finding } from "@pyfleet/core";
-import { type PyNode, text } from "./py-node.js";
+import { KIND } from "./node-kinds.js";
+import { text } from "./py-node.js";
+import type { ScopedNodes } from "./scopes.js";
 
-/**
- * Python 2 forms the grammar accepts but Python 3 rejects. A Map: it is asked about every node's
- * type, and a miss on a plain object is a slow keyed load through its prototype.
- */
+/** Python 2 forms the grammar accepts but Python 3 rejects (their nodes are {@link KIND.syntax}). */
 const PY2_NODES: ReadonlyMap<string, string> = new Map([
   ["print_statement", "print is a function in Python 3: use print(...)"],
   ["exec_statement", "exec is a function in Python 3: use exec(...)"],
@@ -27,13 +26,16 @@ export class SourceLines {
 /**
  * Syntax errors as findings (rule `syntax`, level block). tree-sitter recovers from errors, so
  * one mistake yields an ERROR node or a MISSING token; each becomes one readable finding.
- * `nodes` is the tree's nodes in document order (`ParsedModule.nodes`).
+ * `scoped` is the tree's nodes in document order with their kinds (see `buildScopes`).
  */
-export function syntaxFindings(src: string, nodes: PyNode[], lines: SourceLines): Finding[] {
+export function syntaxFindings(src: string, scoped: ScopedNodes, lines: SourceLines): Finding[] {
+  const { nodes, kinds } = scoped;
   const out: Finding[] = [];
-  for (const n of nodes) {
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
     let message: string | null = null;
     if (n.missing) message = `missing "${n.type}"`;
+    else if (!(kinds[i]! & KIND.syntax)) continue;
     else if (n.type === "ERROR") {
       const bad = text(src, n).trim().split("\n")[0]?.slice(0, 40) ?? "";
       message = bad ? `invalid syntax at "${bad}"` : "invalid syntax";

@@ -1,3 +1,4 @@
+import { KIND } from "./node-kinds.js";
 import { type PyNode, text, walk } from "./py-node.js";
 import type { Resolver } from "./resolver.js";
 import type { Scope } from "./scopes.js";
@@ -71,21 +72,23 @@ export function undefinedNames(r: Resolver): UndefinedName[] {
   }
   // A name can only be one of these if the source contains it: checked once instead of per identifier.
   const mayChangeNamespace = MAY_CHANGE_NAMESPACE.test(src);
-  const uses: Array<{ node: PyNode; scope: Scope; name: string }> = [];
-  const { nodes, scopes } = r.scoped;
+  // Indices of the identifiers that read a name; their text is sliced only when the answer is knowable.
+  const uses: number[] = [];
+  const { nodes, scopes, kinds } = r.scoped;
   for (let i = 0; i < nodes.length; i++) {
+    const kind = kinds[i]!;
     const n = nodes[i]!;
-    const s = scopes[i]!;
-    if (n.type === "wildcard_import") unknowable = true;
-    if (n.type === "case_pattern" && n.parent?.type === "case_clause") walk(n, (c) => c.type === "identifier" && bindExtra(s, text(src, c)));
-    if ((n.type === "parameters" || n.type === "lambda_parameters") && n.parent) {
-      const inner = r.scopes.get(n.parent.id);
-      if (inner) for (const name of parameterNames(src, n)) bindExtra(inner, name);
+    if (kind & KIND.namesOther) {
+      if (n.type === "wildcard_import") unknowable = true;
+      if (n.type === "case_pattern" && n.parent?.type === "case_clause") walk(n, (c) => c.type === "identifier" && bindExtra(scopes[i]!, text(src, c)));
+      if ((n.type === "parameters" || n.type === "lambda_parameters") && n.parent) {
+        const inner = r.scopes.get(n.parent.id);
+        if (inner) for (const name of parameterNames(src, n)) bindExtra(inner, name);
+      }
     }
-    if (n.type !== "identifier") continue;
-    const name = text(src, n);
-    if (mayChangeNamespace && NAMESPACE_CHANGERS.has(name)) unknowable = true;
-    if (isUse(n)) uses.push({ node: n, scope: s, name });
+    if (!(kind & KIND.identifier)) continue;
+    if (mayChangeNamespace && NAMESPACE_CHANGERS.has(text(src, n))) unknowable = true;
+    if (isUse(n)) uses.push(i);
   }
   if (unknowable) return [];
   const defined = (name: string, scope: Scope): boolean => {
@@ -96,7 +99,13 @@ export function undefinedNames(r: Resolver): UndefinedName[] {
     }
     return false;
   };
-  return uses.filter((u) => !defined(u.name, u.scope)).map((u) => ({ name: u.name, node: u.node }));
+  const out: UndefinedName[] = [];
+  for (const i of uses) {
+    const node = nodes[i]!;
+    const name = text(src, node);
+    if (!defined(name, scopes[i]!)) out.push({ name, node });
+  }
+  return out;
 }
 
 /** Names a parameter list binds (defaults and annotations excluded). */

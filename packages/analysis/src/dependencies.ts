@@ -1,10 +1,10 @@
 import type { ValueSet } from "./values.js";
 
-/** The slots one binding node read while it was evaluated, each with the clock of the read. */
-export interface Reads {
-  slots: ValueSet[];
-  times: number[];
-}
+/**
+ * One binding node's reads: a handle to the range of the log that {@link DependencyLog.begin}
+ * opened for it (the slots it read while it was evaluated, each with the clock of the read).
+ */
+export type Reads = number;
 
 /**
  * What lets the resolver's fixpoint re-evaluate only what can change. Every slot a binding node
@@ -18,14 +18,25 @@ export interface Reads {
  */
 export class DependencyLog {
   private clock = 0;
-  private current: Reads | null = null;
+  /**
+   * Every logged read of the analysis, in order: the slot and the clock of the read, in two
+   * parallel arrays that only grow (one per analysis instead of two arrays per binding node and
+   * round). A binding node's reads are a range of them, and so are a memoised result's.
+   */
+  private readonly slots: ValueSet[] = [];
+  private readonly times: number[] = [];
+  /** Where each binding node's range starts and ends, by {@link Reads} handle. */
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  /** True between {@link begin} and {@link end}: reads are logged. */
+  private logging = false;
   /**
    * Memoised evaluations by node id, as parallel arrays rather than an entry object per
-   * evaluation (thousands per analysis): the values, the log holding their reads and where the
-   * reads are in it, and the round that made the entry ({@link forget} starts a new round).
+   * evaluation (thousands per analysis): the values, the range of the log holding their reads
+   * (empty when computed while nothing was logged), and the round that made the entry
+   * ({@link forget} starts a new round).
    */
   private readonly memoValues: Array<ValueSet | undefined>;
-  private readonly memoReads: Array<Reads | null | undefined>;
   private memoFrom: Int32Array;
   private memoTo: Int32Array;
   private memoRound: Int32Array;
@@ -38,7 +49,6 @@ export class DependencyLog {
   /** `nodes`: how many node ids to make room for (the arrays grow for larger ids). */
   constructor(nodes = 0) {
     this.memoValues = new Array<ValueSet | undefined>(nodes);
-    this.memoReads = new Array<Reads | null | undefined>(nodes);
     this.memoFrom = new Int32Array(nodes);
     this.memoTo = new Int32Array(nodes);
     this.memoRound = new Int32Array(nodes);
@@ -46,22 +56,25 @@ export class DependencyLog {
 
   /** Starts logging the reads of one binding node (one clock tick per node). */
   begin(): Reads {
+    this.end();
     this.clock++;
-    this.current = { slots: [], times: [] };
-    return this.current;
+    this.logging = true;
+    this.starts.push(this.slots.length);
+    this.ends.push(this.slots.length);
+    return this.starts.length - 1;
   }
 
   /** Stops logging (evaluation outside the fixpoint is not tracked). */
   end(): void {
-    this.current = null;
+    if (this.logging) this.ends[this.ends.length - 1] = this.slots.length;
+    this.logging = false;
   }
 
   /** Logs a read of `slot` and returns it. */
   read(slot: ValueSet): ValueSet {
-    const c = this.current;
-    if (c) {
-      c.slots.push(slot);
-      c.times.push(this.clock);
+    if (this.logging) {
+      this.slots.push(slot);
+      this.times.push(this.clock);
     }
     return slot;
   }
@@ -74,35 +87,40 @@ export class DependencyLog {
 
   /** True when a slot read in `reads` grew at or after it was read. */
   stale(reads: Reads): boolean {
-    const { slots, times } = reads;
+    const to = this.logging && reads === this.starts.length - 1 ? this.slots.length : this.ends[reads]!;
+    return this.grewSince(this.starts[reads]!, to);
+  }
+
+  /** True when a slot read in the log's range [from, to) grew at or after it was read. */
+  private grewSince(from: number, to: number): boolean {
+    const { slots, times } = this;
     // A slot that never grew has grewAt -1, below every read's clock (>= 1).
-    for (let i = 0; i < slots.length; i++) if (slots[i]!.grewAt >= times[i]!) return true;
+    for (let i = from; i < to; i++) if (slots[i]!.grewAt >= times[i]!) return true;
     return false;
   }
 
   /** A memoised result of a node (its reads are logged again for the current node), or undefined. */
   recall(id: number): ValueSet | undefined {
     if (this.memoRound[id] !== this.round) return this.settled ? this.reuse(id) : undefined;
-    const c = this.current;
-    const from = this.memoReads[id];
-    if (c && from)
+    if (this.logging) {
+      const { slots, times } = this;
       for (let i = this.memoFrom[id]!, to = this.memoTo[id]!; i < to; i++) {
-        c.slots.push(from.slots[i]!);
-        c.times.push(from.times[i]!);
+        slots.push(slots[i]!);
+        times.push(times[i]!);
       }
+    }
     return this.memoValues[id];
   }
 
   /** Where the next read will be logged (for {@link remember}). */
   mark(): number {
-    return this.current ? this.current.slots.length : 0;
+    return this.slots.length;
   }
 
   /** Memoises the result of a node whose reads were logged from `from` on. */
   remember(id: number, values: ValueSet, from: number): void {
     if (id >= this.memoRound.length) this.grow(id);
     this.memoValues[id] = values;
-    this.memoReads[id] = this.current;
     this.memoFrom[id] = from;
     this.memoTo[id] = this.mark();
     this.memoRound[id] = this.round;
@@ -143,13 +161,11 @@ export class DependencyLog {
   /** A result of an earlier round when it is still exact (see {@link settle}), taken over as a result of this one. */
   private reuse(id: number): ValueSet | undefined {
     if (!this.reusable || !(this.memoRound[id]! > 0)) return undefined;
-    const reads = this.memoReads[id];
-    if (reads) {
-      const { slots, times } = reads;
-      for (let i = this.memoFrom[id]!, to = this.memoTo[id]!; i < to; i++) if (slots[i]!.grewAt >= times[i]!) return undefined;
-    }
+    if (this.grewSince(this.memoFrom[id]!, this.memoTo[id]!)) return undefined;
     this.memoRound[id] = this.round;
-    this.memoReads[id] = null;
+    // Taken over as a result computed now: nothing to log for its readers, like a result computed outside the fixpoint.
+    this.memoFrom[id] = 0;
+    this.memoTo[id] = 0;
     return this.memoValues[id];
   }
 }

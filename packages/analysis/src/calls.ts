@@ -164,23 +164,22 @@ export abstract class CallEvaluator extends Evaluator {
   private bindArgs(fn: PyNode, bound: boolean, args: CallArgs, scope: Scope, depth: number, self?: PyNode): void {
     const inner = this.scopes.get(fn.id);
     if (!inner) return;
-    const params = this.paramsOf(fn);
-    const all = params.filter((p) => p.kind === "pos");
-    if (bound && self && all[0]) this.setVar(inner, all[0].name, single({ k: "obj", cls: self }));
-    const positional = all.slice(bound ? 1 : 0);
-    const star = params.find((p) => p.kind === "star");
-    args.positional.forEach((a, i) => {
-      const values = this.eval(a, scope, depth);
-      const target = positional[i];
-      if (target) this.setVar(inner, target.name, values);
+    const { positional, star } = this.signature(fn);
+    if (bound && self && positional[0]) this.setParam(positional[0], inner, single({ k: "obj", cls: self }));
+    const skip = bound ? 1 : 0;
+    for (let i = 0; i < args.positional.length; i++) {
+      const values = this.eval(args.positional[i]!, scope, depth);
+      const target = positional[i + skip];
+      if (target) this.setParam(target, inner, values);
       else if (star) {
         this.touch(star.node.id);
         this.add(this.items.get(star.node.id)!, values);
-        this.setVar(inner, star.name, single({ k: "coll", id: star.node.id }));
+        this.setParam(star, inner, single({ k: "coll", id: star.node.id }));
       }
-    });
+    }
     for (const [name, node] of args.keywords) {
-      if (params.some((p) => p.kind === "pos" && p.name === name)) this.setVar(inner, name, this.eval(node, scope, depth));
+      const target = positional.find((p) => p.name === name);
+      if (target) this.setParam(target, inner, this.eval(node, scope, depth));
     }
   }
 }

@@ -7,6 +7,15 @@ import { buildScopes, type Param, paramsOf, type Scope, type ScopedNodes } from 
 import { addAll, addValue, EMPTY, single, type Value, ValueSet } from "./values.js";
 
 const MAX_DEPTH = 64;
+
+/** The parameters of a function, and the ones calls bind their arguments to. */
+export interface Signature {
+  params: Param[];
+  /** Parameters arguments bind to by position or keyword, in order. */
+  positional: Param[];
+  /** The `*args` parameter. */
+  star: Param | undefined;
+}
 const PV_KEYWORDS = new Set(["pvname", "pv", "read_pv", "prefix", "channel", "device_name"]);
 
 /**
@@ -45,8 +54,8 @@ export abstract class Evaluator {
   private readonly methodsByClass = new Map<number, Map<string, PyNode[]>>();
   /** Arguments of call nodes by node id (see {@link args}). */
   private readonly argsByCall: Array<CallArgs | undefined>;
-  /** Parameters of function and lambda nodes by node id (see {@link paramsOf}). */
-  private readonly paramsByFunction: Array<Param[] | undefined>;
+  /** Parameters of function and lambda nodes by node id (see {@link signature}). */
+  private readonly paramsByFunction: Array<Signature | undefined>;
   /**
    * The variable slot an identifier node reads, by node id, with the scope it was resolved in: a
    * name's owner and its slot never change once the scopes are built, and the same identifier is
@@ -94,12 +103,18 @@ export abstract class Evaluator {
 
   /** Parameters of a function or lambda node (computed once per node: every call and every round asks again). */
   paramsOf(fn: PyNode): Param[] {
-    let p = this.paramsByFunction[fn.id];
-    if (!p) {
-      p = paramsOf(this.src, fn);
-      this.paramsByFunction[fn.id] = p;
+    return this.signature(fn).params;
+  }
+
+  /** {@link paramsOf} with the positional parameters and the `*args` parameter picked out (once per node). */
+  protected signature(fn: PyNode): Signature {
+    let sig = this.paramsByFunction[fn.id];
+    if (!sig) {
+      const params = paramsOf(this.src, fn);
+      sig = { params, positional: params.filter((p) => p.kind === "pos"), star: params.find((p) => p.kind === "star") };
+      this.paramsByFunction[fn.id] = sig;
     }
-    return p;
+    return sig;
   }
 
   /** Plain string value of a literal without interpolation, else null. */
@@ -225,7 +240,9 @@ export abstract class Evaluator {
     const args = this.args(call);
     let node = args.positional[0];
     if (!node) for (const [k, v] of args.keywords) if (PV_KEYWORDS.has(k)) node = v;
-    return [...new Set(this.strings(node, scope))];
+    const names = this.strings(node, scope);
+    // most calls name one PV: a fresh array of fewer than two names has no duplicates to drop
+    return names.length < 2 ? names : [...new Set(names)];
   }
 
   /** Values obtained by iterating or indexing the given values. */
@@ -496,13 +513,26 @@ export abstract class Evaluator {
 
   /** {@link setVar} of an identifier node, its slot kept per node like {@link lookupNode}'s (bound again every round). */
   protected setVarNode(node: PyNode, scope: Scope, values: ValueSet): void {
+    this.add(this.boundSlot(node, scope, null), values);
+  }
+
+  /** {@link setVar} of a parameter in its function's scope, its slot kept per parameter node (bound at every call, every round). */
+  protected setParam(p: Param, scope: Scope, values: ValueSet): void {
+    this.add(this.boundSlot(p.node, scope, p.name), values);
+  }
+
+  /**
+   * The slot a node binds in `scope`, kept per node: `name` is the name the node binds (null:
+   * its text). A node always binds the same name, so the node and the scope decide the slot.
+   */
+  private boundSlot(node: PyNode, scope: Scope, name: string | null): ValueSet {
     let slot = this.bindSlots[node.id];
     if (!slot || this.bindSlotScopes[node.id] !== scope) {
-      slot = this.varSlot(scope, text(this.src, node));
+      slot = this.varSlot(scope, name ?? text(this.src, node));
       this.bindSlots[node.id] = slot;
       this.bindSlotScopes[node.id] = scope;
     }
-    this.add(slot, values);
+    return slot;
   }
 
   /** The slot a name bound in `scope` goes to (created empty when missing; names nobody declares go to the module). */

@@ -203,14 +203,12 @@ export class Resolver extends CallEvaluator {
     const name = field(n, "name");
     if (!name) return;
     if (n.type === "function_definition") {
-      this.setVar(s, text(this.src, name), single({ k: "func", node: n, bound: false }));
+      this.setVarNode(name, s, single({ k: "func", node: n, bound: false }));
       const inner = this.scopes.get(n.id);
       const params = this.paramsOf(n);
       const self = params[0];
-      if (s.kind === "class" && inner && self?.kind === "pos" && !isStatic(this.src, n))
-        this.setVar(inner, self.name, single({ k: "obj", cls: s.node }));
-      for (const p of params)
-        if (p.defaultValue && inner) this.setVar(inner, p.name, this.eval(p.defaultValue, s));
+      if (s.kind === "class" && inner && self?.kind === "pos" && !isStatic(this.src, n)) this.setParam(self, inner, single({ k: "obj", cls: s.node }));
+      for (const p of params) if (p.defaultValue && inner) this.setParam(p, inner, this.eval(p.defaultValue, s));
       return;
     }
     let base: string | null = null;
@@ -222,7 +220,7 @@ export class Resolver extends CallEvaluator {
         if (v.k === "class" && v.base) base = v.base;
         if (v.k === "class") this.relate(v.node, n);
       }
-    this.setVar(s, text(this.src, name), single({ k: "class", node: n, base }));
+    this.setVarNode(name, s, single({ k: "class", node: n, base }));
   }
 }
 

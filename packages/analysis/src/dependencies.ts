@@ -18,6 +18,8 @@ export type Reads = number;
  */
 export class DependencyLog {
   private clock = 0;
+  /** Clock of the latest growth of any slot (0: none yet). */
+  private lastGrowth = 0;
   /**
    * Every logged read of the analysis, in order: the slot and the clock of the read, in two
    * parallel arrays that only grow (one per analysis instead of two arrays per binding node and
@@ -82,7 +84,18 @@ export class DependencyLog {
   /** Stamps a slot that just grew (on the slot itself: the staleness checks look it up for every read). */
   grew(slot: ValueSet): void {
     slot.grewAt = this.clock;
+    this.lastGrowth = this.clock;
     this.reusable = false;
+  }
+
+  /** The clock: reads and growths from now on are stamped later than it. */
+  now(): number {
+    return this.clock;
+  }
+
+  /** True when some slot grew after the clock was `clock` (see {@link now}). */
+  grewAfter(clock: number): boolean {
+    return this.lastGrowth > clock;
   }
 
   /** True when a slot read in `reads` grew at or after it was read. */

@@ -36,6 +36,25 @@ export function uniqueBy<T>(items: T[], key: (t: T) => string): T[] {
   });
 }
 
+/**
+ * Findings with a distinct rule, position and message, first one kept, in order. The same as
+ * {@link uniqueBy} with the key `rule|line|column|message` (a rule has no `|`, positions are
+ * numbers, so the key tells the four apart), without building a key string per finding: findings
+ * are bucketed by line and compared field by field.
+ */
+function distinct(items: Finding[]): Finding[] {
+  const byLine = new Map<number, Finding[]>();
+  const out: Finding[] = [];
+  for (const f of items) {
+    const same = byLine.get(f.line);
+    if (!same) byLine.set(f.line, [f]);
+    else if (same.some((g) => g.column === f.column && g.rule === f.rule && g.message === f.message)) continue;
+    else same.push(f);
+    out.push(f);
+  }
+  return out;
+}
+
 /** A control-system access as the result reports it. */
 export function toPvAccess(a: Access): PvAccess {
   return { pv: a.pv, line: a.node.row + 1, column: a.node.column + 1, api: a.api, dynamic: a.dynamic };
@@ -136,7 +155,7 @@ export class FindingList {
 
   /** De-duplicated findings sorted by position, and the verdict they give with the approval decision. */
   verdict(decision: ApprovalDecision): Verdict {
-    const findings = uniqueBy(this.items, (f) => `${f.rule}|${f.line}|${f.column}|${f.message}`).sort((a, b) => a.line - b.line || a.column - b.column);
+    const findings = distinct(this.items).sort((a, b) => a.line - b.line || a.column - b.column);
     const blocking = findings.filter((f) => f.level === "block");
     const passed = blocking.length === 0;
     return {

@@ -3,23 +3,27 @@ import { type PyNode, field, namedChildren, text } from "./py-node.js";
 /** Positional and keyword arguments of a call. */
 export interface CallArgs {
   positional: PyNode[];
-  keywords: Map<string, PyNode>;
+  keywords: ReadonlyMap<string, PyNode>;
 }
+
+/** The keywords of the many calls that pass none (one map instead of one per call). */
+const NO_KEYWORDS: ReadonlyMap<string, PyNode> = new Map();
 
 export function callArgs(src: string, call: PyNode): CallArgs {
   const positional: PyNode[] = [];
-  const keywords = new Map<string, PyNode>();
+  let keywords: Map<string, PyNode> | null = null;
   const list = field(call, "arguments");
   if (list && list.type === "argument_list") {
-    for (const a of namedChildren(list)) {
+    for (const a of list.children) {
+      if (!a.named) continue;
       if (a.type === "keyword_argument") {
         const name = field(a, "name");
         const value = field(a, "value");
-        if (name && value) keywords.set(text(src, name), value);
+        if (name && value) (keywords ??= new Map()).set(text(src, name), value);
       } else if (a.type !== "comment") positional.push(a);
     }
   } else if (list) positional.push(list);
-  return { positional, keywords };
+  return { positional, keywords: keywords ?? NO_KEYWORDS };
 }
 
 /** Plain string value of a literal without interpolation, else null. */

@@ -34,12 +34,15 @@ export class Resolver extends CallEvaluator {
     let pending = work.map((_, j) => j);
     for (let i = 0; i < MAX_ITERATIONS && pending.length > 0; i++) {
       this.log.forget();
+      const start = this.log.now();
       for (const j of pending) {
         reads[j] = this.log.begin();
         this.bindNode(work[j]!, workScopes[j]!);
       }
       this.log.end();
       pending = [];
+      // Every node was not stale after the previous round: only a growth in this one can make it stale.
+      if (!this.log.grewAfter(start)) break;
       for (let j = 0; j < work.length; j++) if (this.log.stale(reads[j]!)) pending.push(j);
     }
     if (pending.length === 0) this.log.settle();

@@ -19,7 +19,9 @@ export function callArgs(src: string, call: PyNode): CallArgs {
       if (a.type === "keyword_argument") {
         const name = field(a, "name");
         const value = field(a, "value");
-        if (name && value) (keywords ??= new Map()).set(text(src, name), value);
+        if (!name || !value) continue;
+        keywords ??= new Map();
+        keywords.set(text(src, name), value);
       } else if (a.type !== "comment") positional.push(a);
     }
   } else if (list) positional.push(list);

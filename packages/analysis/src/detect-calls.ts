@@ -1,4 +1,4 @@
-import { type AccessKind, constructorFamily, FAMILIES, FUNCTIONS, HELPERS, type PlanSpec, PLANS, SERVERS, UNMISTAKABLE_METHODS } from "./catalog.js";
+import { type AccessKind, type AccessSpec, constructorFamily, FAMILIES, FUNCTIONS, HELPERS, type PlanSpec, PLANS, SERVERS, UNMISTAKABLE_METHODS } from "./catalog.js";
 import type { Detection } from "./detection.js";
 import { readbackPv, setpointPv } from "./device-names.js";
 import { methodPvs } from "./method-pvs.js";
@@ -39,21 +39,65 @@ export function onCall(d: Detection, call: PyNode, s: Scope): void {
   if (method && fn.type === "attribute") onPathCall(d, method, fn, call, s);
 }
 
-function onQualifiedCall(d: Detection, q: string, call: PyNode, s: Scope): void {
-  d.security.onCall(q, call, s);
+/** What detection does with a call whose callee resolved to one qualified name (see {@link calleeOf}). */
+export interface Callee {
+  /** The catalog's access, and the name it is reported under. */
+  spec: AccessSpec | undefined;
+  api: string;
+  plan: PlanSpec | undefined;
+  server: { names: "providers" | "arg0" | "arg1-keys" | "none" } | undefined;
+  /** A pyepics PV constructor: `callback=` makes it a monitored read. */
+  monitor: boolean;
+  setattr: boolean;
+  exec: boolean;
+  runner: boolean;
+  /** Nothing here nor in the security checks applies: the call is passed over. */
+  quiet: boolean;
+}
+
+function calleeFacts(d: Detection, q: string): Callee {
   // A name nobody defines (`caput(...)` without its import) fails with NameError, which the
   // undefined-name rule reports; the access is reported as well, like `connector.write_channel`.
   const undefinedName = q.startsWith("builtins.") ? UNMISTAKABLE_METHODS[q.slice(9)] : undefined;
   const spec = functionSpec(q) ?? undefinedName;
-  if (spec) d.add(spec.kind, d.pvFor(spec, call, s, null, null), call, q.replace(/^builtins\./, ""));
-  const plan = PLANS[q];
-  if (plan) onPlan(d, q, plan, call, s);
-  const server = SERVERS[q];
-  if (server) d.serve(servedNames(d, server.names, call, s), call, `${q} (serves PVs)`);
-  if (d.mayPassCallbacks && d.r.args(call).keywords.has("callback") && constructorFamily(q) === "epics.PV") d.add("read", d.r.pvNames(call, s), call, `${q} with a monitor callback`);
-  if (q === "builtins.setattr") onSetattr(d, call, s);
-  if (EXEC_LIKE.has(q)) onExec(d, call, s, q.slice(9));
-  if (RUNNERS.has(q)) d.add("write", [], call, "dynamic", `${q}() runs Python code the analyzer cannot see`);
+  const facts = {
+    spec,
+    api: spec ? q.replace(/^builtins\./, "") : q,
+    plan: PLANS[q],
+    server: SERVERS[q],
+    monitor: constructorFamily(q) === "epics.PV",
+    setattr: q === "builtins.setattr",
+    exec: EXEC_LIKE.has(q),
+    runner: RUNNERS.has(q),
+  };
+  const quiet = !(facts.spec || facts.plan || facts.server || facts.monitor || facts.setattr || facts.exec || facts.runner) && !d.security.mayReport(q);
+  return { ...facts, quiet };
+}
+
+/**
+ * What a callee name means to detection, computed once per name and analysis: the same few
+ * names are called hundreds of times, and each asks several catalog tables.
+ */
+function calleeOf(d: Detection, q: string): Callee {
+  let c = d.callees.get(q);
+  if (!c) {
+    c = calleeFacts(d, q);
+    d.callees.set(q, c);
+  }
+  return c;
+}
+
+function onQualifiedCall(d: Detection, q: string, call: PyNode, s: Scope): void {
+  const c = calleeOf(d, q);
+  if (c.quiet) return;
+  d.security.onCall(q, call, s);
+  if (c.spec) d.add(c.spec.kind, d.pvFor(c.spec, call, s, null, null), call, c.api);
+  if (c.plan) onPlan(d, q, c.plan, call, s);
+  if (c.server) d.serve(servedNames(d, c.server.names, call, s), call, `${q} (serves PVs)`);
+  if (d.mayPassCallbacks && c.monitor && d.r.args(call).keywords.has("callback")) d.add("read", d.r.pvNames(call, s), call, `${q} with a monitor callback`);
+  if (c.setattr) onSetattr(d, call, s);
+  if (c.exec) onExec(d, call, s, q.slice(9));
+  if (c.runner) d.add("write", [], call, "dynamic", `${q}() runs Python code the analyzer cannot see`);
 }
 
 function onMethodCall(d: Detection, v: Extract<Value, { k: "meth" }>, call: PyNode, s: Scope): void {

@@ -1,4 +1,5 @@
 import type { AccessKind, AccessSpec } from "./catalog.js";
+import type { Callee } from "./detect-calls.js";
 import { fieldPv } from "./device-names.js";
 import { type PyNode, text } from "./py-node.js";
 import type { Resolver } from "./resolver.js";
@@ -32,6 +33,8 @@ export type NestedAnalysis = (code: string, at: PyNode) => Access[];
  */
 export class Detection {
   readonly out: Access[] = [];
+  /** What each callee name means to detection (see `calleeOf`). */
+  readonly callees = new Map<string, Callee>();
   /** False when the source has no `callback` anywhere, so no call passes `callback=` (checked once instead of per call). */
   readonly mayPassCallbacks: boolean;
 

@@ -52,6 +52,8 @@ export abstract class Evaluator {
   protected readonly flags: { stars: ValueSet; families: ValueSet; control: ValueSet } = { stars: new ValueSet(), families: new ValueSet(), control: new ValueSet() };
   private readonly families = new Map<number, PyNode[]>();
   private readonly methodsByClass = new Map<number, Map<string, PyNode[]>>();
+  /** Identifier names by node id (see {@link nameOf}). */
+  private readonly names: Array<string | undefined>;
   /** Arguments of call nodes by node id (see {@link args}). */
   private readonly argsByCall: Array<CallArgs | undefined>;
   /** Parameters of function and lambda nodes by node id (see {@link signature}). */
@@ -82,6 +84,7 @@ export abstract class Evaluator {
     nodes: PyNode[],
   ) {
     this.log = new DependencyLog(nodes.length);
+    this.names = new Array(nodes.length);
     this.argsByCall = new Array(nodes.length);
     this.paramsByFunction = new Array(nodes.length);
     this.varSlots = new Array(nodes.length);
@@ -89,6 +92,19 @@ export abstract class Evaluator {
     this.bindSlots = new Array(nodes.length);
     this.bindSlotScopes = new Array(nodes.length);
     ({ scopes: this.scopes, scoped: this.scoped } = buildScopes(src, root, nodes));
+  }
+
+  /**
+   * The name an identifier node spells, sliced once per node: the resolver looks it up, and the
+   * undefined-name rule asks again (the same string, so its hash is computed once too).
+   */
+  nameOf(node: PyNode): string {
+    let name = this.names[node.id];
+    if (name === undefined) {
+      name = text(this.src, node);
+      this.names[node.id] = name;
+    }
+    return name;
   }
 
   /** Arguments of a call node (computed once per node: the tree does not change). */
@@ -275,7 +291,7 @@ export abstract class Evaluator {
       this.log.read(this.flags.stars);
       return unowned.values;
     }
-    const name = text(this.src, node);
+    const name = this.nameOf(node);
     const owner = this.owner(name, scope);
     if (!owner) {
       const values = this.lookup(name, scope);
@@ -528,7 +544,7 @@ export abstract class Evaluator {
   private boundSlot(node: PyNode, scope: Scope, name: string | null): ValueSet {
     let slot = this.bindSlots[node.id];
     if (!slot || this.bindSlotScopes[node.id] !== scope) {
-      slot = this.varSlot(scope, name ?? text(this.src, node));
+      slot = this.varSlot(scope, name ?? this.nameOf(node));
       this.bindSlots[node.id] = slot;
       this.bindSlotScopes[node.id] = scope;
     }

@@ -29,10 +29,27 @@ function outsidePath(path: string): boolean {
   return path.startsWith("/") || path.startsWith("~") || /^[A-Za-z]:[\\/]/.test(path) || path.split(/[\\/]/).includes("..");
 }
 
+/** The checks {@link SecurityChecks.onCall} makes, as bits of what a callee name calls for. */
+const CALLEE = { dynamicCode: 1, spawn: 2, deletes: 4, opens: 8, getenv: 16, wholeEnviron: 32 } as const;
+
+function calleeRules(q: string): number {
+  let rules = 0;
+  if (DYNAMIC_CODE.has(q)) rules |= CALLEE.dynamicCode;
+  // The os.* patterns are tried only on names they can match.
+  const os = q.startsWith("os.");
+  if (os && OS_SPAWN.test(q)) rules |= CALLEE.spawn;
+  if (DELETES.has(q)) rules |= CALLEE.deletes;
+  if (OPENERS.has(q)) rules |= CALLEE.opens;
+  if (q === "os.getenv" || q === "os.environ.get" || q === "os.getenvb") rules |= CALLEE.getenv;
+  if (os && /^os\.environ\.(items|values|copy|keys)$/.test(q)) rules |= CALLEE.wholeEnviron;
+  return rules;
+}
+
 /** Security checks, fed by the detection walk with resolved qualified names. */
 export class SecurityChecks {
   /** False when the source has no `shell` anywhere, so no call can pass `shell=True` (checked once instead of per call). */
   private readonly mayUseShell: boolean;
+  private readonly calleeRules = new Map<string, number>();
 
   constructor(
     private readonly r: Resolver,
@@ -53,15 +70,30 @@ export class SecurityChecks {
 
   /** A call whose callee resolved to the qualified name `q`. */
   onCall(q: string, call: PyNode, scope: Scope): void {
+    const rules = this.rulesOf(q);
+    if (rules === 0) return;
     const args = this.r.args(call);
-    if (DYNAMIC_CODE.has(q)) this.emit("dynamic-code", call, `${q.replace(/^builtins\./, "")}() runs code built at run time, which static analysis cannot check`);
-    // Every resolved call comes here: the patterns are tried only on names they can match.
-    const os = q.startsWith("os.");
-    if (os && OS_SPAWN.test(q)) this.emit("process-spawn", call, `${q}() starts a process`);
-    if (DELETES.has(q)) this.checkDelete(q, args.positional[0], call, scope);
-    if (OPENERS.has(q)) this.checkOpen(q, args.positional[0], args.positional[1] ?? args.keywords.get("mode"), call, scope);
-    if (q === "os.getenv" || q === "os.environ.get" || q === "os.getenvb") this.checkSecretKey(args.positional[0], call, scope);
-    if (os && /^os\.environ\.(items|values|copy|keys)$/.test(q)) this.emit("env-secrets", call, `${q}() reads the whole environment, secrets included`);
+    if (rules & CALLEE.dynamicCode) this.emit("dynamic-code", call, `${q.replace(/^builtins\./, "")}() runs code built at run time, which static analysis cannot check`);
+    if (rules & CALLEE.spawn) this.emit("process-spawn", call, `${q}() starts a process`);
+    if (rules & CALLEE.deletes) this.checkDelete(q, args.positional[0], call, scope);
+    if (rules & CALLEE.opens) this.checkOpen(q, args.positional[0], args.positional[1] ?? args.keywords.get("mode"), call, scope);
+    if (rules & CALLEE.getenv) this.checkSecretKey(args.positional[0], call, scope);
+    if (rules & CALLEE.wholeEnviron) this.emit("env-secrets", call, `${q}() reads the whole environment, secrets included`);
+  }
+
+  /** True when {@link onCall} may report something for the callee `q` (detection passes over the other calls). */
+  mayReport(q: string): boolean {
+    return this.rulesOf(q) !== 0;
+  }
+
+  /** The {@link CALLEE} checks that apply to a callee name (once per name: every resolved call asks). */
+  private rulesOf(q: string): number {
+    let rules = this.calleeRules.get(q);
+    if (rules === undefined) {
+      rules = calleeRules(q);
+      this.calleeRules.set(q, rules);
+    }
+    return rules;
   }
 
   /** Any call, resolved or not: `shell=True` runs a shell whatever the callee is. */

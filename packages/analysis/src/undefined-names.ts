@@ -99,24 +99,11 @@ export function undefinedNames(r: Resolver): UndefinedName[] {
     }
     return false;
   };
-  // The same names are used again and again in the same scopes: each answer is asked once.
-  const answers = new Map<Scope, Map<string, boolean>>();
   const out: UndefinedName[] = [];
   for (const i of uses) {
     const node = nodes[i]!;
-    const scope = scopes[i]!;
     const name = r.nameOf(node);
-    let known = answers.get(scope);
-    if (!known) {
-      known = new Map();
-      answers.set(scope, known);
-    }
-    let ok = known.get(name);
-    if (ok === undefined) {
-      ok = defined(name, scope);
-      known.set(name, ok);
-    }
-    if (!ok) out.push({ name, node });
+    if (!defined(name, scopes[i]!)) out.push({ name, node });
   }
   return out;
 }

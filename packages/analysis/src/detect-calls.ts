@@ -53,6 +53,8 @@ export interface Callee {
   runner: boolean;
   /** Nothing here nor in the security checks applies: the call is passed over. */
   quiet: boolean;
+  /** A catalog function that writes (handed to other code as a value, it may be called there). */
+  writes: boolean;
 }
 
 function calleeFacts(d: Detection, q: string): Callee {
@@ -71,7 +73,7 @@ function calleeFacts(d: Detection, q: string): Callee {
     runner: RUNNERS.has(q),
   };
   const quiet = !(facts.spec || facts.plan || facts.server || facts.monitor || facts.setattr || facts.exec || facts.runner) && !d.security.mayReport(q);
-  return { ...facts, quiet };
+  return { ...facts, quiet, writes: functionSpec(q)?.kind === "write" };
 }
 
 /**
@@ -162,7 +164,7 @@ function servedNames(d: Detection, where: "providers" | "arg0" | "arg1-keys" | "
  */
 export function onCallableArgument(d: Detection, n: PyNode, s: Scope): void {
   for (const v of d.r.eval(n, s).values()) {
-    if (v.k === "qual" && functionSpec(v.q)?.kind === "write") d.add("write", [], n, `${v.q} passed as a callable`);
+    if (v.k === "qual" && calleeOf(d, v.q).writes) d.add("write", [], n, `${v.q} passed as a callable`);
     if (v.k === "meth" && FAMILIES[v.fam]?.writes.has(v.name)) d.add("write", [v.pv], n, `${v.fam}.${v.name} passed as a callable`);
   }
 }

@@ -123,7 +123,9 @@ function declare(src: string, n: PyNode, s: Scope): void {
     case "for_statement":
     case "for_in_clause": {
       const left = field(n, "left");
-      if (left) for (const name of targetNames(src, left)) s.declared.add(name);
+      // most targets are one name: no list of names for them
+      if (left?.type === "identifier") s.declared.add(text(src, left));
+      else if (left) for (const name of targetNames(src, left)) s.declared.add(name);
       break;
     }
     case "as_pattern_target":

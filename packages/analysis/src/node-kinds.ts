@@ -59,9 +59,7 @@ const BY_TYPE: ReadonlyMap<string, number> = new Map([
   ["lambda_parameters", KIND.namesOther],
 ]);
 
-/** The {@link KIND} bits of every node, by node id (`nodes[i].id === i`, see `ParsedModule.nodes`). */
-export function nodeKinds(nodes: PyNode[]): Uint16Array {
-  const kinds = new Uint16Array(nodes.length);
-  for (let i = 0; i < nodes.length; i++) kinds[i] = BY_TYPE.get(nodes[i]!.type) ?? 0;
-  return kinds;
+/** The {@link KIND} bits of a node (the scopes' loop over every node records them, see `ScopedNodes.kinds`). */
+export function nodeKind(node: PyNode): number {
+  return BY_TYPE.get(node.type) ?? 0;
 }

@@ -129,7 +129,7 @@ export class Resolver extends CallEvaluator {
       }
       case "as_pattern": {
         const alias = field(n, "alias");
-        const value = namedChildren(n)[0];
+        const value = firstNamed(n);
         if (alias && value && n.parent?.type === "with_item") this.bind(alias, this.eval(value, s), s);
         return;
       }
@@ -140,7 +140,7 @@ export class Resolver extends CallEvaluator {
         return;
       }
       case "return_statement": {
-        const value = namedChildren(n)[0];
+        const value = firstNamed(n);
         const fn = s.kind === "function" ? s.node : null;
         if (!value || !fn) return;
         this.touchReturn(fn.id);
@@ -148,7 +148,7 @@ export class Resolver extends CallEvaluator {
         return;
       }
       case "yield": {
-        const value = namedChildren(n)[0];
+        const value = firstNamed(n);
         const fn = s.kind === "function" ? s.node : null;
         if (!value || !fn) return;
         const yielded = text(this.src, n).startsWith("yield from") ? this.elements(this.eval(value, s)) : this.eval(value, s);
@@ -225,6 +225,12 @@ export class Resolver extends CallEvaluator {
       }
     this.setVarNode(name, s, single({ k: "class", node: n, base }));
   }
+}
+
+/** The first named child (what `namedChildren(n)[0]` is, without the list: every round binds these nodes again). */
+function firstNamed(n: PyNode): PyNode | undefined {
+  for (const c of n.children) if (c.named) return c;
+  return undefined;
 }
 
 /** True for `@staticmethod` / `@classmethod` functions (their first parameter is not an instance). */

@@ -1,4 +1,4 @@
-import { KIND, nodeKinds } from "./node-kinds.js";
+import { KIND, nodeKind } from "./node-kinds.js";
 import { type PyNode, field, fields, namedChildren, text } from "./py-node.js";
 import type { ValueSet } from "./values.js";
 
@@ -94,14 +94,15 @@ export function buildScopes(src: string, root: PyNode, nodes: PyNode[]): { scope
   // The scope each node is evaluated in, and the scope each scope-opening node opens, by node id.
   const evaluatedIn: Scope[] = new Array(nodes.length);
   const opens: Array<Scope | undefined> = new Array(nodes.length);
-  const kinds = nodeKinds(nodes);
+  const kinds = new Uint16Array(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
     const p = n.parent;
     const inner = p === null ? undefined : opens[p.id];
     const s = p === null ? module : inner && inInnerScope(p, n) ? inner : evaluatedIn[p.id]!;
     evaluatedIn[i] = s;
-    const kind = kinds[i]!;
+    const kind = nodeKind(n);
+    kinds[i] = kind;
     if (kind & (KIND.function | KIND.class)) {
       const own = newScope(n, kind & KIND.function ? "function" : "class", s);
       opens[i] = own;

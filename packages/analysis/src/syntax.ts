@@ -9,17 +9,24 @@ const PY2_NODES: ReadonlyMap<string, string> = new Map([
   ["exec_statement", "exec is a function in Python 3: use exec(...)"],
 ]);
 
-/** Source lines, split once per analysis, for finding snippets. */
+/**
+ * Source lines for finding snippets: where each line starts, found once per analysis, and a line
+ * sliced only when a finding asks for it (instead of a string for every line of the source).
+ */
 export class SourceLines {
-  private readonly lines: string[];
+  /** Offset of each line's first character; line `i` ends one before `starts[i + 1]` (its newline). */
+  private readonly starts: number[] = [0];
 
-  constructor(src: string) {
-    this.lines = src.split("\n");
+  constructor(private readonly src: string) {
+    for (let i = src.indexOf("\n"); i >= 0; i = src.indexOf("\n", i + 1)) this.starts.push(i + 1);
   }
 
-  /** The line of a 0-based row, trimmed and capped at 200 characters. */
+  /** The line of a 0-based row (as `src.split("\n")[row]`), trimmed and capped at 200 characters. */
   at(row: number): string {
-    return (this.lines[row] ?? "").trim().slice(0, 200);
+    const from = this.starts[row];
+    if (from === undefined) return "";
+    const next = this.starts[row + 1];
+    return this.src.slice(from, next === undefined ? this.src.length : next - 1).trim().slice(0, 200);
   }
 }
 

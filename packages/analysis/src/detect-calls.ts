@@ -1,5 +1,5 @@
-import { type AccessKind, type AccessSpec, constructorFamily, FAMILIES, FUNCTIONS, HELPERS, type PlanSpec, PLANS, SERVERS, UNMISTAKABLE_METHODS } from "./catalog.js";
-import type { Detection } from "./detection.js";
+import { type AccessKind, constructorFamily, FAMILIES, FUNCTIONS, HELPERS, type PlanSpec, PLANS, SERVERS, UNMISTAKABLE_METHODS } from "./catalog.js";
+import type { Callee, Detection } from "./detection.js";
 import { readbackPv, setpointPv } from "./device-names.js";
 import { methodPvs } from "./method-pvs.js";
 import { field, type PyNode, text, walk } from "./py-node.js";
@@ -37,24 +37,6 @@ export function onCall(d: Detection, call: PyNode, s: Scope): void {
   if (!typed && unmistakable) d.add(unmistakable.kind, d.pvFor(unmistakable, call, s, null, null), call, `.${method}`);
   if (!typed && method && !unmistakable && WRITE_LIKE.has(method) && d.r.usesControl) onUntypedWrite(d, fn, method, call, s);
   if (method && fn.type === "attribute") onPathCall(d, method, fn, call, s);
-}
-
-/** What detection does with a call whose callee resolved to one qualified name (see {@link calleeOf}). */
-export interface Callee {
-  /** The catalog's access, and the name it is reported under. */
-  spec: AccessSpec | undefined;
-  api: string;
-  plan: PlanSpec | undefined;
-  server: { names: "providers" | "arg0" | "arg1-keys" | "none" } | undefined;
-  /** A pyepics PV constructor: `callback=` makes it a monitored read. */
-  monitor: boolean;
-  setattr: boolean;
-  exec: boolean;
-  runner: boolean;
-  /** Nothing here nor in the security checks applies: the call is passed over. */
-  quiet: boolean;
-  /** A catalog function that writes (handed to other code as a value, it may be called there). */
-  writes: boolean;
 }
 
 function calleeFacts(d: Detection, q: string): Callee {

@@ -1,5 +1,4 @@
-import type { AccessKind, AccessSpec } from "./catalog.js";
-import type { Callee } from "./detect-calls.js";
+import type { AccessKind, AccessSpec, PlanSpec } from "./catalog.js";
 import { fieldPv } from "./device-names.js";
 import { type PyNode, text } from "./py-node.js";
 import type { Resolver } from "./resolver.js";
@@ -22,6 +21,24 @@ export interface Access {
   reason?: string;
   /** Serves PVs (an IOC or PV server started by the code); always a write. */
   serve?: boolean;
+}
+
+/** What detection does with a call whose callee resolved to one qualified name (see `calleeOf` in detect-calls.ts). */
+export interface Callee {
+  /** The catalog's access, and the name it is reported under. */
+  spec: AccessSpec | undefined;
+  api: string;
+  plan: PlanSpec | undefined;
+  server: { names: "providers" | "arg0" | "arg1-keys" | "none" } | undefined;
+  /** A pyepics PV constructor: `callback=` makes it a monitored read. */
+  monitor: boolean;
+  setattr: boolean;
+  exec: boolean;
+  runner: boolean;
+  /** Nothing here nor in the security checks applies: the call is passed over. */
+  quiet: boolean;
+  /** A catalog function that writes (handed to other code as a value, it may be called there). */
+  writes: boolean;
 }
 
 /** Called for literal strings passed to exec/eval/compile, to analyse them as code too. */

@@ -163,6 +163,7 @@ async function main(): Promise<number> {
     const familiesRuns = await keyFamilies(redis, bench.fx.prefix);
     const finished = RUNS + WARMUP;
     let pruned = 0;
+    let threadsPruned = 0;
     const cleaned = { completed: 0, failed: 0, streamEntries: 0 };
     if (!NO_RETENTION) {
       process.stdout.write(`  waiting ${RETENTION_S + 10} s for retention\n`);
@@ -171,6 +172,7 @@ async function main(): Promise<number> {
       // once per period fleet-wide; this bench runs no approver, so it does the same here before
       // measuring what is left.
       for (let n = -1; n !== 0; pruned += n) n = Math.max(0, await bench.fleet.pruneRunIndex());
+      threadsPruned = await bench.fleet.pruneThreadIndex();
       for (let n = -1; n !== 0; ) {
         const pass = await bench.fleet.cleanAgedJobs();
         n = pass.completed + pass.failed;
@@ -262,7 +264,7 @@ async function main(): Promise<number> {
               rssTable,
               "",
               `target Redis <= 20 KB per finished run: ${retainedPerRun <= TARGET_BYTES_PER_RUN ? "met" : "NOT met"} (${kb(retainedPerRun)} KB per retained run); back to the baseline after retention: ${memAfter <= memBase ? "yes" : `no, ${kb(memAfter - memBase)} KB above it (${kb(leftPerRun)} KB per finished run)`}`,
-              `run index: ${pruned} expired ids pruned after the wait (Fleet.pruneRunIndex, as the approver's sweep does)`,
+              `run index: ${pruned} expired ids pruned after the wait (Fleet.pruneRunIndex, as the approver's sweep does); checkpoints' thread index: ${threadsPruned} (Fleet.pruneThreadIndex, the same)`,
               `aged jobs: ${cleaned.completed} completed and ${cleaned.failed} failed jobs of expired runs removed, ${cleaned.streamEntries} stream entries older than the retention trimmed (Fleet.cleanAgedJobs, as the approver's sweep does)`,
             ]),
         `completed ${completed} of ${finished} runs`,

@@ -32,6 +32,7 @@ describe("ApproverSweeper on a BullMQ job scheduler (two approver replicas, real
       },
       get: async (): Promise<RunRecord | null> => null,
       pruneRunIndex: async () => 0,
+      pruneThreadIndex: async () => 0,
       cleanAgedJobs: async () => ({ completed: 0, failed: 0, streamEntries: 0 }),
     };
     const sweeper = new CountingSweeper(store, fleet, silentLogger(), { redis, prefix: keys.bullPrefix, intervalMs });

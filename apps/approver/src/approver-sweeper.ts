@@ -14,6 +14,8 @@ export interface SweeperFleetPort {
   get(runId: string): Promise<RunRecord | null>;
   /** Drops run-index entries of runs whose retention ran out; returns how many. */
   pruneRunIndex(limit?: number): Promise<number>;
+  /** Drops threads whose retention ran out from the checkpointer's index; returns how many. */
+  pruneThreadIndex(): Promise<number>;
   /** Removes finished stage jobs of runs whose retention ran out and trims older stream entries. */
   cleanAgedJobs(limit?: number): Promise<AgedJobsCleaned>;
 }
@@ -79,7 +81,7 @@ export class ApproverSweeper {
   }
 
   /** One pass; returns what it did (tests call it directly). */
-  async sweep(): Promise<{ expired: ApprovalRecord[]; resumed: ApprovalRecord[]; pruned: number; cleaned: AgedJobsCleaned }> {
+  async sweep(): Promise<{ expired: ApprovalRecord[]; resumed: ApprovalRecord[]; pruned: number; threadsPruned: number; cleaned: AgedJobsCleaned }> {
     const expired = await this.store.expireDue();
     for (const rec of expired) {
       this.logger.info({ runId: rec.runId, approvalId: rec.id, stage: "approve", attempt: rec.attempt }, "approval expired; ending run");
@@ -113,9 +115,11 @@ export class ApproverSweeper {
     }
     // The run index has no TTL: the sweep (once per period fleet-wide) keeps it to retained runs.
     const pruned = await this.fleet.pruneRunIndex();
+    // retiring a thread prunes the checkpoints' thread index: an idle fleet keeps its last window
+    const threadsPruned = await this.fleet.pruneThreadIndex();
     // BullMQ ages completed jobs out only when a later one completes: an idle fleet keeps them
     const cleaned = await this.fleet.cleanAgedJobs();
-    return { expired, resumed, pruned, cleaned };
+    return { expired, resumed, pruned, threadsPruned, cleaned };
   }
 
   /** Stops taking sweep jobs (waits for the one in flight). The schedule stays for the other replicas. Idempotent. */

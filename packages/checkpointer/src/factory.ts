@@ -31,6 +31,11 @@ export interface CheckpointerHandle {
    * a finished run keeps its latest checkpoint only.
    */
   expireThread(threadId: string, ttlSeconds: number): Promise<void>;
+  /**
+   * Drops threads whose retention ran out from the plain saver's cross-thread index (the
+   * approver's sweep); the official saver keeps no such index (0). @returns entries removed.
+   */
+  pruneThreadIndex(): Promise<number>;
   /** Closes connections opened here (the official saver's); idempotent. */
   close(): Promise<void>;
 }
@@ -90,6 +95,7 @@ export async function createCheckpointer(opts: CreateCheckpointerOptions): Promi
       expireThread: async (threadId, ttlSeconds) => {
         await saver.retireThread(threadId, ttlSeconds);
       },
+      pruneThreadIndex: () => saver.pruneThreadIndex(),
       close: async () => {},
     };
   }
@@ -104,6 +110,7 @@ export async function createCheckpointer(opts: CreateCheckpointerOptions): Promi
     expireThread: async (threadId, ttlSeconds) => {
       await expireOfficialThread(opts.redis, threadId, ttlSeconds);
     },
+    pruneThreadIndex: async () => 0,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -181,6 +181,18 @@ describe("PlainRedisSaver on real Redis", () => {
     expect(await fx.redis.zrange(index, "0", "-1")).toEqual(["run-live"]);
   });
 
+  it("pruneThreadIndex drops index entries past their retention without a run ending, and keeps live ones", async () => {
+    await seedThread(saver, "run-live");
+    await seedThread(saver, "run-past-1");
+    await seedThread(saver, "run-past-2");
+    const index = threadsIndexKey(fx.prefix);
+    await saver.retireThread("run-live", 60);
+    for (const id of ["run-past-1", "run-past-2"]) await fx.redis.zadd(index, Date.now() - 1000, id);
+    expect(await saver.pruneThreadIndex()).toBe(2);
+    expect(await fx.redis.zrange(index, "0", "-1")).toEqual(["run-live"]);
+    expect(await saver.pruneThreadIndex()).toBe(0);
+  });
+
   it("deleteThread removes every key of the thread and its index entry, nothing else", async () => {
     await seedThread(saver, "run-del");
     await seedThread(saver, "run-keep");

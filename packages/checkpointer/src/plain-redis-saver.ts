@@ -264,6 +264,16 @@ export class PlainRedisSaver extends BaseCheckpointSaver {
     return Number(dropped);
   }
 
+  /**
+   * Drops threads whose retention ran out from the cross-thread index. Retiring a thread does
+   * that too, so a busy fleet needs nothing else; an idle one would keep the entries of its last
+   * retention window until the next run ends (the approver's sweep calls this).
+   * @returns the number of entries removed.
+   */
+  pruneThreadIndex(): Promise<number> {
+    return this.redis.zremrangebyscore(threadsIndexKey(this.prefix), "-inf", Date.now());
+  }
+
   private async toTuple(
     threadId: string,
     raw: RawCheckpoint,

@@ -59,6 +59,8 @@ export interface FleetContext {
   markers: ExecutionMarkers;
   /** Sets the retention TTL on a finished run's checkpoints (null when the saver cannot). */
   expireThread: ((threadId: string, seconds: number) => Promise<void>) | null;
+  /** The checkpointer's index of threads, pruned of expired ones (the sweep); null: none. */
+  pruneThreadIndex: (() => Promise<number>) | null;
   clock: Clock;
   logger: Logger;
   observer: StageObserver | null;

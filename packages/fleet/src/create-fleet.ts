@@ -20,6 +20,8 @@ export interface BuiltPipeline {
   pipeline: Pipeline;
   /** Retention TTL on a finished thread's checkpoints; null when the saver cannot. */
   expireThread: ((threadId: string, seconds: number) => Promise<void>) | null;
+  /** Drops threads whose retention ran out from the checkpointer's index (the sweep); absent: it keeps none. @returns entries removed. */
+  pruneThreadIndex?(): Promise<number>;
   approvals: ApprovalRecorder | null;
   /** The process's one audit log, shared by the pipeline's parts and the fleet (null: none). */
   audit: Pick<AuditLog, "append"> | null;
@@ -94,6 +96,7 @@ export async function createFleet<C extends FleetConfig, B extends BuiltPipeline
       audit: built.audit,
       markers: new ExecutionMarkers(redis, keys),
       expireThread: built.expireThread,
+      pruneThreadIndex: built.pruneThreadIndex?.bind(built) ?? null,
       clock,
       logger,
       observer: opts.observer ?? null,

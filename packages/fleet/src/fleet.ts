@@ -314,6 +314,15 @@ export class Fleet {
   }
 
   /**
+   * Removes threads whose retention ran out from the checkpointer's cross-thread index, which
+   * otherwise keeps an idle fleet's last retention window until the next run ends. Called by the
+   * approver's sweep. @returns entries removed (0 when the checkpointer keeps no index).
+   */
+  pruneThreadIndex(): Promise<number> {
+    return this.ctx.pruneThreadIndex?.() ?? Promise.resolve(0);
+  }
+
+  /**
    * Removes the finished stage jobs of runs whose retention ran out (up to `limit` per queue and
    * state, default 1000) and trims stream entries older than the retention. Called by the
    * approver's sweep. See {@link cleanAgedJobs}.

@@ -1,5 +1,6 @@
-import type { Fleet } from "@pyfleet/fleet";
+import { threadsIndexKey } from "@pyfleet/checkpointer";
 import { RedisKeys } from "@pyfleet/core";
+import type { Fleet } from "@pyfleet/fleet";
 import type { RedisFixture } from "@pyfleet/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestFleet, type TestFleet } from "./testing/start-test-fleet.js";
@@ -34,5 +35,22 @@ describe("the run index after retention (real Redis, real executor)", () => {
     expect(await fleet.pruneRunIndex()).toBe(1);
     expect(await fx.redis.zrange(keys.runsIndex(), "0", "-1")).toEqual([ids[2]]);
     expect(await fleet.pruneRunIndex()).toBe(0);
+  }, 90_000);
+
+  it("prunes the checkpoints' thread index of threads whose retention ran out, with no run ending (the sweep's call)", async () => {
+    const index = threadsIndexKey(new RedisKeys(fx.prefix).checkpointPrefix);
+    const { runId } = await fleet.submit({ user_query: "q", task_objective: "t", code: "results = {'n': 4}" });
+    await waitForStatus((id) => fleet.get(id), runId, "completed", 30_000);
+    // every finished run's thread is indexed with its retention's end
+    const threads = await fx.redis.zrange(index, "0", "-1", "WITHSCORES");
+    expect(threads.length).toBe(8);
+    for (let i = 1; i < threads.length; i += 2) expect(Number(threads[i])).toBeGreaterThan(Date.now());
+    // the retention of all but the newest ran out; an idle fleet retires nothing that would prune them
+    const members = threads.filter((_, i) => i % 2 === 0);
+    const newest = members.at(-1)!;
+    for (const m of members.filter((m) => m !== newest)) await fx.redis.zadd(index, Date.now() - 1000, m);
+    expect(await fleet.pruneThreadIndex()).toBe(3);
+    expect(await fx.redis.zrange(index, "0", "-1")).toEqual([newest]);
+    expect(await fleet.pruneThreadIndex()).toBe(0);
   }, 90_000);
 });

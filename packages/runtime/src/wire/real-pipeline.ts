@@ -123,6 +123,7 @@ export function realPipelineBuilder(env: Env = process.env, opts: RealPipelineOp
           executor instanceof ContainerExecutor ? [{ kernel: executors.kernelName(mode), ...executor.pool.stats() }] : [],
         ),
       expireThread: (threadId, seconds) => checkpointer.expireThread(threadId, seconds),
+      pruneThreadIndex: () => checkpointer.pruneThreadIndex(),
       approvals,
       audit,
       backendReady: () => checkBackend(config, env),

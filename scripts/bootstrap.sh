@@ -57,10 +57,10 @@ missing=()
 need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
 # Debian gives only the interpreter (and venv's ensurepip); every Python package comes from the lock.
 venv="$PWD/.venv"
-if [ ! -f "$venv/.pyfleet-lock.sha256" ]; then need_pkg python3; need_pkg python3-venv; fi
+if [ ! -f "$venv/.pyfleet-lock.sha256" ]; then need_pkg python3-venv; fi
 # bubblewrap: the sandbox around user code on the local, fork-server and Jupyter backends (docs/security.md)
 need_pkg bubblewrap
-# node-gyp's toolchain, for pyfleet's tree-sitter addon (packages/analysis/native)
+# the venv's interpreter, and node-gyp's toolchain for pyfleet's tree-sitter addon (packages/analysis/native)
 need_pkg python3; need_pkg make; need_pkg gcc; need_pkg libc6-dev
 if [ "$want_docker" = 1 ]; then need_pkg docker.io; need_pkg debootstrap; fi
 if [ "$want_browser" = 1 ]; then need_pkg chromium; fi

@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { analyzeWith, type ParserEngine, PythonParser, resolveSettings } from "@pyfleet/analysis";
+import { analyzeWith, PARSER_ENGINES, type ParserEngine, PythonParser, resolveSettings } from "@pyfleet/analysis";
 import { loadCorpus } from "../../packages/analysis/src/corpus.js";
 import { sampleModule } from "./sample.js";
 
@@ -19,6 +19,8 @@ const out = process.argv[2];
 if (!out) throw new Error("usage: equivalence.ts OUT_FILE [--engines native,wasm]");
 const enginesAt = process.argv.indexOf("--engines");
 const engines = (enginesAt > 0 ? String(process.argv[enginesAt + 1]) : "native,wasm").split(",") as ParserEngine[];
+const unknown = engines.filter((e) => e === ("auto" as string) || !(PARSER_ENGINES as readonly string[]).includes(e));
+if (unknown.length > 0) throw new Error(`--engines: ${unknown.join(", ")} is not an engine; name some of ${PARSER_ENGINES.filter((e) => e !== "auto").join(", ")}`);
 
 const indent = (code: string) =>
   code

@@ -6,7 +6,7 @@
  * Retention is set to its minimum (60 s) in a copy of config.yml so "after retention" is measured
  * in the same run; everything else is the repository's config.
  *
- *   npx tsx bench/resources/run.ts [--runs 10000] [--json FILE] [--cpu-prof DIR] [--no-retention]
+ *   npx tsx bench/resources/run.ts [--runs 10000] [--warm-up N] [--json FILE] [--cpu-prof DIR] [--no-retention]
  *
  * It also prints the CPU each process used per run over the measured runs (`/proc/<pid>/stat`,
  * reaped children included; the executor with and without its fork-server tree, the analyze
@@ -17,8 +17,13 @@
  * `--no-retention` stops after the CPU and traffic tables instead of waiting out the retention
  * (70 s) for the memory tables: for alternating before/after CPU measurements.
  *
+ * Worker memory: RSS of each process after the warm-up and every tenth of the runs, as the fleet
+ * runs it; at the start and the end also RSS and the live JS heap right after a full GC, which
+ * `heap-probe.mjs` (preloaded into both workers) runs on SIGUSR2. A leak grows the latter; RSS
+ * between collections also holds garbage V8 has not collected yet.
+ *
  * Baselines, same run: the idle fleet's traffic over the same time (workers polling, no runs),
- * Redis memory of the started, idle fleet before the first run, each process's RSS after warm-up.
+ * Redis memory of the started, idle fleet before the first run, each process's memory after warm-up.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +38,12 @@ import { fmt, loadAverage, ratio, table } from "../e2e/stats.js";
 import { commandStatsMemory, commandsBetween, cpuMs, keyFamilies, memoryParts, processTree, rss, StatusPoller, traffic, treeCpuMs, usedMemory, writeCalls } from "./redis-probe.js";
 
 const SAMPLES = 10;
+/**
+ * Growth allowed after a full GC, per run: 1 KB is 10 MB over 10,000 runs, under the noise of a
+ * process's heap layout between two collections (a few MB), and a leak of one run's record or
+ * result (1-3 KB) exceeds it.
+ */
+const RSS_GROWTH_KB_PER_RUN = 1;
 const RUNS = argInt("--runs", 10_000);
 const argStr = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
 const JSON_OUT = argStr("--json");
@@ -42,7 +53,12 @@ if (CPU_PROF_DIR) {
   process.env.PYFLEET_CPU_PROF_DIR = CPU_PROF_DIR;
   await import(pathToFileURL(join(import.meta.dirname, "cpu-profile.mjs")).href);
 }
-const WARMUP = 20;
+/**
+ * Runs before the first sample (`--warm-up`, default a tenth of `--runs`, at least 20): a worker's
+ * RSS steps up over its first ~1,000-2,000 runs (V8's heap and code space, the allocator's arenas,
+ * bounded caches such as the analysis cache filling) and is flat after that.
+ */
+const WARMUP = process.argv.includes("--warm-up") ? argInt("--warm-up", 20) : Math.max(20, Math.floor(RUNS / 10));
 const IN_FLIGHT = 8;
 /** Runs per wait: the bench polls the status of every run it waits for, so it waits for few at a time. */
 const CHUNK = 40;
@@ -105,9 +121,13 @@ async function main(): Promise<number> {
     });
     const keys = new RedisKeys(bench.fx.prefix);
     const poller = new StatusPoller(redis, (id) => keys.run(id), (status) => isTerminalStatus(status as RunStatus));
-    const profEnv: Record<string, string> = CPU_PROF_DIR
-      ? { NODE_OPTIONS: `--import ${pathToFileURL(join(import.meta.dirname, "cpu-profile.mjs")).href}`, PYFLEET_CPU_PROF_DIR: CPU_PROF_DIR }
-      : {};
+    const probeDir = mkdtempSync(join(dir, "heap-"));
+    const preload = (file: string) => `--import ${pathToFileURL(join(import.meta.dirname, file)).href}`;
+    const profEnv: Record<string, string> = {
+      NODE_OPTIONS: [preload("heap-probe.mjs"), ...(CPU_PROF_DIR ? [preload("cpu-profile.mjs")] : [])].join(" "),
+      PYFLEET_HEAP_PROBE_DIR: probeDir,
+      ...(CPU_PROF_DIR ? { PYFLEET_CPU_PROF_DIR: CPU_PROF_DIR } : {}),
+    };
     const analyze = await bench.spawn(["--stage", "analyze"], undefined, profEnv);
     const execute = await bench.spawn(["--stage", "execute", "--mode", "read_only"], undefined, profEnv);
     process.stdout.write(`resources bench: ${RUNS} runs (${IN_FLIGHT} in flight), private redis-server ${server.url}, retention ${RETENTION_S} s\n`);
@@ -123,11 +143,28 @@ async function main(): Promise<number> {
     const idleCallsPerMs = (sum(idleB.calls) - sum(idleA.calls)) / (idleB.atMs - idleA.atMs);
 
     let completed = await runBatch(bench, poller, -WARMUP, WARMUP);
-    const procs = { "analyze worker": analyze.pid, "executor (node)": execute.pid };
     const rssRows: Array<{ name: string; samples: number[] }> = [
-      ...Object.entries(procs).map(([name, pid]) => ({ name, samples: [rss(pid)] })),
-      { name: "executor + its children (fork server)", samples: [treeRss(execute.pid)] },
-    ];
+      "analyze worker: RSS",
+      "executor (node): RSS",
+      "executor + its children (fork server): RSS",
+      "analyze worker: RSS after a full GC",
+      "analyze worker: live JS heap after a full GC",
+      "executor (node): RSS after a full GC",
+      "executor (node): live JS heap after a full GC",
+      "executor + its children, the executor after a full GC: RSS",
+    ].map((name) => ({ name, samples: [] }));
+    // RSS as it is, every sample; a full GC only at the start and the end, so that the samples in
+    // between show the process as the fleet runs it
+    const sampleMemory = async (fullGc: boolean): Promise<void> => {
+      const values = [rss(analyze.pid), rss(execute.pid), treeRss(execute.pid)];
+      if (fullGc) {
+        const a = await heapAfterGc(probeDir, analyze.pid);
+        const e = await heapAfterGc(probeDir, execute.pid);
+        values.push(a.rss, a.heapUsed, e.rss, e.heapUsed, treeRss(execute.pid));
+      }
+      for (const [i, v] of values.entries()) rssRows[i]?.samples.push(v);
+    };
+    await sampleMemory(true);
     const cpu = (): Record<string, number> => ({
       "executor (node alone)": cpuMs(execute.pid, false),
       "executor + fork-server tree": treeCpuMs(execute.pid),
@@ -149,9 +186,7 @@ async function main(): Promise<number> {
     const step = Math.ceil(RUNS / SAMPLES);
     for (let done = 0; done < RUNS; done += step) {
       completed += await runBatch(bench, poller, done, Math.min(step, RUNS - done));
-      rssRows[0]!.samples.push(rss(analyze.pid));
-      rssRows[1]!.samples.push(rss(execute.pid));
-      rssRows[2]!.samples.push(treeRss(execute.pid));
+      await sampleMemory(done + step >= RUNS);
       process.stdout.write(`  ${Math.min(done + step, RUNS)} runs (load ${loadAverage()})\n`);
     }
     const t1 = await traffic(redis);
@@ -225,14 +260,20 @@ async function main(): Promise<number> {
         ["all keys", String(count(familiesRuns)), kb(bytes(familiesRuns)), String(count(familiesAfter)), kb(bytes(familiesAfter))],
       ],
     );
+    const growth = (r: { samples: number[] }) => r.samples[r.samples.length - 1]! - r.samples[0]!;
     const rssTable = table(
-      ["process RSS", "after warm-up MB", `after ${RUNS} runs MB`, "max MB", "growth MB", "end vs start"],
+      ["process memory", "after warm-up MB", `after ${RUNS} runs MB`, "max MB", "growth MB", "growth KB per run", "end vs start"],
       rssRows.map((r) => {
         const first = r.samples[0]!;
         const last = r.samples[r.samples.length - 1]!;
-        return [r.name, mb(first), mb(last), mb(Math.max(...r.samples)), mb(last - first), ratio(last, first)];
+        return [r.name, mb(first), mb(last), mb(Math.max(...r.samples)), mb(last - first), kb(growth(r) / RUNS), ratio(last, first)];
       }),
     );
+    // a leak grows what is live after a full GC; RSS at a random moment also holds the garbage V8
+    // has not collected yet, which grows with the run rate until V8's heap limit settles
+    const afterGc = rssRows.filter((r) => r.name.includes("after a full GC"));
+    const worst = afterGc.reduce((w, r) => (growth(r) > growth(w) ? r : w));
+    const rssVerdict = `target no RSS growth over ${RUNS} runs, judged after a full GC (${RSS_GROWTH_KB_PER_RUN} KB per run at most): ${growth(worst) / RUNS <= RSS_GROWTH_KB_PER_RUN * 1024 ? "met" : "NOT met"} (largest: ${worst.name}, ${kb(growth(worst) / RUNS)} KB per run)`;
     const cpuRows = Object.keys(cpu0).map((name) => [name, fmt(((cpu1[name] ?? 0) - (cpu0[name] ?? 0)) / RUNS, 2)]);
     const cpuTotal = ["all (executor tree + analyze + bench + redis)", fmt(Object.keys(cpu0).filter((n) => n !== "executor (node alone)").reduce((t, n) => t + (cpu1[n] ?? 0) - (cpu0[n] ?? 0), 0) / RUNS, 2)];
     const writeCol = (name: string) => (name in writes0 ? fmt(((writes1[name] ?? 0) - (writes0[name] ?? 0)) / RUNS, 1) : "");
@@ -261,12 +302,13 @@ async function main(): Promise<number> {
               "",
               familyTable,
               "",
-              rssTable,
-              "",
               `target Redis <= 20 KB per finished run: ${retainedPerRun <= TARGET_BYTES_PER_RUN ? "met" : "NOT met"} (${kb(retainedPerRun)} KB per retained run); back to the baseline after retention: ${memAfter <= memBase ? "yes" : `no, ${kb(memAfter - memBase)} KB above it (${kb(leftPerRun)} KB per finished run)`}`,
               `run index: ${pruned} expired ids pruned after the wait (Fleet.pruneRunIndex, as the approver's sweep does); checkpoints' thread index: ${threadsPruned} (Fleet.pruneThreadIndex, the same)`,
               `aged jobs: ${cleaned.completed} completed and ${cleaned.failed} failed jobs of expired runs removed, ${cleaned.streamEntries} stream entries older than the retention trimmed (Fleet.cleanAgedJobs, as the approver's sweep does)`,
             ]),
+        "",
+        rssTable,
+        rssVerdict,
         `completed ${completed} of ${finished} runs`,
         "",
       ].join("\n"),
@@ -298,6 +340,28 @@ function sum(calls: Map<string, number>): number {
   let n = 0;
   for (const [cmd, c] of calls) if (cmd !== "info") n += c;
   return n;
+}
+
+/**
+ * Signals `heap-probe.mjs` in process `pid` (SIGUSR2) and waits for the memory it writes right
+ * after a full garbage collection. Throws when the probe does not answer in 10 s.
+ */
+async function heapAfterGc(probeDir: string, pid: number): Promise<{ rss: number; heapUsed: number }> {
+  const file = join(probeDir, `${pid}.json`);
+  const read = (): { seq: number; rss: number; heapUsed: number } | null => {
+    try {
+      return JSON.parse(readFileSync(file, "utf8")) as { seq: number; rss: number; heapUsed: number };
+    } catch {
+      return null;
+    }
+  };
+  const before = read()?.seq ?? 0;
+  process.kill(pid, "SIGUSR2");
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(10)) {
+    const now = read();
+    if (now && now.seq > before) return now;
+  }
+  throw new Error(`the heap probe in pid ${pid} did not answer SIGUSR2 in 10 s (is bench/resources/heap-probe.mjs preloaded?)`);
 }
 
 function treeRss(pid: number): number {

@@ -10,7 +10,7 @@
  *   npx tsx bench/e2e/run.ts --one-at-a-time 100 --no-burst --executors 1,2,1,2 [--warm-up 100]
  *     (a smaller count stops the executors started last, so the same counts are measured early and
  *     late in one run; every phase runs codes of its own, never served from the analysis cache;
- *     `--warm-up N` runs before each phase, default 6)
+ *     `--warm-up N` runs before each phase, default 30)
  *   npx tsx bench/e2e/run.ts --producer URL [--token TOKEN] [--runs 50] [--json FILE]
  *
  * Latency is submit (client side, before the HTTP call) → the run record's `finishedAt`.
@@ -46,8 +46,13 @@ const JSON_OUT = process.argv.includes("--json") ? process.argv[process.argv.ind
 const ONE_AT_A_TIME = process.argv.includes("--one-at-a-time") ? argInt("--one-at-a-time", 30) : Math.max(10, Math.min(30, Math.floor(RUNS / 5)));
 const BURST = !process.argv.includes("--no-burst");
 const IN_FLIGHT = 16;
-/** Runs submitted (up to 16 at a time) before each fleet phase is measured (`--warm-up`). */
-const WARM_UP = argInt("--warm-up", 6);
+/**
+ * Runs submitted (up to 16 at a time) before each fleet phase is measured (`--warm-up`, default
+ * 30): a phase starts executor processes of its own, and the overhead asked about is a warm
+ * fleet's (a deployed executor has served many runs); with 6, the first phase measured V8 still
+ * compiling the run path.
+ */
+const WARM_UP = argInt("--warm-up", 30);
 const PRODUCER = producerArgs(process.argv);
 
 function argInt(flag: string, fallback: number): number {

@@ -17,10 +17,10 @@
  * `--no-retention` stops after the CPU and traffic tables instead of waiting out the retention
  * (70 s) for the memory tables: for alternating before/after CPU measurements.
  *
- * Worker memory: RSS of each process after the warm-up and every tenth of the runs, as the fleet
- * runs it; at the start and the end also RSS and the live JS heap right after a full GC, which
- * `heap-probe.mjs` (preloaded into both workers) runs on SIGUSR2. A leak grows the latter; RSS
- * between collections also holds garbage V8 has not collected yet.
+ * Worker memory: after the warm-up and every tenth of the runs, RSS of each process as it is, then
+ * RSS and the live JS heap right after a full GC, which `heap-probe.mjs` (preloaded into both
+ * workers) runs on SIGUSR2. A leak grows the latter; RSS between collections also holds garbage V8
+ * has not collected yet. Growth is judged on the least-squares trend over the samples.
  *
  * Baselines, same run: the idle fleet's traffic over the same time (workers polling, no runs),
  * Redis memory of the started, idle fleet before the first run, each process's memory after warm-up.
@@ -39,9 +39,8 @@ import { commandStatsMemory, commandsBetween, cpuMs, keyFamilies, memoryParts, p
 
 const SAMPLES = 10;
 /**
- * Growth allowed after a full GC, per run: 1 KB is 10 MB over 10,000 runs, under the noise of a
- * process's heap layout between two collections (a few MB), and a leak of one run's record or
- * result (1-3 KB) exceeds it.
+ * Growth allowed after a full GC, per run, as the trend over the samples: 1 KB is 10 MB over
+ * 10,000 runs, and a leak of one run's record or result (1-3 KB) exceeds it.
  */
 const RSS_GROWTH_KB_PER_RUN = 1;
 const RUNS = argInt("--runs", 10_000);
@@ -154,18 +153,15 @@ async function main(): Promise<number> {
       "executor (node): live JS heap after a full GC",
       "executor + its children, the executor after a full GC: RSS",
     ].map((name) => ({ name, samples: [] }));
-    // RSS as it is, every sample; a full GC only at the start and the end, so that the samples in
-    // between show the process as the fleet runs it
-    const sampleMemory = async (fullGc: boolean): Promise<void> => {
+    // RSS as it is first, then RSS and the live heap right after a full GC in each worker
+    const sampleMemory = async (): Promise<void> => {
       const values = [rss(analyze.pid), rss(execute.pid), treeRss(execute.pid)];
-      if (fullGc) {
-        const a = await heapAfterGc(probeDir, analyze.pid);
-        const e = await heapAfterGc(probeDir, execute.pid);
-        values.push(a.rss, a.heapUsed, e.rss, e.heapUsed, treeRss(execute.pid));
-      }
+      const a = await heapAfterGc(probeDir, analyze.pid);
+      const e = await heapAfterGc(probeDir, execute.pid);
+      values.push(a.rss, a.heapUsed, e.rss, e.heapUsed, treeRss(execute.pid));
       for (const [i, v] of values.entries()) rssRows[i]?.samples.push(v);
     };
-    await sampleMemory(true);
+    await sampleMemory();
     const cpu = (): Record<string, number> => ({
       "executor (node alone)": cpuMs(execute.pid, false),
       "executor + fork-server tree": treeCpuMs(execute.pid),
@@ -187,7 +183,7 @@ async function main(): Promise<number> {
     const step = Math.ceil(RUNS / SAMPLES);
     for (let done = 0; done < RUNS; done += step) {
       completed += await runBatch(bench, poller, done, Math.min(step, RUNS - done));
-      await sampleMemory(done + step >= RUNS);
+      await sampleMemory();
       process.stdout.write(`  ${Math.min(done + step, RUNS)} runs (load ${loadAverage()})\n`);
     }
     const t1 = await traffic(redis);
@@ -279,19 +275,22 @@ async function main(): Promise<number> {
       ],
     );
     const growth = (r: { samples: number[] }) => r.samples[r.samples.length - 1]! - r.samples[0]!;
+    // bytes per run over all the samples (least squares): one allocator or heap step between two
+    // samples moves end - start by megabytes, a leak moves every sample
+    const slope = (r: { samples: number[] }) => trend(r.samples) / step;
     const rssTable = table(
-      ["process memory", "after warm-up MB", `after ${RUNS} runs MB`, "max MB", "growth MB", "growth KB per run", "end vs start"],
+      ["process memory", "after warm-up MB", `after ${RUNS} runs MB`, "max MB", "end - start MB", "trend KB per run", "end vs start"],
       rssRows.map((r) => {
         const first = r.samples[0]!;
         const last = r.samples[r.samples.length - 1]!;
-        return [r.name, mb(first), mb(last), mb(Math.max(...r.samples)), mb(last - first), kb(growth(r) / RUNS), ratio(last, first)];
+        return [r.name, mb(first), mb(last), mb(Math.max(...r.samples)), mb(growth(r)), kb(slope(r)), ratio(last, first)];
       }),
     );
     // a leak grows what is live after a full GC; RSS at a random moment also holds the garbage V8
     // has not collected yet, which grows with the run rate until V8's heap limit settles
     const afterGc = rssRows.filter((r) => r.name.includes("after a full GC"));
-    const worst = afterGc.reduce((w, r) => (growth(r) > growth(w) ? r : w));
-    const rssVerdict = `target no RSS growth over ${RUNS} runs, judged after a full GC (${RSS_GROWTH_KB_PER_RUN} KB per run at most): ${growth(worst) / RUNS <= RSS_GROWTH_KB_PER_RUN * 1024 ? "met" : "NOT met"} (largest: ${worst.name}, ${kb(growth(worst) / RUNS)} KB per run)`;
+    const worst = afterGc.reduce((w, r) => (slope(r) > slope(w) ? r : w));
+    const rssVerdict = `target no RSS growth over ${RUNS} runs, judged on the trend after a full GC (${RSS_GROWTH_KB_PER_RUN} KB per run at most): ${slope(worst) <= RSS_GROWTH_KB_PER_RUN * 1024 ? "met" : "NOT met"} (largest: ${worst.name}, ${kb(slope(worst))} KB per run)`;
     const cpuRows = Object.keys(cpu0).map((name) => [name, fmt(((cpu1[name] ?? 0) - (cpu0[name] ?? 0)) / RUNS, 2)]);
     const cpuTotal = ["all (executor tree + analyze + bench + redis)", fmt(Object.keys(cpu0).filter((n) => n !== "executor (node alone)").reduce((t, n) => t + (cpu1[n] ?? 0) - (cpu0[n] ?? 0), 0) / RUNS, 2)];
     const writeCol = (name: string) => (name in writes0 ? fmt(((writes1[name] ?? 0) - (writes0[name] ?? 0)) / RUNS, 1) : "");
@@ -380,6 +379,21 @@ async function heapAfterGc(probeDir: string, pid: number): Promise<{ rss: number
     if (now && now.seq > before) return now;
   }
   throw new Error(`the heap probe in pid ${pid} did not answer SIGUSR2 in 10 s (is bench/resources/heap-probe.mjs preloaded?)`);
+}
+
+/** Least-squares slope of `ys` against their index (units of y per sample). */
+function trend(ys: number[]): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of ys.entries()) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return num / den;
 }
 
 function treeRss(pid: number): number {

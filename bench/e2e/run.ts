@@ -232,15 +232,19 @@ async function local(bench: BenchFleet): Promise<{ base: Phase; phases: Phase[];
   process.stdout.write(`e2e bench: ${RUNS} runs per burst, ${ONE_AT_A_TIME} one at a time, prefix ${bench.fx.prefix}\n`);
   const base = await baseline(bench, RUNS);
   await bench.spawn(["--stage", "analyze"]);
-  const target = localTarget(bench.client, bench.fleet);
+  const target = await localTarget(bench.client, bench.fleet);
   const phases: Phase[] = [];
   const executors: SpawnedWorker[] = [];
-  for (const [k, n] of EXECUTORS.entries()) {
-    while (executors.length < n) executors.push(await bench.spawn(["--stage", "execute", "--mode", "read_only"]));
-    // SIGTERM: the worker drains (no job is in flight between phases) and exits
-    while (executors.length > n) await executors.pop()?.stop("SIGTERM");
-    phases.push(...(await fleetPhases(target, `fleet: ${n} executor${n === 1 ? "" : "s"}`, (k + 1) * 100_000, false)));
-    process.stdout.write(`  ${n} executor(s) done (load ${loadAverage()})\n`);
+  try {
+    for (const [k, n] of EXECUTORS.entries()) {
+      while (executors.length < n) executors.push(await bench.spawn(["--stage", "execute", "--mode", "read_only"]));
+      // SIGTERM: the worker drains (no job is in flight between phases) and exits
+      while (executors.length > n) await executors.pop()?.stop("SIGTERM");
+      phases.push(...(await fleetPhases(target, `fleet: ${n} executor${n === 1 ? "" : "s"}`, (k + 1) * 100_000, false)));
+      process.stdout.write(`  ${n} executor(s) done (load ${loadAverage()})\n`);
+    }
+  } finally {
+    await target.close();
   }
   return { base, phases, note: "executor processes: execute_read_only concurrency from config.yml; one analyze worker; producer + polling in this process" };
 }

@@ -61,9 +61,12 @@ export async function localTarget(client: PyfleetClient, fleet: Fleet): Promise<
     if (rec && isTerminalStatus(rec.status)) waiting.get(id)?.({ status: rec.status, createdAt: rec.createdAt, finishedAt: rec.finishedAt });
   };
   const tail = fleet.tailRunChanges(await fleet.lastRunChange(), { signal: stop.signal, blockMs: 1000 });
+  // a failed tail (Redis gone) ends every wait with its error instead of waiting out the deadline
   const following = (async () => {
     for await (const ids of tail) await Promise.all(ids.filter((id) => waiting.has(id)).map(check));
   })();
+  const failed = following.then(() => new Promise<never>(() => {}));
+  failed.catch(() => {});
   return {
     submit: async (code) => (await client.submit(submitRequest(code))).runId,
     async waitAll(ids, timeoutMs) {
@@ -82,9 +85,12 @@ export async function localTarget(client: PyfleetClient, fleet: Fleet): Promise<
       // after it by the tail
       await Promise.all(ids.map(check));
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-      for (const id of ids) waiting.delete(id);
+      try {
+        await Promise.race([finished, failed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      } finally {
+        clearTimeout(timer);
+        for (const id of ids) waiting.delete(id);
+      }
       return done;
     },
     events: (runId) => fleet.events(runId),

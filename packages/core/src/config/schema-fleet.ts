@@ -42,7 +42,7 @@ export function redisSchema(d: EnvDefault) {
 export const queuesSchema = section({
   generate: queue(4, 3, 1000),
   analyze: queue(8, 3, 500),
-  execute_read_only: queue(2, 3, 1000),
+  execute_read_only: queue(4, 3, 1000),
   execute_write_access: queue(1, 1, 1000),
   write_fleet_concurrency: int(1, 1, 1000),
   keep_completed: int(1000, 0),

@@ -22,7 +22,9 @@
  * Before each scenario a line gives the machine's CPU probes (`machine-speed.ts`): the same
  * table from a machine whose probes are slower is not a slower fleet.
  *
- * `--quick` (about a few minutes on a quiet 2-core machine) uses fewer runs and 1/2 executors.
+ * `--quick` uses fewer runs and 1/2 executors: about 4 minutes on a quiet 2-core machine (session 12:
+ * execution 80 s, the seed's fresh kernels ~0.75 s a run; resources 155 s, 140 of them waiting out
+ * the schema's minimum retention, 60 s, twice), not one: what is left after retention needs the waits.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -274,7 +274,6 @@ async function main(): Promise<number> {
         ["all keys", String(count(familiesRuns)), kb(bytes(familiesRuns)), String(count(familiesAfter)), kb(bytes(familiesAfter))],
       ],
     );
-    const growth = (r: { samples: number[] }) => r.samples[r.samples.length - 1]! - r.samples[0]!;
     // bytes per run over all the samples (least squares): one allocator or heap step between two
     // samples moves end - start by megabytes, a leak moves every sample
     const slope = (r: { samples: number[] }) => trend(r.samples) / step;
@@ -283,7 +282,7 @@ async function main(): Promise<number> {
       rssRows.map((r) => {
         const first = r.samples[0]!;
         const last = r.samples[r.samples.length - 1]!;
-        return [r.name, mb(first), mb(last), mb(Math.max(...r.samples)), mb(growth(r)), kb(slope(r)), ratio(last, first)];
+        return [r.name, mb(first), mb(last), mb(Math.max(...r.samples)), mb(last - first), kb(slope(r)), ratio(last, first)];
       }),
     );
     // a leak grows what is live after a full GC; RSS at a random moment also holds the garbage V8
